@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* Transmit-side helpers: inner flow hash, inner checksum contribution, outer headers. */
+#ifndef STT_BPF_ENCAP_H
+#define STT_BPF_ENCAP_H
+
+#include "csum.h"
+
+/*
+ * Load skb->data / data_end with one instruction off the context register. Without this,
+ * clang may keep &skb->data (ctx + 76) in a spilled register across helper calls, and the
+ * verifier refuses a load through a modified context pointer.
+ */
+static __always_inline void *stt_skb_data(struct __sk_buff *skb)
+{
+	unsigned long v;
+
+	asm volatile("%0 = *(u32 *)(%1 + %2)"
+		     : "=r"(v)
+		     : "r"(skb), "i"(__builtin_offsetof(struct __sk_buff, data)));
+	return (void *)(long)v;
+}
+
+static __always_inline void *stt_skb_data_end(struct __sk_buff *skb)
+{
+	unsigned long v;
+
+	asm volatile("%0 = *(u32 *)(%1 + %2)"
+		     : "=r"(v)
+		     : "r"(skb), "i"(__builtin_offsetof(struct __sk_buff, data_end)));
+	return (void *)(long)v;
+}
+
+/* Largest inner frame the single-segment path sums word by word (underlay MTU 9000 + slack). */
+#define STT_SUM_MAX 9216
+
+struct stt_inner {
+	__u64 csum;     /* ones' complement sum the inner frame adds to the outer TCP checksum */
+	__u32 hash;     /* flow hash: source port entropy */
+	__u8 flags;     /* STT_F_* */
+	__u8 full_sum;  /* the whole frame had to be summed */
+};
+
+static __always_inline __u32 stt_mix(__u32 h, __u32 v)
+{
+	/* murmur3's 32-bit mixing step: cheap and spreads every input bit. */
+	v *= 0xcc9e2d51;
+	v = (v << 15) | (v >> 17);
+	v *= 0x1b873593;
+	h ^= v;
+	h = (h << 13) | (h >> 19);
+	return h * 5 + 0xe6546b64;
+}
+
+static __always_inline __u32 stt_final(__u32 h)
+{
+	h ^= h >> 16;
+	h *= 0x85ebca6b;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35;
+	h ^= h >> 16;
+	return h;
+}
+
+/*
+ * Ones' complement sum of [off, off + len) of the linear packet; off must be even. 64-byte
+ * chunks through bpf_csum_diff() keep the loop short enough for the verifier.
+ */
+static __noinline __u64 stt_sum_bytes(struct __sk_buff *skb, __u32 off, __u32 len)
+{
+	void *data = stt_skb_data(skb), *data_end = stt_skb_data_end(skb);
+	__u64 sum = 0;
+	__u32 i, done = 0;
+
+	if (len > STT_SUM_MAX || off > 128)
+		return 0;
+	for (i = 0; i < STT_SUM_MAX / 64; i++) {
+		void *p = data + off + done;
+
+		if (done + 64 > len || p + 64 > data_end)
+			break;
+		sum += (__u32)bpf_csum_diff(NULL, 0, p, 64, 0);
+		done += 64;
+	}
+	for (i = 0; i < 16; i++) {
+		__u32 *p = data + off + done;
+
+		if (done + 4 > len || (void *)(p + 1) > data_end)
+			break;
+		sum += *p;
+		done += 4;
+	}
+	if (done + 2 <= len) {
+		__u16 *p = data + off + done;
+
+		if ((void *)(p + 1) <= data_end)
+			sum += *p;
+		done += 2;
+	}
+	if (done < len) {
+		__u8 *p = data + off + done;
+
+		if ((void *)(p + 1) <= data_end)
+			sum += *p; /* the odd byte is the high half of a zero-padded word */
+	}
+	return sum;
+}
+
+#endif

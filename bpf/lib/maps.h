@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* Pinned maps shared by every stt program; layouts in include/stt_maps.h. */
+#ifndef STT_BPF_MAPS_H
+#define STT_BPF_MAPS_H
+
+#include "stt_maps.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct stt_cfg);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} stt_cfg SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, STT_MAX_VPORTS);
+	__type(key, __u32);
+	__type(value, struct stt_vport);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} stt_vports SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, STT_MAX_VPORTS);
+	__type(key, __u64);
+	__type(value, struct stt_ctx_val);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} stt_contexts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, STT_MAX_FDB);
+	__type(key, struct stt_fdb_key);
+	__type(value, struct stt_fdb_val);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} stt_fdb SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, STT_MAX_FLOOD_CTX);
+	__type(key, __u64);
+	__type(value, struct stt_flood_val);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} stt_flood SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, STT_NR_COUNTERS);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} stt_stats SEC(".maps");
+
+/* Per-CPU frame ID counters: the CPU number goes in the top byte so CPUs never collide. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} stt_frame_ids SEC(".maps");
+
+static __always_inline void stt_count(__u32 idx, __u64 n)
+{
+	__u64 *v = bpf_map_lookup_elem(&stt_stats, &idx);
+
+	if (v)
+		*v += n; /* per-CPU slot: no atomics needed */
+}
+
+static __always_inline void stt_drop(enum stt_drop reason)
+{
+	stt_count(STT_C_DROP_BASE + reason, 1);
+}
+
+static __always_inline const struct stt_cfg *stt_get_cfg(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&stt_cfg, &zero);
+}
+
+static __always_inline __u32 stt_next_frame_id(void)
+{
+	__u32 zero = 0, *ctr = bpf_map_lookup_elem(&stt_frame_ids, &zero);
+	__u32 id;
+
+	if (!ctr)
+		return 0;
+	id = (*ctr)++;
+	return (bpf_get_smp_processor_id() << 24) | (id & 0x00ffffff);
+}
+
+#endif

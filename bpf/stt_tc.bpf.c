@@ -1,0 +1,365 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * TC programs of the STT endpoint.
+ *
+ * stt_tc_tx: ingress of a vport (the host end of a tenant's interface). Each tenant frame
+ *   is encapsulated as one STT segment and redirected out of the underlay, to the remote
+ *   its forwarding entry names, or to every flood target of the context.
+ * stt_tc_rx: ingress of the underlay, after XDP and GRO. It decapsulates whole frames to
+ *   the vport of their Context ID and consumes every other STT segment, so that none ever
+ *   reaches the host's TCP stack (which would answer it with a RST).
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "stt_proto.h"
+#include "lib/maps.h"
+#include "lib/parse.h"
+#include "lib/encap.h"
+
+#define TC_ACT_OK 0
+#define TC_ACT_SHOT 2
+#define ETH_P_IP 0x0800
+#define AF_INET 2
+
+/* Headers we read at transmit: inner Ethernet, IPv4 with options, and L4 ports. */
+#define STT_TX_PULL (14 + 60 + 8)
+
+static __always_inline int stt_tx_drop(enum stt_drop reason)
+{
+	stt_drop(reason);
+	return TC_ACT_SHOT;
+}
+
+/*
+ * What the inner frame contributes to the outer TCP checksum, without summing its payload
+ * where that can be avoided. Once an inner TCP or UDP checksum is complete, its L4 span sums
+ * to the complement of the inner pseudo header, whether the tenant stack left the checksum
+ * partial (the device or skb_checksum_help completes it before the wire) or filled it in.
+ * So the outer checksum needs only the inner headers: local checksum offload
+ * (Documentation/networking/checksum-offloads.rst). Anything else is summed in full.
+ */
+static __always_inline int stt_tx_inner(struct __sk_buff *skb, struct stt_inner *in)
+{
+	__u32 len = skb->len, ihl = 0, tot_len = 0;
+	void *data, *data_end;
+	struct stt_eth *eth;
+	struct stt_ipv4 *ip;
+	__u32 h = 0x5354;
+	__u8 proto = 0;
+	int l4_shortcut = 0;
+
+	if (bpf_skb_pull_data(skb, len < STT_TX_PULL ? len : STT_TX_PULL))
+		return -1;
+	data = stt_skb_data(skb);
+	data_end = stt_skb_data_end(skb);
+	eth = data;
+	if ((void *)(eth + 1) > data_end)
+		return -1;
+
+	in->flags = 0;
+	ip = (void *)(eth + 1);
+	if (eth->proto == bpf_htons(ETH_P_IP) && (void *)(ip + 1) <= data_end &&
+	    (ip->ver_ihl >> 4) == 4) {
+		ihl = (ip->ver_ihl & 0x0f) * 4;
+		tot_len = bpf_ntohs(ip->tot_len);
+		proto = ip->protocol;
+		in->flags |= STT_F_IPV4;
+		if (proto == 6)
+			in->flags |= STT_F_TCP;
+		h = stt_mix(h, ip->saddr);
+		h = stt_mix(h, ip->daddr);
+		h = stt_mix(h, proto);
+		if (ihl >= sizeof(*ip) && !(ip->frag_off & bpf_htons(0x3fff)) &&
+		    (proto == 6 || proto == 17)) {
+			__be32 *ports = (void *)ip + ihl;
+
+			if (ihl <= 60 && (void *)(ports + 1) <= data_end) {
+				h = stt_mix(h, *ports);
+				/* UDP checksum 0 means "none": the span does not sum to anything known. */
+				if (sizeof(*eth) + tot_len == len && tot_len >= ihl + 8) {
+					__u16 *udp_check = (void *)ports + 6;
+
+					if (proto == 6 ||
+					    ((void *)(udp_check + 1) <= data_end && *udp_check))
+						l4_shortcut = 1;
+				}
+			}
+		}
+	} else {
+		__u32 *w = (void *)eth;
+
+		if ((void *)(w + 3) <= data_end) {
+			h = stt_mix(h, w[0]);
+			h = stt_mix(h, w[1]);
+			h = stt_mix(h, w[2]);
+		}
+	}
+	in->hash = stt_final(h);
+
+	if (l4_shortcut) {
+		__u64 pseudo = 0;
+
+		data = stt_skb_data(skb);
+		data_end = stt_skb_data_end(skb);
+		ip = data + sizeof(*eth);
+		if ((void *)(ip + 1) > data_end)
+			return -1;
+		pseudo = (__u64)ip->saddr + ip->daddr + stt_pseudo4_tail(proto, tot_len - ihl);
+		in->csum = stt_sum_bytes(skb, 0, sizeof(*eth) + ihl);
+		in->csum += (__u16)~stt_csum_fold(pseudo);
+		in->full_sum = 0;
+		return 0;
+	}
+
+	/* Everything else: make the whole frame linear and sum it. */
+	if (len > STT_SUM_MAX || bpf_skb_pull_data(skb, len))
+		return -1;
+	data = stt_skb_data(skb);
+	data_end = stt_skb_data_end(skb);
+	in->csum = stt_sum_bytes(skb, 0, len);
+	in->full_sum = 1;
+	return 0;
+}
+
+/*
+ * Write the outer headers for one remote and send. Returns 0 when a copy left (or the
+ * last copy was handed to bpf_redirect*), -1 when this copy was dropped.
+ */
+struct stt_tx_state {
+	struct stt_encap4 h;
+	__u64 base_sum;
+	__u32 ifindex; /* underlay */
+	__be32 local4;
+	__u32 is_ip;
+};
+
+static __noinline long stt_tx_one(struct __sk_buff *skb, struct stt_tx_state *st, __be32 remote,
+				  int last)
+{
+	struct stt_encap4 *h = &st->h;
+	struct bpf_fib_lookup fib = {};
+	__u64 sum;
+	long rc;
+
+	h->ip.daddr = remote;
+	h->ip.check = 0;
+	h->ip.check = stt_ipv4_csum(&h->ip);
+	sum = st->base_sum + remote;
+	h->tcp.check = ~stt_csum_fold(sum);
+
+	fib.family = AF_INET;
+	fib.l4_protocol = 6;
+	fib.sport = h->tcp.source;
+	fib.dport = h->tcp.dest;
+	fib.tot_len = bpf_ntohs(h->ip.tot_len);
+	fib.ifindex = st->ifindex;
+	fib.ipv4_src = st->local4;
+	fib.ipv4_dst = remote;
+	rc = bpf_fib_lookup(skb, &fib, sizeof(fib), BPF_FIB_LOOKUP_OUTPUT);
+	if (rc == BPF_FIB_LKUP_RET_SUCCESS) {
+		__builtin_memcpy(h->eth.dst, fib.dmac, 6);
+		__builtin_memcpy(h->eth.src, fib.smac, 6);
+	} else {
+		__builtin_memset(h->eth.dst, 0, 6);
+		__builtin_memset(h->eth.src, 0, 6);
+	}
+	if (bpf_skb_store_bytes(skb, 0, h, sizeof(*h), 0))
+		return -1;
+
+	if (rc == BPF_FIB_LKUP_RET_SUCCESS) {
+		if (!last)
+			return bpf_clone_redirect(skb, fib.ifindex, 0) ? -1 : 0;
+		return bpf_redirect(fib.ifindex, 0);
+	}
+	/*
+	 * No usable neighbour entry (or forwarding is off on the underlay, which the FIB
+	 * helper requires). bpf_redirect_neigh resolves the neighbour itself, but only for
+	 * skbs whose protocol is IP, and it cannot clone: non-IP frames and all but the last
+	 * flood copy are dropped and counted until the neighbour is known.
+	 */
+	if (last && st->is_ip)
+		return bpf_redirect_neigh(st->ifindex, NULL, 0, 0);
+	return -1;
+}
+
+SEC("tc")
+int stt_tc_tx(struct __sk_buff *skb)
+{
+	const struct stt_cfg *cfg = stt_get_cfg();
+	const struct stt_flood_val *flood = NULL;
+	const struct stt_fdb_val *fdb = NULL;
+	struct stt_fdb_key key = {};
+	const struct stt_vport *vp;
+	struct stt_inner in = {};
+	struct stt_tx_state st = {};
+	struct stt_encap4 *hp = &st.h;
+	__u32 ifindex = skb->ifindex;
+	__u32 len = skb->len, frame_len, count, i;
+	void *data, *data_end;
+	long rc;
+
+	if (!cfg || !cfg->ifindex)
+		return stt_tx_drop(STT_DROP_TX_NO_UNDERLAY);
+	vp = bpf_map_lookup_elem(&stt_vports, &ifindex);
+	if (!vp)
+		return stt_tx_drop(STT_DROP_TX_NO_VPORT);
+	frame_len = len + sizeof(struct stt_hdr);
+	/* One segment only in this datapath: no GSO skbs, and the outer packet fits the MTU. */
+	if (skb->gso_segs > 1 || len < sizeof(struct stt_eth) ||
+	    len + STT_ENCAP4_OVERHEAD > cfg->mtu || frame_len > STT_MAX_FRAME)
+		return stt_tx_drop(STT_DROP_TX_TOO_BIG);
+
+	if (stt_tx_inner(skb, &in))
+		return stt_tx_drop(STT_DROP_TX_ERROR);
+
+	data = stt_skb_data(skb);
+	data_end = stt_skb_data_end(skb);
+	if (data + sizeof(struct stt_eth) > data_end)
+		return stt_tx_drop(STT_DROP_TX_ERROR);
+	key.context = vp->context;
+	__builtin_memcpy(key.mac, ((struct stt_eth *)data)->dst, 6);
+	if (!(key.mac[0] & 1))
+		fdb = bpf_map_lookup_elem(&stt_fdb, &key);
+	if (!fdb) {
+		flood = bpf_map_lookup_elem(&stt_flood, &key.context);
+		if (!flood || !flood->count)
+			return stt_tx_drop(STT_DROP_TX_NO_REMOTE);
+	}
+	st.is_ip = skb->protocol == bpf_htons(ETH_P_IP) || skb->protocol == bpf_htons(0x86dd);
+
+	hp->eth.proto = bpf_htons(ETH_P_IP);
+	hp->ip.ver_ihl = 0x45;
+	hp->ip.tot_len = bpf_htons(STT_ENCAP4_OVERHEAD + len);
+	hp->ip.frag_off = bpf_htons(0x4000); /* DF: STT segments are never fragmented */
+	hp->ip.ttl = cfg->ttl ? cfg->ttl : 64;
+	hp->ip.protocol = 6;
+	hp->ip.saddr = cfg->local4;
+	hp->tcp.source = bpf_htons(STT_SPORT_BASE | (in.hash & STT_SPORT_MASK));
+	hp->tcp.dest = bpf_htons(cfg->port);
+	hp->tcp.seq = bpf_htonl(STT_SEQ(frame_len, 0));
+	hp->tcp.ack_seq = bpf_htonl(stt_next_frame_id());
+	hp->ip.id = (__be16)hp->tcp.ack_seq;
+	hp->tcp.doff_res = 5 << 4;
+	hp->tcp.flags = STT_TCP_ACK | STT_TCP_PSH;
+	hp->stt.version = STT_VERSION;
+	hp->stt.flags = in.flags;
+	hp->stt.context_id = bpf_cpu_to_be64(vp->context);
+
+	/* Outer TCP checksum, all but the destination address (it varies per flood copy). */
+	st.base_sum = (__u64)cfg->local4 + stt_pseudo4_tail(6, sizeof(hp->tcp) + frame_len);
+	{
+		const __u16 *w = (const __u16 *)&hp->tcp;
+
+#pragma unroll
+		for (i = 0; i < (sizeof(hp->tcp) + sizeof(hp->stt)) / 2; i++)
+			st.base_sum += w[i];
+	}
+	st.base_sum += in.csum;
+
+	st.ifindex = cfg->ifindex;
+	st.local4 = cfg->local4;
+	if (bpf_skb_change_head(skb, sizeof(struct stt_encap4), 0))
+		return stt_tx_drop(STT_DROP_TX_ERROR);
+
+	stt_count(STT_C_TX_FRAMES, 1);
+	stt_count(STT_C_TX_BYTES, len);
+	if (fdb) {
+		rc = stt_tx_one(skb, &st, fdb->remote4, 1);
+		if (rc == TC_ACT_SHOT || rc < 0)
+			return stt_tx_drop(STT_DROP_TX_NO_NEIGH);
+		stt_count(STT_C_TX_SEGMENTS, 1);
+		return rc;
+	}
+
+	count = flood->count;
+	if (count > STT_MAX_FLOOD)
+		count = STT_MAX_FLOOD;
+	for (i = 0; i < STT_MAX_FLOOD; i++) {
+		int last = i + 1 >= count;
+
+		if (i >= count)
+			break;
+		rc = stt_tx_one(skb, &st, flood->remote4[i], last);
+		if (rc == TC_ACT_SHOT || rc < 0) {
+			stt_drop(STT_DROP_TX_NO_NEIGH);
+			continue;
+		}
+		stt_count(STT_C_TX_SEGMENTS, 1);
+		stt_count(STT_C_TX_FLOOD_COPIES, 1);
+		if (last)
+			return rc;
+	}
+	return TC_ACT_SHOT;
+}
+
+/* Inner headers the receive side reads: outer IPv4 + TCP + STT + inner Ethernet. */
+#define STT_RX_PULL (14 + 60 + 20 + 18 + 14)
+
+SEC("tc")
+int stt_tc_rx(struct __sk_buff *skb)
+{
+	const struct stt_cfg *cfg = stt_get_cfg();
+	enum stt_drop reason = STT_DROP_RX_ERROR;
+	const struct stt_ctx_val *vp;
+	struct stt_rx rx = {};
+	struct stt_eth inner_eth;
+	void *data, *data_end;
+	struct stt_hdr *stt;
+	__u32 len = skb->len, strip;
+	__u64 context;
+	int v;
+
+	if (!cfg || !cfg->ifindex)
+		return TC_ACT_OK;
+	if (bpf_skb_pull_data(skb, len < STT_RX_PULL ? len : STT_RX_PULL))
+		return TC_ACT_OK;
+	data = stt_skb_data(skb);
+	data_end = stt_skb_data_end(skb);
+
+	v = stt_rx_parse(data, data_end, len, cfg, &rx, &reason);
+	switch (v) {
+	case STT_RX_NOT_STT:
+		return TC_ACT_OK;
+	case STT_RX_DROP:
+		stt_drop(reason);
+		return TC_ACT_SHOT;
+	case STT_RX_SEGMENT:
+		/* GRO did not make a whole frame of it: not handled in this datapath yet. */
+		stt_drop(STT_DROP_MULTI_SEG);
+		return TC_ACT_SHOT;
+	}
+
+	stt = stt_rx_hdr(data, &rx);
+	if ((void *)(stt + 1) + sizeof(inner_eth) > data_end) {
+		stt_drop(STT_DROP_TRUNCATED);
+		return TC_ACT_SHOT;
+	}
+	context = bpf_be64_to_cpu(stt->context_id);
+	vp = bpf_map_lookup_elem(&stt_contexts, &context);
+	if (!vp) {
+		stt_drop(STT_DROP_UNKNOWN_CTX);
+		return TC_ACT_SHOT;
+	}
+	__builtin_memcpy(&inner_eth, stt + 1, sizeof(inner_eth));
+
+	/*
+	 * Remove outer IP + TCP + STT + inner Ethernet from behind the outer Ethernet header,
+	 * then write the inner Ethernet header in its place. Two steps: the second pull's
+	 * skb_postpull_rcsum() finds a csum_start (outer TCP, set by GRO or a local sender)
+	 * before the data and drops the skb to CHECKSUM_NONE, so the tenant verifies the inner
+	 * checksum itself instead of trusting a partial one.
+	 */
+	strip = rx.outer_len - sizeof(struct stt_eth) + sizeof(struct stt_hdr) + sizeof(inner_eth);
+	if (bpf_skb_adjust_room(skb, -(__s32)(strip - 4), BPF_ADJ_ROOM_MAC, 0) ||
+	    bpf_skb_adjust_room(skb, -4, BPF_ADJ_ROOM_MAC, 0) ||
+	    bpf_skb_store_bytes(skb, 0, &inner_eth, sizeof(inner_eth), 0)) {
+		stt_drop(STT_DROP_RX_ERROR);
+		return TC_ACT_SHOT;
+	}
+	stt_count(STT_C_RX_FRAMES, 1);
+	stt_count(STT_C_RX_BYTES, rx.frame_len - sizeof(struct stt_hdr));
+	return bpf_redirect(vp->ifindex, 0);
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

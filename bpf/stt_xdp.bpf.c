@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * stt_xdp_rx: the first look at every packet on the underlay.
+ *
+ * Non-STT traffic passes untouched. Malformed STT is dropped here, before the stack spends
+ * anything on it. A whole single-segment frame for a vport that allows it (STT_VPORT_XDP) is
+ * decapsulated and redirected straight to that vport; everything else that is STT goes on to
+ * GRO and the TC program (stt_tc_rx), which never lets it reach the host's TCP.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "stt_proto.h"
+#include "lib/maps.h"
+#include "lib/parse.h"
+
+SEC("xdp")
+int stt_xdp_rx(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	const struct stt_cfg *cfg = stt_get_cfg();
+	enum stt_drop reason = STT_DROP_RX_ERROR;
+	const struct stt_ctx_val *vp;
+	struct stt_hdr *stt;
+	struct stt_rx rx = {};
+	__u64 context;
+	int v;
+
+	if (!cfg || !cfg->ifindex)
+		return XDP_PASS;
+
+	v = stt_rx_parse(data, data_end, data_end - data, cfg, &rx, &reason);
+	switch (v) {
+	case STT_RX_NOT_STT:
+		stt_count(STT_C_PASS, 1);
+		return XDP_PASS;
+	case STT_RX_DROP:
+		stt_drop(reason);
+		return XDP_DROP;
+	case STT_RX_SEGMENT:
+		stt_count(STT_C_RX_SEGMENTS, 1);
+		return XDP_PASS; /* GRO and TC take it from here */
+	}
+
+	stt_count(STT_C_RX_SEGMENTS, 1);
+	stt = stt_rx_hdr(data, &rx);
+	if ((void *)(stt + 1) > data_end)
+		return XDP_PASS;
+	context = bpf_be64_to_cpu(stt->context_id);
+	vp = bpf_map_lookup_elem(&stt_contexts, &context);
+	if (!vp) {
+		stt_drop(STT_DROP_UNKNOWN_CTX);
+		return XDP_DROP;
+	}
+	if (!(vp->flags & STT_VPORT_XDP))
+		return XDP_PASS; /* TC decapsulates: works whatever the vport's peer does */
+
+	if (bpf_xdp_adjust_head(ctx, rx.outer_len + sizeof(struct stt_hdr))) {
+		stt_drop(STT_DROP_RX_ERROR);
+		return XDP_DROP;
+	}
+	stt_count(STT_C_RX_FRAMES, 1);
+	stt_count(STT_C_RX_XDP_FRAMES, 1);
+	stt_count(STT_C_RX_BYTES, rx.frame_len - sizeof(struct stt_hdr));
+	return bpf_redirect(vp->ifindex, 0);
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Pinned map layout: keys, values and counters shared by the BPF programs and sttctl.
+ * Maps are pinned by name under /sys/fs/bpf/stt/<netns inode>/ (see docs/DESIGN.md).
+ */
+#ifndef STT_MAPS_H
+#define STT_MAPS_H
+
+#define STT_PIN_BASE "/sys/fs/bpf/stt"
+
+#define STT_MAX_VPORTS 4096
+#define STT_MAX_FDB 65536
+#define STT_MAX_FLOOD_CTX 4096
+#define STT_MAX_FLOOD 16
+
+/* stt_cfg (array, one entry): the underlay attachment of this network namespace. */
+struct stt_cfg {
+	__u32 ifindex;   /* underlay device; 0 = not attached */
+	__be32 local4;   /* outer source address */
+	__u16 port;      /* STT destination port, host order */
+	__u8 ttl;
+	__u8 flags;      /* STT_CFG_* */
+	__u32 mtu;       /* underlay MTU: largest outer IP packet */
+	__u32 pad;
+};
+
+#define STT_CFG_CREATED_CLSACT 0x01 /* sttctl created the clsact qdisc on the underlay */
+#define STT_CFG_XDP 0x02            /* the XDP program is attached */
+
+/* stt_vports (hash): vport ifindex -> its context (transmit side). */
+struct stt_vport {
+	__u64 context;
+	__u32 flags; /* STT_VPORT_* */
+	__u32 pad;
+};
+
+#define STT_VPORT_CREATED_CLSACT 0x01
+#define STT_VPORT_XDP 0x02 /* receive may redirect from XDP straight to this vport */
+
+/* stt_contexts (hash): context ID -> vport (receive side). */
+struct stt_ctx_val {
+	__u32 ifindex;
+	__u32 flags; /* copy of the vport's STT_VPORT_* */
+};
+
+/* stt_fdb (hash): (context, inner destination MAC) -> remote endpoint. */
+struct stt_fdb_key {
+	__u64 context;
+	__u8 mac[6];
+	__u16 pad; /* must be zero */
+};
+
+struct stt_fdb_val {
+	__be32 remote4;
+	__u32 flags;
+};
+
+/* stt_flood (hash): context -> head-end replication list, replaced as a whole. */
+struct stt_flood_val {
+	__u32 count;
+	__be32 remote4[STT_MAX_FLOOD];
+};
+
+/*
+ * Counters: one per-CPU array of __u64, indexed by enum stt_counter.
+ * Drops by reason sit at STT_C_DROP_BASE + enum stt_drop.
+ */
+enum stt_counter {
+	STT_C_TX_FRAMES,
+	STT_C_TX_SEGMENTS,
+	STT_C_TX_BYTES,
+	STT_C_TX_FLOOD_COPIES,
+	STT_C_RX_FRAMES,     /* frames delivered to a vport */
+	STT_C_RX_SEGMENTS,   /* STT segments seen on the underlay */
+	STT_C_RX_BYTES,      /* inner bytes delivered */
+	STT_C_RX_XDP_FRAMES, /* frames delivered by the XDP fast path */
+	STT_C_PASS,          /* non-STT packets left to the stack */
+	STT_C_DROP_BASE,
+};
+
+/* X-macro so that the names sttctl prints come from the same list as the numbers. */
+#define STT_DROP_REASONS(X)                                                                        \
+	X(TRUNCATED, "truncated", "packet ends inside the outer IP, TCP or STT header")           \
+	X(IP_FRAGMENT, "ip_fragment", "outer IP fragment addressed to the STT port")              \
+	X(IP_HDR, "ip_header", "outer IP header length or total length is inconsistent")         \
+	X(TCP_HDR, "tcp_header", "TCP data offset is not 5 (STT segments carry no options)")     \
+	X(VERSION, "bad_version", "STT version is not 0")                                          \
+	X(LENGTH, "bad_length", "SEQ frame length or offset disagrees with the segment")          \
+	X(INNER_SHORT, "inner_short", "inner frame shorter than an Ethernet header")               \
+	X(UNKNOWN_CTX, "unknown_context", "no vport is bound to the frame's Context ID")           \
+	X(MULTI_SEG, "multi_segment", "segment of a multi-segment frame (not supported yet)")      \
+	X(NOT_LOCAL, "not_local", "STT segment for an address that is not this endpoint's")       \
+	X(TX_NO_UNDERLAY, "tx_no_underlay", "tenant frame while no underlay is attached")          \
+	X(TX_NO_VPORT, "tx_no_vport", "frame from an interface that is not a vport")               \
+	X(TX_TOO_BIG, "tx_too_big", "tenant frame does not fit one STT segment")                   \
+	X(TX_NO_REMOTE, "tx_no_remote", "unknown unicast and no flood target for the context")     \
+	X(TX_NO_NEIGH, "tx_no_neigh", "flood copy to a remote whose neighbour is unresolved")      \
+	X(TX_ERROR, "tx_error", "a helper failed while encapsulating")                             \
+	X(RX_ERROR, "rx_error", "a helper failed while decapsulating")
+
+#define STT_DROP_ENUM(name, str, help) STT_DROP_##name,
+enum stt_drop { STT_DROP_REASONS(STT_DROP_ENUM) STT_DROP_MAX };
+#undef STT_DROP_ENUM
+
+#define STT_NR_COUNTERS (STT_C_DROP_BASE + STT_DROP_MAX)
+
+#endif /* STT_MAPS_H */

@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * STT wire format (draft-davie-stt-03), shared by the BPF programs and userspace.
+ *
+ * Types are the kernel's __u8/__be16/... so this header builds both against vmlinux.h
+ * (BPF side) and against <linux/types.h> (userspace).
+ */
+#ifndef STT_PROTO_H
+#define STT_PROTO_H
+
+#define STT_DEFAULT_PORT 7471
+#define STT_VERSION 0
+
+/* Flags (draft 3.1). Bit numbers as in the draft, bit 0 the least significant. */
+#define STT_F_CSUM_VERIFIED 0x01
+#define STT_F_CSUM_PARTIAL 0x02
+#define STT_F_IPV4 0x04
+#define STT_F_TCP 0x08
+#define STT_F_RESERVED 0xf0
+
+/* PCP(3) V(1) VLAN ID(12), host order once ntohs'd. */
+#define STT_VLAN_PCP_SHIFT 13
+#define STT_VLAN_V 0x1000
+#define STT_VLAN_VID_MASK 0x0fff
+
+/* Source ports come from the ephemeral range (draft 3.2). */
+#define STT_SPORT_BASE 49152
+#define STT_SPORT_MASK 0x3fff
+
+/* A frame's length travels in the upper 16 bits of SEQ: 64 KB - 1 at most. */
+#define STT_MAX_FRAME 65535
+
+struct stt_hdr {
+	__u8 version;
+	__u8 flags;
+	__u8 l4_offset;
+	__u8 reserved;
+	__be16 mss;
+	__be16 vlan_tci;
+	__be64 context_id;
+	__be16 pad;
+} __attribute__((packed));
+
+_Static_assert(sizeof(struct stt_hdr) == 18, "STT frame header is 18 bytes");
+
+/* Minimal header shapes, so that userspace and BPF share one definition of the encap. */
+struct stt_eth {
+	__u8 dst[6];
+	__u8 src[6];
+	__be16 proto;
+} __attribute__((packed));
+
+struct stt_ipv4 {
+	__u8 ver_ihl;
+	__u8 tos;
+	__be16 tot_len;
+	__be16 id;
+	__be16 frag_off;
+	__u8 ttl;
+	__u8 protocol;
+	__sum16 check;
+	__be32 saddr;
+	__be32 daddr;
+} __attribute__((packed));
+
+struct stt_tcp {
+	__be16 source;
+	__be16 dest;
+	__be32 seq;
+	__be32 ack_seq;
+	__u8 doff_res;  /* data offset << 4 */
+	__u8 flags;     /* CWR ECE URG ACK PSH RST SYN FIN */
+	__be16 window;
+	__sum16 check;
+	__be16 urg_ptr;
+} __attribute__((packed));
+
+#define STT_TCP_FIN 0x01
+#define STT_TCP_SYN 0x02
+#define STT_TCP_RST 0x04
+#define STT_TCP_PSH 0x08
+#define STT_TCP_ACK 0x10
+
+/*
+ * Everything an STT segment carries in front of the tenant's frame, as one struct: it is
+ * bounds-checked once and written once.
+ */
+struct stt_encap4 {
+	struct stt_eth eth;
+	struct stt_ipv4 ip;
+	struct stt_tcp tcp;
+	struct stt_hdr stt;
+} __attribute__((packed));
+
+_Static_assert(sizeof(struct stt_eth) == 14, "Ethernet header");
+_Static_assert(sizeof(struct stt_ipv4) == 20, "IPv4 header without options");
+_Static_assert(sizeof(struct stt_tcp) == 20, "TCP header without options");
+_Static_assert(sizeof(struct stt_encap4) == 72, "outer headers + STT header");
+
+/* Bytes added in front of an inner frame, not counting the outer Ethernet header. */
+#define STT_ENCAP4_OVERHEAD (sizeof(struct stt_ipv4) + sizeof(struct stt_tcp) + sizeof(struct stt_hdr))
+
+/* SEQ = frame length << 16 | offset of this segment in the frame (draft 3.2). */
+#define STT_SEQ(len, off) ((((__u32)(len)) << 16) | ((__u32)(off) & 0xffff))
+#define STT_SEQ_LEN(seq) ((__u32)(seq) >> 16)
+#define STT_SEQ_OFF(seq) ((__u32)(seq) & 0xffff)
+
+#endif /* STT_PROTO_H */
