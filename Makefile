@@ -14,7 +14,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -mcpu=v3 -Wall -Werror 
 	-Iinclude -Ibpf -I.
 CFLAGS ?= -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter
 CFLAGS += -Iinclude -I$(OUT) -D_GNU_SOURCE
-LDLIBS := -lbpf -lxdp -lelf -lz
+LDLIBS := -lbpf -lxdp -ljson-c -lmnl -lelf -lz
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUT)/%.bpf.o,$(BPF_SRCS))

@@ -26,6 +26,7 @@ struct stt_cfg {
 
 #define STT_CFG_CREATED_CLSACT 0x01 /* sttctl created the clsact qdisc on the underlay */
 #define STT_CFG_XDP 0x02            /* the XDP program is attached */
+#define STT_CFG_FWD_ENABLED 0x04    /* sttctl turned IPv4 forwarding on for the underlay */
 
 /* stt_vports (hash): vport ifindex -> its context (transmit side). */
 struct stt_vport {

@@ -1,0 +1,341 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* sttctl attach / detach: the underlay programs and the pinned state they share. */
+#include <errno.h>
+#include <limits.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <xdp/libxdp.h>
+#include "common.h"
+#include "stt_tc.skel.h"
+#include "stt_xdp.skel.h"
+
+#define XDP_PROG_NAME "stt_xdp_rx"
+
+static void attach_usage(void)
+{
+	fprintf(stderr,
+		"Usage: sttctl attach DEV [--local ADDR] [--port N] [--ttl N]\n"
+		"  Attach the STT receive programs (XDP, TC ingress) to the underlay DEV and\n"
+		"  create the pinned state of this network namespace. ADDR defaults to DEV's\n"
+		"  first IPv4 address, N (port) to %d, TTL to 64. Re-running it on the same DEV\n"
+		"  replaces the programs and keeps every map entry.\n",
+		STT_DEFAULT_PORT);
+}
+
+static void detach_usage(void)
+{
+	fprintf(stderr, "Usage: sttctl detach DEV\n"
+			"  Remove what 'sttctl attach DEV' installed. The pinned maps stay while\n"
+			"  vports remain; they are removed with the last one.\n");
+}
+
+static int pin_path(char *buf, const char *dir, const char *name)
+{
+	return snprintf(buf, PATH_MAX, "%s/%s", dir, name) >= PATH_MAX ? -1 : 0;
+}
+
+static int pin_prog(struct bpf_program *prog, const char *dir, const char *name)
+{
+	char path[PATH_MAX];
+
+	pin_path(path, dir, name);
+	unlink(path);
+	return bpf_program__pin(prog, path);
+}
+
+/* Find our program in the XDP chain of ifindex; the returned multiprog owns it. */
+static struct xdp_program *find_xdp(int ifindex, struct xdp_multiprog **mpp)
+{
+	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifindex);
+	struct xdp_program *p = NULL;
+
+	*mpp = NULL;
+	if (!mp || libxdp_get_error(mp))
+		return NULL;
+	if (xdp_multiprog__is_legacy(mp)) {
+		p = xdp_multiprog__main_prog(mp);
+		if (p && strcmp(xdp_program__name(p), XDP_PROG_NAME))
+			p = NULL;
+	} else {
+		for (p = xdp_multiprog__next_prog(NULL, mp); p; p = xdp_multiprog__next_prog(p, mp))
+			if (!strcmp(xdp_program__name(p), XDP_PROG_NAME))
+				break;
+	}
+	*mpp = mp;
+	return p;
+}
+
+static int xdp_detach_ours(int ifindex)
+{
+	struct xdp_multiprog *mp;
+	struct xdp_program *p = find_xdp(ifindex, &mp);
+	int rc = 0;
+
+	if (p)
+		rc = xdp_program__detach(p, ifindex, xdp_multiprog__attach_mode(mp), 0);
+	if (mp)
+		xdp_multiprog__close(mp);
+	return rc;
+}
+
+int cmd_attach(int argc, char **argv)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oopts);
+	struct stt_tc_bpf *tc = NULL;
+	struct stt_xdp_bpf *xdp = NULL;
+	struct xdp_program *xprog = NULL;
+	struct stt_cfg cfg = {}, old = {};
+	struct stt_state st;
+	const char *dev = NULL, *v;
+	char dir[256], ifname[IF_NAMESIZE];
+	unsigned long port = STT_DEFAULT_PORT, ttl = 64;
+	bool have_local = false, created = false, xdp_done = false, tc_done = false;
+	bool reattach = false;
+	int ifindex, rc = 1, err;
+	__u32 zero = 0;
+
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "help") || !strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			attach_usage();
+			return 0;
+		} else if ((v = opt_value(argc, argv, &i, "--local"))) {
+			if (parse_ipv4(v, &cfg.local4))
+				return 1;
+			have_local = true;
+		} else if ((v = opt_value(argc, argv, &i, "--port"))) {
+			if (parse_uint(v, 65535, &port) || !port) {
+				if (!port)
+					err_msg("invalid port 0");
+				return 1;
+			}
+		} else if ((v = opt_value(argc, argv, &i, "--ttl"))) {
+			if (parse_uint(v, 255, &ttl) || !ttl) {
+				if (!ttl)
+					err_msg("invalid TTL 0");
+				return 1;
+			}
+		} else if (argv[i][0] == '-') {
+			err_msg("attach: unknown option '%s'", argv[i]);
+			return 1;
+		} else if (!dev) {
+			dev = argv[i];
+		} else {
+			err_msg("attach: unexpected argument '%s'", argv[i]);
+			return 1;
+		}
+	}
+	if (!dev) {
+		attach_usage();
+		return 1;
+	}
+	ifindex = dev_index(dev, "cannot attach to");
+	if (ifindex < 0)
+		return 1;
+	if (!have_local && dev_ipv4(dev, &cfg.local4)) {
+		err_msg("cannot attach to %s: it has no IPv4 address (give --local ADDR)", dev);
+		return 1;
+	}
+	if (dev_mtu(dev, &cfg.mtu)) {
+		err_msg("cannot attach to %s: cannot read its MTU", dev);
+		return 1;
+	}
+	cfg.ifindex = ifindex;
+	cfg.port = port;
+	cfg.ttl = ttl;
+
+	if (ensure_bpffs() || pin_dir(dir, sizeof(dir)))
+		return 1;
+	if (state_open(&st, false) == 0) {
+		state_get_cfg(&st, &old);
+		state_close(&st);
+		if (old.ifindex && old.ifindex != (__u32)ifindex) {
+			err_msg("cannot attach to %s: this namespace is already attached to %s "
+				"(detach it first)", dev, dev_name(old.ifindex, ifname));
+			return 1;
+		}
+		reattach = old.ifindex == (__u32)ifindex;
+	}
+	if (mkdir(STT_PIN_BASE, 0700) && errno != EEXIST) {
+		err_msg("cannot create %s: %s", STT_PIN_BASE, strerror(errno));
+		return 1;
+	}
+	if (mkdir(dir, 0700) && errno != EEXIST) {
+		err_msg("cannot create %s: %s", dir, strerror(errno));
+		return 1;
+	}
+
+	oopts.pin_root_path = dir;
+	tc = stt_tc_bpf__open_opts(&oopts);
+	if (!tc || stt_tc_bpf__load(tc)) {
+		err_msg("cannot load the TC programs: %s", strerror(errno));
+		goto out;
+	}
+	xdp = stt_xdp_bpf__open_opts(&oopts);
+	if (!xdp) {
+		err_msg("cannot open the XDP program: %s", strerror(errno));
+		goto out;
+	}
+
+	/* XDP through libxdp's dispatcher, so other XDP programs can share the device. */
+	if (reattach)
+		xdp_detach_ours(ifindex);
+	{
+		DECLARE_LIBXDP_OPTS(xdp_program_opts, xopts, .obj = xdp->obj,
+				    .prog_name = XDP_PROG_NAME);
+
+		xprog = xdp_program__create(&xopts);
+		err = libxdp_get_error(xprog);
+		if (err) {
+			xprog = NULL;
+			err_msg("cannot load the XDP program: %s", strerror(-err));
+			goto out;
+		}
+		err = xdp_program__attach(xprog, ifindex, XDP_MODE_NATIVE, 0);
+		if (err) {
+			char buf[256];
+
+			libxdp_strerror(err, buf, sizeof(buf));
+			err_msg("cannot attach XDP to %s: %s", dev, buf);
+			goto out;
+		}
+		xdp_done = true;
+	}
+
+	err = tc_attach_ingress(ifindex, bpf_program__fd(tc->progs.stt_tc_rx), &created);
+	if (err) {
+		err_msg("cannot attach TC ingress to %s: %s", dev, strerror(-err));
+		goto out;
+	}
+	tc_done = true;
+	if (reattach && (old.flags & STT_CFG_CREATED_CLSACT))
+		created = true;
+
+	if (pin_prog(tc->progs.stt_tc_tx, dir, "prog_tc_tx") ||
+	    pin_prog(tc->progs.stt_tc_rx, dir, "prog_tc_rx")) {
+		err_msg("cannot pin programs under %s: %s", dir, strerror(errno));
+		goto out;
+	}
+
+	/* Give every existing vport the new transmit program (upgrade in place). */
+	{
+		__u32 key, next, *prev = NULL;
+		struct stt_vport vp;
+		int fd = bpf_map__fd(tc->maps.stt_vports);
+
+		while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+			key = next;
+			prev = &key;
+			if (bpf_map_lookup_elem(fd, &key, &vp) == 0)
+				tc_attach_ingress(key, bpf_program__fd(tc->progs.stt_tc_tx), NULL);
+		}
+	}
+
+	cfg.flags = (created ? STT_CFG_CREATED_CLSACT : 0) | STT_CFG_XDP;
+	/* bpf_fib_lookup() needs forwarding on the device it looks up from (netutil.c). */
+	if (reattach && (old.flags & STT_CFG_FWD_ENABLED)) {
+		cfg.flags |= STT_CFG_FWD_ENABLED;
+	} else if (dev_forwarding_get(dev) == 0) {
+		if (dev_forwarding_set(dev, 1)) {
+			err_msg("cannot enable IPv4 forwarding on %s: %s", dev, strerror(errno));
+			goto out;
+		}
+		cfg.flags |= STT_CFG_FWD_ENABLED;
+	}
+	remotes_neigh(bpf_map__fd(tc->maps.stt_fdb), bpf_map__fd(tc->maps.stt_flood), ifindex, true);
+	/* Written last: the datapath acts only once every piece is in place. */
+	if (bpf_map_update_elem(bpf_map__fd(tc->maps.stt_cfg), &zero, &cfg, 0)) {
+		err_msg("cannot write the configuration: %s", strerror(errno));
+		goto out;
+	}
+	rc = 0;
+	if (g_opts.json) {
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "attached", json_object_new_string(dev));
+		json_out(o);
+	}
+out:
+	if (rc) {
+		/* Nothing half-applied: undo what this call did. */
+		if ((cfg.flags & STT_CFG_FWD_ENABLED) && !reattach)
+			dev_forwarding_set(dev, 0);
+		if (tc_done && !reattach)
+			tc_detach_ingress(ifindex, created);
+		if (xdp_done && !reattach)
+			xdp_detach_ours(ifindex);
+		if (!reattach && !old.ifindex) {
+			struct stt_state s2;
+			bool vports = false;
+
+			if (state_open(&s2, false) == 0) {
+				__u32 k;
+
+				vports = bpf_map_get_next_key(s2.vports_fd, NULL, &k) == 0;
+				state_close(&s2);
+			}
+			if (!vports)
+				state_remove_pins(dir);
+		}
+	}
+	/* libxdp borrows an object given through opts.obj: close it after the program. */
+	if (xprog)
+		xdp_program__close(xprog);
+	stt_xdp_bpf__destroy(xdp);
+	stt_tc_bpf__destroy(tc);
+	return rc;
+}
+
+int cmd_detach(int argc, char **argv)
+{
+	struct stt_state st;
+	struct stt_cfg cfg, empty = {};
+	char ifname[IF_NAMESIZE];
+	__u32 zero = 0, k;
+	int ifindex, err;
+	bool vports;
+
+	if (argc != 1 || !strcmp(argv[0], "help") || !strcmp(argv[0], "--help")) {
+		detach_usage();
+		return argc == 1 ? 0 : 1;
+	}
+	ifindex = dev_index(argv[0], "cannot detach from");
+	if (ifindex < 0)
+		return 1;
+	if (state_open(&st, false) || state_get_cfg(&st, &cfg) || cfg.ifindex != (__u32)ifindex) {
+		if (st.cfg_fd >= 0 && cfg.ifindex)
+			err_msg("cannot detach from %s: stt is attached to %s, not to it", argv[0],
+				dev_name(cfg.ifindex, ifname));
+		else
+			err_msg("cannot detach from %s: stt is not attached to it", argv[0]);
+		state_close(&st);
+		return 1;
+	}
+	/* Stop the datapath first, then take the programs away. */
+	bpf_map_update_elem(st.cfg_fd, &zero, &empty, 0);
+	err = xdp_detach_ours(ifindex);
+	if (err)
+		err_msg("warning: removing XDP from %s: %s", argv[0], strerror(-err));
+	err = tc_detach_ingress(ifindex, cfg.flags & STT_CFG_CREATED_CLSACT);
+	if (err)
+		err_msg("warning: removing TC from %s: %s", argv[0], strerror(-err));
+	if (cfg.flags & STT_CFG_FWD_ENABLED)
+		dev_forwarding_set(argv[0], 0);
+	remotes_neigh(st.fdb_fd, st.flood_fd, ifindex, false);
+	vports = bpf_map_get_next_key(st.vports_fd, NULL, &k) == 0;
+	state_close(&st);
+	if (!vports)
+		state_remove_pins(st.dir);
+	if (g_opts.json) {
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "detached", json_object_new_string(argv[0]));
+		json_out(o);
+	}
+	return 0;
+}

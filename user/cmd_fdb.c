@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* sttctl fdb add / del: where a (context, MAC) goes, and each context's flood targets. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include "common.h"
+
+static const __u8 bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+
+static void fdb_usage(void)
+{
+	fprintf(stderr,
+		"Usage: sttctl fdb add --context ID --mac MAC --remote ADDR\n"
+		"       sttctl fdb del --context ID --mac MAC [--remote ADDR]\n"
+		"  A unicast entry sends frames for MAC in context ID to the endpoint ADDR.\n"
+		"  MAC ff:ff:ff:ff:ff:ff adds ADDR to the context's flood list: broadcast,\n"
+		"  multicast and unknown unicast frames are copied to every flood target\n"
+		"  (head-end replication, at most %d per context). Adding an identical entry\n"
+		"  again changes nothing; a different remote for an existing MAC is refused.\n",
+		STT_MAX_FLOOD);
+}
+
+static int flood_add(struct stt_state *st, __u64 ctx, __be32 remote, const char *addr)
+{
+	struct stt_flood_val fv = {};
+
+	bpf_map_lookup_elem(st->flood_fd, &ctx, &fv);
+	for (__u32 i = 0; i < fv.count && i < STT_MAX_FLOOD; i++)
+		if (fv.remote4[i] == remote)
+			return 0;
+	if (fv.count >= STT_MAX_FLOOD) {
+		err_msg("cannot add flood target %s: context %llu already has %d", addr,
+			(unsigned long long)ctx, STT_MAX_FLOOD);
+		return 1;
+	}
+	fv.remote4[fv.count++] = remote;
+	/* The whole list is one map value: readers see the old list or the new one. */
+	if (bpf_map_update_elem(st->flood_fd, &ctx, &fv, 0)) {
+		err_msg("cannot add flood target %s: %s", addr, strerror(errno));
+		return 1;
+	}
+	return 0;
+}
+
+static int flood_del(struct stt_state *st, __u64 ctx, bool have_remote, __be32 remote,
+		     const char *addr)
+{
+	struct stt_flood_val fv = {}, nv = {};
+
+	if (bpf_map_lookup_elem(st->flood_fd, &ctx, &fv)) {
+		err_msg("cannot delete: context %llu has no flood targets", (unsigned long long)ctx);
+		return 1;
+	}
+	if (!have_remote) {
+		bpf_map_delete_elem(st->flood_fd, &ctx);
+		return 0;
+	}
+	for (__u32 i = 0; i < fv.count && i < STT_MAX_FLOOD; i++)
+		if (fv.remote4[i] != remote)
+			nv.remote4[nv.count++] = fv.remote4[i];
+	if (nv.count == fv.count) {
+		err_msg("cannot delete: %s is not a flood target of context %llu", addr,
+			(unsigned long long)ctx);
+		return 1;
+	}
+	if (!nv.count)
+		return bpf_map_delete_elem(st->flood_fd, &ctx) ? 1 : 0;
+	return bpf_map_update_elem(st->flood_fd, &ctx, &nv, 0) ? 1 : 0;
+}
+
+int cmd_fdb(int argc, char **argv)
+{
+	struct stt_fdb_key key = {};
+	struct stt_fdb_val val = {}, cur;
+	struct stt_state st;
+	struct stt_cfg cfg = {};
+	const char *v, *addr = NULL;
+	bool add, have_ctx = false, have_mac = false, have_remote = false;
+	char buf[32];
+	int rc = 1;
+
+	if (argc < 1 || !strcmp(argv[0], "help") || !strcmp(argv[0], "--help")) {
+		fdb_usage();
+		return argc < 1;
+	}
+	if (!strcmp(argv[0], "add"))
+		add = true;
+	else if (!strcmp(argv[0], "del") || !strcmp(argv[0], "delete"))
+		add = false;
+	else {
+		err_msg("fdb: unknown command '%s' (try 'sttctl fdb help')", argv[0]);
+		return 1;
+	}
+	for (int i = 1; i < argc; i++) {
+		if ((v = opt_value(argc, argv, &i, "--context"))) {
+			if (parse_context(v, &key.context))
+				return 1;
+			have_ctx = true;
+		} else if ((v = opt_value(argc, argv, &i, "--mac"))) {
+			if (parse_mac(v, key.mac))
+				return 1;
+			have_mac = true;
+		} else if ((v = opt_value(argc, argv, &i, "--remote"))) {
+			if (parse_ipv4(v, &val.remote4))
+				return 1;
+			addr = v;
+			have_remote = true;
+		} else {
+			err_msg("fdb %s: unexpected argument '%s'", argv[0], argv[i]);
+			return 1;
+		}
+	}
+	if (!have_ctx || !have_mac || (add && !have_remote)) {
+		fdb_usage();
+		return 1;
+	}
+	if (state_open(&st, true))
+		return 1;
+	state_get_cfg(&st, &cfg);
+
+	if (!memcmp(key.mac, bcast, 6)) {
+		rc = add ? flood_add(&st, key.context, val.remote4, addr)
+			 : flood_del(&st, key.context, have_remote, val.remote4, addr);
+		goto out;
+	}
+	fmt_mac(key.mac, buf, sizeof(buf));
+	if (add) {
+		if (bpf_map_lookup_elem(st.fdb_fd, &key, &cur) == 0) {
+			if (cur.remote4 == val.remote4) {
+				rc = 0;
+				goto out;
+			}
+			err_msg("cannot add %s in context %llu: it already goes to another remote "
+				"(delete it first)", buf, (unsigned long long)key.context);
+			goto out;
+		}
+		if (bpf_map_update_elem(st.fdb_fd, &key, &val, BPF_NOEXIST)) {
+			err_msg("cannot add %s in context %llu: %s", buf,
+				(unsigned long long)key.context, strerror(errno));
+			goto out;
+		}
+	} else {
+		if (bpf_map_lookup_elem(st.fdb_fd, &key, &cur)) {
+			err_msg("cannot delete %s in context %llu: no such entry", buf,
+				(unsigned long long)key.context);
+			goto out;
+		}
+		if (have_remote && cur.remote4 != val.remote4) {
+			err_msg("cannot delete %s in context %llu: it goes to another remote", buf,
+				(unsigned long long)key.context);
+			goto out;
+		}
+		bpf_map_delete_elem(st.fdb_fd, &key);
+	}
+	rc = 0;
+out:
+	/* Keep a kernel-managed neighbour entry for each remote in use (see netutil.c). */
+	if (!rc && have_remote && cfg.ifindex) {
+		if (add)
+			neigh_managed_add(cfg.ifindex, val.remote4);
+		else if (!remote_in_use(st.fdb_fd, st.flood_fd, val.remote4))
+			neigh_managed_del(cfg.ifindex, val.remote4);
+	}
+	state_close(&st);
+	return rc;
+}

@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* sttctl vport add / del: bind a tenant interface to a Context ID. */
+#include <errno.h>
+#include <limits.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "common.h"
+
+static void vport_usage(void)
+{
+	fprintf(stderr,
+		"Usage: sttctl vport add IFNAME --context ID [--xdp]\n"
+		"       sttctl vport del IFNAME\n"
+		"  A vport is a tenant interface (for example the host end of a container's\n"
+		"  veth). Frames it receives are sent into the tunnel with its Context ID, and\n"
+		"  frames that arrive with that Context ID are delivered to it. ID: 0 .. 2^64-1,\n"
+		"  decimal or 0x hex; one vport per context.\n"
+		"  --xdp  deliver received single-segment frames straight from XDP. Only for a\n"
+		"         veth whose peer has GRO on or an XDP program (the kernel drops XDP\n"
+		"         redirects into a veth without NAPI); without it, TC delivers.\n");
+}
+
+static int vport_add(int argc, char **argv)
+{
+	struct stt_state st;
+	struct stt_vport vp = {}, existing;
+	struct stt_ctx_val cv = {};
+	char path[PATH_MAX], ifname[IF_NAMESIZE];
+	const char *name = NULL, *v;
+	bool have_ctx = false, created = false;
+	int ifindex, prog_fd = -1, rc = 1, err;
+	__u32 key;
+
+	for (int i = 0; i < argc; i++) {
+		if ((v = opt_value(argc, argv, &i, "--context"))) {
+			if (parse_context(v, &vp.context))
+				return 1;
+			have_ctx = true;
+		} else if (!strcmp(argv[i], "--xdp")) {
+			vp.flags |= STT_VPORT_XDP;
+		} else if (argv[i][0] == '-') {
+			err_msg("vport add: unknown option '%s'", argv[i]);
+			return 1;
+		} else if (!name) {
+			name = argv[i];
+		} else {
+			err_msg("vport add: unexpected argument '%s'", argv[i]);
+			return 1;
+		}
+	}
+	if (!name || !have_ctx) {
+		vport_usage();
+		return 1;
+	}
+	ifindex = dev_index(name, "cannot add vport");
+	if (ifindex < 0)
+		return 1;
+	if (state_open(&st, true))
+		return 1;
+	key = ifindex;
+	if (bpf_map_lookup_elem(st.vports_fd, &key, &existing) == 0) {
+		err_msg("cannot add vport %s: it is already a vport (context %llu)", name,
+			(unsigned long long)existing.context);
+		goto out;
+	}
+	if (bpf_map_lookup_elem(st.contexts_fd, &vp.context, &cv) == 0) {
+		err_msg("cannot add vport %s: context %llu is already bound to %s", name,
+			(unsigned long long)vp.context, dev_name(cv.ifindex, ifname));
+		goto out;
+	}
+	{
+		struct stt_cfg cfg;
+
+		if (state_get_cfg(&st, &cfg) == 0 && cfg.ifindex == (__u32)ifindex) {
+			err_msg("cannot add vport %s: it is the underlay", name);
+			goto out;
+		}
+	}
+	snprintf(path, sizeof(path), "%s/prog_tc_tx", st.dir);
+	prog_fd = bpf_obj_get(path);
+	if (prog_fd < 0) {
+		err_msg("cannot add vport %s: stt is not attached (run 'sttctl attach DEV' first)",
+			name);
+		goto out;
+	}
+	err = tc_attach_ingress(ifindex, prog_fd, &created);
+	if (err) {
+		err_msg("cannot add vport %s: TC attach failed: %s", name, strerror(-err));
+		goto out;
+	}
+	if (created)
+		vp.flags |= STT_VPORT_CREATED_CLSACT;
+	cv.ifindex = ifindex;
+	cv.flags = vp.flags;
+	/* Receive mapping first, then transmit; undo both on failure. */
+	if (bpf_map_update_elem(st.contexts_fd, &vp.context, &cv, BPF_NOEXIST) ||
+	    bpf_map_update_elem(st.vports_fd, &key, &vp, BPF_NOEXIST)) {
+		err_msg("cannot add vport %s: %s", name, strerror(errno));
+		bpf_map_delete_elem(st.contexts_fd, &vp.context);
+		tc_detach_ingress(ifindex, created);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (prog_fd >= 0)
+		close(prog_fd);
+	state_close(&st);
+	return rc;
+}
+
+static int vport_del(int argc, char **argv)
+{
+	struct stt_state st;
+	struct stt_vport vp;
+	struct stt_ctx_val cv;
+	struct stt_cfg cfg = {};
+	int ifindex;
+	__u32 key;
+
+	if (argc != 1) {
+		vport_usage();
+		return 1;
+	}
+	ifindex = dev_index(argv[0], "cannot delete vport");
+	if (ifindex < 0)
+		return 1;
+	if (state_open(&st, true))
+		return 1;
+	key = ifindex;
+	if (bpf_map_lookup_elem(st.vports_fd, &key, &vp)) {
+		err_msg("cannot delete vport %s: it is not a vport", argv[0]);
+		state_close(&st);
+		return 1;
+	}
+	/* Stop transmit, then receive, then remove the program. */
+	bpf_map_delete_elem(st.vports_fd, &key);
+	if (bpf_map_lookup_elem(st.contexts_fd, &vp.context, &cv) == 0 &&
+	    cv.ifindex == (__u32)ifindex)
+		bpf_map_delete_elem(st.contexts_fd, &vp.context);
+	tc_detach_ingress(ifindex, vp.flags & STT_VPORT_CREATED_CLSACT);
+	state_get_cfg(&st, &cfg);
+	state_close(&st);
+	if (!cfg.ifindex) {
+		/* Detached earlier and this was the last vport: remove the pinned state. */
+		__u32 k;
+
+		if (state_open(&st, false) == 0) {
+			bool more = bpf_map_get_next_key(st.vports_fd, NULL, &k) == 0;
+
+			state_close(&st);
+			if (!more)
+				state_remove_pins(st.dir);
+		}
+	}
+	return 0;
+}
+
+int cmd_vport(int argc, char **argv)
+{
+	if (argc < 1 || !strcmp(argv[0], "help") || !strcmp(argv[0], "--help")) {
+		vport_usage();
+		return argc < 1;
+	}
+	if (!strcmp(argv[0], "add"))
+		return vport_add(argc - 1, argv + 1);
+	if (!strcmp(argv[0], "del") || !strcmp(argv[0], "delete"))
+		return vport_del(argc - 1, argv + 1);
+	err_msg("vport: unknown command '%s' (try 'sttctl vport help')", argv[0]);
+	return 1;
+}

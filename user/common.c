@@ -1,0 +1,396 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* Shared helpers of sttctl: messages, network namespaces, pinned state, parsers. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ifaddrs.h>
+#include <limits.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "common.h"
+
+#ifndef BPF_FS_MAGIC
+#define BPF_FS_MAGIC 0xcafe4a11
+#endif
+
+struct global_opts g_opts;
+
+void err_msg(const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (g_opts.json) {
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "error", json_object_new_string(buf));
+		json_out(o);
+	} else {
+		fprintf(stderr, "sttctl: %s\n", buf);
+	}
+}
+
+void info_msg(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!g_opts.verbose)
+		return;
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int json_out(struct json_object *obj)
+{
+	int flags = g_opts.pretty ? JSON_C_TO_STRING_PRETTY : JSON_C_TO_STRING_PLAIN;
+
+	printf("%s\n", json_object_to_json_string_ext(obj, flags | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(obj);
+	return 0;
+}
+
+int enter_netns(const char *name)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	if (strchr(name, '/'))
+		snprintf(path, sizeof(path), "%s", name);
+	else
+		snprintf(path, sizeof(path), "/run/netns/%s", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		err_msg("cannot enter network namespace %s: %s", name, strerror(errno));
+		return -1;
+	}
+	if (setns(fd, CLONE_NEWNET)) {
+		err_msg("cannot enter network namespace %s: %s", name, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+int ensure_bpffs(void)
+{
+	struct statfs sfs;
+
+	if (statfs("/sys/fs/bpf", &sfs) == 0 && sfs.f_type == BPF_FS_MAGIC)
+		return 0;
+	if (mkdir("/sys/fs/bpf", 0700) && errno != EEXIST) {
+		err_msg("cannot create /sys/fs/bpf: %s", strerror(errno));
+		return -1;
+	}
+	if (mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700")) {
+		err_msg("cannot mount bpffs on /sys/fs/bpf: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* One directory per network namespace, keyed by the namespace's inode (see DESIGN.md). */
+int pin_dir(char *buf, size_t len)
+{
+	struct stat st;
+
+	if (stat("/proc/self/ns/net", &st)) {
+		err_msg("cannot identify the network namespace: %s", strerror(errno));
+		return -1;
+	}
+	snprintf(buf, len, "%s/%lu", STT_PIN_BASE, (unsigned long)st.st_ino);
+	return 0;
+}
+
+static int open_pin(const char *dir, const char *name)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return bpf_obj_get(path);
+}
+
+int state_open(struct stt_state *st, bool must_exist)
+{
+	memset(st, 0, sizeof(*st));
+	st->cfg_fd = st->vports_fd = st->contexts_fd = st->fdb_fd = st->flood_fd = st->stats_fd = -1;
+	if (ensure_bpffs() || pin_dir(st->dir, sizeof(st->dir)))
+		return -1;
+	st->cfg_fd = open_pin(st->dir, "stt_cfg");
+	st->vports_fd = open_pin(st->dir, "stt_vports");
+	st->contexts_fd = open_pin(st->dir, "stt_contexts");
+	st->fdb_fd = open_pin(st->dir, "stt_fdb");
+	st->flood_fd = open_pin(st->dir, "stt_flood");
+	st->stats_fd = open_pin(st->dir, "stt_stats");
+	if (st->cfg_fd < 0 || st->vports_fd < 0 || st->contexts_fd < 0 || st->fdb_fd < 0 ||
+	    st->flood_fd < 0 || st->stats_fd < 0) {
+		state_close(st);
+		if (must_exist)
+			err_msg("stt is not attached in this network namespace "
+				"(run 'sttctl attach DEV' first)");
+		return -1;
+	}
+	return 0;
+}
+
+void state_close(struct stt_state *st)
+{
+	int *fds[] = { &st->cfg_fd, &st->vports_fd, &st->contexts_fd,
+		       &st->fdb_fd, &st->flood_fd, &st->stats_fd };
+
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+		if (*fds[i] >= 0)
+			close(*fds[i]);
+		*fds[i] = -1;
+	}
+}
+
+int state_remove_pins(const char *dir)
+{
+	const char *names[] = { "stt_cfg", "stt_vports", "stt_contexts", "stt_fdb", "stt_flood",
+				"stt_stats", "prog_tc_tx", "prog_tc_rx" };
+	char path[PATH_MAX];
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		unlink(path);
+	}
+	return rmdir(dir);
+}
+
+int state_get_cfg(struct stt_state *st, struct stt_cfg *cfg)
+{
+	__u32 zero = 0;
+
+	memset(cfg, 0, sizeof(*cfg));
+	return bpf_map_lookup_elem(st->cfg_fd, &zero, cfg);
+}
+
+int parse_context(const char *s, __u64 *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ') {
+		err_msg("invalid context ID '%s': expected 0 .. 2^64-1, decimal or 0x hex",
+			s ? s : "");
+		return -1;
+	}
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || *end) {
+		err_msg("invalid context ID '%s': expected 0 .. 2^64-1, decimal or 0x hex", s);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+int parse_mac(const char *s, __u8 mac[6])
+{
+	unsigned int b[6];
+	char tail;
+
+	if (!s || sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
+			 &tail) != 6 || strlen(s) != 17) {
+		err_msg("invalid MAC address '%s': expected xx:xx:xx:xx:xx:xx", s ? s : "");
+		return -1;
+	}
+	for (int i = 0; i < 6; i++)
+		mac[i] = b[i];
+	return 0;
+}
+
+int parse_ipv4(const char *s, __be32 *out)
+{
+	struct in_addr a;
+
+	if (!s || inet_pton(AF_INET, s, &a) != 1) {
+		err_msg("invalid IPv4 address '%s'", s ? s : "");
+		return -1;
+	}
+	*out = a.s_addr;
+	return 0;
+}
+
+int parse_uint(const char *s, unsigned long max, unsigned long *out)
+{
+	unsigned long v;
+	char *end;
+
+	if (!s || !*s || *s == '-') {
+		err_msg("invalid number '%s'", s ? s : "");
+		return -1;
+	}
+	errno = 0;
+	v = strtoul(s, &end, 0);
+	if (errno || *end || v > max) {
+		err_msg("invalid number '%s': expected 0 .. %lu", s, max);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+void fmt_mac(const __u8 mac[6], char *buf, size_t len)
+{
+	snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4],
+		 mac[5]);
+}
+
+void fmt_ipv4(__be32 a, char *buf, size_t len)
+{
+	struct in_addr in = { .s_addr = a };
+
+	inet_ntop(AF_INET, &in, buf, len);
+}
+
+int dev_index(const char *name, const char *what)
+{
+	unsigned int idx;
+
+	if (!name || strlen(name) >= IF_NAMESIZE) {
+		err_msg("%s: invalid interface name '%s'", what, name ? name : "");
+		return -1;
+	}
+	idx = if_nametoindex(name);
+	if (!idx) {
+		err_msg("%s %s: no such device", what, name);
+		return -1;
+	}
+	return (int)idx;
+}
+
+const char *dev_name(__u32 ifindex, char *buf)
+{
+	if (!if_indextoname(ifindex, buf))
+		snprintf(buf, IF_NAMESIZE, "if%u", ifindex);
+	return buf;
+}
+
+int dev_ipv4(const char *name, __be32 *out)
+{
+	struct ifaddrs *ifa, *p;
+	int rc = -1;
+
+	if (getifaddrs(&ifa))
+		return -1;
+	for (p = ifa; p; p = p->ifa_next) {
+		if (p->ifa_addr && p->ifa_addr->sa_family == AF_INET && !strcmp(p->ifa_name, name)) {
+			*out = ((struct sockaddr_in *)p->ifa_addr)->sin_addr.s_addr;
+			rc = 0;
+			break;
+		}
+	}
+	freeifaddrs(ifa);
+	return rc;
+}
+
+int dev_mtu(const char *name, __u32 *mtu)
+{
+	struct ifreq ifr = {};
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int rc;
+
+	if (fd < 0)
+		return -1;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	rc = ioctl(fd, SIOCGIFMTU, &ifr);
+	close(fd);
+	if (rc)
+		return -1;
+	*mtu = ifr.ifr_mtu;
+	return 0;
+}
+
+int tc_attach_ingress(int ifindex, int prog_fd, bool *created)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = STT_TC_HANDLE, .priority = STT_TC_PRIO,
+			    .prog_fd = prog_fd, .flags = BPF_TC_F_REPLACE);
+	int rc;
+
+	rc = bpf_tc_hook_create(&hook);
+	if (rc && rc != -EEXIST)
+		return rc;
+	if (created)
+		*created = rc == 0;
+	rc = bpf_tc_attach(&hook, &opts);
+	if (rc && created && *created) {
+		hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+		bpf_tc_hook_destroy(&hook);
+	}
+	return rc;
+}
+
+int tc_detach_ingress(int ifindex, bool destroy_clsact)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = STT_TC_HANDLE, .priority = STT_TC_PRIO);
+	int rc;
+
+	rc = bpf_tc_detach(&hook, &opts);
+	if (destroy_clsact) {
+		hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+		bpf_tc_hook_destroy(&hook);
+	}
+	return rc == -ENOENT ? 0 : rc;
+}
+
+#define STT_DROP_NAME(name, str, help) [STT_DROP_##name] = str,
+#define STT_DROP_HELP(name, str, help) [STT_DROP_##name] = help,
+static const char *drop_names[STT_DROP_MAX] = { STT_DROP_REASONS(STT_DROP_NAME) };
+static const char *drop_helps[STT_DROP_MAX] = { STT_DROP_REASONS(STT_DROP_HELP) };
+
+const char *drop_name(unsigned int reason)
+{
+	return reason < STT_DROP_MAX ? drop_names[reason] : "unknown";
+}
+
+const char *drop_help(unsigned int reason)
+{
+	return reason < STT_DROP_MAX ? drop_helps[reason] : "";
+}
+
+const char *counter_name(unsigned int idx)
+{
+	static const char *names[STT_C_DROP_BASE] = {
+		[STT_C_TX_FRAMES] = "tx_frames",	 [STT_C_TX_SEGMENTS] = "tx_segments",
+		[STT_C_TX_BYTES] = "tx_bytes",		 [STT_C_TX_FLOOD_COPIES] = "tx_flood_copies",
+		[STT_C_RX_FRAMES] = "rx_frames",	 [STT_C_RX_SEGMENTS] = "rx_segments",
+		[STT_C_RX_BYTES] = "rx_bytes",		 [STT_C_RX_XDP_FRAMES] = "rx_xdp_frames",
+		[STT_C_PASS] = "pass",
+	};
+
+	return idx < STT_C_DROP_BASE ? names[idx] : drop_name(idx - STT_C_DROP_BASE);
+}
+
+const char *opt_value(int argc, char **argv, int *i, const char *name)
+{
+	if (strcmp(argv[*i], name))
+		return NULL;
+	if (*i + 1 >= argc) {
+		err_msg("option %s needs a value", name);
+		return "";
+	}
+	(*i)++;
+	return argv[*i];
+}

@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+#ifndef STTCTL_COMMON_H
+#define STTCTL_COMMON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <linux/types.h>
+#include <json-c/json.h>
+#include "stt_proto.h"
+#include "stt_maps.h"
+
+/* TC filters stt installs: fixed handle and priority, so detach removes exactly ours. */
+#define STT_TC_HANDLE 0x5354
+#define STT_TC_PRIO 0x5354
+
+struct global_opts {
+	bool json;
+	bool pretty;
+	bool verbose;
+	const char *netns;
+};
+
+extern struct global_opts g_opts;
+
+/* Pinned state of this network namespace. */
+struct stt_state {
+	char dir[256];
+	int cfg_fd, vports_fd, contexts_fd, fdb_fd, flood_fd, stats_fd;
+};
+
+void err_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void info_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int json_out(struct json_object *obj); /* prints and frees */
+
+int enter_netns(const char *name);
+int ensure_bpffs(void);
+int pin_dir(char *buf, size_t len);
+int state_open(struct stt_state *st, bool must_exist);
+void state_close(struct stt_state *st);
+int state_remove_pins(const char *dir);
+int state_get_cfg(struct stt_state *st, struct stt_cfg *cfg);
+
+int parse_context(const char *s, __u64 *out);
+int parse_mac(const char *s, __u8 mac[6]);
+int parse_ipv4(const char *s, __be32 *out);
+int parse_uint(const char *s, unsigned long max, unsigned long *out);
+void fmt_mac(const __u8 mac[6], char *buf, size_t len);
+void fmt_ipv4(__be32 a, char *buf, size_t len);
+int dev_index(const char *name, const char *what);
+const char *dev_name(__u32 ifindex, char *buf);
+int dev_ipv4(const char *name, __be32 *out);
+int dev_mtu(const char *name, __u32 *mtu);
+
+/* TC helpers: attach prog_fd at ingress of ifindex; *created says whether clsact was new. */
+int tc_attach_ingress(int ifindex, int prog_fd, bool *created);
+int tc_detach_ingress(int ifindex, bool destroy_clsact);
+
+int neigh_managed_add(int ifindex, __be32 addr);
+int neigh_managed_del(int ifindex, __be32 addr);
+void remotes_neigh(int fdb_fd, int flood_fd, int ifindex, bool add);
+bool remote_in_use(int fdb_fd, int flood_fd, __be32 remote);
+int dev_forwarding_get(const char *dev);
+int dev_forwarding_set(const char *dev, int on);
+
+const char *drop_name(unsigned int reason);
+const char *drop_help(unsigned int reason);
+const char *counter_name(unsigned int idx);
+
+int cmd_attach(int argc, char **argv);
+int cmd_detach(int argc, char **argv);
+int cmd_vport(int argc, char **argv);
+int cmd_fdb(int argc, char **argv);
+int cmd_show(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
+
+/* Long option helper: returns the value of --name at argv[*i], advancing *i. */
+const char *opt_value(int argc, char **argv, int *i, const char *name);
+
+#endif
