@@ -22,8 +22,8 @@
 #define ETH_P_IP 0x0800
 #define AF_INET 2
 
-/* Headers we read at transmit: inner Ethernet, IPv4 with options, and L4 ports. */
-#define STT_TX_PULL (14 + 60 + 8)
+/* Headers we read at transmit: inner Ethernet, IPv4 with options, TCP up to its checksum. */
+#define STT_TX_PULL (14 + 60 + 20)
 
 static __always_inline int stt_tx_drop(enum stt_drop reason)
 {
@@ -106,6 +106,21 @@ static __always_inline int stt_tx_inner(struct __sk_buff *skb, struct stt_inner 
 		if ((void *)(ip + 1) > data_end)
 			return -1;
 		pseudo = (__u64)ip->saddr + ip->daddr + stt_pseudo4_tail(proto, tot_len - ihl);
+		/*
+		 * A checksum field that equals the pseudo-header seed is one the tenant's stack
+		 * left for offload (CHECKSUM_PARTIAL; a complete checksum matches it 1 time in
+		 * 65536, and then is only treated more carefully). Say so in the STT header:
+		 * the receiver must not hand such a frame to a path that loses the skb's
+		 * checksum state (the XDP redirect).
+		 */
+		if (ihl <= 60) {
+			__u16 *check = (void *)ip + ihl + (proto == 6 ? 16 : 6);
+
+			if ((void *)(check + 1) <= data_end && *check == stt_csum_fold(pseudo)) {
+				in->flags |= STT_F_CSUM_PARTIAL;
+				in->l4_off = sizeof(*eth) + ihl;
+			}
+		}
 		in->csum = stt_sum_bytes(skb, 0, sizeof(*eth) + ihl);
 		in->csum += (__u16)~stt_csum_fold(pseudo);
 		in->full_sum = 0;
@@ -244,6 +259,7 @@ int stt_tc_tx(struct __sk_buff *skb)
 	hp->tcp.flags = STT_TCP_ACK | STT_TCP_PSH;
 	hp->stt.version = STT_VERSION;
 	hp->stt.flags = in.flags;
+	hp->stt.l4_offset = in.l4_off;
 	hp->stt.context_id = bpf_cpu_to_be64(vp->context);
 
 	/* Outer TCP checksum, all but the destination address (it varies per flood copy). */

@@ -55,6 +55,13 @@ int stt_xdp_rx(struct xdp_md *ctx)
 	}
 	if (!(vp->flags & STT_VPORT_XDP))
 		return XDP_PASS; /* TC decapsulates: works whatever the vport's peer does */
+	/*
+	 * An inner checksum the sender left partial may still be partial here (a local veth
+	 * keeps the skb's CHECKSUM_PARTIAL state; XDP would lose it and the tenant would drop
+	 * the packet as corrupt). TC keeps that state: let it deliver.
+	 */
+	if (stt->flags & STT_F_CSUM_PARTIAL)
+		return XDP_PASS;
 
 	if (bpf_xdp_adjust_head(ctx, rx.outer_len + sizeof(struct stt_hdr))) {
 		stt_drop(STT_DROP_RX_ERROR);

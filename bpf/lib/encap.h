@@ -38,6 +38,7 @@ struct stt_inner {
 	__u32 hash;     /* flow hash: source port entropy */
 	__u8 flags;     /* STT_F_* */
 	__u8 full_sum;  /* the whole frame had to be summed */
+	__u8 l4_off;    /* STT L4 offset: set with STT_F_CSUM_PARTIAL */
 };
 
 static __always_inline __u32 stt_mix(__u32 h, __u32 v)
