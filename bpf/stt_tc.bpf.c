@@ -198,6 +198,72 @@ static __noinline long stt_tx_one(struct __sk_buff *skb, struct stt_tx_state *st
 	return -1;
 }
 
+/* Inner Ethernet + IPv4 + TCP headers of a TSO frame, at most. */
+#define STT_GSO_HDRS (14 + 60 + 60)
+
+/*
+ * A TSO burst from the tenant (a GSO skb, up to 64 KB) becomes ONE STT frame that the
+ * kernel segments as late as it can: the NIC's TSO, or software GSO at the underlay.
+ *
+ * The tenant's skb is CHECKSUM_PARTIAL with csum_start on the inner TCP header, and the
+ * kernel's TCP segmentation drops any skb whose csum_start is not the header it segments;
+ * no helper writes csum_start. So (kernel-facts.md, "Transmit"):
+ *  1. copy the inner IP + TCP headers, and pull them off in two shrinks: the second
+ *     one's skb_postpull_rcsum() finds csum_start before the data and sets CHECKSUM_NONE;
+ *  2. grow room for outer IP + TCP + STT + inner Ethernet + the inner headers, and write
+ *     them all back;
+ *  3. at transmit, tcp4_gso_segment() sees a skb that is not CHECKSUM_PARTIAL, seeds the
+ *     checksum on the OUTER TCP header and segments (or hands the whole skb to a device
+ *     that segments). SEQ offsets step by gso_size, which is exactly STT's SEQ.
+ * The inner TCP checksum stays the partial seed: the STT header says so (checksum
+ * partial, L4 offset, MSS) and the receiver completes or trusts it.
+ * tests/netns/test_large.sh fails loudly if either kernel behaviour changes.
+ */
+static __noinline int stt_tx_gso(struct __sk_buff *skb, struct stt_tx_state *st)
+{
+	__u8 hdrs[STT_GSO_HDRS];
+	void *data, *data_end;
+	struct stt_ipv4 *ip;
+	__u32 ihl, thl, hlen, len = skb->len;
+
+	if (bpf_skb_pull_data(skb, len < STT_GSO_HDRS ? len : STT_GSO_HDRS))
+		return -1;
+	data = stt_skb_data(skb);
+	data_end = stt_skb_data_end(skb);
+	ip = data + sizeof(struct stt_eth);
+	if ((void *)(ip + 1) > data_end || ((struct stt_eth *)data)->proto != bpf_htons(ETH_P_IP) ||
+	    ip->protocol != 6)
+		return -2; /* only TCP over IPv4 is segmented this way */
+	ihl = (ip->ver_ihl & 0x0f) * 4;
+	if (ihl < 20 || ihl > 60)
+		return -2;
+	{
+		__u8 *doff = (void *)ip + ihl + 12;
+
+		if ((void *)(doff + 1) > data_end)
+			return -2;
+		thl = (*doff >> 4) * 4;
+	}
+	if (thl < 20 || thl > 60)
+		return -2;
+	hlen = sizeof(struct stt_eth) + ihl + thl;
+	if (hlen > STT_GSO_HDRS || bpf_skb_load_bytes(skb, 0, hdrs, hlen & 0xff))
+		return -1;
+
+	/* 1: inner IP + TCP off, in two steps (see above). */
+	if (bpf_skb_adjust_room(skb, -(__s32)(ihl + thl - 4), BPF_ADJ_ROOM_MAC,
+				BPF_F_ADJ_ROOM_FIXED_GSO) ||
+	    bpf_skb_adjust_room(skb, -4, BPF_ADJ_ROOM_MAC, BPF_F_ADJ_ROOM_FIXED_GSO))
+		return -1;
+	/* 2: room for everything in front of the payload. */
+	if (bpf_skb_adjust_room(skb, STT_ENCAP4_OVERHEAD + ihl + thl, BPF_ADJ_ROOM_MAC,
+				BPF_F_ADJ_ROOM_FIXED_GSO))
+		return -1;
+	if (bpf_skb_store_bytes(skb, sizeof(struct stt_encap4), hdrs, hlen & 0xff, 0))
+		return -1;
+	return 0;
+}
+
 SEC("tc")
 int stt_tc_tx(struct __sk_buff *skb)
 {
@@ -210,7 +276,8 @@ int stt_tc_tx(struct __sk_buff *skb)
 	struct stt_tx_state st = {};
 	struct stt_encap4 *hp = &st.h;
 	__u32 ifindex = skb->ifindex;
-	__u32 len = skb->len, frame_len, count, i;
+	__u32 len = skb->len, frame_len, count, i, frame_id;
+	int gso;
 	void *data, *data_end;
 	long rc;
 
@@ -220,9 +287,15 @@ int stt_tc_tx(struct __sk_buff *skb)
 	if (!vp)
 		return stt_tx_drop(STT_DROP_TX_NO_VPORT);
 	frame_len = len + sizeof(struct stt_hdr);
-	/* One segment only in this datapath: no GSO skbs, and the outer packet fits the MTU. */
-	if (skb->gso_segs > 1 || len < sizeof(struct stt_eth) ||
-	    len + STT_ENCAP4_OVERHEAD > cfg->mtu || frame_len > STT_MAX_FRAME)
+	gso = skb->gso_size != 0;
+	/*
+	 * A non-GSO frame must fit one segment. A GSO frame must fit STT's 16-bit length, the
+	 * outer IPv4 total length, and its segments (gso_size of payload each) the MTU.
+	 */
+	if (len < sizeof(struct stt_eth) ||
+	    (!gso && len + STT_ENCAP4_OVERHEAD > cfg->mtu) ||
+	    (gso && (sizeof(struct stt_ipv4) + sizeof(struct stt_tcp) + frame_len > 0xffff ||
+		     skb->gso_size + sizeof(struct stt_ipv4) + sizeof(struct stt_tcp) > cfg->mtu)))
 		return stt_tx_drop(STT_DROP_TX_TOO_BIG);
 
 	if (stt_tx_inner(skb, &in))
@@ -253,13 +326,16 @@ int stt_tc_tx(struct __sk_buff *skb)
 	hp->tcp.source = bpf_htons(STT_SPORT_BASE | (in.hash & STT_SPORT_MASK));
 	hp->tcp.dest = bpf_htons(cfg->port);
 	hp->tcp.seq = bpf_htonl(STT_SEQ(frame_len, 0));
-	hp->tcp.ack_seq = bpf_htonl(stt_next_frame_id());
-	hp->ip.id = (__be16)hp->tcp.ack_seq;
+	frame_id = stt_next_frame_id();
+	hp->tcp.ack_seq = bpf_htonl(frame_id);
+	hp->ip.id = bpf_htons(frame_id & 0xffff);
 	hp->tcp.doff_res = 5 << 4;
 	hp->tcp.flags = STT_TCP_ACK | STT_TCP_PSH;
 	hp->stt.version = STT_VERSION;
 	hp->stt.flags = in.flags;
 	hp->stt.l4_offset = in.l4_off;
+	/* A multi-segment frame: the MSS tells the receiver how the sender cut it. */
+	hp->stt.mss = gso ? bpf_htons(skb->gso_size) : 0;
 	hp->stt.context_id = bpf_cpu_to_be64(vp->context);
 
 	/* Outer TCP checksum, all but the destination address (it varies per flood copy). */
@@ -275,8 +351,16 @@ int stt_tc_tx(struct __sk_buff *skb)
 
 	st.ifindex = cfg->ifindex;
 	st.local4 = cfg->local4;
-	if (bpf_skb_change_head(skb, sizeof(struct stt_encap4), 0))
+	if (gso) {
+		rc = stt_tx_gso(skb, &st);
+		if (rc == -2)
+			return stt_tx_drop(STT_DROP_TX_TOO_BIG);
+		if (rc)
+			return stt_tx_drop(STT_DROP_TX_ERROR);
+		stt_count(STT_C_TX_GSO_FRAMES, 1);
+	} else if (bpf_skb_change_head(skb, sizeof(struct stt_encap4), 0)) {
 		return stt_tx_drop(STT_DROP_TX_ERROR);
+	}
 
 	stt_count(STT_C_TX_FRAMES, 1);
 	stt_count(STT_C_TX_BYTES, len);
@@ -309,6 +393,9 @@ int stt_tc_tx(struct __sk_buff *skb)
 	return TC_ACT_SHOT;
 }
 
+/* Inner frames shorter than this are decapsulated by copying (see stt_tc_rx). */
+#define STT_SMALL_INNER 64
+
 /* Inner headers the receive side reads: outer IPv4 + TCP + STT + inner Ethernet. */
 #define STT_RX_PULL (14 + 60 + 20 + 18 + 14)
 
@@ -322,7 +409,9 @@ int stt_tc_rx(struct __sk_buff *skb)
 	struct stt_eth inner_eth;
 	void *data, *data_end;
 	struct stt_hdr *stt;
-	__u32 len = skb->len, strip;
+	__u32 len = skb->len, strip, inner_len;
+	__u64 flags;
+	int gso;
 	__u64 context;
 	int v;
 
@@ -367,14 +456,51 @@ int stt_tc_rx(struct __sk_buff *skb)
 	 * checksum itself instead of trusting a partial one.
 	 */
 	strip = rx.outer_len - sizeof(struct stt_eth) + sizeof(struct stt_hdr) + sizeof(inner_eth);
-	if (bpf_skb_adjust_room(skb, -(__s32)(strip - 4), BPF_ADJ_ROOM_MAC, 0) ||
-	    bpf_skb_adjust_room(skb, -4, BPF_ADJ_ROOM_MAC, 0) ||
+	gso = skb->gso_size != 0;
+	inner_len = rx.frame_len - sizeof(struct stt_hdr);
+	if (!gso && inner_len < STT_SMALL_INNER) {
+		/*
+		 * bpf_skb_adjust_room() will not leave less than an IPv4 header behind the MAC
+		 * header, and legal inner frames can be shorter (a PPPoE PADI is 24 bytes):
+		 * move the inner frame to the front and cut the tail instead.
+		 */
+		__u8 buf[STT_SMALL_INNER];
+		__u32 off = rx.outer_len + sizeof(struct stt_hdr);
+
+		if (inner_len < sizeof(struct stt_eth) || inner_len > sizeof(buf) || off > 128 ||
+		    bpf_skb_load_bytes(skb, off, buf, inner_len) ||
+		    bpf_skb_store_bytes(skb, 0, buf, inner_len, 0) ||
+		    bpf_skb_change_tail(skb, inner_len, 0)) {
+			stt_drop(STT_DROP_RX_ERROR);
+			return TC_ACT_SHOT;
+		}
+		stt_count(STT_C_RX_FRAMES, 1);
+		stt_count(STT_C_RX_BYTES, inner_len);
+		return bpf_redirect(vp->ifindex, 0);
+	}
+	flags = gso ? BPF_F_ADJ_ROOM_FIXED_GSO : 0;
+	if (bpf_skb_adjust_room(skb, -(__s32)(strip - 4), BPF_ADJ_ROOM_MAC, flags) ||
+	    bpf_skb_adjust_room(skb, -4, BPF_ADJ_ROOM_MAC, flags) ||
 	    bpf_skb_store_bytes(skb, 0, &inner_eth, sizeof(inner_eth), 0)) {
 		stt_drop(STT_DROP_RX_ERROR);
 		return TC_ACT_SHOT;
 	}
+	/*
+	 * A GSO skb here is a frame GRO merged (GRO verified every segment's outer checksum
+	 * before merging) or one a local sender handed over whole (trusted, as veth trusts
+	 * CHECKSUM_PARTIAL). Its inner TCP checksum is still the sender's partial seed, so
+	 * mark the inner packet verified: the kernel re-seeds and recomputes checksums if the
+	 * tenant forwards it on, because forwarding a GSO skb segments it again. A single
+	 * segment is never marked: the tenant checks it (or its CHECKSUM_PARTIAL state from
+	 * a local sender is kept).
+	 */
+	if (gso) {
+		bpf_csum_level(skb, BPF_CSUM_LEVEL_INC);
+		if (rx.payload_len > skb->gso_size)
+			stt_count(STT_C_RX_GRO_FRAMES, 1);
+	}
 	stt_count(STT_C_RX_FRAMES, 1);
-	stt_count(STT_C_RX_BYTES, rx.frame_len - sizeof(struct stt_hdr));
+	stt_count(STT_C_RX_BYTES, inner_len);
 	return bpf_redirect(vp->ifindex, 0);
 }
 

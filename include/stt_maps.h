@@ -27,6 +27,7 @@ struct stt_cfg {
 #define STT_CFG_CREATED_CLSACT 0x01 /* sttctl created the clsact qdisc on the underlay */
 #define STT_CFG_XDP 0x02            /* the XDP program is attached */
 #define STT_CFG_FWD_ENABLED 0x04    /* sttctl turned IPv4 forwarding on for the underlay */
+#define STT_CFG_GRO_ENABLED 0x08    /* sttctl turned GRO on for the underlay */
 
 /* stt_vports (hash): vport ifindex -> its context (transmit side). */
 struct stt_vport {
@@ -76,6 +77,8 @@ enum stt_counter {
 	STT_C_RX_BYTES,      /* inner bytes delivered */
 	STT_C_RX_XDP_FRAMES, /* frames delivered by the XDP fast path */
 	STT_C_PASS,          /* non-STT packets left to the stack */
+	STT_C_TX_GSO_FRAMES, /* frames sent as one GSO skb, segmented by GSO/TSO */
+	STT_C_RX_GRO_FRAMES, /* frames that GRO merged from several segments */
 	STT_C_DROP_BASE,
 };
 
@@ -104,5 +107,12 @@ enum stt_drop { STT_DROP_REASONS(STT_DROP_ENUM) STT_DROP_MAX };
 #undef STT_DROP_ENUM
 
 #define STT_NR_COUNTERS (STT_C_DROP_BASE + STT_DROP_MAX)
+
+/*
+ * The stats map has room to spare, so that a build with more counters can reuse the pinned
+ * map of an older one (attach replaces programs in place and keeps the maps).
+ */
+#define STT_STATS_SLOTS 256
+_Static_assert(STT_NR_COUNTERS <= STT_STATS_SLOTS, "counters fit the stats map");
 
 #endif /* STT_MAPS_H */

@@ -247,6 +247,16 @@ int cmd_attach(int argc, char **argv)
 		}
 		cfg.flags |= STT_CFG_FWD_ENABLED;
 	}
+	/* GRO merges the segments of multi-segment frames before TC decapsulates them. */
+	if (reattach && (old.flags & STT_CFG_GRO_ENABLED)) {
+		cfg.flags |= STT_CFG_GRO_ENABLED;
+	} else if (dev_gro_get(dev) == 0) {
+		if (dev_gro_set(dev, 1))
+			err_msg("warning: cannot turn GRO on for %s: multi-segment frames will be "
+				"reassembled segment by segment", dev);
+		else
+			cfg.flags |= STT_CFG_GRO_ENABLED;
+	}
 	remotes_neigh(bpf_map__fd(tc->maps.stt_fdb), bpf_map__fd(tc->maps.stt_flood), ifindex, true);
 	/* Written last: the datapath acts only once every piece is in place. */
 	if (bpf_map_update_elem(bpf_map__fd(tc->maps.stt_cfg), &zero, &cfg, 0)) {
@@ -265,6 +275,8 @@ out:
 		/* Nothing half-applied: undo what this call did. */
 		if ((cfg.flags & STT_CFG_FWD_ENABLED) && !reattach)
 			dev_forwarding_set(dev, 0);
+		if ((cfg.flags & STT_CFG_GRO_ENABLED) && !reattach)
+			dev_gro_set(dev, 0);
 		if (tc_done && !reattach)
 			tc_detach_ingress(ifindex, created);
 		if (xdp_done && !reattach)
@@ -326,6 +338,8 @@ int cmd_detach(int argc, char **argv)
 		err_msg("warning: removing TC from %s: %s", argv[0], strerror(-err));
 	if (cfg.flags & STT_CFG_FWD_ENABLED)
 		dev_forwarding_set(argv[0], 0);
+	if (cfg.flags & STT_CFG_GRO_ENABLED)
+		dev_gro_set(argv[0], 0);
 	remotes_neigh(st.fdb_fd, st.flood_fd, ifindex, false);
 	vports = bpf_map_get_next_key(st.vports_fd, NULL, &k) == 0;
 	state_close(&st);

@@ -39,6 +39,11 @@ static struct json_object *build_show(struct stt_state *st)
 		json_object_object_add(a, "ttl", json_object_new_int(cfg.ttl));
 		json_object_object_add(a, "mtu", json_object_new_int(cfg.mtu));
 		json_object_object_add(a, "xdp", json_object_new_boolean(cfg.flags & STT_CFG_XDP));
+		json_object_object_add(a, "gro", json_object_new_boolean(dev_gro_get(name) == 1));
+		json_object_object_add(a, "gro_enabled_by_stt",
+				       json_object_new_boolean(cfg.flags & STT_CFG_GRO_ENABLED));
+		json_object_object_add(a, "forwarding_enabled_by_stt",
+				       json_object_new_boolean(cfg.flags & STT_CFG_FWD_ENABLED));
 		json_object_array_add(att, a);
 	}
 	{
@@ -128,7 +133,13 @@ static void print_show(struct json_object *root)
 			printf(" %s %s", j ? k[j] : "", json_object_get_string(f));
 		}
 		json_object_object_get_ex(a, "xdp", &f);
-		printf("  xdp %s\n", json_object_get_boolean(f) ? "on" : "off");
+		printf("  xdp %s", json_object_get_boolean(f) ? "on" : "off");
+		json_object_object_get_ex(a, "gro", &f);
+		printf("  gro %s", json_object_get_boolean(f) ? "on" : "off");
+		json_object_object_get_ex(a, "gro_enabled_by_stt", &f);
+		printf("%s", json_object_get_boolean(f) ? " (turned on by stt)" : "");
+		json_object_object_get_ex(a, "forwarding_enabled_by_stt", &f);
+		printf("%s\n", json_object_get_boolean(f) ? "  forwarding on (by stt)" : "");
 	}
 	json_object_object_get_ex(root, "vports", &arr);
 	n = json_object_array_length(arr);

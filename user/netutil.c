@@ -19,7 +19,11 @@
 #include <libmnl/libmnl.h>
 #include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
+#include <net/if.h>
 #include "common.h"
 
 /* NDA_PROTOCOL value that marks the neighbour entries stt created. */
@@ -170,4 +174,35 @@ bool remote_in_use(int fdb_fd, int flood_fd, __be32 remote)
 				return true;
 	}
 	return false;
+}
+
+/* GRO on the underlay merges the segments of a frame before TC sees them (DESIGN.md). */
+static int ethtool_gro(const char *dev, __u32 cmd, __u32 *val)
+{
+	struct ethtool_value ev = { .cmd = cmd, .data = *val };
+	struct ifreq ifr = {};
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), rc;
+
+	if (fd < 0)
+		return -1;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", dev);
+	ifr.ifr_data = (void *)&ev;
+	rc = ioctl(fd, SIOCETHTOOL, &ifr);
+	close(fd);
+	*val = ev.data;
+	return rc;
+}
+
+int dev_gro_get(const char *dev)
+{
+	__u32 v = 0;
+
+	return ethtool_gro(dev, ETHTOOL_GGRO, &v) ? -1 : (int)!!v;
+}
+
+int dev_gro_set(const char *dev, int on)
+{
+	__u32 v = on;
+
+	return ethtool_gro(dev, ETHTOOL_SGRO, &v);
 }

@@ -80,6 +80,10 @@ static __always_inline int stt_rx_parse(void *data, void *data_end, __u32 pkt_le
 		return STT_RX_DROP;
 	}
 	tot_len = bpf_ntohs(ip->tot_len);
+	if (tot_len + sizeof(*eth) > pkt_len) {
+		*reason = STT_DROP_TRUNCATED; /* the packet ends before IP says it does */
+		return STT_RX_DROP;
+	}
 	if (tot_len < ihl + sizeof(*tcp) || tot_len + sizeof(*eth) != pkt_len) {
 		*reason = STT_DROP_IP_HDR;
 		return STT_RX_DROP;
