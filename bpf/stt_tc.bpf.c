@@ -198,70 +198,229 @@ static __noinline long stt_tx_one(struct __sk_buff *skb, struct stt_tx_state *st
 	return -1;
 }
 
-/* Inner Ethernet + IPv4 + TCP headers of a TSO frame, at most. */
+/* Inner Ethernet + IPv4 + L4 headers we move around, at most. */
 #define STT_GSO_HDRS (14 + 60 + 60)
 
 /*
- * A TSO burst from the tenant (a GSO skb, up to 64 KB) becomes ONE STT frame that the
- * kernel segments as late as it can: the NIC's TSO, or software GSO at the underlay.
- *
- * The tenant's skb is CHECKSUM_PARTIAL with csum_start on the inner TCP header, and the
- * kernel's TCP segmentation drops any skb whose csum_start is not the header it segments;
- * no helper writes csum_start. So (kernel-facts.md, "Transmit"):
- *  1. copy the inner IP + TCP headers, and pull them off in two shrinks: the second
- *     one's skb_postpull_rcsum() finds csum_start before the data and sets CHECKSUM_NONE;
- *  2. grow room for outer IP + TCP + STT + inner Ethernet + the inner headers, and write
- *     them all back;
- *  3. at transmit, tcp4_gso_segment() sees a skb that is not CHECKSUM_PARTIAL, seeds the
- *     checksum on the OUTER TCP header and segments (or hands the whole skb to a device
- *     that segments). SEQ offsets step by gso_size, which is exactly STT's SEQ.
- * The inner TCP checksum stays the partial seed: the STT header says so (checksum
- * partial, L4 offset, MSS) and the receiver completes or trusts it.
- * tests/netns/test_large.sh fails loudly if either kernel behaviour changes.
+ * Make a CHECKSUM_PARTIAL skb CHECKSUM_NONE, and make room for outer headers in front of
+ * the inner ones (kernel-facts.md, "Transmit"): copy the first 14 + h bytes (inner Ethernet,
+ * IP, L4 header), pull h bytes from behind the MAC header in two steps (the second pull's
+ * skb_postpull_rcsum() finds csum_start before the data and sets CHECKSUM_NONE; that needs
+ * h > 14 + ihl + 4, which any TCP header or 20 bytes past the IP header give), then grow
+ * room for outer + h bytes and write the copy back at offset outer.
+ * Returns -2 when the frame is not one this can handle.
  */
-static __noinline int stt_tx_gso(struct __sk_buff *skb, struct stt_tx_state *st)
+static __noinline int stt_tx_to_none(struct __sk_buff *skb, __u32 h, __u32 outer, __u64 flags)
 {
 	__u8 hdrs[STT_GSO_HDRS];
+	__u32 hlen = sizeof(struct stt_eth) + h;
+
+	if (h < 24 || hlen > STT_GSO_HDRS || hlen > skb->len || outer > 128)
+		return -2;
+	if (bpf_skb_load_bytes(skb, 0, hdrs, hlen & 0xff))
+		return -1;
+	if (bpf_skb_adjust_room(skb, -(__s32)(h - 4), BPF_ADJ_ROOM_MAC, flags) ||
+	    bpf_skb_adjust_room(skb, -4, BPF_ADJ_ROOM_MAC, flags))
+		return -1;
+	if (bpf_skb_adjust_room(skb, outer + h, BPF_ADJ_ROOM_MAC, flags))
+		return -1;
+	if (bpf_skb_store_bytes(skb, outer, hdrs, hlen & 0xff, 0))
+		return -1;
+	return 0;
+}
+
+/* Length of the inner IPv4 + TCP headers of a frame, or 0 when it is not TCP over IPv4. */
+static __always_inline __u32 stt_inner_tcp_hlen(struct __sk_buff *skb)
+{
 	void *data, *data_end;
 	struct stt_ipv4 *ip;
-	__u32 ihl, thl, hlen, len = skb->len;
+	__u32 ihl, thl;
+	__u8 *doff;
 
-	if (bpf_skb_pull_data(skb, len < STT_GSO_HDRS ? len : STT_GSO_HDRS))
-		return -1;
+	if (bpf_skb_pull_data(skb, skb->len < STT_GSO_HDRS ? skb->len : STT_GSO_HDRS))
+		return 0;
 	data = stt_skb_data(skb);
 	data_end = stt_skb_data_end(skb);
 	ip = data + sizeof(struct stt_eth);
 	if ((void *)(ip + 1) > data_end || ((struct stt_eth *)data)->proto != bpf_htons(ETH_P_IP) ||
 	    ip->protocol != 6)
-		return -2; /* only TCP over IPv4 is segmented this way */
+		return 0;
 	ihl = (ip->ver_ihl & 0x0f) * 4;
 	if (ihl < 20 || ihl > 60)
-		return -2;
-	{
-		__u8 *doff = (void *)ip + ihl + 12;
+		return 0;
+	doff = (void *)ip + ihl + 12;
+	if ((void *)(doff + 1) > data_end)
+		return 0;
+	thl = (*doff >> 4) * 4;
+	if (thl < 20)
+		return 0;
+	return ihl + thl;
+}
 
-		if ((void *)(doff + 1) > data_end)
-			return -2;
-		thl = (*doff >> 4) * 4;
+/*
+ * A TSO burst from the tenant (a GSO skb, up to 64 KB) becomes ONE STT frame that the
+ * kernel segments as late as it can: the NIC's TSO, or software GSO at the underlay.
+ * The tenant's skb is CHECKSUM_PARTIAL with csum_start on the inner TCP header, and the
+ * kernel's TCP segmentation drops any skb whose csum_start is not the header it segments;
+ * no helper writes csum_start. So the skb is made CHECKSUM_NONE with room for the outer
+ * headers in front of the inner ones (stt_tx_to_none), and at transmit tcp4_gso_segment()
+ * seeds the checksum on the OUTER TCP header and segments (or hands the whole skb to a
+ * device that segments). SEQ offsets step by gso_size, which is exactly STT's SEQ. The
+ * inner TCP checksum stays the partial seed: the STT header says so (checksum partial,
+ * L4 offset, MSS). tests/netns/test_large.sh fails loudly if either behaviour changes.
+ */
+static __noinline int stt_tx_gso(struct __sk_buff *skb, struct stt_tx_state *st)
+{
+	__u32 h = stt_inner_tcp_hlen(skb);
+
+	if (!h)
+		return -2; /* only TCP over IPv4 is segmented this way */
+	return stt_tx_to_none(skb, h, sizeof(struct stt_encap4), BPF_F_ADJ_ROOM_FIXED_GSO);
+}
+
+/*
+ * Frames that are not GSO but do not fit one segment (a tenant with MTU 1500 sends
+ * 1514-byte frames over a 1500-byte underlay) are cut by this program itself. BPF cannot
+ * turn a skb into a GSO skb nor emit two packets from one, so each segment is a pass:
+ * the encapsulated frame is redirected back into the vport's ingress marked
+ * STT_MARK_FRESH; a pass sends one segment and, while bytes remain, re-injects a clone
+ * marked STT_MARK_ADVANCE, whose pass first drops the bytes already sent. Each pass
+ * computes its segment's outer checksum in full. The inner checksum is completed first
+ * (no segment could complete it later).
+ */
+#define STT_MARK_FRESH 0x53545446   /* "STTF" */
+#define STT_MARK_ADVANCE 0x53545441 /* "STTA" */
+
+/* Segment payload of cut frames: what fits the MTU, a multiple of 8. */
+static __always_inline __u32 stt_seg_payload(const struct stt_cfg *cfg)
+{
+	return (cfg->mtu - sizeof(struct stt_ipv4) - sizeof(struct stt_tcp)) & ~7U;
+}
+
+/* Complete a partial inner TCP/UDP checksum and leave the skb CHECKSUM_NONE. */
+static __noinline int stt_tx_complete_csum(struct __sk_buff *skb)
+{
+	void *data, *data_end;
+	struct stt_ipv4 *ip;
+	__u32 ihl, l4len, coff, h;
+	__u8 proto;
+	__u16 c;
+
+	if (bpf_skb_pull_data(skb, skb->len < STT_TX_PULL ? skb->len : STT_TX_PULL))
+		return -1;
+	data = stt_skb_data(skb);
+	data_end = stt_skb_data_end(skb);
+	ip = data + sizeof(struct stt_eth);
+	if ((void *)(ip + 1) > data_end)
+		return -1;
+	ihl = (ip->ver_ihl & 0x0f) * 4;
+	proto = ip->protocol;
+	if (ihl < 20 || ihl > 60 || skb->len < sizeof(struct stt_eth) + ihl + 20)
+		return -1;
+	l4len = skb->len - sizeof(struct stt_eth) - ihl;
+	coff = sizeof(struct stt_eth) + ihl + (proto == 6 ? 16 : 6);
+	h = ihl + 20; /* enough to move past csum_start (stt_tx_to_none) */
+	if (stt_tx_to_none(skb, h, 0, 0))
+		return -1;
+	if (bpf_skb_pull_data(skb, skb->len))
+		return -1;
+	/* The field holds the pseudo-header seed: summing the span as it is completes it. */
+	c = ~stt_csum_fold(stt_sum_bytes(skb, sizeof(struct stt_eth) + ihl, l4len));
+	if (proto == 17 && !c)
+		c = 0xffff;
+	return bpf_skb_store_bytes(skb, coff & 0xff, &c, sizeof(c), 0) ? -1 : 0;
+}
+
+/* Write outer Ethernet/IP/TCP (54 bytes) and send, resolving the next hop. */
+static __noinline long stt_tx_send54(struct __sk_buff *skb, struct stt_encap4 *h, __u32 ifindex,
+				     __be32 local4)
+{
+	struct bpf_fib_lookup fib = {};
+	long rc;
+
+	fib.family = AF_INET;
+	fib.l4_protocol = 6;
+	fib.sport = h->tcp.source;
+	fib.dport = h->tcp.dest;
+	fib.tot_len = bpf_ntohs(h->ip.tot_len);
+	fib.ifindex = ifindex;
+	fib.ipv4_src = local4;
+	fib.ipv4_dst = h->ip.daddr;
+	rc = bpf_fib_lookup(skb, &fib, sizeof(fib), BPF_FIB_LOOKUP_OUTPUT);
+	if (rc == BPF_FIB_LKUP_RET_SUCCESS) {
+		__builtin_memcpy(h->eth.dst, fib.dmac, 6);
+		__builtin_memcpy(h->eth.src, fib.smac, 6);
 	}
-	if (thl < 20 || thl > 60)
-		return -2;
-	hlen = sizeof(struct stt_eth) + ihl + thl;
-	if (hlen > STT_GSO_HDRS || bpf_skb_load_bytes(skb, 0, hdrs, hlen & 0xff))
+	if (bpf_skb_store_bytes(skb, 0, h, offsetof(struct stt_encap4, stt), 0))
 		return -1;
+	if (rc == BPF_FIB_LKUP_RET_SUCCESS)
+		return bpf_redirect(fib.ifindex, 0);
+	/* The skb's protocol is IPv4 here (it re-entered as one): the kernel resolves. */
+	return bpf_redirect_neigh(ifindex, NULL, 0, 0);
+}
 
-	/* 1: inner IP + TCP off, in two steps (see above). */
-	if (bpf_skb_adjust_room(skb, -(__s32)(ihl + thl - 4), BPF_ADJ_ROOM_MAC,
-				BPF_F_ADJ_ROOM_FIXED_GSO) ||
-	    bpf_skb_adjust_room(skb, -4, BPF_ADJ_ROOM_MAC, BPF_F_ADJ_ROOM_FIXED_GSO))
-		return -1;
-	/* 2: room for everything in front of the payload. */
-	if (bpf_skb_adjust_room(skb, STT_ENCAP4_OVERHEAD + ihl + thl, BPF_ADJ_ROOM_MAC,
-				BPF_F_ADJ_ROOM_FIXED_GSO))
-		return -1;
-	if (bpf_skb_store_bytes(skb, sizeof(struct stt_encap4), hdrs, hlen & 0xff, 0))
-		return -1;
-	return 0;
+/* One pass of a cut frame (see STT_MARK_FRESH). */
+static __noinline int stt_tx_cut(struct __sk_buff *skb, const struct stt_cfg *cfg)
+{
+	struct stt_encap4 h;
+	__u32 seg_max = stt_seg_payload(cfg), seq, rem, seg, adv = skb->mark == STT_MARK_ADVANCE;
+	__u64 sum;
+	long rc;
+	int last;
+
+	skb->mark = 0;
+	if (bpf_skb_load_bytes(skb, 0, &h, offsetof(struct stt_encap4, stt)))
+		return stt_tx_drop(STT_DROP_TX_ERROR);
+	/* Only frames this program encapsulated come back marked; check anyway. */
+	if (h.eth.proto != bpf_htons(ETH_P_IP) || h.ip.ver_ihl != 0x45 || h.ip.protocol != 6 ||
+	    h.ip.saddr != cfg->local4 || h.tcp.dest != bpf_htons(cfg->port) || seg_max < 512 ||
+	    skb->len <= offsetof(struct stt_encap4, stt))
+		return stt_tx_drop(STT_DROP_TX_ERROR);
+	seq = bpf_ntohl(h.tcp.seq);
+	if (adv) {
+		/* Drop the bytes the previous pass sent; put the IP/TCP headers back in front. */
+		if (skb->len <= offsetof(struct stt_encap4, stt) + seg_max ||
+		    bpf_skb_adjust_room(skb, -(__s32)seg_max, BPF_ADJ_ROOM_MAC, 0) ||
+		    bpf_skb_store_bytes(skb, sizeof(struct stt_eth), &h.ip,
+					sizeof(h.ip) + sizeof(h.tcp), 0))
+			return stt_tx_drop(STT_DROP_TX_ERROR);
+		seq += seg_max;
+	}
+	rem = skb->len - offsetof(struct stt_encap4, stt);
+	last = rem <= seg_max;
+	if (!last) {
+		skb->mark = STT_MARK_ADVANCE;
+		rc = bpf_clone_redirect(skb, skb->ifindex, BPF_F_INGRESS);
+		skb->mark = 0;
+		if (rc || bpf_skb_change_tail(skb, offsetof(struct stt_encap4, stt) + seg_max, 0))
+			return stt_tx_drop(STT_DROP_TX_ERROR);
+	}
+	seg = last ? rem : seg_max;
+	if (seg > STT_SUM_MAX || bpf_skb_pull_data(skb, skb->len))
+		return stt_tx_drop(STT_DROP_TX_ERROR);
+
+	h.ip.tot_len = bpf_htons(sizeof(h.ip) + sizeof(h.tcp) + seg);
+	h.ip.check = 0;
+	h.ip.check = stt_ipv4_csum(&h.ip);
+	h.tcp.seq = bpf_htonl(seq);
+	h.tcp.flags = STT_TCP_ACK | (last ? STT_TCP_PSH : 0);
+	h.tcp.check = 0;
+	sum = (__u64)h.ip.saddr + h.ip.daddr + stt_pseudo4_tail(6, sizeof(h.tcp) + seg);
+	{
+		const __u16 *w = (const __u16 *)&h.tcp;
+
+#pragma unroll
+		for (int i = 0; i < (int)sizeof(h.tcp) / 2; i++)
+			sum += w[i];
+	}
+	sum += stt_sum_bytes(skb, offsetof(struct stt_encap4, stt), seg);
+	h.tcp.check = ~stt_csum_fold(sum);
+
+	rc = stt_tx_send54(skb, &h, cfg->ifindex, cfg->local4);
+	if (rc < 0 || rc == TC_ACT_SHOT)
+		return stt_tx_drop(STT_DROP_TX_NO_NEIGH);
+	stt_count(STT_C_TX_SEGMENTS, 1);
+	return rc;
 }
 
 SEC("tc")
@@ -277,7 +436,7 @@ int stt_tc_tx(struct __sk_buff *skb)
 	struct stt_encap4 *hp = &st.h;
 	__u32 ifindex = skb->ifindex;
 	__u32 len = skb->len, frame_len, count, i, frame_id;
-	int gso;
+	int gso, cut;
 	void *data, *data_end;
 	long rc;
 
@@ -286,16 +445,20 @@ int stt_tc_tx(struct __sk_buff *skb)
 	vp = bpf_map_lookup_elem(&stt_vports, &ifindex);
 	if (!vp)
 		return stt_tx_drop(STT_DROP_TX_NO_VPORT);
+	if (skb->mark == STT_MARK_FRESH || skb->mark == STT_MARK_ADVANCE)
+		return stt_tx_cut(skb, cfg);
 	frame_len = len + sizeof(struct stt_hdr);
 	gso = skb->gso_size != 0;
+	cut = !gso && len + STT_ENCAP4_OVERHEAD > cfg->mtu;
 	/*
-	 * A non-GSO frame must fit one segment. A GSO frame must fit STT's 16-bit length, the
-	 * outer IPv4 total length, and its segments (gso_size of payload each) the MTU.
+	 * Every frame must fit STT's 16-bit length and the outer IPv4 total length. GSO
+	 * segments (gso_size of payload each) must fit the MTU; frames we cut ourselves are
+	 * summed in full, so they are bounded by STT_SUM_MAX.
 	 */
 	if (len < sizeof(struct stt_eth) ||
-	    (!gso && len + STT_ENCAP4_OVERHEAD > cfg->mtu) ||
-	    (gso && (sizeof(struct stt_ipv4) + sizeof(struct stt_tcp) + frame_len > 0xffff ||
-		     skb->gso_size + sizeof(struct stt_ipv4) + sizeof(struct stt_tcp) > cfg->mtu)))
+	    sizeof(struct stt_ipv4) + sizeof(struct stt_tcp) + frame_len > 0xffff ||
+	    (cut && len > STT_SUM_MAX) ||
+	    (gso && skb->gso_size + sizeof(struct stt_ipv4) + sizeof(struct stt_tcp) > cfg->mtu))
 		return stt_tx_drop(STT_DROP_TX_TOO_BIG);
 
 	if (stt_tx_inner(skb, &in))
@@ -351,6 +514,42 @@ int stt_tc_tx(struct __sk_buff *skb)
 
 	st.ifindex = cfg->ifindex;
 	st.local4 = cfg->local4;
+	if (cut) {
+		/* Cut by stt_tx_cut: the inner checksum must be complete before cutting. */
+		if ((in.flags & STT_F_CSUM_PARTIAL) && stt_tx_complete_csum(skb))
+			return stt_tx_drop(STT_DROP_TX_ERROR);
+		hp->stt.flags &= ~STT_F_CSUM_PARTIAL;
+		hp->stt.l4_offset = 0;
+		if (bpf_skb_change_head(skb, sizeof(struct stt_encap4), 0))
+			return stt_tx_drop(STT_DROP_TX_ERROR);
+		stt_count(STT_C_TX_FRAMES, 1);
+		stt_count(STT_C_TX_BYTES, len);
+		stt_count(STT_C_TX_CUT_FRAMES, 1);
+		if (fdb) {
+			hp->ip.daddr = fdb->remote4;
+			if (bpf_skb_store_bytes(skb, 0, hp, sizeof(*hp), 0))
+				return stt_tx_drop(STT_DROP_TX_ERROR);
+			skb->mark = STT_MARK_FRESH;
+			return bpf_redirect(ifindex, BPF_F_INGRESS);
+		}
+		count = flood->count;
+		if (count > STT_MAX_FLOOD)
+			count = STT_MAX_FLOOD;
+		for (i = 0; i < STT_MAX_FLOOD; i++) {
+			if (i >= count)
+				break;
+			hp->ip.daddr = flood->remote4[i];
+			if (bpf_skb_store_bytes(skb, 0, hp, sizeof(*hp), 0))
+				return stt_tx_drop(STT_DROP_TX_ERROR);
+			stt_count(STT_C_TX_FLOOD_COPIES, 1);
+			skb->mark = STT_MARK_FRESH;
+			if (i + 1 >= count)
+				return bpf_redirect(ifindex, BPF_F_INGRESS);
+			bpf_clone_redirect(skb, ifindex, BPF_F_INGRESS);
+			skb->mark = 0;
+		}
+		return TC_ACT_SHOT;
+	}
 	if (gso) {
 		rc = stt_tx_gso(skb, &st);
 		if (rc == -2)
@@ -410,6 +609,7 @@ int stt_tc_rx(struct __sk_buff *skb)
 	void *data, *data_end;
 	struct stt_hdr *stt;
 	__u32 len = skb->len, strip, inner_len;
+	__be16 mss;
 	__u64 flags;
 	int gso;
 	__u64 context;
@@ -447,6 +647,7 @@ int stt_tc_rx(struct __sk_buff *skb)
 		return TC_ACT_SHOT;
 	}
 	__builtin_memcpy(&inner_eth, stt + 1, sizeof(inner_eth));
+	mss = stt->mss;
 
 	/*
 	 * Remove outer IP + TCP + STT + inner Ethernet from behind the outer Ethernet header,
@@ -498,6 +699,17 @@ int stt_tc_rx(struct __sk_buff *skb)
 		bpf_csum_level(skb, BPF_CSUM_LEVEL_INC);
 		if (rx.payload_len > skb->gso_size)
 			stt_count(STT_C_RX_GRO_FRAMES, 1);
+		/*
+		 * GRO typed the merged skb as TCPv4 GSO. That is right for a tenant TSO frame
+		 * (the STT MSS says so), but any other frame the sender had to cut (ICMP, UDP,
+		 * a lone full-size TCP segment) must stop being GSO, or the kernel tries to
+		 * segment its inner packet as TCP and drops it. bpf_skb_change_tail()
+		 * linearizes and resets the GSO state (skb_gso_reset), even at the same length.
+		 */
+		if (!mss && bpf_skb_change_tail(skb, skb->len, 0)) {
+			stt_drop(STT_DROP_RX_ERROR);
+			return TC_ACT_SHOT;
+		}
 	}
 	stt_count(STT_C_RX_FRAMES, 1);
 	stt_count(STT_C_RX_BYTES, inner_len);

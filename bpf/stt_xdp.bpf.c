@@ -14,7 +14,7 @@
 #include "lib/maps.h"
 #include "lib/parse.h"
 
-SEC("xdp")
+SEC("xdp.frags")
 int stt_xdp_rx(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
@@ -30,7 +30,8 @@ int stt_xdp_rx(struct xdp_md *ctx)
 	if (!cfg || !cfg->ifindex)
 		return XDP_PASS;
 
-	v = stt_rx_parse(data, data_end, data_end - data, cfg, &rx, &reason);
+	/* Multi-buffer packets (xdp.frags): the headers are in the first buffer. */
+	v = stt_rx_parse(data, data_end, bpf_xdp_get_buff_len(ctx), cfg, &rx, &reason);
 	switch (v) {
 	case STT_RX_NOT_STT:
 		stt_count(STT_C_PASS, 1);
@@ -53,7 +54,7 @@ int stt_xdp_rx(struct xdp_md *ctx)
 		stt_drop(STT_DROP_UNKNOWN_CTX);
 		return XDP_DROP;
 	}
-	if (!(vp->flags & STT_VPORT_XDP))
+	if (!(vp->flags & STT_VPORT_XDP) || (void *)data_end - data != bpf_xdp_get_buff_len(ctx))
 		return XDP_PASS; /* TC decapsulates: works whatever the vport's peer does */
 	/*
 	 * An inner checksum the sender left partial may still be partial here (a local veth

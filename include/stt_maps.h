@@ -79,6 +79,7 @@ enum stt_counter {
 	STT_C_PASS,          /* non-STT packets left to the stack */
 	STT_C_TX_GSO_FRAMES, /* frames sent as one GSO skb, segmented by GSO/TSO */
 	STT_C_RX_GRO_FRAMES, /* frames that GRO merged from several segments */
+	STT_C_TX_CUT_FRAMES, /* non-GSO frames larger than a segment, cut by stt_tx_cut */
 	STT_C_DROP_BASE,
 };
 

@@ -378,7 +378,7 @@ const char *counter_name(unsigned int idx)
 		[STT_C_RX_FRAMES] = "rx_frames",	 [STT_C_RX_SEGMENTS] = "rx_segments",
 		[STT_C_RX_BYTES] = "rx_bytes",		 [STT_C_RX_XDP_FRAMES] = "rx_xdp_frames",
 		[STT_C_PASS] = "pass",			 [STT_C_TX_GSO_FRAMES] = "tx_gso_frames",
-		[STT_C_RX_GRO_FRAMES] = "rx_gro_frames",
+		[STT_C_RX_GRO_FRAMES] = "rx_gro_frames",	 [STT_C_TX_CUT_FRAMES] = "tx_cut_frames",
 	};
 
 	return idx < STT_C_DROP_BASE ? names[idx] : drop_name(idx - STT_C_DROP_BASE);

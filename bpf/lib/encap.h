@@ -62,48 +62,43 @@ static __always_inline __u32 stt_final(__u32 h)
 	return h;
 }
 
+struct stt_sum_ctx {
+	struct __sk_buff *skb;
+	__u32 off;
+	__u32 len;
+	__u64 sum;
+};
+
+static long stt_sum_chunk(__u32 i, void *arg)
+{
+	struct stt_sum_ctx *c = arg;
+	__u8 buf[64];
+
+	if (bpf_skb_load_bytes(c->skb, c->off + i * 64, buf, sizeof(buf)))
+		return 1;
+	c->sum += (__u32)bpf_csum_diff(NULL, 0, (void *)buf, sizeof(buf), 0);
+	return 0;
+}
+
 /*
- * Ones' complement sum of [off, off + len) of the linear packet; off must be even. 64-byte
- * chunks through bpf_csum_diff() keep the loop short enough for the verifier.
+ * Ones' complement sum of [off, off + len) of the packet (linear or not); off must be even.
+ * 64-byte chunks through bpf_loop() keep the verifier's work independent of the length;
+ * the tail is zero-padded, which is how an odd last byte counts (high half of its word).
  */
 static __noinline __u64 stt_sum_bytes(struct __sk_buff *skb, __u32 off, __u32 len)
 {
-	void *data = stt_skb_data(skb), *data_end = stt_skb_data_end(skb);
-	__u64 sum = 0;
-	__u32 i, done = 0;
+	struct stt_sum_ctx c = { .skb = skb, .off = off, .len = len };
+	__u8 buf[64] = {};
+	__u32 done, rem;
 
-	if (len > STT_SUM_MAX || off > 128)
+	if (len > STT_SUM_MAX)
 		return 0;
-	for (i = 0; i < STT_SUM_MAX / 64; i++) {
-		void *p = data + off + done;
-
-		if (done + 64 > len || p + 64 > data_end)
-			break;
-		sum += (__u32)bpf_csum_diff(NULL, 0, p, 64, 0);
-		done += 64;
-	}
-	for (i = 0; i < 16; i++) {
-		__u32 *p = data + off + done;
-
-		if (done + 4 > len || (void *)(p + 1) > data_end)
-			break;
-		sum += *p;
-		done += 4;
-	}
-	if (done + 2 <= len) {
-		__u16 *p = data + off + done;
-
-		if ((void *)(p + 1) <= data_end)
-			sum += *p;
-		done += 2;
-	}
-	if (done < len) {
-		__u8 *p = data + off + done;
-
-		if ((void *)(p + 1) <= data_end)
-			sum += *p; /* the odd byte is the high half of a zero-padded word */
-	}
-	return sum;
+	bpf_loop(len / 64, stt_sum_chunk, &c, 0);
+	done = len & ~63U;
+	rem = len - done;
+	if (rem && rem < 64 && !bpf_skb_load_bytes(skb, off + done, buf, rem))
+		c.sum += (__u32)bpf_csum_diff(NULL, 0, (void *)buf, sizeof(buf), 0);
+	return c.sum;
 }
 
 #endif
