@@ -22,7 +22,8 @@ SKELS := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
 BPF_HDRS := $(wildcard bpf/lib/*.h) $(wildcard include/*.h)
 
 USER_SRCS := $(wildcard user/*.c)
-USER_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(USER_SRCS))
+USER_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(filter-out user/sttd.c,$(USER_SRCS)))
+STTD_OBJS := $(OUT)/user/sttd.o $(OUT)/user/common.o $(OUT)/user/reasm.o
 USER_HDRS := $(wildcard user/*.h) $(wildcard include/*.h)
 
 UNIT_SRCS := $(wildcard tests/unit/*.c)
@@ -38,7 +39,7 @@ endif
 .DELETE_ON_ERROR:
 .PHONY: all clean test demo deps vmlinux format install bench
 
-all: $(OUT)/sttctl $(OUT)/stt_unit
+all: $(OUT)/sttctl $(OUT)/sttd $(OUT)/stt_unit
 
 $(OUT) $(OUT)/user:
 	$(Q)mkdir -p $@
@@ -58,6 +59,10 @@ $(OUT)/user/%.o: user/%.c $(USER_HDRS) $(SKELS) | $(OUT)/user
 	$(Q)$(CC) $(CFLAGS) -Iuser -c $< -o $@
 
 $(OUT)/sttctl: $(USER_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+
+$(OUT)/sttd: $(STTD_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
@@ -86,8 +91,9 @@ bench: deps
 format:
 	clang-format -i $(BPF_SRCS) bpf/lib/*.h include/*.h $(USER_SRCS) user/*.h $(UNIT_SRCS)
 
-install: $(OUT)/sttctl
+install: $(OUT)/sttctl $(OUT)/sttd
 	install -D -m 0755 $(OUT)/sttctl $(DESTDIR)$(PREFIX)/sbin/sttctl
+	install -D -m 0755 $(OUT)/sttd $(DESTDIR)$(PREFIX)/sbin/sttd
 	install -D -m 0644 docs/sttctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/sttctl.8
 
 clean:

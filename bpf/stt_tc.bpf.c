@@ -629,10 +629,37 @@ int stt_tc_rx(struct __sk_buff *skb)
 	case STT_RX_DROP:
 		stt_drop(reason);
 		return TC_ACT_SHOT;
-	case STT_RX_SEGMENT:
-		/* GRO did not make a whole frame of it: not handled in this datapath yet. */
-		stt_drop(STT_DROP_MULTI_SEG);
+	case STT_RX_SEGMENT: {
+		/*
+		 * GRO did not make a whole frame of it: hand the piece to sttd, which
+		 * reassembles and delivers (docs/DESIGN.md). Never to the host's TCP.
+		 */
+		struct stt_piece p = {
+			.saddr = rx.saddr,
+			.sport = rx.sport,
+			.flags = skb->gso_size ? STT_PIECE_GRO : 0,
+			.frame_id = bpf_ntohl(rx.frame_id),
+			.frame_len = rx.frame_len,
+			.seg_off = rx.seg_off,
+			.payload_off = rx.outer_len,
+			.payload_len = rx.payload_len,
+			.pkt_len = len,
+			.ifindex = skb->ifindex,
+			.tos = rx.tos,
+		};
+		struct stt_ipv4 *ip = data + sizeof(struct stt_eth);
+
+		if ((void *)(ip + 1) <= data_end)
+			p.daddr = ip->daddr;
+		if (len > 0xff00 || bpf_perf_event_output(skb, &stt_reasm_events,
+							  BPF_F_CURRENT_CPU | ((__u64)len << 32),
+							  &p, sizeof(p))) {
+			stt_drop(STT_DROP_MULTI_SEG);
+			return TC_ACT_SHOT;
+		}
+		stt_count(STT_C_RX_TO_STTD, 1);
 		return TC_ACT_SHOT;
+	}
 	}
 
 	stt = stt_rx_hdr(data, &rx);

@@ -64,6 +64,52 @@ struct stt_flood_val {
 };
 
 /*
+ * stt_reasm_events (perf event array): segments of frames that reached TC incomplete,
+ * for sttd to reassemble. Each sample is struct stt_piece followed by the packet as it
+ * was at the underlay's TC ingress (outer Ethernet header first).
+ */
+struct stt_piece {
+	__be32 saddr;
+	__be32 daddr;
+	__u16 sport;       /* host order */
+	__u16 flags;       /* STT_PIECE_* */
+	__u32 frame_id;    /* host order */
+	__u32 frame_len;   /* from SEQ */
+	__u32 seg_off;     /* offset of this piece in the frame */
+	__u32 payload_off; /* where the piece's payload starts in the packet bytes */
+	__u32 payload_len;
+	__u32 pkt_len;     /* packet bytes that follow this struct */
+	__u32 ifindex;     /* underlay device */
+	__u8 tos;
+	__u8 pad[3];
+};
+
+#define STT_PIECE_GRO 0x01 /* GRO merged it: the outer checksums were verified */
+
+/* stt_reasm_stats (array of __u64, written by sttd only), indexed by enum stt_reasm_counter. */
+#define STT_REASM_COUNTERS(X)                                                                      \
+	X(PIECES, "reasm_pieces", "pieces handed to sttd")                                          \
+	X(FRAMES, "reasm_frames", "frames reassembled and delivered")                               \
+	X(DUPLICATES, "reasm_duplicates", "pieces whose bytes were all there already")             \
+	X(OVERLAPS, "reasm_overlaps", "pieces that overlapped others with the same bytes")         \
+	X(CONFLICTS, "reasm_conflicts", "frames dropped: overlapping pieces disagreed")            \
+	X(TIMEOUTS, "reasm_timeouts", "frames dropped: incomplete when their time ran out")       \
+	X(EVICTED, "reasm_evicted", "frames dropped: evicted (oldest first) to stay under the cap") \
+	X(REUSED, "reasm_id_reuse", "frames dropped: their frame ID came back with another length") \
+	X(INVALID, "reasm_invalid", "pieces dropped: lengths or offsets out of bounds")            \
+	X(BAD_CSUM, "reasm_bad_csum", "pieces dropped: outer TCP checksum wrong")                  \
+	X(BAD_FRAME, "reasm_bad_frame", "frames dropped: bad STT header or unknown context")        \
+	X(TX_ERRORS, "reasm_tx_errors", "frames dropped: the vport refused the frame")             \
+	X(LOST, "reasm_lost", "pieces lost in the perf buffer (sttd too slow)")                     \
+	X(MEM, "reasm_mem_bytes", "bytes held for incomplete frames now")                         \
+	X(MEM_PEAK, "reasm_mem_peak", "most bytes ever held")                                       \
+	X(INFLIGHT, "reasm_inflight", "incomplete frames held now")
+
+#define STT_REASM_ENUM(name, str, help) STT_R_##name,
+enum stt_reasm_counter { STT_REASM_COUNTERS(STT_REASM_ENUM) STT_R_MAX };
+#undef STT_REASM_ENUM
+
+/*
  * Counters: one per-CPU array of __u64, indexed by enum stt_counter.
  * Drops by reason sit at STT_C_DROP_BASE + enum stt_drop.
  */
@@ -80,6 +126,7 @@ enum stt_counter {
 	STT_C_TX_GSO_FRAMES, /* frames sent as one GSO skb, segmented by GSO/TSO */
 	STT_C_RX_GRO_FRAMES, /* frames that GRO merged from several segments */
 	STT_C_TX_CUT_FRAMES, /* non-GSO frames larger than a segment, cut by stt_tx_cut */
+	STT_C_RX_TO_STTD,    /* pieces handed to sttd for reassembly */
 	STT_C_DROP_BASE,
 };
 
@@ -93,7 +140,7 @@ enum stt_counter {
 	X(LENGTH, "bad_length", "SEQ frame length or offset disagrees with the segment")          \
 	X(INNER_SHORT, "inner_short", "inner frame shorter than an Ethernet header")               \
 	X(UNKNOWN_CTX, "unknown_context", "no vport is bound to the frame's Context ID")           \
-	X(MULTI_SEG, "multi_segment", "segment of a multi-segment frame (not supported yet)")      \
+	X(MULTI_SEG, "multi_segment", "piece of a frame GRO left incomplete, and no sttd to take it") \
 	X(NOT_LOCAL, "not_local", "STT segment for an address that is not this endpoint's")       \
 	X(TX_NO_UNDERLAY, "tx_no_underlay", "tenant frame while no underlay is attached")          \
 	X(TX_NO_VPORT, "tx_no_vport", "frame from an interface that is not a vport")               \

@@ -165,8 +165,9 @@ void state_close(struct stt_state *st)
 
 int state_remove_pins(const char *dir)
 {
-	const char *names[] = { "stt_cfg", "stt_vports", "stt_contexts", "stt_fdb", "stt_flood",
-				"stt_stats", "prog_tc_tx", "prog_tc_rx" };
+	const char *names[] = { "stt_cfg",   "stt_vports", "stt_contexts",     "stt_fdb",
+				"stt_flood", "stt_stats",  "stt_reasm_events", "stt_reasm_stats",
+				"prog_tc_tx", "prog_tc_rx" };
 	char path[PATH_MAX];
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
@@ -379,6 +380,7 @@ const char *counter_name(unsigned int idx)
 		[STT_C_RX_BYTES] = "rx_bytes",		 [STT_C_RX_XDP_FRAMES] = "rx_xdp_frames",
 		[STT_C_PASS] = "pass",			 [STT_C_TX_GSO_FRAMES] = "tx_gso_frames",
 		[STT_C_RX_GRO_FRAMES] = "rx_gro_frames",	 [STT_C_TX_CUT_FRAMES] = "tx_cut_frames",
+		[STT_C_RX_TO_STTD] = "rx_to_sttd",
 	};
 
 	return idx < STT_C_DROP_BASE ? names[idx] : drop_name(idx - STT_C_DROP_BASE);

@@ -53,6 +53,21 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } stt_stats SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(__u32));
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} stt_reasm_events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 32);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} stt_reasm_stats SEC(".maps");
+
 /* Per-CPU frame ID counters: the CPU number goes in the top byte so CPUs never collide. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -1,0 +1,305 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * sttd: reassembles the STT frames that GRO left in pieces, and delivers them.
+ *
+ * stt_tc_rx hands every piece of an incomplete frame to a perf buffer (stt_reasm_events);
+ * sttd feeds them to the reassembly engine (reasm.c) and writes each complete frame to the
+ * vport of its Context ID through an AF_PACKET socket. With PACKET_VNET_HDR the frame keeps
+ * what the sender said about it: a partial inner checksum stays partial (the kernel or the
+ * tenant completes it) and a TSO frame stays one GSO skb of the sender's MSS.
+ * The all-BPF paths keep working while sttd is down; pieces are then dropped and counted
+ * (multi_segment), and TCP in the tenants recovers.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/if_packet.h>
+#include <linux/virtio_net.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "common.h"
+#include "reasm.h"
+
+struct sttd {
+	struct reasm *r;
+	int contexts_fd, stats_fd, pkt_fd;
+	__u64 lost, bad_csum, bad_frame, tx_errors;
+};
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	stop = 1;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t len)
+{
+	for (size_t i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)p[i] << 8 | p[i + 1];
+	if (len & 1)
+		sum += (uint32_t)p[len - 1] << 8;
+	return sum;
+}
+
+static uint16_t csum_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+/* Outer TCP checksum of a single segment (IPv4 header at 14, no options, TCP after it). */
+static int outer_csum_ok(const uint8_t *pkt, uint32_t len)
+{
+	const uint8_t *ip = pkt + 14;
+	uint32_t tcp_len, sum = 0;
+
+	if (len < 14 + 20 + 20)
+		return 0;
+	tcp_len = len - 14 - 20;
+	sum = csum_add(sum, ip + 12, 8); /* addresses */
+	sum += 6 + tcp_len;
+	sum = csum_add(sum, ip + 20, tcp_len);
+	return csum_fold(sum) == 0xffff;
+}
+
+static void publish_stats(struct sttd *d)
+{
+	const struct reasm_stats *s = reasm_stats(d->r);
+	__u64 v[STT_R_MAX] = {
+		[STT_R_PIECES] = s->pieces,	    [STT_R_FRAMES] = s->frames,
+		[STT_R_DUPLICATES] = s->duplicates, [STT_R_OVERLAPS] = s->overlaps,
+		[STT_R_CONFLICTS] = s->conflicts,   [STT_R_TIMEOUTS] = s->timeouts,
+		[STT_R_EVICTED] = s->evicted,	    [STT_R_REUSED] = s->reused,
+		[STT_R_INVALID] = s->invalid,	    [STT_R_BAD_CSUM] = d->bad_csum,
+		[STT_R_BAD_FRAME] = d->bad_frame,   [STT_R_TX_ERRORS] = d->tx_errors,
+		[STT_R_LOST] = d->lost,		    [STT_R_MEM] = s->mem,
+		[STT_R_MEM_PEAK] = s->mem_peak,	    [STT_R_INFLIGHT] = s->inflight,
+	};
+
+	for (__u32 k = 0; k < STT_R_MAX; k++)
+		bpf_map_update_elem(d->stats_fd, &k, &v[k], 0);
+}
+
+/* Deliver a whole STT frame (STT header + inner Ethernet frame) to its vport. */
+static void deliver(struct sttd *d, const uint8_t *f, uint32_t len, uint32_t pflags)
+{
+	const struct stt_hdr *h = (const void *)f;
+	struct virtio_net_hdr vh = {};
+	struct stt_ctx_val cv;
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_halen = ETH_ALEN };
+	struct iovec iov[2];
+	struct msghdr msg = { .msg_name = &sll, .msg_namelen = sizeof(sll), .msg_iov = iov,
+			      .msg_iovlen = 2 };
+	const uint8_t *inner = f + sizeof(*h);
+	uint32_t ilen = len - sizeof(*h);
+	__u64 ctx;
+
+	if (len < sizeof(*h) + 14 || h->version != STT_VERSION) {
+		d->bad_frame++;
+		return;
+	}
+	ctx = be64toh(h->context_id);
+	if (bpf_map_lookup_elem(d->contexts_fd, &ctx, &cv)) {
+		d->bad_frame++; /* a frame only ever goes to the vport of its own context */
+		return;
+	}
+	if ((h->flags & STT_F_CSUM_PARTIAL) && (h->flags & STT_F_IPV4) && h->l4_offset >= 34 &&
+	    h->l4_offset + 20u <= ilen && inner[12] == 0x08 && inner[13] == 0x00) {
+		uint8_t proto = inner[14 + 9];
+
+		vh.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+		vh.csum_start = h->l4_offset;
+		vh.csum_offset = proto == 6 ? 16 : 6;
+		if (proto == 6 && ntohs(h->mss) && ilen > 14u + 40 + ntohs(h->mss)) {
+			uint32_t thl = (inner[h->l4_offset + 12] >> 4) * 4;
+
+			vh.gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+			vh.gso_size = ntohs(h->mss);
+			vh.hdr_len = h->l4_offset + thl;
+		}
+	}
+	sll.sll_ifindex = cv.ifindex;
+	memcpy(sll.sll_addr, inner, ETH_ALEN);
+	iov[0].iov_base = &vh;
+	iov[0].iov_len = sizeof(vh);
+	iov[1].iov_base = (void *)inner;
+	iov[1].iov_len = ilen;
+	if (sendmsg(d->pkt_fd, &msg, 0) < 0) {
+		d->tx_errors++;
+		info_msg("sttd: delivering %u bytes to ifindex %u: %s", ilen, cv.ifindex,
+			 strerror(errno));
+	}
+}
+
+static void on_piece(void *ctx, int cpu, void *data, __u32 size)
+{
+	struct sttd *d = ctx;
+	const struct stt_piece *p = data;
+	const uint8_t *pkt = (const uint8_t *)(p + 1);
+	struct reasm_key k;
+	struct reasm_out out;
+
+	if (size < sizeof(*p) || p->pkt_len > size - sizeof(*p) ||
+	    p->payload_off + (uint64_t)p->payload_len > p->pkt_len) {
+		d->bad_frame++;
+		return;
+	}
+	/* GRO verified what it merged; a lone segment is checked here. */
+	if (!(p->flags & STT_PIECE_GRO) && !outer_csum_ok(pkt, p->pkt_len)) {
+		d->bad_csum++;
+		return;
+	}
+	memset(&k, 0, sizeof(k));
+	k.saddr = p->saddr;
+	k.sport = p->sport;
+	k.frame_id = p->frame_id;
+	if (reasm_add(d->r, &k, p->frame_len, p->seg_off, pkt + p->payload_off, p->payload_len,
+		      0, now_ns(), &out) == REASM_COMPLETE) {
+		deliver(d, out.data, out.len, out.flags);
+		free(out.data);
+	}
+}
+
+static void on_lost(void *ctx, int cpu, __u64 cnt)
+{
+	((struct sttd *)ctx)->lost += cnt;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: sttd [-n NETNS] [--mem BYTES] [--timeout MS] [-v]\n"
+		   "  Reassemble STT frames that GRO left in pieces, and deliver them to their\n"
+		   "  vport. Runs until SIGINT or SIGTERM. --mem caps the memory held by\n"
+		   "  incomplete frames (default 64 MiB; suffixes K, M, G); --timeout drops a\n"
+		   "  frame still incomplete that long after its first piece (default 1000 ms).\n");
+}
+
+static int parse_size(const char *s, size_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || end == s)
+		return -1;
+	switch (*end) {
+	case 'G': case 'g': v <<= 10; /* fall through */
+	case 'M': case 'm': v <<= 10; /* fall through */
+	case 'K': case 'k': v <<= 10; end++; break;
+	case 0: break;
+	default: return -1;
+	}
+	if (*end || !v)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct perf_buffer *pb = NULL;
+	struct stt_state st;
+	struct sttd d = { .pkt_fd = -1 };
+	size_t mem = 64ull << 20;
+	unsigned long timeout_ms = 1000;
+	char path[512];
+	int ev_fd = -1, rc = 1, one = 1;
+	uint64_t last_pub = 0;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-n") && i + 1 < argc) {
+			g_opts.netns = argv[++i];
+		} else if (!strcmp(argv[i], "--mem") && i + 1 < argc) {
+			if (parse_size(argv[++i], &mem)) {
+				err_msg("invalid --mem '%s'", argv[i]);
+				return 1;
+			}
+		} else if (!strcmp(argv[i], "--timeout") && i + 1 < argc) {
+			if (parse_uint(argv[++i], 3600000, &timeout_ms) || !timeout_ms)
+				return 1;
+		} else if (!strcmp(argv[i], "-v")) {
+			g_opts.verbose = true;
+		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			usage(stdout);
+			return 0;
+		} else {
+			usage(stderr);
+			return 1;
+		}
+	}
+	if (g_opts.netns && enter_netns(g_opts.netns))
+		return 1;
+	if (state_open(&st, true))
+		return 1;
+	snprintf(path, sizeof(path), "%s/stt_reasm_events", st.dir);
+	ev_fd = bpf_obj_get(path);
+	snprintf(path, sizeof(path), "%s/stt_reasm_stats", st.dir);
+	d.stats_fd = bpf_obj_get(path);
+	if (ev_fd < 0 || d.stats_fd < 0) {
+		err_msg("sttd: this attachment has no reassembly maps (re-run 'sttctl attach')");
+		goto out;
+	}
+	d.contexts_fd = st.contexts_fd;
+	d.r = reasm_new(mem, (uint64_t)timeout_ms * 1000000ull);
+	d.pkt_fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	if (!d.r || d.pkt_fd < 0 ||
+	    setsockopt(d.pkt_fd, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof(one))) {
+		err_msg("sttd: cannot open the delivery socket: %s", strerror(errno));
+		goto out;
+	}
+	pb = perf_buffer__new(ev_fd, 256, on_piece, on_lost, &d, NULL);
+	if (!pb) {
+		err_msg("sttd: cannot open the perf buffer: %s", strerror(errno));
+		goto out;
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	info_msg("sttd: running (mem cap %zu bytes, timeout %lu ms)", mem, timeout_ms);
+	while (!stop) {
+		int n = perf_buffer__poll(pb, 100);
+		uint64_t now = now_ns();
+
+		if (n < 0 && n != -EINTR) {
+			err_msg("sttd: polling: %s", strerror(-n));
+			break;
+		}
+		reasm_expire(d.r, now);
+		if (now - last_pub > 100000000ull || n > 0) {
+			publish_stats(&d);
+			last_pub = now;
+		}
+	}
+	publish_stats(&d);
+	rc = 0;
+out:
+	perf_buffer__free(pb); /* also removes our perf events from the map */
+	reasm_free(d.r);
+	if (d.pkt_fd >= 0)
+		close(d.pkt_fd);
+	if (ev_fd >= 0)
+		close(ev_fd);
+	if (d.stats_fd > 0)
+		close(d.stats_fd);
+	state_close(&st);
+	return rc;
+}
