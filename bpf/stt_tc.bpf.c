@@ -493,7 +493,7 @@ int stt_tc_tx(struct __sk_buff *skb)
 	hp->tcp.ack_seq = bpf_htonl(frame_id);
 	hp->ip.id = bpf_htons(frame_id & 0xffff);
 	hp->tcp.doff_res = 5 << 4;
-	hp->tcp.flags = STT_TCP_ACK | STT_TCP_PSH;
+	hp->tcp.flags = STT_TCP_ACK | (gso ? 0 : STT_TCP_PSH);
 	hp->stt.version = STT_VERSION;
 	hp->stt.flags = in.flags;
 	hp->stt.l4_offset = in.l4_off;

@@ -206,3 +206,4 @@ int dev_gro_set(const char *dev, int on)
 
 	return ethtool_gro(dev, ETHTOOL_SGRO, &v);
 }
+

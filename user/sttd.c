@@ -33,6 +33,7 @@ struct sttd {
 	struct reasm *r;
 	int contexts_fd, stats_fd, pkt_fd;
 	__u64 lost, bad_csum, bad_frame, tx_errors;
+	int debug_left; /* with -v, pieces still to log */
 };
 
 static volatile sig_atomic_t stop;
@@ -168,6 +169,11 @@ static void on_piece(void *ctx, int cpu, void *data, __u32 size)
 		d->bad_csum++;
 		return;
 	}
+	if (g_opts.verbose && d->debug_left > 0) {
+		d->debug_left--;
+		fprintf(stderr, "piece id %#x len %u off %u payload %u flags %#x\n", p->frame_id,
+			p->frame_len, p->seg_off, p->payload_len, p->flags);
+	}
 	memset(&k, 0, sizeof(k));
 	k.saddr = p->saddr;
 	k.sport = p->sport;
@@ -219,7 +225,7 @@ int main(int argc, char **argv)
 {
 	struct perf_buffer *pb = NULL;
 	struct stt_state st;
-	struct sttd d = { .pkt_fd = -1 };
+	struct sttd d = { .pkt_fd = -1, .debug_left = 200 };
 	size_t mem = 64ull << 20;
 	unsigned long timeout_ms = 1000;
 	char path[512];
