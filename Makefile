@@ -26,7 +26,7 @@ USER_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(filter-out user/sttd.c,$(USER
 STTD_OBJS := $(OUT)/user/sttd.o $(OUT)/user/common.o $(OUT)/user/reasm.o
 USER_HDRS := $(wildcard user/*.h) $(wildcard include/*.h)
 
-UNIT_SRCS := $(wildcard tests/unit/*.c)
+UNIT_SRCS := $(filter-out tests/unit/reasm_test.c,$(wildcard tests/unit/*.c))
 
 ifeq ($(V),1)
 Q :=
@@ -39,7 +39,7 @@ endif
 .DELETE_ON_ERROR:
 .PHONY: all clean test demo deps vmlinux format install bench
 
-all: $(OUT)/sttctl $(OUT)/sttd $(OUT)/stt_unit
+all: $(OUT)/sttctl $(OUT)/sttd $(OUT)/stt_unit $(OUT)/reasm_test
 
 $(OUT) $(OUT)/user:
 	$(Q)mkdir -p $@
@@ -65,6 +65,15 @@ $(OUT)/sttctl: $(USER_OBJS)
 $(OUT)/sttd: $(STTD_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+
+# Test tool: the STT fault injector's loader (tests/netns/test_faults.sh builds it on demand).
+$(OUT)/stt_fault: tests/tools/stt_fault.c $(OUT)/stt_fault.skel.h include/stt_proto.h
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< -o $@ $(LDLIBS)
+
+$(OUT)/reasm_test: tests/unit/reasm_test.c tests/unit/test.h user/reasm.c user/reasm.h
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/unit -Iuser tests/unit/reasm_test.c user/reasm.c -o $@
 
 $(OUT)/stt_unit: $(UNIT_SRCS) $(wildcard tests/unit/*.h) $(SKELS) $(BPF_HDRS)
 	$(call msg,CC,$@)

@@ -44,6 +44,13 @@ else
 	SKIPPED=$((SKIPPED + 1))
 fi
 
+if [ -x build/reasm_test ]; then
+	run_suite "reassembly unit tests" 120 build/reasm_test
+else
+	echo "skip - reassembly unit tests: build/reasm_test is not built (run make)"
+	SKIPPED=$((SKIPPED + 1))
+fi
+
 for t in tests/netns/test_*.sh; do
 	[ -e "$t" ] || continue
 	run_suite "$t" 900 bash "$t"

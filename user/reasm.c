@@ -169,8 +169,8 @@ static struct frame *frame_new(struct reasm *r, const struct reasm_key *k, uint3
 }
 
 /*
- * Merge [off, end) into the frame. Returns the number of new bytes, or -1 when bytes that
- * were already there differ (conflict) or the range list is full.
+ * Merge [off, end) into the frame. Returns the number of new bytes, -1 when bytes that were
+ * already there differ (conflict), -2 when the frame is in too many disjoint runs.
  */
 static long frame_place(struct frame *f, uint32_t off, uint32_t end, const uint8_t *data)
 {
@@ -220,7 +220,7 @@ static long frame_place(struct frame *f, uint32_t off, uint32_t end, const uint8
 	for (; i < f->nranges; i++)
 		nr[n++] = f->ranges[i];
 	if (n > MAX_RANGES)
-		return -1;
+		return -2; /* too many disjoint runs (bytes already copied are harmless) */
 	memcpy(f->ranges, nr, n * sizeof(nr[0]));
 	f->nranges = n;
 	return added;
@@ -251,6 +251,11 @@ enum reasm_result reasm_add(struct reasm *r, const struct reasm_key *k, uint32_t
 			return REASM_NOMEM;
 	}
 	added = frame_place(f, off, off + len, data);
+	if (added == -2) {
+		r->st.invalid++;
+		frame_unlink(r, f);
+		return REASM_INVALID;
+	}
 	if (added < 0) {
 		r->st.conflicts++;
 		frame_unlink(r, f);
