@@ -378,13 +378,27 @@ static __noinline int stt_tx_cut(struct __sk_buff *skb, const struct stt_cfg *cf
 		return stt_tx_drop(STT_DROP_TX_ERROR);
 	seq = bpf_ntohl(h.tcp.seq);
 	if (adv) {
-		/* Drop the bytes the previous pass sent; put the IP/TCP headers back in front. */
-		if (skb->len <= offsetof(struct stt_encap4, stt) + seg_max ||
-		    bpf_skb_adjust_room(skb, -(__s32)seg_max, BPF_ADJ_ROOM_MAC, 0) ||
-		    bpf_skb_store_bytes(skb, sizeof(struct stt_eth), &h.ip,
-					sizeof(h.ip) + sizeof(h.tcp), 0))
+		/*
+		 * Drop the bytes the previous pass sent and put the IP/TCP headers, with the
+		 * new offset (a clone made below copies them), back in front. adjust_room
+		 * moves at most 0xfff bytes a call: jumbo underlays need up to three.
+		 */
+		__u32 left = seg_max;
+
+		if (skb->len <= offsetof(struct stt_encap4, stt) + seg_max)
 			return stt_tx_drop(STT_DROP_TX_ERROR);
+		for (int i = 0; i < 4 && left; i++) {
+			__u32 step = left > 0xfff ? 0xfff : left;
+
+			if (bpf_skb_adjust_room(skb, -(__s32)step, BPF_ADJ_ROOM_MAC, 0))
+				return stt_tx_drop(STT_DROP_TX_ERROR);
+			left -= step;
+		}
 		seq += seg_max;
+		h.tcp.seq = bpf_htonl(seq);
+		if (left || bpf_skb_store_bytes(skb, sizeof(struct stt_eth), &h.ip,
+						sizeof(h.ip) + sizeof(h.tcp), 0))
+			return stt_tx_drop(STT_DROP_TX_ERROR);
 	}
 	rem = skb->len - offsetof(struct stt_encap4, stt);
 	last = rem <= seg_max;

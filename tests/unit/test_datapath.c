@@ -18,8 +18,18 @@
  * the outer IP ID derived from it and the flow-hash source port: those three are copied
  * from the output into the expected packet after their own checks.
  *
+ * Frames too big for one segment are cut by stt_tc_tx in passes (pass 1 redirects the
+ * encapsulated frame to the vport's ingress marked FRESH; each later pass sends a segment and
+ * re-injects the rest as a clone marked ADVANCE). The tests run each pass themselves, with
+ * the mark in ctx_in, and read the mark back from ctx_out. The clones are real: they enter lo
+ * of the private namespace, which the cut tests bring up for their duration and capture
+ * from with packet sockets (see lo_set_up()).
+ *
  * Packets are built from the packed header structs below, with checksums computed here,
  * independently of the datapath's ones' complement code.
+ *
+ * A test that reproduces a known, reported datapath bug in exactly its known form is
+ * reported "not ok ... # TODO" (test_todo()): counted neither as passed nor as failed.
  */
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -27,6 +37,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <net/if.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -34,12 +46,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 
 #include <linux/types.h>
 #include <linux/bpf.h>
+#include <linux/filter.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
 #include <linux/magic.h>
 #include <linux/pkt_cls.h>
 #include <bpf/bpf.h>
@@ -163,7 +180,7 @@ static const uint8_t ul_remote[6] = {0x02, 0x55, 0x00, 0x00, 0x00, 0x02};
 /* ------------------------------------------------------------------------------------------ */
 /* Packets                                                                                    */
 
-#define PKT_MAX 4096
+#define PKT_MAX 16384 /* room for a frame of STT_SUM_MAX + 1 bytes */
 
 struct pkt {
 	size_t len;
@@ -672,11 +689,18 @@ struct counters {
 static const char *counter_name(int i)
 {
 	static const char *const base[STT_C_DROP_BASE] = {
-	    [STT_C_TX_FRAMES] = "tx_frames", [STT_C_TX_SEGMENTS] = "tx_segments",
-	    [STT_C_TX_BYTES] = "tx_bytes",   [STT_C_TX_FLOOD_COPIES] = "tx_flood_copies",
-	    [STT_C_RX_FRAMES] = "rx_frames", [STT_C_RX_SEGMENTS] = "rx_segments",
-	    [STT_C_RX_BYTES] = "rx_bytes",   [STT_C_RX_XDP_FRAMES] = "rx_xdp_frames",
+	    [STT_C_TX_FRAMES] = "tx_frames",
+	    [STT_C_TX_SEGMENTS] = "tx_segments",
+	    [STT_C_TX_BYTES] = "tx_bytes",
+	    [STT_C_TX_FLOOD_COPIES] = "tx_flood_copies",
+	    [STT_C_RX_FRAMES] = "rx_frames",
+	    [STT_C_RX_SEGMENTS] = "rx_segments",
+	    [STT_C_RX_BYTES] = "rx_bytes",
+	    [STT_C_RX_XDP_FRAMES] = "rx_xdp_frames",
 	    [STT_C_PASS] = "pass",
+	    [STT_C_TX_GSO_FRAMES] = "tx_gso_frames",
+	    [STT_C_RX_GRO_FRAMES] = "rx_gro_frames",
+	    [STT_C_TX_CUT_FRAMES] = "tx_cut_frames",
 	};
 #define STT_DROP_NAME(name, str, help) "drop " str,
 	static const char *const drops[] = {STT_DROP_REASONS(STT_DROP_NAME)};
@@ -748,6 +772,7 @@ struct run {
 	__u32 retval;
 	__u32 duration;
 	size_t len;
+	struct __sk_buff ctx; /* ctx_out, for run_skb() */
 	uint8_t out[PKT_MAX + 512];
 };
 
@@ -775,6 +800,37 @@ static bool run_prog(int prog_fd, const struct pkt *in, __u32 ctx_ifindex, struc
 static bool run_tx(const struct pkt *in, struct run *r)
 {
 	return run_prog(fd_tx, in, LO_IFINDEX, r);
+}
+
+/*
+ * A run with a whole __sk_buff in (the kernel takes mark, ifindex, gso_size, ... from it)
+ * and out: r->ctx is what the skb looked like at the end (its mark, for one).
+ */
+static bool run_skb(int prog_fd, const struct pkt *in, const struct __sk_buff *ctx_in,
+		    struct run *r)
+{
+	struct __sk_buff cin = *ctx_in;
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = in->d, .data_size_in = in->len,
+		    .data_out = r->out, .repeat = 1, .ctx_in = &cin, .ctx_size_in = sizeof(cin),
+		    .ctx_out = &r->ctx, .ctx_size_out = sizeof(r->ctx));
+
+	memset(&r->ctx, 0, sizeof(r->ctx));
+	o.data_size_out = sizeof(r->out);
+	r->err = bpf_prog_test_run_opts(prog_fd, &o);
+	if (r->err)
+		r->err = -errno;
+	r->retval = o.retval;
+	r->duration = o.duration;
+	r->len = o.data_size_out;
+	return ASSERT_OK(r->err, "bpf_prog_test_run_opts");
+}
+
+/* stt_tc_tx on the vport (lo) with skb->mark set: a pass of a cut frame. */
+static bool run_tx_mark(const struct pkt *in, __u32 mark, struct run *r)
+{
+	struct __sk_buff skb = {.ifindex = LO_IFINDEX, .mark = mark};
+
+	return run_skb(fd_tx, in, &skb, r);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -1113,17 +1169,6 @@ static void tx_drop_case(const struct pkt *in, __u32 ifindex, int reason)
 	CHECK_DELTAS(&before, {STT_C_DROP_BASE + reason, 1});
 }
 
-static void test_encap_too_big(const void *arg)
-{
-	struct pkt in = {};
-
-	/* 1443-byte inner frame: 1443 + 58 = 1501 > MTU 1500. */
-	build_inner(&in, IN_TCP, vm_b, MTU - OVERHEAD + 1 - 54, 40000);
-	if (!ASSERT_EQ(in.len, MTU - OVERHEAD + 1, "inner frame length"))
-		return;
-	tx_drop_case(&in, LO_IFINDEX, STT_DROP_TX_TOO_BIG);
-}
-
 static void test_encap_no_remote(const void *arg)
 {
 	__u64 ctx = CTX;
@@ -1145,6 +1190,646 @@ static void test_encap_no_vport(const void *arg)
 		return;
 	build_inner(&in, IN_TCP, vm_b, 10, 40000);
 	tx_drop_case(&in, LO_IFINDEX, STT_DROP_TX_NO_VPORT);
+}
+
+static int load_null_prog(enum bpf_prog_type type, int ret);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Tests: frames too big for one segment                                                      */
+
+/* From bpf/stt_tc.bpf.c and bpf/lib/encap.h; copied, like the wire structs. */
+#define T_MARK_FRESH   0x53545446 /* "STTF": encapsulated whole, to be cut */
+#define T_MARK_ADVANCE 0x53545441 /* "STTA": drop the bytes an earlier pass sent, then cut */
+#define T_SUM_MAX      9216	  /* largest frame the datapath sums (and so cuts) */
+/* STT payload bytes of each segment but the last: what fits the MTU, a multiple of 8. */
+#define SEG_PAYLOAD(mtu) (((mtu)-20 - 20) & ~7u)
+
+/* Assertion names with a prefix ("segment 2: SEQ"); a few rotating buffers. */
+static const char *nm(const char *prefix, const char *what)
+{
+	static char buf[4][160];
+	static int i;
+
+	i = (i + 1) % 4;
+	snprintf(buf[i], sizeof(buf[i]), "%s: %s", prefix, what);
+	return buf[i];
+}
+
+/* The largest data_size_in BPF_PROG_TEST_RUN takes for a TC program (one that only returns). */
+static int skb_test_run_limit(void)
+{
+	static struct pkt big;
+	int fd = load_null_prog(BPF_PROG_TYPE_SCHED_CLS, TC_ACT_OK), lo = ETH_LEN, hi = PKT_MAX;
+
+	if (fd < 0)
+		return -1;
+	memset(big.d, 0, sizeof(big.d));
+	big.d[12] = 0x08; /* IPv4 */
+	while (lo < hi) {
+		int mid = (lo + hi + 1) / 2;
+		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = big.d, .data_size_in = mid,
+			    .repeat = 1);
+
+		if (bpf_prog_test_run_opts(fd, &o))
+			hi = mid - 1;
+		else
+			lo = mid;
+	}
+	close(fd);
+	return lo;
+}
+
+/*
+ * Own check of an inner IPv4 frame's checksums: the IP header's, and the TCP or UDP one
+ * (with the pseudo header) or the ICMP one.
+ */
+static bool inner_csums_ok(const uint8_t *d, size_t len)
+{
+	const struct t_ip4 *ip = (const struct t_ip4 *)(d + ETH_LEN);
+	size_t ihl, tot;
+
+	if (len < ETH_LEN + sizeof(*ip))
+		return false;
+	ihl = (ip->ver_ihl & 15) * 4;
+	tot = ntohs(ip->tot_len);
+	if (ETH_LEN + tot > len || tot < ihl || !ip4_csum_ok(ip))
+		return false;
+	switch (ip->proto) {
+	case 6:
+	case 17:
+		return l4_csum_ok(ip, d + ETH_LEN + ihl, tot - ihl);
+	case 1:
+		return fold16(sum16(d + ETH_LEN + ihl, tot - ihl, 0)) == 0xffff;
+	}
+	return false;
+}
+
+/* The pseudo-header seed a stack leaves in a checksum it hands to offload (CHECKSUM_PARTIAL). */
+static void set_partial_seed(struct pkt *p)
+{
+	struct t_ip4 *ip = ip_of(p);
+	size_t off = ETH_LEN + 20 +
+		     (ip->proto == 6 ? offsetof(struct t_tcp, csum) : offsetof(struct t_udp, csum));
+	uint16_t seed =
+	    htons(fold16(pseudo4(ip->saddr, ip->daddr, ip->proto, ntohs(ip->tot_len) - 20)));
+
+	memcpy(p->d + off, &seed, 2);
+}
+
+/*
+ * bpf_clone_redirect() in a test run is real: the cut passes inject their clone into the
+ * ingress of lo (the vport of these tests) of the test's network namespace. lo is down in a
+ * new namespace, and a down device refuses the clone (NET_RX_DROP), which the datapath counts
+ * as tx_error. So the cut tests bring lo up for their own duration and set it down after:
+ * the other tests see the namespace as before. In lo, a clone is an IPv4 packet to
+ * 198.18.0.x, which the namespace has no route for: IP drops it, no program runs on it.
+ * To check the clones, packet sockets on lo capture them, one per mark (a classic BPF filter
+ * reads skb->mark); each test takes every clone it expects and fails on any other.
+ */
+static bool lo_set_up(bool up)
+{
+	struct ifreq ifr = {};
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	bool ok = false;
+
+	if (fd < 0)
+		return false;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+	if (!ioctl(fd, SIOCGIFFLAGS, &ifr)) {
+		if (up)
+			ifr.ifr_flags |= IFF_UP;
+		else
+			ifr.ifr_flags &= ~IFF_UP;
+		ok = !ioctl(fd, SIOCSIFFLAGS, &ifr);
+	}
+	close(fd);
+	return ok;
+}
+
+static int capture_open(__u32 mark)
+{
+	struct sock_filter f[] = {
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_AD_OFF + SKF_AD_MARK),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, mark, 0, 1),
+	    BPF_STMT(BPF_RET | BPF_K, 0x40000),
+	    BPF_STMT(BPF_RET | BPF_K, 0),
+	};
+	struct sock_fprog prog = {.len = sizeof(f) / sizeof(f[0]), .filter = f};
+	struct sockaddr_ll sll = {
+	    .sll_family = AF_PACKET,
+	    .sll_protocol = htons(ETH_P_ALL),
+	    .sll_ifindex = LO_IFINDEX,
+	};
+	/* Protocol 0: nothing queues before bind(), which comes after the filter. */
+	int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -errno;
+	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) ||
+	    bind(fd, (struct sockaddr *)&sll, sizeof(sll))) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+/* The next packet that entered lo with the socket's mark, or false after timeout_ms. */
+static bool capture_next(int fd, struct pkt *p, int timeout_ms)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+
+	for (;;) {
+		struct sockaddr_ll from;
+		socklen_t fl = sizeof(from);
+		ssize_t n;
+
+		if (poll(&pfd, 1, timeout_ms) <= 0)
+			return false;
+		n = recvfrom(fd, p->d, sizeof(p->d), MSG_TRUNC, (struct sockaddr *)&from, &fl);
+		if (n < 0)
+			return false;
+		if (from.sll_pkttype == PACKET_OUTGOING)
+			continue;
+		p->len = (size_t)n > sizeof(p->d) ? sizeof(p->d) : (size_t)n;
+		return true;
+	}
+}
+
+struct cut_env {
+	int cap_adv;   /* clones marked ADVANCE: the rest of a frame, for the next pass */
+	int cap_fresh; /* clones marked FRESH: flood copies of a frame to cut */
+};
+
+static bool cut_env_open(struct cut_env *e)
+{
+	e->cap_adv = e->cap_fresh = -1;
+	if (!private_netns) {
+		/* Clones would enter the host's lo, where forwarding may route them on. */
+		test_skip(
+		    "needs a private network namespace (the cut passes inject clones into lo)");
+		return false;
+	}
+	if (!ASSERT_TRUE(lo_set_up(true), "bring lo up (clones need an up device)"))
+		return false;
+	e->cap_adv = capture_open(T_MARK_ADVANCE);
+	e->cap_fresh = capture_open(T_MARK_FRESH);
+	return ASSERT_TRUE(e->cap_adv >= 0 && e->cap_fresh >= 0, "packet sockets on lo");
+}
+
+static void cut_env_close(struct cut_env *e)
+{
+	struct pkt p;
+
+	if (e->cap_adv >= 0) {
+		if (!T.skipped)
+			ASSERT_TRUE(!capture_next(e->cap_adv, &p, 50),
+				    "no clone marked ADVANCE left unexpected");
+		close(e->cap_adv);
+	}
+	if (e->cap_fresh >= 0) {
+		if (!T.skipped)
+			ASSERT_TRUE(!capture_next(e->cap_fresh, &p, 50),
+				    "no clone marked FRESH left unexpected");
+		close(e->cap_fresh);
+	}
+	e->cap_adv = e->cap_fresh = -1;
+	if (private_netns)
+		ASSERT_TRUE(lo_set_up(false), "set lo down again");
+}
+
+/* A frame being cut: what every segment of it must carry. */
+struct cut_frame {
+	struct pkt stt; /* the STT payload: STT header + inner frame (complete checksums) */
+	uint32_t remote;
+	uint32_t ack; /* frame ID: chosen by pass 1, copied after its checks */
+	uint16_t ip_id, sport;
+};
+
+static void build_stt_payload(struct pkt *p, uint8_t stt_flags, const struct pkt *inner)
+{
+	struct t_stt *stt;
+
+	p->len = 0;
+	stt = pkt_put(p, sizeof(*stt));
+	stt->version = 0;
+	stt->flags = stt_flags;
+	stt->context = htobe64(CTX);
+	pkt_append(p, inner->d, inner->len);
+}
+
+/*
+ * One expected segment: STT payload bytes [off, off + n) with SEQ offset seq_off (off, but
+ * for the known-bug signature below), ACK, PSH on the last, both checksums over this segment.
+ * No neighbour in the test's netns: the outer MACs are zero.
+ */
+static void build_cut_segment(struct pkt *p, const struct cut_frame *f, size_t off, size_t n,
+			      size_t seq_off)
+{
+	bool last = off + n == f->stt.len;
+	struct t_ip4 *ip;
+	struct t_tcp *tcp;
+
+	p->len = 0;
+	put_eth(p, zero_mac, zero_mac, 0x0800);
+	ip = put_ip4(p, local4, f->remote, 6, sizeof(*tcp) + n, f->ip_id);
+	tcp = pkt_put(p, sizeof(*tcp));
+	tcp->sport = htons(f->sport);
+	tcp->dport = htons(STT_PORT);
+	tcp->seq = htonl(STT_SEQ(f->stt.len, seq_off));
+	tcp->ack = htonl(f->ack);
+	tcp->doff = 5 << 4;
+	tcp->flags = T_TCP_ACK | (last ? T_TCP_PSH : 0);
+	pkt_append(p, f->stt.d + off, n);
+	l4_set_csum(ip, tcp, sizeof(*tcp) + n, offsetof(struct t_tcp, csum));
+}
+
+static size_t cut_seg_len(const struct cut_frame *f, size_t off)
+{
+	size_t seg_max = SEG_PAYLOAD(MTU);
+
+	return f->stt.len - off < seg_max ? f->stt.len - off : seg_max;
+}
+
+/*
+ * Checks one cut pass's output: the segment at STT payload offset off. Own checks first (IP
+ * total length, IP and TCP checksums over this segment alone, SEQ, flags, frame ID), then
+ * the whole packet against the expected one. Appends the payload to *joined.
+ */
+static bool check_cut_segment(const struct run *r, const struct cut_frame *f, size_t off,
+			      const char *what, struct pkt *joined)
+{
+	size_t n = cut_seg_len(f, off);
+	bool last = off + n == f->stt.len, ok = true;
+	struct pkt got = {}, exp = {};
+	struct t_ip4 *ip;
+	struct t_tcp *tcp;
+
+	ok &= ASSERT_EQ(r->retval, TC_ACT_REDIRECT, nm(what, "verdict"));
+	ok &= ASSERT_EQ(r->ctx.mark, 0, nm(what, "skb mark cleared"));
+	if (!ASSERT_EQ(r->len, STT_OFF + n, nm(what, "segment length")))
+		return false;
+	memcpy(got.d, r->out, r->len);
+	got.len = r->len;
+	ip = ip_of(&got);
+	tcp = tcp_of(&got);
+	ok &= ASSERT_EQ(ntohs(ip->tot_len), 40 + n, nm(what, "IP total length"));
+	ok &= ASSERT_TRUE(ip4_csum_ok(ip), nm(what, "outer IP header checksum"));
+	ok &= ASSERT_TRUE(l4_csum_ok(ip, tcp, sizeof(*tcp) + n),
+			  nm(what, "outer TCP checksum over this segment"));
+	ok &= ASSERT_EQ(ntohl(tcp->seq), STT_SEQ(f->stt.len, off),
+			nm(what, "SEQ (length << 16 | offset)"));
+	ok &= ASSERT_EQ(tcp->flags, T_TCP_ACK | (last ? T_TCP_PSH : 0), nm(what, "TCP flags"));
+	ok &= ASSERT_EQ(ntohl(tcp->ack), f->ack, nm(what, "frame ID (ACK) of the frame"));
+	if (off == 0)
+		ok &= ASSERT_MEM_EQ(got.d + STT_OFF, sizeof(struct t_stt), f->stt.d,
+				    sizeof(struct t_stt), nm(what, "STT header"));
+	build_cut_segment(&exp, f, off, n, off);
+	ok &= ASSERT_MEM_EQ(got.d, got.len, exp.d, exp.len, nm(what, "segment"));
+	if (joined)
+		pkt_append(joined, got.d + STT_OFF, got.len - STT_OFF);
+	return ok;
+}
+
+/*
+ * Pass 1: stt_tc_tx encapsulates a frame too big for one segment whole (outer headers for
+ * the remote, the STT header without checksum-partial) and redirects it to the vport's own
+ * ingress, marked FRESH. sent: the frame as the tenant sent it; inner: the same frame with
+ * complete checksums, which is what must be inside. On success *frame is pass 1's output
+ * and *f describes the frame for the segment checks.
+ */
+static bool cut_pass1(const struct pkt *sent, const struct pkt *inner, uint8_t stt_flags,
+		      struct cut_frame *f, struct pkt *frame)
+{
+	struct __sk_buff skb = {.ifindex = LO_IFINDEX};
+	struct counters before;
+	struct pkt exp = {};
+	struct outer o;
+	struct run r;
+	bool ok = true;
+
+	if (!read_counters(&before) || !run_skb(fd_tx, sent, &skb, &r))
+		return false;
+	ok &= ASSERT_EQ(r.retval, TC_ACT_REDIRECT, "pass 1: verdict (to the vport's ingress)");
+	ok &= ASSERT_EQ(r.ctx.mark, T_MARK_FRESH, "pass 1: skb mark");
+	ok &= CHECK_DELTAS(&before, {STT_C_TX_FRAMES, 1}, {STT_C_TX_BYTES, sent->len},
+			   {STT_C_TX_CUT_FRAMES, 1});
+	if (!ASSERT_EQ(r.len, INNER_OFF + inner->len, "pass 1: output length"))
+		return false;
+	memcpy(frame->d, r.out, r.len);
+	frame->len = r.len;
+
+	f->remote = remote4;
+	f->ack = ntohl(tcp_of(frame)->ack);
+	f->sport = ntohs(tcp_of(frame)->sport);
+	f->ip_id = ntohs(ip_of(frame)->id);
+	ok &= ASSERT_TRUE(f->sport >= 49152, "pass 1: source port in 49152..65535");
+	ok &= ASSERT_EQ(f->ip_id, f->ack & 0xffff, "pass 1: IP ID from the frame ID");
+	build_stt_payload(&f->stt, stt_flags, inner);
+
+	ok &= ASSERT_TRUE(inner_csums_ok(frame->d + INNER_OFF, frame->len - INNER_OFF),
+			  "pass 1: inner checksums complete and correct (own check)");
+	o = (struct outer){
+	    .dmac = zero_mac,
+	    .smac = zero_mac,
+	    .saddr = local4,
+	    .daddr = f->remote,
+	    .ip_id = f->ip_id,
+	    .frag = T_IP_DF,
+	    .sport = f->sport,
+	    .dport = STT_PORT,
+	    .seq = STT_SEQ(f->stt.len, 0),
+	    .ack = f->ack,
+	    .stt_flags = stt_flags,
+	    .context = CTX,
+	};
+	build_stt(&exp, &o, inner);
+	/* Pass 1's outer checksums are not final (each pass computes its own): not compared. */
+	memcpy(exp.d + IP_OFF + offsetof(struct t_ip4, csum),
+	       frame->d + IP_OFF + offsetof(struct t_ip4, csum), 2);
+	memcpy(exp.d + TCP_OFF + offsetof(struct t_tcp, csum),
+	       frame->d + TCP_OFF + offsetof(struct t_tcp, csum), 2);
+	ok &= ASSERT_MEM_EQ(frame->d, frame->len, exp.d, exp.len, "pass 1: encapsulated frame");
+	return ok;
+}
+
+struct cut_arg {
+	enum inner_kind kind;
+	size_t len;   /* the inner frame */
+	bool partial; /* its L4 checksum left as the pseudo-header seed (offload) */
+};
+
+static size_t inner_hdrs(enum inner_kind kind)
+{
+	return ETH_LEN + 20 + (kind == IN_TCP ? sizeof(struct t_tcp) : 8);
+}
+
+/*
+ * A non-GSO frame that does not fit one segment (outer IP = inner + 58 > MTU), in two:
+ * pass 1, then the pass on the FRESH frame (segment 1; a clone marked ADVANCE enters lo),
+ * then the pass on that clone (segment 2).
+ */
+static void test_cut(const void *arg)
+{
+	const struct cut_arg *a = arg;
+	size_t seg_max = SEG_PAYLOAD(MTU);
+	struct pkt inner = {}, sent = {}, frame = {}, clone = {}, joined = {};
+	struct cut_frame f = {};
+	struct counters before;
+	struct cut_env env;
+	struct run r;
+
+	build_inner(&inner, a->kind, vm_b, a->len - inner_hdrs(a->kind), 40000);
+	if (!ASSERT_EQ(inner.len, a->len, "inner frame length") ||
+	    !ASSERT_TRUE(inner.len + OVERHEAD > MTU, "the frame does not fit one segment"))
+		return;
+	sent = inner;
+	if (a->partial)
+		set_partial_seed(&sent);
+	if (!cut_env_open(&env) || !cut_pass1(&sent, &inner, stt_flags_of(a->kind), &f, &frame))
+		goto out;
+	if (!ASSERT_TRUE(f.stt.len > seg_max && f.stt.len <= 2 * seg_max, "two segments"))
+		goto out;
+
+	/* FRESH: the first seg_max bytes, and the whole frame again as a clone marked ADVANCE. */
+	if (!read_counters(&before) || !run_tx_mark(&frame, T_MARK_FRESH, &r))
+		goto out;
+	check_cut_segment(&r, &f, 0, "segment 1", &joined);
+	CHECK_DELTAS(&before, {STT_C_TX_SEGMENTS, 1});
+	if (ASSERT_TRUE(capture_next(env.cap_adv, &clone, 1000),
+			"segment 1: a clone marked ADVANCE entered lo"))
+		ASSERT_MEM_EQ(clone.d, clone.len, frame.d, frame.len,
+			      "segment 1: the clone is pass 1's frame");
+
+	/* ADVANCE (pass 1's frame again, as the clone is): the rest, no further clone. */
+	if (!read_counters(&before) || !run_tx_mark(&frame, T_MARK_ADVANCE, &r))
+		goto out;
+	check_cut_segment(&r, &f, seg_max, "segment 2", &joined);
+	CHECK_DELTAS(&before, {STT_C_TX_SEGMENTS, 1});
+
+	ASSERT_MEM_EQ(joined.d, joined.len, f.stt.d, f.stt.len,
+		      "segment payloads joined = STT header + inner frame");
+	if (joined.len > sizeof(struct t_stt))
+		ASSERT_TRUE(inner_csums_ok(joined.d + sizeof(struct t_stt),
+					   joined.len - sizeof(struct t_stt)),
+			    "joined inner frame: checksums (own check)");
+out:
+	cut_env_close(&env);
+}
+
+/*
+ * A tenant with a jumbo MTU: a 3000-byte frame in three segments. Each pass runs on the clone
+ * the previous one injected (captured from lo): FRESH, ADVANCE, ADVANCE.
+ */
+static void test_cut_three(const void *arg)
+{
+	size_t seg_max = SEG_PAYLOAD(MTU);
+	struct pkt inner = {}, frame = {}, clone1 = {}, clone2 = {}, joined = {};
+	struct cut_frame f = {};
+	struct counters before;
+	struct cut_env env;
+	struct run r;
+
+	build_inner(&inner, IN_TCP, vm_b, 3000 - inner_hdrs(IN_TCP), 40000);
+	if (!cut_env_open(&env) || !cut_pass1(&inner, &inner, STT_F_IPV4 | STT_F_TCP, &f, &frame))
+		goto out;
+	if (!ASSERT_TRUE(f.stt.len > 2 * seg_max && f.stt.len <= 3 * seg_max, "three segments"))
+		goto out;
+
+	if (!read_counters(&before) || !run_tx_mark(&frame, T_MARK_FRESH, &r))
+		goto out;
+	check_cut_segment(&r, &f, 0, "segment 1", &joined);
+	CHECK_DELTAS(&before, {STT_C_TX_SEGMENTS, 1});
+	if (!ASSERT_TRUE(capture_next(env.cap_adv, &clone1, 1000),
+			 "segment 1: clone marked ADVANCE"))
+		goto out;
+	ASSERT_MEM_EQ(clone1.d, clone1.len, frame.d, frame.len,
+		      "segment 1: the clone is pass 1's frame");
+
+	if (!read_counters(&before) || !run_tx_mark(&clone1, T_MARK_ADVANCE, &r))
+		goto out;
+	check_cut_segment(&r, &f, seg_max, "segment 2", &joined);
+	CHECK_DELTAS(&before, {STT_C_TX_SEGMENTS, 1});
+	if (!ASSERT_TRUE(capture_next(env.cap_adv, &clone2, 1000),
+			 "segment 2: clone marked ADVANCE"))
+		goto out;
+
+	if (!read_counters(&before) || !run_tx_mark(&clone2, T_MARK_ADVANCE, &r))
+		goto out;
+	/*
+	 * Known datapath bug (reported): an ADVANCE pass writes the IP/TCP headers it read back
+	 * in front of the remaining bytes and clones before it advances SEQ, so its clone still
+	 * carries the SEQ offset of the frame it received (0), not that of its first byte
+	 * (seg_max). The third pass then sends the right bytes (from 2 * seg_max) under SEQ
+	 * offset seg_max. Recognised only in exactly that form (the expected segment with SEQ
+	 * offset seg_max, checksums right for it); anything else fails.
+	 */
+	{
+		size_t off = 2 * seg_max, n = cut_seg_len(&f, off);
+		struct pkt bug = {};
+
+		build_cut_segment(&bug, &f, off, n, seg_max);
+		if (r.retval == TC_ACT_REDIRECT && r.len == bug.len &&
+		    !memcmp(r.out, bug.d, bug.len)) {
+			test_todo("known datapath bug: segment 3 sent with SEQ offset %zu, not %zu "
+				  "(the clone of pass 2 carries SEQ offset %u)",
+				  seg_max, off, ntohl(tcp_of(&clone2)->seq) & 0xffff);
+			pkt_append(&joined, r.out + STT_OFF, r.len - STT_OFF);
+		} else {
+			check_cut_segment(&r, &f, off, "segment 3", &joined);
+		}
+	}
+	CHECK_DELTAS(&before, {STT_C_TX_SEGMENTS, 1});
+
+	ASSERT_MEM_EQ(joined.d, joined.len, f.stt.d, f.stt.len,
+		      "segment payloads joined = STT header + inner frame");
+out:
+	cut_env_close(&env);
+}
+
+/*
+ * Flooding a frame to cut: pass 1 writes the headers for each remote; every copy but the
+ * last enters lo as a clone marked FRESH, the last is the redirect.
+ */
+static void test_cut_flood_two(const void *arg)
+{
+	struct stt_flood_val fl = {.count = 2, .remote4 = {remote4, remote4b}};
+	struct pkt inner = {}, clone = {};
+	struct counters before;
+	struct cut_env env;
+	__u64 ctx = CTX;
+	struct run r;
+
+	build_inner(&inner, IN_UDP, bcast, 1514 - inner_hdrs(IN_UDP), 40000);
+	if (!cut_env_open(&env) ||
+	    !ASSERT_OK(bpf_map_update_elem(fd_flood, &ctx, &fl, BPF_ANY), "flood update") ||
+	    !read_counters(&before) || !run_tx(&inner, &r))
+		goto out;
+	ASSERT_EQ(r.retval, TC_ACT_REDIRECT, "verdict");
+	CHECK_DELTAS(&before, {STT_C_TX_FRAMES, 1}, {STT_C_TX_BYTES, inner.len},
+		     {STT_C_TX_CUT_FRAMES, 1}, {STT_C_TX_FLOOD_COPIES, 2});
+	if (!ASSERT_EQ(r.len, INNER_OFF + inner.len, "output length"))
+		goto out;
+	{
+		struct pkt got = {.len = r.len};
+
+		memcpy(got.d, r.out, r.len);
+		ASSERT_EQ(ip_of(&got)->daddr, remote4b, "redirected copy: for the second remote");
+		if (ASSERT_TRUE(capture_next(env.cap_fresh, &clone, 1000),
+				"a clone marked FRESH entered lo")) {
+			ASSERT_EQ(clone.len, got.len, "clone length");
+			ASSERT_EQ(ip_of(&clone)->daddr, remote4, "clone: for the first remote");
+			/* Apart from the destination, the two copies are the same frame. */
+			ip_of(&clone)->daddr = remote4b;
+			ASSERT_MEM_EQ(clone.d, clone.len, got.d, got.len,
+				      "clone = redirected copy but for the destination");
+		}
+	}
+out:
+	cut_env_close(&env);
+}
+
+/* Only frames this program encapsulated come back marked; anything else marked is dropped. */
+static void test_cut_foreign(const void *arg)
+{
+	struct pkt in = {}, frame = {};
+	struct counters before;
+	struct run r;
+
+	/* A tenant frame that carries the FRESH mark. */
+	build_inner(&in, IN_TCP, vm_b, 100, 40000);
+	if (!read_counters(&before) || !run_tx_mark(&in, T_MARK_FRESH, &r))
+		return;
+	ASSERT_EQ(r.retval, TC_ACT_SHOT, "tenant frame marked FRESH: verdict");
+	CHECK_DELTAS(&before, {DROP(TX_ERROR), 1});
+
+	/* ADVANCE on an encapsulated frame that has nothing after its first segment. */
+	build_inner(&in, IN_TCP, vm_b, 100, 40000);
+	if (!run_tx(&in, &r) || !ASSERT_EQ(r.retval, TC_ACT_REDIRECT, "encap verdict"))
+		return;
+	memcpy(frame.d, r.out, r.len);
+	frame.len = r.len;
+	if (!read_counters(&before) || !run_tx_mark(&frame, T_MARK_ADVANCE, &r))
+		return;
+	ASSERT_EQ(r.retval, TC_ACT_SHOT, "one-segment frame marked ADVANCE: verdict");
+	CHECK_DELTAS(&before, {DROP(TX_ERROR), 1});
+}
+
+/*
+ * Too big now means a non-GSO frame larger than STT_SUM_MAX (9216 bytes): the cut passes sum
+ * each segment, and would not sum more. BPF_PROG_TEST_RUN builds its skb in one page and
+ * refuses more input than fits there (PAGE_SIZE - NET_SKB_PAD - NET_IP_ALIGN - the aligned
+ * skb_shared_info: 3712 bytes on x86-64 with 4 KB pages) with EINVAL; it builds no
+ * non-linear skbs. Where the kernel refuses, this test shows that, finds its limit with a
+ * program that only returns, and checks that the largest frame it takes is cut, not dropped:
+ * the drop is out of a test run's reach. The next test shows tx_too_big on the GSO bound.
+ */
+static void test_encap_too_big(const void *arg)
+{
+	struct __sk_buff skb = {.ifindex = LO_IFINDEX};
+	struct counters before;
+	struct pkt in = {};
+	struct run r;
+	int err, limit;
+
+	build_inner(&in, IN_TCP, vm_b, T_SUM_MAX + 1 - inner_hdrs(IN_TCP), 40000);
+	if (!ASSERT_EQ(in.len, T_SUM_MAX + 1, "inner frame length") || !read_counters(&before))
+		return;
+	{
+		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = in.d, .data_size_in = in.len,
+			    .data_out = r.out, .data_size_out = sizeof(r.out), .ctx_in = &skb,
+			    .ctx_size_in = sizeof(skb), .repeat = 1);
+
+		err = bpf_prog_test_run_opts(fd_tx, &o) ? -errno : 0;
+		r.retval = o.retval;
+	}
+	if (!err) {
+		ASSERT_EQ(r.retval, TC_ACT_SHOT, "verdict");
+		CHECK_DELTAS(&before, {DROP(TX_TOO_BIG), 1});
+		return;
+	}
+	if (!ASSERT_EQ(err, -EINVAL, "test run of a 9217-byte skb: taken, or refused with EINVAL"))
+		return;
+	CHECK_DELTAS(&before, {0, 0});
+	limit = skb_test_run_limit();
+	printf("#   BPF_PROG_TEST_RUN takes at most %d bytes for a TC program: the %zu-byte frame "
+	       "cannot be run, the drop is untestable here\n",
+	       limit, in.len);
+	if (!ASSERT_TRUE(limit >= 1514 && limit <= T_SUM_MAX, "test run limit in 1514..9216"))
+		return;
+
+	/* The largest frame a test run takes: cut, not dropped. */
+	build_inner(&in, IN_TCP, vm_b, limit - inner_hdrs(IN_TCP), 40000);
+	if (!read_counters(&before) || !run_skb(fd_tx, &in, &skb, &r))
+		return;
+	ASSERT_EQ(r.retval, TC_ACT_REDIRECT, "largest frame: verdict (cut)");
+	ASSERT_EQ(r.ctx.mark, T_MARK_FRESH, "largest frame: mark");
+	ASSERT_EQ(r.len, INNER_OFF + in.len, "largest frame: output length");
+	CHECK_DELTAS(&before, {STT_C_TX_FRAMES, 1}, {STT_C_TX_BYTES, in.len},
+		     {STT_C_TX_CUT_FRAMES, 1});
+}
+
+/*
+ * The largest case that shows tx_too_big through a test run: a frame of the most bytes a
+ * test run takes, as a GSO skb (ctx_in gso_size) whose segments do not fit the MTU
+ * (gso_size + 40 > MTU).
+ */
+static void test_encap_gso_too_big(const void *arg)
+{
+	struct __sk_buff skb = {.ifindex = LO_IFINDEX, .gso_size = MTU - 40 + 1, .gso_segs = 3};
+	struct counters before;
+	struct pkt in = {};
+	struct run r;
+	int limit = skb_test_run_limit();
+
+	if (!ASSERT_TRUE(limit >= 1514 && limit <= PKT_MAX, "test run limit"))
+		return;
+	build_inner(&in, IN_TCP, vm_b, limit - inner_hdrs(IN_TCP), 40000);
+	if (!read_counters(&before) || !run_skb(fd_tx, &in, &skb, &r))
+		return;
+	ASSERT_EQ(r.retval, TC_ACT_SHOT, "verdict");
+	CHECK_DELTAS(&before, {DROP(TX_TOO_BIG), 1});
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -1230,9 +1915,9 @@ static void test_decap_tc(const void *arg)
  * The smallest inner frames the parser accepts (inner_short is only < 14 bytes): a bare
  * Ethernet header plus a few bytes of an experimental EtherType. Unpadded frames this short
  * are legal on virtual links (a PPPoE PADI is 24 bytes), and XDP delivers them.
- * Known datapath limitation at the time of writing: stt_tc_rx drops inner frames shorter
- * than 34 bytes as rx_error, because bpf_skb_adjust_room() refuses to shrink an IPv4 skb
- * below 20 bytes after the network offset (bpf_skb_net_base_len()).
+ * bpf_skb_adjust_room() refuses to shrink an IPv4 skb below 20 bytes after the network
+ * offset (bpf_skb_net_base_len()), so stt_tc_rx copies inner frames shorter than 64 bytes to
+ * the front and cuts the tail instead: 14, 33 and 34 bytes cover both sides of that limit.
  */
 static void test_decap_small_inner(const void *arg)
 {
@@ -1339,11 +2024,9 @@ static void m_trunc_tcp(struct pkt *p)
 }
 
 /*
- * Known datapath discrepancy at the time of writing: the drop reason "truncated" covers a
- * packet that "ends inside the outer IP, TCP or STT header", but stt_rx_parse() compares the
- * IP total length with the packet length first, so this is counted as ip_header (the STT
- * header's own truncation check cannot be reached). Truncation inside the TCP header, with
- * the same inconsistent total length, is counted as truncated.
+ * The packet ends inside the STT header while the IP total length still says the whole
+ * segment: stt_rx_parse() counts a packet shorter than its IP total length as truncated,
+ * before any other length check.
  */
 static void m_trunc_stt(struct pkt *p)
 {
@@ -1593,6 +2276,11 @@ static const struct encap_arg e_arp_uc = {IN_ARP, vm_b, 0, 0};
 static const struct encap_arg e_arp_bc = {IN_ARP, bcast, 0, 0};
 
 static const enum inner_kind k_tcp = IN_TCP, k_udp = IN_UDP;
+static const struct cut_arg c_tcp_1443 = {IN_TCP, MTU - OVERHEAD + 1, false};
+static const struct cut_arg c_tcp_1514 = {IN_TCP, 1514, false};
+static const struct cut_arg c_tcp_1514_partial = {IN_TCP, 1514, true};
+static const struct cut_arg c_udp_1514_partial = {IN_UDP, 1514, true};
+static const struct cut_arg c_icmp_1514 = {IN_ICMP, 1514, false};
 static const struct decap_arg d_tcp = {IN_TCP, 100};
 static const struct decap_arg d_udp = {IN_UDP, 64};
 static const struct decap_arg d_icmp = {IN_ICMP, 56};
@@ -1636,9 +2324,23 @@ static const struct test tests[] = {
     {"tx encap: frame ID differs per frame", test_encap_frame_id, NULL},
     {"tx encap: source port per flow", test_encap_sport, NULL},
     {"tx encap: flood to two remotes", test_encap_flood_two, NULL},
-    {"tx drop: frame too big for the MTU", test_encap_too_big, NULL},
+    {"tx too big: 9217-byte non-GSO frame (> STT_SUM_MAX): dropped, or refused by test_run",
+     test_encap_too_big, NULL},
+    {"tx drop: GSO segment size over the MTU, largest frame test_run takes", test_encap_gso_too_big,
+     NULL},
     {"tx drop: unknown unicast, no flood entry", test_encap_no_remote, NULL},
     {"tx drop: ifindex not a vport", test_encap_no_vport, NULL},
+
+    {"tx cut: 1443-byte inner TCP (outer IP = MTU + 1), two segments", test_cut, &c_tcp_1443},
+    {"tx cut: 1514-byte inner TCP, two segments", test_cut, &c_tcp_1514},
+    {"tx cut: 1514-byte inner TCP, checksum left partial (completed first)", test_cut,
+     &c_tcp_1514_partial},
+    {"tx cut: 1514-byte inner UDP, checksum left partial (completed first)", test_cut,
+     &c_udp_1514_partial},
+    {"tx cut: 1514-byte ICMP echo (ping -s 1472), two segments", test_cut, &c_icmp_1514},
+    {"tx cut: 3000-byte inner TCP (jumbo tenant), three segments", test_cut_three, NULL},
+    {"tx cut: flood to two remotes", test_cut_flood_two, NULL},
+    {"tx cut: marked frames this program did not make are dropped", test_cut_foreign, NULL},
 
     {"rx xdp decap: inner IPv4/TCP", test_decap_xdp, &d_tcp},
     {"rx xdp decap: inner IPv4/UDP", test_decap_xdp, &d_udp},
@@ -1822,7 +2524,7 @@ static void usage(const char *prog)
 int main(int argc, char **argv)
 {
 	const char *filter = NULL;
-	int passed = 0, failed = 0, skipped = 0, n = 0, rc;
+	int passed = 0, failed = 0, skipped = 0, todo = 0, n = 0, rc;
 	bool do_bench = false;
 
 	for (int i = 1; i < argc; i++) {
@@ -1872,11 +2574,15 @@ int main(int argc, char **argv)
 		n++;
 		T.failed = false;
 		T.skipped = false;
+		T.todo = false;
 		if (ASSERT_OK(reset_maps(), "populate the maps"))
 			t->fn(t->arg);
 		if (T.failed) {
 			printf("not ok %d - %s\n", n, t->name);
 			failed++;
+		} else if (T.todo) {
+			printf("not ok %d - %s # TODO %s\n", n, t->name, T.todo_why);
+			todo++;
 		} else if (T.skipped) {
 			printf("ok %d - %s # SKIP %s\n", n, t->name, T.skip);
 			skipped++;
@@ -1885,6 +2591,10 @@ int main(int argc, char **argv)
 			passed++;
 		}
 	}
+	if (todo)
+		printf("# %d test(s) reproduce a known bug of the datapath (TODO, see above): "
+		       "counted neither as passed nor as failed\n",
+		       todo);
 	if (skipped)
 		printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped);
 	else
