@@ -125,8 +125,9 @@ int dev_forwarding_set(const char *dev, int on)
 	return rc;
 }
 
-/* Add (or remove) a managed neighbour for every remote the maps name. */
-void remotes_neigh(int fdb_fd, int flood_fd, int ifindex, bool add)
+/* Call fn for every remote a forwarding entry or flood list names; stop when it returns 1. */
+static void for_each_remote(int fdb_fd, int flood_fd, int (*fn)(__be32 remote, void *arg),
+			    void *arg)
 {
 	struct stt_fdb_key key, next, *prev = NULL;
 	__u64 fkey, fnext, *fprev = NULL;
@@ -136,8 +137,8 @@ void remotes_neigh(int fdb_fd, int flood_fd, int ifindex, bool add)
 	while (bpf_map_get_next_key(fdb_fd, prev, &next) == 0) {
 		key = next;
 		prev = &key;
-		if (bpf_map_lookup_elem(fdb_fd, &key, &v) == 0)
-			add ? neigh_managed_add(ifindex, v.remote4) : neigh_managed_del(ifindex, v.remote4);
+		if (bpf_map_lookup_elem(fdb_fd, &key, &v) == 0 && fn(v.remote4, arg))
+			return;
 	}
 	while (bpf_map_get_next_key(flood_fd, fprev, &fnext) == 0) {
 		fkey = fnext;
@@ -145,35 +146,55 @@ void remotes_neigh(int fdb_fd, int flood_fd, int ifindex, bool add)
 		if (bpf_map_lookup_elem(flood_fd, &fkey, &fv))
 			continue;
 		for (__u32 i = 0; i < fv.count && i < STT_MAX_FLOOD; i++)
-			add ? neigh_managed_add(ifindex, fv.remote4[i])
-			    : neigh_managed_del(ifindex, fv.remote4[i]);
+			if (fn(fv.remote4[i], arg))
+				return;
 	}
+}
+
+struct neigh_op {
+	int ifindex;
+	bool add;
+};
+
+static int neigh_one(__be32 remote, void *arg)
+{
+	struct neigh_op *op = arg;
+
+	if (op->add)
+		neigh_managed_add(op->ifindex, remote);
+	else
+		neigh_managed_del(op->ifindex, remote);
+	return 0;
+}
+
+/* Add (or remove) a managed neighbour for every remote the maps name. */
+void remotes_neigh(int fdb_fd, int flood_fd, int ifindex, bool add)
+{
+	struct neigh_op op = { .ifindex = ifindex, .add = add };
+
+	for_each_remote(fdb_fd, flood_fd, neigh_one, &op);
+}
+
+struct remote_find {
+	__be32 remote;
+	bool found;
+};
+
+static int remote_match(__be32 remote, void *arg)
+{
+	struct remote_find *f = arg;
+
+	f->found = remote == f->remote;
+	return f->found;
 }
 
 /* Whether any forwarding entry or flood list still names remote. */
 bool remote_in_use(int fdb_fd, int flood_fd, __be32 remote)
 {
-	struct stt_fdb_key key, next, *prev = NULL;
-	__u64 fkey, fnext, *fprev = NULL;
-	struct stt_flood_val fv;
-	struct stt_fdb_val v;
+	struct remote_find f = { .remote = remote };
 
-	while (bpf_map_get_next_key(fdb_fd, prev, &next) == 0) {
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(fdb_fd, &key, &v) == 0 && v.remote4 == remote)
-			return true;
-	}
-	while (bpf_map_get_next_key(flood_fd, fprev, &fnext) == 0) {
-		fkey = fnext;
-		fprev = &fkey;
-		if (bpf_map_lookup_elem(flood_fd, &fkey, &fv))
-			continue;
-		for (__u32 i = 0; i < fv.count && i < STT_MAX_FLOOD; i++)
-			if (fv.remote4[i] == remote)
-				return true;
-	}
-	return false;
+	for_each_remote(fdb_fd, flood_fd, remote_match, &f);
+	return f.found;
 }
 
 /* GRO on the underlay merges the segments of a frame before TC sees them (DESIGN.md). */
