@@ -3,17 +3,21 @@
 # A guided tour: build the two-host STT topology (see scripts/lib.sh), send traffic between
 # two tenants of context 100, show what sttctl reports, and show that the tenant of context
 # 200 on the same subnet saw none of it. Everything is torn down on exit.
+# The tenants run with veth defaults (TSO/GSO on, MTU 1500 like the underlay): TSO bursts
+# cross as 64 KB STT frames, and sttd reassembles what GRO leaves in pieces.
 set -u
+
+export TENANT_TSO=on TENANT_MTU=1500
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=lib.sh
 source "$HERE/lib.sh"
 
 TMP=$(mktemp -d /tmp/stt-demo.XXXXXX)
-CAP_PID='' SRV_PID=''
+CAP_PID='' SRV_PID='' STTD_PIDS=''
 cleanup() {
 	local pid
-	for pid in $CAP_PID $SRV_PID; do
+	for pid in $CAP_PID $SRV_PID $STTD_PIDS; do
 		kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
 	done
 	say "Tearing down: deleting the namespaces and their pinned maps."
@@ -35,6 +39,12 @@ say "Building the topology: two hosts ($NS_H1, $NS_H2) joined by a veth underlay
 stt_topo_up || exit 1
 echo "t1 $T1_IP $T1_MAC   t2 $T2_IP $T2_MAC   t3 $T3_IP $T3_MAC"
 
+say "Starting sttd on both hosts: it reassembles the frames GRO leaves in pieces."
+for ns in "$NS_H1" "$NS_H2"; do
+	"$STT_REPO/build/sttd" -n "$ns" &
+	STTD_PIDS="$STTD_PIDS $!"
+done
+
 T3_RX_BEFORE=$(ip -n "$NS_T3" -s -j link show eth0 | jq '.[0].stats64.rx.packets')
 stt_capture_start "$NS_T3" eth0 "$TMP/t3.pcap" -Q in && CAP_PID=$STT_CAP_PID
 
@@ -43,7 +53,10 @@ timeout 15 ip netns exec "$NS_T1" ping -n -c 3 -W 1 "$T2_IP"
 echo "t1's neighbour table now:"
 ip -n "$NS_T1" neigh show dev eth0
 
-say "A 5-second TCP stream from t1 to t2 with iperf3."
+say "t1 pings t2 with 1472-byte payloads: 1514-byte frames, cut into two STT segments."
+timeout 15 ip netns exec "$NS_T1" ping -n -c 2 -W 1 -s 1472 "$T2_IP"
+
+say "A 5-second TCP stream from t1 to t2 with iperf3 (tenant TSO on: 64 KB STT frames)."
 timeout 30 ip netns exec "$NS_T2" iperf3 -s -1 -p 5201 -B "$T2_IP" >/dev/null 2>&1 &
 SRV_PID=$!
 if stt_wait_listen "$NS_T2" 5201; then

@@ -43,7 +43,10 @@ UL1=ul1 UL2=ul2
 UL1_IP=198.18.0.1 UL2_IP=198.18.0.2
 UL_MTU=1500
 T1_IP=198.19.0.1 T2_IP=198.19.0.2 T3_IP=198.19.0.3
-TENANT_MTU=1428
+# Tenants: single-segment frames by default (MTU 1428, TSO/GSO off); TENANT_TSO=on and
+# TENANT_MTU=1500 give veth defaults (large frames, cut frames).
+TENANT_MTU=${TENANT_MTU:-1428}
+TENANT_TSO=${TENANT_TSO:-off}
 CTX_A=100 CTX_B=200
 STT_PORT=7471 # STT's destination port (sttctl's default)
 
@@ -177,9 +180,9 @@ stt_add_tenant() {
 	ip -n "$hns" link add "$hdev" mtu "$TENANT_MTU" type veth peer name eth0 netns "$tns" \
 		mtu "$TENANT_MTU" || return 1
 	ip -n "$tns" addr add "$addr/24" dev eth0 || return 1
-	# Tenant frames must fit one STT segment: no TSO/GSO. GRO on the tenant end gives the
-	# veth NAPI, which XDP redirects into it need to be delivered.
-	nsx "$tns" ethtool -K eth0 tso off gso off >/dev/null || return 1
+	# By default tenant frames fit one STT segment: no TSO/GSO. GRO on the tenant end gives
+	# the veth NAPI, which XDP redirects into it need to be delivered.
+	nsx "$tns" ethtool -K eth0 tso "$TENANT_TSO" gso "$TENANT_TSO" >/dev/null || return 1
 	nsx "$tns" ethtool -K eth0 gro on >/dev/null || return 1
 	ip -n "$tns" link set eth0 up || return 1
 	ip -n "$hns" link set "$hdev" up || return 1
