@@ -80,9 +80,12 @@ __u64 c_gso_skbs = 0;         /* ... still one GSO skb here (acted on as a whole
 __u64 c_eligible = 0;         /* ... that passed the offset/multi filters */
 __u64 c_dropped = 0;
 __u64 c_dropped_nonzero = 0;  /* dropped segments with a non-zero offset */
+__u64 c_dropped_multi = 0;    /* dropped segments of multi-segment frames */
 __u64 c_duplicated = 0;
+__u64 c_duplicated_multi = 0;
 __u64 c_dup_failed = 0;
 __u64 c_reordered = 0;        /* sent on the detour */
+__u64 c_reordered_multi = 0;
 __u64 c_reorder_failed = 0;
 __u64 c_reorder_returned = 0; /* came back from the detour and left */
 __u64 c_clones_passed = 0;    /* duplicates that left */
@@ -163,7 +166,7 @@ int stt_fault_egress(struct __sk_buff *skb)
 	struct frame_key key = {};
 	__be16 proto;
 	__u32 ihl, len, payload, seq, frame_len, seg_off, mark = skb->mark;
-	int multi, first, last, idx = -1, act_drop, act_dup, act_reorder;
+	int multi, first, last, gso, idx = -1, act_drop, act_dup, act_reorder;
 	long rc;
 
 	if (mark == FAULT_MARK_CLONE) {
@@ -206,22 +209,27 @@ int stt_fault_egress(struct __sk_buff *skb)
 	key.ports = ((__u32)tcp.source << 16) | tcp.dest;
 	key.frame_id = tcp.ack_seq;
 
+	/*
+	 * A GSO skb (segmented later by GSO/TSO). Its gso_segs may be 0 (bpf_skb_adjust_room
+	 * resets it when the encap grows the headers), so look at gso_size.
+	 */
+	gso = skb->gso_size != 0;
 	if (first)
 		__sync_fetch_and_add(&c_stt_first, 1);
-	if (skb->gso_segs > 1)
+	if (gso)
 		__sync_fetch_and_add(&c_gso_skbs, 1);
 	else if (multi)
 		__sync_fetch_and_add(&c_stt_multi, 1);
 
 	if ((cfg_flags & FAULT_F_ONLY_OFFSET_NONZERO) && first)
 		return TC_ACT_UNSPEC;
-	if ((cfg_flags & FAULT_F_ONLY_MULTI) && (!multi || skb->gso_segs > 1))
+	if ((cfg_flags & FAULT_F_ONLY_MULTI) && (!multi || gso))
 		return TC_ACT_UNSPEC;
 	__sync_fetch_and_add(&c_eligible, 1);
 
 	/* Index of the segment in its frame, when index faults are configured. */
 	if ((cfg_drop_index >= 0 || cfg_dup_index >= 0 || cfg_reorder_index >= 0) &&
-	    skb->gso_segs <= 1 && frame_selected(&key)) {
+	    !gso && frame_selected(&key)) {
 		__u32 *sz;
 
 		if (!last) {
@@ -247,6 +255,8 @@ int stt_fault_egress(struct __sk_buff *skb)
 		__sync_fetch_and_add(&c_dropped, 1);
 		if (!first)
 			__sync_fetch_and_add(&c_dropped_nonzero, 1);
+		if (multi)
+			__sync_fetch_and_add(&c_dropped_multi, 1);
 		return TC_ACT_SHOT;
 	}
 
@@ -261,6 +271,8 @@ int stt_fault_egress(struct __sk_buff *skb)
 			__sync_fetch_and_add(&c_dup_failed, 1);
 		else
 			__sync_fetch_and_add(&c_duplicated, 1);
+		if (!rc && multi)
+			__sync_fetch_and_add(&c_duplicated_multi, 1);
 	}
 	if (act_reorder) {
 		skb->mark = FAULT_MARK_BOUNCE;
@@ -271,6 +283,8 @@ int stt_fault_egress(struct __sk_buff *skb)
 			return TC_ACT_UNSPEC;
 		}
 		__sync_fetch_and_add(&c_reordered, 1);
+		if (multi)
+			__sync_fetch_and_add(&c_reordered_multi, 1);
 		return rc;
 	}
 	return TC_ACT_UNSPEC;

@@ -607,7 +607,7 @@ int stt_tc_tx(struct __sk_buff *skb)
 }
 
 /* Inner frames shorter than this are decapsulated by copying (see stt_tc_rx). */
-#define STT_SMALL_INNER 64
+#define STT_SMALL_INNER 34
 
 /* Inner headers the receive side reads: outer IPv4 + TCP + STT + inner Ethernet. */
 #define STT_RX_PULL (14 + 60 + 20 + 18 + 14)
@@ -637,6 +637,13 @@ int stt_tc_rx(struct __sk_buff *skb)
 	data_end = stt_skb_data_end(skb);
 
 	v = stt_rx_parse(data, data_end, len, cfg, &rx, &reason);
+	/* Without the XDP program (a veth underlay), TC counts what XDP would have. */
+	if (!(cfg->flags & STT_CFG_XDP)) {
+		if (v == STT_RX_NOT_STT)
+			stt_count(STT_C_PASS, 1);
+		else
+			stt_count(STT_C_RX_SEGMENTS, skb->gso_segs ? skb->gso_segs : 1);
+	}
 	switch (v) {
 	case STT_RX_NOT_STT:
 		return TC_ACT_OK;

@@ -59,6 +59,7 @@ int neigh_managed_add(int ifindex, __be32 addr);
 int neigh_managed_del(int ifindex, __be32 addr);
 void remotes_neigh(int fdb_fd, int flood_fd, int ifindex, bool add);
 bool remote_in_use(int fdb_fd, int flood_fd, __be32 remote);
+int dev_driver(const char *dev, char *buf, size_t len);
 int dev_gro_get(const char *dev);
 int dev_gro_set(const char *dev, int on);
 int dev_forwarding_get(const char *dev);

@@ -228,3 +228,22 @@ int dev_gro_set(const char *dev, int on)
 	return ethtool_gro(dev, ETHTOOL_SGRO, &v);
 }
 
+
+/* The kernel driver behind a device ("veth", "mlx5_core", ...), or "" when unknown. */
+int dev_driver(const char *dev, char *buf, size_t len)
+{
+	struct ethtool_drvinfo di = { .cmd = ETHTOOL_GDRVINFO };
+	struct ifreq ifr = {};
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), rc;
+
+	buf[0] = 0;
+	if (fd < 0)
+		return -1;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", dev);
+	ifr.ifr_data = (void *)&di;
+	rc = ioctl(fd, SIOCETHTOOL, &ifr);
+	close(fd);
+	if (!rc)
+		snprintf(buf, len, "%s", di.driver);
+	return rc;
+}

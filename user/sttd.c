@@ -283,7 +283,8 @@ int main(int argc, char **argv)
 		err_msg("sttd: cannot open the delivery socket: %s", strerror(errno));
 		goto out;
 	}
-	pb = perf_buffer__new(ev_fd, 256, on_piece, on_lost, &d, NULL);
+	/* Pieces are up to 64 KB: 16 MiB per CPU keeps bursts of them (power of two pages). */
+	pb = perf_buffer__new(ev_fd, 4096, on_piece, on_lost, &d, NULL);
 	if (!pb) {
 		err_msg("sttd: cannot open the perf buffer: %s", strerror(errno));
 		goto out;

@@ -649,6 +649,8 @@ static int reset_maps(void)
 	    .port = STT_PORT,
 	    .ttl = 64,
 	    .mtu = MTU,
+	    /* As attached on a NIC: XDP counts segments and passes, TC does not. */
+	    .flags = STT_CFG_XDP,
 	};
 	struct stt_vport vp = {.context = CTX};
 	struct stt_ctx_val cv = {.ifindex = LO_IFINDEX, .flags = 0};
@@ -1985,6 +1987,7 @@ static void test_roundtrip(const void *arg)
 	    .port = STT_PORT,
 	    .ttl = 64,
 	    .mtu = MTU,
+	    .flags = STT_CFG_XDP,
 	};
 	struct pkt in = {}, seg = {};
 	struct run r;

@@ -1,0 +1,255 @@
+#!/bin/bash
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# Benchmark: tenant-to-tenant TCP goodput (iperf3 t1 -> t2, 1 and 4 streams, 3 s each) over
+# one topology (scripts/lib.sh's hosts and tenants, namespace prefix "stb-"), for three
+# paths and two underlay modes, in one invocation:
+#
+#   stt     this project: sttctl attach/vport/fdb (sttd too, when built); tenants MTU 1500
+#   vxlan   kernel VXLAN: in each host a vxlan device (VNI 100, UDP 4789, on the underlay
+#           veth) and a bridge with the vport; tenants MTU 1450 (1500 - 50 bytes of VXLAN
+#           over IPv4), because the underlay stays at MTU 1500 for every path
+#   none    no tunnel: in each host a bridge with the vport and the underlay veth itself;
+#           tenants MTU 1500
+#
+#   offload  underlay veths at their defaults (tso/gso/tx checksum on), GRO on
+#   wire     underlay veths with tso, gso and tx checksum off (the kernel segments and
+#            checksums in software what goes on the "wire"), GRO on
+#
+# GRO is on at both underlay ends for every path (sttctl attach turns it on for STT; the
+# other paths get it too, so that all receive the same way). Tenants keep veth defaults
+# (TSO/GSO on, GRO off) apart from the MTU. Note: STT's XDP program on the underlay makes
+# the kernel turn TSO off on the veth peer (veth does that whenever XDP is attached), so in
+# offload mode STT's underlay segments in software (GSO) while VXLAN's and no-tunnel's hand
+# whole TSO skbs to the veth; that is part of the STT datapath as built.
+#
+# CPU: busy jiffies of the whole machine (/proc/stat: user nice system irq softirq steal)
+# during each run, as CPU seconds per GB of goodput. The machine is shared: anything else
+# running counts too. Numbers drift between runs; compare only within one invocation.
+#
+# Usage: scripts/bench.sh [SECONDS]   (default 3; `make bench` runs it)
+set -u
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+STT_NS_PREFIX=${STB_NS_PREFIX:-stb-}
+# shellcheck source=lib.sh
+source "$HERE/lib.sh"
+
+SECS=${1:-3}
+TENANT_MTU=1500
+VXLAN_MTU=1450
+STTD=${STTD:-$STT_REPO/build/sttd}
+HZ=$(getconf CLK_TCK)
+TMP=$(mktemp -d /tmp/stb-bench.XXXXXX)
+IPERF_PID='' STTD_PIDS=()
+declare -A GBPS CPU RETR
+
+cleanup() {
+	local pid
+	for pid in $IPERF_PID "${STTD_PIDS[@]}"; do
+		[ -n "$pid" ] || continue
+		kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	done
+	stt_topo_down
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Tenants at veth defaults (replaces lib.sh's single-segment tenant setup).
+stt_add_tenant() {
+	local hns=$1 hdev=$2 tns=$3 addr=$4
+	ip -n "$hns" link add "$hdev" mtu "$TENANT_MTU" type veth peer name eth0 netns "$tns" \
+		mtu "$TENANT_MTU" || return 1
+	ip -n "$tns" addr add "$addr/24" dev eth0 || return 1
+	ip -n "$tns" link set eth0 up || return 1
+	ip -n "$hns" link set "$hdev" up || return 1
+}
+
+q() { "$@" >/dev/null 2>&1; }
+
+set_tenant_mtu() {
+	ip -n "$NS_T1" link set eth0 mtu "$1" && ip -n "$NS_H1" link set vp1 mtu "$1" &&
+		ip -n "$NS_T2" link set eth0 mtu "$1" && ip -n "$NS_H2" link set vp2 mtu "$1"
+}
+
+set_mode() {
+	local f=on
+	[ "$1" = wire ] && f=off
+	q nsx "$NS_H1" ethtool -K "$UL1" tso "$f" gso "$f" tx "$f"
+	q nsx "$NS_H2" ethtool -K "$UL2" tso "$f" gso "$f" tx "$f"
+	q nsx "$NS_H1" ethtool -K "$UL1" gro on
+	q nsx "$NS_H2" ethtool -K "$UL2" gro on
+}
+
+ul_features() {
+	nsx "$1" ethtool -k "$2" | awk -F': ' '/^(tcp-segmentation-offload|generic-segmentation-offload|tx-checksumming|generic-receive-offload):/ {
+		sub(/-offload$/, "", $1); sub(/^tcp-segmentation$/, "tso", $1); sub(/^generic-segmentation$/, "gso", $1);
+		sub(/^generic-receive$/, "gro", $1); sub(/^tx-checksumming$/, "tx", $1); printf "%s %s ", $1, $2}'
+}
+
+sttd_start() {
+	local ns
+	[ -x "$STTD" ] || return 0
+	for ns in "$NS_H1" "$NS_H2"; do
+		"$STTD" -n "$ns" >"$TMP/sttd-$ns.log" 2>&1 &
+		STTD_PIDS+=($!)
+	done
+	sleep 0.5
+}
+
+sttd_stop() {
+	local pid
+	for pid in "${STTD_PIDS[@]}"; do
+		kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	done
+	STTD_PIDS=()
+}
+
+# Path configuration ------------------------------------------------------------------------
+
+path_stt() {
+	# stt_topo_up configured STT; only sttd is left to start.
+	sttd_start
+	echo "# stt: sttctl attach/vport/fdb as in scripts/lib.sh; sttd: $([ ${#STTD_PIDS[@]} -gt 0 ] && echo running || echo 'not built')"
+}
+
+unpath_stt() {
+	sttd_stop
+	q stt_ctl "$NS_H1" vport del vp1
+	q stt_ctl "$NS_H2" vport del vp2
+	q stt_ctl "$NS_H2" vport del vp3
+	q stt_ctl "$NS_H1" detach "$UL1"
+	q stt_ctl "$NS_H2" detach "$UL2"
+}
+
+path_vxlan() {
+	local h ns ul lip rip vp
+	for h in 1 2; do
+		if [ "$h" = 1 ]; then
+			ns=$NS_H1 ul=$UL1 lip=$UL1_IP rip=$UL2_IP vp=vp1
+		else
+			ns=$NS_H2 ul=$UL2 lip=$UL2_IP rip=$UL1_IP vp=vp2
+		fi
+		ip -n "$ns" link add vx0 type vxlan id 100 local "$lip" remote "$rip" dstport 4789 dev "$ul" || return 1
+		ip -n "$ns" link add br0 type bridge || return 1
+		ip -n "$ns" link set vx0 master br0 || return 1
+		ip -n "$ns" link set "$vp" master br0 || return 1
+		ip -n "$ns" link set vx0 up && ip -n "$ns" link set br0 up || return 1
+	done
+	set_tenant_mtu "$VXLAN_MTU" || return 1
+	echo "# vxlan: vx0 (VNI 100, port 4789, MTU $(ip -n "$NS_H1" -j link show vx0 | jq '.[0].mtu')) + br0 with the vport in each host; tenants MTU $VXLAN_MTU"
+}
+
+unpath_vxlan() {
+	local ns
+	for ns in "$NS_H1" "$NS_H2"; do
+		ip -n "$ns" link del vx0 2>/dev/null
+		ip -n "$ns" link del br0 2>/dev/null
+	done
+	set_tenant_mtu "$TENANT_MTU"
+}
+
+path_none() {
+	local ns ul vp
+	for ns in "$NS_H1" "$NS_H2"; do
+		if [ "$ns" = "$NS_H1" ]; then ul=$UL1 vp=vp1; else ul=$UL2 vp=vp2; fi
+		ip -n "$ns" addr flush dev "$ul" || return 1
+		ip -n "$ns" link add br0 type bridge || return 1
+		ip -n "$ns" link set "$ul" master br0 || return 1
+		ip -n "$ns" link set "$vp" master br0 || return 1
+		ip -n "$ns" link set br0 up || return 1
+	done
+	echo "# none: br0 with the vport and the underlay veth in each host; tenants MTU $TENANT_MTU"
+}
+
+# Measurement ---------------------------------------------------------------------------------
+
+busy_jiffies() { awk '$1 == "cpu" {print $2 + $3 + $4 + $7 + $8 + $9; exit}' /proc/stat; }
+
+# run PATH MODE STREAMS
+run() {
+	local path=$1 mode=$2 p=$3 j0 j1 bytes gbps retr cpu key="$1/$2/$3"
+	timeout $((SECS + 20)) ip netns exec "$NS_T2" iperf3 -s -1 -p 5201 -B "$T2_IP" >/dev/null 2>&1 &
+	IPERF_PID=$!
+	stt_wait_listen "$NS_T2" 5201
+	j0=$(busy_jiffies)
+	timeout $((SECS + 15)) ip netns exec "$NS_T1" iperf3 -c "$T2_IP" -p 5201 -t "$SECS" -P "$p" -J \
+		--connect-timeout 3000 >"$TMP/iperf.json" 2>/dev/null
+	j1=$(busy_jiffies)
+	timeout 5 tail --pid="$IPERF_PID" -f /dev/null 2>/dev/null || kill "$IPERF_PID" 2>/dev/null
+	wait "$IPERF_PID" 2>/dev/null
+	IPERF_PID=
+	bytes=$(jq -r '.end.sum_received.bytes // 0 | floor' "$TMP/iperf.json" 2>/dev/null || echo 0)
+	gbps=$(jq -r '(.end.sum_received.bits_per_second // 0) / 1e9' "$TMP/iperf.json" 2>/dev/null || echo 0)
+	retr=$(jq -r '.end.sum_sent.retransmits // "?"' "$TMP/iperf.json" 2>/dev/null || echo '?')
+	[[ $bytes =~ ^[0-9]+$ ]] || bytes=0
+	if [ "$bytes" -gt 0 ]; then
+		cpu=$(awk -v j=$((j1 - j0)) -v hz="$HZ" -v b="$bytes" 'BEGIN {printf "%.2f", j / hz / (b / 1e9)}')
+	else
+		cpu=-
+	fi
+	GBPS[$key]=$(printf '%.2f' "$gbps") CPU[$key]=$cpu RETR[$key]=$retr
+	printf '# %-5s %-7s -P %s: %6s Gbit/s, %11s bytes, %6s retransmits, %5.2f CPU s busy, %s CPU s/GB\n' \
+		"$path" "$mode" "$p" "${GBPS[$key]}" "$bytes" "$retr" "$(awk -v j=$((j1 - j0)) -v hz="$HZ" 'BEGIN {print j / hz}')" "$cpu"
+}
+
+measure_path() {
+	local path=$1 mode p
+	for mode in offload wire; do
+		set_mode "$mode"
+		echo "# $path $mode: ul1 $(ul_features "$NS_H1" "$UL1")| ul2 $(ul_features "$NS_H2" "$UL2")"
+		q timeout 10 ip netns exec "$NS_T1" ping -c 2 -W 1 "$T2_IP"
+		for p in 1 4; do
+			run "$path" "$mode" "$p"
+		done
+	done
+}
+
+ratio() {
+	awk -v a="$1" -v b="$2" 'BEGIN {if (b + 0 > 0 && a != "-") printf "%.2f", a / b; else print "-"}'
+}
+
+# Main ----------------------------------------------------------------------------------------
+
+if ! why=$(stt_prereqs); then
+	echo "bench.sh: $why" >&2
+	exit 1
+fi
+echo "# bench.sh: $(date -u '+%Y-%m-%d %H:%M:%S UTC'), $(uname -r), $(nproc) CPUs, iperf3 -t $SECS, prefix $STT_NS_PREFIX"
+echo "# git: $(git -C "$STT_REPO" describe --always --dirty 2>/dev/null || echo unknown)"
+echo "# load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+if ! STT_QUIET=1 stt_topo_up >"$TMP/setup.log" 2>&1; then
+	cat "$TMP/setup.log" >&2
+	echo "bench.sh: topology setup failed" >&2
+	exit 1
+fi
+
+path_stt
+measure_path stt
+unpath_stt
+if path_vxlan; then
+	measure_path vxlan
+else
+	echo "# vxlan: setup failed"
+fi
+unpath_vxlan
+if path_none; then
+	measure_path none
+else
+	echo "# none: setup failed"
+fi
+echo "# load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+echo
+echo "Goodput in Gbit/s (iperf3 t1 -> t2, ${SECS} s) and whole-machine CPU seconds per GB of goodput:"
+echo
+echo "| underlay | streams | STT | VXLAN | no tunnel | STT/VXLAN | STT/no tunnel | CPU s/GB STT | CPU s/GB VXLAN | CPU s/GB no tunnel | retransmits STT / VXLAN / none |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+for mode in offload wire; do
+	for p in 1 4; do
+		s=${GBPS[stt/$mode/$p]:--} v=${GBPS[vxlan/$mode/$p]:--} n=${GBPS[none/$mode/$p]:--}
+		echo "| $mode | $p | $s | $v | $n | $(ratio "$s" "$v") | $(ratio "$s" "$n") |" \
+			"${CPU[stt/$mode/$p]:--} | ${CPU[vxlan/$mode/$p]:--} | ${CPU[none/$mode/$p]:--} |" \
+			"${RETR[stt/$mode/$p]:--} / ${RETR[vxlan/$mode/$p]:--} / ${RETR[none/$mode/$p]:--} |"
+	done
+done
