@@ -104,6 +104,7 @@ install: $(OUT)/sttctl $(OUT)/sttd
 	install -D -m 0755 $(OUT)/sttctl $(DESTDIR)$(PREFIX)/sbin/sttctl
 	install -D -m 0755 $(OUT)/sttd $(DESTDIR)$(PREFIX)/sbin/sttd
 	install -D -m 0644 docs/sttctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/sttctl.8
+	install -D -m 0644 docs/sttd.8 $(DESTDIR)$(PREFIX)/share/man/man8/sttd.8
 
 clean:
 	rm -rf $(OUT)
