@@ -612,6 +612,176 @@ int stt_tc_tx(struct __sk_buff *skb)
 /* Inner headers the receive side reads: outer IPv4 + TCP + STT + inner Ethernet. */
 #define STT_RX_PULL (14 + 60 + 20 + 18 + 14)
 
+/*
+ * Pieces of TSO frames, delivered as they come (draft 3.3.2: a receiver may deliver a
+ * partial frame to a TCP consumer). A frame that the sender's TSO cut (STT MSS > 0, inner
+ * TCP over IPv4) is a run of TCP payload behind one set of inner headers. The first piece
+ * carries those headers: they are kept per frame (sender, port, frame ID), and every later
+ * piece is delivered as a TCP segment of its own, the headers put back in front with the
+ * sequence number of its first byte. No reassembly, no trip through sttd, nothing out of
+ * order. Only pieces whose outer checksum the kernel verified (GRO merged them, or the
+ * skb is CHECKSUM_UNNECESSARY) take this path; anything else still goes to sttd.
+ */
+struct stt_piece_key {
+	__be32 saddr;
+	__be32 frame_id;
+	__u16 sport;
+	__u16 pad;
+};
+
+struct stt_piece_hdrs {
+	__u32 ifindex; /* vport of the frame's context */
+	__u32 seq0;    /* inner TCP sequence number of the frame's first payload byte */
+	__u16 hlen;    /* inner Ethernet + IPv4 + TCP */
+	__u16 ihl;
+	__u8 tcp_flags;
+	__u8 pad[3];
+	__u8 hdrs[STT_GSO_HDRS + 2];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);
+	__type(key, struct stt_piece_key);
+	__type(value, struct stt_piece_hdrs);
+} stt_piece_hdrs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct stt_piece_hdrs);
+} stt_piece_scratch SEC(".maps");
+
+/* Returns the vport to redirect to, 0 to leave the piece to sttd, -1 on a helper error. */
+static __noinline int stt_rx_piece(struct __sk_buff *skb, struct stt_rx *rx)
+{
+	struct stt_piece_key k = { .saddr = rx->saddr, .frame_id = rx->frame_id,
+				   .sport = rx->sport };
+	__u32 zero = 0, o = rx->seg_off, outer = rx->outer_len, hlen, ihl, dlen, d, last;
+	__u64 flags = skb->gso_size ? BPF_F_ADJ_ROOM_FIXED_GSO : 0;
+	struct stt_piece_hdrs *h;
+	__be16 old_len, new_len;
+	__be32 seq;
+	__u8 tflags;
+
+	if (!skb->gso_size && bpf_csum_level(skb, BPF_CSUM_LEVEL_QUERY) < 0)
+		return 0; /* outer checksum not verified by the kernel: sttd checks it */
+	if (outer != 54)
+		return 0;
+
+	if (o == 0) {
+		struct stt_hdr sh;
+		const struct stt_ctx_val *vp;
+		__u8 hb[34];
+		__u64 ctx;
+		__u32 thl;
+
+		h = bpf_map_lookup_elem(&stt_piece_scratch, &zero);
+		if (!h || bpf_skb_load_bytes(skb, 54, &sh, sizeof(sh)) ||
+		    bpf_skb_load_bytes(skb, 54 + sizeof(sh), hb, sizeof(hb)))
+			return 0;
+		if (sh.version != STT_VERSION || !sh.mss ||
+		    (sh.flags & (STT_F_IPV4 | STT_F_TCP)) != (STT_F_IPV4 | STT_F_TCP) ||
+		    hb[12] != 0x08 || hb[13] != 0x00 || hb[14 + 9] != 6)
+			return 0;
+		ctx = bpf_be64_to_cpu(sh.context_id);
+		vp = bpf_map_lookup_elem(&stt_contexts, &ctx);
+		if (!vp)
+			return 0;
+		ihl = (hb[14] & 0x0f) * 4;
+		if (ihl < 20 || ihl > 60)
+			return 0;
+		{
+			__u8 doff;
+
+			if (bpf_skb_load_bytes(skb, 54 + 18 + 14 + ihl + 12, &doff, 1))
+				return 0;
+			thl = (doff >> 4) * 4;
+		}
+		if (thl < 20)
+			return 0;
+		hlen = 14 + ihl + thl;
+		if (hlen < 54 || hlen > STT_GSO_HDRS || 18 + hlen >= rx->payload_len)
+			return 0;
+		if (bpf_skb_load_bytes(skb, 54 + 18, h->hdrs, hlen))
+			return 0;
+		h->ifindex = vp->ifindex;
+		h->hlen = hlen;
+		h->ihl = ihl;
+		h->seq0 = bpf_ntohl(*(__be32 *)&h->hdrs[(14 + ihl + 4) & 0x7f]);
+		h->tcp_flags = h->hdrs[(14 + ihl + 13) & 0x7f];
+		if (bpf_map_update_elem(&stt_piece_hdrs, &k, h, BPF_ANY))
+			return 0;
+		h = bpf_map_lookup_elem(&stt_piece_hdrs, &k);
+		if (!h)
+			return 0;
+		dlen = rx->payload_len - 18 - hlen;
+		d = 0;
+		/* Outer IP + TCP + STT + inner Ethernet off, inner Ethernet back in front. */
+		if (bpf_skb_adjust_room(skb, -(40 + 18 + 14 - 4), BPF_ADJ_ROOM_MAC, flags) ||
+		    bpf_skb_adjust_room(skb, -4, BPF_ADJ_ROOM_MAC, flags) ||
+		    bpf_skb_store_bytes(skb, 0, h->hdrs, 14, 0))
+			return -1;
+	} else {
+		h = bpf_map_lookup_elem(&stt_piece_hdrs, &k);
+		if (!h)
+			return 0; /* the first piece has not been seen: sttd reassembles */
+		hlen = h->hlen;
+		ihl = h->ihl;
+		if (hlen > STT_GSO_HDRS || hlen < 54 || ihl > 60 || o < 18 + hlen)
+			return 0;
+		d = o - 18 - hlen;
+		dlen = rx->payload_len;
+		/* Outer IP + TCP off (two steps: CHECKSUM_NONE), the frame's headers in front. */
+		if (bpf_skb_adjust_room(skb, -(40 - 4), BPF_ADJ_ROOM_MAC, flags) ||
+		    bpf_skb_adjust_room(skb, -4, BPF_ADJ_ROOM_MAC, flags) ||
+		    bpf_skb_adjust_room(skb, hlen - 14, BPF_ADJ_ROOM_MAC, flags) ||
+		    bpf_skb_store_bytes(skb, 0, h->hdrs, hlen, 0))
+			return -1;
+	}
+
+	/* This piece as a TCP segment: IP length and checksum, sequence number, flags. */
+	last = o + rx->payload_len == rx->frame_len;
+	if (bpf_skb_load_bytes(skb, 14 + 2, &old_len, 2))
+		return -1;
+	new_len = bpf_htons(ihl + (hlen - 14 - ihl) + dlen);
+	seq = bpf_htonl(h->seq0 + d);
+	tflags = h->tcp_flags;
+	if (!last)
+		tflags &= ~(STT_TCP_PSH | STT_TCP_FIN);
+	if (o)
+		tflags &= ~0x80; /* CWR only on the first */
+	if (bpf_skb_store_bytes(skb, 14 + 2, &new_len, 2, 0) ||
+	    bpf_l3_csum_replace(skb, 14 + 10, old_len, new_len, 2) ||
+	    bpf_skb_store_bytes(skb, (14 + ihl + 4) & 0xff, &seq, 4, 0) ||
+	    bpf_skb_store_bytes(skb, (14 + ihl + 13) & 0xff, &tflags, 1, 0))
+		return -1;
+	if (skb->gso_size) {
+		/* GRO verified the segments; resegmenting (if forwarded) recomputes checksums. */
+		bpf_csum_level(skb, BPF_CSUM_LEVEL_INC);
+	} else {
+		/* A lone segment: give it its complete checksum; the tenant checks it. */
+		__u32 tcp_len = (hlen - 14 - ihl) + dlen;
+		__u16 zero16 = 0, c;
+		__be32 addrs[2];
+		__u64 sum;
+
+		if (tcp_len > STT_SUM_MAX ||
+		    bpf_skb_store_bytes(skb, (14 + ihl + 16) & 0xff, &zero16, 2, 0) ||
+		    bpf_skb_load_bytes(skb, 14 + 12, addrs, sizeof(addrs)))
+			return -1;
+		sum = (__u64)addrs[0] + addrs[1] + stt_pseudo4_tail(6, tcp_len);
+		sum += stt_sum_bytes(skb, (14 + ihl) & 0xff, tcp_len);
+		c = ~stt_csum_fold(sum);
+		if (bpf_skb_store_bytes(skb, (14 + ihl + 16) & 0xff, &c, 2, 0))
+			return -1;
+	}
+	stt_count(STT_C_RX_PIECES_DIRECT, 1);
+	stt_count(STT_C_RX_BYTES, 14 + ihl + (hlen - 14 - ihl) + dlen);
+	return h->ifindex;
+}
+
 SEC("tc")
 int stt_tc_rx(struct __sk_buff *skb)
 {
@@ -652,9 +822,20 @@ int stt_tc_rx(struct __sk_buff *skb)
 		return TC_ACT_SHOT;
 	case STT_RX_SEGMENT: {
 		/*
-		 * GRO did not make a whole frame of it: hand the piece to sttd, which
-		 * reassembles and delivers (docs/DESIGN.md). Never to the host's TCP.
+		 * GRO did not make a whole frame of it: deliver it as TCP segment if it is a
+		 * piece of a TSO frame (stt_rx_piece), else hand it to sttd, which reassembles
+		 * and delivers (docs/DESIGN.md). Never to the host's TCP.
 		 */
+		int to = stt_rx_piece(skb, &rx);
+
+		if (to > 0)
+			return bpf_redirect(to, 0);
+		if (to < 0) {
+			stt_drop(STT_DROP_RX_ERROR);
+			return TC_ACT_SHOT;
+		}
+		data = stt_skb_data(skb);
+		data_end = stt_skb_data_end(skb);
 		struct stt_piece p = {
 			.saddr = rx.saddr,
 			.sport = rx.sport,

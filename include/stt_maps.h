@@ -127,6 +127,7 @@ enum stt_counter {
 	STT_C_RX_GRO_FRAMES, /* frames that GRO merged from several segments */
 	STT_C_TX_CUT_FRAMES, /* non-GSO frames larger than a segment, cut by stt_tx_cut */
 	STT_C_RX_TO_STTD,    /* pieces handed to sttd for reassembly */
+	STT_C_RX_PIECES_DIRECT, /* pieces of TSO frames delivered as TCP segments */
 	STT_C_DROP_BASE,
 };
 

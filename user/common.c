@@ -381,6 +381,7 @@ const char *counter_name(unsigned int idx)
 		[STT_C_PASS] = "pass",			 [STT_C_TX_GSO_FRAMES] = "tx_gso_frames",
 		[STT_C_RX_GRO_FRAMES] = "rx_gro_frames",	 [STT_C_TX_CUT_FRAMES] = "tx_cut_frames",
 		[STT_C_RX_TO_STTD] = "rx_to_sttd",
+		[STT_C_RX_PIECES_DIRECT] = "rx_pieces_direct",
 	};
 
 	return idx < STT_C_DROP_BASE ? names[idx] : drop_name(idx - STT_C_DROP_BASE);
