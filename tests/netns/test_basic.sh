@@ -338,10 +338,39 @@ test_bad_input() {
 	fi
 }
 
+# (i) detach and vport del remove exactly what attach and vport add installed: the XDP and
+# TC programs, the clsact qdiscs stt created, the pinned state, the managed neighbours, and
+# the forwarding and GRO settings (back to what they were). Runs last: it tears h1 down.
+test_detach_cleans_up() {
+	local name="detach and vport del remove what attach installed" ino errs=''
+	local fwd_before gro_before
+	ino=$(stt_ns_inode "$NS_H1")
+	# What h1 looked like before attach: a fresh veth has forwarding 0 and GRO off.
+	fwd_before=0 gro_before=off
+	stt_run_ctl "$NS_H1" vport del vp1 >/dev/null || errs+="vport del failed; "
+	stt_run_ctl "$NS_H1" detach "$UL1" >/dev/null || errs+="detach failed; "
+	[ -e "$STT_PIN_BASE/$ino" ] && errs+="pins left in $STT_PIN_BASE/$ino; "
+	tc -n "$NS_H1" qdisc show dev "$UL1" | grep -q clsact && errs+="clsact left on $UL1; "
+	tc -n "$NS_H1" qdisc show dev vp1 | grep -q clsact && errs+="clsact left on vp1; "
+	ip -n "$NS_H1" -d link show "$UL1" | grep -q 'prog/xdp' && errs+="XDP left on $UL1; "
+	ip -n "$NS_H1" neigh show dev "$UL1" | grep -q managed && errs+="managed neighbour left; "
+	[ "$(nsx "$NS_H1" sysctl -n "net.ipv4.conf.$UL1.forwarding")" = "$fwd_before" ] ||
+		errs+="forwarding not restored; "
+	nsx "$NS_H1" ethtool -k "$UL1" | grep -q "generic-receive-offload: $gro_before" ||
+		errs+="GRO not restored; "
+	stt_ctl "$NS_H1" show --json | jq -e '.attachments == [] and .vports == []' >/dev/null ||
+		errs+="show still lists state; "
+	if [ -n "$errs" ]; then
+		not_ok "$name" "$errs"
+	else
+		ok "$name"
+	fi
+}
+
 # Main ------------------------------------------------------------------------------------
 
 TESTS=(test_ping_arp test_iperf3 test_context_isolation test_wire_format test_no_rst test_stats
-	test_xdp_fast_path test_bad_input)
+	test_xdp_fast_path test_bad_input test_detach_cleans_up)
 
 if ! reason=$(stt_prereqs); then
 	for t in "${TESTS[@]}"; do skip "${t#test_}" "$reason"; done
