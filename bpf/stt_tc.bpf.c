@@ -22,6 +22,19 @@
 #define ETH_P_IP 0x0800
 #define AF_INET 2
 
+/*
+ * A second VLAN tag behind the first (QinQ): popping the first would move the second into
+ * the skb's tag, which would then ride the outer frame. STT has room for one tag.
+ */
+static __always_inline int stt_inner_qinq(struct __sk_buff *skb)
+{
+	__be16 et;
+
+	if (skb->protocol != bpf_htons(0x8100) || bpf_skb_load_bytes(skb, 16, &et, 2))
+		return 0;
+	return et == bpf_htons(0x8100) || et == bpf_htons(0x88a8);
+}
+
 /* Headers we read at transmit: inner Ethernet, IPv4 with options, TCP up to its checksum. */
 #define STT_TX_PULL (14 + 60 + 20)
 
@@ -451,6 +464,7 @@ int stt_tc_tx(struct __sk_buff *skb)
 	__u32 ifindex = skb->ifindex;
 	__u32 len = skb->len, frame_len, count, i, frame_id;
 	int gso, cut;
+	__u16 vlan = 0;
 	void *data, *data_end;
 	long rc;
 
@@ -461,6 +475,29 @@ int stt_tc_tx(struct __sk_buff *skb)
 		return stt_tx_drop(STT_DROP_TX_NO_VPORT);
 	if (skb->mark == STT_MARK_FRESH || skb->mark == STT_MARK_ADVANCE)
 		return stt_tx_cut(skb, cfg);
+	/*
+	 * A tagged tenant frame travels untagged, its tag in the STT header (draft 3.1):
+	 * PCP(3) V(1) VID(12). The tag may be skb metadata or in the frame (802.1Q).
+	 * Left on the skb, it would end up on the outer frame, on the underlay.
+	 */
+	if ((skb->vlan_present && (skb->protocol == bpf_htons(0x8100) ||
+				   skb->protocol == bpf_htons(0x88a8))) ||
+	    stt_inner_qinq(skb))
+		return stt_tx_drop(STT_DROP_TX_QINQ);
+	if (skb->vlan_present) {
+		vlan = skb->vlan_tci;
+		if (bpf_skb_vlan_pop(skb))
+			return stt_tx_drop(STT_DROP_TX_ERROR);
+		vlan = (vlan & 0xe000) | STT_VLAN_V | (vlan & STT_VLAN_VID_MASK);
+	} else if (skb->protocol == bpf_htons(0x8100)) {
+		__be16 tci;
+
+		if (bpf_skb_load_bytes(skb, 14, &tci, 2) || bpf_skb_vlan_pop(skb))
+			return stt_tx_drop(STT_DROP_TX_ERROR);
+		vlan = bpf_ntohs(tci);
+		vlan = (vlan & 0xe000) | STT_VLAN_V | (vlan & STT_VLAN_VID_MASK);
+	}
+	len = skb->len;
 	frame_len = len + sizeof(struct stt_hdr);
 	gso = skb->gso_size != 0;
 	cut = !gso && len + STT_ENCAP4_OVERHEAD > cfg->mtu;
@@ -514,6 +551,7 @@ int stt_tc_tx(struct __sk_buff *skb)
 	/* A multi-segment frame: the MSS tells the receiver how the sender cut it. */
 	hp->stt.mss = gso ? bpf_htons(skb->gso_size) : 0;
 	hp->stt.context_id = bpf_cpu_to_be64(vp->context);
+	hp->stt.vlan_tci = bpf_htons(vlan);
 
 	/* Outer TCP checksum, all but the destination address (it varies per flood copy). */
 	st.base_sum = (__u64)cfg->local4 + stt_pseudo4_tail(6, sizeof(hp->tcp) + frame_len);
@@ -794,6 +832,7 @@ int stt_tc_rx(struct __sk_buff *skb)
 	struct stt_hdr *stt;
 	__u32 len = skb->len, strip, inner_len;
 	__be16 mss;
+	__u16 vlan;
 	__u64 flags;
 	int gso;
 	__u64 context;
@@ -877,6 +916,7 @@ int stt_tc_rx(struct __sk_buff *skb)
 	}
 	__builtin_memcpy(&inner_eth, stt + 1, sizeof(inner_eth));
 	mss = stt->mss;
+	vlan = bpf_ntohs(stt->vlan_tci);
 
 	/*
 	 * Remove outer IP + TCP + STT + inner Ethernet from behind the outer Ethernet header,
@@ -939,6 +979,13 @@ int stt_tc_rx(struct __sk_buff *skb)
 			stt_drop(STT_DROP_RX_ERROR);
 			return TC_ACT_SHOT;
 		}
+	}
+	/* V=1: the vport gets the frame tagged again, PCP and VLAN ID as sent (DEI 0). */
+	if ((vlan & STT_VLAN_V) &&
+	    bpf_skb_vlan_push(skb, bpf_htons(0x8100),
+			      (vlan & 0xe000) | (vlan & STT_VLAN_VID_MASK))) {
+		stt_drop(STT_DROP_RX_ERROR);
+		return TC_ACT_SHOT;
 	}
 	stt_count(STT_C_RX_FRAMES, 1);
 	stt_count(STT_C_RX_BYTES, inner_len);

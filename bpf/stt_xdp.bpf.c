@@ -63,6 +63,9 @@ int stt_xdp_rx(struct xdp_md *ctx)
 	 */
 	if (stt->flags & STT_F_CSUM_PARTIAL)
 		return XDP_PASS;
+	/* A VLAN tag to restore (V=1) is skb metadata: TC does that. */
+	if (stt->vlan_tci & bpf_htons(STT_VLAN_V))
+		return XDP_PASS;
 
 	if (bpf_xdp_adjust_head(ctx, rx.outer_len + sizeof(struct stt_hdr))) {
 		stt_drop(STT_DROP_RX_ERROR);

@@ -149,6 +149,7 @@ enum stt_counter {
 	X(TX_NO_REMOTE, "tx_no_remote", "unknown unicast and no flood target for the context")     \
 	X(TX_NO_NEIGH, "tx_no_neigh", "flood copy to a remote whose neighbour is unresolved")      \
 	X(TX_ERROR, "tx_error", "a helper failed while encapsulating")                             \
+	X(TX_QINQ, "tx_qinq", "tenant frame with two VLAN tags (STT carries one)")                 \
 	X(RX_ERROR, "rx_error", "a helper failed while decapsulating")
 
 #define STT_DROP_ENUM(name, str, help) STT_DROP_##name,
