@@ -39,7 +39,7 @@ endif
 .DELETE_ON_ERROR:
 .PHONY: all clean test demo deps vmlinux format install bench
 
-all: $(OUT)/sttctl $(OUT)/sttd $(OUT)/stt_unit $(OUT)/reasm_test
+all: $(OUT)/sttctl $(OUT)/sttd $(OUT)/stt_unit $(OUT)/reasm_test $(OUT)/stt_bpf_fuzz
 
 $(OUT) $(OUT)/user:
 	$(Q)mkdir -p $@
@@ -79,6 +79,49 @@ $(OUT)/stt_unit: $(UNIT_SRCS) $(wildcard tests/unit/*.h) $(SKELS) $(BPF_HDRS)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/unit $(UNIT_SRCS) -o $@ $(LDLIBS)
 
+# Fuzz harness of the BPF programs through BPF_PROG_TEST_RUN (tests/fuzz/README.md).
+$(OUT)/stt_bpf_fuzz: tests/fuzz/bpf_fuzz.c tests/unit/test.h $(SKELS) $(BPF_HDRS)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/unit $< -o $@ $(LDLIBS)
+
+# Fuzzing and sanitizer builds (clang + libFuzzer; see tests/fuzz/README.md).
+# fuzz-build: the libFuzzer targets and the ASan+UBSan build of the reassembly unit tests.
+# fuzz: every target for FUZZ_TIME seconds each (default 600), extra libFuzzer flags in FUZZ_FLAGS.
+FUZZ_CC ?= clang
+FUZZ_TIME ?= 600
+FUZZ_FLAGS ?=
+SAN_CFLAGS := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+	-fno-sanitize-recover=undefined -Wall -Wextra -Werror -Wno-unused-parameter \
+	-Iinclude -Iuser -D_GNU_SOURCE
+FUZZ_CFLAGS := -fsanitize=fuzzer $(SAN_CFLAGS)
+FUZZ_TARGETS := fuzz_reasm fuzz_parsers fuzz_piece
+FUZZ_BINS := $(patsubst %,$(OUT)/fuzz/%,$(FUZZ_TARGETS))
+
+.PHONY: fuzz fuzz-build
+
+$(OUT)/fuzz:
+	$(Q)mkdir -p $@
+
+$(OUT)/fuzz/fuzz_reasm: tests/fuzz/fuzz_reasm.c user/reasm.c user/reasm.h | $(OUT)/fuzz
+	$(call msg,FUZZ-CC,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $< -o $@
+
+# These two #include user/sttd.c (its main renamed) to reach its static functions.
+$(OUT)/fuzz/fuzz_parsers $(OUT)/fuzz/fuzz_piece: $(OUT)/fuzz/%: tests/fuzz/%.c user/sttd.c \
+		user/common.c user/reasm.c $(USER_HDRS) | $(OUT)/fuzz
+	$(call msg,FUZZ-CC,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $< user/common.c user/reasm.c -o $@ -lbpf -ljson-c
+
+$(OUT)/reasm_test_asan: tests/unit/reasm_test.c tests/unit/test.h user/reasm.c user/reasm.h | $(OUT)
+	$(call msg,SAN-CC,$@)
+	$(Q)$(FUZZ_CC) $(SAN_CFLAGS) -Itests/unit tests/unit/reasm_test.c user/reasm.c -o $@
+
+fuzz-build: $(FUZZ_BINS) $(OUT)/reasm_test_asan
+
+fuzz: fuzz-build
+	$(Q)rc=0; for t in $(FUZZ_TARGETS); do \
+		tests/fuzz/run_short.sh $$t $(FUZZ_TIME) $(FUZZ_FLAGS) || rc=1; done; exit $$rc
+
 vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux.h
 
@@ -86,7 +129,7 @@ deps:
 	$(Q)scripts/deps.sh
 
 test: deps
-	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory all fuzz-build
 	$(Q)tests/run.sh
 
 demo: deps

@@ -51,6 +51,32 @@ else
 	SKIPPED=$((SKIPPED + 1))
 fi
 
+# The BPF programs fuzzed through BPF_PROG_TEST_RUN: a short run (tests/fuzz/README.md).
+if [ -x build/stt_bpf_fuzz ]; then
+	run_suite "BPF fuzz (short run)" 300 build/stt_bpf_fuzz -n 2000
+else
+	echo "skip - BPF fuzz: build/stt_bpf_fuzz is not built (run make)"
+	SKIPPED=$((SKIPPED + 1))
+fi
+
+# The same tests built with ASan+UBSan, and a short run of each libFuzzer target (make
+# fuzz-build; see tests/fuzz/README.md). FUZZ_SHORT: seconds per target (default 10).
+if [ -x build/reasm_test_asan ]; then
+	run_suite "reassembly unit tests (ASan+UBSan)" 300 env ASAN_OPTIONS=detect_leaks=1 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 build/reasm_test_asan
+else
+	echo "skip - reassembly unit tests (ASan+UBSan): not built (run make fuzz-build)"
+	SKIPPED=$((SKIPPED + 1))
+fi
+for t in fuzz_reasm fuzz_parsers fuzz_piece; do
+	if [ -x "build/fuzz/$t" ]; then
+		run_suite "fuzz: $t" 180 tests/fuzz/run_short.sh "$t" "${FUZZ_SHORT:-10}"
+	else
+		echo "skip - fuzz: $t: build/fuzz/$t is not built (run make fuzz-build)"
+		SKIPPED=$((SKIPPED + 1))
+	fi
+done
+
 for t in tests/netns/test_*.sh; do
 	[ -e "$t" ] || continue
 	run_suite "$t" 900 bash "$t"

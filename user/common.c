@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* Shared helpers of sttctl: messages, network namespaces, pinned state, parsers. */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ifaddrs.h>
@@ -190,7 +191,8 @@ int parse_context(const char *s, __u64 *out)
 	unsigned long long v;
 	char *end;
 
-	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ') {
+	/* strtoull skips white space and takes a sign: only digits may start an ID. */
+	if (!s || !isdigit((unsigned char)*s)) {
 		err_msg("invalid context ID '%s': expected 0 .. 2^64-1, decimal or 0x hex",
 			s ? s : "");
 		return -1;
@@ -207,17 +209,19 @@ int parse_context(const char *s, __u64 *out)
 
 int parse_mac(const char *s, __u8 mac[6])
 {
-	unsigned int b[6];
-	char tail;
-
-	if (!s || sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
-			 &tail) != 6 || strlen(s) != 17) {
-		err_msg("invalid MAC address '%s': expected xx:xx:xx:xx:xx:xx", s ? s : "");
-		return -1;
+	/* Exactly xx:xx:xx:xx:xx:xx (sscanf's %x would also take spaces, signs and 0x). */
+	if (!s || strlen(s) != 17)
+		goto bad;
+	for (int i = 0; i < 17; i++) {
+		if (i % 3 == 2 ? s[i] != ':' : !isxdigit((unsigned char)s[i]))
+			goto bad;
 	}
 	for (int i = 0; i < 6; i++)
-		mac[i] = b[i];
+		mac[i] = (unsigned char)strtoul((char[3]){ s[3 * i], s[3 * i + 1], 0 }, NULL, 16);
 	return 0;
+bad:
+	err_msg("invalid MAC address '%s': expected xx:xx:xx:xx:xx:xx", s ? s : "");
+	return -1;
 }
 
 int parse_ipv4(const char *s, __be32 *out)
@@ -237,7 +241,7 @@ int parse_uint(const char *s, unsigned long max, unsigned long *out)
 	unsigned long v;
 	char *end;
 
-	if (!s || !*s || *s == '-') {
+	if (!s || !isdigit((unsigned char)*s)) {
 		err_msg("invalid number '%s'", s ? s : "");
 		return -1;
 	}

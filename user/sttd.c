@@ -11,6 +11,7 @@
  * (multi_segment), and TCP in the tenants recovers.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <linux/if_packet.h>
 #include <linux/virtio_net.h>
@@ -137,6 +138,11 @@ static void deliver(struct sttd *d, const uint8_t *f, uint32_t len, uint32_t pfl
 	    h->l4_offset + 20u <= ilen && inner[12] == 0x08 && inner[13] == 0x00) {
 		uint8_t proto = inner[14 + 9];
 
+		/* Only TCP and UDP checksums can be left partial; anything else is refused. */
+		if (proto != 6 && proto != 17) {
+			d->bad_frame++;
+			return;
+		}
 		vh.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
 		vh.csum_start = h->l4_offset;
 		vh.csum_offset = proto == 6 ? 16 : 6;
@@ -214,19 +220,24 @@ static int parse_size(const char *s, size_t *out)
 	char *end;
 	unsigned long long v;
 
+	int shift = 0;
+
+	if (!isdigit((unsigned char)*s))
+		return -1; /* strtoull would take white space and a sign */
 	errno = 0;
 	v = strtoull(s, &end, 0);
 	if (errno || end == s)
 		return -1;
 	switch (*end) {
-	case 'G': case 'g': v <<= 10; /* fall through */
-	case 'M': case 'm': v <<= 10; /* fall through */
-	case 'K': case 'k': v <<= 10; end++; break;
+	case 'G': case 'g': shift = 30; end++; break;
+	case 'M': case 'm': shift = 20; end++; break;
+	case 'K': case 'k': shift = 10; end++; break;
 	case 0: break;
 	default: return -1;
 	}
-	if (*end || !v)
+	if (*end || !v || v > (~0ull >> shift))
 		return -1;
+	v <<= shift;
 	*out = v;
 	return 0;
 }

@@ -1,0 +1,255 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * libFuzzer target: sttd's handling of a perf sample (user/sttd.c on_piece: struct stt_piece
+ * then packet bytes -> bounds checks -> outer_csum_ok -> reasm_add -> deliver).
+ *
+ * sttd.c is #included with its main renamed, so the real static on_piece, outer_csum_ok and
+ * deliver run. The two calls that reach outside the process are renamed to stubs here:
+ * bpf_map_lookup_elem (the context -> vport lookup: a context is known unless it is
+ * divisible by 3, and maps to ifindex 1000 + context % 1000) and sendmsg (checks what would
+ * go to the AF_PACKET socket and reads every byte of it). Nothing else of sttd is stubbed:
+ * what is fuzzed is exactly the code that handles untrusted bytes.
+ *
+ * Input: records [flags u8][length u16 LE][length bytes]; each record is one sample, given
+ * to on_piece in a buffer of exactly its length (ASan reports any read past it). Flag bit 0
+ * makes sendmsg fail, bit 1 turns on sttd's -v logging of pieces. A fresh reassembly engine
+ * per input (64 KiB cap, 1 hour timeout: no dependence on the clock) lets the pieces of one
+ * input make frames that get delivered.
+ *
+ * Properties:
+ * - a sample is refused (bad_frame) exactly when it is malformed: shorter than the header,
+ *   pkt_len past its end, or the payload past pkt_len; nothing is read out of bounds;
+ * - a lone segment (no GRO flag) is refused (bad_csum) exactly when a reference RFC 1071
+ *   checksum over pseudo-header + TCP segment says it is wrong and the field is not the
+ *   offload seed; outer_csum_ok, also called on an exact-size copy of the packet, reads
+ *   nothing past it;
+ * - every other sample reaches the reassembly engine (its piece counter moves by one);
+ * - a complete frame is either refused (bad_frame: short, bad version, unknown context) or
+ *   sent exactly once, to the ifindex of its own context, with the inner frame's bytes and a
+ *   virtio header whose checksum offsets lie inside the frame.
+ */
+#define main sttd_main
+#define bpf_map_lookup_elem fuzz_map_lookup_elem
+#define sendmsg fuzz_sendmsg
+#include "../../user/sttd.c"
+#undef main
+#undef bpf_map_lookup_elem
+#undef sendmsg
+
+#include <stdbool.h>
+
+#define CONTEXTS_FD 4242
+#define PKT_FD 4343
+
+static FILE *diag; /* the real stderr: sttd's -v output goes to /dev/null */
+
+#define FAIL(...)                                                                                  \
+	do {                                                                                       \
+		fprintf(diag, "fuzz_piece: " __VA_ARGS__);                                         \
+		fputc('\n', diag);                                                                 \
+		abort();                                                                           \
+	} while (0)
+#define CHECK(cond, fmt, ...)                                                                      \
+	do {                                                                                       \
+		if (!(cond))                                                                       \
+			FAIL("check failed: %s: " fmt, #cond, ##__VA_ARGS__);                      \
+	} while (0)
+
+static struct {
+	bool fail_send;
+	unsigned int lookups, sends;
+	__u64 last_ctx;
+	volatile uint8_t sink;
+} stub;
+
+int fuzz_map_lookup_elem(int fd, const void *key, void *value)
+{
+	__u64 ctx;
+	struct stt_ctx_val cv = { 0 };
+
+	CHECK(fd == CONTEXTS_FD, "lookup in map fd %d", fd);
+	memcpy(&ctx, key, sizeof(ctx));
+	stub.lookups++;
+	stub.last_ctx = ctx;
+	if (ctx % 3 == 0) {
+		errno = ENOENT;
+		return -ENOENT;
+	}
+	cv.ifindex = 1000 + (__u32)(ctx % 1000);
+	memcpy(value, &cv, sizeof(cv));
+	return 0;
+}
+
+ssize_t fuzz_sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+	const struct sockaddr_ll *sll = msg->msg_name;
+	const struct virtio_net_hdr *vh;
+	const uint8_t *inner, *frame;
+	const struct stt_hdr *h;
+	size_t ilen;
+	uint8_t x = 0;
+
+	CHECK(fd == PKT_FD, "sendmsg on fd %d", fd);
+	CHECK(msg->msg_iovlen == 2 && msg->msg_iov[0].iov_len == sizeof(*vh), "iov shape");
+	CHECK(msg->msg_namelen == sizeof(*sll) && sll->sll_family == AF_PACKET, "address");
+	vh = msg->msg_iov[0].iov_base;
+	inner = msg->msg_iov[1].iov_base;
+	ilen = msg->msg_iov[1].iov_len;
+	CHECK(ilen >= 14 && ilen <= STT_MAX_FRAME - sizeof(*h), "inner frame of %zu bytes", ilen);
+	/* Read every byte that would be sent, and the STT header in front of it. */
+	for (size_t i = 0; i < ilen; i++)
+		x ^= inner[i];
+	frame = inner - sizeof(*h);
+	for (size_t i = 0; i < sizeof(*h); i++)
+		x ^= frame[i];
+	stub.sink = x;
+	h = (const void *)frame;
+	CHECK(h->version == STT_VERSION, "version %u sent", h->version);
+	CHECK(be64toh(h->context_id) == stub.last_ctx && stub.last_ctx % 3,
+	      "frame of context %llu sent after looking up %llu",
+	      (unsigned long long)be64toh(h->context_id), (unsigned long long)stub.last_ctx);
+	CHECK(sll->sll_ifindex == (int)(1000 + stub.last_ctx % 1000),
+	      "frame of context %llu sent to ifindex %d", (unsigned long long)stub.last_ctx,
+	      sll->sll_ifindex);
+	CHECK(sll->sll_halen == ETH_ALEN && !memcmp(sll->sll_addr, inner, ETH_ALEN),
+	      "link-layer address is not the inner destination");
+	if (vh->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)
+		CHECK(vh->csum_start + vh->csum_offset + 2u <= ilen,
+		      "checksum at %u+%u outside a %zu-byte frame", vh->csum_start, vh->csum_offset,
+		      ilen);
+	else
+		CHECK(vh->gso_type == VIRTIO_NET_HDR_GSO_NONE, "GSO without a partial checksum");
+	/*
+	 * hdr_len comes from the inner TCP data offset, which sttd leaves to the kernel to judge
+	 * (packet_snd_vnet_parse raises a short hdr_len and refuses one past the frame): only
+	 * what sttd itself decides is checked.
+	 */
+	if (vh->gso_type != VIRTIO_NET_HDR_GSO_NONE)
+		CHECK(vh->gso_type == VIRTIO_NET_HDR_GSO_TCPV4 && vh->gso_size &&
+		      vh->csum_offset == 16 && ilen > 14u + 40 + vh->gso_size,
+		      "GSO header fields");
+	stub.sends++;
+	if (stub.fail_send) {
+		errno = ENOBUFS;
+		return -1;
+	}
+	return (ssize_t)(sizeof(*vh) + ilen);
+}
+
+/* RFC 1071 over pseudo-header + TCP segment, written independently of sttd's. */
+static int ref_csum_ok(const uint8_t *pkt, size_t len)
+{
+	uint64_t sum = 0, seed = 0;
+	size_t tcp_len, i;
+	uint16_t field, folded;
+
+	if (len < 14 + 20 + 20)
+		return 0;
+	tcp_len = len - 34;
+	for (i = 0; i < 8; i += 2)
+		seed += (uint32_t)pkt[26 + i] << 8 | pkt[27 + i];
+	seed += 6; /* protocol */
+	seed += tcp_len & 0xffff;
+	seed += tcp_len >> 16;
+	sum = seed;
+	for (i = 0; i < tcp_len; i++)
+		sum += i & 1 ? pkt[34 + i] : (uint32_t)pkt[34 + i] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	if (sum == 0xffff)
+		return 1;
+	while (seed >> 16)
+		seed = (seed & 0xffff) + (seed >> 16);
+	folded = (uint16_t)seed;
+	field = (uint16_t)(pkt[34 + 16] << 8 | pkt[34 + 17]);
+	return field == folded;
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	diag = stderr;
+	stderr = fopen("/dev/null", "w"); /* sttd -v and info_msg; libFuzzer and ASan keep fd 2 */
+	if (!stderr)
+		abort();
+	return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct sttd d = { .contexts_fd = CONTEXTS_FD, .stats_fd = -1, .pkt_fd = PKT_FD };
+	size_t pos = 0;
+
+	d.r = reasm_new(64 << 10, 3600ull * 1000000000ull);
+	CHECK(d.r, "reasm_new");
+	while (pos + 3 <= size) {
+		uint8_t fl = data[pos];
+		size_t len = (size_t)(data[pos + 1] | data[pos + 2] << 8), plen;
+		const struct stt_piece *p;
+		struct reasm_stats before = *reasm_stats(d.r);
+		__u64 bad_frame = d.bad_frame, bad_csum = d.bad_csum, tx_errors = d.tx_errors;
+		unsigned int sends = stub.sends, lookups = stub.lookups;
+		uint8_t *buf;
+		bool malformed, csum_bad = false;
+
+		pos += 3;
+		if (len > size - pos)
+			len = size - pos;
+		buf = malloc(len ? len : 1);
+		CHECK(buf, "out of memory");
+		memcpy(buf, data + pos, len);
+		pos += len;
+		p = (const void *)buf;
+		malformed = len < sizeof(*p) || p->pkt_len > len - sizeof(*p) ||
+			    (uint64_t)p->payload_off + p->payload_len > p->pkt_len;
+		if (!malformed) {
+			plen = p->pkt_len;
+			/* outer_csum_ok on an exact-size copy: nothing past the packet is read. */
+			uint8_t *pkt = malloc(plen ? plen : 1);
+			int ok;
+
+			CHECK(pkt, "out of memory");
+			memcpy(pkt, p + 1, plen);
+			ok = outer_csum_ok(pkt, (uint32_t)plen);
+			CHECK(ok == ref_csum_ok(pkt, plen), "outer_csum_ok says %d on %zu bytes", ok,
+			      plen);
+			free(pkt);
+			csum_bad = !(p->flags & STT_PIECE_GRO) && !ok;
+		}
+
+		stub.fail_send = fl & 1;
+		g_opts.verbose = fl & 2;
+		d.debug_left = 2;
+		on_piece(&d, 0, buf, (__u32)len);
+
+		if (malformed) {
+			CHECK(d.bad_frame == bad_frame + 1, "malformed sample of %zu bytes not refused",
+			      len);
+			CHECK(reasm_stats(d.r)->pieces == before.pieces, "malformed sample reassembled");
+		} else if (csum_bad) {
+			CHECK(d.bad_csum == bad_csum + 1, "bad checksum not counted");
+			CHECK(reasm_stats(d.r)->pieces == before.pieces, "bad checksum reassembled");
+		} else {
+			CHECK(d.bad_csum == bad_csum, "good checksum refused");
+			CHECK(reasm_stats(d.r)->pieces == before.pieces + 1,
+			      "well-formed sample did not reach the engine");
+			if (reasm_stats(d.r)->frames == before.frames) {
+				CHECK(stub.sends == sends && d.bad_frame == bad_frame,
+				      "something sent, or refused, without a complete frame");
+			} else {
+				/* One frame completed: refused or sent once. */
+				unsigned int sent = stub.sends - sends;
+
+				CHECK(sent + (d.bad_frame - bad_frame) == 1,
+				      "complete frame: %u sends, %llu refusals", sent,
+				      (unsigned long long)(d.bad_frame - bad_frame));
+				CHECK(stub.lookups - lookups <= 1, "several lookups for one frame");
+				CHECK(d.tx_errors == tx_errors + (sent && stub.fail_send),
+				      "tx_errors not counted");
+			}
+		}
+		free(buf);
+	}
+	reasm_free(d.r);
+	g_opts.verbose = false;
+	return 0;
+}
