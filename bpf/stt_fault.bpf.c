@@ -46,6 +46,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 #include "stt_proto.h"
+#include "lib/hash.h"
 
 #define TC_ACT_UNSPEC (-1)
 #define TC_ACT_SHOT 2
@@ -107,25 +108,6 @@ struct {
 	__type(value, __u32);
 } fault_seg_size SEC(".maps");
 
-static __always_inline __u32 fmix(__u32 h, __u32 v)
-{
-	v *= 0xcc9e2d51;
-	v = (v << 15) | (v >> 17);
-	v *= 0x1b873593;
-	h ^= v;
-	h = (h << 13) | (h >> 19);
-	return h * 5 + 0xe6546b64;
-}
-
-static __always_inline __u32 ffinal(__u32 h)
-{
-	h ^= h >> 16;
-	h *= 0x85ebca6b;
-	h ^= h >> 13;
-	h *= 0xc2b2ae35;
-	h ^= h >> 16;
-	return h;
-}
 
 enum { KIND_DROP = 1, KIND_DUP = 2, KIND_REORDER = 3, KIND_FRAME = 4 };
 
@@ -136,13 +118,13 @@ static __always_inline int draw(const struct frame_key *k, __u32 seq, __u32 kind
 
 	if (!thresh)
 		return 0;
-	h = fmix(cfg_seed, kind);
-	h = fmix(h, k->saddr);
-	h = fmix(h, k->daddr);
-	h = fmix(h, k->ports);
-	h = fmix(h, k->frame_id);
-	h = fmix(h, seq);
-	return ffinal(h) < thresh || thresh == 0xffffffff;
+	h = stt_mix(cfg_seed, kind);
+	h = stt_mix(h, k->saddr);
+	h = stt_mix(h, k->daddr);
+	h = stt_mix(h, k->ports);
+	h = stt_mix(h, k->frame_id);
+	h = stt_mix(h, seq);
+	return stt_final(h) < thresh || thresh == 0xffffffff;
 }
 
 static __always_inline int frame_selected(const struct frame_key *k)
@@ -151,11 +133,11 @@ static __always_inline int frame_selected(const struct frame_key *k)
 
 	if (cfg_every <= 1)
 		return 1;
-	h = fmix(cfg_seed, KIND_FRAME);
-	h = fmix(h, k->saddr);
-	h = fmix(h, k->ports);
-	h = fmix(h, k->frame_id);
-	return ffinal(h) % cfg_every == 0;
+	h = stt_mix(cfg_seed, KIND_FRAME);
+	h = stt_mix(h, k->saddr);
+	h = stt_mix(h, k->ports);
+	h = stt_mix(h, k->frame_id);
+	return stt_final(h) % cfg_every == 0;
 }
 
 SEC("tc")

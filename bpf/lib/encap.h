@@ -4,6 +4,7 @@
 #define STT_BPF_ENCAP_H
 
 #include "csum.h"
+#include "hash.h"
 
 /*
  * Load skb->data / data_end with one instruction off the context register. Without this,
@@ -41,26 +42,6 @@ struct stt_inner {
 	__u8 l4_off;    /* STT L4 offset: set with STT_F_CSUM_PARTIAL */
 };
 
-static __always_inline __u32 stt_mix(__u32 h, __u32 v)
-{
-	/* murmur3's 32-bit mixing step: cheap and spreads every input bit. */
-	v *= 0xcc9e2d51;
-	v = (v << 15) | (v >> 17);
-	v *= 0x1b873593;
-	h ^= v;
-	h = (h << 13) | (h >> 19);
-	return h * 5 + 0xe6546b64;
-}
-
-static __always_inline __u32 stt_final(__u32 h)
-{
-	h ^= h >> 16;
-	h *= 0x85ebca6b;
-	h ^= h >> 13;
-	h *= 0xc2b2ae35;
-	h ^= h >> 16;
-	return h;
-}
 
 struct stt_sum_ctx {
 	struct __sk_buff *skb;
