@@ -673,7 +673,8 @@ struct stt_piece_hdrs {
 	__u16 hlen;    /* inner Ethernet + IPv4 + TCP */
 	__u16 ihl;
 	__u8 tcp_flags;
-	__u8 pad[3];
+	__u8 to_sttd; /* a piece of this frame went to sttd first: all of it goes there */
+	__u8 pad[2];
 	__u8 hdrs[STT_GSO_HDRS + 2];
 };
 
@@ -708,6 +709,9 @@ static __noinline int stt_rx_piece(struct __sk_buff *skb, struct stt_rx *rx)
 	if (outer != 54)
 		return 0;
 
+	h = bpf_map_lookup_elem(&stt_piece_hdrs, &k);
+	if (h && h->to_sttd)
+		return 0;
 	if (o == 0) {
 		struct stt_hdr sh;
 		const struct stt_ctx_val *vp;
@@ -745,6 +749,7 @@ static __noinline int stt_rx_piece(struct __sk_buff *skb, struct stt_rx *rx)
 		if (bpf_skb_load_bytes(skb, 54 + 18, h->hdrs, hlen))
 			return 0;
 		h->ifindex = vp->ifindex;
+		h->to_sttd = 0;
 		h->hlen = hlen;
 		h->ihl = ihl;
 		h->seq0 = bpf_ntohl(*(__be32 *)&h->hdrs[(14 + ihl + 4) & 0x7f]);
@@ -762,9 +767,18 @@ static __noinline int stt_rx_piece(struct __sk_buff *skb, struct stt_rx *rx)
 		    bpf_skb_store_bytes(skb, 0, h->hdrs, 14, 0))
 			return -1;
 	} else {
-		h = bpf_map_lookup_elem(&stt_piece_hdrs, &k);
-		if (!h)
-			return 0; /* the first piece has not been seen: sttd reassembles */
+		if (!h) {
+			/*
+			 * The first piece has not been seen (GRO can deliver the last segment
+			 * first): this frame goes to sttd, all of it, the first piece included.
+			 */
+			h = bpf_map_lookup_elem(&stt_piece_scratch, &zero);
+			if (h) {
+				h->to_sttd = 1;
+				bpf_map_update_elem(&stt_piece_hdrs, &k, h, BPF_NOEXIST);
+			}
+			return 0;
+		}
 		hlen = h->hlen;
 		ihl = h->ihl;
 		if (hlen > STT_GSO_HDRS || hlen < 54 || ihl > 60 || o < 18 + hlen)
