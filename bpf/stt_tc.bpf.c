@@ -157,33 +157,36 @@ static __always_inline int stt_tx_inner(struct __sk_buff *skb, struct stt_inner 
 struct stt_tx_state {
 	struct stt_encap4 h;
 	__u64 base_sum;
-	__u32 ifindex; /* underlay */
-	__be32 local4;
+	const struct stt_cfg *cfg;
 	__u32 is_ip;
 };
 
-static __noinline long stt_tx_one(struct __sk_buff *skb, struct stt_tx_state *st, __be32 remote,
-				  int last)
-{
-	struct stt_encap4 *h = &st->h;
-	struct bpf_fib_lookup fib = {};
-	__u64 sum;
-	long rc;
+#define STT_SEND_LAST 0x1  /* the last copy: redirect rather than clone */
+#define STT_SEND_IP 0x2    /* the skb's protocol is IP: bpf_redirect_neigh can take it */
 
-	h->ip.daddr = remote;
-	h->ip.check = 0;
-	h->ip.check = stt_ipv4_csum(&h->ip);
-	sum = st->base_sum + remote;
-	h->tcp.check = ~stt_csum_fold(sum);
+/*
+ * Write the first hdr_len bytes of h (outer Ethernet and what follows) with the next
+ * hop's MAC addresses from the FIB and neighbour table, and send. Returns 0 when a clone
+ * left, TC_ACT_REDIRECT when the skb itself goes, -1 when this copy was dropped.
+ * Without a usable neighbour entry (or with forwarding off on the underlay, which the FIB
+ * helper requires), bpf_redirect_neigh resolves the neighbour itself, but only for skbs
+ * whose protocol is IP, and it cannot clone: non-IP frames and all but the last flood
+ * copy are dropped and counted until the neighbour is known.
+ */
+static __noinline long stt_tx_send(struct __sk_buff *skb, struct stt_encap4 *h, __u32 hdr_len,
+				   const struct stt_cfg *cfg, __u32 flags)
+{
+	struct bpf_fib_lookup fib = {};
+	long rc;
 
 	fib.family = AF_INET;
 	fib.l4_protocol = 6;
 	fib.sport = h->tcp.source;
 	fib.dport = h->tcp.dest;
 	fib.tot_len = bpf_ntohs(h->ip.tot_len);
-	fib.ifindex = st->ifindex;
-	fib.ipv4_src = st->local4;
-	fib.ipv4_dst = remote;
+	fib.ifindex = cfg->ifindex;
+	fib.ipv4_src = cfg->local4;
+	fib.ipv4_dst = h->ip.daddr;
 	rc = bpf_fib_lookup(skb, &fib, sizeof(fib), BPF_FIB_LOOKUP_OUTPUT);
 	if (rc == BPF_FIB_LKUP_RET_SUCCESS) {
 		__builtin_memcpy(h->eth.dst, fib.dmac, 6);
@@ -192,23 +195,30 @@ static __noinline long stt_tx_one(struct __sk_buff *skb, struct stt_tx_state *st
 		__builtin_memset(h->eth.dst, 0, 6);
 		__builtin_memset(h->eth.src, 0, 6);
 	}
-	if (bpf_skb_store_bytes(skb, 0, h, sizeof(*h), 0))
+	if (hdr_len > sizeof(*h) || bpf_skb_store_bytes(skb, 0, h, hdr_len, 0))
 		return -1;
-
 	if (rc == BPF_FIB_LKUP_RET_SUCCESS) {
-		if (!last)
+		if (!(flags & STT_SEND_LAST))
 			return bpf_clone_redirect(skb, fib.ifindex, 0) ? -1 : 0;
 		return bpf_redirect(fib.ifindex, 0);
 	}
-	/*
-	 * No usable neighbour entry (or forwarding is off on the underlay, which the FIB
-	 * helper requires). bpf_redirect_neigh resolves the neighbour itself, but only for
-	 * skbs whose protocol is IP, and it cannot clone: non-IP frames and all but the last
-	 * flood copy are dropped and counted until the neighbour is known.
-	 */
-	if (last && st->is_ip)
-		return bpf_redirect_neigh(st->ifindex, NULL, 0, 0);
+	if ((flags & STT_SEND_LAST) && (flags & STT_SEND_IP))
+		return bpf_redirect_neigh(cfg->ifindex, NULL, 0, 0);
 	return -1;
+}
+
+/* Finish the outer headers for one remote and send (see stt_tx_send). */
+static __noinline long stt_tx_one(struct __sk_buff *skb, struct stt_tx_state *st, __be32 remote,
+				  int last)
+{
+	struct stt_encap4 *h = &st->h;
+
+	h->ip.daddr = remote;
+	h->ip.check = 0;
+	h->ip.check = stt_ipv4_csum(&h->ip);
+	h->tcp.check = ~stt_csum_fold(st->base_sum + remote);
+	return stt_tx_send(skb, h, sizeof(*h), st->cfg,
+			   (last ? STT_SEND_LAST : 0) | (st->is_ip ? STT_SEND_IP : 0));
 }
 
 /* Inner Ethernet + IPv4 + L4 headers we move around, at most. */
@@ -344,33 +354,6 @@ static __noinline int stt_tx_complete_csum(struct __sk_buff *skb)
 	return bpf_skb_store_bytes(skb, coff & 0xff, &c, sizeof(c), 0) ? -1 : 0;
 }
 
-/* Write outer Ethernet/IP/TCP (54 bytes) and send, resolving the next hop. */
-static __noinline long stt_tx_send54(struct __sk_buff *skb, struct stt_encap4 *h, __u32 ifindex,
-				     __be32 local4)
-{
-	struct bpf_fib_lookup fib = {};
-	long rc;
-
-	fib.family = AF_INET;
-	fib.l4_protocol = 6;
-	fib.sport = h->tcp.source;
-	fib.dport = h->tcp.dest;
-	fib.tot_len = bpf_ntohs(h->ip.tot_len);
-	fib.ifindex = ifindex;
-	fib.ipv4_src = local4;
-	fib.ipv4_dst = h->ip.daddr;
-	rc = bpf_fib_lookup(skb, &fib, sizeof(fib), BPF_FIB_LOOKUP_OUTPUT);
-	if (rc == BPF_FIB_LKUP_RET_SUCCESS) {
-		__builtin_memcpy(h->eth.dst, fib.dmac, 6);
-		__builtin_memcpy(h->eth.src, fib.smac, 6);
-	}
-	if (bpf_skb_store_bytes(skb, 0, h, offsetof(struct stt_encap4, stt), 0))
-		return -1;
-	if (rc == BPF_FIB_LKUP_RET_SUCCESS)
-		return bpf_redirect(fib.ifindex, 0);
-	/* The skb's protocol is IPv4 here (it re-entered as one): the kernel resolves. */
-	return bpf_redirect_neigh(ifindex, NULL, 0, 0);
-}
 
 /* One pass of a cut frame (see STT_MARK_FRESH). */
 static __noinline int stt_tx_cut(struct __sk_buff *skb, const struct stt_cfg *cfg)
@@ -443,7 +426,9 @@ static __noinline int stt_tx_cut(struct __sk_buff *skb, const struct stt_cfg *cf
 	sum += stt_sum_bytes(skb, offsetof(struct stt_encap4, stt), seg);
 	h.tcp.check = ~stt_csum_fold(sum);
 
-	rc = stt_tx_send54(skb, &h, cfg->ifindex, cfg->local4);
+	/* The skb's protocol is IPv4 here (it re-entered as one): the kernel can resolve. */
+	rc = stt_tx_send(skb, &h, offsetof(struct stt_encap4, stt), cfg,
+			 STT_SEND_LAST | STT_SEND_IP);
 	if (rc < 0 || rc == TC_ACT_SHOT)
 		return stt_tx_drop(STT_DROP_TX_NO_NEIGH);
 	stt_count(STT_C_TX_SEGMENTS, 1);
@@ -564,8 +549,7 @@ int stt_tc_tx(struct __sk_buff *skb)
 	}
 	st.base_sum += in.csum;
 
-	st.ifindex = cfg->ifindex;
-	st.local4 = cfg->local4;
+	st.cfg = cfg;
 	if (cut) {
 		/* Cut by stt_tx_cut: the inner checksum must be complete before cutting. */
 		if ((in.flags & STT_F_CSUM_PARTIAL) && stt_tx_complete_csum(skb))
