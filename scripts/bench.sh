@@ -35,12 +35,11 @@ STT_NS_PREFIX=${STB_NS_PREFIX:-stb-}
 source "$HERE/lib.sh"
 
 SECS=${1:-3}
-TENANT_MTU=1500
+TENANT_MTU=1500 TENANT_TSO=default # veth defaults: large frames
 VXLAN_MTU=1450
-STTD=${STTD:-$STT_REPO/build/sttd}
 HZ=$(getconf CLK_TCK)
 TMP=$(mktemp -d /tmp/stb-bench.XXXXXX)
-IPERF_PID='' STTD_PIDS=()
+IPERF_PID=''
 declare -A GBPS CPU RETR
 
 cleanup() {
@@ -55,15 +54,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# Tenants at veth defaults (replaces lib.sh's single-segment tenant setup).
-stt_add_tenant() {
-	local hns=$1 hdev=$2 tns=$3 addr=$4
-	ip -n "$hns" link add "$hdev" mtu "$TENANT_MTU" type veth peer name eth0 netns "$tns" \
-		mtu "$TENANT_MTU" || return 1
-	ip -n "$tns" addr add "$addr/24" dev eth0 || return 1
-	ip -n "$tns" link set eth0 up || return 1
-	ip -n "$hns" link set "$hdev" up || return 1
-}
 
 q() { "$@" >/dev/null 2>&1; }
 
@@ -87,15 +77,7 @@ ul_features() {
 		sub(/^generic-receive$/, "gro", $1); sub(/^tx-checksumming$/, "tx", $1); printf "%s %s ", $1, $2}'
 }
 
-sttd_start() {
-	local ns
-	[ -x "$STTD" ] || return 0
-	for ns in "$NS_H1" "$NS_H2"; do
-		"$STTD" -n "$ns" >"$TMP/sttd-$ns.log" 2>&1 &
-		STTD_PIDS+=($!)
-	done
-	sleep 0.5
-}
+sttd_start() { stt_sttd_start "$TMP"; }
 
 sttd_stop() {
 	local pid

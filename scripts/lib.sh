@@ -43,8 +43,9 @@ UL1=ul1 UL2=ul2
 UL1_IP=198.18.0.1 UL2_IP=198.18.0.2
 UL_MTU=1500
 T1_IP=198.19.0.1 T2_IP=198.19.0.2 T3_IP=198.19.0.3
-# Tenants: single-segment frames by default (MTU 1428, TSO/GSO off); TENANT_TSO=on and
-# TENANT_MTU=1500 give veth defaults (large frames, cut frames).
+# Tenants: single-segment frames by default (MTU 1428, TSO/GSO off, GRO on). TENANT_TSO=on
+# turns TSO/GSO on (GRO still on); TENANT_TSO=default leaves the veth's offloads alone
+# (TSO/GSO on, GRO off). With TENANT_MTU=1500 the tenants match the underlay.
 TENANT_MTU=${TENANT_MTU:-1428}
 TENANT_TSO=${TENANT_TSO:-off}
 CTX_A=100 CTX_B=200
@@ -182,8 +183,10 @@ stt_add_tenant() {
 	ip -n "$tns" addr add "$addr/24" dev eth0 || return 1
 	# By default tenant frames fit one STT segment: no TSO/GSO. GRO on the tenant end gives
 	# the veth NAPI, which XDP redirects into it need to be delivered.
-	nsx "$tns" ethtool -K eth0 tso "$TENANT_TSO" gso "$TENANT_TSO" >/dev/null || return 1
-	nsx "$tns" ethtool -K eth0 gro on >/dev/null || return 1
+	if [ "$TENANT_TSO" != default ]; then
+		nsx "$tns" ethtool -K eth0 tso "$TENANT_TSO" gso "$TENANT_TSO" >/dev/null || return 1
+		nsx "$tns" ethtool -K eth0 gro on >/dev/null || return 1
+	fi
 	ip -n "$tns" link set eth0 up || return 1
 	ip -n "$hns" link set "$hdev" up || return 1
 }
@@ -233,4 +236,25 @@ stt_capture_stop() {
 	sleep 0.3 # let the last frames reach the capture
 	kill -INT "$pid" 2>/dev/null || true
 	wait "$pid" 2>/dev/null || true
+}
+
+# sttd on both hosts: stt_sttd_start LOGDIR. Sets STTD_PIDS (an array) and STTD_STATE
+# (absent, running, or "died: <its output>"); stt_topo_down's process sweep stops them.
+STTD=${STTD:-$STT_REPO/build/sttd}
+STTD_PIDS=() STTD_STATE=''
+stt_sttd_start() {
+	local dir=$1 ns pid
+	if [ ! -x "$STTD" ]; then
+		STTD_STATE=absent
+		return 0
+	fi
+	for ns in "$NS_H1" "$NS_H2"; do
+		"$STTD" -n "$ns" >"$dir/sttd-$ns.log" 2>&1 &
+		STTD_PIDS+=($!)
+	done
+	sleep 0.5
+	STTD_STATE=running
+	for pid in "${STTD_PIDS[@]}"; do
+		kill -0 "$pid" 2>/dev/null || STTD_STATE="died: $(cat "$dir"/sttd-*.log | tr '\n' ' ')"
+	done
 }

@@ -25,10 +25,9 @@ STT_NS_PREFIX=${STF_NS_PREFIX:-stf-}
 # shellcheck source=../../scripts/lib.sh
 source "$HERE/../../scripts/lib.sh"
 
-TENANT_MTU=1500
+TENANT_MTU=1500 TENANT_TSO=default # veth defaults: large frames
 NS_W=${STT_NS_PREFIX}w
 WDEV=w2 # the wire's port toward h2: the fault injector's device
-STTD=${STTD:-$STT_REPO/build/sttd}
 FAULT=${STT_FAULT:-$STT_REPO/build/stt_fault}
 SEED=${STF_SEED:-7471}
 RUN_SECS=2
@@ -40,7 +39,7 @@ skip() { echo "skip - $1: $2"; SKIPPED=$((SKIPPED + 1)); }
 diag() { sed 's/^/#   /'; }
 
 TMP=$(mktemp -d /tmp/stf-test.XXXXXX)
-CAP_PID='' IPERF_PID='' STTD_PIDS=() STTD_STATE=''
+CAP_PID='' IPERF_PID=''
 FAULT_DEVS=() # "NS DEV" pairs with an injector attached, detached in cleanup
 
 cleanup() {
@@ -61,15 +60,6 @@ trap 'exit 130' INT TERM
 
 # Topology ------------------------------------------------------------------------------
 
-# Tenants at veth defaults (replaces lib.sh's single-segment tenant setup).
-stt_add_tenant() {
-	local hns=$1 hdev=$2 tns=$3 addr=$4
-	ip -n "$hns" link add "$hdev" mtu "$TENANT_MTU" type veth peer name eth0 netns "$tns" \
-		mtu "$TENANT_MTU" || return 1
-	ip -n "$tns" addr add "$addr/24" dev eth0 || return 1
-	ip -n "$tns" link set eth0 up || return 1
-	ip -n "$hns" link set "$hdev" up || return 1
-}
 
 # lib.sh's devices, with the underlay through the wire namespace's bridge.
 stt_build_devices() {
@@ -103,22 +93,7 @@ set_wire_mode() {
 		nsx "$NS_H2" ethtool -K "$UL2" tso off gso off tx off >/dev/null 2>&1
 }
 
-sttd_start() {
-	local ns pid
-	if [ ! -x "$STTD" ]; then
-		STTD_STATE=absent
-		return 0
-	fi
-	for ns in "$NS_H1" "$NS_H2"; do
-		"$STTD" -n "$ns" >"$TMP/sttd-$ns.log" 2>&1 &
-		STTD_PIDS+=($!)
-	done
-	sleep 0.5
-	STTD_STATE=running
-	for pid in "${STTD_PIDS[@]}"; do
-		kill -0 "$pid" 2>/dev/null || STTD_STATE="died: $(cat "$TMP"/sttd-*.log | tr '\n' ' ')"
-	done
-}
+sttd_start() { stt_sttd_start "$TMP"; }
 
 sttd_check() {
 	local pid

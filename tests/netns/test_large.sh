@@ -36,10 +36,9 @@ STT_NS_PREFIX=${STL_NS_PREFIX:-stl-}
 # shellcheck source=../../scripts/lib.sh
 source "$HERE/../../scripts/lib.sh"
 
-TENANT_MTU=1500
+TENANT_MTU=1500 TENANT_TSO=default # veth defaults: large frames
 NS_T4=${STT_NS_PREFIX}t4
 T4_IP=198.19.4.2 T2_FWD_IP=198.19.4.1 FWD_NET=198.19.4.0/24
-STTD=${STTD:-$STT_REPO/build/sttd}
 IPERF_SECS=3
 
 PASSED=0 FAILED=0 SKIPPED=0
@@ -49,7 +48,7 @@ skip() { echo "skip - $1: $2"; SKIPPED=$((SKIPPED + 1)); }
 diag() { sed 's/^/#   /'; }
 
 TMP=$(mktemp -d /tmp/stl-test.XXXXXX)
-CAP_PID='' IPERF_PID='' STTD_PIDS=() STTD_STATE='' MODE=''
+CAP_PID='' IPERF_PID='' MODE=''
 RESULTS=()
 
 cleanup() {
@@ -66,16 +65,6 @@ trap 'exit 130' INT TERM
 
 # Topology ------------------------------------------------------------------------------
 
-# Tenants at veth defaults (TSO/GSO on, GRO off), MTU 1500 on both ends. Replaces lib.sh's
-# version, which turns TSO/GSO off for single-segment frames.
-stt_add_tenant() {
-	local hns=$1 hdev=$2 tns=$3 addr=$4
-	ip -n "$hns" link add "$hdev" mtu "$TENANT_MTU" type veth peer name eth0 netns "$tns" \
-		mtu "$TENANT_MTU" || return 1
-	ip -n "$tns" addr add "$addr/24" dev eth0 || return 1
-	ip -n "$tns" link set eth0 up || return 1
-	ip -n "$hns" link set "$hdev" up || return 1
-}
 
 # t4 behind t2: t2 forwards between eth0 (tunnel side) and fwd0, fwd0 has tx checksum off.
 setup_forwarding() {
@@ -95,22 +84,7 @@ setup_forwarding() {
 }
 
 # sttd for each host, when it is built. STTD_STATE: running | absent | "died: ..."
-sttd_start() {
-	local ns pid
-	if [ ! -x "$STTD" ]; then
-		STTD_STATE=absent
-		return 0
-	fi
-	for ns in "$NS_H1" "$NS_H2"; do
-		"$STTD" -n "$ns" >"$TMP/sttd-$ns.log" 2>&1 &
-		STTD_PIDS+=($!)
-	done
-	sleep 0.5
-	STTD_STATE=running
-	for pid in "${STTD_PIDS[@]}"; do
-		kill -0 "$pid" 2>/dev/null || STTD_STATE="died: $(cat "$TMP"/sttd-*.log | tr '\n' ' ')"
-	done
-}
+sttd_start() { stt_sttd_start "$TMP"; }
 
 sttd_check() {
 	local pid
