@@ -83,6 +83,7 @@
 #include "stt_tc.skel.h"
 #include "stt_xdp.skel.h"
 #include "test.h"
+#include "pins.h"
 
 /* ------------------------------------------------------------------------------------------ */
 /* Topology and wire constants (copied, not shared with the datapath)                         */
@@ -605,9 +606,6 @@ static void build_underlay(struct pkt *p, int kind, size_t payload)
 static struct stt_tc_bpf *tc_skel;
 static struct stt_xdp_bpf *xdp_skel;
 static struct perf_buffer *pb;
-static char pin_dir[PATH_MAX];
-static char pin_paths[16][PATH_MAX];
-static int nr_pin_paths;
 static int ncpus, cur_cpu = -1, perf_fd = -1;
 static int fd_cfg, fd_vports, fd_contexts, fd_fdb, fd_flood, fd_stats, fd_events;
 static int fd_tx, fd_tc_rx, fd_xdp_rx;
@@ -615,18 +613,9 @@ static size_t tc_limit, xdp_linear;
 static bool batch_ok = true;
 static int cap_adv = -1; /* packet socket on lo: clones marked ADVANCE (cut frames) */
 
-static void remove_pins(void)
-{
-	for (int i = 0; i < nr_pin_paths; i++)
-		unlink(pin_paths[i]);
-	if (pin_dir[0])
-		rmdir(pin_dir);
-}
 
 static void cleanup(void)
 {
-	DIR *d;
-
 	if (pb)
 		perf_buffer__free(pb);
 	pb = NULL;
@@ -639,54 +628,11 @@ static void cleanup(void)
 		stt_tc_bpf__destroy(tc_skel);
 	xdp_skel = NULL;
 	tc_skel = NULL;
-	remove_pins();
-	if (pin_dir[0] && (d = opendir(pin_dir))) {
-		struct dirent *de;
-		char path[PATH_MAX + 256];
-
-		while ((de = readdir(d))) {
-			if (de->d_name[0] == '.')
-				continue;
-			snprintf(path, sizeof(path), "%s/%s", pin_dir, de->d_name);
-			unlink(path);
-		}
-		closedir(d);
-		rmdir(pin_dir);
-	}
-	pin_dir[0] = 0;
+	remove_pin_dir();
 }
 
-static void fatal_signal(int sig)
-{
-	remove_pins();
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
 
-static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	if (!T.verbose || level == LIBBPF_DEBUG)
-		return 0;
-	return vfprintf(stderr, fmt, ap);
-}
 
-static void note_pin_paths(struct bpf_object *obj)
-{
-	struct bpf_map *map;
-
-	bpf_object__for_each_map(map, obj)
-	{
-		const char *path = bpf_map__pin_path(map);
-		bool seen = false;
-
-		if (!path || nr_pin_paths == (int)(sizeof(pin_paths) / sizeof(pin_paths[0])))
-			continue;
-		for (int i = 0; i < nr_pin_paths; i++)
-			seen |= !strcmp(pin_paths[i], path);
-		if (!seen)
-			snprintf(pin_paths[nr_pin_paths++], PATH_MAX, "%s", path);
-	}
-}
 
 /* The perf sample sttd would read, for stt_tc_rx's pieces. */
 static struct {

@@ -67,6 +67,7 @@
 #include "stt_tc.skel.h"
 #include "stt_xdp.skel.h"
 #include "test.h"
+#include "pins.h"
 
 /* ------------------------------------------------------------------------------------------ */
 /* Wire structs of the test's own, so that the expected packets do not share the datapath's.   */
@@ -467,83 +468,26 @@ static void stt_refresh_csums(struct pkt *p)
 
 static struct stt_tc_bpf *tc_skel;
 static struct stt_xdp_bpf *xdp_skel;
-static char pin_dir[PATH_MAX];
-static char pin_paths[16][PATH_MAX];
-static int nr_pin_paths;
 static int ncpus;
 static bool private_netns;
 static int netns_errno;
 static int fd_cfg, fd_vports, fd_contexts, fd_fdb, fd_flood, fd_stats;
 static int fd_tx, fd_tc_rx, fd_xdp_rx;
 
-/* Async-signal-safe: unlink and rmdir only, over paths computed beforehand. */
-static void remove_pins(void)
-{
-	for (int i = 0; i < nr_pin_paths; i++)
-		unlink(pin_paths[i]);
-	if (pin_dir[0])
-		rmdir(pin_dir);
-}
 
 static void cleanup(void)
 {
-	DIR *d;
-
 	if (xdp_skel)
 		stt_xdp_bpf__destroy(xdp_skel);
 	if (tc_skel)
 		stt_tc_bpf__destroy(tc_skel);
 	xdp_skel = NULL;
 	tc_skel = NULL;
-	remove_pins();
-	/* Anything else that was pinned there (a map added to the programs later). */
-	if (pin_dir[0] && (d = opendir(pin_dir))) {
-		struct dirent *de;
-		char path[PATH_MAX + 256];
-
-		while ((de = readdir(d))) {
-			if (de->d_name[0] == '.')
-				continue;
-			snprintf(path, sizeof(path), "%s/%s", pin_dir, de->d_name);
-			unlink(path);
-		}
-		closedir(d);
-		rmdir(pin_dir);
-	}
-	pin_dir[0] = 0;
+	remove_pin_dir();
 }
 
-static void fatal_signal(int sig)
-{
-	remove_pins();
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
 
-static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	if (!T.verbose || level == LIBBPF_DEBUG)
-		return 0;
-	return vfprintf(stderr, fmt, ap);
-}
 
-static void note_pin_paths(struct bpf_object *obj)
-{
-	struct bpf_map *map;
-
-	bpf_object__for_each_map(map, obj)
-	{
-		const char *path = bpf_map__pin_path(map);
-		bool seen = false;
-
-		if (!path || nr_pin_paths == (int)(sizeof(pin_paths) / sizeof(pin_paths[0])))
-			continue;
-		for (int i = 0; i < nr_pin_paths; i++)
-			seen |= !strcmp(pin_paths[i], path);
-		if (!seen)
-			snprintf(pin_paths[nr_pin_paths++], PATH_MAX, "%s", path);
-	}
-}
 
 /*
  * Returns 0 on success, 1 to skip (with T.skip set), -1 on failure (message printed).

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Private pins for test programs that load the stt skeletons: the paths libbpf pinned
+ * under pin_dir, their removal (also from a fatal signal handler), and libbpf's output.
+ * Shared by the unit tests and the BPF fuzz harness. Needs test.h (for T).
+ */
+#ifndef STT_TEST_PINS_H
+#define STT_TEST_PINS_H
+
+#include <dirent.h>
+#include <limits.h>
+#include <signal.h>
+#include <unistd.h>
+#include <bpf/libbpf.h>
+
+static char pin_dir[PATH_MAX];
+static char pin_paths[16][PATH_MAX];
+static int nr_pin_paths;
+
+/* Async-signal-safe: unlink and rmdir only, over paths computed beforehand. */
+static void remove_pins(void)
+{
+	for (int i = 0; i < nr_pin_paths; i++)
+		unlink(pin_paths[i]);
+	if (pin_dir[0])
+		rmdir(pin_dir);
+}
+
+/* remove_pins, and anything else pinned there (a map added to the programs later). */
+static void remove_pin_dir(void)
+{
+	DIR *d;
+
+	remove_pins();
+	if (pin_dir[0] && (d = opendir(pin_dir))) {
+		struct dirent *de;
+		char path[PATH_MAX + 256];
+
+		while ((de = readdir(d))) {
+			if (de->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", pin_dir, de->d_name);
+			unlink(path);
+		}
+		closedir(d);
+		rmdir(pin_dir);
+	}
+	pin_dir[0] = 0;
+}
+
+static void fatal_signal(int sig)
+{
+	remove_pins();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (!T.verbose || level == LIBBPF_DEBUG)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+static void note_pin_paths(struct bpf_object *obj)
+{
+	struct bpf_map *map;
+
+	bpf_object__for_each_map(map, obj)
+	{
+		const char *path = bpf_map__pin_path(map);
+		bool seen = false;
+
+		if (!path || nr_pin_paths == (int)(sizeof(pin_paths) / sizeof(pin_paths[0])))
+			continue;
+		for (int i = 0; i < nr_pin_paths; i++)
+			seen |= !strcmp(pin_paths[i], path);
+		if (!seen)
+			snprintf(pin_paths[nr_pin_paths++], PATH_MAX, "%s", path);
+	}
+}
+
+#endif
