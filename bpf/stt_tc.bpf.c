@@ -136,7 +136,6 @@ static __always_inline int stt_tx_inner(struct __sk_buff *skb, struct stt_inner 
 		}
 		in->csum = stt_sum_bytes(skb, 0, sizeof(*eth) + ihl);
 		in->csum += (__u16)~stt_csum_fold(pseudo);
-		in->full_sum = 0;
 		return 0;
 	}
 
@@ -146,7 +145,6 @@ static __always_inline int stt_tx_inner(struct __sk_buff *skb, struct stt_inner 
 	data = stt_skb_data(skb);
 	data_end = stt_skb_data_end(skb);
 	in->csum = stt_sum_bytes(skb, 0, len);
-	in->full_sum = 1;
 	return 0;
 }
 

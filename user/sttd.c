@@ -112,7 +112,7 @@ static void publish_stats(struct sttd *d)
 }
 
 /* Deliver a whole STT frame (STT header + inner Ethernet frame) to its vport. */
-static void deliver(struct sttd *d, const uint8_t *f, uint32_t len, uint32_t pflags)
+static void deliver(struct sttd *d, const uint8_t *f, uint32_t len)
 {
 	const struct stt_hdr *h = (const void *)f;
 	struct virtio_net_hdr vh = {};
@@ -196,7 +196,7 @@ static void on_piece(void *ctx, int cpu, void *data, __u32 size)
 	k.frame_id = p->frame_id;
 	if (reasm_add(d->r, &k, p->frame_len, p->seg_off, pkt + p->payload_off, p->payload_len,
 		      0, now_ns(), &out) == REASM_COMPLETE) {
-		deliver(d, out.data, out.len, out.flags);
+		deliver(d, out.data, out.len);
 		free(out.data);
 	}
 }

@@ -38,7 +38,6 @@ struct stt_inner {
 	__u64 csum;     /* ones' complement sum the inner frame adds to the outer TCP checksum */
 	__u32 hash;     /* flow hash: source port entropy */
 	__u8 flags;     /* STT_F_* */
-	__u8 full_sum;  /* the whole frame had to be summed */
 	__u8 l4_off;    /* STT L4 offset: set with STT_F_CSUM_PARTIAL */
 };
 
