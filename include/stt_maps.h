@@ -21,8 +21,13 @@ struct stt_cfg {
 	__u8 ttl;
 	__u8 flags;      /* STT_CFG_* */
 	__u32 mtu;       /* underlay MTU: largest outer IP packet */
-	__u32 pad;
+	__u8 dscp;       /* outer DSCP: STT_DSCP_INHERIT (uniform model) or 0..63 (pipe model) */
+	__u8 opts;       /* STT_OPT_* */
+	__u16 pad;
 };
+
+#define STT_DSCP_INHERIT 0xff /* copy the inner DSCP out, and the outer one back in */
+#define STT_OPT_PEERS_STRICT 0x01 /* every context accepts only the peers in stt_peers */
 
 #define STT_CFG_CREATED_CLSACT 0x01 /* sttctl created the clsact qdisc on the underlay */
 #define STT_CFG_XDP 0x02            /* the XDP program is attached */
@@ -38,6 +43,7 @@ struct stt_vport {
 
 #define STT_VPORT_CREATED_CLSACT 0x01
 #define STT_VPORT_XDP 0x02 /* receive may redirect from XDP straight to this vport */
+#define STT_VPORT_PEERS_STRICT 0x04 /* this context accepts only the peers in stt_peers */
 
 /* stt_contexts (hash): context ID -> vport (receive side). */
 struct stt_ctx_val {
@@ -62,6 +68,39 @@ struct stt_flood_val {
 	__u32 count;
 	__be32 remote4[STT_MAX_FLOOD];
 };
+
+/*
+ * stt_peers (hash): (context, remote) pairs allowed to send to a context in strict mode
+ * (STT_OPT_PEERS_STRICT for all contexts, STT_VPORT_PEERS_STRICT for one). Value: flags, 0.
+ */
+struct stt_peer_key {
+	__u64 context;
+	__be32 remote4;
+	__u32 pad; /* must be zero */
+};
+
+#define STT_MAX_PEERS 65536
+
+/*
+ * Per-context and per-remote counters (OAM): per-CPU hashes that the datapath fills on its
+ * own. stt_ctx_stats is keyed by context ID (__u64) and gets an entry for each context that
+ * has a vport; stt_remote_stats (LRU) is keyed by the remote's IPv4 address (__be32 in a
+ * __u32) and gets one for every remote sent to, and every peer a frame was accepted from.
+ * sttctl sums the per-CPU values.
+ */
+struct stt_flow_stats {
+	__u64 tx_frames;
+	__u64 tx_segments;
+	__u64 tx_bytes; /* inner bytes */
+	__u64 tx_drops;
+	__u64 rx_frames;
+	__u64 rx_segments;
+	__u64 rx_bytes; /* inner bytes */
+	__u64 rx_drops;
+};
+
+#define STT_MAX_CTX_STATS STT_MAX_VPORTS
+#define STT_MAX_REMOTE_STATS 4096
 
 /*
  * stt_reasm_events (perf event array): segments of frames that reached TC incomplete,
@@ -150,7 +189,9 @@ enum stt_counter {
 	X(TX_NO_NEIGH, "tx_no_neigh", "flood copy to a remote whose neighbour is unresolved")      \
 	X(TX_ERROR, "tx_error", "a helper failed while encapsulating")                             \
 	X(TX_QINQ, "tx_qinq", "tenant frame with two VLAN tags (STT carries one)")                 \
-	X(RX_ERROR, "rx_error", "a helper failed while decapsulating")
+	X(RX_ERROR, "rx_error", "a helper failed while decapsulating")                            \
+	X(PEER_DENIED, "peer_denied", "strict peers: the sender is not a peer of the context")      \
+	X(ECN_CE_NOT_ECT, "ecn_ce_not_ect", "outer CE on a frame whose inner packet is not ECT")
 
 #define STT_DROP_ENUM(name, str, help) STT_DROP_##name,
 enum stt_drop { STT_DROP_REASONS(STT_DROP_ENUM) STT_DROP_MAX };

@@ -46,6 +46,30 @@ struct {
 } stt_flood SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, STT_MAX_PEERS);
+	__type(key, struct stt_peer_key);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} stt_peers SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, STT_MAX_CTX_STATS);
+	__type(key, __u64);
+	__type(value, struct stt_flow_stats);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} stt_ctx_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
+	__uint(max_entries, STT_MAX_REMOTE_STATS);
+	__type(key, __u32);
+	__type(value, struct stt_flow_stats);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} stt_remote_stats SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, STT_STATS_SLOTS);
 	__type(key, __u32);
