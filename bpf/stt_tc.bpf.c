@@ -486,6 +486,24 @@ static __noinline int stt_tx_cut(struct __sk_buff *skb, const struct stt_cfg *cf
 	return rc;
 }
 
+/* A learned, unexpired remote for (context, MAC), or 0 (see stt_learn in stt_maps.h). */
+static __noinline __be32 stt_tx_learned(__u64 context, const __u8 *mac, __u32 age_s)
+{
+	struct stt_learn_key k = {};
+	struct stt_learn_val *v;
+	__u64 age_ns = (__u64)(age_s ? age_s : STT_LEARN_AGE_DEFAULT) * 1000000000ULL;
+	void *tbl = bpf_map_lookup_elem(&stt_learn, &context);
+
+	if (!tbl)
+		return 0;
+	__builtin_memcpy(k.mac, mac, 6);
+	v = bpf_map_lookup_elem(tbl, &k);
+	if (!v || bpf_ktime_get_ns() - v->seen_ns >= age_ns)
+		return 0;
+	stt_count(STT_C_TX_LEARNED, 1);
+	return v->remote4;
+}
+
 SEC("tc")
 int stt_tc_tx(struct __sk_buff *skb)
 {
@@ -499,9 +517,9 @@ int stt_tc_tx(struct __sk_buff *skb)
 	struct stt_encap4 *hp;
 	__u32 ifindex = skb->ifindex;
 	__u32 len = skb->len, frame_len, count, i, frame_id, segs;
-	__be32 remote;
+	__be32 remote, uc_remote = 0;
 	__u64 context;
-	__u32 zero = 0;
+	__u32 zero = 0, vflags, learn_age;
 	int gso, cut;
 	__u16 vlan = 0;
 	void *data, *data_end;
@@ -513,6 +531,8 @@ int stt_tc_tx(struct __sk_buff *skb)
 	if (!vp)
 		return stt_tx_drop(STT_DROP_TX_NO_VPORT);
 	context = vp->context;
+	vflags = vp->flags;
+	learn_age = vp->learn_age;
 	/* The outer headers under construction: a per-CPU slot, the call chain's stack is full. */
 	st = bpf_map_lookup_elem(&stt_tx_scratch, &zero);
 	if (!st)
@@ -568,9 +588,14 @@ int stt_tc_tx(struct __sk_buff *skb)
 		return stt_tx_drop_ctx(STT_DROP_TX_ERROR, context);
 	key.context = context;
 	__builtin_memcpy(key.mac, ((struct stt_eth *)data)->dst, 6);
-	if (!(key.mac[0] & 1))
+	if (!(key.mac[0] & 1)) {
 		fdb = bpf_map_lookup_elem(&stt_fdb, &key);
-	if (!fdb) {
+		if (fdb)
+			uc_remote = fdb->remote4;
+		else if (vflags & STT_VPORT_LEARN)
+			uc_remote = stt_tx_learned(context, key.mac, learn_age);
+	}
+	if (!uc_remote) {
 		flood = bpf_map_lookup_elem(&stt_flood, &key.context);
 		if (!flood || !flood->count)
 			return stt_tx_drop_ctx(STT_DROP_TX_NO_REMOTE, context);
@@ -624,9 +649,9 @@ int stt_tc_tx(struct __sk_buff *skb)
 		stt_count(STT_C_TX_BYTES, len);
 		stt_count(STT_C_TX_CUT_FRAMES, 1);
 		stt_ctx_account(context, STT_DIR_TX | STT_ACC_FRAME, 0, len);
-		if (fdb) {
-			stt_remote_account(fdb->remote4, STT_DIR_TX | STT_ACC_FRAME, 0, len);
-			hp->ip.daddr = fdb->remote4;
+		if (uc_remote) {
+			stt_remote_account(uc_remote, STT_DIR_TX | STT_ACC_FRAME, 0, len);
+			hp->ip.daddr = uc_remote;
 			if (bpf_skb_store_bytes(skb, 0, hp, sizeof(*hp), 0))
 				return stt_tx_drop_ctx(STT_DROP_TX_ERROR, context);
 			skb->mark = STT_MARK_FRESH;
@@ -665,8 +690,8 @@ int stt_tc_tx(struct __sk_buff *skb)
 	stt_count(STT_C_TX_FRAMES, 1);
 	stt_count(STT_C_TX_BYTES, len);
 	stt_ctx_account(context, STT_DIR_TX | STT_ACC_FRAME, 0, len);
-	if (fdb) {
-		__be32 remote = fdb->remote4;
+	if (uc_remote) {
+		__be32 remote = uc_remote;
 
 		rc = stt_tx_one(skb, st, remote, 1, cfg);
 		if (rc == TC_ACT_SHOT || rc < 0)
@@ -836,6 +861,8 @@ static __noinline int stt_rx_piece(struct __sk_buff *skb, struct stt_rx *rx)
 			if (!cfg || stt_peer_denied(cfg, vp, ctx, rx->saddr))
 				return 0;
 		}
+		if (vp->flags & STT_VPORT_LEARN)
+			stt_learn_mac(ctx, hb + 6, rx->saddr);
 		ihl = (hb[14] & 0x0f) * 4;
 		if (ihl < 20 || ihl > 60)
 			return 0;
@@ -1054,6 +1081,8 @@ int stt_tc_rx(struct __sk_buff *skb)
 	vlan = bpf_ntohs(stt->vlan_tci);
 	segs = skb->gso_segs ? skb->gso_segs : 1;
 	inner_len = rx.frame_len - sizeof(struct stt_hdr);
+	if (vp->flags & STT_VPORT_LEARN)
+		stt_learn_mac(context, inner_eth.src, rx.saddr);
 	/* GRO merges only segments with the same TOS: one CE segment keeps its frame apart. */
 	if (inner_len >= STT_SMALL_INNER) {
 		int t = stt_rx_tos(skb, rx.outer_len + sizeof(struct stt_hdr) + sizeof(inner_eth),

@@ -83,6 +83,12 @@ int stt_xdp_rx(struct xdp_md *ctx)
 		stt_ctx_account(context, STT_DIR_RX | STT_ACC_DROP, 0, 0);
 		return XDP_DROP;
 	}
+	if (vp->flags & STT_VPORT_LEARN) {
+		struct stt_eth *ie = (void *)(stt + 1);
+
+		if ((void *)(ie + 1) <= data_end)
+			stt_learn_mac(context, ie->src, rx.saddr);
+	}
 	switch (stt_xdp_tos(stt, data_end, rx.tos, cfg->dscp)) {
 	case 1:
 		stt_drop(STT_DROP_ECN_CE_NOT_ECT);

@@ -45,13 +45,36 @@ struct stt_cfg {
 /* stt_vports (hash): vport ifindex -> its context (transmit side). */
 struct stt_vport {
 	__u64 context;
-	__u32 flags; /* STT_VPORT_* */
-	__u32 pad;
+	__u32 flags;	 /* STT_VPORT_* */
+	__u32 learn_age; /* with STT_VPORT_LEARN: seconds a learned entry lives (0: 300) */
 };
 
 #define STT_VPORT_CREATED_CLSACT 0x01
 #define STT_VPORT_XDP 0x02 /* receive may redirect from XDP straight to this vport */
 #define STT_VPORT_PEERS_STRICT 0x04 /* this context accepts only the peers in stt_peers */
+#define STT_VPORT_LEARN 0x08 /* receive learns inner source MAC -> sender (stt_learn) */
+
+/*
+ * Learning (per context, STT_VPORT_LEARN): stt_learn (hash of maps) maps a context to its
+ * own LRU hash of struct stt_learn_key -> struct stt_learn_val, created by sttctl with the
+ * context's cap as max_entries. A context full of entries (a MAC flood) evicts its own
+ * oldest, never another context's. Static stt_fdb entries win over learned ones; a learned
+ * entry is used only while now - seen_ns < the vport's learn_age.
+ */
+#define STT_LEARN_AGE_DEFAULT 300
+#define STT_LEARN_CAP_DEFAULT 1024
+#define STT_MAX_LEARN_CTX STT_MAX_VPORTS
+
+struct stt_learn_key {
+	__u8 mac[6];
+	__u16 pad; /* must be zero */
+};
+
+struct stt_learn_val {
+	__be32 remote4;
+	__u32 pad;
+	__u64 seen_ns; /* bpf_ktime_get_ns() of the last frame from that MAC */
+};
 
 /* stt_contexts (hash): context ID -> vport (receive side). */
 struct stt_ctx_val {
@@ -162,23 +185,27 @@ enum stt_reasm_counter { STT_REASM_COUNTERS(STT_REASM_ENUM) STT_R_MAX };
  * Counters: one per-CPU array of __u64, indexed by enum stt_counter.
  * Drops by reason sit at STT_C_DROP_BASE + enum stt_drop.
  */
-enum stt_counter {
-	STT_C_TX_FRAMES,
-	STT_C_TX_SEGMENTS,
-	STT_C_TX_BYTES,
-	STT_C_TX_FLOOD_COPIES,
-	STT_C_RX_FRAMES,     /* frames delivered to a vport */
-	STT_C_RX_SEGMENTS,   /* STT segments seen on the underlay */
-	STT_C_RX_BYTES,      /* inner bytes delivered */
-	STT_C_RX_XDP_FRAMES, /* frames delivered by the XDP fast path */
-	STT_C_PASS,          /* non-STT packets left to the stack */
-	STT_C_TX_GSO_FRAMES, /* frames sent as one GSO skb, segmented by GSO/TSO */
-	STT_C_RX_GRO_FRAMES, /* frames that GRO merged from several segments */
-	STT_C_TX_CUT_FRAMES, /* non-GSO frames larger than a segment, cut by stt_tx_cut */
-	STT_C_RX_TO_STTD,    /* pieces handed to sttd for reassembly */
-	STT_C_RX_PIECES_DIRECT, /* pieces of TSO frames delivered as TCP segments */
-	STT_C_DROP_BASE,
-};
+#define STT_COUNTERS(X)                                                                            \
+	X(TX_FRAMES, "tx_frames", "tenant frames encapsulated")                                    \
+	X(TX_SEGMENTS, "tx_segments", "STT segments (or GSO frames) sent")                         \
+	X(TX_BYTES, "tx_bytes", "inner bytes encapsulated")                                        \
+	X(TX_FLOOD_COPIES, "tx_flood_copies", "copies sent by head-end replication")               \
+	X(RX_FRAMES, "rx_frames", "frames delivered to a vport")                                    \
+	X(RX_SEGMENTS, "rx_segments", "STT segments seen on the underlay")                         \
+	X(RX_BYTES, "rx_bytes", "inner bytes delivered")                                           \
+	X(RX_XDP_FRAMES, "rx_xdp_frames", "frames delivered by the XDP fast path")                 \
+	X(PASS, "pass", "underlay packets that are not STT, left to the stack")                   \
+	X(TX_GSO_FRAMES, "tx_gso_frames", "frames sent as one GSO skb, segmented by GSO/TSO")     \
+	X(RX_GRO_FRAMES, "rx_gro_frames", "frames that GRO merged from several segments")         \
+	X(TX_CUT_FRAMES, "tx_cut_frames", "non-GSO frames larger than a segment, cut by stt")      \
+	X(RX_TO_STTD, "rx_to_sttd", "pieces handed to sttd for reassembly")                        \
+	X(RX_PIECES_DIRECT, "rx_pieces_direct", "pieces of TSO frames delivered as TCP segments") \
+	X(LEARNED, "learned", "MACs learned, or moved to another remote (vport --learn)")         \
+	X(TX_LEARNED, "tx_learned", "frames sent unicast by a learned entry")
+
+#define STT_COUNTER_ENUM(name, str, help) STT_C_##name,
+enum stt_counter { STT_COUNTERS(STT_COUNTER_ENUM) STT_C_DROP_BASE };
+#undef STT_COUNTER_ENUM
 
 /* X-macro so that the names sttctl prints come from the same list as the numbers. */
 #define STT_DROP_REASONS(X)                                                                        \

@@ -50,6 +50,8 @@ static int peer_list(int argc, char **argv)
 			if (parse_context(v, &ctx))
 				goto bad;
 			have_ctx = true;
+		} else if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "-j")) {
+			g_opts.json = true;
 		} else {
 			err_msg("peer list: unexpected argument '%s'", argv[i]);
 			goto bad;

@@ -133,7 +133,7 @@ int state_open(struct stt_state *st, bool must_exist)
 {
 	memset(st, 0, sizeof(*st));
 	st->cfg_fd = st->vports_fd = st->contexts_fd = st->fdb_fd = st->flood_fd = st->stats_fd = -1;
-	st->peers_fd = st->ctx_stats_fd = st->remote_stats_fd = -1;
+	st->peers_fd = st->ctx_stats_fd = st->remote_stats_fd = st->learn_fd = -1;
 	if (ensure_bpffs() || pin_dir(st->dir, sizeof(st->dir)))
 		return -1;
 	st->cfg_fd = open_pin(st->dir, "stt_cfg");
@@ -145,6 +145,7 @@ int state_open(struct stt_state *st, bool must_exist)
 	st->peers_fd = open_pin(st->dir, "stt_peers");
 	st->ctx_stats_fd = open_pin(st->dir, "stt_ctx_stats");
 	st->remote_stats_fd = open_pin(st->dir, "stt_remote_stats");
+	st->learn_fd = open_pin(st->dir, "stt_learn");
 	if (st->cfg_fd < 0 || st->vports_fd < 0 || st->contexts_fd < 0 || st->fdb_fd < 0 ||
 	    st->flood_fd < 0 || st->stats_fd < 0) {
 		state_close(st);
@@ -160,7 +161,7 @@ void state_close(struct stt_state *st)
 {
 	int *fds[] = { &st->cfg_fd,   &st->vports_fd, &st->contexts_fd,  &st->fdb_fd,
 		       &st->flood_fd, &st->stats_fd,  &st->peers_fd,	 &st->ctx_stats_fd,
-		       &st->remote_stats_fd };
+		       &st->remote_stats_fd, &st->learn_fd };
 
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
 		if (*fds[i] >= 0)
@@ -173,7 +174,7 @@ int state_remove_pins(const char *dir)
 {
 	const char *names[] = { "stt_cfg",   "stt_vports", "stt_contexts",     "stt_fdb",
 				"stt_flood", "stt_stats",  "stt_reasm_events", "stt_reasm_stats",
-				"stt_peers", "stt_ctx_stats", "stt_remote_stats",
+				"stt_peers", "stt_ctx_stats", "stt_remote_stats", "stt_learn",
 				"prog_tc_tx", "prog_tc_rx" };
 	char path[PATH_MAX];
 
@@ -383,18 +384,20 @@ const char *drop_help(unsigned int reason)
 
 const char *counter_name(unsigned int idx)
 {
-	static const char *names[STT_C_DROP_BASE] = {
-		[STT_C_TX_FRAMES] = "tx_frames",	 [STT_C_TX_SEGMENTS] = "tx_segments",
-		[STT_C_TX_BYTES] = "tx_bytes",		 [STT_C_TX_FLOOD_COPIES] = "tx_flood_copies",
-		[STT_C_RX_FRAMES] = "rx_frames",	 [STT_C_RX_SEGMENTS] = "rx_segments",
-		[STT_C_RX_BYTES] = "rx_bytes",		 [STT_C_RX_XDP_FRAMES] = "rx_xdp_frames",
-		[STT_C_PASS] = "pass",			 [STT_C_TX_GSO_FRAMES] = "tx_gso_frames",
-		[STT_C_RX_GRO_FRAMES] = "rx_gro_frames",	 [STT_C_TX_CUT_FRAMES] = "tx_cut_frames",
-		[STT_C_RX_TO_STTD] = "rx_to_sttd",
-		[STT_C_RX_PIECES_DIRECT] = "rx_pieces_direct",
-	};
+#define STT_COUNTER_NAME(name, str, help) [STT_C_##name] = str,
+	static const char *names[STT_C_DROP_BASE] = { STT_COUNTERS(STT_COUNTER_NAME) };
+#undef STT_COUNTER_NAME
 
 	return idx < STT_C_DROP_BASE ? names[idx] : drop_name(idx - STT_C_DROP_BASE);
+}
+
+const char *counter_help(unsigned int idx)
+{
+#define STT_COUNTER_HELP(name, str, help) [STT_C_##name] = help,
+	static const char *helps[STT_C_DROP_BASE] = { STT_COUNTERS(STT_COUNTER_HELP) };
+#undef STT_COUNTER_HELP
+
+	return idx < STT_C_DROP_BASE ? helps[idx] : drop_help(idx - STT_C_DROP_BASE);
 }
 
 const char *opt_value(int argc, char **argv, int *i, const char *name)

@@ -27,7 +27,7 @@ struct stt_state {
 	char dir[256];
 	int cfg_fd, vports_fd, contexts_fd, fdb_fd, flood_fd, stats_fd;
 	/* Maps newer than the first release: -1 until an 'attach' with this build made them. */
-	int peers_fd, ctx_stats_fd, remote_stats_fd;
+	int peers_fd, ctx_stats_fd, remote_stats_fd, learn_fd;
 };
 
 void err_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -70,6 +70,7 @@ int dev_forwarding_set(const char *dev, int on);
 const char *drop_name(unsigned int reason);
 const char *drop_help(unsigned int reason);
 const char *counter_name(unsigned int idx);
+const char *counter_help(unsigned int idx);
 
 int cmd_attach(int argc, char **argv);
 int cmd_detach(int argc, char **argv);

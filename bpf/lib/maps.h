@@ -53,6 +53,23 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } stt_peers SEC(".maps");
 
+/* The template of a context's learning table; sttctl creates one per learning context. */
+struct stt_learn_inner {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, STT_LEARN_CAP_DEFAULT);
+	/* Sizes, not types: clang would emit the structs as forward declarations here. */
+	__uint(key_size, sizeof(struct stt_learn_key));
+	__uint(value_size, sizeof(struct stt_learn_val));
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH_OF_MAPS);
+	__uint(max_entries, STT_MAX_LEARN_CTX);
+	__type(key, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+	__array(values, struct stt_learn_inner);
+} stt_learn SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, STT_MAX_CTX_STATS);
@@ -200,6 +217,34 @@ static __always_inline __u32 stt_next_frame_id(void)
 		return 0;
 	id = (*ctr)++;
 	return (bpf_get_smp_processor_id() << 24) | (id & 0x00ffffff);
+}
+
+/*
+ * Learning on receive: the frame's inner source MAC (unicast only) lives behind saddr.
+ * Written only when new, moved, or last seen over a second ago, to keep writes rare.
+ */
+static __noinline void stt_learn_mac(__u64 context, const __u8 *src_mac, __be32 saddr)
+{
+	struct stt_learn_key k = {};
+	struct stt_learn_val v = {}, *cur;
+	void *tbl;
+	__u64 now;
+
+	if (src_mac[0] & 1)
+		return;
+	tbl = bpf_map_lookup_elem(&stt_learn, &context);
+	if (!tbl)
+		return;
+	__builtin_memcpy(k.mac, src_mac, 6);
+	now = bpf_ktime_get_ns();
+	cur = bpf_map_lookup_elem(tbl, &k);
+	if (cur && cur->remote4 == saddr && now - cur->seen_ns < 1000000000ULL)
+		return;
+	v.remote4 = saddr;
+	v.seen_ns = now;
+	bpf_map_update_elem(tbl, &k, &v, BPF_ANY);
+	if (!cur || cur->remote4 != saddr)
+		stt_count(STT_C_LEARNED, 1);
 }
 
 #endif

@@ -1060,21 +1060,9 @@ typedef __u64 counters_t[STT_NR_COUNTERS];
 
 static const char *counter_name(int i)
 {
-	static const char *const base[STT_C_DROP_BASE] = {
-	    [STT_C_TX_FRAMES] = "tx_frames",
-	    [STT_C_TX_SEGMENTS] = "tx_segments",
-	    [STT_C_TX_BYTES] = "tx_bytes",
-	    [STT_C_TX_FLOOD_COPIES] = "tx_flood_copies",
-	    [STT_C_RX_FRAMES] = "rx_frames",
-	    [STT_C_RX_SEGMENTS] = "rx_segments",
-	    [STT_C_RX_BYTES] = "rx_bytes",
-	    [STT_C_RX_XDP_FRAMES] = "rx_xdp_frames",
-	    [STT_C_PASS] = "pass",
-	    [STT_C_TX_GSO_FRAMES] = "tx_gso_frames",
-	    [STT_C_RX_GRO_FRAMES] = "rx_gro_frames",
-	    [STT_C_TX_CUT_FRAMES] = "tx_cut_frames",
-	    [STT_C_RX_TO_STTD] = "rx_to_sttd",
-	};
+	#define STT_COUNTER_NAME(name, str, help) [STT_C_##name] = str,
+	static const char *const base[STT_C_DROP_BASE] = {STT_COUNTERS(STT_COUNTER_NAME)};
+#undef STT_COUNTER_NAME
 #define STT_DROP_NAME(name, str, help) "drop " str,
 	static const char *const drops[] = {STT_DROP_REASONS(STT_DROP_NAME)};
 #undef STT_DROP_NAME

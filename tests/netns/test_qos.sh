@@ -274,6 +274,36 @@ test_peers_strict_context() {
 	fi
 }
 
+# Learning on h1: its static entry for t2 goes, vp1 learns; after one exchange t2's MAC is
+# learned behind h2, and unicast to it is sent by the learned entry.
+test_learning() {
+	local name="learning: a remote tenant's MAC is learned and used for unicast" got fdb tl0 tl1
+	stt_run_ctl "$NS_H1" fdb del --context "$CTX_A" --mac "$T2_MAC" >/dev/null 2>&1 &&
+		stt_run_ctl "$NS_H1" vport del vp1 >/dev/null 2>&1 &&
+		stt_run_ctl "$NS_H1" vport add vp1 --context "$CTX_A" --learn --learn-cap 64 >/dev/null 2>&1 ||
+		{ not_ok "$name" "reconfiguring h1 failed"; return; }
+	ip -n "$NS_T1" neigh flush dev eth0
+	tl0=$(counter "$NS_H1" tx_learned)
+	got=$(ping_tos 3 0)
+	tl1=$(counter "$NS_H1" tx_learned)
+	fdb=$(stt_ctl "$NS_H1" fdb show --json 2>/dev/null)
+	echo "pings $got/3; h1 tx_learned $tl0 -> $tl1; h1 fdb: $(jq -c '[.[] | select(.type == "learned")]' <<<"$fdb")" | diag
+	stt_run_ctl "$NS_H1" vport del vp1 >/dev/null 2>&1
+	stt_run_ctl "$NS_H1" vport add vp1 --context "$CTX_A" >/dev/null 2>&1
+	stt_run_ctl "$NS_H1" fdb add --context "$CTX_A" --mac "$T2_MAC" --remote "$UL2_IP" >/dev/null 2>&1
+	if [ "$got" != 3 ]; then
+		not_ok "$name" "$got of 3 pings answered"
+	elif ! jq -e --arg m "$T2_MAC" --arg r "$UL2_IP" \
+		'any(.[]; .type == "learned" and .mac == $m and .remote == $r and .context == "100")' \
+		<<<"$fdb" >/dev/null; then
+		not_ok "$name" "t2's MAC not learned behind $UL2_IP"
+	elif [ "$((tl1 - tl0))" -lt 2 ]; then
+		not_ok "$name" "tx_learned moved by $((tl1 - tl0)): unicast did not use the learned entry"
+	else
+		ok "$name"
+	fi
+}
+
 test_options_rejected() {
 	local name="bad --dscp / --peers values are refused, nothing changed" errs='' before after
 	before=$(stt_ctl "$NS_H1" show --json)
@@ -290,7 +320,7 @@ test_options_rejected() {
 # Main ------------------------------------------------------------------------------------
 
 TESTS=(test_dscp_uniform test_dscp_pipe test_ecn_single_segment test_ecn_reassembled
-	test_ecn_all_segments	test_peers_strict_endpoint test_peers_strict_context test_options_rejected)
+	test_ecn_all_segments	test_peers_strict_endpoint test_peers_strict_context test_learning test_options_rejected)
 
 if ! reason=$(stt_prereqs); then
 	for t in "${TESTS[@]}"; do skip "${t#test_}" "$reason"; done

@@ -6,6 +6,8 @@
  * computed with include/stt_tos.h, so that a wrong table there fails.
  */
 
+#include <time.h>
+
 static int fd_peers(void)
 {
 	return bpf_map__fd(tc_skel->maps.stt_peers);
@@ -372,4 +374,96 @@ static void test_oam_counters(const void *arg)
 			ASSERT_EQ(r.retval, TC_ACT_SHOT, "unknown context dropped");
 		ASSERT_TRUE(!flow_stats(fd_ctx, &unknown, &u), "no entry for an unknown context");
 	}
+}
+
+/* Learning: receive learns inner source MAC -> sender; transmit uses it; static wins; aging. */
+static void test_learning(const void *arg)
+{
+	int outer = bpf_map__fd(tc_skel->maps.stt_learn), tbl;
+	struct stt_vport vp = {.context = CTX, .flags = STT_VPORT_LEARN, .learn_age = 300};
+	struct stt_fdb_key fk = {.context = CTX};
+	struct stt_fdb_val fv = {.remote4 = remote4};
+	struct stt_learn_key lk = {};
+	struct stt_learn_val lv;
+	struct pkt inner = {}, seg = {}, tx = {};
+	struct counters before;
+	__u64 ctx = CTX;
+	__u32 lo = LO_IFINDEX;
+	struct run r;
+
+	tbl = bpf_map_create(BPF_MAP_TYPE_LRU_HASH, "t_learn", sizeof(struct stt_learn_key),
+			     sizeof(struct stt_learn_val), 16, NULL);
+	if (!ASSERT_TRUE(tbl >= 0, "create a learning table") ||
+	    !ASSERT_OK(bpf_map_update_elem(outer, &ctx, &tbl, BPF_ANY), "install it") ||
+	    !ASSERT_OK(bpf_map_update_elem(fd_vports, &lo, &vp, BPF_ANY), "vport flags") ||
+	    !ASSERT_OK(set_ctx_flags(STT_VPORT_LEARN), "context flags"))
+		goto out;
+
+	/* A frame from vm_unknown arrives from remote4b. */
+	build_inner(&inner, IN_UDP, vm_a, 64, 40000);
+	memcpy(inner.d + 6, vm_unknown, 6);
+	build_segment(&seg, &inner, STT_F_IPV4);
+	ip_of(&seg)->saddr = remote4b;
+	stt_refresh_csums(&seg);
+	if (!read_counters(&before) || !run_prog(fd_tc_rx, &seg, 0, &r) ||
+	    !ASSERT_EQ(r.retval, TC_ACT_REDIRECT, "rx verdict"))
+		goto out;
+	CHECK_DELTAS(&before, {STT_C_RX_FRAMES, 1}, {STT_C_RX_BYTES, inner.len}, {STT_C_LEARNED, 1});
+	memcpy(lk.mac, vm_unknown, 6);
+	if (!ASSERT_OK(bpf_map_lookup_elem(tbl, &lk, &lv), "entry learned"))
+		goto out;
+	ASSERT_EQ(lv.remote4, remote4b, "learned remote");
+
+	/* Unicast to vm_unknown now goes to remote4b alone, even with a flood list. */
+	build_inner(&tx, IN_UDP, vm_unknown, 64, 40000);
+	if (!read_counters(&before) || !run_tx(&tx, &r) || !ASSERT_EQ(r.retval, TC_ACT_REDIRECT, "tx"))
+		goto out;
+	ASSERT_EQ(((struct t_ip4 *)(r.out + IP_OFF))->daddr, remote4b, "outer destination");
+	CHECK_DELTAS(&before, {STT_C_TX_FRAMES, 1}, {STT_C_TX_BYTES, tx.len}, {STT_C_TX_SEGMENTS, 1},
+		     {STT_C_TX_LEARNED, 1});
+
+	/* A static entry wins. */
+	memcpy(fk.mac, vm_unknown, 6);
+	if (!ASSERT_OK(bpf_map_update_elem(fd_fdb, &fk, &fv, BPF_ANY), "static entry") ||
+	    !run_tx(&tx, &r))
+		goto out;
+	ASSERT_EQ(((struct t_ip4 *)(r.out + IP_OFF))->daddr, remote4, "static entry wins");
+	bpf_map_delete_elem(fd_fdb, &fk);
+
+	/* Aged out: seen 301 s ago with a 300 s age: flooded again (to remote4). */
+	{
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		lv.seen_ns = (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec - 301ull * 1000000000ull;
+	}
+	if (!ASSERT_OK(bpf_map_update_elem(tbl, &lk, &lv, BPF_ANY), "age the entry") ||
+	    !read_counters(&before) || !run_tx(&tx, &r))
+		goto out;
+	ASSERT_EQ(((struct t_ip4 *)(r.out + IP_OFF))->daddr, remote4, "aged entry not used");
+	CHECK_DELTAS(&before, {STT_C_TX_FRAMES, 1}, {STT_C_TX_BYTES, tx.len}, {STT_C_TX_SEGMENTS, 1},
+		     {STT_C_TX_FLOOD_COPIES, 1});
+
+	/* The cap: 16 entries; 20 more MACs evict the oldest, the table never grows past it. */
+	for (int i = 0; i < 20; i++) {
+		build_inner(&inner, IN_UDP, vm_a, 64, 40000);
+		inner.d[6] = 0x02, inner.d[10] = 0x77, inner.d[11] = (uint8_t)i;
+		build_segment(&seg, &inner, STT_F_IPV4);
+		run_prog(fd_tc_rx, &seg, 0, &r);
+	}
+	{
+		struct stt_learn_key k, next, *prev = NULL;
+		int n = 0;
+
+		while (bpf_map_get_next_key(tbl, prev, &next) == 0) {
+			k = next;
+			prev = &k;
+			n++;
+		}
+		ASSERT_TRUE(n <= 16, "learning table within its cap");
+	}
+out:
+	bpf_map_delete_elem(outer, &ctx);
+	if (tbl >= 0)
+		close(tbl);
 }
