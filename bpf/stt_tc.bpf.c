@@ -216,6 +216,7 @@ static __noinline long stt_tx_send(struct __sk_buff *skb, struct stt_encap4 *h, 
 				   const struct stt_cfg *cfg, __u32 flags)
 {
 	struct bpf_fib_lookup fib = {};
+	__u32 zero = 0;
 	long rc;
 
 	fib.family = AF_INET;
@@ -226,6 +227,25 @@ static __noinline long stt_tx_send(struct __sk_buff *skb, struct stt_encap4 *h, 
 	fib.ifindex = cfg->ifindex;
 	fib.ipv4_src = cfg->local4;
 	fib.ipv4_dst = h->ip.daddr;
+	if (STT_IS_MCAST4(h->ip.daddr)) {
+		/*
+		 * A multicast group (draft 3.4): no FIB or neighbour, the MAC is the group's
+		 * (RFC 1112: 01:00:5e + low 23 bits) and the device is the underlay.
+		 */
+		const struct stt_underlay *ul = bpf_map_lookup_elem(&stt_underlay, &zero);
+		const __u8 *g = (const __u8 *)&h->ip.daddr;
+
+		if (!ul)
+			return -1;
+		h->eth.dst[0] = 0x01, h->eth.dst[1] = 0x00, h->eth.dst[2] = 0x5e;
+		h->eth.dst[3] = g[1] & 0x7f, h->eth.dst[4] = g[2], h->eth.dst[5] = g[3];
+		__builtin_memcpy(h->eth.src, ul->mac, 6);
+		if (hdr_len > sizeof(*h) || bpf_skb_store_bytes(skb, 0, h, hdr_len, 0))
+			return -1;
+		if (!(flags & STT_SEND_LAST))
+			return bpf_clone_redirect(skb, cfg->ifindex, 0) ? -1 : 0;
+		return bpf_redirect(cfg->ifindex, 0);
+	}
 	rc = bpf_fib_lookup(skb, &fib, sizeof(fib), BPF_FIB_LOOKUP_OUTPUT);
 	if (rc == BPF_FIB_LKUP_RET_SUCCESS) {
 		__builtin_memcpy(h->eth.dst, fib.dmac, 6);

@@ -94,10 +94,24 @@ struct stt_fdb_val {
 	__u32 flags;
 };
 
-/* stt_flood (hash): context -> head-end replication list, replaced as a whole. */
+/*
+ * stt_flood (hash): context -> head-end replication list, replaced as a whole. A remote may
+ * be an IPv4 multicast group: one copy goes to the group and the underlay delivers it to
+ * every member (draft 3.4). An endpoint accepts STT sent to the groups in stt_groups.
+ */
 struct stt_flood_val {
 	__u32 count;
 	__be32 remote4[STT_MAX_FLOOD];
+};
+
+/* stt_groups (hash): IPv4 multicast group (__be32 in a __u32) -> 1: STT to it is for us. */
+#define STT_MAX_GROUPS 256
+#define STT_IS_MCAST4(a) ((((const __u8 *)&(a))[0] & 0xf0) == 0xe0) /* a: __be32 */
+
+/* stt_underlay (array, one entry): what transmit needs of the underlay device. */
+struct stt_underlay {
+	__u8 mac[6]; /* source MAC of frames sent to a multicast group */
+	__u16 pad;
 };
 
 /*

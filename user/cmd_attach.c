@@ -314,6 +314,18 @@ int cmd_attach(int argc, char **argv)
 			cfg.flags |= STT_CFG_GRO_ENABLED;
 	}
 	remotes_neigh(bpf_map__fd(tc->maps.stt_fdb), bpf_map__fd(tc->maps.stt_flood), ifindex, true);
+	{
+		struct stt_underlay ul = {};
+
+		/* Multicast flood targets: the source MAC, and the groups' receive filter. */
+		if (dev_mac(dev, ul.mac) ||
+		    bpf_map_update_elem(bpf_map__fd(tc->maps.stt_underlay), &zero, &ul, 0)) {
+			err_msg("cannot read the MAC address of %s: %s", dev, strerror(errno));
+			goto out;
+		}
+		groups_sync(bpf_map__fd(tc->maps.stt_flood), bpf_map__fd(tc->maps.stt_groups),
+			    ifindex, true);
+	}
 	/* Written last: the datapath acts only once every piece is in place. */
 	if (bpf_map_update_elem(bpf_map__fd(tc->maps.stt_cfg), &zero, &cfg, 0)) {
 		err_msg("cannot write the configuration: %s", strerror(errno));
@@ -397,6 +409,7 @@ int cmd_detach(int argc, char **argv)
 	if (cfg.flags & STT_CFG_GRO_ENABLED)
 		dev_gro_set(argv[0], 0);
 	remotes_neigh(st.fdb_fd, st.flood_fd, ifindex, false);
+	groups_sync(st.flood_fd, st.groups_fd, ifindex, false);
 	vports = bpf_map_get_next_key(st.vports_fd, NULL, &k) == 0;
 	state_close(&st);
 	if (!vports)

@@ -241,6 +241,14 @@ int cmd_fdb(int argc, char **argv)
 	if (!memcmp(key.mac, bcast, 6)) {
 		rc = add ? flood_add(&st, key.context, val.remote4, addr)
 			 : flood_del(&st, key.context, have_remote, val.remote4, addr);
+		/* Multicast flood targets: the groups this endpoint accepts STT on. */
+		if (!rc)
+			groups_sync(st.flood_fd, st.groups_fd, cfg.ifindex, true);
+		goto out;
+	}
+	if (add && STT_IS_MCAST4(val.remote4)) {
+		err_msg("cannot add %s: a multicast group can only be a flood target "
+			"(--mac ff:ff:ff:ff:ff:ff)", addr);
 		goto out;
 	}
 	fmt_mac(key.mac, buf, sizeof(buf));
@@ -276,7 +284,7 @@ int cmd_fdb(int argc, char **argv)
 out:
 	/* Keep a kernel-managed neighbour entry for each remote in use (see netutil.c). */
 	if (!rc && have_remote && cfg.ifindex) {
-		if (add)
+		if (add && !STT_IS_MCAST4(val.remote4))
 			neigh_managed_add(cfg.ifindex, val.remote4);
 		else if (!remote_in_use(st.fdb_fd, st.flood_fd, val.remote4))
 			neigh_managed_del(cfg.ifindex, val.remote4);

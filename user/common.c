@@ -133,7 +133,7 @@ int state_open(struct stt_state *st, bool must_exist)
 {
 	memset(st, 0, sizeof(*st));
 	st->cfg_fd = st->vports_fd = st->contexts_fd = st->fdb_fd = st->flood_fd = st->stats_fd = -1;
-	st->peers_fd = st->ctx_stats_fd = st->remote_stats_fd = st->learn_fd = -1;
+	st->peers_fd = st->ctx_stats_fd = st->remote_stats_fd = st->learn_fd = st->groups_fd = -1;
 	if (ensure_bpffs() || pin_dir(st->dir, sizeof(st->dir)))
 		return -1;
 	st->cfg_fd = open_pin(st->dir, "stt_cfg");
@@ -146,6 +146,7 @@ int state_open(struct stt_state *st, bool must_exist)
 	st->ctx_stats_fd = open_pin(st->dir, "stt_ctx_stats");
 	st->remote_stats_fd = open_pin(st->dir, "stt_remote_stats");
 	st->learn_fd = open_pin(st->dir, "stt_learn");
+	st->groups_fd = open_pin(st->dir, "stt_groups");
 	if (st->cfg_fd < 0 || st->vports_fd < 0 || st->contexts_fd < 0 || st->fdb_fd < 0 ||
 	    st->flood_fd < 0 || st->stats_fd < 0) {
 		state_close(st);
@@ -161,7 +162,7 @@ void state_close(struct stt_state *st)
 {
 	int *fds[] = { &st->cfg_fd,   &st->vports_fd, &st->contexts_fd,  &st->fdb_fd,
 		       &st->flood_fd, &st->stats_fd,  &st->peers_fd,	 &st->ctx_stats_fd,
-		       &st->remote_stats_fd, &st->learn_fd };
+		       &st->remote_stats_fd, &st->learn_fd, &st->groups_fd };
 
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
 		if (*fds[i] >= 0)
@@ -174,7 +175,7 @@ int state_remove_pins(const char *dir)
 {
 	const char *names[] = { "stt_cfg",   "stt_vports", "stt_contexts",     "stt_fdb",
 				"stt_flood", "stt_stats",  "stt_reasm_events", "stt_reasm_stats",
-				"stt_peers", "stt_ctx_stats", "stt_remote_stats", "stt_learn",
+				"stt_peers", "stt_ctx_stats", "stt_remote_stats", "stt_learn", "stt_groups", "stt_underlay",
 				"prog_tc_tx", "prog_tc_rx" };
 	char path[PATH_MAX];
 

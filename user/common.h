@@ -27,7 +27,7 @@ struct stt_state {
 	char dir[256];
 	int cfg_fd, vports_fd, contexts_fd, fdb_fd, flood_fd, stats_fd;
 	/* Maps newer than the first release: -1 until an 'attach' with this build made them. */
-	int peers_fd, ctx_stats_fd, remote_stats_fd, learn_fd;
+	int peers_fd, ctx_stats_fd, remote_stats_fd, learn_fd, groups_fd;
 };
 
 void err_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -61,6 +61,8 @@ int neigh_managed_add(int ifindex, __be32 addr);
 int neigh_managed_del(int ifindex, __be32 addr);
 void remotes_neigh(int fdb_fd, int flood_fd, int ifindex, bool add);
 bool remote_in_use(int fdb_fd, int flood_fd, __be32 remote);
+int groups_sync(int flood_fd, int groups_fd, int ifindex, bool attached);
+int dev_mac(const char *dev, __u8 mac[6]);
 int dev_driver(const char *dev, char *buf, size_t len);
 int dev_gro_get(const char *dev);
 int dev_gro_set(const char *dev, int on);

@@ -47,6 +47,22 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, STT_MAX_GROUPS);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} stt_groups SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct stt_underlay);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} stt_underlay SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, STT_MAX_PEERS);
 	__type(key, struct stt_peer_key);
 	__type(value, __u32);
