@@ -608,6 +608,13 @@ int stt_tc_tx(struct __sk_buff *skb)
 		return stt_tx_drop_ctx(STT_DROP_TX_ERROR, context);
 	key.context = context;
 	__builtin_memcpy(key.mac, ((struct stt_eth *)data)->dst, 6);
+	{
+		const __u8 oam[6] = STT_OAM_MAC;
+
+		if (key.mac[0] == oam[0] && key.mac[1] == oam[1] && key.mac[2] == oam[2] &&
+		    key.mac[3] == oam[3] && key.mac[4] == oam[4] && key.mac[5] == oam[5])
+			return stt_tx_drop_ctx(STT_DROP_TX_OAM, context);
+	}
 	if (!(key.mac[0] & 1)) {
 		fdb = bpf_map_lookup_elem(&stt_fdb, &key);
 		if (fdb)
@@ -785,6 +792,73 @@ static __noinline int stt_rx_tos(struct __sk_buff *skb, __u32 off, __be16 proto,
 		return 0;
 	}
 	return bpf_skb_store_bytes(skb, off, nb, sizeof(nb), 0) ? -1 : 0;
+}
+
+static __always_inline int stt_is_oam(const struct stt_eth *e)
+{
+	const __u8 oam[6] = STT_OAM_MAC;
+
+	return e->proto == bpf_htons(STT_OAM_ETHERTYPE) && e->dst[0] == oam[0] &&
+	       e->dst[1] == oam[1] && e->dst[2] == oam[2] && e->dst[3] == oam[3] &&
+	       e->dst[4] == oam[4] && e->dst[5] == oam[5];
+}
+
+/*
+ * An OAM frame (include/stt_proto.h): a CFM Loopback Message is answered in place (outer
+ * MACs and addresses swapped, opcode 3 -> 2, sent back out of the underlay); a Loopback
+ * Reply is consumed (sttctl ping saw it on its packet socket). Nothing reaches a tenant.
+ * Only a whole one-segment frame whose outer TCP checksum is right gets an answer.
+ */
+static __noinline int stt_rx_oam(struct __sk_buff *skb, struct stt_rx *rx,
+				 const struct stt_cfg *cfg)
+{
+	__u32 cfm = rx->outer_len + sizeof(struct stt_hdr) + sizeof(struct stt_eth);
+	__u32 tcp_len = rx->payload_len + sizeof(struct stt_tcp);
+	struct stt_eth eth;
+	struct stt_ipv4 ip;
+	__u8 w[2], nw[2], mac[6];
+	__be32 a;
+	__u64 sum;
+
+	if (skb->gso_size || rx->seg_off || rx->payload_len != rx->frame_len ||
+	    rx->outer_len != 54 || rx->frame_len < 18 + 14 + 9 || tcp_len > 256 ||
+	    bpf_skb_load_bytes(skb, cfm & 0xff, w, 2) || (w[0] >> 5) != 0)
+		goto bad;
+	if (w[1] == STT_CFM_LBR) {
+		stt_count(STT_C_OAM_REPLIES, 1);
+		return TC_ACT_SHOT;
+	}
+	if (w[1] != STT_CFM_LBM || bpf_skb_load_bytes(skb, 0, &eth, sizeof(eth)) ||
+	    bpf_skb_load_bytes(skb, 14, &ip, sizeof(ip)))
+		goto bad;
+	/* The whole segment must sum right: never answer a forged or damaged probe. */
+	sum = (__u64)ip.saddr + ip.daddr + stt_pseudo4_tail(6, tcp_len);
+	sum += stt_sum_bytes(skb, 34, tcp_len);
+	if (stt_csum_fold(sum) != 0xffff)
+		goto bad;
+
+	__builtin_memcpy(mac, eth.dst, 6);
+	__builtin_memcpy(eth.dst, eth.src, 6);
+	__builtin_memcpy(eth.src, mac, 6);
+	a = ip.saddr;
+	ip.saddr = ip.daddr;
+	ip.daddr = a;
+	ip.ttl = cfg->ttl ? cfg->ttl : 64;
+	ip.check = 0;
+	ip.check = stt_ipv4_csum(&ip);
+	nw[0] = w[0];
+	nw[1] = STT_CFM_LBR;
+	/* Swapped addresses leave the pseudo header's sum as it was: only the opcode moves. */
+	if (bpf_skb_store_bytes(skb, 0, &eth, sizeof(eth), 0) ||
+	    bpf_skb_store_bytes(skb, 14, &ip, sizeof(ip), 0) ||
+	    bpf_l4_csum_replace(skb, 34 + 16, *(__u16 *)w, *(__u16 *)nw, 2) ||
+	    bpf_skb_store_bytes(skb, cfm & 0xff, nw, 2, 0))
+		goto bad;
+	stt_count(STT_C_OAM_REPLIED, 1);
+	return bpf_redirect(skb->ifindex, 0);
+bad:
+	stt_drop(STT_DROP_OAM_BAD);
+	return TC_ACT_SHOT;
 }
 
 /* Inner frames shorter than this are decapsulated by copying (see stt_tc_rx). */
@@ -1097,6 +1171,8 @@ int stt_tc_rx(struct __sk_buff *skb)
 		return TC_ACT_SHOT;
 	}
 	__builtin_memcpy(&inner_eth, stt + 1, sizeof(inner_eth));
+	if (stt_is_oam(&inner_eth))
+		return stt_rx_oam(skb, &rx, cfg);
 	mss = stt->mss;
 	vlan = bpf_ntohs(stt->vlan_tci);
 	segs = skb->gso_segs ? skb->gso_segs : 1;

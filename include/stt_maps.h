@@ -215,7 +215,9 @@ enum stt_reasm_counter { STT_REASM_COUNTERS(STT_REASM_ENUM) STT_R_MAX };
 	X(RX_TO_STTD, "rx_to_sttd", "pieces handed to sttd for reassembly")                        \
 	X(RX_PIECES_DIRECT, "rx_pieces_direct", "pieces of TSO frames delivered as TCP segments") \
 	X(LEARNED, "learned", "MACs learned, or moved to another remote (vport --learn)")         \
-	X(TX_LEARNED, "tx_learned", "frames sent unicast by a learned entry")
+	X(TX_LEARNED, "tx_learned", "frames sent unicast by a learned entry")                     \
+	X(OAM_REPLIED, "oam_replied", "OAM probes (sttctl ping) answered")                       \
+	X(OAM_REPLIES, "oam_replies", "OAM replies received (for sttctl ping), consumed")
 
 #define STT_COUNTER_ENUM(name, str, help) STT_C_##name,
 enum stt_counter { STT_COUNTERS(STT_COUNTER_ENUM) STT_C_DROP_BASE };
@@ -242,7 +244,9 @@ enum stt_counter { STT_COUNTERS(STT_COUNTER_ENUM) STT_C_DROP_BASE };
 	X(TX_QINQ, "tx_qinq", "tenant frame with two VLAN tags (STT carries one)")                 \
 	X(RX_ERROR, "rx_error", "a helper failed while decapsulating")                            \
 	X(PEER_DENIED, "peer_denied", "strict peers: the sender is not a peer of the context")      \
-	X(ECN_CE_NOT_ECT, "ecn_ce_not_ect", "outer CE on a frame whose inner packet is not ECT")
+	X(ECN_CE_NOT_ECT, "ecn_ce_not_ect", "outer CE on a frame whose inner packet is not ECT")   \
+	X(OAM_BAD, "oam_bad", "OAM frame that is not a well-formed, checksummed CFM loopback")     \
+	X(TX_OAM, "tx_oam", "tenant frame to the reserved OAM MAC (only sttctl ping sends those)")
 
 #define STT_DROP_ENUM(name, str, help) STT_DROP_##name,
 enum stt_drop { STT_DROP_REASONS(STT_DROP_ENUM) STT_DROP_MAX };

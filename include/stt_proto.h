@@ -30,6 +30,18 @@
 /* A frame's length travels in the upper 16 bits of SEQ: 64 KB - 1 at most. */
 #define STT_MAX_FRAME 65535
 
+/*
+ * OAM (sttctl ping): a probe is a valid STT frame of the context under test whose inner
+ * frame is an IEEE 802.1ag CFM Loopback Message (EtherType 0x8902, opcode 3) to a reserved,
+ * locally administered MAC. The receiving endpoint never delivers it: it answers with a
+ * Loopback Reply (opcode 2) to the sender, which consumes it (sttctl reads it from a
+ * packet socket on the underlay, ahead of TC).
+ */
+#define STT_OAM_ETHERTYPE 0x8902
+#define STT_OAM_MAC { 0x02, 0x53, 0x54, 0x54, 0x4f, 0x41 } /* "STTOA" */
+#define STT_CFM_LBR 2
+#define STT_CFM_LBM 3
+
 struct stt_hdr {
 	__u8 version;
 	__u8 flags;
