@@ -17,8 +17,16 @@
 #include "lib/parse.h"
 #include "lib/encap.h"
 
+#define TC_ACT_UNSPEC -1
 #define TC_ACT_OK 0
 #define TC_ACT_SHOT 2
+/*
+ * What stt_tc_rx returns for a packet it does not consume: TC_ACT_UNSPEC, which is tcx's
+ * TCX_NEXT and, for a clsact filter, "no verdict". Either way the next program on the device
+ * (tcx or clsact, attached by someone else) still sees the packet, and the stack gets it
+ * after the last one. TC_ACT_OK would end the chain at stt.
+ */
+#define STT_TC_PASS TC_ACT_UNSPEC
 #define ETH_P_IP 0x0800
 #define AF_INET 2
 
@@ -835,9 +843,9 @@ int stt_tc_rx(struct __sk_buff *skb)
 	int v;
 
 	if (!cfg || !cfg->ifindex)
-		return TC_ACT_OK;
+		return STT_TC_PASS;
 	if (bpf_skb_pull_data(skb, len < STT_RX_PULL ? len : STT_RX_PULL))
-		return TC_ACT_OK;
+		return STT_TC_PASS;
 	data = stt_skb_data(skb);
 	data_end = stt_skb_data_end(skb);
 
@@ -851,7 +859,7 @@ int stt_tc_rx(struct __sk_buff *skb)
 	}
 	switch (v) {
 	case STT_RX_NOT_STT:
-		return TC_ACT_OK;
+		return STT_TC_PASS;
 	case STT_RX_DROP:
 		stt_drop(reason);
 		return TC_ACT_SHOT;
