@@ -190,15 +190,23 @@ static int xdp_attach(int ifindex, const char *dev, const char *dir, struct stt_
 		if (n == 1 && mp && xdp_multiprog__is_legacy(mp)) {
 			/* 3. Our program alone, attached through netlink (an older stt). */
 			LIBBPF_OPTS(bpf_xdp_attach_opts, aopts);
+			int nfd = bpf_program__fd(xdp->progs.stt_xdp_rx);
 
+			/* libxdp may have refused before loading the object. */
+			if (nfd < 0 && stt_xdp_bpf__load(xdp) == 0)
+				nfd = bpf_program__fd(xdp->progs.stt_xdp_rx);
 			aopts.old_prog_fd = xdp_program__fd(xdp_multiprog__main_prog(mp));
-			err = bpf_xdp_attach(ifindex, xdp_program__fd(*xprog),
-					     XDP_FLAGS_REPLACE | XDP_FLAGS_DRV_MODE, &aopts);
+			err = nfd < 0 ? -ENOENT
+				      : bpf_xdp_attach(ifindex, nfd,
+						       XDP_FLAGS_REPLACE | XDP_FLAGS_DRV_MODE, &aopts);
 		}
 		if (mp)
 			xdp_multiprog__close(mp);
 		if (!err)
 			return 0;
+		/* Another program holds the device alone: EBUSY (kernel) or EEXIST (libxdp). */
+		if (err == -EEXIST)
+			err = -EBUSY;
 		if (!(quiet_busy && err == -EBUSY)) {
 			libxdp_strerror(err, buf, sizeof(buf));
 			err_msg("cannot attach XDP to %s: %s%s", dev, buf,
@@ -406,13 +414,13 @@ int cmd_attach(int argc, char **argv)
 	}
 	tc_done = true;
 	tcx = tc_uses_tcx(ifindex);
-	if (reattach && (old.flags & STT_CFG_CREATED_CLSACT)) {
-		/* Moved from clsact (an older stt) to tcx: drop the qdisc if it is empty now. */
-		if (tcx)
-			tc_clsact_release(ifindex);
-		else
-			created = true;
-	}
+	/*
+	 * Moved from clsact (an older stt) to tcx: a clsact qdisc stt created stays, empty of
+	 * stt, until detach. Removing a qdisc deactivates the device's transmit queues for a
+	 * moment (qdisc_graft -> dev_deactivate), and that lost packets under traffic.
+	 */
+	if (reattach && (old.flags & STT_CFG_CREATED_CLSACT))
+		created = true;
 
 	if (pin_prog(tc->progs.stt_tc_tx, dir, "prog_tc_tx") ||
 	    pin_prog(tc->progs.stt_tc_rx, dir, "prog_tc_rx")) {
@@ -431,17 +439,11 @@ int cmd_attach(int argc, char **argv)
 			prev = &key;
 			if (bpf_map_lookup_elem(fd, &key, &vp))
 				continue;
+			/* A clsact qdisc stt created stays until vport del, as above. */
 			err = tc_attach_ingress(key, bpf_program__fd(tc->progs.stt_tc_tx), NULL);
-			if (err) {
+			if (err)
 				err_msg("warning: vport %s keeps its previous program: %s",
 					dev_name(key, ifname), strerror(-err));
-				continue;
-			}
-			if ((vp.flags & STT_VPORT_CREATED_CLSACT) && tc_uses_tcx(key)) {
-				tc_clsact_release(key);
-				vp.flags &= ~STT_VPORT_CREATED_CLSACT;
-				bpf_map_update_elem(fd, &key, &vp, BPF_EXIST);
-			}
 		}
 	}
 

@@ -60,7 +60,6 @@ int dev_mtu(const char *name, __u32 *mtu);
 int tc_attach_ingress(int ifindex, int prog_fd, bool *created);
 int tc_detach_ingress(int ifindex, bool destroy_clsact);
 bool tc_uses_tcx(int ifindex);
-void tc_clsact_release(int ifindex);
 
 int neigh_managed_add(int ifindex, __be32 addr);
 int neigh_managed_del(int ifindex, __be32 addr);

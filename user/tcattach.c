@@ -142,7 +142,7 @@ out:
 }
 
 /* Remove the clsact qdisc of ifindex if no filter is left on either side of it. */
-void tc_clsact_release(int ifindex)
+static void tc_clsact_release(int ifindex)
 {
 	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
 			    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
@@ -219,7 +219,8 @@ int tc_attach_ingress(int ifindex, int prog_fd, bool *created)
 			/*
 			 * An earlier stt (before tcx links) left a clsact filter: the link runs
 			 * first and consumes every STT packet, so removing the filter now loses
-			 * nothing. The caller releases a clsact qdisc stt created.
+			 * nothing. A clsact qdisc stt created stays until detach: removing a
+			 * qdisc deactivates the device's transmit queues for a moment.
 			 */
 			clsact_filter_del(ifindex);
 			return 0;

@@ -394,8 +394,8 @@ test_tc_coexist() {
 }
 
 # (g) An install made by an stt that attached through clsact (an older version, or a kernel
-# without tcx: STT_TC_MODE=clsact) moves to tcx links on the next attach, under a ping flood,
-# and removes the clsact qdiscs it had created.
+# without tcx: STT_TC_MODE=clsact) moves to tcx links on the next attach, under a ping flood;
+# detach and vport del then remove the clsact qdiscs it had created. Tears h1 down.
 test_clsact_to_tcx() {
 	local name="upgrade from clsact filters to tcx links" why='' tx rx dev
 	stt_run_ctl "$NS_H1" vport del vp1 >/dev/null && stt_run_ctl "$NS_H1" detach "$UL1" >/dev/null ||
@@ -419,11 +419,20 @@ test_clsact_to_tcx() {
 		"$(tcx_id "$NS_H1" "$UL1" stt_tc_rx), on vp1: $(tcx_id "$NS_H1" vp1 stt_tc_tx)"
 	[ "$tx" -eq 1500 ] && [ "$rx" -eq "$tx" ] || why+="ping: $rx of $tx answered; "
 	for dev in "$UL1" vp1; do
-		tc -n "$NS_H1" qdisc show dev "$dev" | grep -q clsact && why+="clsact left on $dev; "
+		tc -n "$NS_H1" filter show dev "$dev" ingress | grep -q 'handle 0x5354' &&
+			why+="the clsact filter of stt is still on $dev; "
 	done
 	[ -n "$(tcx_id "$NS_H1" "$UL1" stt_tc_rx)" ] || why+="no stt_tc_rx tcx link on $UL1; "
 	[ -n "$(tcx_id "$NS_H1" vp1 stt_tc_tx)" ] || why+="no stt_tc_tx tcx link on vp1; "
 	[ "$(stt_ctl "$NS_H1" show --json | jq -r '.attachments[0].tc')" == tcx ] || why+="show does not say tcx; "
+	# The clsact qdiscs stt created stay (empty) until detach and vport del remove them:
+	# removing a qdisc stops the device's transmit queues for a moment.
+	stt_run_ctl "$NS_H1" vport del vp1 >/dev/null || why+="vport del failed; "
+	stt_run_ctl "$NS_H1" detach "$UL1" >/dev/null || why+="detach failed; "
+	for dev in "$UL1" vp1; do
+		tc -n "$NS_H1" qdisc show dev "$dev" | grep -q clsact && why+="clsact left on $dev after detach; "
+		[ -z "$("$FOREIGN" -n "$NS_H1" query "$dev")" ] || why+="tcx programs left on $dev; "
+	done
 	if [ -n "$why" ]; then
 		diag <"$TMP/ping.log"
 		not_ok "$name" "${why%; }"
