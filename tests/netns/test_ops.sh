@@ -38,6 +38,8 @@ cleanup() {
 		"$FOREIGN" -n "$NS_H2" detach clsact "$UL2" "$FOREIGN_DIR/clsact" >/dev/null 2>&1
 	fi
 	rm -rf "$FOREIGN_DIR" 2>/dev/null
+	# xdp-filter leaves its pin directories behind; remove them only when empty.
+	rmdir /sys/fs/bpf/xdp-filter/programs /sys/fs/bpf/xdp-filter 2>/dev/null
 	stt_topo_down
 	[ -z "$INSTALL_DIR" ] || rm -rf "$INSTALL_DIR"
 	rm -rf "$TMP"
