@@ -384,9 +384,8 @@ int cmd_attach(int argc, char **argv)
 	}
 
 	/*
-	 * XDP through libxdp's dispatcher, so other XDP programs can share the device. An
-	 * upgrade adds the new program first and then takes the old one out: each step is an
-	 * atomic dispatcher swap, and every packet meets one of the two (DESIGN.md, Upgrades).
+	 * XDP: in libxdp's dispatcher (other XDP programs share the device) or alone through a
+	 * pinned link where there is no dispatcher; upgraded atomically either way (xdp_attach).
 	 */
 	if (use_xdp) {
 		err = xdp_attach(ifindex, dev, dir, xdp, &xprog, xdp_mode < 0);
