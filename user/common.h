@@ -9,8 +9,7 @@
 #include "stt_proto.h"
 #include "stt_maps.h"
 
-/* clsact filters stt installs where tcx is missing: fixed handle and priority, so detach
- * removes exactly ours. */
+/* clsact filters (where tcx is missing): fixed handle and priority, so detach removes ours. */
 #define STT_TC_HANDLE 0x5354
 #define STT_TC_PRIO 0x5354
 
