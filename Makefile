@@ -71,6 +71,18 @@ $(OUT)/stt_fault: tests/tools/stt_fault.c $(OUT)/stt_fault.skel.h include/stt_pr
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@ $(LDLIBS)
 
+# Test tool: a foreign TC program for the coexistence tests (tests/netns/test_ops.sh builds
+# it on demand with `make build/stt_foreign`).
+$(OUT)/foreign.bpf.o: tests/tools/foreign.bpf.c vmlinux.h | $(OUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp.o
+	$(Q)$(BPFTOOL) gen object $@ $@.tmp.o
+	$(Q)rm -f $@.tmp.o
+
+$(OUT)/stt_foreign: tests/tools/stt_foreign.c $(OUT)/foreign.skel.h
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< -o $@ $(LDLIBS)
+
 $(OUT)/reasm_test: tests/unit/reasm_test.c tests/unit/test.h user/reasm.c user/reasm.h
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/unit -Iuser tests/unit/reasm_test.c user/reasm.c -o $@
@@ -143,11 +155,21 @@ bench: deps
 format:
 	clang-format -i $(BPF_SRCS) bpf/lib/*.h include/*.h $(USER_SRCS) user/*.h $(UNIT_SRCS)
 
+# `make install [PREFIX=/usr/local] [DESTDIR=]`: binaries in $(SBINDIR), man pages in
+# $(MANDIR)/man8, systemd units (sttd.service, sttd@NETNS.service) in $(UNITDIR).
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+
 install: $(OUT)/sttctl $(OUT)/sttd
-	install -D -m 0755 $(OUT)/sttctl $(DESTDIR)$(PREFIX)/sbin/sttctl
-	install -D -m 0755 $(OUT)/sttd $(DESTDIR)$(PREFIX)/sbin/sttd
-	install -D -m 0644 docs/sttctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/sttctl.8
-	install -D -m 0644 docs/sttd.8 $(DESTDIR)$(PREFIX)/share/man/man8/sttd.8
+	install -D -m 0755 $(OUT)/sttctl $(DESTDIR)$(SBINDIR)/sttctl
+	install -D -m 0755 $(OUT)/sttd $(DESTDIR)$(SBINDIR)/sttd
+	install -D -m 0644 docs/sttctl.8 $(DESTDIR)$(MANDIR)/man8/sttctl.8
+	install -D -m 0644 docs/sttd.8 $(DESTDIR)$(MANDIR)/man8/sttd.8
+	install -d $(DESTDIR)$(UNITDIR)
+	sed 's|@SBINDIR@|$(SBINDIR)|g' scripts/sttd.service > $(DESTDIR)$(UNITDIR)/sttd.service
+	sed 's|@SBINDIR@|$(SBINDIR)|g' scripts/sttd@.service > $(DESTDIR)$(UNITDIR)/sttd@.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/sttd.service $(DESTDIR)$(UNITDIR)/sttd@.service
 
 clean:
 	rm -rf $(OUT)

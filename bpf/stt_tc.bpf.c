@@ -18,8 +18,16 @@
 #include "lib/encap.h"
 #include "stt_tos.h"
 
+#define TC_ACT_UNSPEC -1
 #define TC_ACT_OK 0
 #define TC_ACT_SHOT 2
+/*
+ * What stt_tc_rx returns for a packet it does not consume: TC_ACT_UNSPEC, which is tcx's
+ * TCX_NEXT and, for a clsact filter, "no verdict". Either way the next program on the device
+ * (tcx or clsact, attached by someone else) still sees the packet, and the stack gets it
+ * after the last one. TC_ACT_OK would end the chain at stt.
+ */
+#define STT_TC_PASS TC_ACT_UNSPEC
 #define ETH_P_IP 0x0800
 #define ETH_P_IPV6 0x86dd
 #define AF_INET 2
@@ -909,6 +917,13 @@ struct {
 	__type(value, struct stt_piece_hdrs);
 } stt_piece_scratch SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct stt_piece);
+} stt_piece_hdr_scratch SEC(".maps");
+
 /* Returns the vport to redirect to, 0 to leave the piece to sttd, -1 on a helper error. */
 static __noinline int stt_rx_piece(struct __sk_buff *skb, struct stt_rx *rx)
 {
@@ -1088,9 +1103,9 @@ int stt_tc_rx(struct __sk_buff *skb)
 	int v;
 
 	if (!cfg || !cfg->ifindex)
-		return TC_ACT_OK;
+		return STT_TC_PASS;
 	if (bpf_skb_pull_data(skb, len < STT_RX_PULL ? len : STT_RX_PULL))
-		return TC_ACT_OK;
+		return STT_TC_PASS;
 	data = stt_skb_data(skb);
 	data_end = stt_skb_data_end(skb);
 
@@ -1104,7 +1119,7 @@ int stt_tc_rx(struct __sk_buff *skb)
 	}
 	switch (v) {
 	case STT_RX_NOT_STT:
-		return TC_ACT_OK;
+		return STT_TC_PASS;
 	case STT_RX_DROP:
 		stt_drop(reason);
 		return TC_ACT_SHOT;
@@ -1126,26 +1141,33 @@ int stt_tc_rx(struct __sk_buff *skb)
 		}
 		data = stt_skb_data(skb);
 		data_end = stt_skb_data_end(skb);
-		struct stt_piece p = {
-			.saddr = rx.saddr,
-			.sport = rx.sport,
-			.flags = skb->gso_size ? STT_PIECE_GRO : 0,
-			.frame_id = bpf_ntohl(rx.frame_id),
-			.frame_len = rx.frame_len,
-			.seg_off = rx.seg_off,
-			.payload_off = rx.outer_len,
-			.payload_len = rx.payload_len,
-			.pkt_len = len,
-			.ifindex = skb->ifindex,
-			.tos = rx.tos,
-		};
+		/* The sample header lives in a per-CPU slot: this call chain's stack is full. */
+		__u32 zero = 0;
+		struct stt_piece *pp = bpf_map_lookup_elem(&stt_piece_hdr_scratch, &zero);
+
+		if (!pp) {
+			stt_drop(STT_DROP_RX_ERROR);
+			return TC_ACT_SHOT;
+		}
+		__builtin_memset(pp, 0, sizeof(*pp));
+		pp->saddr = rx.saddr;
+		pp->sport = rx.sport;
+		pp->flags = skb->gso_size ? STT_PIECE_GRO : 0;
+		pp->frame_id = bpf_ntohl(rx.frame_id);
+		pp->frame_len = rx.frame_len;
+		pp->seg_off = rx.seg_off;
+		pp->payload_off = rx.outer_len;
+		pp->payload_len = rx.payload_len;
+		pp->pkt_len = len;
+		pp->ifindex = skb->ifindex;
+		pp->tos = rx.tos;
 		struct stt_ipv4 *ip = data + sizeof(struct stt_eth);
 
 		if ((void *)(ip + 1) <= data_end)
-			p.daddr = ip->daddr;
+			pp->daddr = ip->daddr;
 		if (len > 0xff00 || bpf_perf_event_output(skb, &stt_reasm_events,
 							  BPF_F_CURRENT_CPU | ((__u64)len << 32),
-							  &p, sizeof(p))) {
+							  pp, sizeof(*pp))) {
 			stt_drop(STT_DROP_MULTI_SEG);
 			return TC_ACT_SHOT;
 		}

@@ -41,6 +41,7 @@ struct stt_cfg {
 #define STT_CFG_XDP 0x02            /* the XDP program is attached */
 #define STT_CFG_FWD_ENABLED 0x04    /* sttctl turned IPv4 forwarding on for the underlay */
 #define STT_CFG_GRO_ENABLED 0x08    /* sttctl turned GRO on for the underlay */
+#define STT_CFG_TCX 0x10            /* TC programs attached through tcx links, not clsact */
 
 /* stt_vports (hash): vport ifindex -> its context (transmit side). */
 struct stt_vport {

@@ -40,6 +40,7 @@ static struct json_object *build_show(struct stt_state *st)
 		json_object_object_add(a, "ttl", json_object_new_int(cfg.ttl));
 		json_object_object_add(a, "mtu", json_object_new_int(cfg.mtu));
 		json_object_object_add(a, "xdp", json_object_new_boolean(cfg.flags & STT_CFG_XDP));
+		json_object_object_add(a, "tc", jstr(cfg.flags & STT_CFG_TCX ? "tcx" : "clsact"));
 		json_object_object_add(a, "gro", json_object_new_boolean(dev_gro_get(name) == 1));
 		json_object_object_add(a, "gro_enabled_by_stt",
 				       json_object_new_boolean(cfg.flags & STT_CFG_GRO_ENABLED));

@@ -2,6 +2,7 @@
 /* Shared helpers of sttctl: messages, network namespaces, pinned state, parsers. */
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ifaddrs.h>
@@ -171,18 +172,22 @@ void state_close(struct stt_state *st)
 	}
 }
 
+/* Everything pinned in this namespace's directory (maps, programs, links), then the directory. */
 int state_remove_pins(const char *dir)
 {
-	const char *names[] = { "stt_cfg",   "stt_vports", "stt_contexts",     "stt_fdb",
-				"stt_flood", "stt_stats",  "stt_reasm_events", "stt_reasm_stats",
-				"stt_peers", "stt_ctx_stats", "stt_remote_stats", "stt_learn", "stt_groups", "stt_underlay",
-				"prog_tc_tx", "prog_tc_rx" };
 	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *d = opendir(dir);
 
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
-		unlink(path);
+	if (!d)
+		return -1;
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) < (int)sizeof(path))
+			unlink(path);
 	}
+	closedir(d);
 	return rmdir(dir);
 }
 
@@ -332,40 +337,6 @@ int dev_mtu(const char *name, __u32 *mtu)
 		return -1;
 	*mtu = ifr.ifr_mtu;
 	return 0;
-}
-
-int tc_attach_ingress(int ifindex, int prog_fd, bool *created)
-{
-	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
-	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = STT_TC_HANDLE, .priority = STT_TC_PRIO,
-			    .prog_fd = prog_fd, .flags = BPF_TC_F_REPLACE);
-	int rc;
-
-	rc = bpf_tc_hook_create(&hook);
-	if (rc && rc != -EEXIST)
-		return rc;
-	if (created)
-		*created = rc == 0;
-	rc = bpf_tc_attach(&hook, &opts);
-	if (rc && created && *created) {
-		hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
-		bpf_tc_hook_destroy(&hook);
-	}
-	return rc;
-}
-
-int tc_detach_ingress(int ifindex, bool destroy_clsact)
-{
-	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
-	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = STT_TC_HANDLE, .priority = STT_TC_PRIO);
-	int rc;
-
-	rc = bpf_tc_detach(&hook, &opts);
-	if (destroy_clsact) {
-		hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
-		bpf_tc_hook_destroy(&hook);
-	}
-	return rc == -ENOENT ? 0 : rc;
 }
 
 #define STT_DROP_NAME(name, str, help) [STT_DROP_##name] = str,

@@ -9,7 +9,7 @@
 #include "stt_proto.h"
 #include "stt_maps.h"
 
-/* TC filters stt installs: fixed handle and priority, so detach removes exactly ours. */
+/* clsact filters (where tcx is missing): fixed handle and priority, so detach removes ours. */
 #define STT_TC_HANDLE 0x5354
 #define STT_TC_PRIO 0x5354
 
@@ -53,9 +53,15 @@ const char *dev_name(__u32 ifindex, char *buf);
 int dev_ipv4(const char *name, __be32 *out);
 int dev_mtu(const char *name, __u32 *mtu);
 
-/* TC helpers: attach prog_fd at ingress of ifindex; *created says whether clsact was new. */
+/*
+ * TC helpers (tcattach.c): attach prog_fd at ingress of ifindex through a pinned tcx link
+ * (replacing the program of an existing one atomically), or a clsact filter where tcx is
+ * missing; *created says whether a clsact qdisc was made for it. Detach removes either, and
+ * with destroy_clsact the clsact qdisc too if no other filter is left in it.
+ */
 int tc_attach_ingress(int ifindex, int prog_fd, bool *created);
 int tc_detach_ingress(int ifindex, bool destroy_clsact);
+bool tc_uses_tcx(int ifindex);
 
 int neigh_managed_add(int ifindex, __be32 addr);
 int neigh_managed_del(int ifindex, __be32 addr);

@@ -23,7 +23,7 @@
  *    change of every counter of stt_stats;
  *  - properties that do not depend on the model: verdict sets; "REDIRECT only for a
  *    well-formed single-segment frame of a known context, and the output is its inner frame";
- *    "never TC_ACT_OK for TCP to the STT port"; PASS/OK leave the packet unchanged; the outer
+ *    "never TC_ACT_UNSPEC (pass) for TCP to the STT port"; PASS/UNSPEC leave the packet unchanged; the outer
  *    headers of every encapsulated frame and the tenant frame inside it, byte for byte; the
  *    outer checksums; the perf sample sttd would get; every FRESH/ADVANCE pass of a cut frame
  *    (clones captured from lo with a packet socket), segment by segment;
@@ -75,6 +75,8 @@
 #include <linux/if_packet.h>
 #include <linux/magic.h>
 #include <linux/pkt_cls.h>
+/* stt_tc_rx's verdict for what it does not consume (TCX_NEXT for tcx, "no verdict" for clsact). */
+#define TC_PASS ((__u32)TC_ACT_UNSPEC)
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -1144,8 +1146,8 @@ static const char *const group_names[G_MAX] = {
 		       "known XDP context; output = its inner frame",
     [G_XDP_PASS] = "stt_xdp_rx: XDP_PASS leaves the packet unchanged",
     [G_XDP_MODEL] = "stt_xdp_rx: verdict and every counter as the reference model predicts",
-    [G_TC_VERDICT] = "stt_tc_rx: verdict is TC_ACT_OK, TC_ACT_SHOT or TC_ACT_REDIRECT",
-    [G_TC_OK] = "stt_tc_rx: TC_ACT_OK only for non-STT (never TCP to port 7471), packet unchanged",
+    [G_TC_VERDICT] = "stt_tc_rx: verdict is TC_ACT_UNSPEC, TC_ACT_SHOT or TC_ACT_REDIRECT",
+    [G_TC_OK] = "stt_tc_rx: TC_ACT_UNSPEC only for non-STT (never TCP to port 7471), packet unchanged",
     [G_TC_REDIRECT] = "stt_tc_rx: TC_ACT_REDIRECT only for a well-formed single-segment frame of a "
 		      "known context; output = its inner frame",
     [G_TC_STTD] = "stt_tc_rx: pieces for sttd: one perf sample, header and packet bytes right",
@@ -1487,6 +1489,8 @@ static const char *tc_verdict_name(__u32 v)
 	static char buf[16];
 
 	switch (v) {
+	case (__u32)TC_ACT_UNSPEC:
+		return "TC_ACT_UNSPEC";
 	case TC_ACT_OK:
 		return "TC_ACT_OK";
 	case TC_ACT_SHOT:
@@ -1518,6 +1522,7 @@ static void count_verdict(int prog, const struct run *r)
 		return;
 	}
 	inputs_ran[prog]++;
+	/* Bucket 0 of a TC program: TC_ACT_UNSPEC (stt_tc_rx's pass) or TC_ACT_OK. */
 	verdicts[prog][r->retval < 8 ? r->retval : 0]++;
 	for (int i = 0; i < STT_NR_COUNTERS; i++)
 		sums[prog][i] += r->delta[i];
@@ -1723,16 +1728,16 @@ static void exec_tc_rx(const struct pkt *in, const struct env *e)
 		return;
 
 	check(G_TC_VERDICT);
-	if (r.retval != TC_ACT_OK && r.retval != TC_ACT_SHOT && r.retval != TC_ACT_REDIRECT)
+	if (r.retval != TC_PASS && r.retval != TC_ACT_SHOT && r.retval != TC_ACT_REDIRECT)
 		fail(G_TC_VERDICT, "verdict %s", tc_verdict_name(r.retval));
 
 	check(G_TC_OK);
-	if (r.retval == TC_ACT_OK) {
+	if (r.retval == TC_PASS) {
 		if (tcp_to_stt_port(in->d, in->len))
-			fail(G_TC_OK, "TC_ACT_OK for TCP to port %d: STT reached the host stack",
+			fail(G_TC_OK, "TC_ACT_UNSPEC for TCP to port %d: STT reached the host stack",
 			     STT_PORT);
 		if (r.len != in->len || memcmp(r.out, in->d, in->len)) {
-			fail(G_TC_OK, "TC_ACT_OK changed the packet");
+			fail(G_TC_OK, "TC_ACT_UNSPEC changed the packet");
 			if (R.mode != M_QUIET)
 				hex_diff(r.out, r.len, in->d, in->len);
 		}
@@ -1768,11 +1773,11 @@ static void exec_tc_rx(const struct pkt *in, const struct env *e)
 		exp[STT_C_RX_SEGMENTS] = 1;
 	if (RECORDING && e->cfg_xdp) {
 		tc_flag_runs++;
-		tc_flag_ok += r.retval == TC_ACT_OK;
+		tc_flag_ok += r.retval == TC_PASS;
 	}
 	switch (m.cls) {
 	case RX_NOT_STT:
-		want = TC_ACT_OK;
+		want = TC_ACT_UNSPEC;
 		break;
 	case RX_DROP:
 		exp[STT_C_DROP_BASE + m.reason] = 1;
@@ -3223,7 +3228,7 @@ int main(int argc, char **argv)
 		   verdicts[P_XDP][XDP_REDIRECT],
 	       einval[P_XDP], xdp_multibuf);
 	for (int p = P_TC_RX; p <= P_CUT; p++)
-		printf("# %s verdicts: TC_ACT_OK %lu, TC_ACT_SHOT %lu, TC_ACT_REDIRECT %lu, other "
+		printf("# %s verdicts: TC_ACT_UNSPEC/OK %lu, TC_ACT_SHOT %lu, TC_ACT_REDIRECT %lu, other "
 		       "%lu, EINVAL %lu\n",
 		       prog_names[p], verdicts[p][TC_ACT_OK], verdicts[p][TC_ACT_SHOT],
 		       verdicts[p][TC_ACT_REDIRECT],

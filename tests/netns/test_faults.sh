@@ -624,7 +624,7 @@ test_no_lost_pieces() {
 
 # The injector on the sending underlay itself (ul1, next to sttctl's filters): TC egress
 # runs before GSO, so tenant TSO bursts pass as whole GSO skbs (per-segment faults need the
-# wire namespace); sttctl's ingress filter keeps working and survives the detach.
+# wire namespace); sttctl's ingress program keeps working and survives the detach.
 test_sending_underlay() {
 	local name="injector on ul1 (sending underlay): coexists with sttctl, sees GSO frames whole"
 	local rc why='' filters
@@ -636,13 +636,19 @@ test_sending_underlay() {
 	rc=$?
 	iperf_parse
 	fault_detach "$NS_H1" "$UL1"
+	# sttctl's ingress program: a tcx link (listed by tests/tools/stt_foreign) or, on a
+	# kernel without tcx, a clsact filter with priority 0x5354.
 	filters=$(tc -n "$NS_H1" filter show dev "$UL1" ingress 2>/dev/null | grep -c 'pref 21332')
+	if make -C "$STT_REPO" --no-print-directory -s build/stt_foreign >/dev/null 2>&1; then
+		filters=$((filters + $("$STT_REPO/build/stt_foreign" -n "$NS_H1" query "$UL1" 2>/dev/null |
+			grep -c ' stt_tc_rx$')))
+	fi
 	echo "# ul1 egress, 1 s iperf3 -R (t2 sends data, t1 ACKs): $IP_GBPS Gbit/s; stt_fault" \
 		"$(jq -c '.counters | with_entries(select(.value != 0))' "$TMP/fault.json" 2>/dev/null);" \
-		"sttctl ingress filters on ul1 after detach: $filters"
+		"sttctl ingress programs on ul1 after detach: $filters"
 	[ "$rc" -eq 0 ] && [ "$IP_BYTES" -gt 0 ] || why+="iperf3 rc=$rc bytes=$IP_BYTES; "
 	[ "$(fc stt)" -gt 0 ] || why+="no STT packet seen at ul1's egress; "
-	[ "$filters" -ge 1 ] || why+="sttctl's ingress filter on ul1 is gone; "
+	[ "$filters" -ge 1 ] || why+="sttctl's ingress program on ul1 is gone; "
 	if [ -n "$why" ]; then
 		not_ok "$name" "${why%; }"
 	else
