@@ -17,6 +17,7 @@ static void usage(FILE *f)
 		"  fdb add --context ID --mac MAC --remote ADDR\n"
 		"  fdb del --context ID --mac MAC [--remote ADDR]\n"
 		"  show [--json]\n"
+		"  apply [--dry-run] FILE|-   (desired state as JSON, docs/API.md)\n"
 		"  stats [--json]\n"
 		"Options:\n"
 		"  -n NETNS  act in network namespace /run/netns/NETNS (use this, not\n"
@@ -46,6 +47,7 @@ static const struct {
 } cmds[] = {
 	{ "attach", cmd_attach }, { "detach", cmd_detach }, { "vport", cmd_vport },
 	{ "fdb", cmd_fdb },	  { "show", cmd_show },	    { "stats", cmd_stats },
+	{ "apply", cmd_apply },
 };
 
 int main(int argc, char **argv)
