@@ -83,8 +83,9 @@ void ap_errs_free(struct ap_errs *e);
 
 /*
  * Parse and validate a document (len bytes, need not be NUL-terminated). Returns 0 and fills
- * doc if it is valid; otherwise returns -1 with every error in errs and doc empty.
- * Touches nothing outside memory.
+ * doc if it is valid; otherwise returns -1 with every error in errs, and doc holds the parts
+ * that were valid (so that the system checks can report their errors too). Either way the
+ * caller frees doc. Touches nothing outside memory.
  */
 int ap_parse(const char *text, size_t len, struct ap_doc *doc, struct ap_errs *errs);
 void ap_doc_free(struct ap_doc *doc);

@@ -181,7 +181,12 @@ static void check_keys(struct ctx *c, struct json_object *obj, const char *path,
 			if (!strcmp(key, *a))
 				ok = true;
 		if (!ok) {
-			snprintf(p, sizeof(p), "%s.%s", path, quote(key, q, sizeof(q)));
+			bool plain = *key != 0;
+
+			for (const char *k = key; *k; k++)
+				plain &= (*k >= 'a' && *k <= 'z') || (*k >= 'A' && *k <= 'Z') ||
+					 (*k >= '0' && *k <= '9') || *k == '_';
+			snprintf(p, sizeof(p), "%s.%s", path, plain ? key : quote(key, q, sizeof(q)));
 			ap_err(c->errs, p, "unknown key");
 		}
 	}
@@ -433,10 +438,12 @@ static void parse_attachment(struct ctx *c, struct json_object *o, struct ap_doc
 static void parse_vports(struct ctx *c, struct json_object *arr, struct ap_doc *doc)
 {
 	static const char *const keys[] = { "ifname", "context", "xdp", "peers", NULL };
-	size_t n = json_object_array_length(arr);
+	size_t n = json_object_array_length(arr), nnames = 0;
+	char (*names)[IF_NAMESIZE] = calloc(n ? n : 1, IF_NAMESIZE);
 
 	doc->vports = calloc(n ? n : 1, sizeof(*doc->vports));
-	if (!doc->vports) {
+	if (!doc->vports || !names) {
+		free(names);
 		ap_err(c->errs, "$.vports", "out of memory");
 		return;
 	}
@@ -452,10 +459,27 @@ static void parse_vports(struct ctx *c, struct json_object *arr, struct ap_doc *
 			continue;
 		}
 		check_keys(c, o, path, keys);
-		if ((v = member(c, o, path, "ifname", true)))
-			sub(p, sizeof(p), path, "ifname"), ok &= !get_ifname(c, v, p, vp.ifname);
-		else
+		if ((v = member(c, o, path, "ifname", true))) {
+			sub(p, sizeof(p), path, "ifname");
+			if (get_ifname(c, v, p, vp.ifname)) {
+				ok = false;
+			} else {
+				for (size_t j = 0; j < nnames; j++)
+					if (!strcmp(names[j], vp.ifname)) {
+						ap_err(c->errs, p, "%s is a vport twice", vp.ifname);
+						ok = false;
+						break;
+					}
+				memcpy(names[nnames++], vp.ifname, IF_NAMESIZE);
+				if (doc->have_attach && !strcmp(doc->att.device, vp.ifname)) {
+					ap_err(c->errs, p, "%s is the underlay device, it cannot be a vport",
+					       vp.ifname);
+					ok = false;
+				}
+			}
+		} else {
 			ok = false;
+		}
 		if ((v = member(c, o, path, "context", true)))
 			sub(p, sizeof(p), path, "context"), ok &= !get_context(c, v, p, &vp.context);
 		else
@@ -467,20 +491,18 @@ static void parse_vports(struct ctx *c, struct json_object *arr, struct ap_doc *
 		if (!ok)
 			continue;
 		for (size_t j = 0; j < doc->nvports; j++) {
-			if (!strcmp(doc->vports[j].ifname, vp.ifname))
-				sub(p, sizeof(p), path, "ifname"),
-					ap_err(c->errs, p, "%s is a vport twice", vp.ifname);
-			if (doc->vports[j].context == vp.context)
-				sub(p, sizeof(p), path, "context"),
-					ap_err(c->errs, p, "context %llu has two vports (one per context)",
-					       (unsigned long long)vp.context);
+			if (doc->vports[j].context == vp.context) {
+				sub(p, sizeof(p), path, "context");
+				ap_err(c->errs, p, "context %llu has two vports (one per context)",
+				       (unsigned long long)vp.context);
+				ok = false;
+				break;
+			}
 		}
-		if (doc->have_attach && !strcmp(doc->att.device, vp.ifname))
-			sub(p, sizeof(p), path, "ifname"),
-				ap_err(c->errs, p, "%s is the underlay device, it cannot be a vport",
-				       vp.ifname);
-		doc->vports[doc->nvports++] = vp;
+		if (ok)
+			doc->vports[doc->nvports++] = vp;
 	}
+	free(names);
 }
 
 static void parse_fdb(struct ctx *c, struct json_object *arr, struct ap_doc *doc)
@@ -807,12 +829,8 @@ int ap_parse(const char *text, size_t len, struct ap_doc *doc, struct ap_errs *e
 		ap_err(errs, "$.attachment",
 		       "missing or null, but the document has vports, fdb, flood or peers entries "
 		       "(they need an attached underlay)");
-	if (errs->n > before) {
-		ap_doc_free(doc);
-		return -1;
-	}
 	ap_doc_sort(doc);
-	return 0;
+	return errs->n > before ? -1 : 0;
 }
 
 /* ---- output ---- */

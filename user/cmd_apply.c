@@ -819,7 +819,7 @@ static int check_system(struct ap_doc *want, struct ap_errs *errs)
 	size_t before = errs->n;
 	char p[64];
 
-	if (want->have_attach) {
+	if (want->have_attach && want->att.device[0]) {
 		struct ap_attach *a = &want->att;
 		unsigned int idx = if_nametoindex(a->device);
 
@@ -1014,7 +1014,7 @@ int cmd_apply(int argc, char **argv)
 		return 1;
 	}
 	/* 1. The document alone. 2. Against the system. Nothing changes before both pass. */
-	if (ap_parse(text, len, &want, &errs) || check_system(&want, &errs)) {
+	if ((ap_parse(text, len, &want, &errs) | check_system(&want, &errs)) != 0) {
 		print_errors(&errs, strcmp(file, "-") ? file : "standard input");
 		goto out;
 	}

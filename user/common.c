@@ -168,7 +168,8 @@ int state_remove_pins(const char *dir)
 {
 	const char *names[] = { "stt_cfg",   "stt_vports", "stt_contexts",     "stt_fdb",
 				"stt_flood", "stt_stats",  "stt_reasm_events", "stt_reasm_stats",
-				"prog_tc_tx", "prog_tc_rx" };
+				"prog_tc_tx", "prog_tc_rx", "stt_peers", "stt_ctx_stats",
+				"stt_remote_stats" };
 	char path[PATH_MAX];
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
