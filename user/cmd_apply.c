@@ -1088,7 +1088,13 @@ int cmd_apply(int argc, char **argv)
 	}
 	/* Detach last: every vport and entry is gone by now. */
 	if (ops.n && ops.v[ops.n - 1].kind == OP_DETACH) {
-		/* The journal's map descriptors stay open: cmd_detach opens its own. */
+		/*
+		 * The entries are gone already, so detach would not find their remotes: remove
+		 * their managed neighbours here. The journal's map descriptors stay open
+		 * (cmd_detach opens its own).
+		 */
+		if (state_get_cfg(&a.st, &cfg) == 0 && cfg.ifindex)
+			update_neighbours(&want, &have, cfg.ifindex);
 		if (step(&a.run) || run_detach(have.att.device)) {
 			err_msg("apply: detaching %s failed; undoing the other changes", have.att.device);
 			goto fail;
