@@ -994,7 +994,7 @@ int cmd_apply(int argc, char **argv)
 		if (!strcmp(argv[i], "help") || !strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			apply_usage();
 			return 0;
-		} else if (!strcmp(argv[i], "--dry-run") || !strcmp(argv[i], "-n")) {
+		} else if (!strcmp(argv[i], "--dry-run")) {
 			dry = true;
 		} else if (!file && (strcmp(argv[i], "-") == 0 || argv[i][0] != '-')) {
 			file = argv[i];
