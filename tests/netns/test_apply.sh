@@ -273,8 +273,7 @@ test_rollback() {
 test_bpftool_example() {
 	local name="docs/API.md bpftool example takes effect" cmd ino got_before got_after listed
 	ino=$(stt_ns_inode "$NS_H1")
-	cmd=$(sed -n '/<!-- test_apply.sh: bpftool example -->/,/^```$/p' "$STT_REPO/docs/API.md" |
-		grep -v '^```\|<!--' | sed 's/\\$//' | tr -s ' \n' ' ')
+	cmd=$(doc_block "bpftool example" | sed 's/\\$//' | tr -s ' \n' ' ')
 	if [ -z "$cmd" ]; then
 		not_ok "$name" "no bpftool example in docs/API.md"
 		return
@@ -447,6 +446,59 @@ test_under_traffic() {
 	[ "$r0" = 0 ] || echo "# retransmits not asserted: the baseline without changes had $r0 (reordering, see above)"
 }
 
+# doc_block MARKER: the fenced block after "<!-- test_apply.sh: MARKER -->" in docs/API.md
+doc_block() {
+	awk -v m="<!-- test_apply.sh: $1 -->" '
+		$0 == m { state = 1; next }
+		state == 1 && /^```/ { state = 2; next }
+		state == 2 && /^```$/ { exit }
+		state == 2 { print }' "$STT_REPO/docs/API.md"
+}
+
+# (j) docs/API.md's complete example, applied as is in a namespace of its own whose devices
+# have the example's names (veths: eth0 with 198.18.0.1, veth-c1, veth-c2), gives exactly the
+# output the document shows (dry run, apply, apply again, show --json | apply -); and its
+# invalid example gives exactly the errors it shows.
+test_api_examples() {
+	local name="docs/API.md examples give the output shown" ns=${STT_NS_PREFIX}doc out='' want
+	local bad_doc bad_want bad_got
+	doc_block "example document" >"$TMP/example.json"
+	want=$(doc_block "example output")
+	if ! ip netns add "$ns" || ! ip -n "$ns" link set lo up ||
+		! ip -n "$ns" link add eth0 type veth peer name eth0p ||
+		! ip -n "$ns" link add veth-c1 type veth peer name c1p ||
+		! ip -n "$ns" link add veth-c2 type veth peer name c2p ||
+		! ip -n "$ns" addr add 198.18.0.1/24 dev eth0; then
+		not_ok "$name" "could not build namespace $ns"
+		return
+	fi
+	for d in eth0 eth0p veth-c1 c1p veth-c2 c2p; do ip -n "$ns" link set "$d" up; done
+	apply "$ns" "$TMP/example.json" --dry-run
+	out+="\$ sttctl apply --dry-run host1.json"$'\n'"$(cat "$TMP/apply.out")"$'\n'
+	apply "$ns" "$TMP/example.json"
+	out+="\$ sttctl apply host1.json"$'\n'"$(cat "$TMP/apply.out" "$TMP/apply.err")"$'\n'
+	apply "$ns" "$TMP/example.json"
+	out+="\$ sttctl apply host1.json"$'\n'"$(cat "$TMP/apply.out" "$TMP/apply.err")"$'\n'
+	stt_ctl "$ns" show --json >"$TMP/example-show.json"
+	apply "$ns" "$TMP/example-show.json"
+	out+="\$ sttctl show --json | sttctl apply -"$'\n'"$(cat "$TMP/apply.out" "$TMP/apply.err")"
+	# The invalid example: the document is what the echo prints.
+	bad_doc=$(doc_block "invalid example" | sed -n "/^\\$ echo '/,/| sttctl apply -\$/p" |
+		sed "s/^\\$ echo '//; s/' | sttctl apply -\$//")
+	bad_want=$(doc_block "invalid example" | grep '^sttctl: ')
+	bad_got=$(echo "$bad_doc" | timeout 20 "$STTCTL" -n "$ns" apply - 2>&1)
+	if [ "$out" != "$want" ]; then
+		diff <(echo "$want") <(echo "$out") | diag
+		not_ok "$name" "the complete example's output differs from docs/API.md"
+	elif [ -z "$bad_want" ] || [ "$bad_got" != "$bad_want" ]; then
+		diff <(echo "$bad_want") <(echo "$bad_got") | diag
+		not_ok "$name" "the invalid example's errors differ from docs/API.md"
+	else
+		ok "$name"
+	fi
+	stt_ctl "$ns" apply - <<<'{"version": 1}' >/dev/null 2>&1
+}
+
 # (i) A document with no attachment removes everything apply (and attach) installed: the
 # programs, the clsact qdiscs, the pinned state.
 test_apply_nothing() {
@@ -469,7 +521,7 @@ test_apply_nothing() {
 # Main ------------------------------------------------------------------------------------
 
 TESTS=(test_from_scratch test_apply_twice test_round_trip test_invalid test_change_only
-	test_rollback test_bpftool_example test_under_traffic test_apply_nothing)
+	test_rollback test_bpftool_example test_api_examples test_under_traffic test_apply_nothing)
 
 if ! reason=$(stt_prereqs) || ! command -v bpftool >/dev/null; then
 	for t in "${TESTS[@]}"; do skip "${t#test_}" "${reason:-bpftool missing}"; done
