@@ -17,8 +17,11 @@
 #include <limits.h>
 #include <net/if.h>
 #include <stdio.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include "common.h"
@@ -960,6 +963,31 @@ static char *read_all(const char *path, size_t *len)
 	return buf;
 }
 
+/*
+ * One apply at a time on this host: the difference is computed from what is installed, so
+ * two applies must not interleave. Locks the pin base directory (all namespaces: an apply
+ * takes well under a second). Single sttctl commands do not take the lock.
+ */
+static int apply_lock(void)
+{
+	int fd;
+
+	if (ensure_bpffs())
+		return -1;
+	if (mkdir(STT_PIN_BASE, 0700) && errno != EEXIST) {
+		err_msg("cannot create %s: %s", STT_PIN_BASE, strerror(errno));
+		return -1;
+	}
+	fd = open(STT_PIN_BASE, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || flock(fd, LOCK_EX)) {
+		err_msg("cannot lock %s: %s", STT_PIN_BASE, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 static void print_errors(const struct ap_errs *errs, const char *what)
 {
 	if (g_opts.json) {
@@ -988,7 +1016,7 @@ int cmd_apply(int argc, char **argv)
 	bool dry = false, pins;
 	size_t len, done = 0;
 	char *text;
-	int rc = 1;
+	int rc = 1, lock_fd = -1;
 
 	for (int i = 0; i < argc; i++) {
 		if (!strcmp(argv[i], "help") || !strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
@@ -1019,6 +1047,9 @@ int cmd_apply(int argc, char **argv)
 		goto out;
 	}
 	/* 3. What is installed, and the difference. */
+	lock_fd = apply_lock();
+	if (lock_fd < 0)
+		goto out;
 	pins = ap_read_installed(&have, &cfg) == 0;
 	if (!pins)
 		ap_doc_free(&have);
@@ -1152,6 +1183,8 @@ fail:
 	fprintf(stderr, "sttctl: apply failed; the state is back to what it was\n");
 out:
 	close_state(&a);
+	if (lock_fd >= 0)
+		close(lock_fd);
 	free(a.run.j);
 	free(ops.v);
 	free(text);
