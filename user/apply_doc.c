@@ -503,6 +503,8 @@ static void parse_vports(struct ctx *c, struct json_object *arr, struct ap_doc *
 			doc->vports[doc->nvports++] = vp;
 	}
 	free(names);
+	if (n > STT_MAX_VPORTS)
+		ap_err(c->errs, "$.vports", "%zu vports, at most %d", n, STT_MAX_VPORTS);
 }
 
 static void parse_fdb(struct ctx *c, struct json_object *arr, struct ap_doc *doc)
