@@ -26,9 +26,9 @@ struct ap_attach {
 	bool have_local; /* absent: the device's first IPv4 address */
 	__u16 port;
 	__u8 ttl;
-	int xdp;	/* AP_XDP_* */
-	__u8 dscp;	/* STT_DSCP_INHERIT or 0..63 */
-	bool strict;	/* peers "strict" */
+	int xdp;     /* AP_XDP_* */
+	__u8 dscp;   /* STT_DSCP_INHERIT or 0..63 */
+	bool strict; /* peers "strict" */
 };
 
 struct ap_vport {
@@ -36,8 +36,8 @@ struct ap_vport {
 	__u64 context;
 	bool xdp;
 	bool strict;
-	__u32 ifindex; /* filled by the system checks (0 in apply_doc.c) */
-	__u32 flags;   /* installed STT_VPORT_* (0 in apply_doc.c) */
+	__u32 ifindex;	  /* filled by the system checks (0 in apply_doc.c) */
+	__u32 flags;	  /* installed STT_VPORT_* (0 in apply_doc.c) */
 	unsigned int pos; /* index in the document's $.vports */
 };
 
@@ -78,7 +78,7 @@ struct ap_errs {
 };
 
 void ap_err(struct ap_errs *e, const char *path, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 void ap_errs_free(struct ap_errs *e);
 
 /*

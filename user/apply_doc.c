@@ -157,13 +157,20 @@ static const char *quote(const char *s, char *buf, size_t len)
 static const char *type_name(struct json_object *o)
 {
 	switch (json_object_get_type(o)) {
-	case json_type_null: return "null";
-	case json_type_boolean: return "a boolean";
-	case json_type_double: return "a non-integer number";
-	case json_type_int: return "a number";
-	case json_type_object: return "an object";
-	case json_type_array: return "an array";
-	case json_type_string: return "a string";
+	case json_type_null:
+		return "null";
+	case json_type_boolean:
+		return "a boolean";
+	case json_type_double:
+		return "a non-integer number";
+	case json_type_int:
+		return "a number";
+	case json_type_object:
+		return "an object";
+	case json_type_array:
+		return "an array";
+	case json_type_string:
+		return "a string";
 	}
 	return "?";
 }
@@ -172,7 +179,8 @@ static const char *type_name(struct json_object *o)
 static void check_keys(struct ctx *c, struct json_object *obj, const char *path,
 		       const char *const *allowed)
 {
-	json_object_object_foreach(obj, key, val) {
+	json_object_object_foreach(obj, key, val)
+	{
 		bool ok = false;
 		char p[PATH_LEN + 64], q[48];
 
@@ -186,7 +194,8 @@ static void check_keys(struct ctx *c, struct json_object *obj, const char *path,
 			for (const char *k = key; *k; k++)
 				plain &= (*k >= 'a' && *k <= 'z') || (*k >= 'A' && *k <= 'Z') ||
 					 (*k >= '0' && *k <= '9') || *k == '_';
-			snprintf(p, sizeof(p), "%s.%s", path, plain ? key : quote(key, q, sizeof(q)));
+			snprintf(p, sizeof(p), "%s.%s", path,
+				 plain ? key : quote(key, q, sizeof(q)));
 			ap_err(c->errs, p, "unknown key");
 		}
 	}
@@ -270,7 +279,8 @@ static int get_context(struct ctx *c, struct json_object *v, const char *path, _
 	if (!json_object_is_type(v, json_type_string)) {
 		ap_err(c->errs, path,
 		       "expected a context ID as a string of decimal digits (\"0\" .. "
-		       "\"18446744073709551615\"), got %s", type_name(v));
+		       "\"18446744073709551615\"), got %s",
+		       type_name(v));
 		return -1;
 	}
 	if (get_string(c, v, path, &s))
@@ -278,7 +288,8 @@ static int get_context(struct ctx *c, struct json_object *v, const char *path, _
 	if (parse_ctx_str(s, out)) {
 		ap_err(c->errs, path,
 		       "%s is not a context ID: expected decimal digits without sign or leading "
-		       "zero, 0 .. 18446744073709551615", quote(s, q, sizeof(q)));
+		       "zero, 0 .. 18446744073709551615",
+		       quote(s, q, sizeof(q)));
 		return -1;
 	}
 	return 0;
@@ -294,13 +305,16 @@ static int get_ipv4(struct ctx *c, struct json_object *v, const char *path, bool
 	if (get_string(c, v, path, &s))
 		return -1;
 	if (parse_ip_str(s, out)) {
-		ap_err(c->errs, path, "%s is not an IPv4 address (dotted quad)", quote(s, q, sizeof(q)));
+		ap_err(c->errs, path, "%s is not an IPv4 address (dotted quad)",
+		       quote(s, q, sizeof(q)));
 		return -1;
 	}
 	h = ntohl(*out);
 	if (h == 0 || h == 0xffffffff || (h >> 28) == 0xe || (h >> 24) == 127) {
-		ap_err(c->errs, path, "%s cannot be %s endpoint (unspecified, broadcast, multicast "
-		       "or loopback)", s, remote ? "a remote" : "the local");
+		ap_err(c->errs, path,
+		       "%s cannot be %s endpoint (unspecified, broadcast, multicast "
+		       "or loopback)",
+		       s, remote ? "a remote" : "the local");
 		return -1;
 	}
 	return 0;
@@ -329,8 +343,10 @@ static int get_ifname(struct ctx *c, struct json_object *v, const char *path, ch
 	if (get_string(c, v, path, &s))
 		return -1;
 	if (!ifname_ok(s)) {
-		ap_err(c->errs, path, "%s is not a valid interface name (1 .. 15 bytes, no '/', ':' "
-		       "or white space)", quote(s, q, sizeof(q)));
+		ap_err(c->errs, path,
+		       "%s is not a valid interface name (1 .. 15 bytes, no '/', ':' "
+		       "or white space)",
+		       quote(s, q, sizeof(q)));
 		return -1;
 	}
 	snprintf(out, IF_NAMESIZE, "%s", s);
@@ -349,7 +365,8 @@ static int get_peers_mode(struct ctx *c, struct json_object *v, const char *path
 	else if (!strcmp(s, "strict"))
 		*strict = true;
 	else {
-		ap_err(c->errs, path, "%s: expected \"open\" or \"strict\"", quote(s, q, sizeof(q)));
+		ap_err(c->errs, path, "%s: expected \"open\" or \"strict\"",
+		       quote(s, q, sizeof(q)));
 		return -1;
 	}
 	return 0;
@@ -374,8 +391,8 @@ static struct json_object *get_array(struct ctx *c, struct json_object *root, co
 
 static void parse_attachment(struct ctx *c, struct json_object *o, struct ap_doc *doc)
 {
-	static const char *const keys[] = { "device", "local", "port", "ttl", "xdp",
-					    "dscp",   "peers", NULL };
+	static const char *const keys[] = {"device", "local", "port",  "ttl",
+					   "xdp",    "dscp",  "peers", NULL};
 	struct ap_attach *a = &doc->att;
 	struct json_object *v;
 	const char *path = "$.attachment";
@@ -437,9 +454,9 @@ static void parse_attachment(struct ctx *c, struct json_object *o, struct ap_doc
 
 static void parse_vports(struct ctx *c, struct json_object *arr, struct ap_doc *doc)
 {
-	static const char *const keys[] = { "ifname", "context", "xdp", "peers", NULL };
+	static const char *const keys[] = {"ifname", "context", "xdp", "peers", NULL};
 	size_t n = json_object_array_length(arr), nnames = 0;
-	char (*names)[IF_NAMESIZE] = calloc(n ? n : 1, IF_NAMESIZE);
+	char(*names)[IF_NAMESIZE] = calloc(n ? n : 1, IF_NAMESIZE);
 
 	doc->vports = calloc(n ? n : 1, sizeof(*doc->vports));
 	if (!doc->vports || !names) {
@@ -449,7 +466,7 @@ static void parse_vports(struct ctx *c, struct json_object *arr, struct ap_doc *
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *o = json_object_array_get_idx(arr, i), *v;
-		struct ap_vport vp = { .pos = i };
+		struct ap_vport vp = {.pos = i};
 		char path[PATH_LEN], p[PATH_LEN];
 		bool ok = true;
 
@@ -466,13 +483,15 @@ static void parse_vports(struct ctx *c, struct json_object *arr, struct ap_doc *
 			} else {
 				for (size_t j = 0; j < nnames; j++)
 					if (!strcmp(names[j], vp.ifname)) {
-						ap_err(c->errs, p, "%s is a vport twice", vp.ifname);
+						ap_err(c->errs, p, "%s is a vport twice",
+						       vp.ifname);
 						ok = false;
 						break;
 					}
 				memcpy(names[nnames++], vp.ifname, IF_NAMESIZE);
 				if (doc->have_attach && !strcmp(doc->att.device, vp.ifname)) {
-					ap_err(c->errs, p, "%s is the underlay device, it cannot be a vport",
+					ap_err(c->errs, p,
+					       "%s is the underlay device, it cannot be a vport",
 					       vp.ifname);
 					ok = false;
 				}
@@ -481,7 +500,8 @@ static void parse_vports(struct ctx *c, struct json_object *arr, struct ap_doc *
 			ok = false;
 		}
 		if ((v = member(c, o, path, "context", true)))
-			sub(p, sizeof(p), path, "context"), ok &= !get_context(c, v, p, &vp.context);
+			sub(p, sizeof(p), path, "context"),
+			    ok &= !get_context(c, v, p, &vp.context);
 		else
 			ok = false;
 		if ((v = member(c, o, path, "xdp", false)))
@@ -509,7 +529,7 @@ static void parse_vports(struct ctx *c, struct json_object *arr, struct ap_doc *
 
 static void parse_fdb(struct ctx *c, struct json_object *arr, struct ap_doc *doc)
 {
-	static const char *const keys[] = { "context", "mac", "remote", NULL };
+	static const char *const keys[] = {"context", "mac", "remote", NULL};
 	size_t n = json_object_array_length(arr);
 
 	doc->fdb = calloc(n ? n : 1, sizeof(*doc->fdb));
@@ -538,14 +558,17 @@ static void parse_fdb(struct ctx *c, struct json_object *arr, struct ap_doc *doc
 			if (get_mac(c, v, p, e.mac))
 				ok = false;
 			else if (e.mac[0] & 1) {
-				ap_err(c->errs, p, "%s is a broadcast or multicast MAC: frames to it are "
-				       "flooded (list the remote under $.flood)", json_object_get_string(v));
+				ap_err(c->errs, p,
+				       "%s is a broadcast or multicast MAC: frames to it are "
+				       "flooded (list the remote under $.flood)",
+				       json_object_get_string(v));
 				ok = false;
 			}
 		} else
 			ok = false;
 		if ((v = member(c, o, path, "remote", true)))
-			sub(p, sizeof(p), path, "remote"), ok &= !get_ipv4(c, v, p, true, &e.remote4);
+			sub(p, sizeof(p), path, "remote"),
+			    ok &= !get_ipv4(c, v, p, true, &e.remote4);
 		else
 			ok = false;
 		if (ok)
@@ -558,7 +581,7 @@ static void parse_fdb(struct ctx *c, struct json_object *arr, struct ap_doc *doc
 /* A list of {context, remotes: [...]}: flood lists (max 16 remotes) or peers. */
 static void parse_lists(struct ctx *c, struct json_object *arr, struct ap_doc *doc, bool flood)
 {
-	static const char *const keys[] = { "context", "remotes", NULL };
+	static const char *const keys[] = {"context", "remotes", NULL};
 	const char *name = flood ? "flood" : "peers";
 	size_t n = json_object_array_length(arr), total = 0;
 	bool too_many = false;
@@ -583,7 +606,8 @@ static void parse_lists(struct ctx *c, struct json_object *arr, struct ap_doc *d
 		}
 		check_keys(c, o, path, keys);
 		if ((v = member(c, o, path, "context", true)))
-			sub(p, sizeof(p), path, "context"), ok &= !get_context(c, v, p, &fl.context);
+			sub(p, sizeof(p), path, "context"),
+			    ok &= !get_context(c, v, p, &fl.context);
 		else
 			ok = false;
 		sub(p, sizeof(p), path, "remotes");
@@ -598,8 +622,9 @@ static void parse_lists(struct ctx *c, struct json_object *arr, struct ap_doc *d
 					ap_err(c->errs, p, "empty (leave the context out instead)");
 					ok = false;
 				} else if (flood && nr > STT_MAX_FLOOD) {
-					ap_err(c->errs, p, "%zu flood remotes, at most %d per context",
-					       nr, STT_MAX_FLOOD);
+					ap_err(c->errs, p,
+					       "%zu flood remotes, at most %d per context", nr,
+					       STT_MAX_FLOOD);
 					ok = false;
 				}
 			}
@@ -636,7 +661,8 @@ static void parse_lists(struct ctx *c, struct json_object *arr, struct ap_doc *d
 			for (size_t k = 0; k < r && k < STT_MAX_FLOOD && flood; k++)
 				dup |= fl.remote4[k] == a;
 			if (!flood)
-				for (size_t k = doc->npeers; k-- > 0 && doc->peers[k].context == fl.context;)
+				for (size_t k = doc->npeers;
+				     k-- > 0 && doc->peers[k].context == fl.context;)
 					dup |= doc->peers[k].remote4 == a;
 			if (dup) {
 				ap_err(c->errs, rp, "remote listed twice");
@@ -660,7 +686,7 @@ static void parse_lists(struct ctx *c, struct json_object *arr, struct ap_doc *d
 					return;
 				}
 				doc->peers = np;
-				doc->peers[doc->npeers++] = (struct ap_peer){ fl.context, a };
+				doc->peers[doc->npeers++] = (struct ap_peer){fl.context, a};
 				total++;
 			}
 		}
@@ -740,11 +766,11 @@ bool ap_flood_same(const struct ap_flood *a, const struct ap_flood *b)
 
 int ap_parse(const char *text, size_t len, struct ap_doc *doc, struct ap_errs *errs)
 {
-	static const char *const keys[] = { "version", "attachment", "vports", "fdb",
-					    "flood",   "peers",      "status", NULL };
+	static const char *const keys[] = {"version", "attachment", "vports", "fdb",
+					   "flood",   "peers",	    "status", NULL};
 	struct json_tokener *tok;
 	struct json_object *root, *v;
-	struct ctx c = { .errs = errs };
+	struct ctx c = {.errs = errs};
 	enum json_tokener_error jerr;
 	size_t before = errs->n;
 	long ver;
@@ -786,10 +812,11 @@ int ap_parse(const char *text, size_t len, struct ap_doc *doc, struct ap_errs *e
 		return -1;
 	}
 	check_keys(&c, root, "$", keys);
-	if ((v = member(&c, root, "$", "version", true)) && !get_int(&c, v, "$.version", 0, 1000, &ver) &&
-	    ver != APPLY_VERSION)
-		ap_err(errs, "$.version", "version %ld is not supported (this sttctl reads version %d)",
-		       ver, APPLY_VERSION);
+	if ((v = member(&c, root, "$", "version", true)) &&
+	    !get_int(&c, v, "$.version", 0, 1000, &ver) && ver != APPLY_VERSION)
+		ap_err(errs, "$.version",
+		       "version %ld is not supported (this sttctl reads version %d)", ver,
+		       APPLY_VERSION);
 	if ((v = member(&c, root, "$", "attachment", false)))
 		parse_attachment(&c, v, doc);
 	if ((v = get_array(&c, root, "vports")))
@@ -815,7 +842,8 @@ int ap_parse(const char *text, size_t len, struct ap_doc *doc, struct ap_errs *e
 				char m[24];
 
 				snprintf(m, sizeof(m), "%02x:%02x:%02x:%02x:%02x:%02x", s[i].mac[0],
-					 s[i].mac[1], s[i].mac[2], s[i].mac[3], s[i].mac[4], s[i].mac[5]);
+					 s[i].mac[1], s[i].mac[2], s[i].mac[3], s[i].mac[4],
+					 s[i].mac[5]);
 				ap_err(errs, "$.fdb", "context %llu, MAC %s: listed more than once",
 				       (unsigned long long)s[i].context, m);
 				while (i + 1 < doc->nfdb && !ap_fdb_cmp(&s[i], &s[i + 1]))
@@ -848,7 +876,7 @@ static struct json_object *jctx(__u64 v)
 static struct json_object *jip(__be32 a)
 {
 	char buf[INET_ADDRSTRLEN];
-	struct in_addr in = { .s_addr = a };
+	struct in_addr in = {.s_addr = a};
 
 	inet_ntop(AF_INET, &in, buf, sizeof(buf));
 	return json_object_new_string(buf);
@@ -872,13 +900,16 @@ struct json_object *ap_doc_to_json(const struct ap_doc *doc)
 			json_object_object_add(o, "local", jip(a->local4));
 		json_object_object_add(o, "port", json_object_new_int(a->port));
 		json_object_object_add(o, "ttl", json_object_new_int(a->ttl));
-		json_object_object_add(o, "xdp", a->xdp == AP_XDP_AUTO
-							 ? json_object_new_string("auto")
-							 : json_object_new_boolean(a->xdp == AP_XDP_ON));
-		json_object_object_add(o, "dscp", a->dscp == STT_DSCP_INHERIT
-							  ? json_object_new_string("inherit")
-							  : json_object_new_int(a->dscp));
-		json_object_object_add(o, "peers", json_object_new_string(a->strict ? "strict" : "open"));
+		json_object_object_add(o, "xdp",
+				       a->xdp == AP_XDP_AUTO
+					   ? json_object_new_string("auto")
+					   : json_object_new_boolean(a->xdp == AP_XDP_ON));
+		json_object_object_add(o, "dscp",
+				       a->dscp == STT_DSCP_INHERIT
+					   ? json_object_new_string("inherit")
+					   : json_object_new_int(a->dscp));
+		json_object_object_add(o, "peers",
+				       json_object_new_string(a->strict ? "strict" : "open"));
 		json_object_object_add(root, "attachment", o);
 	} else {
 		json_object_object_add(root, "attachment", NULL);
@@ -890,7 +921,8 @@ struct json_object *ap_doc_to_json(const struct ap_doc *doc)
 		json_object_object_add(o, "ifname", json_object_new_string(v->ifname));
 		json_object_object_add(o, "context", jctx(v->context));
 		json_object_object_add(o, "xdp", json_object_new_boolean(v->xdp));
-		json_object_object_add(o, "peers", json_object_new_string(v->strict ? "strict" : "open"));
+		json_object_object_add(o, "peers",
+				       json_object_new_string(v->strict ? "strict" : "open"));
 		json_object_array_add(vports, o);
 	}
 	for (size_t i = 0; i < doc->nfdb; i++) {

@@ -151,7 +151,7 @@ static int read_state(struct stt_state *st, int peers_fd, struct ap_doc *doc, st
 					return -1;
 				doc->peers = p;
 			}
-			doc->peers[doc->npeers++] = (struct ap_peer){ key.context, key.remote4 };
+			doc->peers[doc->npeers++] = (struct ap_peer){key.context, key.remote4};
 		}
 	}
 	if (!doc->vports || !doc->fdb || !doc->flood || (peers_fd >= 0 && !doc->peers))
@@ -295,8 +295,9 @@ static void op_describe(const struct op *p, const struct ap_doc *want, const str
 			snprintf(l1, sizeof(l1), "- attachment %s\n", h->device);
 		else
 			l1[0] = 0;
-		snprintf(buf, len, "%s+ attachment %s local %s port %u ttl %u xdp %s dscp %s peers %s",
-			 l1, w->device, a, w->port, w->ttl, xdp_word(w->xdp), d1,
+		snprintf(buf, len,
+			 "%s+ attachment %s local %s port %u ttl %u xdp %s dscp %s peers %s", l1,
+			 w->device, a, w->port, w->ttl, xdp_word(w->xdp), d1,
 			 w->strict ? "strict" : "open");
 		break;
 	case OP_REATTACH:
@@ -314,7 +315,8 @@ static void op_describe(const struct op *p, const struct ap_doc *want, const str
 		if (w->ttl != h->ttl)
 			o += snprintf(buf + o, len - o, " ttl %u -> %u", h->ttl, w->ttl);
 		if (w->xdp != h->xdp)
-			o += snprintf(buf + o, len - o, " xdp %s -> %s", xdp_word(h->xdp), xdp_word(w->xdp));
+			o += snprintf(buf + o, len - o, " xdp %s -> %s", xdp_word(h->xdp),
+				      xdp_word(w->xdp));
 		if (w->dscp != h->dscp) {
 			dscp_word(h->dscp, d1, sizeof(d1));
 			dscp_word(w->dscp, d2, sizeof(d2));
@@ -357,8 +359,9 @@ static void op_describe(const struct op *p, const struct ap_doc *want, const str
 				 (unsigned long long)p->fdb.context, m, b, a);
 		else
 			snprintf(buf, len, "%c fdb context %llu %s -> %s",
-				 p->kind == OP_FDB_ADD ? '+' : '-', (unsigned long long)p->fdb.context,
-				 m, p->kind == OP_FDB_ADD ? a : b);
+				 p->kind == OP_FDB_ADD ? '+' : '-',
+				 (unsigned long long)p->fdb.context, m,
+				 p->kind == OP_FDB_ADD ? a : b);
 		break;
 	case OP_FLOOD_SET:
 		flood_words(&p->fl, l1, sizeof(l1));
@@ -367,13 +370,14 @@ static void op_describe(const struct op *p, const struct ap_doc *want, const str
 			snprintf(buf, len, "~ flood context %llu: %s -> %s",
 				 (unsigned long long)p->fl.context, l2, l1);
 		} else {
-			snprintf(buf, len, "+ flood context %llu %s", (unsigned long long)p->fl.context,
-				 l1);
+			snprintf(buf, len, "+ flood context %llu %s",
+				 (unsigned long long)p->fl.context, l1);
 		}
 		break;
 	case OP_FLOOD_DEL:
 		flood_words(&p->old_fl, l2, sizeof(l2));
-		snprintf(buf, len, "- flood context %llu %s", (unsigned long long)p->old_fl.context, l2);
+		snprintf(buf, len, "- flood context %llu %s", (unsigned long long)p->old_fl.context,
+			 l2);
 		break;
 	case OP_PEER_ADD:
 	case OP_PEER_DEL:
@@ -403,7 +407,8 @@ static int diff(const struct ap_doc *want, const struct ap_doc *have, struct ops
 	} else if (want->have_attach && strcmp(w->device, h->device)) {
 		NEW(OP_REPLACE, PH_ATTACH);
 	} else if (want->have_attach) {
-		if (w->local4 != h->local4 || w->port != h->port || w->ttl != h->ttl || w->xdp != h->xdp)
+		if (w->local4 != h->local4 || w->port != h->port || w->ttl != h->ttl ||
+		    w->xdp != h->xdp)
 			NEW(OP_REATTACH, PH_ATTACH);
 		else if (w->dscp != h->dscp || w->strict != h->strict)
 			NEW(OP_CFG, h->strict && !w->strict ? PH_UNBIND : PH_BIND);
@@ -422,7 +427,8 @@ static int diff(const struct ap_doc *want, const struct ap_doc *have, struct ops
 			NEW(OP_VPORT_DEL, PH_UNBIND);
 			p->old_vp = *o;
 		} else if (n->xdp != o->xdp || n->strict != o->strict) {
-			/* Loosening (strict -> open) before peers go, tightening after they come. */
+			/* Loosening (strict -> open) before peers go, tightening after they come.
+			 */
 			NEW(OP_VPORT_MOD, o->strict && !n->strict ? PH_UNBIND : PH_BIND);
 			p->vp = *n;
 			p->old_vp = *o;
@@ -442,7 +448,9 @@ static int diff(const struct ap_doc *want, const struct ap_doc *have, struct ops
 
 	/* fdb: both sorted by (context, MAC). */
 	for (i = j = 0; i < have->nfdb || j < want->nfdb;) {
-		int c = i == have->nfdb ? 1 : j == want->nfdb ? -1 : ap_fdb_cmp(&have->fdb[i], &want->fdb[j]);
+		int c = i == have->nfdb	  ? 1
+			: j == want->nfdb ? -1
+					  : ap_fdb_cmp(&have->fdb[i], &want->fdb[j]);
 
 		if (c < 0) {
 			NEW(OP_FDB_DEL, PH_REMOVE);
@@ -463,7 +471,7 @@ static int diff(const struct ap_doc *want, const struct ap_doc *have, struct ops
 
 	/* flood lists: sorted by context; a list is the same whatever its order. */
 	for (i = j = 0; i < have->nflood || j < want->nflood;) {
-		int c = i == have->nflood	? 1
+		int c = i == have->nflood   ? 1
 			: j == want->nflood ? -1
 					    : ap_flood_cmp(&have->flood[i], &want->flood[j]);
 
@@ -486,7 +494,7 @@ static int diff(const struct ap_doc *want, const struct ap_doc *have, struct ops
 
 	/* peers: sorted (context, remote) pairs. */
 	for (i = j = 0; i < have->npeers || j < want->npeers;) {
-		int c = i == have->npeers	? 1
+		int c = i == have->npeers   ? 1
 			: j == want->npeers ? -1
 					    : ap_peer_cmp(&have->peers[i], &want->peers[j]);
 
@@ -558,7 +566,7 @@ static int step(struct run *r)
 static int jmap(struct run *r, int fd, const void *key, __u32 klen, const void *val, __u32 vlen,
 		__u64 flags)
 {
-	struct jent e = { .type = J_MAP, .fd = fd, .klen = klen, .vlen = vlen }, *p;
+	struct jent e = {.type = J_MAP, .fd = fd, .klen = klen, .vlen = vlen}, *p;
 
 	memcpy(e.key, key, klen);
 	e.had = bpf_map_lookup_elem(fd, key, e.old) == 0;
@@ -611,8 +619,8 @@ struct apply_ctx {
 
 static int vport_add(struct apply_ctx *a, const struct ap_vport *v)
 {
-	struct stt_vport vp = { .context = v->context };
-	struct stt_ctx_val cv = { .ifindex = v->ifindex };
+	struct stt_vport vp = {.context = v->context};
+	struct stt_ctx_val cv = {.ifindex = v->ifindex};
 	__u32 key = v->ifindex;
 	bool created = false;
 	struct jent *e;
@@ -639,7 +647,8 @@ static int vport_add(struct apply_ctx *a, const struct ap_vport *v)
 		vp.flags |= STT_VPORT_CREATED_CLSACT;
 	cv.flags = vp.flags;
 	/* Receive mapping first, then transmit (as vport add does). */
-	if (jmap(&a->run, a->st.contexts_fd, &v->context, sizeof(__u64), &cv, sizeof(cv), BPF_NOEXIST))
+	if (jmap(&a->run, a->st.contexts_fd, &v->context, sizeof(__u64), &cv, sizeof(cv),
+		 BPF_NOEXIST))
 		return -1;
 	return jmap(&a->run, a->st.vports_fd, &key, sizeof(key), &vp, sizeof(vp), BPF_NOEXIST);
 }
@@ -670,11 +679,12 @@ static int vport_mod(struct apply_ctx *a, const struct ap_vport *n, const struct
 {
 	__u32 flags = (o->flags & ~(STT_VPORT_XDP | STT_VPORT_PEERS_STRICT)) |
 		      (n->xdp ? STT_VPORT_XDP : 0) | (n->strict ? STT_VPORT_PEERS_STRICT : 0);
-	struct stt_vport vp = { .context = n->context, .flags = flags };
-	struct stt_ctx_val cv = { .ifindex = n->ifindex, .flags = flags };
+	struct stt_vport vp = {.context = n->context, .flags = flags};
+	struct stt_ctx_val cv = {.ifindex = n->ifindex, .flags = flags};
 	__u32 key = n->ifindex;
 
-	if (jmap(&a->run, a->st.contexts_fd, &n->context, sizeof(__u64), &cv, sizeof(cv), BPF_EXIST))
+	if (jmap(&a->run, a->st.contexts_fd, &n->context, sizeof(__u64), &cv, sizeof(cv),
+		 BPF_EXIST))
 		return -1;
 	return jmap(&a->run, a->st.vports_fd, &key, sizeof(key), &vp, sizeof(vp), BPF_EXIST);
 }
@@ -687,15 +697,24 @@ static int cfg_write(struct apply_ctx *a)
 	if (state_get_cfg(&a->st, &cfg))
 		return -1;
 	cfg.dscp = a->want->att.dscp;
-	cfg.opts = (cfg.opts & ~STT_OPT_PEERS_STRICT) | (a->want->att.strict ? STT_OPT_PEERS_STRICT : 0);
+	cfg.opts =
+	    (cfg.opts & ~STT_OPT_PEERS_STRICT) | (a->want->att.strict ? STT_OPT_PEERS_STRICT : 0);
 	return jmap(&a->run, a->st.cfg_fd, &zero, sizeof(zero), &cfg, sizeof(cfg), BPF_EXIST);
 }
 
 static int run_attach(const struct ap_attach *w)
 {
 	char local[INET_ADDRSTRLEN], port[8], ttl[8];
-	char *argv[] = { (char *)w->device, "--local", local, "--port", port, "--ttl", ttl,
-			 "--xdp", w->xdp == AP_XDP_ON ? "on" : "off", NULL };
+	char *argv[] = {(char *)w->device,
+			"--local",
+			local,
+			"--port",
+			port,
+			"--ttl",
+			ttl,
+			"--xdp",
+			w->xdp == AP_XDP_ON ? "on" : "off",
+			NULL};
 	bool json = g_opts.json;
 	int rc;
 
@@ -710,7 +729,7 @@ static int run_attach(const struct ap_attach *w)
 
 static int run_detach(const char *dev)
 {
-	char *argv[] = { (char *)dev, NULL };
+	char *argv[] = {(char *)dev, NULL};
 	bool json = g_opts.json;
 	int rc;
 
@@ -781,8 +800,8 @@ static int exec_op(struct apply_ctx *a, const struct op *p)
 	case OP_FDB_ADD:
 	case OP_FDB_MOD:
 	case OP_FDB_DEL: {
-		struct stt_fdb_key k = { .context = p->fdb.context };
-		struct stt_fdb_val v = { .remote4 = p->fdb.remote4 };
+		struct stt_fdb_key k = {.context = p->fdb.context};
+		struct stt_fdb_val v = {.remote4 = p->fdb.remote4};
 
 		memcpy(k.mac, p->fdb.mac, 6);
 		if (p->kind == OP_FDB_DEL)
@@ -792,24 +811,25 @@ static int exec_op(struct apply_ctx *a, const struct op *p)
 			    p->kind == OP_FDB_ADD ? BPF_NOEXIST : BPF_EXIST);
 	}
 	case OP_FLOOD_SET: {
-		struct stt_flood_val fv = { .count = p->fl.count };
+		struct stt_flood_val fv = {.count = p->fl.count};
 
 		memcpy(fv.remote4, p->fl.remote4, sizeof(fv.remote4));
-		return jmap(&a->run, a->st.flood_fd, &p->fl.context, sizeof(__u64), &fv, sizeof(fv), 0);
+		return jmap(&a->run, a->st.flood_fd, &p->fl.context, sizeof(__u64), &fv, sizeof(fv),
+			    0);
 	}
 	case OP_FLOOD_DEL:
 		return jmap(&a->run, a->st.flood_fd, &p->old_fl.context, sizeof(__u64), NULL, 0, 0);
 	case OP_PEER_ADD:
 	case OP_PEER_DEL: {
-		struct stt_peer_key k = { .context = p->peer.context, .remote4 = p->peer.remote4 };
+		struct stt_peer_key k = {.context = p->peer.context, .remote4 = p->peer.remote4};
 		__u32 zero = 0;
 
 		if (a->peers_fd < 0) {
 			errno = ENOENT;
 			return -1;
 		}
-		return jmap(&a->run, a->peers_fd, &k, sizeof(k), p->kind == OP_PEER_ADD ? &zero : NULL,
-			    sizeof(zero), BPF_NOEXIST);
+		return jmap(&a->run, a->peers_fd, &k, sizeof(k),
+			    p->kind == OP_PEER_ADD ? &zero : NULL, sizeof(zero), BPF_NOEXIST);
 	}
 	}
 	return 0;
@@ -832,7 +852,8 @@ static int check_system(struct ap_doc *want, struct ap_errs *errs)
 			if (!a->have_local) {
 				if (dev_ipv4(a->device, &a->local4))
 					ap_err(errs, "$.attachment.local",
-					       "missing, and %s has no IPv4 address to take", a->device);
+					       "missing, and %s has no IPv4 address to take",
+					       a->device);
 				else
 					a->have_local = true;
 			}
@@ -1011,7 +1032,7 @@ int cmd_apply(int argc, char **argv)
 	struct ap_errs errs = {};
 	struct stt_cfg cfg;
 	struct ops ops = {};
-	struct apply_ctx a = { .peers_fd = -1, .run = { .prog_fd = -1, .fail_after = -1 } };
+	struct apply_ctx a = {.peers_fd = -1, .run = {.prog_fd = -1, .fail_after = -1}};
 	const char *file = NULL, *env;
 	bool dry = false, pins;
 	size_t len, done = 0;
@@ -1019,7 +1040,8 @@ int cmd_apply(int argc, char **argv)
 	int rc = 1, lock_fd = -1;
 
 	for (int i = 0; i < argc; i++) {
-		if (!strcmp(argv[i], "help") || !strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+		if (!strcmp(argv[i], "help") || !strcmp(argv[i], "--help") ||
+		    !strcmp(argv[i], "-h")) {
 			apply_usage();
 			return 0;
 		} else if (!strcmp(argv[i], "--dry-run")) {
@@ -1112,8 +1134,9 @@ int cmd_apply(int argc, char **argv)
 			int e = errno;
 
 			op_describe(p, &want, &have, line, sizeof(line));
-			err_msg("apply: change %zu of %zu failed (%s): %s; undoing the %zu before it",
-				done + 1, ops.n, line, strerror(e), done);
+			err_msg(
+			    "apply: change %zu of %zu failed (%s): %s; undoing the %zu before it",
+			    done + 1, ops.n, line, strerror(e), done);
 			goto fail;
 		}
 	}
@@ -1127,7 +1150,8 @@ int cmd_apply(int argc, char **argv)
 		if (state_get_cfg(&a.st, &cfg) == 0 && cfg.ifindex)
 			update_neighbours(&want, &have, cfg.ifindex);
 		if (step(&a.run) || run_detach(have.att.device)) {
-			err_msg("apply: detaching %s failed; undoing the other changes", have.att.device);
+			err_msg("apply: detaching %s failed; undoing the other changes",
+				have.att.device);
 			goto fail;
 		}
 		close_state(&a);

@@ -37,13 +37,15 @@ static void check_rules(const struct ap_doc *d)
 	      "entries without an attachment");
 	if (d->have_attach) {
 		CHECK(d->att.device[0] && strlen(d->att.device) < IF_NAMESIZE, "device name");
-		CHECK(d->att.port >= 1 && d->att.ttl >= 1, "port %u ttl %u", d->att.port, d->att.ttl);
+		CHECK(d->att.port >= 1 && d->att.ttl >= 1, "port %u ttl %u", d->att.port,
+		      d->att.ttl);
 		CHECK(d->att.dscp <= 63 || d->att.dscp == STT_DSCP_INHERIT, "dscp %u", d->att.dscp);
 		CHECK(d->att.xdp >= AP_XDP_AUTO && d->att.xdp <= AP_XDP_ON, "xdp %d", d->att.xdp);
 	}
 	for (size_t i = 0; i < d->nvports; i++) {
 		CHECK(d->vports[i].ifname[0], "empty vport name");
-		CHECK(!d->have_attach || strcmp(d->vports[i].ifname, d->att.device), "vport is the underlay");
+		CHECK(!d->have_attach || strcmp(d->vports[i].ifname, d->att.device),
+		      "vport is the underlay");
 		for (size_t j = 0; j < i; j++) {
 			CHECK(strcmp(d->vports[i].ifname, d->vports[j].ifname), "vport name twice");
 			CHECK(d->vports[i].context != d->vports[j].context, "vport context twice");
@@ -52,7 +54,8 @@ static void check_rules(const struct ap_doc *d)
 	}
 	for (size_t i = 0; i < d->nfdb; i++) {
 		CHECK(!(d->fdb[i].mac[0] & 1), "multicast MAC in fdb");
-		CHECK(!i || ap_fdb_cmp(&d->fdb[i - 1], &d->fdb[i]) < 0, "fdb not sorted or duplicate");
+		CHECK(!i || ap_fdb_cmp(&d->fdb[i - 1], &d->fdb[i]) < 0,
+		      "fdb not sorted or duplicate");
 	}
 	CHECK(d->nfdb <= STT_MAX_FDB, "fdb too long");
 	for (size_t i = 0; i < d->nflood; i++) {
@@ -65,39 +68,42 @@ static void check_rules(const struct ap_doc *d)
 		CHECK(!i || d->flood[i - 1].context < f->context, "flood not sorted or duplicate");
 	}
 	for (size_t i = 1; i < d->npeers; i++)
-		CHECK(ap_peer_cmp(&d->peers[i - 1], &d->peers[i]) < 0, "peers not sorted or duplicate");
+		CHECK(ap_peer_cmp(&d->peers[i - 1], &d->peers[i]) < 0,
+		      "peers not sorted or duplicate");
 }
 
 static void check_same(const struct ap_doc *a, const struct ap_doc *b)
 {
 	CHECK(a->have_attach == b->have_attach, "attachment");
 	if (a->have_attach) {
-		CHECK(!strcmp(a->att.device, b->att.device) && a->att.have_local == b->att.have_local &&
-			      (!a->att.have_local || a->att.local4 == b->att.local4) &&
-			      a->att.port == b->att.port && a->att.ttl == b->att.ttl &&
-			      a->att.xdp == b->att.xdp && a->att.dscp == b->att.dscp &&
-			      a->att.strict == b->att.strict,
+		CHECK(!strcmp(a->att.device, b->att.device) &&
+			  a->att.have_local == b->att.have_local &&
+			  (!a->att.have_local || a->att.local4 == b->att.local4) &&
+			  a->att.port == b->att.port && a->att.ttl == b->att.ttl &&
+			  a->att.xdp == b->att.xdp && a->att.dscp == b->att.dscp &&
+			  a->att.strict == b->att.strict,
 		      "attachment differs after a round trip");
 	}
 	CHECK(a->nvports == b->nvports && a->nfdb == b->nfdb && a->nflood == b->nflood &&
-		      a->npeers == b->npeers,
+		  a->npeers == b->npeers,
 	      "list lengths differ after a round trip");
 	for (size_t i = 0; i < a->nvports; i++)
 		CHECK(!strcmp(a->vports[i].ifname, b->vports[i].ifname) &&
-			      a->vports[i].context == b->vports[i].context &&
-			      a->vports[i].xdp == b->vports[i].xdp &&
-			      a->vports[i].strict == b->vports[i].strict,
+			  a->vports[i].context == b->vports[i].context &&
+			  a->vports[i].xdp == b->vports[i].xdp &&
+			  a->vports[i].strict == b->vports[i].strict,
 		      "vport %zu differs", i);
 	for (size_t i = 0; i < a->nfdb; i++)
 		CHECK(!memcmp(&a->fdb[i], &b->fdb[i], sizeof(a->fdb[i])), "fdb %zu differs", i);
 	for (size_t i = 0; i < a->nflood; i++)
 		CHECK(a->flood[i].context == b->flood[i].context &&
-			      a->flood[i].count == b->flood[i].count &&
-			      !memcmp(a->flood[i].remote4, b->flood[i].remote4,
-				      a->flood[i].count * sizeof(__be32)),
+			  a->flood[i].count == b->flood[i].count &&
+			  !memcmp(a->flood[i].remote4, b->flood[i].remote4,
+				  a->flood[i].count * sizeof(__be32)),
 		      "flood %zu differs", i);
 	for (size_t i = 0; i < a->npeers; i++)
-		CHECK(!memcmp(&a->peers[i], &b->peers[i], sizeof(a->peers[i])), "peer %zu differs", i);
+		CHECK(!memcmp(&a->peers[i], &b->peers[i], sizeof(a->peers[i])), "peer %zu differs",
+		      i);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -111,7 +117,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rc = ap_parse((const char *)data, size, &doc, &errs);
 	CHECK((rc == 0) == (errs.n == 0), "rc %d with %zu errors", rc, errs.n);
 	for (size_t i = 0; i < errs.n; i++)
-		CHECK(errs.msg[i][0] == '$' && !strchr(errs.msg[i], '\n'), "error line: %s", errs.msg[i]);
+		CHECK(errs.msg[i][0] == '$' && !strchr(errs.msg[i], '\n'), "error line: %s",
+		      errs.msg[i]);
 	if (rc) {
 		ap_doc_free(&doc);
 		ap_errs_free(&errs);
@@ -123,7 +130,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	text = strdup(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN));
 	CHECK(text, "out of memory");
 	rc = ap_parse(text, strlen(text), &doc2, &errs2);
-	CHECK(rc == 0, "printed document rejected: %s (text %s)", errs2.n ? errs2.msg[0] : "?", text);
+	CHECK(rc == 0, "printed document rejected: %s (text %s)", errs2.n ? errs2.msg[0] : "?",
+	      text);
 	check_same(&doc, &doc2);
 	j2 = ap_doc_to_json(&doc2);
 	text2 = (char *)json_object_to_json_string_ext(j2, JSON_C_TO_STRING_PLAIN);
