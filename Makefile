@@ -106,7 +106,7 @@ SAN_CFLAGS := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
 	-fno-sanitize-recover=undefined -Wall -Wextra -Werror -Wno-unused-parameter \
 	-Iinclude -Iuser -D_GNU_SOURCE
 FUZZ_CFLAGS := -fsanitize=fuzzer $(SAN_CFLAGS)
-FUZZ_TARGETS := fuzz_reasm fuzz_parsers fuzz_piece
+FUZZ_TARGETS := fuzz_reasm fuzz_parsers fuzz_piece fuzz_apply
 FUZZ_BINS := $(patsubst %,$(OUT)/fuzz/%,$(FUZZ_TARGETS))
 
 .PHONY: fuzz fuzz-build
@@ -123,6 +123,12 @@ $(OUT)/fuzz/fuzz_parsers $(OUT)/fuzz/fuzz_piece: $(OUT)/fuzz/%: tests/fuzz/%.c u
 		user/common.c user/reasm.c $(USER_HDRS) | $(OUT)/fuzz
 	$(call msg,FUZZ-CC,$@)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $< user/common.c user/reasm.c -o $@ -lbpf -ljson-c
+
+# The desired-state document parser of sttctl apply: pure, no system access.
+$(OUT)/fuzz/fuzz_apply: tests/fuzz/fuzz_apply.c user/apply_doc.c user/apply.h include/stt_maps.h \
+		include/stt_proto.h | $(OUT)/fuzz
+	$(call msg,FUZZ-CC,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $< user/apply_doc.c -o $@ -ljson-c
 
 $(OUT)/reasm_test_asan: tests/unit/reasm_test.c tests/unit/test.h user/reasm.c user/reasm.h | $(OUT)
 	$(call msg,SAN-CC,$@)

@@ -19,6 +19,7 @@ static void usage(FILE *f)
 		"  fdb del --context ID --mac MAC [--remote ADDR]\n"
 		"  peer add|del --context ID ADDR | peer list [--context ID]\n"
 		"  show [--json]\n"
+		"  apply [--dry-run] FILE|-   (desired state as JSON, docs/API.md)\n"
 		"  stats [--json]\n"
 		"Options:\n"
 		"  -n NETNS  act in network namespace /run/netns/NETNS (use this, not\n"
@@ -48,6 +49,7 @@ static const struct {
 } cmds[] = {
 	{ "attach", cmd_attach }, { "detach", cmd_detach }, { "vport", cmd_vport },
 	{ "fdb", cmd_fdb },	  { "peer", cmd_peer },	  { "show", cmd_show },	    { "stats", cmd_stats },
+	{ "apply", cmd_apply },
 };
 
 int main(int argc, char **argv)

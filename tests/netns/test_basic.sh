@@ -251,7 +251,7 @@ test_stats() {
 	fi
 }
 
-stats_show_xdp() { stt_ctl "$1" show --json | jq -r '.attachments[0].xdp'; }
+stats_show_xdp() { stt_ctl "$1" show --json | jq -r '.attachment.xdp'; }
 
 # (g) With `attach --xdp on` and `vport add --xdp`, frames for t2 are delivered by the XDP
 # fast path.
@@ -377,7 +377,7 @@ test_detach_cleans_up() {
 		errs+="forwarding not restored; "
 	nsx "$NS_H1" ethtool -k "$UL1" | grep -q "generic-receive-offload: $gro_before" ||
 		errs+="GRO not restored; "
-	stt_ctl "$NS_H1" show --json | jq -e '.attachments == [] and .vports == []' >/dev/null ||
+	stt_ctl "$NS_H1" show --json | jq -e '.attachment == null and .vports == []' >/dev/null ||
 		errs+="show still lists state; "
 	if [ -n "$errs" ]; then
 		not_ok "$name" "$errs"

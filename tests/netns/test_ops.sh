@@ -128,7 +128,7 @@ upgrade_under_flood() {
 test_upgrade_tc() {
 	local name="upgrade under a ping flood (TC, tcx links)" v
 	upgrade_under_flood "$name" 5
-	v=$(stt_ctl "$NS_H2" show --json | jq -r '.attachments[0].tc // empty')
+	v=$(stt_ctl "$NS_H2" show --json | jq -r '.status.attachment.tc // empty')
 	[ "$v" == tcx ] || REPLY+="show says tc=${v:-nothing}, expected tcx; "
 	if [ -n "$REPLY" ]; then
 		diag <"$TMP/ping.log"
@@ -151,7 +151,7 @@ test_upgrade_xdp() {
 	echo "# XDP on $UL2: '$x1' -> '$x2'"
 	[[ $x1 == *" stt_xdp_rx" || $x1 == *" xdp_dispatcher" ]] || REPLY+="no stt XDP program on $UL2 before ('$x1'); "
 	[ -n "$x2" ] && [ "$x2" != "$x1" ] || REPLY+="the XDP program was not replaced ('$x1' -> '$x2'); "
-	[ "$(stt_ctl "$NS_H2" show --json | jq -r '.attachments[0].xdp')" == true ] || REPLY+="show says xdp off; "
+	[ "$(stt_ctl "$NS_H2" show --json | jq -r '.attachment.xdp')" == true ] || REPLY+="show says xdp off; "
 	if [ -n "$REPLY" ]; then
 		diag <"$TMP/ping.log"
 		not_ok "$name" "${REPLY%; }"
@@ -286,7 +286,7 @@ test_xdp_coexist_before() {
 		# One program per device: stt must refuse cleanly and leave xdp-filter alone.
 		[ "$rc" -ne 0 ] && [ "$(wc -l <<<"$err")" -eq 1 ] ||
 			why+="attach --xdp on did not fail with one line (status $rc); "
-		[ "$(stt_ctl "$NS_H2" show --json | jq -r '.attachments[0].xdp')" == false ] ||
+		[ "$(stt_ctl "$NS_H2" show --json | jq -r '.attachment.xdp')" == false ] ||
 			why+="show claims XDP on; "
 	fi
 	xdp_programs | grep -q xdpfilt_ || why+="xdp-filter is gone after attach; "
@@ -411,7 +411,7 @@ test_clsact_to_tcx() {
 		tc -n "$NS_H1" filter show dev "$dev" ingress | grep -q 'handle 0x5354' ||
 			why+="no clsact filter of stt on $dev; "
 	done
-	[ "$(stt_ctl "$NS_H1" show --json | jq -r '.attachments[0].tc')" == clsact ] || why+="show does not say clsact; "
+	[ "$(stt_ctl "$NS_H1" show --json | jq -r '.status.attachment.tc')" == clsact ] || why+="show does not say clsact; "
 	ping_bg "$NS_T1" "$T2_IP" 1500 0.002
 	sleep 0.5
 	stt_ctl "$NS_H1" attach "$UL1" >/dev/null 2>&1 || why+="attach (to tcx) failed; "
@@ -426,7 +426,7 @@ test_clsact_to_tcx() {
 	done
 	[ -n "$(tcx_id "$NS_H1" "$UL1" stt_tc_rx)" ] || why+="no stt_tc_rx tcx link on $UL1; "
 	[ -n "$(tcx_id "$NS_H1" vp1 stt_tc_tx)" ] || why+="no stt_tc_tx tcx link on vp1; "
-	[ "$(stt_ctl "$NS_H1" show --json | jq -r '.attachments[0].tc')" == tcx ] || why+="show does not say tcx; "
+	[ "$(stt_ctl "$NS_H1" show --json | jq -r '.status.attachment.tc')" == tcx ] || why+="show does not say tcx; "
 	# The clsact qdiscs stt created stay (empty) until detach and vport del remove them:
 	# removing a qdisc stops the device's transmit queues for a moment.
 	stt_run_ctl "$NS_H1" vport del vp1 >/dev/null || why+="vport del failed; "
