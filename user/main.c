@@ -17,7 +17,8 @@ static void usage(FILE *f)
 		"  fdb add --context ID --mac MAC --remote ADDR\n"
 		"  fdb del --context ID --mac MAC [--remote ADDR]\n"
 		"  show [--json]\n"
-		"  stats [--json]\n"
+		"  stats [--json] [--context ID] [--remote ADDR]\n"
+		"  monitor [--interval SECS] [--count N]\n"
 		"Options:\n"
 		"  -n NETNS  act in network namespace /run/netns/NETNS (use this, not\n"
 		"            'ip netns exec', which hides the pinned state in a private bpffs)\n"
@@ -46,6 +47,7 @@ static const struct {
 } cmds[] = {
 	{ "attach", cmd_attach }, { "detach", cmd_detach }, { "vport", cmd_vport },
 	{ "fdb", cmd_fdb },	  { "show", cmd_show },	    { "stats", cmd_stats },
+	{ "monitor", cmd_monitor },
 };
 
 int main(int argc, char **argv)
