@@ -13,13 +13,13 @@
 
 const struct flow_field flow_fields[STT_FLOW_NFIELDS] = {
 #define F(n, h) { #n, h, offsetof(struct stt_flow_stats, n) }
-	F(tx_frames, "frames sent (a flood copy counts once per remote)"),
-	F(tx_segments, "STT segments sent (after segmentation)"),
+	F(tx_frames, "frames sent"),
+	F(tx_segments, "STT segments sent"),
 	F(tx_bytes, "inner bytes sent"),
 	F(tx_drops, "frames dropped on transmit"),
-	F(rx_frames, "frames delivered to the vport"),
+	F(rx_frames, "frames received and delivered"),
 	F(rx_segments, "STT segments received"),
-	F(rx_bytes, "inner bytes delivered"),
+	F(rx_bytes, "inner bytes received"),
 	F(rx_drops, "frames dropped on receive"),
 #undef F
 };
