@@ -21,12 +21,20 @@ struct stt_cfg {
 	__u8 ttl;
 	__u8 flags;      /* STT_CFG_* */
 	__u32 mtu;       /* underlay MTU: largest outer IP packet */
-	__u8 dscp;       /* outer DSCP: STT_DSCP_INHERIT (uniform model) or 0..63 (pipe model) */
+	__u8 dscp;       /* outer DSCP: STT_DSCP_INHERIT (uniform model) or STT_DSCP_FIXED(d) */
 	__u8 opts;       /* STT_OPT_* */
 	__u16 pad;
 };
 
-#define STT_DSCP_INHERIT 0xff /* copy the inner DSCP out, and the outer one back in */
+/*
+ * Uniform model (RFC 2983), the default: the inner DSCP is copied out at encapsulation and
+ * the outer DSCP back in at decapsulation. Pipe model: a fixed outer DSCP d (0..63) is
+ * stored as d + 1, and the inner DSCP is never touched. Zero is the default so that a
+ * stt_cfg written by an older sttctl means "uniform".
+ */
+#define STT_DSCP_INHERIT 0
+#define STT_DSCP_FIXED(d) ((__u8)((d) + 1))
+#define STT_DSCP_VALUE(v) ((__u8)((v) - 1)) /* the fixed DSCP of a value that is not INHERIT */
 #define STT_OPT_PEERS_STRICT 0x01 /* every context accepts only the peers in stt_peers */
 
 #define STT_CFG_CREATED_CLSACT 0x01 /* sttctl created the clsact qdisc on the underlay */

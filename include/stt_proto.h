@@ -63,6 +63,15 @@ struct stt_ipv4 {
 	__be32 daddr;
 } __attribute__((packed));
 
+struct stt_ipv6 {
+	__u8 ver_tc_flow[4]; /* version(4) traffic class(8) flow label(20) */
+	__be16 payload_len;
+	__u8 nexthdr;
+	__u8 hop_limit;
+	__be32 saddr[4];
+	__be32 daddr[4];
+} __attribute__((packed));
+
 struct stt_tcp {
 	__be16 source;
 	__be16 dest;
@@ -94,6 +103,7 @@ struct stt_encap4 {
 
 _Static_assert(sizeof(struct stt_eth) == 14, "Ethernet header");
 _Static_assert(sizeof(struct stt_ipv4) == 20, "IPv4 header without options");
+_Static_assert(sizeof(struct stt_ipv6) == 40, "IPv6 header");
 _Static_assert(sizeof(struct stt_tcp) == 20, "TCP header without options");
 _Static_assert(sizeof(struct stt_encap4) == 72, "outer headers + STT header");
 

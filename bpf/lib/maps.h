@@ -113,6 +113,77 @@ static __always_inline void stt_drop(enum stt_drop reason)
 	stt_count(STT_C_DROP_BASE + reason, 1);
 }
 
+/*
+ * Strict peers (docs/DESIGN.md): with STT_OPT_PEERS_STRICT for the endpoint, or
+ * STT_VPORT_PEERS_STRICT for the context, only the (context, sender) pairs in stt_peers
+ * may deliver. The draft has no authentication: this is an address filter, no more.
+ */
+static __always_inline int stt_peer_denied(const struct stt_cfg *cfg,
+					   const struct stt_ctx_val *vp, __u64 context,
+					   __be32 saddr)
+{
+	struct stt_peer_key k = { .context = context, .remote4 = saddr };
+
+	if (!(cfg->opts & STT_OPT_PEERS_STRICT) && !(vp->flags & STT_VPORT_PEERS_STRICT))
+		return 0;
+	return !bpf_map_lookup_elem(&stt_peers, &k);
+}
+
+/*
+ * What an OAM count is: which half of struct stt_flow_stats (STT_DIR_*), and whether it
+ * adds a frame or a drop (the segment and byte counts are arguments of their own).
+ */
+#define STT_DIR_TX 0x0
+#define STT_DIR_RX 0x1
+#define STT_ACC_FRAME 0x2
+#define STT_ACC_DROP 0x4
+
+static __always_inline void stt_flow_add(struct stt_flow_stats *s, __u32 what, __u32 segs,
+					 __u32 bytes)
+{
+	__u64 *f = (__u64 *)s + ((what & STT_DIR_RX) ? 4 : 0);
+
+	/* Per-CPU values: no atomics needed. */
+	f[0] += !!(what & STT_ACC_FRAME);
+	f[1] += segs;
+	f[2] += bytes;
+	f[3] += !!(what & STT_ACC_DROP);
+}
+
+/* A new entry's first value, in .rodata rather than on the (tight) stack. */
+static const struct stt_flow_stats stt_zero_stats;
+
+/*
+ * OAM counters of a context that has a vport (the callers looked it up), so the map never
+ * holds more entries than there are vports.
+ */
+static __noinline void stt_ctx_account(__u64 context, __u32 what, __u32 segs, __u32 bytes)
+{
+	struct stt_flow_stats *s = bpf_map_lookup_elem(&stt_ctx_stats, &context);
+
+	if (!s) {
+		bpf_map_update_elem(&stt_ctx_stats, &context, &stt_zero_stats, BPF_NOEXIST);
+		s = bpf_map_lookup_elem(&stt_ctx_stats, &context);
+		if (!s)
+			return;
+	}
+	stt_flow_add(s, what, segs, bytes);
+}
+
+/* OAM counters of a remote endpoint: LRU, so senders cannot fill it for good. */
+static __noinline void stt_remote_account(__u32 remote, __u32 what, __u32 segs, __u32 bytes)
+{
+	struct stt_flow_stats *s = bpf_map_lookup_elem(&stt_remote_stats, &remote);
+
+	if (!s) {
+		bpf_map_update_elem(&stt_remote_stats, &remote, &stt_zero_stats, BPF_NOEXIST);
+		s = bpf_map_lookup_elem(&stt_remote_stats, &remote);
+		if (!s)
+			return;
+	}
+	stt_flow_add(s, what, segs, bytes);
+}
+
 static __always_inline const struct stt_cfg *stt_get_cfg(void)
 {
 	__u32 zero = 0;

@@ -2135,6 +2135,8 @@ static void test_malformed_tc(const void *arg)
 	CHECK_DELTAS(&before, {a->tc_counter, 1});
 }
 
+#include "test_qos.h"
+
 /* ------------------------------------------------------------------------------------------ */
 /* Tests: underlay traffic that is not STT                                                    */
 
@@ -2323,6 +2325,21 @@ static const struct test tests[] = {
     {"rx not STT: TCP to port 80", test_not_stt, (const void *)build_underlay_tcp80},
     {"rx not STT: UDP to port 7471", test_not_stt, (const void *)build_underlay_udp7471},
     {"rx not STT: ARP on the underlay", test_not_stt, (const void *)build_underlay_arp},
+
+    {"tx tos: uniform model copies inner DSCP and ECN out", test_tos_encap, &tt_uniform},
+    {"tx tos: uniform model, inner CE copied out (RFC 6040 normal mode)", test_tos_encap,
+     &tt_uniform_ce},
+    {"tx tos: pipe model writes the fixed DSCP, ECN still copied", test_tos_encap, &tt_pipe},
+    {"tx tos: pipe model on a non-IP frame", test_tos_encap, &tt_pipe_arp},
+    {"tx tos: uniform model on a non-IP frame: 0", test_tos_encap, &tt_uniform_arp},
+    {"tx tos: inner IPv6 traffic class copied out", test_tos_encap, &tt_ipv6},
+    {"rx ecn: RFC 6040 decapsulation table, all 16 pairs (TC)", test_ecn_decap_tc, NULL},
+    {"rx ecn: XDP delivers unchanged TOS, drops CE on Not-ECT, leaves rewrites to TC",
+     test_ecn_decap_xdp, NULL},
+    {"rx dscp: pipe model leaves the inner DSCP", test_dscp_pipe_decap, NULL},
+    {"rx ecn: inner IPv6 traffic class", test_ecn_decap_ipv6, NULL},
+    {"rx peers: strict for the endpoint and per context", test_peers_strict, NULL},
+    {"oam: per-context and per-remote counters", test_oam_counters, NULL},
 };
 
 /* ------------------------------------------------------------------------------------------ */
