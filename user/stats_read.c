@@ -13,13 +13,13 @@
 
 const struct flow_field flow_fields[STT_FLOW_NFIELDS] = {
 #define F(n, h) { #n, h, offsetof(struct stt_flow_stats, n) }
-	F(tx_frames, "frames sent"),
+	F(tx_frames, "tenant frames sent (for a remote: the copies sent to it)"),
 	F(tx_segments, "STT segments sent"),
-	F(tx_bytes, "inner bytes sent"),
+	F(tx_bytes, "inner bytes of those frames"),
 	F(tx_drops, "frames dropped on transmit"),
 	F(rx_frames, "frames received and delivered"),
 	F(rx_segments, "STT segments received"),
-	F(rx_bytes, "inner bytes received"),
+	F(rx_bytes, "inner bytes of those frames"),
 	F(rx_drops, "frames dropped on receive"),
 #undef F
 };

@@ -324,13 +324,17 @@ test_ctx_remote_traffic() {
 	for f in "${FLOW_FIELDS[@]}"; do
 		d=$(delta ctx "$a2" "$b2" "$CTX_B" $f); [ "$d" = 0 ] || why+="h2 context $CTX_B $f +$d, want +0; "
 	done
-	# Bytes: the only traffic, so the context's bytes move like the device's (and not by 0).
+	# Bytes: each ping is a 98-byte inner frame (14 Ethernet + 20 IP + 8 ICMP + 56), and the
+	# only traffic, so the device's counters move by as much.
 	for k in tx rx; do
-		d=$(delta ctx "$a1" "$b1" "$CTX_A" ${k}_bytes)
 		got=$(($(jq ".counters.${k}_bytes" <<<"$b1") - $(jq ".counters.${k}_bytes" <<<"$a1")))
-		{ [ "$d" -gt 0 ] && [ "$d" = "$got" ]; } || why+="h1 context $CTX_A ${k}_bytes +$d, device +$got; "
+		[ "$got" = $((n * 98)) ] || why+="h1 device ${k}_bytes +$got, want +$((n * 98)); "
+		d=$(delta ctx "$a1" "$b1" "$CTX_A" ${k}_bytes)
+		[ "$d" = $((n * 98)) ] || why+="h1 context $CTX_A ${k}_bytes +$d, want +$((n * 98)); "
 		d=$(delta rem "$a1" "$b1" "$UL2_IP" ${k}_bytes)
-		{ [ "$d" -gt 0 ] && [ "$d" = "$got" ]; } || why+="h1 remote $UL2_IP ${k}_bytes +$d, device +$got; "
+		[ "$d" = $((n * 98)) ] || why+="h1 remote $UL2_IP ${k}_bytes +$d, want +$((n * 98)); "
+		d=$(delta ctx "$a2" "$b2" "$CTX_A" ${k}_bytes)
+		[ "$d" = $((n * 98)) ] || why+="h2 context $CTX_A ${k}_bytes +$d, want +$((n * 98)); "
 	done
 	echo "# h1 context $CTX_A after: $(jq -c --argjson c "$CTX_A" '.contexts[] | select(.context == $c)' <<<"$b1")"
 	echo "# h2 remote $UL1_IP after: $(jq -c --arg r "$UL1_IP" '.remotes[] | select(.remote == $r)' <<<"$b2")"
