@@ -60,8 +60,8 @@ static void flow_rates(struct rates *r, const struct stt_flow_stats *now,
 	r->tx_bps = dlt(now->tx_bytes, before->tx_bytes) * 8.0 / secs;
 	r->rx_fps = dlt(now->rx_frames, before->rx_frames) / secs;
 	r->rx_bps = dlt(now->rx_bytes, before->rx_bytes) * 8.0 / secs;
-	r->drops_ps = (dlt(now->tx_drops, before->tx_drops) + dlt(now->rx_drops, before->rx_drops)) /
-		      secs;
+	r->drops_ps =
+	    (dlt(now->tx_drops, before->tx_drops) + dlt(now->rx_drops, before->rx_drops)) / secs;
 }
 
 static const struct stt_flow_stats *find_ctx(const struct stt_snapshot *s, __u64 ctx)
@@ -173,7 +173,8 @@ static void show(const struct stt_snapshot *before, const struct stt_snapshot *n
 
 			flow_rates(&r, &now->ctx[i].s, find_ctx(before, now->ctx[i].context), secs);
 			o = rates_json(&r);
-			json_object_object_add(o, "context", json_object_new_uint64(now->ctx[i].context));
+			json_object_object_add(o, "context",
+					       json_object_new_uint64(now->ctx[i].context));
 			json_object_array_add(arr, o);
 		}
 		json_object_object_add(root, "contexts", arr);
@@ -268,8 +269,8 @@ int cmd_monitor(int argc, char **argv)
 	bool tty;
 	int rc = 0;
 
-	if (argc && (!strcmp(argv[0], "help") || !strcmp(argv[0], "--help") ||
-		     !strcmp(argv[0], "-h"))) {
+	if (argc &&
+	    (!strcmp(argv[0], "help") || !strcmp(argv[0], "--help") || !strcmp(argv[0], "-h"))) {
 		monitor_usage();
 		return 0;
 	}

@@ -37,8 +37,9 @@ static void stats_usage(void)
 	fprintf(stderr, "  Per context and per remote (contexts, remotes):\n");
 	for (unsigned int i = 0; i < STT_FLOW_NFIELDS; i++)
 		fprintf(stderr, "    %-16s %s\n", flow_fields[i].name, flow_fields[i].help);
-	fprintf(stderr, "  Remotes are kept in an LRU map of %d entries: a remote not heard from\n"
-			"  for long may be evicted and start again from zero.\n",
+	fprintf(stderr,
+		"  Remotes are kept in an LRU map of %d entries: a remote not heard from\n"
+		"  for long may be evicted and start again from zero.\n",
 		STT_MAX_REMOTE_STATS);
 }
 
@@ -70,8 +71,8 @@ int cmd_stats(int argc, char **argv)
 	char name[IF_NAMESIZE], buf[64];
 	int rc = 0;
 
-	if (argc && (!strcmp(argv[0], "help") || !strcmp(argv[0], "--help") ||
-		     !strcmp(argv[0], "-h"))) {
+	if (argc &&
+	    (!strcmp(argv[0], "help") || !strcmp(argv[0], "--help") || !strcmp(argv[0], "-h"))) {
 		stats_usage();
 		return 0;
 	}
@@ -91,7 +92,8 @@ int cmd_stats(int argc, char **argv)
 				return 1;
 			f_rem = true;
 		} else {
-			err_msg("stats: unexpected argument '%s' (try 'sttctl stats help')", argv[i]);
+			err_msg("stats: unexpected argument '%s' (try 'sttctl stats help')",
+				argv[i]);
 			return 1;
 		}
 	}
@@ -118,7 +120,8 @@ int cmd_stats(int argc, char **argv)
 	ctxs = json_object_new_array();
 	rems = json_object_new_array();
 	if (s.ifindex)
-		json_object_object_add(root, "device", json_object_new_string(dev_name(s.ifindex, name)));
+		json_object_object_add(root, "device",
+				       json_object_new_string(dev_name(s.ifindex, name)));
 	for (unsigned int k = 0; k < STT_C_DROP_BASE; k++)
 		json_object_object_add(counters, counter_name(k), ju64(s.c[k]));
 	for (unsigned int k = 0; k < STT_DROP_MAX; k++)
@@ -188,7 +191,8 @@ int cmd_stats(int argc, char **argv)
 		printf("%-16s %llu\n", counter_name(k), (unsigned long long)s.c[k]);
 	printf("drops:\n");
 	for (unsigned int k = 0; k < STT_DROP_MAX; k++)
-		printf("  %-16s %llu\n", drop_name(k), (unsigned long long)s.c[STT_C_DROP_BASE + k]);
+		printf("  %-16s %llu\n", drop_name(k),
+		       (unsigned long long)s.c[STT_C_DROP_BASE + k]);
 	printf("reassembly (sttd):\n");
 	for (unsigned int k = 0; k < STT_R_MAX; k++)
 		printf("  %-16s %llu\n", reasm_name(k), (unsigned long long)s.reasm[k]);

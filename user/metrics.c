@@ -134,8 +134,8 @@ struct metrics_server {
 
 static int parse_addr_port(const char *s, struct addrinfo **res)
 {
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
-				  .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE };
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
+				 .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE};
 	char host[128];
 	const char *port;
 	size_t hl;
@@ -178,8 +178,10 @@ struct metrics_server *metrics_listen(const char *addr_port)
 	int one = 1;
 
 	if (parse_addr_port(addr_port, &ai)) {
-		fprintf(stderr, "sttd: invalid --metrics '%s': expected ADDR:PORT (ADDR an IPv4 "
-				"address or [IPv6 address], PORT 1-65535)\n", addr_port);
+		fprintf(stderr,
+			"sttd: invalid --metrics '%s': expected ADDR:PORT (ADDR an IPv4 "
+			"address or [IPv6 address], PORT 1-65535)\n",
+			addr_port);
 		return NULL;
 	}
 	m = calloc(1, sizeof(*m));
@@ -246,8 +248,9 @@ static void respond(struct client *c, const char *status, const char *ctype, con
 		client_close(c);
 		return;
 	}
-	fprintf(f, "HTTP/1.0 %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-		   "Connection: close\r\n%s\r\n",
+	fprintf(f,
+		"HTTP/1.0 %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+		"Connection: close\r\n%s\r\n",
 		status, ctype, body_len, strncmp(status, "405", 3) ? "" : "Allow: GET, HEAD\r\n");
 	if (!head_only)
 		fwrite(body, 1, body_len, f);

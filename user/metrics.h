@@ -11,10 +11,10 @@
 #include <stdint.h>
 #include "stats_read.h"
 
-#define METRICS_MAX_CLIENTS 8       /* connections served at once; more wait in the backlog */
-#define METRICS_REQ_MAX 4096        /* request line and headers */
+#define METRICS_MAX_CLIENTS	  8    /* connections served at once; more wait in the backlog */
+#define METRICS_REQ_MAX		  4096 /* request line and headers */
 #define METRICS_CLIENT_TIMEOUT_MS 5000 /* a connection is closed this long after it opened */
-#define METRICS_MAX_FDS (1 + METRICS_MAX_CLIENTS)
+#define METRICS_MAX_FDS		  (1 + METRICS_MAX_CLIENTS)
 
 struct metrics_server;
 
