@@ -230,13 +230,17 @@ static int render_metrics(void *arg, char **text, size_t *len)
 
 /*
  * With --metrics, one poll() covers the perf buffer's epoll descriptor and the metrics
- * sockets; the perf buffer is then consumed exactly as perf_buffer__poll would (timeout 0),
- * so reassembly sees no difference, and a scrape is answered between two batches of pieces.
+ * sockets, and a scrape is answered between two batches of pieces. Polling that epoll
+ * descriptor from outside takes the perf events' readiness (perf_poll clears it as it
+ * reports it), so a perf_buffer__poll after it would find nothing ready and leave the
+ * pieces in the rings: every ring is consumed instead, on each pass (it costs a look at
+ * each CPU's ring head), so no piece waits for a later wakeup. Returns 1 when pieces were
+ * signalled, 0 on a timeout, or a negative error.
  */
 static int poll_all(struct perf_buffer *pb, struct metrics_server *m, struct sttd *d)
 {
 	struct pollfd pfd[1 + METRICS_MAX_FDS];
-	int n = 1, rc = 0;
+	int n = 1, rc;
 
 	pfd[0].fd = perf_buffer__epoll_fd(pb);
 	pfd[0].events = POLLIN;
@@ -244,10 +248,11 @@ static int poll_all(struct perf_buffer *pb, struct metrics_server *m, struct stt
 	n += metrics_pollfds(m, pfd + 1, METRICS_MAX_FDS);
 	if (poll(pfd, n, 100) < 0)
 		return -errno;
-	if (pfd[0].revents)
-		rc = perf_buffer__poll(pb, 0);
+	rc = perf_buffer__consume(pb);
+	if (rc < 0)
+		return rc;
 	metrics_process(m, pfd + 1, n - 1, now_ns() / 1000000, render_metrics, d);
-	return rc;
+	return pfd[0].revents ? 1 : 0;
 }
 
 static void usage(FILE *f)
