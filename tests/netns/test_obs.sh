@@ -446,10 +446,56 @@ test_metrics() {
 	fi
 }
 
+# (g) sttd keeps reassembling while it serves metrics (its event loop is then a poll() over
+# the perf buffer and the sockets). Runs last: it changes MTUs and GRO. With MTU 1500 on
+# t1, t2 and their vports, a 1514-byte ping frame is cut into two STT segments; with GRO off
+# on both underlays each segment reaches TC alone and goes to sttd. 5 pings answered means
+# 10 frames reassembled; the scrapes (which publish sttd's counters first) show them all.
+test_sttd_reasm_with_metrics() {
+	local name="sttd --metrics: every piece handed to sttd is reassembled" n=5 got why='' h
+	local -A p1=() p2=() f1=() f2=()
+	if [ "$STTD_STATE" != running ]; then
+		not_ok "$name" "sttd is $STTD_STATE"
+		return
+	fi
+	ip -n "$NS_T1" link set eth0 mtu 1500 && ip -n "$NS_H1" link set vp1 mtu 1500 &&
+		ip -n "$NS_T2" link set eth0 mtu 1500 && ip -n "$NS_H2" link set vp2 mtu 1500 &&
+		nsx "$NS_H1" ethtool -K "$UL1" gro off >/dev/null && nsx "$NS_H2" ethtool -K "$UL2" gro off >/dev/null ||
+		{ not_ok "$name" "could not set MTU 1500 and GRO off"; return; }
+	for h in "$NS_H1" "$NS_H2"; do
+		scrape "$h" /metrics "$TMP/r1-$h.txt" >/dev/null
+		check_exposition "$TMP/r1-$h.txt" >/dev/null
+		p1[$h]=$(series_value "$TMP/r1-$h.txt.series" stt_reasm_pieces_total)
+		f1[$h]=$(series_value "$TMP/r1-$h.txt.series" stt_reasm_frames_total)
+	done
+	got=$(timeout 30 ip netns exec "$NS_T1" ping -n -M do -s 1472 -c $n -i 0.2 -W 2 "$T2_IP" 2>&1 |
+		sed -n 's/.* \([0-9]\+\) received.*/\1/p')
+	for h in "$NS_H1" "$NS_H2"; do
+		scrape "$h" /metrics "$TMP/r2-$h.txt" >/dev/null
+		check_exposition "$TMP/r2-$h.txt" >/dev/null
+		p2[$h]=$(series_value "$TMP/r2-$h.txt.series" stt_reasm_pieces_total)
+		f2[$h]=$(series_value "$TMP/r2-$h.txt.series" stt_reasm_frames_total)
+		echo "# $h: reasm_pieces ${p1[$h]:-?} -> ${p2[$h]:-?}, reasm_frames ${f1[$h]:-?} -> ${f2[$h]:-?}," \
+			"rx_to_sttd $(series_value "$TMP/r2-$h.txt.series" 'stt_device_rx_to_sttd_total{device="'"ul${h: -1}"'"}')," \
+			"multi_segment $(series_value "$TMP/r2-$h.txt.series" 'stt_drops_total{reason="multi_segment"}')"
+		[ -n "${f1[$h]}" ] && [ -n "${f2[$h]}" ] && [ $((f2[$h] - f1[$h])) -eq $n ] ||
+			why+="$h: reasm_frames +$((${f2[$h]:-0} - ${f1[$h]:-0})), want +$n; "
+		[ -n "${p2[$h]}" ] && [ $((p2[$h] - p1[$h])) -ge $((2 * n)) ] ||
+			why+="$h: reasm_pieces +$((${p2[$h]:-0} - ${p1[$h]:-0})), want +$((2 * n)) or more; "
+	done
+	[ "${got:-0}" = $n ] || why+="${got:-0} of $n pings answered; "
+	if [ -n "$why" ]; then
+		cat "$TMP"/sttd-*.log | tail -5 | diag
+		not_ok "$name" "${why%; }"
+	else
+		ok "$name"
+	fi
+}
+
 # Main ------------------------------------------------------------------------------------
 
 TESTS=(test_stats_sections test_stats_injected test_man_counters test_ctx_remote_traffic
-	test_monitor test_metrics)
+	test_monitor test_metrics test_sttd_reasm_with_metrics)
 
 setup() {
 	local got s ns
