@@ -206,7 +206,8 @@ int snapshot_read(const struct stt_stats_fds *f, struct stt_snapshot *s)
 				e->ifindex = cv.ifindex;
 			flow_sum(&e->s, fv, ncpu);
 		}
-		qsort(s->ctx, s->n_ctx, sizeof(*s->ctx), cmp_ctx);
+		if (s->n_ctx)
+			qsort(s->ctx, s->n_ctx, sizeof(*s->ctx), cmp_ctx);
 	}
 	cap = 0;
 	if (f->rem_fd >= 0) {
@@ -226,7 +227,8 @@ int snapshot_read(const struct stt_stats_fds *f, struct stt_snapshot *s)
 			e->remote = key;
 			flow_sum(&e->s, fv, ncpu);
 		}
-		qsort(s->rem, s->n_rem, sizeof(*s->rem), cmp_rem);
+		if (s->n_rem)
+			qsort(s->rem, s->n_rem, sizeof(*s->rem), cmp_rem);
 	}
 	free(vals);
 	free(fv);
