@@ -446,7 +446,39 @@ test_metrics() {
 	fi
 }
 
-# (g) sttd keeps reassembling while it serves metrics (its event loop is then a poll() over
+# (g) Label values are escaped: with vp1 renamed to `vp"\1` (a valid interface name), the
+# exposition stays valid and carries vport="vp\"\\1"; stats --json carries the name as is.
+test_metrics_escaping() {
+	local name='sttd --metrics: label values escaped (vport named vp"\1)' odd='vp"\1' why=''
+	if [ "$STTD_STATE" != running ] || [ -z "$DATAPATH_OAM" ]; then
+		skip "$name" "needs sttd and the datapath's per-context counters"
+		return
+	fi
+	if ! ip -n "$NS_H1" link set vp1 down || ! ip -n "$NS_H1" link set vp1 name "$odd" ||
+		! ip -n "$NS_H1" link set "$odd" up; then
+		not_ok "$name" "could not rename vp1"
+		return
+	fi
+	scrape "$NS_H1" /metrics "$TMP/esc.txt" >/dev/null
+	if ! check_exposition "$TMP/esc.txt" >"$TMP/esc.bad"; then
+		head -5 "$TMP/esc.bad" | diag
+		why+="exposition not valid; "
+	fi
+	grep -qF 'stt_tx_frames_total{context="'"$CTX_A"'",vport="vp\"\\1"} ' "$TMP/esc.txt" ||
+		why+="no stt_tx_frames_total with vport=\"vp\\\"\\\\1\"; "
+	stats_json "$NS_H1" --context "$CTX_A" | jq -e --arg v "$odd" '.contexts[0].vport == $v' >/dev/null ||
+		why+="stats --json does not give the vport's name; "
+	ip -n "$NS_H1" link set "$odd" down && ip -n "$NS_H1" link set "$odd" name vp1 &&
+		ip -n "$NS_H1" link set vp1 up || why+="could not rename vp1 back; "
+	grep -F 'vport=' "$TMP/esc.txt" | head -2 | diag
+	if [ -n "$why" ]; then
+		not_ok "$name" "${why%; }"
+	else
+		ok "$name"
+	fi
+}
+
+# (h) sttd keeps reassembling while it serves metrics (its event loop is then a poll() over
 # the perf buffer and the sockets). Runs last: it changes MTUs and GRO. With MTU 1500 on
 # t1, t2 and their vports, a 1514-byte ping frame is cut into two STT segments; with GRO off
 # on both underlays each segment reaches TC alone and goes to sttd. 5 pings answered means
@@ -495,7 +527,7 @@ test_sttd_reasm_with_metrics() {
 # Main ------------------------------------------------------------------------------------
 
 TESTS=(test_stats_sections test_stats_injected test_man_counters test_ctx_remote_traffic
-	test_monitor test_metrics test_sttd_reasm_with_metrics)
+	test_monitor test_metrics test_metrics_escaping test_sttd_reasm_with_metrics)
 
 setup() {
 	local got s ns
