@@ -150,7 +150,9 @@ struct stt_piece {
 	X(LOST, "reasm_lost", "pieces lost in the perf buffer (sttd too slow)")                     \
 	X(MEM, "reasm_mem_bytes", "bytes held for incomplete frames now")                         \
 	X(MEM_PEAK, "reasm_mem_peak", "most bytes ever held")                                       \
-	X(INFLIGHT, "reasm_inflight", "incomplete frames held now")
+	X(INFLIGHT, "reasm_inflight", "incomplete frames held now")                               \
+	X(ECN_DROPS, "reasm_ecn_ce_not_ect", "frames dropped: CE on a piece, inner packet not ECT") \
+	X(PEER_DENIED, "reasm_peer_denied", "frames dropped: strict peers, sender not a peer")
 
 #define STT_REASM_ENUM(name, str, help) STT_R_##name,
 enum stt_reasm_counter { STT_REASM_COUNTERS(STT_REASM_ENUM) STT_R_MAX };

@@ -218,7 +218,7 @@ stt_capture_start() {
 	local ns=$1 dev=$2 file=$3 i
 	shift 3
 	: >"$file.log"
-	timeout 300 ip netns exec "$ns" tcpdump -n -U -i "$dev" -w "$file" "$@" 2>"$file.log" &
+	timeout 300 ip netns exec "$ns" tcpdump -n -U --immediate-mode -i "$dev" -w "$file" "$@" 2>"$file.log" &
 	STT_CAP_PID=$!
 	for ((i = 0; i < 50; i++)); do
 		grep -q 'listening on' "$file.log" && return 0

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* sttctl attach / detach: the underlay programs and the pinned state they share. */
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <net/if.h>
@@ -21,6 +22,7 @@ static void attach_usage(void)
 {
 	fprintf(stderr,
 		"Usage: sttctl attach DEV [--local ADDR] [--port N] [--ttl N] [--xdp auto|on|off]\n"
+		"                         [--dscp inherit|0..63] [--peers open|strict]\n"
 		"  Attach the STT receive programs (XDP, TC ingress) to the underlay DEV and\n"
 		"  create the pinned state of this network namespace. ADDR defaults to DEV's\n"
 		"  first IPv4 address, N (port) to %d, TTL to 64. Re-running it on the same DEV\n"
@@ -28,7 +30,15 @@ static void attach_usage(void)
 		"  --xdp: the XDP receive program (early drops, optional fast path). auto, the\n"
 		"  default, attaches it except on a veth: native XDP on a veth makes its peer\n"
 		"  give up TSO, and 64 KB STT frames then cross as segments (measured: 3.7\n"
-		"  against 13.3 Gbit/s). TC classifies and drops the same way without it.\n",
+		"  against 13.3 Gbit/s). TC classifies and drops the same way without it.\n"
+		"  --dscp: inherit (the default, RFC 2983 uniform model) copies the inner DSCP\n"
+		"  to the outer header and the outer one back in on receive; a number (pipe\n"
+		"  model) is written on every outer header and the inner DSCP is left alone.\n"
+		"  ECN always follows RFC 6040 (normal mode).\n"
+		"  --peers: open (the default) accepts STT from any sender; strict accepts a\n"
+		"  context's frames only from its peers ('sttctl peer add'). STT has no\n"
+		"  authentication: this is an address filter.\n"
+		"  Options not given take their defaults, also when re-running attach.\n",
 		STT_DEFAULT_PORT);
 }
 
@@ -127,6 +137,29 @@ int cmd_attach(int argc, char **argv)
 				xdp_mode = -1;
 			else {
 				err_msg("invalid --xdp '%s': expected auto, on or off", v);
+				return 1;
+			}
+		} else if ((v = opt_value(argc, argv, &i, "--dscp"))) {
+			char *end;
+			unsigned long d;
+
+			errno = 0;
+			d = isdigit((unsigned char)*v) ? strtoul(v, &end, 10) : 64;
+			if (!strcmp(v, "inherit")) {
+				cfg.dscp = STT_DSCP_INHERIT;
+			} else if (d > 63 || errno || *end) {
+				err_msg("invalid --dscp '%s': expected inherit or 0..63", v);
+				return 1;
+			} else {
+				cfg.dscp = STT_DSCP_FIXED(d);
+			}
+		} else if ((v = opt_value(argc, argv, &i, "--peers"))) {
+			if (!strcmp(v, "strict"))
+				cfg.opts |= STT_OPT_PEERS_STRICT;
+			else if (!strcmp(v, "open"))
+				cfg.opts &= ~STT_OPT_PEERS_STRICT;
+			else {
+				err_msg("invalid --peers '%s': expected open or strict", v);
 				return 1;
 			}
 		} else if ((v = opt_value(argc, argv, &i, "--ttl"))) {

@@ -13,7 +13,7 @@
 static void vport_usage(void)
 {
 	fprintf(stderr,
-		"Usage: sttctl vport add IFNAME --context ID [--xdp]\n"
+		"Usage: sttctl vport add IFNAME --context ID [--xdp] [--peers open|strict]\n"
 		"       sttctl vport del IFNAME\n"
 		"  A vport is a tenant interface (for example the host end of a container's\n"
 		"  veth). Frames it receives are sent into the tunnel with its Context ID, and\n"
@@ -21,7 +21,10 @@ static void vport_usage(void)
 		"  decimal or 0x hex; one vport per context.\n"
 		"  --xdp  deliver received single-segment frames straight from XDP. Only for a\n"
 		"         veth whose peer has GRO on or an XDP program (the kernel drops XDP\n"
-		"         redirects into a veth without NAPI); without it, TC delivers.\n");
+		"         redirects into a veth without NAPI); without it, TC delivers.\n"
+		"  --peers strict  accept this context's frames only from its peers ('sttctl\n"
+		"         peer add'), whatever the endpoint's --peers; open (the default)\n"
+		"         follows the endpoint.\n");
 }
 
 static int vport_add(int argc, char **argv)
@@ -42,6 +45,13 @@ static int vport_add(int argc, char **argv)
 			have_ctx = true;
 		} else if (!strcmp(argv[i], "--xdp")) {
 			vp.flags |= STT_VPORT_XDP;
+		} else if ((v = opt_value(argc, argv, &i, "--peers"))) {
+			if (!strcmp(v, "strict")) {
+				vp.flags |= STT_VPORT_PEERS_STRICT;
+			} else if (strcmp(v, "open")) {
+				err_msg("invalid --peers '%s': expected open or strict", v);
+				return 1;
+			}
 		} else if (argv[i][0] == '-') {
 			err_msg("vport add: unknown option '%s'", argv[i]);
 			return 1;
@@ -141,6 +151,9 @@ static int vport_del(int argc, char **argv)
 	if (bpf_map_lookup_elem(st.contexts_fd, &vp.context, &cv) == 0 &&
 	    cv.ifindex == (__u32)ifindex)
 		bpf_map_delete_elem(st.contexts_fd, &vp.context);
+	/* Its OAM counters go with it: the map holds one entry per vport at most. */
+	if (st.ctx_stats_fd >= 0)
+		bpf_map_delete_elem(st.ctx_stats_fd, &vp.context);
 	tc_detach_ingress(ifindex, vp.flags & STT_VPORT_CREATED_CLSACT);
 	state_get_cfg(&st, &cfg);
 	state_close(&st);

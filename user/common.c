@@ -133,6 +133,7 @@ int state_open(struct stt_state *st, bool must_exist)
 {
 	memset(st, 0, sizeof(*st));
 	st->cfg_fd = st->vports_fd = st->contexts_fd = st->fdb_fd = st->flood_fd = st->stats_fd = -1;
+	st->peers_fd = st->ctx_stats_fd = st->remote_stats_fd = -1;
 	if (ensure_bpffs() || pin_dir(st->dir, sizeof(st->dir)))
 		return -1;
 	st->cfg_fd = open_pin(st->dir, "stt_cfg");
@@ -141,6 +142,9 @@ int state_open(struct stt_state *st, bool must_exist)
 	st->fdb_fd = open_pin(st->dir, "stt_fdb");
 	st->flood_fd = open_pin(st->dir, "stt_flood");
 	st->stats_fd = open_pin(st->dir, "stt_stats");
+	st->peers_fd = open_pin(st->dir, "stt_peers");
+	st->ctx_stats_fd = open_pin(st->dir, "stt_ctx_stats");
+	st->remote_stats_fd = open_pin(st->dir, "stt_remote_stats");
 	if (st->cfg_fd < 0 || st->vports_fd < 0 || st->contexts_fd < 0 || st->fdb_fd < 0 ||
 	    st->flood_fd < 0 || st->stats_fd < 0) {
 		state_close(st);
@@ -154,8 +158,9 @@ int state_open(struct stt_state *st, bool must_exist)
 
 void state_close(struct stt_state *st)
 {
-	int *fds[] = { &st->cfg_fd, &st->vports_fd, &st->contexts_fd,
-		       &st->fdb_fd, &st->flood_fd, &st->stats_fd };
+	int *fds[] = { &st->cfg_fd,   &st->vports_fd, &st->contexts_fd,  &st->fdb_fd,
+		       &st->flood_fd, &st->stats_fd,  &st->peers_fd,	 &st->ctx_stats_fd,
+		       &st->remote_stats_fd };
 
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
 		if (*fds[i] >= 0)
@@ -168,6 +173,7 @@ int state_remove_pins(const char *dir)
 {
 	const char *names[] = { "stt_cfg",   "stt_vports", "stt_contexts",     "stt_fdb",
 				"stt_flood", "stt_stats",  "stt_reasm_events", "stt_reasm_stats",
+				"stt_peers", "stt_ctx_stats", "stt_remote_stats",
 				"prog_tc_tx", "prog_tc_rx" };
 	char path[PATH_MAX];
 

@@ -26,6 +26,8 @@ extern struct global_opts g_opts;
 struct stt_state {
 	char dir[256];
 	int cfg_fd, vports_fd, contexts_fd, fdb_fd, flood_fd, stats_fd;
+	/* Maps newer than the first release: -1 until an 'attach' with this build made them. */
+	int peers_fd, ctx_stats_fd, remote_stats_fd;
 };
 
 void err_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -73,6 +75,7 @@ int cmd_attach(int argc, char **argv);
 int cmd_detach(int argc, char **argv);
 int cmd_vport(int argc, char **argv);
 int cmd_fdb(int argc, char **argv);
+int cmd_peer(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_monitor(int argc, char **argv);
