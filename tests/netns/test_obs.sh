@@ -22,6 +22,7 @@ diag() { sed 's/^/#   /'; }
 TMP=$(mktemp -d /tmp/stt-test-obs.XXXXXX)
 MAN=$STT_REPO/docs/sttctl.8
 METRICS_PORT=9474
+# shellcheck disable=SC2034 # read by stt_sttd_start (scripts/lib.sh)
 STTD_ARGS=(--metrics "127.0.0.1:$METRICS_PORT")
 PING_PID=''
 # Entries written with bpftool into the per-context and per-remote maps of h1: a context
@@ -187,7 +188,7 @@ test_stats_injected() {
 	dir=$STT_PIN_BASE/$(stt_ns_inode "$NS_H1")
 	ncpu=$(ncpus_possible)
 	for i in 1 2 3 4 5 6 7 8; do vals+="$(le64 "$i")"; done
-	# shellcheck disable=SC2086 # byte lists
+	# shellcheck disable=SC2086,SC2046 # byte lists
 	if ! bpftool map update pinned "$dir/stt_ctx_stats" key $(le64 $INJ_CTX) value $vals 2>"$TMP/bpftool.err" ||
 		! bpftool map update pinned "$dir/stt_remote_stats" key ${INJ_REMOTE//./ } value $vals 2>>"$TMP/bpftool.err"; then
 		diag <"$TMP/bpftool.err"
@@ -312,28 +313,28 @@ test_ctx_remote_traffic() {
 		echo $(($($fn "$3" "$4" "$5") - $($fn "$2" "$4" "$5")))
 	}
 	for f in tx_frames rx_frames tx_segments rx_segments; do
-		d=$(delta ctx "$a1" "$b1" "$CTX_A" $f); [ "$d" = $n ] || why+="h1 context $CTX_A $f +$d, want +$n; "
-		d=$(delta ctx "$a2" "$b2" "$CTX_A" $f); [ "$d" = $n ] || why+="h2 context $CTX_A $f +$d, want +$n; "
-		d=$(delta rem "$a1" "$b1" "$UL2_IP" $f); [ "$d" = $n ] || why+="h1 remote $UL2_IP $f +$d, want +$n; "
-		d=$(delta rem "$a2" "$b2" "$UL1_IP" $f); [ "$d" = $n ] || why+="h2 remote $UL1_IP $f +$d, want +$n; "
+		d=$(delta ctx "$a1" "$b1" "$CTX_A" "$f"); [ "$d" = $n ] || why+="h1 context $CTX_A $f +$d, want +$n; "
+		d=$(delta ctx "$a2" "$b2" "$CTX_A" "$f"); [ "$d" = $n ] || why+="h2 context $CTX_A $f +$d, want +$n; "
+		d=$(delta rem "$a1" "$b1" "$UL2_IP" "$f"); [ "$d" = $n ] || why+="h1 remote $UL2_IP $f +$d, want +$n; "
+		d=$(delta rem "$a2" "$b2" "$UL1_IP" "$f"); [ "$d" = $n ] || why+="h2 remote $UL1_IP $f +$d, want +$n; "
 	done
 	for f in tx_drops rx_drops; do
-		d=$(delta ctx "$a1" "$b1" "$CTX_A" $f); [ "$d" = 0 ] || why+="h1 context $CTX_A $f +$d; "
-		d=$(delta ctx "$a2" "$b2" "$CTX_A" $f); [ "$d" = 0 ] || why+="h2 context $CTX_A $f +$d; "
+		d=$(delta ctx "$a1" "$b1" "$CTX_A" "$f"); [ "$d" = 0 ] || why+="h1 context $CTX_A $f +$d; "
+		d=$(delta ctx "$a2" "$b2" "$CTX_A" "$f"); [ "$d" = 0 ] || why+="h2 context $CTX_A $f +$d; "
 	done
 	for f in "${FLOW_FIELDS[@]}"; do
-		d=$(delta ctx "$a2" "$b2" "$CTX_B" $f); [ "$d" = 0 ] || why+="h2 context $CTX_B $f +$d, want +0; "
+		d=$(delta ctx "$a2" "$b2" "$CTX_B" "$f"); [ "$d" = 0 ] || why+="h2 context $CTX_B $f +$d, want +0; "
 	done
 	# Bytes: each ping is a 98-byte inner frame (14 Ethernet + 20 IP + 8 ICMP + 56), and the
 	# only traffic, so the device's counters move by as much.
 	for k in tx rx; do
 		got=$(($(jq ".counters.${k}_bytes" <<<"$b1") - $(jq ".counters.${k}_bytes" <<<"$a1")))
 		[ "$got" = $((n * 98)) ] || why+="h1 device ${k}_bytes +$got, want +$((n * 98)); "
-		d=$(delta ctx "$a1" "$b1" "$CTX_A" ${k}_bytes)
+		d=$(delta ctx "$a1" "$b1" "$CTX_A" "${k}_bytes")
 		[ "$d" = $((n * 98)) ] || why+="h1 context $CTX_A ${k}_bytes +$d, want +$((n * 98)); "
-		d=$(delta rem "$a1" "$b1" "$UL2_IP" ${k}_bytes)
+		d=$(delta rem "$a1" "$b1" "$UL2_IP" "${k}_bytes")
 		[ "$d" = $((n * 98)) ] || why+="h1 remote $UL2_IP ${k}_bytes +$d, want +$((n * 98)); "
-		d=$(delta ctx "$a2" "$b2" "$CTX_A" ${k}_bytes)
+		d=$(delta ctx "$a2" "$b2" "$CTX_A" "${k}_bytes")
 		[ "$d" = $((n * 98)) ] || why+="h2 context $CTX_A ${k}_bytes +$d, want +$((n * 98)); "
 	done
 	echo "# h1 context $CTX_A after: $(jq -c --argjson c "$CTX_A" '.contexts[] | select(.context == $c)' <<<"$b1")"
@@ -385,9 +386,9 @@ test_monitor() {
 # (f) sttd --metrics: GET /metrics gives valid exposition (strict reader above) with the
 # right content type, the same drop reasons as stats --json, the reassembly counters, the
 # injected per-context and per-remote entries, and counters that only grow and do grow under
-# 5 pings; other paths are 404.
+# 5 pings; other paths are 404, other methods 405, request heads over 4 KiB 431.
 test_metrics() {
-	local name="sttd --metrics: exposition, counters grow, 404 elsewhere" hdr why='' n=5
+	local name="sttd --metrics: exposition, counters grow; 404, 405, 431 otherwise" hdr why='' n=5
 	local s1 s2 v1 v2 ser ncpu code
 	if [ "$STTD_STATE" != running ]; then
 		not_ok "$name" "sttd is $STTD_STATE"
@@ -436,6 +437,13 @@ test_metrics() {
 	[ "${code%% *}" = 404 ] || why+="GET /nope: '$code', want 404; "
 	code=$(scrape "$NS_H1" /metricsx "$TMP/404.txt")
 	[ "${code%% *}" = 404 ] || why+="GET /metricsx: '$code', want 404; "
+	# Other methods, and request heads over 4 KiB, are refused.
+	code=$(nsx "$NS_H1" curl -s --max-time 10 -o /dev/null -w '%{http_code}' -X POST \
+		"http://127.0.0.1:$METRICS_PORT/metrics")
+	[ "$code" = 405 ] || why+="POST /metrics: '$code', want 405; "
+	code=$(nsx "$NS_H1" curl -s --max-time 10 -o /dev/null -w '%{http_code}' \
+		-H "X-Big: $(printf '%5000s' '' | tr ' ' a)" "http://127.0.0.1:$METRICS_PORT/metrics")
+	[ "$code" = 431 ] || why+="GET with a 5000-byte header: '$code', want 431; "
 	# h2's sttd serves its own namespace on the same address.
 	scrape "$NS_H2" /metrics "$TMP/h2.txt" >/dev/null
 	grep -q '^stt_device_rx_frames_total{device="ul2"} [1-9]' "$TMP/h2.txt" || why+="h2: no ul2 counters; "
@@ -500,7 +508,7 @@ test_sttd_reasm_with_metrics() {
 		p1[$h]=$(series_value "$TMP/r1-$h.txt.series" stt_reasm_pieces_total)
 		f1[$h]=$(series_value "$TMP/r1-$h.txt.series" stt_reasm_frames_total)
 	done
-	got=$(timeout 30 ip netns exec "$NS_T1" ping -n -M do -s 1472 -c $n -i 0.2 -W 2 "$T2_IP" 2>&1 |
+	got=$(timeout 30 ip netns exec "$NS_T1" ping -n -M "do" -s 1472 -c $n -i 0.2 -W 2 "$T2_IP" 2>&1 |
 		sed -n 's/.* \([0-9]\+\) received.*/\1/p')
 	for h in "$NS_H1" "$NS_H2"; do
 		scrape "$h" /metrics "$TMP/r2-$h.txt" >/dev/null
