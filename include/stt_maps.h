@@ -201,18 +201,18 @@ enum stt_reasm_counter { STT_REASM_COUNTERS(STT_REASM_ENUM) STT_R_MAX };
  * Drops by reason sit at STT_C_DROP_BASE + enum stt_drop.
  */
 #define STT_COUNTERS(X)                                                                            \
-	X(TX_FRAMES, "tx_frames", "tenant frames encapsulated")                                    \
-	X(TX_SEGMENTS, "tx_segments", "STT segments (or GSO frames) sent")                         \
-	X(TX_BYTES, "tx_bytes", "inner bytes encapsulated")                                        \
-	X(TX_FLOOD_COPIES, "tx_flood_copies", "copies sent by head-end replication")               \
+	X(TX_FRAMES, "tx_frames", "tenant frames encapsulated and sent")                                    \
+	X(TX_SEGMENTS, "tx_segments", "STT segments sent (GSO frames count one per frame here)")                         \
+	X(TX_BYTES, "tx_bytes", "inner bytes sent")                                        \
+	X(TX_FLOOD_COPIES, "tx_flood_copies", "copies sent to flood targets")               \
 	X(RX_FRAMES, "rx_frames", "frames delivered to a vport")                                    \
 	X(RX_SEGMENTS, "rx_segments", "STT segments seen on the underlay")                         \
 	X(RX_BYTES, "rx_bytes", "inner bytes delivered")                                           \
 	X(RX_XDP_FRAMES, "rx_xdp_frames", "frames delivered by the XDP fast path")                 \
-	X(PASS, "pass", "underlay packets that are not STT, left to the stack")                   \
+	X(PASS, "pass", "packets that are not STT, left to the stack")                   \
 	X(TX_GSO_FRAMES, "tx_gso_frames", "frames sent as one GSO skb, segmented by GSO/TSO")     \
 	X(RX_GRO_FRAMES, "rx_gro_frames", "frames that GRO merged from several segments")         \
-	X(TX_CUT_FRAMES, "tx_cut_frames", "non-GSO frames larger than a segment, cut by stt")      \
+	X(TX_CUT_FRAMES, "tx_cut_frames", "frames larger than a segment, cut by the transmit program")      \
 	X(RX_TO_STTD, "rx_to_sttd", "pieces handed to sttd for reassembly")                        \
 	X(RX_PIECES_DIRECT, "rx_pieces_direct", "pieces of TSO frames delivered as TCP segments") \
 	X(LEARNED, "learned", "MACs learned, or moved to another remote (vport --learn)")         \

@@ -88,6 +88,7 @@ int cmd_peer(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_apply(int argc, char **argv); /* cmd_apply.c: desired-state documents */
+int cmd_monitor(int argc, char **argv);
 
 /* Long option helper: returns the value of --name at argv[*i], advancing *i. */
 const char *opt_value(int argc, char **argv, int *i, const char *name);

@@ -17,10 +17,13 @@ static void usage(FILE *f)
 		"  vport add IFNAME --context ID [--xdp] [--peers open|strict] | vport del IFNAME\n"
 		"  fdb add --context ID --mac MAC --remote ADDR\n"
 		"  fdb del --context ID --mac MAC [--remote ADDR]\n"
+		"  fdb show [--context ID]\n"
 		"  peer add|del --context ID ADDR | peer list [--context ID]\n"
+		"  ping --context ID --remote ADDR [--count N] [--interval SECS]\n"
 		"  show [--json]\n"
 		"  apply [--dry-run] FILE|-   (desired state as JSON, docs/API.md)\n"
-		"  stats [--json]\n"
+		"  stats [--json] [--context ID] [--remote ADDR]\n"
+		"  monitor [--interval SECS] [--count N]\n"
 		"Options:\n"
 		"  -n NETNS  act in network namespace /run/netns/NETNS (use this, not\n"
 		"            'ip netns exec', which hides the pinned state in a private bpffs)\n"
@@ -50,6 +53,7 @@ static const struct {
 	{ "attach", cmd_attach }, { "detach", cmd_detach }, { "vport", cmd_vport },
 	{ "fdb", cmd_fdb },	  { "peer", cmd_peer },	  { "show", cmd_show },	    { "stats", cmd_stats },
 	{ "apply", cmd_apply },
+	{ "monitor", cmd_monitor },
 };
 
 int main(int argc, char **argv)

@@ -17,6 +17,7 @@
 #include <linux/virtio_net.h>
 #include <net/ethernet.h>
 #include <net/if.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +30,8 @@
 #include <bpf/libbpf.h>
 #include "common.h"
 #include "reasm.h"
+#include "metrics.h"
+#include "stats_read.h"
 #include "stt_tos.h"
 
 /*
@@ -44,6 +47,7 @@ struct sttd {
 	int contexts_fd, stats_fd, pkt_fd, cfg_fd, peers_fd;
 	__u64 lost, bad_csum, bad_frame, tx_errors, ecn_drops, peer_denied;
 	int debug_left; /* with -v, pieces still to log */
+	struct stt_stats_fds sfds; /* with --metrics: every counter, for the exposition */
 };
 
 static volatile sig_atomic_t stop;
@@ -276,13 +280,61 @@ static void on_lost(void *ctx, int cpu, __u64 cnt)
 	((struct sttd *)ctx)->lost += cnt;
 }
 
+/* The exposition of every counter, for a scrape of --metrics. */
+static int render_metrics(void *arg, char **text, size_t *len)
+{
+	struct sttd *d = arg;
+	struct stt_snapshot s;
+	char name[IF_NAMESIZE] = "";
+	int rc;
+
+	publish_stats(d); /* the reassembly counters as of now, not of the last publish */
+	if (snapshot_read(&d->sfds, &s))
+		return -1;
+	if (s.ifindex)
+		dev_name(s.ifindex, name);
+	rc = metrics_render(&s, name, text, len);
+	snapshot_free(&s);
+	return rc;
+}
+
+/*
+ * With --metrics, one poll() covers the perf buffer's epoll descriptor and the metrics
+ * sockets, and a scrape is answered between two batches of pieces. Polling that epoll
+ * descriptor from outside takes the perf events' readiness (perf_poll clears it as it
+ * reports it), so a perf_buffer__poll after it would find nothing ready and leave the
+ * pieces in the rings: every ring is consumed instead, on each pass (it costs a look at
+ * each CPU's ring head), so no piece waits for a later wakeup. Returns 1 when pieces were
+ * signalled, 0 on a timeout, or a negative error.
+ */
+static int poll_all(struct perf_buffer *pb, struct metrics_server *m, struct sttd *d)
+{
+	struct pollfd pfd[1 + METRICS_MAX_FDS];
+	int n = 1, rc;
+
+	pfd[0].fd = perf_buffer__epoll_fd(pb);
+	pfd[0].events = POLLIN;
+	pfd[0].revents = 0;
+	n += metrics_pollfds(m, pfd + 1, METRICS_MAX_FDS);
+	if (poll(pfd, n, 100) < 0)
+		return -errno;
+	rc = perf_buffer__consume(pb);
+	if (rc < 0)
+		return rc;
+	metrics_process(m, pfd + 1, n - 1, now_ns() / 1000000, render_metrics, d);
+	return pfd[0].revents ? 1 : 0;
+}
+
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: sttd [-n NETNS] [--mem BYTES] [--timeout MS] [-v]\n"
+	fprintf(f, "Usage: sttd [-n NETNS] [--mem BYTES] [--timeout MS] [--metrics ADDR:PORT] [-v]\n"
 		   "  Reassemble STT frames that GRO left in pieces, and deliver them to their\n"
 		   "  vport. Runs until SIGINT or SIGTERM. --mem caps the memory held by\n"
 		   "  incomplete frames (default 64 MiB; suffixes K, M, G); --timeout drops a\n"
-		   "  frame still incomplete that long after its first piece (default 1000 ms).\n");
+		   "  frame still incomplete that long after its first piece (default 1000 ms).\n"
+		   "  --metrics serves every counter (sttctl stats) in the Prometheus text format\n"
+		   "  at http://ADDR:PORT/metrics, in the network namespace of -n (ADDR: an IPv4\n"
+		   "  address, or an IPv6 address in brackets).\n");
 }
 
 static int parse_size(const char *s, size_t *out)
@@ -316,7 +368,10 @@ int main(int argc, char **argv)
 {
 	struct perf_buffer *pb = NULL;
 	struct stt_state st;
-	struct sttd d = { .pkt_fd = -1, .debug_left = 200 };
+	struct sttd d = { .pkt_fd = -1, .debug_left = 200,
+			  .sfds = { -1, -1, -1, -1, -1, -1 } };
+	struct metrics_server *metrics = NULL;
+	const char *metrics_addr = NULL;
 	size_t mem = 64ull << 20;
 	unsigned long timeout_ms = 1000;
 	char path[512];
@@ -334,6 +389,8 @@ int main(int argc, char **argv)
 		} else if (!strcmp(argv[i], "--timeout") && i + 1 < argc) {
 			if (parse_uint(argv[++i], 3600000, &timeout_ms) || !timeout_ms)
 				return 1;
+		} else if (!strcmp(argv[i], "--metrics") && i + 1 < argc) {
+			metrics_addr = argv[++i];
 		} else if (!strcmp(argv[i], "-v")) {
 			g_opts.verbose = true;
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
@@ -372,11 +429,20 @@ int main(int argc, char **argv)
 		err_msg("sttd: cannot open the perf buffer: %s", strerror(errno));
 		goto out;
 	}
+	if (metrics_addr) {
+		if (stats_fds_open(&d.sfds, st.dir)) {
+			err_msg("sttd: cannot open the counters under %s", st.dir);
+			goto out;
+		}
+		metrics = metrics_listen(metrics_addr);
+		if (!metrics)
+			goto out;
+	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	info_msg("sttd: running (mem cap %zu bytes, timeout %lu ms)", mem, timeout_ms);
 	while (!stop) {
-		int n = perf_buffer__poll(pb, 100);
+		int n = metrics ? poll_all(pb, metrics, &d) : perf_buffer__poll(pb, 100);
 		uint64_t now = now_ns();
 
 		if (n < 0 && n != -EINTR) {
@@ -392,6 +458,8 @@ int main(int argc, char **argv)
 	publish_stats(&d);
 	rc = 0;
 out:
+	metrics_close(metrics);
+	stats_fds_close(&d.sfds);
 	perf_buffer__free(pb); /* also removes our perf events from the map */
 	reasm_free(d.r);
 	if (d.pkt_fd >= 0)
