@@ -85,6 +85,7 @@ int cmd_detach(int argc, char **argv);
 int cmd_vport(int argc, char **argv);
 int cmd_fdb(int argc, char **argv);
 int cmd_peer(int argc, char **argv);
+int cmd_ping(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_apply(int argc, char **argv); /* cmd_apply.c: desired-state documents */

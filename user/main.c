@@ -53,7 +53,7 @@ static const struct {
 	{ "attach", cmd_attach }, { "detach", cmd_detach }, { "vport", cmd_vport },
 	{ "fdb", cmd_fdb },	  { "peer", cmd_peer },	  { "show", cmd_show },	    { "stats", cmd_stats },
 	{ "apply", cmd_apply },
-	{ "monitor", cmd_monitor },
+	{ "monitor", cmd_monitor }, { "ping", cmd_ping },
 };
 
 int main(int argc, char **argv)

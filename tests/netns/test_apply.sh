@@ -12,6 +12,15 @@ STT_NS_PREFIX=${STT_NS_PREFIX:-sta-}
 # shellcheck source=../../scripts/lib.sh
 source "$HERE/../../scripts/lib.sh"
 
+# has_tc_prog NS DEV: stt's program is on DEV's TC ingress: a tcx link pinned by stt
+# (link_tc_<ifindex> in the namespace's pin directory) or a clsact bpf filter.
+has_tc_prog() {
+	local idx
+	idx=$(ip -n "$1" -j link show "$2" 2>/dev/null | jq -r '.[0].ifindex')
+	[ -e "$STT_PIN_BASE/$(stt_ns_inode "$1")/link_tc_$idx" ] ||
+		tc -n "$1" filter show dev "$2" ingress 2>/dev/null | grep -q bpf
+}
+
 PASSED=0 FAILED=0 SKIPPED=0
 ok() { echo "ok - $1"; PASSED=$((PASSED + 1)); }
 not_ok() { echo "not ok - $1${2:+: $2}"; FAILED=$((FAILED + 1)); }
@@ -260,7 +269,7 @@ test_rollback() {
 		fi
 	done
 	tail -2 "$TMP/apply.err" | diag
-	if ! ip -n "$NS_H2" -j link show vp3 >/dev/null 2>&1 || ! tc -n "$NS_H2" filter show dev vp3 ingress | grep -q bpf; then
+	if ! ip -n "$NS_H2" -j link show vp3 >/dev/null 2>&1 || ! has_tc_prog "$NS_H2" vp3; then
 		bad+="vp3 lost its transmit program; "
 	fi
 	if [ -n "$bad" ]; then not_ok "$name" "${bad%; }"; else ok "$name"; fi

@@ -304,6 +304,74 @@ test_learning() {
 	fi
 }
 
+# OAM: sttctl ping answers through the tunnel, is valid STT and CFM on the wire (tshark),
+# and never reaches a tenant; an unknown context gets no answer.
+test_oam_ping() {
+	local name="oam: sttctl ping gets 3 replies, tshark sees CFM loopback in STT, no tenant sees it"
+	local out js r0 r1 q0 q1 t2a t2b wire bad
+	capture oam "$NS_H2" "$UL2" tcp || { not_ok "$name" "capture"; return; }
+	local wpid=$LAST_CAP
+	r0=$(counter "$NS_H2" oam_replied) q0=$(counter "$NS_H1" oam_replies)
+	t2a=$(ip -n "$NS_T2" -s -j link show eth0 | jq '.[0].stats64.rx.packets')
+	js=$(stt_ctl "$NS_H1" ping --context "$CTX_A" --remote "$UL2_IP" --count 3 --interval 0.2 --json)
+	out=$?
+	t2b=$(ip -n "$NS_T2" -s -j link show eth0 | jq '.[0].stats64.rx.packets')
+	r1=$(counter "$NS_H2" oam_replied) q1=$(counter "$NS_H1" oam_replies)
+	stt_capture_stop "$wpid"
+	wire=$(tshark -r "$TMP/oam.pcap" -o ip.try_heuristic_first:TRUE -Y 'stt && cfm' -T fields \
+		-e stt.context_id -e cfm.opcode 2>/dev/null | sort | uniq -c | xargs)
+	bad=$(tshark -r "$TMP/oam.pcap" -o tcp.check_checksum:TRUE -Y 'tcp.checksum.status != 1' \
+		-T fields -e frame.number 2>/dev/null | wc -l)
+	echo "ping: $(jq -c '{sent, received, rtt_avg_ms}' <<<"$js" 2>/dev/null); h2 oam_replied $r0 -> $r1, h1 oam_replies $q0 -> $q1; t2 rx +$((t2b - t2a)); wire (count context opcode): $wire; bad TCP checksums: $bad" | diag
+	if [ "$out" -ne 0 ] || [ "$(jq -r .received <<<"$js")" != 3 ]; then
+		not_ok "$name" "ping exit $out, received $(jq -r .received <<<"$js" 2>/dev/null)"
+	elif [ "$((r1 - r0))" -ne 3 ] || [ "$((q1 - q0))" -ne 3 ]; then
+		not_ok "$name" "oam_replied +$((r1 - r0)), oam_replies +$((q1 - q0)) (want 3 and 3)"
+	elif [ "$wire" != "3 0x0000000000000064 2 3 0x0000000000000064 3" ]; then
+		not_ok "$name" "tshark: '$wire' (want 3 loopback messages (3) and 3 replies (2) in context 100)"
+	elif [ "$bad" -ne 0 ]; then
+		not_ok "$name" "$bad segments with a TCP checksum tshark does not call good"
+	elif [ "$t2b" -ne "$t2a" ]; then
+		not_ok "$name" "t2 received $((t2b - t2a)) frames"
+	else
+		ok "$name"
+	fi
+}
+
+test_oam_unknown_context() {
+	local name="oam: ping for a context the remote does not serve gets no reply" out d0 d1
+	d0=$(drop_count "$NS_H2" unknown_context)
+	stt_ctl "$NS_H1" ping --context 999 --remote "$UL2_IP" --count 2 --interval 0.1 --timeout 0.3 >"$TMP/ping999.txt" 2>&1
+	out=$?
+	d1=$(drop_count "$NS_H2" unknown_context)
+	diag <"$TMP/ping999.txt"
+	if [ "$out" -eq 0 ]; then
+		not_ok "$name" "ping succeeded"
+	elif [ "$((d1 - d0))" -ne 2 ]; then
+		not_ok "$name" "h2 unknown_context +$((d1 - d0)), want 2"
+	else
+		ok "$name"
+	fi
+}
+
+# A tenant cannot send to the OAM MAC (it would make the remote answer).
+test_oam_tenant_refused() {
+	local name="oam: a tenant frame to the reserved OAM MAC is dropped (tx_oam)" d0 d1
+	d0=$(drop_count "$NS_H1" tx_oam)
+	ip netns exec "$NS_T1" python3 -c '
+import socket, struct
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW); s.bind(("eth0", 0))
+f = bytes.fromhex("025354544f41") + bytes.fromhex("020000009901") + struct.pack("!H", 0x8902)
+s.send(f + bytes([0, 3, 0, 4, 0, 0, 0, 1, 0]) + bytes(37))' 2>&1 | diag
+	sleep 0.3
+	d1=$(drop_count "$NS_H1" tx_oam)
+	if [ "$((d1 - d0))" -ne 1 ]; then
+		not_ok "$name" "tx_oam +$((d1 - d0)), want 1"
+	else
+		ok "$name"
+	fi
+}
+
 test_options_rejected() {
 	local name="bad --dscp / --peers values are refused, nothing changed" errs='' before after
 	before=$(stt_ctl "$NS_H1" show --json)
@@ -320,7 +388,8 @@ test_options_rejected() {
 # Main ------------------------------------------------------------------------------------
 
 TESTS=(test_dscp_uniform test_dscp_pipe test_ecn_single_segment test_ecn_reassembled
-	test_ecn_all_segments	test_peers_strict_endpoint test_peers_strict_context test_learning test_options_rejected)
+	test_ecn_all_segments	test_peers_strict_endpoint test_peers_strict_context test_learning test_oam_ping
+	test_oam_unknown_context test_oam_tenant_refused test_options_rejected)
 
 if ! reason=$(stt_prereqs); then
 	for t in "${TESTS[@]}"; do skip "${t#test_}" "$reason"; done
