@@ -381,10 +381,22 @@ static __noinline int stt_tx_gso(struct __sk_buff *skb, struct stt_tx_state *st)
 #define STT_MARK_FRESH 0x53545446   /* "STTF" */
 #define STT_MARK_ADVANCE 0x53545441 /* "STTA" */
 
-/* Segment payload of cut frames: what fits the MTU, a multiple of 8. */
-static __always_inline __u32 stt_seg_payload(const struct stt_cfg *cfg)
+/* The MTU toward a remote: the underlay's, or a smaller path MTU learned (stt_pmtu). */
+static __noinline __u32 stt_remote_mtu(const struct stt_cfg *cfg, __u32 remote)
 {
-	return (cfg->mtu - sizeof(struct stt_ipv4) - sizeof(struct stt_tcp)) & ~7U;
+	const struct stt_pmtu_val *p = bpf_map_lookup_elem(&stt_pmtu, &remote);
+	__u32 mtu = cfg->mtu;
+
+	if (p && p->mtu < mtu &&
+	    bpf_ktime_get_ns() - p->learned_ns < (__u64)STT_PMTU_EXPIRE * 1000000000ULL)
+		mtu = p->mtu;
+	return mtu;
+}
+
+/* Segment payload of cut frames: what fits the MTU, a multiple of 8. */
+static __always_inline __u32 stt_seg_payload(__u32 mtu)
+{
+	return (mtu - sizeof(struct stt_ipv4) - sizeof(struct stt_tcp)) & ~7U;
 }
 
 /* Complete a partial inner TCP/UDP checksum and leave the skb CHECKSUM_NONE. */
@@ -434,7 +446,7 @@ static __noinline int stt_tx_cut(struct __sk_buff *skb, const struct stt_cfg *cf
 {
 	struct stt_encap4 *hp;
 	__u32 zero = 0;
-	__u32 seg_max = stt_seg_payload(cfg), seq, rem, seg, adv = skb->mark == STT_MARK_ADVANCE;
+	__u32 seg_max, seq, rem, seg, adv = skb->mark == STT_MARK_ADVANCE;
 	__u64 sum;
 	long rc;
 	int last;
@@ -444,6 +456,7 @@ static __noinline int stt_tx_cut(struct __sk_buff *skb, const struct stt_cfg *cf
 	hp = bpf_map_lookup_elem(&stt_cut_scratch, &zero);
 	if (!hp || bpf_skb_load_bytes(skb, 0, hp, offsetof(struct stt_encap4, stt)))
 		return stt_tx_drop_ctx(STT_DROP_TX_ERROR, context);
+	seg_max = stt_seg_payload(stt_remote_mtu(cfg, hp->ip.daddr));
 	/* Only frames this program encapsulated come back marked; check anyway. */
 	if (hp->eth.proto != bpf_htons(ETH_P_IP) || hp->ip.ver_ihl != 0x45 || hp->ip.protocol != 6 ||
 	    hp->ip.saddr != cfg->local4 || hp->tcp.dest != bpf_htons(cfg->port) || seg_max < 512 ||
@@ -547,7 +560,7 @@ int stt_tc_tx(struct __sk_buff *skb)
 	__u32 len = skb->len, frame_len, count, i, frame_id, segs;
 	__be32 remote, uc_remote = 0;
 	__u64 context;
-	__u32 zero = 0, vflags, learn_age;
+	__u32 zero = 0, vflags, learn_age, mtu;
 	int gso, cut;
 	__u16 vlan = 0;
 	void *data, *data_end;
@@ -597,14 +610,13 @@ int stt_tc_tx(struct __sk_buff *skb)
 	segs = gso && skb->gso_segs ? skb->gso_segs : 1;
 	cut = !gso && len + STT_ENCAP4_OVERHEAD > cfg->mtu;
 	/*
-	 * Every frame must fit STT's 16-bit length and the outer IPv4 total length. GSO
-	 * segments (gso_size of payload each) must fit the MTU; frames we cut ourselves are
-	 * summed in full, so they are bounded by STT_SUM_MAX.
+	 * Every frame must fit STT's 16-bit length and the outer IPv4 total length; frames we
+	 * cut ourselves are summed in full, so they are bounded by STT_SUM_MAX. GSO segments
+	 * (gso_size of payload each) are made to fit the path MTU below.
 	 */
 	if (len < sizeof(struct stt_eth) ||
 	    sizeof(struct stt_ipv4) + sizeof(struct stt_tcp) + frame_len > 0xffff ||
-	    (cut && len > STT_SUM_MAX) ||
-	    (gso && skb->gso_size + sizeof(struct stt_ipv4) + sizeof(struct stt_tcp) > cfg->mtu))
+	    (cut && len > STT_SUM_MAX))
 		return stt_tx_drop_ctx(STT_DROP_TX_TOO_BIG, context);
 
 	if (stt_tx_inner(skb, &in))
@@ -635,6 +647,26 @@ int stt_tc_tx(struct __sk_buff *skb)
 		if (!flood || !flood->count)
 			return stt_tx_drop_ctx(STT_DROP_TX_NO_REMOTE, context);
 	}
+	/* The path MTU: toward the remote, or the smallest toward any flood target. */
+	if (uc_remote) {
+		mtu = stt_remote_mtu(cfg, uc_remote);
+	} else {
+		mtu = cfg->mtu;
+		for (i = 0; i < STT_MAX_FLOOD; i++) {
+			__u32 m;
+
+			if (i >= flood->count)
+				break;
+			m = stt_remote_mtu(cfg, flood->remote4[i]);
+			if (m < mtu)
+				mtu = m;
+		}
+	}
+	if (mtu < STT_PMTU_MIN)
+		mtu = STT_PMTU_MIN;
+	/* A path smaller than the underlay: a frame that fit one segment is cut after all. */
+	if (!gso && !cut && len + STT_ENCAP4_OVERHEAD > mtu)
+		cut = 1;
 	st->is_ip = skb->protocol == bpf_htons(ETH_P_IP) || skb->protocol == bpf_htons(0x86dd);
 
 	hp->eth.proto = bpf_htons(ETH_P_IP);
@@ -712,11 +744,29 @@ int stt_tc_tx(struct __sk_buff *skb)
 		return TC_ACT_SHOT;
 	}
 	if (gso) {
+		__u32 seg_len = skb->gso_size + sizeof(struct stt_ipv4) + sizeof(struct stt_tcp);
+
 		rc = stt_tx_gso(skb, st);
 		if (rc == -2)
 			return stt_tx_drop_ctx(STT_DROP_TX_TOO_BIG, context);
 		if (rc)
 			return stt_tx_drop_ctx(STT_DROP_TX_ERROR, context);
+		if (seg_len > mtu) {
+			/*
+			 * Segments of gso_size would not fit the path: lower gso_size. Growing
+			 * room without BPF_F_ADJ_ROOM_FIXED_GSO lowers it by the bytes added;
+			 * taking them away again with the flag keeps it there. The STT header
+			 * keeps the tenant's MSS (the inner TCP's), only the outer cut changes.
+			 */
+			__u32 d = seg_len - mtu;
+
+			if (d > 0xfff || skb->gso_size < d + 256 ||
+			    bpf_skb_adjust_room(skb, d, BPF_ADJ_ROOM_MAC, 0) ||
+			    bpf_skb_adjust_room(skb, -(__s32)d, BPF_ADJ_ROOM_MAC,
+						BPF_F_ADJ_ROOM_FIXED_GSO))
+				return stt_tx_drop_ctx(STT_DROP_TX_TOO_BIG, context);
+			stt_count(STT_C_TX_MSS_LOWERED, 1);
+		}
 		stt_count(STT_C_TX_GSO_FRAMES, 1);
 	} else if (bpf_skb_change_head(skb, sizeof(struct stt_encap4), 0)) {
 		return stt_tx_drop_ctx(STT_DROP_TX_ERROR, context);
@@ -1084,6 +1134,42 @@ static __noinline int stt_rx_piece(struct __sk_buff *skb, struct stt_rx *rx)
 	return h->ifindex;
 }
 
+/*
+ * An ICMP "fragmentation needed" about an STT segment this endpoint sent (the quoted
+ * header: from our address, TCP to the STT port) lowers the path MTU toward that remote
+ * (stt_pmtu). The ICMP itself goes on to the stack.
+ */
+static __noinline void stt_rx_icmp(struct __sk_buff *skb, const struct stt_cfg *cfg)
+{
+	struct stt_ipv4 ip, in;
+	struct stt_pmtu_val v = {};
+	__u8 icmp[8];
+	__be16 dport;
+	__u32 ihl, remote, mtu;
+
+	if (bpf_skb_load_bytes(skb, 14, &ip, sizeof(ip)) || (ip.ver_ihl >> 4) != 4 ||
+	    ip.protocol != 1 || (ip.frag_off & bpf_htons(0x3fff)))
+		return;
+	ihl = (ip.ver_ihl & 0x0f) * 4;
+	if (ihl < 20 || bpf_skb_load_bytes(skb, (14 + ihl) & 0x7f, icmp, sizeof(icmp)) ||
+	    icmp[0] != 3 || icmp[1] != 4 ||
+	    bpf_skb_load_bytes(skb, (14 + ihl + 8) & 0x7f, &in, sizeof(in)) ||
+	    in.ver_ihl != 0x45 || in.protocol != 6 || in.saddr != cfg->local4 ||
+	    bpf_skb_load_bytes(skb, (14 + ihl + 8 + 20 + 2) & 0xff, &dport, sizeof(dport)) ||
+	    dport != bpf_htons(cfg->port))
+		return;
+	mtu = (__u32)icmp[6] << 8 | icmp[7];
+	if (mtu < STT_PMTU_MIN || mtu >= cfg->mtu) {
+		stt_count(STT_C_PMTU_IGNORED, 1);
+		return;
+	}
+	remote = in.daddr;
+	v.mtu = mtu;
+	v.learned_ns = bpf_ktime_get_ns();
+	bpf_map_update_elem(&stt_pmtu, &remote, &v, BPF_ANY);
+	stt_count(STT_C_PMTU_LEARNED, 1);
+}
+
 SEC("tc")
 int stt_tc_rx(struct __sk_buff *skb)
 {
@@ -1119,6 +1205,7 @@ int stt_tc_rx(struct __sk_buff *skb)
 	}
 	switch (v) {
 	case STT_RX_NOT_STT:
+		stt_rx_icmp(skb, cfg);
 		return STT_TC_PASS;
 	case STT_RX_DROP:
 		stt_drop(reason);

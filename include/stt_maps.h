@@ -105,6 +105,23 @@ struct stt_flood_val {
 	__be32 remote4[STT_MAX_FLOOD];
 };
 
+/*
+ * stt_pmtu (LRU hash): remote (__be32 in a __u32) -> path MTU learned from an ICMP
+ * "fragmentation needed" about an STT segment sent to it. Transmit uses the smaller of it
+ * and stt_cfg.mtu until STT_PMTU_EXPIRE seconds after it was learned (as the kernel does,
+ * net.ipv4.route.mtu_expires). Values below STT_PMTU_MIN are ignored (RFC 1191's 576 floor
+ * keeps a forged ICMP from shrinking segments to nothing).
+ */
+struct stt_pmtu_val {
+	__u32 mtu;
+	__u32 pad;
+	__u64 learned_ns;
+};
+
+#define STT_MAX_PMTU 4096
+#define STT_PMTU_EXPIRE 600
+#define STT_PMTU_MIN 576
+
 /* stt_groups (hash): IPv4 multicast group (__be32 in a __u32) -> 1: STT to it is for us. */
 #define STT_MAX_GROUPS 256
 #define STT_IS_MCAST4(a) ((((const __u8 *)&(a))[0] & 0xf0) == 0xe0) /* a: __be32 */
@@ -218,7 +235,10 @@ enum stt_reasm_counter { STT_REASM_COUNTERS(STT_REASM_ENUM) STT_R_MAX };
 	X(LEARNED, "learned", "MACs learned, or moved to another remote (vport --learn)")         \
 	X(TX_LEARNED, "tx_learned", "frames sent unicast by a learned entry")                     \
 	X(OAM_REPLIED, "oam_replied", "OAM probes (sttctl ping) answered")                       \
-	X(OAM_REPLIES, "oam_replies", "OAM replies received (for sttctl ping), consumed")
+	X(OAM_REPLIES, "oam_replies", "OAM replies received (for sttctl ping), consumed")        \
+	X(PMTU_LEARNED, "pmtu_learned", "ICMP fragmentation-needed for STT that lowered a path MTU") \
+	X(PMTU_IGNORED, "pmtu_ignored", "ICMP fragmentation-needed for STT with an MTU not taken")  \
+	X(TX_MSS_LOWERED, "tx_mss_lowered", "GSO frames sent in smaller segments to fit the path MTU")
 
 #define STT_COUNTER_ENUM(name, str, help) STT_C_##name,
 enum stt_counter { STT_COUNTERS(STT_COUNTER_ENUM) STT_C_DROP_BASE };

@@ -46,6 +46,14 @@ struct {
 } stt_flood SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, STT_MAX_PMTU);
+	__type(key, __u32);
+	__type(value, struct stt_pmtu_val);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} stt_pmtu SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, STT_MAX_GROUPS);
 	__type(key, __u32);

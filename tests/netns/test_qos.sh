@@ -372,6 +372,81 @@ s.send(f + bytes([0, 3, 0, 4, 0, 0, 0, 1, 0]) + bytes(37))' 2>&1 | diag
 	fi
 }
 
+# PMTU: a router's ICMP "fragmentation needed" (made by hand, from h2's side) quoting an STT
+# segment h1 sent lowers h1's segment size toward h2: frames that fit the 1500-byte underlay
+# are now cut (single-segment path) or sent with a smaller GSO size (TSO path), and every
+# STT segment on the wire fits 1200 bytes.
+send_frag_needed() {
+	ip netns exec "$NS_H2" python3 -c '
+import socket, struct, sys
+def csum(b):
+    if len(b) % 2: b += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while s >> 16: s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+def ip4(src, dst, proto, plen, df=0):
+    h = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + plen, 1, df, 64, proto, 0,
+                    socket.inet_aton(src), socket.inet_aton(dst))
+    return h[:10] + struct.pack("!H", csum(h)) + h[12:]
+mtu, src, dst, dmac, smac, dev = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6]
+quoted = ip4(dst, src, 6, 1400, 0x4000) + struct.pack("!HHI", 50000, 7471, 0)
+icmp = struct.pack("!BBHHH", 3, 4, 0, 0, mtu) + quoted
+icmp = icmp[:2] + struct.pack("!H", csum(icmp)) + icmp[4:]
+frame = bytes.fromhex(dmac.replace(":", "")) + bytes.fromhex(smac.replace(":", "")) + b"\x08\x00"
+frame += ip4(src, dst, 1, len(icmp)) + icmp
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW); s.bind((dev, 0)); s.send(frame)
+' "$1" "$UL2_IP" "$UL1_IP" "$UL1_MAC" "$UL2_MAC" "$UL2"
+}
+
+# Largest outer IP length of the STT packets in a capture.
+max_stt_len() {
+	tshark -r "$1" -Y "tcp.dstport == $STT_PORT" -T fields -e ip.len 2>/dev/null | sort -n | tail -1
+}
+
+test_pmtu() {
+	local name="pmtu: ICMP frag-needed lowers the segment size toward that remote (cut and GSO)"
+	local l0 l1 c0 c1 m0 m1 got big why='' gso_max
+	l0=$(counter "$NS_H1" pmtu_learned)
+	send_frag_needed 1200
+	sleep 0.2
+	l1=$(counter "$NS_H1" pmtu_learned)
+	[ "$((l1 - l0))" -eq 1 ] || why+="pmtu_learned +$((l1 - l0)), want 1; "
+	# Single-segment path: 1442-byte frames (they fit the underlay) must be cut.
+	capture pm1 "$NS_H1" "$UL1" -Q out tcp || { not_ok "$name" "capture"; return; }
+	local p1=$LAST_CAP
+	c0=$(counter "$NS_H1" tx_cut_frames)
+	got=$(timeout 15 ip netns exec "$NS_T1" ping -n -c 3 -i 0.2 -W 1 -s 1400 "$T2_IP" 2>&1 |
+		sed -n 's/.* \([0-9]\+\) received.*/\1/p')
+	c1=$(counter "$NS_H1" tx_cut_frames)
+	stt_capture_stop "$p1"
+	big=$(max_stt_len "$TMP/pm1.pcap")
+	[ "${got:-0}" = 3 ] || why+="1400-byte pings: ${got:-0}/3; "
+	[ "$((c1 - c0))" -ge 3 ] || why+="tx_cut_frames +$((c1 - c0)), want >= 3; "
+	[ -n "$big" ] && [ "$big" -le 1200 ] || why+="an STT packet of ${big:-?} bytes > 1200; "
+	# TSO path: t1 with TSO, ul1 segmenting in software so the capture sees the segments.
+	nsx "$NS_T1" ethtool -K eth0 tso on gso on >/dev/null 2>&1
+	nsx "$NS_H1" ethtool -K "$UL1" tso off >/dev/null 2>&1
+	capture pm2 "$NS_H1" "$UL1" -Q out -s 200 tcp dst port "$STT_PORT" || { not_ok "$name" "capture"; return; }
+	local p2=$LAST_CAP
+	m0=$(counter "$NS_H1" tx_mss_lowered)
+	timeout 30 ip netns exec "$NS_T2" iperf3 -s -1 -p 5202 -B "$T2_IP" >/dev/null 2>&1 &
+	stt_wait_listen "$NS_T2" 5202
+	timeout 20 ip netns exec "$NS_T1" iperf3 -c "$T2_IP" -p 5202 -t 2 -J >"$TMP/pm-iperf.json" 2>&1
+	local irc=$?
+	m1=$(counter "$NS_H1" tx_mss_lowered)
+	stt_capture_stop "$p2"
+	nsx "$NS_T1" ethtool -K eth0 tso off gso off >/dev/null 2>&1
+	nsx "$NS_H1" ethtool -K "$UL1" tso on >/dev/null 2>&1
+	gso_max=$(max_stt_len "$TMP/pm2.pcap")
+	echo "pmtu_learned $l0 -> $l1; pings $got/3, tx_cut_frames +$((c1 - c0)), largest STT packet $big;" \
+		"TSO: iperf3 rc $irc $(jq -r '.end.sum_received.bytes // 0' "$TMP/pm-iperf.json") bytes," \
+		"tx_mss_lowered +$((m1 - m0)), largest STT packet $gso_max" | diag
+	[ "$irc" -eq 0 ] || why+="iperf3 failed; "
+	[ "$((m1 - m0))" -gt 0 ] || why+="tx_mss_lowered did not move; "
+	[ -n "$gso_max" ] && [ "$gso_max" -le 1200 ] || why+="a TSO segment of ${gso_max:-?} bytes > 1200; "
+	if [ -n "$why" ]; then not_ok "$name" "${why%; }"; else ok "$name"; fi
+}
+
 test_options_rejected() {
 	local name="bad --dscp / --peers values are refused, nothing changed" errs='' before after
 	before=$(stt_ctl "$NS_H1" show --json)
@@ -389,7 +464,7 @@ test_options_rejected() {
 
 TESTS=(test_dscp_uniform test_dscp_pipe test_ecn_single_segment test_ecn_reassembled
 	test_ecn_all_segments	test_peers_strict_endpoint test_peers_strict_context test_learning test_oam_ping
-	test_oam_unknown_context test_oam_tenant_refused test_options_rejected)
+	test_oam_unknown_context test_oam_tenant_refused test_options_rejected test_pmtu)
 
 if ! reason=$(stt_prereqs); then
 	for t in "${TESTS[@]}"; do skip "${t#test_}" "$reason"; done

@@ -1750,22 +1750,11 @@ static void test_encap_too_big(const void *arg)
  * test run takes, as a GSO skb (ctx_in gso_size) whose segments do not fit the MTU
  * (gso_size + 40 > MTU).
  */
-static void test_encap_gso_too_big(const void *arg)
-{
-	struct __sk_buff skb = {.ifindex = LO_IFINDEX, .gso_size = MTU - 40 + 1, .gso_segs = 3};
-	struct counters before;
-	struct pkt in = {};
-	struct run r;
-	int limit = skb_test_run_limit();
-
-	if (!ASSERT_TRUE(limit >= 1514 && limit <= PKT_MAX, "test run limit"))
-		return;
-	build_inner(&in, IN_TCP, vm_b, limit - inner_hdrs(IN_TCP), 40000);
-	if (!read_counters(&before) || !run_skb(fd_tx, &in, &skb, &r))
-		return;
-	ASSERT_EQ(r.retval, TC_ACT_SHOT, "verdict");
-	CHECK_DELTAS(&before, {DROP(TX_TOO_BIG), 1});
-}
+/*
+ * A GSO frame whose segments would not fit the path gets a smaller gso_size (stt_tc_tx);
+ * BPF_PROG_TEST_RUN cannot make a GSO skb (no gso_type), so that is tested with real TSO
+ * traffic in tests/netns/test_qos.sh ("pmtu").
+ */
 
 /* ------------------------------------------------------------------------------------------ */
 /* Tests: decapsulation                                                                       */
@@ -2265,8 +2254,6 @@ static const struct test tests[] = {
     {"tx encap: flood to two remotes", test_encap_flood_two, NULL},
     {"tx too big: 9217-byte non-GSO frame (> STT_SUM_MAX): dropped, or refused by test_run",
      test_encap_too_big, NULL},
-    {"tx drop: GSO segment size over the MTU, largest frame test_run takes", test_encap_gso_too_big,
-     NULL},
     {"tx drop: unknown unicast, no flood entry", test_encap_no_remote, NULL},
     {"tx drop: ifindex not a vport", test_encap_no_vport, NULL},
 
@@ -2332,6 +2319,8 @@ static const struct test tests[] = {
     {"oam: per-context and per-remote counters", test_oam_counters, NULL},
     {"learning: learn on receive, unicast on transmit, static wins, aging, cap",
      test_learning, NULL},
+    {"pmtu: ICMP fragmentation-needed for our STT lowers the path MTU, frames are cut",
+     test_pmtu, NULL},
 };
 
 /* ------------------------------------------------------------------------------------------ */

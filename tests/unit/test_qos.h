@@ -467,3 +467,82 @@ out:
 	if (tbl >= 0)
 		close(tbl);
 }
+
+/* An ICMP "fragmentation needed" quoting an STT segment of ours (IPv4 + 8 bytes of TCP). */
+static void build_frag_needed(struct pkt *p, uint16_t mtu, uint32_t quoted_saddr, uint16_t dport)
+{
+	struct t_ip4 *ip, *q;
+	uint8_t *icmp;
+
+	p->len = 0;
+	put_eth(p, ul_local, ul_remote, 0x0800);
+	ip = put_ip4(p, htonl(0xc6120063) /* 198.18.0.99, a router */, local4, 1, 8 + 20 + 8, 7);
+	icmp = pkt_put(p, 8);
+	memset(icmp, 0, 8);
+	icmp[0] = 3, icmp[1] = 4;
+	icmp[6] = mtu >> 8, icmp[7] = (uint8_t)mtu;
+	q = put_ip4(p, quoted_saddr, remote4, 6, 20 + 1400, 0x1234);
+	q->frag = htons(T_IP_DF);
+	{
+		uint8_t *t = pkt_put(p, 8);
+
+		t[0] = 0xc3, t[1] = 0x50; /* source port 50000 */
+		t[2] = dport >> 8, t[3] = (uint8_t)dport;
+		memset(t + 4, 0, 4);
+	}
+	{
+		uint16_t c = htons(~fold16(sum16(icmp, 8 + 20 + 8, 0)) & 0xffff);
+
+		memcpy(icmp + 2, &c, 2);
+	}
+	(void)ip;
+}
+
+/* PMTU: an ICMP for our STT lowers the path MTU toward that remote; then frames are cut. */
+static void test_pmtu(const void *arg)
+{
+	int fd = bpf_map__fd(tc_skel->maps.stt_pmtu);
+	struct stt_pmtu_val pv;
+	struct pkt icmp = {}, in = {};
+	struct counters before;
+	__u32 rem = remote4;
+	struct run r;
+
+	bpf_map_delete_elem(fd, &rem);
+	/* Not ours: a quoted packet from another address, and one to another port. */
+	build_frag_needed(&icmp, 1200, remote4b, STT_PORT);
+	if (!read_counters(&before) || !run_prog(fd_tc_rx, &icmp, 0, &r))
+		return;
+	ASSERT_EQ(r.retval, (__u32)-1, "ICMP goes on (TC_ACT_UNSPEC)");
+	build_frag_needed(&icmp, 1200, local4, 80);
+	if (!run_prog(fd_tc_rx, &icmp, 0, &r))
+		return;
+	CHECK_DELTAS(&before, {STT_C_PASS, 0});
+	ASSERT_TRUE(bpf_map_lookup_elem(fd, &rem, &pv) != 0, "no path MTU from ICMP that is not ours");
+
+	/* Too small to take (a forged ICMP): ignored and counted. */
+	build_frag_needed(&icmp, 500, local4, STT_PORT);
+	if (!read_counters(&before) || !run_prog(fd_tc_rx, &icmp, 0, &r))
+		return;
+	CHECK_DELTAS(&before, {STT_C_PMTU_IGNORED, 1});
+
+	/* Ours: learned. */
+	build_frag_needed(&icmp, 1200, local4, STT_PORT);
+	if (!read_counters(&before) || !run_prog(fd_tc_rx, &icmp, 0, &r))
+		return;
+	ASSERT_EQ(r.retval, (__u32)-1, "verdict");
+	CHECK_DELTAS(&before, {STT_C_PMTU_LEARNED, 1});
+	if (!ASSERT_OK(bpf_map_lookup_elem(fd, &rem, &pv), "path MTU learned"))
+		return;
+	ASSERT_EQ(pv.mtu, 1200, "path MTU");
+
+	/* A 1442-byte frame fit the 1500-byte underlay in one segment: now it is cut. */
+	build_inner(&in, IN_UDP, vm_b, 1442 - 42, 40000);
+	if (!read_counters(&before) || !run_tx_mark(&in, 0, &r))
+		goto out;
+	ASSERT_EQ(r.retval, TC_ACT_REDIRECT, "verdict");
+	ASSERT_EQ(r.ctx.mark, T_MARK_FRESH, "marked to be cut");
+	CHECK_DELTAS(&before, {STT_C_TX_FRAMES, 1}, {STT_C_TX_BYTES, in.len}, {STT_C_TX_CUT_FRAMES, 1});
+out:
+	bpf_map_delete_elem(fd, &rem);
+}
