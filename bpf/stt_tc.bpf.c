@@ -121,9 +121,9 @@ static __always_inline int stt_tx_inner(struct __sk_buff *skb, struct stt_inner 
 	} else if (eth->proto == bpf_htons(ETH_P_IPV6)) {
 		/*
 		 * IPv6 inside: addresses, next header and, when the next header is TCP or UDP
-		 * (no extension headers in between), the ports. Flags stay clear (IPv4 bit
-		 * clear is IPv6 by the draft; no partial checksum is claimed) and the frame is
-		 * summed in full below.
+		 * (no extension headers in between), the ports. The IPv4 flag stays clear
+		 * (IPv6 by the draft); TCP and a partial checksum are said as for IPv4, with
+		 * the L4 offset after the 40-byte header.
 		 */
 		struct stt_ipv6 *ip6 = (void *)(eth + 1);
 
@@ -134,12 +134,24 @@ static __always_inline int stt_tx_inner(struct __sk_buff *skb, struct stt_inner 
 				h = stt_mix(h, ip6->saddr[k]);
 				h = stt_mix(h, ip6->daddr[k]);
 			}
-			h = stt_mix(h, ip6->nexthdr);
-			if (ip6->nexthdr == 6 || ip6->nexthdr == 17) {
+			proto = ip6->nexthdr;
+			h = stt_mix(h, proto);
+			if (proto == 6)
+				in->flags |= STT_F_TCP;
+			if (proto == 6 || proto == 17) {
 				__be32 *ports = (void *)(ip6 + 1);
 
-				if ((void *)(ports + 1) <= data_end)
+				ihl = sizeof(*ip6);
+				tot_len = sizeof(*ip6) + bpf_ntohs(ip6->payload_len);
+				if ((void *)(ports + 1) <= data_end) {
+					__u16 *udp_check = (void *)ports + 6;
+
 					h = stt_mix(h, *ports);
+					if (sizeof(*eth) + tot_len == len && tot_len >= ihl + 8 &&
+					    (proto == 6 ||
+					     ((void *)(udp_check + 1) <= data_end && *udp_check)))
+						l4_shortcut = 2;
+				}
 			}
 		}
 	} else {
@@ -159,9 +171,21 @@ static __always_inline int stt_tx_inner(struct __sk_buff *skb, struct stt_inner 
 		data = stt_skb_data(skb);
 		data_end = stt_skb_data_end(skb);
 		ip = data + sizeof(*eth);
-		if ((void *)(ip + 1) > data_end)
-			return -1;
-		pseudo = (__u64)ip->saddr + ip->daddr + stt_pseudo4_tail(proto, tot_len - ihl);
+		if (l4_shortcut == 2) {
+			struct stt_ipv6 *ip6 = (void *)ip;
+
+			if ((void *)(ip6 + 1) > data_end)
+				return -1;
+#pragma unroll
+			for (int k = 0; k < 4; k++)
+				pseudo += (__u64)ip6->saddr[k] + ip6->daddr[k];
+			ihl = sizeof(*ip6);
+		} else {
+			if ((void *)(ip + 1) > data_end)
+				return -1;
+			pseudo = (__u64)ip->saddr + ip->daddr;
+		}
+		pseudo += stt_pseudo4_tail(proto, tot_len - ihl);
 		/*
 		 * A checksum field that equals the pseudo-header seed is one the tenant's stack
 		 * left for offload (CHECKSUM_PARTIAL; a complete checksum matches it 1 time in
@@ -300,16 +324,28 @@ static __noinline long stt_tx_one(struct __sk_buff *skb, struct stt_tx_state *st
  * room for outer + h bytes and write the copy back at offset outer.
  * Returns -2 when the frame is not one this can handle.
  */
-static __noinline int stt_tx_to_none(struct __sk_buff *skb, __u32 h, __u32 outer, __u64 flags)
+static __noinline int stt_tx_to_none(struct __sk_buff *skb, __u32 h, __u32 outer, __u64 flags,
+				     int v6)
 {
 	__u8 hdrs[STT_GSO_HDRS];
-	__u32 hlen = sizeof(struct stt_eth) + h;
+	__u32 hlen = sizeof(struct stt_eth) + h, pull = h;
 
 	if (h < 24 || hlen > STT_GSO_HDRS || hlen > skb->len || outer > 128)
 		return -2;
 	if (bpf_skb_load_bytes(skb, 0, hdrs, hlen & 0xff))
 		return -1;
-	if (bpf_skb_adjust_room(skb, -(__s32)(h - 4), BPF_ADJ_ROOM_MAC, flags) ||
+	if (v6) {
+		/*
+		 * IPv6 inside a TSO burst: the skb is typed TCPv6 GSO, and the kernel's TCPv4
+		 * segmentation of the outer header refuses that type. bpf_skb_change_proto()
+		 * retypes it TCPv4 (its 6-to-4 translation), taking 20 bytes of the IPv6
+		 * header away; the rest of the headers go below, and the copy puts them back.
+		 */
+		if (bpf_skb_change_proto(skb, bpf_htons(ETH_P_IP), 0))
+			return -1;
+		pull = h - 20;
+	}
+	if (bpf_skb_adjust_room(skb, -(__s32)(pull - 4), BPF_ADJ_ROOM_MAC, flags) ||
 	    bpf_skb_adjust_room(skb, -4, BPF_ADJ_ROOM_MAC, flags))
 		return -1;
 	if (bpf_skb_adjust_room(skb, outer + h, BPF_ADJ_ROOM_MAC, flags))
@@ -319,8 +355,11 @@ static __noinline int stt_tx_to_none(struct __sk_buff *skb, __u32 h, __u32 outer
 	return 0;
 }
 
-/* Length of the inner IPv4 + TCP headers of a frame, or 0 when it is not TCP over IPv4. */
-static __always_inline __u32 stt_inner_tcp_hlen(struct __sk_buff *skb)
+/*
+ * Length of the inner IP + TCP headers of a frame, or 0 when it is not TCP over IPv4 or
+ * IPv6 (without extension headers); *v6 says which.
+ */
+static __always_inline __u32 stt_inner_tcp_hlen(struct __sk_buff *skb, int *v6)
 {
 	void *data, *data_end;
 	struct stt_ipv4 *ip;
@@ -332,10 +371,21 @@ static __always_inline __u32 stt_inner_tcp_hlen(struct __sk_buff *skb)
 	data = stt_skb_data(skb);
 	data_end = stt_skb_data_end(skb);
 	ip = data + sizeof(struct stt_eth);
-	if ((void *)(ip + 1) > data_end || ((struct stt_eth *)data)->proto != bpf_htons(ETH_P_IP) ||
-	    ip->protocol != 6)
+	*v6 = 0;
+	if ((void *)(ip + 1) > data_end)
 		return 0;
-	ihl = (ip->ver_ihl & 0x0f) * 4;
+	if (((struct stt_eth *)data)->proto == bpf_htons(ETH_P_IPV6)) {
+		struct stt_ipv6 *ip6 = (void *)ip;
+
+		if ((void *)(ip6 + 1) > data_end || ip6->nexthdr != 6)
+			return 0;
+		*v6 = 1;
+		ihl = sizeof(*ip6);
+	} else {
+		if (((struct stt_eth *)data)->proto != bpf_htons(ETH_P_IP) || ip->protocol != 6)
+			return 0;
+		ihl = (ip->ver_ihl & 0x0f) * 4;
+	}
 	if (ihl < 20 || ihl > 60)
 		return 0;
 	doff = (void *)ip + ihl + 12;
@@ -361,11 +411,12 @@ static __always_inline __u32 stt_inner_tcp_hlen(struct __sk_buff *skb)
  */
 static __noinline int stt_tx_gso(struct __sk_buff *skb, struct stt_tx_state *st)
 {
-	__u32 h = stt_inner_tcp_hlen(skb);
+	int v6;
+	__u32 h = stt_inner_tcp_hlen(skb, &v6);
 
 	if (!h)
-		return -2; /* only TCP over IPv4 is segmented this way */
-	return stt_tx_to_none(skb, h, sizeof(struct stt_encap4), BPF_F_ADJ_ROOM_FIXED_GSO);
+		return -2; /* only TCP over IPv4 or IPv6 is segmented this way */
+	return stt_tx_to_none(skb, h, sizeof(struct stt_encap4), BPF_F_ADJ_ROOM_FIXED_GSO, v6);
 }
 
 /*
@@ -422,7 +473,7 @@ static __noinline int stt_tx_complete_csum(struct __sk_buff *skb)
 	l4len = skb->len - sizeof(struct stt_eth) - ihl;
 	coff = sizeof(struct stt_eth) + ihl + (proto == 6 ? 16 : 6);
 	h = ihl + 20; /* enough to move past csum_start (stt_tx_to_none) */
-	if (stt_tx_to_none(skb, h, 0, 0))
+	if (stt_tx_to_none(skb, h, 0, 0, 0))
 		return -1;
 	if (bpf_skb_pull_data(skb, skb->len))
 		return -1;
