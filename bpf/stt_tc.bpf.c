@@ -1001,8 +1001,19 @@ struct stt_piece_hdrs {
 	__u8 tcp_flags;
 	__u8 to_sttd; /* a piece of this frame went to sttd first: all of it goes there */
 	__u8 pad[2];
+	__u32 frame_len; /* the frame's length (SEQ): a later piece must say the same */
+	__u32 pad2;
+	__u64 born_ns;   /* when the first piece came: entries live STT_PIECE_AGE_NS */
 	__u8 hdrs[STT_GSO_HDRS + 2];
 };
+
+/*
+ * How long a frame's kept headers serve its later pieces. Frame IDs come back (2^24 per
+ * CPU of the sender) and LRU entries outlive their frame: a later piece is matched only to
+ * a first piece of the same length seen this recently, never to an older frame (of
+ * perhaps another context); anything else goes to sttd, which checks the whole frame.
+ */
+#define STT_PIECE_AGE_NS 1000000000ULL
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -1043,7 +1054,8 @@ static __noinline int stt_rx_piece(struct __sk_buff *skb, struct stt_rx *rx)
 		return 0;
 
 	h = bpf_map_lookup_elem(&stt_piece_hdrs, &k);
-	if (h && h->to_sttd)
+	if (h && h->to_sttd && h->frame_len == rx->frame_len &&
+	    bpf_ktime_get_ns() - h->born_ns <= STT_PIECE_AGE_NS)
 		return 0;
 	if (o == 0) {
 		struct stt_hdr sh;
@@ -1092,6 +1104,8 @@ static __noinline int stt_rx_piece(struct __sk_buff *skb, struct stt_rx *rx)
 			return 0;
 		h->ifindex = vp->ifindex;
 		h->to_sttd = 0;
+		h->frame_len = rx->frame_len;
+		h->born_ns = bpf_ktime_get_ns();
 		h->hlen = hlen;
 		h->ihl = ihl;
 		h->seq0 = bpf_ntohl(*(__be32 *)&h->hdrs[(14 + ihl + 4) & 0x7f]);
@@ -1109,15 +1123,19 @@ static __noinline int stt_rx_piece(struct __sk_buff *skb, struct stt_rx *rx)
 		    bpf_skb_store_bytes(skb, 0, h->hdrs, 14, 0))
 			return -1;
 	} else {
-		if (!h) {
+		if (!h || h->frame_len != rx->frame_len ||
+		    bpf_ktime_get_ns() - h->born_ns > STT_PIECE_AGE_NS) {
 			/*
 			 * The first piece has not been seen (GRO can deliver the last segment
-			 * first): this frame goes to sttd, all of it, the first piece included.
+			 * first), or what is kept belongs to an older frame with the same ID:
+			 * this frame goes to sttd, all of it, the first piece included.
 			 */
 			h = bpf_map_lookup_elem(&stt_piece_scratch, &zero);
 			if (h) {
 				h->to_sttd = 1;
-				bpf_map_update_elem(&stt_piece_hdrs, &k, h, BPF_NOEXIST);
+				h->frame_len = rx->frame_len;
+				h->born_ns = bpf_ktime_get_ns();
+				bpf_map_update_elem(&stt_piece_hdrs, &k, h, BPF_ANY);
 			}
 			return 0;
 		}

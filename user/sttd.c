@@ -175,7 +175,7 @@ static void deliver(struct sttd *d, uint8_t *f, uint32_t len, uint32_t saddr, ui
 	struct iovec iov[2];
 	struct msghdr msg = { .msg_name = &sll, .msg_namelen = sizeof(sll), .msg_iov = iov,
 			      .msg_iovlen = 2 };
-	uint8_t *inner = f + sizeof(*h);
+	uint8_t *inner = f + sizeof(*h), *tagged = NULL;
 	uint32_t ilen = len - sizeof(*h);
 	struct stt_cfg cfg = {};
 	__u32 zero = 0;
@@ -205,9 +205,14 @@ static void deliver(struct sttd *d, uint8_t *f, uint32_t len, uint32_t saddr, ui
 		d->ecn_drops++;
 		return;
 	}
-	if ((h->flags & STT_F_CSUM_PARTIAL) && (h->flags & STT_F_IPV4) && h->l4_offset >= 34 &&
-	    h->l4_offset + 20u <= ilen && inner[12] == 0x08 && inner[13] == 0x00) {
-		uint8_t proto = inner[14 + 9];
+	if ((h->flags & STT_F_CSUM_PARTIAL) &&
+	    (((h->flags & STT_F_IPV4) && h->l4_offset >= 34 && inner[12] == 0x08 &&
+	      inner[13] == 0x00) ||
+	     (!(h->flags & STT_F_IPV4) && h->l4_offset == 54 && inner[12] == 0x86 &&
+	      inner[13] == 0xdd)) &&
+	    h->l4_offset + 20u <= ilen) {
+		bool v6 = !(h->flags & STT_F_IPV4);
+		uint8_t proto = v6 ? inner[14 + 6] : inner[14 + 9];
 
 		/* Only TCP and UDP checksums can be left partial; anything else is refused. */
 		if (proto != 6 && proto != 17) {
@@ -220,7 +225,7 @@ static void deliver(struct sttd *d, uint8_t *f, uint32_t len, uint32_t saddr, ui
 		if (proto == 6 && ntohs(h->mss) && ilen > 14u + 40 + ntohs(h->mss)) {
 			uint32_t thl = (inner[h->l4_offset + 12] >> 4) * 4;
 
-			vh.gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+			vh.gso_type = v6 ? VIRTIO_NET_HDR_GSO_TCPV6 : VIRTIO_NET_HDR_GSO_TCPV4;
 			vh.gso_size = ntohs(h->mss);
 			vh.hdr_len = h->l4_offset + thl;
 		}
@@ -231,11 +236,37 @@ static void deliver(struct sttd *d, uint8_t *f, uint32_t len, uint32_t saddr, ui
 	iov[0].iov_len = sizeof(vh);
 	iov[1].iov_base = (void *)inner;
 	iov[1].iov_len = ilen;
+	if (ntohs(h->vlan_tci) & STT_VLAN_V) {
+		/*
+		 * V=1: the vport gets the frame tagged again (as stt_tc_rx does), PCP and VLAN
+		 * ID as sent, DEI 0: the tag goes in band, behind the MAC addresses.
+		 */
+		uint16_t t = ntohs(h->vlan_tci);
+		uint16_t tci = htons((t & 0xe000) | (t & STT_VLAN_VID_MASK));
+
+		tagged = malloc(ilen + 4);
+		if (!tagged) {
+			d->tx_errors++;
+			return;
+		}
+		memcpy(tagged, inner, 12);
+		tagged[12] = 0x81, tagged[13] = 0x00;
+		memcpy(tagged + 14, &tci, 2);
+		memcpy(tagged + 16, inner + 12, ilen - 12);
+		iov[1].iov_base = tagged;
+		iov[1].iov_len = ilen + 4;
+		if (vh.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
+			vh.csum_start += 4;
+			if (vh.hdr_len)
+				vh.hdr_len += 4;
+		}
+	}
 	if (sendmsg(d->pkt_fd, &msg, 0) < 0) {
 		d->tx_errors++;
 		info_msg("sttd: delivering %u bytes to ifindex %u: %s", ilen, cv.ifindex,
 			 strerror(errno));
 	}
+	free(tagged);
 }
 
 static void on_piece(void *ctx, int cpu, void *data, __u32 size)
