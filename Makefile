@@ -116,7 +116,13 @@ $(OUT)/reasm_test_asan: tests/unit/reasm_test.c tests/unit/test.h user/reasm.c u
 	$(call msg,SAN-CC,$@)
 	$(Q)$(FUZZ_CC) $(SAN_CFLAGS) -Itests/unit tests/unit/reasm_test.c user/reasm.c -o $@
 
-fuzz-build: $(FUZZ_BINS) $(OUT)/reasm_test_asan
+# The BPF_PROG_TEST_RUN unit tests with ASan+UBSan: the test's own packet building, checksum
+# and counter code (the BPF programs run in the kernel either way).
+$(OUT)/stt_unit_asan: $(UNIT_SRCS) $(wildcard tests/unit/*.h) $(SKELS) $(BPF_HDRS) | $(OUT)
+	$(call msg,SAN-CC,$@)
+	$(Q)$(FUZZ_CC) $(SAN_CFLAGS) -I$(OUT) -Itests/unit $(UNIT_SRCS) -o $@ $(LDLIBS)
+
+fuzz-build: $(FUZZ_BINS) $(OUT)/reasm_test_asan $(OUT)/stt_unit_asan
 
 fuzz: fuzz-build
 	$(Q)rc=0; for t in $(FUZZ_TARGETS); do \
