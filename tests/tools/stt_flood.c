@@ -12,7 +12,8 @@
  *   --unknown      whole single-segment STT frames for contexts nobody binds
  *                  (0x5354480000000000 + a counter)
  *   --nonstt       UDP to port 9 (not STT)
- * LIMIT: --secs S (send for S seconds) or --count N (send exactly N packets).
+ * LIMIT: --secs S (send for S seconds) or --count N (send exactly N packets); SIGINT or
+ * SIGTERM stops it early (it still prints what it sent).
  * Source addresses: --src and the next --src-count - 1 addresses (spoofed: nothing needs to
  * own them), chosen at random per packet.
  * Every packet has correct IP and TCP/UDP checksums. A send the device queue refuses
@@ -31,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -42,6 +44,12 @@
 enum mode { M_NONE, M_FIRST, M_UNKNOWN, M_NONSTT };
 
 static uint64_t rng = 0x5354464c4f4f44ULL;
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	stop = 1;
+}
 
 static uint64_t rnd(void)
 {
@@ -195,8 +203,10 @@ int main(int argc, char **argv)
 		msgs[b].msg_hdr.msg_iovlen = 1;
 	}
 
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
 	t0 = now();
-	for (;;) {
+	while (!stop) {
 		int n = BATCH, off = 0;
 
 		if (count && count - sent < (uint64_t)n)
@@ -265,6 +275,8 @@ int main(int argc, char **argv)
 			int k = sendmmsg(fd, msgs + off, n - off, 0);
 
 			if (k < 0) {
+				if (stop && errno == EINTR)
+					break;
 				if (errno == ENOBUFS || errno == EAGAIN || errno == EINTR) {
 					retries++;
 					usleep(50);
