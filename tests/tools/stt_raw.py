@@ -2,11 +2,12 @@
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 """Crafted frames from an AF_PACKET socket, for tests/netns/test_hostile.sh. A test tool.
 
-  stt_raw.py isolation DEV DSTMAC SRC DST --bound C,C,... [--per K] [--port P]
+  stt_raw.py isolation DEV DSTMAC SRC DST --bound C,C,... [--per K] [--port P] [--split]
       STT segments onto the underlay: K frames for each bound context, one for every other
       context of the list below (every single-bit flip of a bound context, and IDs a
       careless lookup could confuse). Each inner frame is broadcast, EtherType 0x88b5, and
-      carries b"STTH" + its context (8 bytes, big endian). Prints JSON: what was sent.
+      carries b"STTH" + its context (8 bytes, big endian). --split: each frame in two
+      segments, the second sent first (for sttd). Prints JSON: what was sent.
   stt_raw.py tenant DEV --fdb-mac MAC --other-mac MAC
       Hostile tenant frames (unknown unicast, broadcast, multicast, forged source MACs, the
       MAC another context's FDB names, inner packets that look like STT of another context,
@@ -79,6 +80,16 @@ def stt_seg4(src, dst, ctx, inner, sport=51234, frame_id=1, port=STT_PORT):
     return ipv4(src, dst, 6, seg, ident=frame_id & 0xFFFF) + seg
 
 
+def stt_split4(src, dst, ctx, inner, sport, frame_id, port=STT_PORT, cut=40):
+    """The frame as two segments, the second first (GRO cannot merge them: sttd must)."""
+    body = stt_hdr(ctx) + inner
+    out = []
+    for off, part, flags in ((cut, body[cut:], 0x18), (0, body[:cut], 0x10)):
+        seg = tcp4(src, dst, sport, port, (len(body) << 16) | off, frame_id, part, flags)
+        out.append(ipv4(src, dst, 6, seg, ident=(frame_id + off) & 0xFFFF) + seg)
+    return out
+
+
 def udp4(src, dst, sport, dport, payload):
     h = struct.pack("!HHHH", sport, dport, 8 + len(payload), 0)
     pseudo = socket.inet_aton(src) + socket.inet_aton(dst) + struct.pack("!BBH", 0, 17, 8 + len(payload))
@@ -122,14 +133,19 @@ def cmd_isolation(a):
         nonlocal fid
         fid += 1
         inner = eth(b"\xff" * 6, b"\x02\x53\x54\x48\x00\x01", 0x88B5) + b"STTH" + ctx.to_bytes(8, "big") + bytes(36)
-        return eth(dmac, tx.mac, 0x0800) + stt_seg4(a.src, a.dst, ctx, inner, 49152 + fid % 16384, fid, a.port)
+        if a.split:
+            return [eth(dmac, tx.mac, 0x0800) + p
+                    for p in stt_split4(a.src, a.dst, ctx, inner, 49152 + fid % 16384, fid, a.port)]
+        return [eth(dmac, tx.mac, 0x0800) + stt_seg4(a.src, a.dst, ctx, inner, 49152 + fid % 16384, fid, a.port)]
 
     for _ in range(a.per):
         for c in bound:
-            tx.send(frame(c))
+            for f in frame(c):
+                tx.send(f)
     ub = unbound_ids(bound)
     for c in ub:
-        tx.send(frame(c))
+        for f in frame(c):
+            tx.send(f)
     print(json.dumps({"bound": [str(c) for c in bound], "per_bound": a.per, "unbound": len(ub),
                       "sent": tx.n}))
 
@@ -224,6 +240,7 @@ def main():
     s.add_argument("--bound", required=True)
     s.add_argument("--per", type=int, default=5)
     s.add_argument("--port", type=int, default=STT_PORT)
+    s.add_argument("--split", action="store_true", help="each frame as two segments, the second first")
     s = sub.add_parser("tenant")
     s.add_argument("dev")
     s.add_argument("--fdb-mac", required=True)
