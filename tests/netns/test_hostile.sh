@@ -45,8 +45,11 @@ CTX_OTHER=300 OTHER_MAC=02:53:54:48:03:00 OTHER_REMOTE=198.18.0.3
 H2_VPORTS=("vp2 $NS_T2 $CTX_A" "vp3 $NS_T3 $CTX_B" "vp4 $NS_T4 $CTX_0" "vp5 $NS_T5 $CTX_H"
 	"vp6 $NS_T6 $CTX_MAX" "vp7 $NS_T7 $CTX_H1")
 
-PASSED=0 FAILED=0 SKIPPED=0
+PASSED=0 FAILED=0 SKIPPED=0 TODO=0
 ok() { echo "ok - $1"; PASSED=$((PASSED + 1)); }
+# A test that reproduced a known, reported datapath bug, in exactly its known form: TAP
+# "not ok ... # TODO", counted neither as passed nor as failed (as in build/stt_unit).
+todo() { echo "not ok - $1 # TODO $2"; TODO=$((TODO + 1)); }
 not_ok() { echo "not ok - $1${2:+: $2}"; FAILED=$((FAILED + 1)); }
 skip() { echo "skip - $1: $2"; SKIPPED=$((SKIPPED + 1)); }
 diag() { sed 's/^/#   /'; }
@@ -95,6 +98,22 @@ cap_stop_all() {
 		stt_capture_stop "$pid"
 	done
 	CAP_PIDS=()
+}
+
+# pcap_count FILE TEXT: how many frames of a capture contain TEXT
+pcap_count() {
+	python3 - "$1" "$2" <<'EOF'
+import struct, sys
+d = open(sys.argv[1], "rb").read()
+needle = sys.argv[2].encode()
+E = "<" if d[:4] == b"\xd4\xc3\xb2\xa1" else ">"
+off, n = 24, 0
+while off + 16 <= len(d):
+    incl = struct.unpack(E + "IIII", d[off:off + 16])[2]
+    n += needle in d[off + 16:off + 16 + incl]
+    off += 16 + incl
+print(n)
+EOF
 }
 
 # Contexts carried by STTH-marked frames in a capture, one decimal per line (pcap parsed in
@@ -437,10 +456,83 @@ test_fragments() {
 	fi
 }
 
+# A frame with V=1 that sttd reassembles must reach the tenant tagged, as one TC decapsulates.
+# Known bug: sttd's deliver() ignores the STT header's VLAN field (the frame arrives untagged).
+test_vlan_sttd() {
+	local name="VLAN through sttd: a V=1 frame reassembled by sttd arrives tagged" pid at=$TMP/vlan-sttd.pcap
+	local out tagged untagged rf
+	if [ ! -x "$STTD" ]; then
+		skip "$name" "build/sttd is not built"
+		return
+	fi
+	"$STTD" -n "$NS_H2" >"$TMP/sttd-vlan.log" 2>&1 &
+	pid=$!
+	sleep 0.5
+	stats_json "$NS_H2" >"$TMP/vs-0.json"
+	cap_start "$NS_T2" eth0 "$at" -Q in || { not_ok "$name" "tcpdump"; kill "$pid"; return; }
+	out=$(nsx "$NS_H1" $RAW vlan-split "$UL1" "$(stt_mac "$NS_H2" "$UL2")" "$UL1_IP" "$UL2_IP" "$T2_MAC" \
+		--ctx "$CTX_A" --vid 77 --pcp 2 --count 3 2>&1)
+	sleep 0.5
+	cap_stop_all
+	stats_json "$NS_H2" >"$TMP/vs-1.json"
+	kill "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	rf=$(sdelta "$TMP/vs" reasm_frames)
+	tagged=$(tshark -r "$at" -Y 'vlan.id == 77 && vlan.priority == 2 && vlan.etype == 0x88b5' -T fields -e frame.number 2>/dev/null | wc -l)
+	untagged=$(tshark -r "$at" -Y '!vlan && eth.type == 0x88b5' -T fields -e frame.number 2>/dev/null | wc -l)
+	echo "# 3 frames, V=1 VID 77 PCP 2, each in two segments (second first): sttd reassembled +$rf;" \
+		"t2 received $tagged tagged VID 77 PCP 2, $untagged untagged ($out)"
+	if [ "$rf" -ne 3 ]; then
+		not_ok "$name" "sttd reassembled $rf of 3 frames: the test did not reach sttd"
+	elif [ "$tagged" -eq 3 ] && [ "$untagged" -eq 0 ]; then
+		ok "$name"
+	elif [ "$tagged" -eq 0 ] && [ "$untagged" -eq 3 ]; then
+		todo "$name" "known bug: sttd delivers V=1 frames untagged (deliver() ignores the STT VLAN field)"
+	else
+		not_ok "$name" "t2 received $tagged tagged and $untagged untagged frames of 3"
+	fi
+}
+
+# Pieces delivered straight from TC (stt_rx_piece) go by the headers kept from the first piece
+# of their frame, keyed by sender address, source port and frame ID. A later piece of ANOTHER
+# frame with the same key (the frame ID came back, as it does after 2^24 frames of a CPU, or a
+# spoofer) must not be delivered with them to the first frame's vport.
+# Known bug: the kept headers outlive their frame, and a later piece is not checked against
+# them: frame Y of context 200 reaches t2 (context 100) as a TCP segment of frame X.
+test_piece_key_reuse() {
+	local name="TSO pieces: a piece of a context-200 frame never reaches context 100 via stale headers"
+	local p2=$TMP/piece-t2.pcap p3=$TMP/piece-t3.pcap out x2 y2 y3 pd
+	# Wire mode on ul1: a veth whose peer may get TSO skbs does not GRO, and only GRO (which
+	# verifies the checksum) sends single pieces down the direct path.
+	nsx "$NS_H1" ethtool -K "$UL1" tso off gso off tx off >/dev/null 2>&1
+	stats_json "$NS_H2" >"$TMP/pr-0.json"
+	cap_start "$NS_T2" eth0 "$p2" -Q in && cap_start "$NS_T3" eth0 "$p3" -Q in ||
+		{ cap_stop_all; not_ok "$name" "tcpdump"; return; }
+	out=$(nsx "$NS_H1" $RAW piece-reuse "$UL1" "$(stt_mac "$NS_H2" "$UL2")" "$UL1_IP" "$UL2_IP" \
+		--ctx-a "$CTX_A" --mac-a "$T2_MAC" --ctx-b "$CTX_B" --mac-b "$T3_MAC" 2>&1)
+	sleep 0.5
+	cap_stop_all
+	stats_json "$NS_H2" >"$TMP/pr-1.json"
+	nsx "$NS_H1" ethtool -K "$UL1" tso on gso on tx on >/dev/null 2>&1
+	pd=$(sdelta "$TMP/pr" rx_pieces_direct)
+	x2=$(pcap_count "$p2" XFRAME-A) y2=$(pcap_count "$p2" YFRAME-B) y3=$(pcap_count "$p3" YFRAME-B)
+	echo "# frame X (context $CTX_A) in 3 segments, then 2 later segments of frame Y (context $CTX_B)," \
+		"same sender/port/frame ID: rx_pieces_direct +$pd; t2 got $x2 packets of X and $y2 of Y, t3 $y3 of Y ($out)"
+	if [ "$x2" -eq 0 ]; then
+		not_ok "$name" "frame X never reached t2: the test did not run the piece path (rx_pieces_direct +$pd)"
+	elif [ "$y2" -eq 0 ]; then
+		ok "$name"
+	elif [ "$pd" -ge 4 ]; then
+		todo "$name" "known bug: stt_rx_piece delivers a later piece by stale headers of another frame with the same (saddr, sport, frame ID): $y2 packets of context $CTX_B's frame reached t2 (context $CTX_A)"
+	else
+		not_ok "$name" "t2 got $y2 packets of context $CTX_B's frame"
+	fi
+}
+
 # Main ------------------------------------------------------------------------------------
 
 TESTS=(test_isolation_tc test_isolation_sttd test_isolation_xdp test_tenant_emission test_big_contexts test_vlan
-	test_ipv6_outer test_fragments)
+	test_ipv6_outer test_fragments test_vlan_sttd test_piece_key_reuse)
 # STH_TESTS="test_a test_b": run only these (debugging)
 [ -z "${STH_TESTS:-}" ] || read -r -a TESTS <<<"$STH_TESTS"
 
@@ -462,5 +554,6 @@ else
 	[ -z "${STH_PAUSE:-}" ] || sleep "$STH_PAUSE"
 fi
 
+[ "$TODO" -eq 0 ] || echo "# $TODO test(s) reproduce a known datapath bug (TODO, see above): counted neither as passed nor as failed"
 echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
 [ "$FAILED" -eq 0 ]

@@ -14,6 +14,11 @@
       QinQ). Prints JSON: how many of each.
   stt_raw.py vlan DEV DSTMAC --vid V --pcp P [--count N]
       802.1Q-tagged frames (EtherType 0x88b5 inside, payload b"STTVLAN").
+  stt_raw.py vlan-split DEV DSTMAC SRC DST INNERMAC --ctx C --vid V --pcp P [--count N]
+      Frames with V=1 in two segments, the second first (so that sttd reassembles them).
+  stt_raw.py piece-reuse DEV DSTMAC SRC DST --ctx-a C --mac-a M --ctx-b C --mac-b M
+      A TSO-like frame of context A in two pieces, then only the second piece of a frame of
+      context B with the same sender, source port and frame ID.
   stt_raw.py ipv6 DEV DSTMAC SRC6 DST6 --ctx C [--count N]
       STT carried over IPv6 (TCP to 7471), a whole frame for context C.
   stt_raw.py frag DEV DSTMAC SRC DST --ctx C
@@ -26,6 +31,7 @@ import os
 import socket
 import struct
 import sys
+import time
 
 ETH_P_ALL = 3
 STT_PORT = 7471
@@ -196,6 +202,57 @@ def cmd_vlan(a):
     print(json.dumps({"sent": tx.n, "vid": a.vid, "pcp": a.pcp}))
 
 
+def cmd_vlan_split(a):
+    """A frame with V=1 (VID, PCP) in two segments, the second first: sttd reassembles it."""
+    tx = Sender(a.dev)
+    vlan = (a.pcp << 13) | 0x1000 | a.vid
+    for i in range(a.count):
+        inner = eth(mac(a.innermac), b"\x02\x53\x54\x48\x00\x0a", 0x88B5) + b"STTVLAN" + bytes([i]) + bytes(60)
+        body = stt_hdr(int(a.ctx, 0), vlan=vlan) + inner
+        fid = 0x7000 + i
+        for off, part, flags in ((40, body[40:], 0x18), (0, body[:40], 0x10)):
+            seg = tcp4(a.src, a.dst, 50100 + i, STT_PORT, (len(body) << 16) | off, fid, part, flags)
+            tx.send(eth(mac(a.dstmac), tx.mac, 0x0800) + ipv4(a.src, a.dst, 6, seg, ident=fid + off) + seg)
+    print(json.dumps({"sent_frames": a.count}))
+
+
+def tso_body(ctx, innermac, marker, plen):
+    """STT header (TSO frame: IPv4|TCP, MSS 1000) + inner Ethernet/IPv4/TCP + payload."""
+    payload = (marker * (plen // len(marker) + 1))[:plen]
+    src, dst = "198.19.0.1", "198.19.0.2"
+    t = tcp4(src, dst, 40000, 5001, 1000, 1, payload)
+    inner = eth(mac(innermac), b"\x02\x53\x54\x48\x00\x0b", 0x0800) + ipv4(src, dst, 6, t) + t
+    return stt_hdr(ctx, flags=0x0C, mss=1000) + inner
+
+
+def cmd_piece_reuse(a):
+    """Frame X (context A) in three segments: the first two (the second with PSH) for GRO to
+    merge into a first piece, then the third. Then the second and third segments only (for
+    GRO to merge into a later piece) of a frame Y for context B, with the same sender, source
+    port and frame ID (an ID that came back, as it does after 2^24 frames of a CPU). Y's
+    bytes must not reach A's tenant."""
+    tx = Sender(a.dev)
+    dm = mac(a.dstmac)
+    sport, fid, seg = 50555, 0x00ABCDEF, 1400
+
+    def send_seg(body, off, flags):
+        part = body[off:off + seg]
+        t = tcp4(a.src, a.dst, sport, STT_PORT, (len(body) << 16) | off, fid, part, flags)
+        # IP IDs that step by one: GRO merges only those
+        tx.send(eth(dm, tx.mac, 0x0800) + ipv4(a.src, a.dst, 6, t, ident=100 + off // seg) + t)
+
+    x = tso_body(int(a.ctx_a, 0), a.mac_a, b"XFRAME-A", 4000)
+    y = tso_body(int(a.ctx_b, 0), a.mac_b, b"YFRAME-B", 4000)
+    send_seg(x, 0, 0x10)
+    send_seg(x, seg, 0x18)
+    send_seg(x, 2 * seg, 0x18)
+    if a.stage != "x-only":
+        time.sleep(0.2)
+        send_seg(y, seg, 0x10)
+        send_seg(y, 2 * seg, 0x18)
+    print(json.dumps({"sent": tx.n}))
+
+
 def cmd_ipv6(a):
     tx = Sender(a.dev)
     ctx = int(a.ctx, 0)
@@ -251,6 +308,21 @@ def main():
     s.add_argument("--vid", type=int, required=True)
     s.add_argument("--pcp", type=int, required=True)
     s.add_argument("--count", type=int, default=3)
+    s = sub.add_parser("vlan-split")
+    for x in ("dev", "dstmac", "src", "dst", "innermac"):
+        s.add_argument(x)
+    s.add_argument("--ctx", required=True)
+    s.add_argument("--vid", type=int, required=True)
+    s.add_argument("--pcp", type=int, required=True)
+    s.add_argument("--count", type=int, default=3)
+    s = sub.add_parser("piece-reuse")
+    for x in ("dev", "dstmac", "src", "dst"):
+        s.add_argument(x)
+    s.add_argument("--ctx-a", required=True)
+    s.add_argument("--mac-a", required=True)
+    s.add_argument("--ctx-b", required=True)
+    s.add_argument("--mac-b", required=True)
+    s.add_argument("--stage", default="all", choices=("all", "x-only"))
     s = sub.add_parser("ipv6")
     for x in ("dev", "dstmac", "src", "dst"):
         s.add_argument(x)
@@ -262,7 +334,7 @@ def main():
     s.add_argument("--ctx", required=True)
     a = p.parse_args()
     {"isolation": cmd_isolation, "tenant": cmd_tenant, "vlan": cmd_vlan, "ipv6": cmd_ipv6,
-     "frag": cmd_frag}[a.cmd](a)
+     "frag": cmd_frag, "vlan-split": cmd_vlan_split, "piece-reuse": cmd_piece_reuse}[a.cmd](a)
 
 
 if __name__ == "__main__":
