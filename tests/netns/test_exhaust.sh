@@ -12,6 +12,8 @@
 #      Asserts: the flood reached sttd and filled its cap (evictions), reasm_mem_peak and every
 #      sample of reasm_mem_bytes <= the cap, sttd still runs, the file arrives intact (sha256),
 #      iperf3 completes. Prints the goodputs, sttd's CPU time and peak RSS as `#` lines.
+#      Twice: with the underlay veths' offloads (tenant TSO bursts cross as GSO skbs), and in
+#      wire mode (segmented by ul1, merged by ul2's GRO where it can: the rest needs sttd).
 #  (b) XDP drops: with `attach --xdp on`, N whole STT frames for unbound contexts and M UDP
 #      packets (not STT): unknown_context grows by exactly N, pass by M; the kernel's stack
 #      (nstat IpInReceives, TcpInSegs in h2) does not see the N.
@@ -111,10 +113,18 @@ iperf_run() {
 
 # (a) ------------------------------------------------------------------------------------
 
+# test_reasm_flood MODE: offload (the underlay veths as created: a tenant TSO burst crosses
+# as one GSO skb) or wire (ul1 segments in software, ul2's GRO merges what it can and leaves
+# the rest in pieces: legitimate frames then need sttd, whose memory the flood fills).
 test_reasm_flood() {
-	local name="first-segment flood: sttd stays under --mem $MEM_CAP, a file transfer completes intact"
+	local mode=$1
+	local name="first-segment flood ($mode): sttd stays under --mem $MEM_CAP, a file transfer completes intact"
 	local ul2_mac c0 c1 tck s0 s1 peak evicted pieces lost to_sttd rss s_a s_b t_start rest why=''
 	ul2_mac=$(stt_mac "$NS_H2" "$UL2")
+	if [ "$mode" = wire ]; then
+		nsx "$NS_H1" ethtool -K "$UL1" tso off gso off tx off >/dev/null 2>&1
+		nsx "$NS_H2" ethtool -K "$UL2" tso off gso off tx off >/dev/null 2>&1
+	fi
 	"$STTD" -n "$NS_H2" --mem "$MEM_CAP" >"$TMP/sttd.log" 2>&1 &
 	STTD_PID=$!
 	sleep 0.5
@@ -128,7 +138,7 @@ test_reasm_flood() {
 	timeout 10 ip netns exec "$NS_T1" ping -n -c 1 -W 1 "$T2_IP" >/dev/null 2>&1
 	# Baseline for the goodput under the flood (a # line only).
 	iperf_run 2
-	echo "# baseline iperf3 t1 -> t2 (2 s, no flood, sttd running): $IP_MBPS Mbit/s, $IP_RETR retransmits"
+	echo "# $mode: baseline iperf3 t1 -> t2 (2 s, no flood, sttd running): $IP_MBPS Mbit/s, $IP_RETR retransmits"
 	stats_json "$NS_H2" >"$TMP/a0.json"
 	c0=$(cpu_ticks "$STTD_PID")
 	# Sample sttd's memory while the flood runs (reasm_mem_bytes; VmHWM at the end).
@@ -170,18 +180,18 @@ test_reasm_flood() {
 	to_sttd=$(($(val "$TMP/a1.json" rx_to_sttd) - $(val "$TMP/a0.json" rx_to_sttd)))
 	s0=$(sort -n "$TMP/mem-samples.txt" | tail -1)
 	s1=$(wc -l <"$TMP/mem-samples.txt")
-	echo "# flood: $(cat "$TMP/flood.txt")"
-	echo "# h2: rx_to_sttd +$to_sttd, reasm_pieces +$pieces, reasm_lost +$lost (perf buffer), reasm_evicted +$evicted," \
+	echo "# $mode: flood: $(cat "$TMP/flood.txt")"
+	echo "# $mode: h2: rx_to_sttd +$to_sttd, reasm_pieces +$pieces, reasm_lost +$lost (perf buffer), reasm_evicted +$evicted," \
 		"reasm_timeouts +$(($(val "$TMP/a1.json" reasm_timeouts) - $(val "$TMP/a0.json" reasm_timeouts)))," \
 		"reasm_bad_csum +$(($(val "$TMP/a1.json" reasm_bad_csum) - $(val "$TMP/a0.json" reasm_bad_csum)))," \
 		"multi_segment drops +$(($(val "$TMP/a1.json" drops.multi_segment) - $(val "$TMP/a0.json" drops.multi_segment)))"
-	echo "# sttd --mem $MEM_CAP: reasm_mem_peak $peak, largest of $s1 samples of reasm_mem_bytes ${s0:-?}," \
+	echo "# $mode: sttd --mem $MEM_CAP: reasm_mem_peak $peak, largest of $s1 samples of reasm_mem_bytes ${s0:-?}," \
 		"reasm_inflight now $(val "$TMP/a1.json" reasm_inflight); CPU time $(awk -v a="$c0" -v b="$c1" -v t="$tck" 'BEGIN {printf "%.2f", (b - a) / t}') s" \
 		"over the run; peak RSS ${rss:-?}"
-	echo "# file: $MB MiB sent, $XF_BYTES bytes received in $XF_SECS s" \
+	echo "# $mode: file: $MB MiB sent, $XF_BYTES bytes received in $XF_SECS s" \
 		"($(awk -v b="$XF_BYTES" -v s="$XF_SECS" 'BEGIN {printf "%.1f", (s > 0) ? b * 8 / s / 1e6 : 0}') Mbit/s goodput under the flood)," \
 		"sha256 $s_a... -> ${s_b:-none}..."
-	echo "# iperf3 t1 -> t2 (2 s, under the flood): rc=$IP_RC, $IP_BYTES bytes, $IP_MBPS Mbit/s, $IP_RETR retransmits${IP_ERR:+, error: $IP_ERR}"
+	echo "# $mode: iperf3 t1 -> t2 (2 s, under the flood): rc=$IP_RC, $IP_BYTES bytes, $IP_MBPS Mbit/s, $IP_RETR retransmits${IP_ERR:+, error: $IP_ERR}"
 	kill -0 "$STTD_PID" 2>/dev/null || why+="sttd died: $(tr '\n' ' ' <"$TMP/sttd.log"); "
 	[ "$pieces" -gt 1000 ] || why+="only $pieces pieces reached sttd: the flood did not test it; "
 	[ "$evicted" -gt 0 ] || why+="no eviction: the cap was never reached; "
@@ -198,6 +208,10 @@ test_reasm_flood() {
 	kill "$STTD_PID" 2>/dev/null
 	wait "$STTD_PID" 2>/dev/null
 	STTD_PID=
+	if [ "$mode" = wire ]; then
+		nsx "$NS_H1" ethtool -K "$UL1" tso on gso on tx on >/dev/null 2>&1
+		nsx "$NS_H2" ethtool -K "$UL2" tso on gso on tx on >/dev/null 2>&1
+	fi
 }
 
 # (b) ------------------------------------------------------------------------------------
@@ -254,7 +268,7 @@ test_xdp_drops() {
 
 # Main ------------------------------------------------------------------------------------
 
-NAMES=("reasm flood" "xdp drops")
+NAMES=("reasm flood (offload)" "reasm flood (wire)" "xdp drops")
 if ! reason=$(stt_prereqs); then
 	for t in "${NAMES[@]}"; do skip "$t" "$reason"; done
 elif ! build_flood >"$TMP/build.log" 2>&1 || [ ! -x "$FLOOD" ]; then
@@ -266,9 +280,11 @@ elif ! stt_topo_up >"$TMP/setup.log" 2>&1; then
 else
 	stt_log "topology up (prefix $STT_NS_PREFIX); flood ${SECS}s, sttd --mem $MEM_CAP, file ${MB} MiB"
 	if [ -x "$STTD" ]; then
-		test_reasm_flood
+		test_reasm_flood offload
+		test_reasm_flood wire
 	else
-		skip "reasm flood" "build/sttd is not built"
+		skip "reasm flood (offload)" "build/sttd is not built"
+		skip "reasm flood (wire)" "build/sttd is not built"
 	fi
 	test_xdp_drops
 fi
