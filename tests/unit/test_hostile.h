@@ -29,6 +29,13 @@ struct h_case {
 	const struct pkt *inner; /* H_DELIVER: the frame the tenant must get */
 };
 
+/*
+ * h_tc_only: stt_cfg without STT_CFG_XDP, as sttctl attaches on a veth: only TC runs (XDP is
+ * not run), and TC counts what XDP would have: pass for what is not STT, one segment for
+ * every STT packet (dropped ones included).
+ */
+static bool h_tc_only;
+
 /* Runs seg through XDP (context flagged STT_VPORT_XDP) and TC; what: assertion prefix. */
 static bool h_check(const struct pkt *seg, const struct h_case *c, const char *what)
 {
@@ -39,6 +46,8 @@ static bool h_check(const struct pkt *seg, const struct h_case *c, const char *w
 	if (!c->keep_ctx && !ASSERT_OK(set_ctx_flags(STT_VPORT_XDP), "context flags"))
 		return false;
 
+	if (h_tc_only)
+		goto tc;
 	/* XDP */
 	if (!read_counters(&before) || !run_prog(fd_xdp_rx, seg, 0, &r))
 		return false;
@@ -78,30 +87,35 @@ static bool h_check(const struct pkt *seg, const struct h_case *c, const char *w
 		break;
 	}
 
+tc:
 	/* TC (the baseline stt_cfg says XDP is attached: TC counts no segments or passes) */
 	if (c->xdp_only)
 		return ok;
 	if (!read_counters(&before) || !run_prog(fd_tc_rx, seg, 0, &r))
 		return false;
+	/* Without XDP, TC counts what XDP would have (see h_tc_only). */
+	const struct cdelta xc = {h_tc_only ? (c->e == H_PASS ? STT_C_PASS : STT_C_RX_SEGMENTS) : 0,
+				  h_tc_only ? 1 : 0};
 	switch (c->e) {
 	case H_PASS:
 		ok &= ASSERT_EQ(r.retval, TC_ACT_OK, nm(what, "TC verdict (not STT: ok)"));
 		ok &= ASSERT_MEM_EQ(r.out, r.len, seg->d, seg->len, nm(what, "TC: unchanged"));
-		ok &= CHECK_DELTAS(&before, {0, 0});
+		ok &= CHECK_DELTAS(&before, xc);
 		break;
 	case H_DROP:
 		ok &= ASSERT_EQ(r.retval, TC_ACT_SHOT, nm(what, "TC verdict (drop)"));
-		ok &= CHECK_DELTAS(&before, {STT_C_DROP_BASE + c->reason, 1});
+		ok &= CHECK_DELTAS(&before, {STT_C_DROP_BASE + c->reason, 1}, xc);
 		break;
 	case H_SEGMENT:
 		ok &= ASSERT_EQ(r.retval, TC_ACT_SHOT, nm(what, "TC verdict (piece, no sttd)"));
-		ok &= CHECK_DELTAS(&before, {DROP(MULTI_SEG), 1});
+		ok &= CHECK_DELTAS(&before, {DROP(MULTI_SEG), 1}, xc);
 		break;
 	case H_DELIVER:
 		ok &= ASSERT_EQ(r.retval, TC_ACT_REDIRECT, nm(what, "TC verdict (deliver)"));
 		ok &= ASSERT_MEM_EQ(r.out, r.len, c->inner->d, c->inner->len,
 				    nm(what, "TC: the inner frame"));
-		ok &= CHECK_DELTAS(&before, {STT_C_RX_FRAMES, 1}, {STT_C_RX_BYTES, c->inner->len});
+		ok &= CHECK_DELTAS(&before, {STT_C_RX_FRAMES, 1}, {STT_C_RX_BYTES, c->inner->len},
+				   xc);
 		break;
 	}
 	return ok;
@@ -660,6 +674,38 @@ static void test_h_truncate_all(const void *arg)
 		  n_seg, n_deliver);
 }
 
+static const enum h_mal h_mal_args_tc[HM_MAX] = {
+    HM_DOFF_0, HM_DOFF_4, HM_DOFF_15, HM_VERSION_2, HM_VERSION_255, HM_FRAME_LEN_0,
+    HM_FRAME_LEN_14, HM_FRAME_LEN_17, HM_INNER_0, HM_INNER_13, HM_OFF_EQ_LEN, HM_OFF_BEYOND,
+    HM_OVERRUN_1, HM_OVERRUN_SEG, HM_PAYLOAD_0, HM_IHL_15, HM_IHL_4, HM_FRAG_OFF,
+    HM_FRAG_OFF_MF, HM_FRAG_MF_DF, HM_L4OFF_OUTSIDE, HM_L4OFF_255, HM_PARTIAL_OFF_0,
+    HM_PARTIAL_OFF_ODD, HM_VLAN_BITS_V0, HM_VLAN_V1, HM_RESERVED_BITS, HM_OUTER_IPV6,
+    HM_OUTER_IPV6_FRAG_HDR,
+};
+
+/*
+ * The same inputs with stt_cfg as sttctl attaches on a veth (no XDP): TC alone classifies,
+ * drops and counts. Every malformed case, then every truncation.
+ */
+static void test_h_tc_only(const void *arg)
+{
+	struct stt_cfg cfg;
+	__u32 zero = 0;
+
+	if (!ASSERT_OK(bpf_map_lookup_elem(fd_cfg, &zero, &cfg), "cfg") )
+		return;
+	cfg.flags &= ~STT_CFG_XDP;
+	if (!ASSERT_OK(bpf_map_update_elem(fd_cfg, &zero, &cfg, BPF_ANY), "cfg without XDP"))
+		return;
+	h_tc_only = true;
+	for (int m = 0; m < HM_MAX && !T.failed; m++)
+		test_h_malformed(&h_mal_args_tc[m]);
+	if (!T.failed)
+		test_h_truncate_all(NULL);
+	h_tc_only = false;
+	/* reset_maps() restores stt_cfg for the next test */
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* Entropy: the source port of 10,000 synthetic flows                                        */
 
@@ -840,6 +886,8 @@ static const enum h_mal h_mal_args[HM_MAX] = {
 	 "remote only",                                                                           \
 	 test_h_tx_forged, NULL},                                                                 \
 	{"hostile rx: truncated at every length (3 ways)", test_h_truncate_all, NULL},           \
+	{"hostile rx, TC only (veth underlay): every malformed case and truncation, counted by TC", \
+	 test_h_tc_only, NULL},                                                                   \
 	HM(HM_DOFF_0, "TCP data offset 0: tcp_header"),	\
 	HM(HM_DOFF_4, "TCP data offset 4: tcp_header"),	\
 	HM(HM_DOFF_15, "TCP data offset 15 (40 bytes of options): tcp_header"),	\
