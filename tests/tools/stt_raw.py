@@ -19,6 +19,9 @@
   stt_raw.py piece-reuse DEV DSTMAC SRC DST --ctx-a C --mac-a M --ctx-b C --mac-b M
       A TSO-like frame of context A in two pieces, then only the second piece of a frame of
       context B with the same sender, source port and frame ID.
+  stt_raw.py partial-bad DEV DSTMAC SRC DST INNERMAC INNERDST --ctx C
+      Frames flagged checksum-partial with L4 offsets 0, 1, 35, 200, 255, carrying UDP with a
+      wrong checksum or the bare pseudo-header seed.
   stt_raw.py ipv6 DEV DSTMAC SRC6 DST6 --ctx C [--count N]
       STT carried over IPv6 (TCP to 7471), a whole frame for context C.
   stt_raw.py frag DEV DSTMAC SRC DST --ctx C
@@ -253,6 +256,33 @@ def cmd_piece_reuse(a):
     print(json.dumps({"sent": tx.n}))
 
 
+def cmd_partial_bad(a):
+    """Whole frames marked checksum-partial with L4 offsets that point anywhere, carrying
+    IPv4/UDP to DST:9 whose checksum is wrong (or is the pseudo-header seed). The endpoint
+    must not trust the flag: the tenant has to see a bad checksum."""
+    tx = Sender(a.dev)
+    ctx = int(a.ctx, 0)
+    n = 0
+    for l4 in (0, 1, 35, 200, 255):
+        for kind in ("wrong", "seed"):
+            payload = b"partial-bad" + bytes(29)
+            src, dst = "198.19.0.1", a.innerdst
+            udp = struct.pack("!HHHH", 40001, 9, 8 + len(payload), 0) + payload
+            pseudo = socket.inet_aton(src) + socket.inet_aton(dst) + struct.pack("!BBH", 0, 17, len(udp))
+            good = csum(pseudo + udp) or 0xFFFF
+            if kind == "wrong":
+                c = good ^ 0x1234
+            else:
+                c = (~csum(pseudo)) & 0xFFFF  # the pseudo-header seed a stack leaves for offload
+            udp = udp[:6] + struct.pack("!H", c) + udp[8:]
+            inner = eth(mac(a.innermac), b"\x02\x53\x54\x48\x00\x0c", 0x0800) + ipv4(src, dst, 17, udp) + udp
+            body = stt_hdr(ctx, flags=0x06, l4=l4) + inner
+            t = tcp4(a.src, a.dst, 50200 + n, STT_PORT, len(body) << 16, 0x5000 + n, body)
+            tx.send(eth(mac(a.dstmac), tx.mac, 0x0800) + ipv4(a.src, a.dst, 6, t, ident=n) + t)
+            n += 1
+    print(json.dumps({"sent": n}))
+
+
 def cmd_ipv6(a):
     tx = Sender(a.dev)
     ctx = int(a.ctx, 0)
@@ -323,6 +353,10 @@ def main():
     s.add_argument("--ctx-b", required=True)
     s.add_argument("--mac-b", required=True)
     s.add_argument("--stage", default="all", choices=("all", "x-only"))
+    s = sub.add_parser("partial-bad")
+    for x in ("dev", "dstmac", "src", "dst", "innermac", "innerdst"):
+        s.add_argument(x)
+    s.add_argument("--ctx", required=True)
     s = sub.add_parser("ipv6")
     for x in ("dev", "dstmac", "src", "dst"):
         s.add_argument(x)
@@ -334,7 +368,8 @@ def main():
     s.add_argument("--ctx", required=True)
     a = p.parse_args()
     {"isolation": cmd_isolation, "tenant": cmd_tenant, "vlan": cmd_vlan, "ipv6": cmd_ipv6,
-     "frag": cmd_frag, "vlan-split": cmd_vlan_split, "piece-reuse": cmd_piece_reuse}[a.cmd](a)
+     "frag": cmd_frag, "vlan-split": cmd_vlan_split, "piece-reuse": cmd_piece_reuse,
+     "partial-bad": cmd_partial_bad}[a.cmd](a)
 
 
 if __name__ == "__main__":
