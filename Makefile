@@ -22,8 +22,9 @@ SKELS := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
 BPF_HDRS := $(wildcard bpf/lib/*.h) $(wildcard include/*.h)
 
 USER_SRCS := $(wildcard user/*.c)
-USER_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(filter-out user/sttd.c,$(USER_SRCS)))
-STTD_OBJS := $(OUT)/user/sttd.o $(OUT)/user/common.o $(OUT)/user/reasm.o
+USER_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(filter-out user/sttd.c user/metrics.c,$(USER_SRCS)))
+STTD_OBJS := $(OUT)/user/sttd.o $(OUT)/user/common.o $(OUT)/user/reasm.o \
+	$(OUT)/user/metrics.o $(OUT)/user/stats_read.o
 USER_HDRS := $(wildcard user/*.h) $(wildcard include/*.h)
 
 UNIT_SRCS := $(filter-out tests/unit/reasm_test.c,$(wildcard tests/unit/*.c))
@@ -76,6 +77,18 @@ $(OUT)/stt_flood: tests/tools/stt_flood.c include/stt_proto.h | $(OUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@
 
+# Test tool: a foreign TC program for the coexistence tests (tests/netns/test_ops.sh builds
+# it on demand with `make build/stt_foreign`).
+$(OUT)/foreign.bpf.o: tests/tools/foreign.bpf.c vmlinux.h | $(OUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp.o
+	$(Q)$(BPFTOOL) gen object $@ $@.tmp.o
+	$(Q)rm -f $@.tmp.o
+
+$(OUT)/stt_foreign: tests/tools/stt_foreign.c $(OUT)/foreign.skel.h
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< -o $@ $(LDLIBS)
+
 $(OUT)/reasm_test: tests/unit/reasm_test.c tests/unit/test.h user/reasm.c user/reasm.h
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/unit -Iuser tests/unit/reasm_test.c user/reasm.c -o $@
@@ -99,7 +112,7 @@ SAN_CFLAGS := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
 	-fno-sanitize-recover=undefined -Wall -Wextra -Werror -Wno-unused-parameter \
 	-Iinclude -Iuser -D_GNU_SOURCE
 FUZZ_CFLAGS := -fsanitize=fuzzer $(SAN_CFLAGS)
-FUZZ_TARGETS := fuzz_reasm fuzz_parsers fuzz_piece
+FUZZ_TARGETS := fuzz_reasm fuzz_parsers fuzz_piece fuzz_apply
 FUZZ_BINS := $(patsubst %,$(OUT)/fuzz/%,$(FUZZ_TARGETS))
 
 .PHONY: fuzz fuzz-build
@@ -113,9 +126,16 @@ $(OUT)/fuzz/fuzz_reasm: tests/fuzz/fuzz_reasm.c user/reasm.c user/reasm.h | $(OU
 
 # These two #include user/sttd.c (its main renamed) to reach its static functions.
 $(OUT)/fuzz/fuzz_parsers $(OUT)/fuzz/fuzz_piece: $(OUT)/fuzz/%: tests/fuzz/%.c user/sttd.c \
-		user/common.c user/reasm.c $(USER_HDRS) | $(OUT)/fuzz
+		user/common.c user/reasm.c user/metrics.c user/stats_read.c $(USER_HDRS) | $(OUT)/fuzz
 	$(call msg,FUZZ-CC,$@)
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $< user/common.c user/reasm.c -o $@ -lbpf -ljson-c
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $< user/common.c user/reasm.c user/metrics.c user/stats_read.c \
+		-o $@ -lbpf -ljson-c
+
+# The desired-state document parser of sttctl apply: pure, no system access.
+$(OUT)/fuzz/fuzz_apply: tests/fuzz/fuzz_apply.c user/apply_doc.c user/apply.h include/stt_maps.h \
+		include/stt_proto.h | $(OUT)/fuzz
+	$(call msg,FUZZ-CC,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $< user/apply_doc.c -o $@ -ljson-c
 
 $(OUT)/reasm_test_asan: tests/unit/reasm_test.c tests/unit/test.h user/reasm.c user/reasm.h | $(OUT)
 	$(call msg,SAN-CC,$@)
@@ -154,11 +174,21 @@ bench: deps
 format:
 	clang-format -i $(BPF_SRCS) bpf/lib/*.h include/*.h $(USER_SRCS) user/*.h $(UNIT_SRCS)
 
+# `make install [PREFIX=/usr/local] [DESTDIR=]`: binaries in $(SBINDIR), man pages in
+# $(MANDIR)/man8, systemd units (sttd.service, sttd@NETNS.service) in $(UNITDIR).
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+
 install: $(OUT)/sttctl $(OUT)/sttd
-	install -D -m 0755 $(OUT)/sttctl $(DESTDIR)$(PREFIX)/sbin/sttctl
-	install -D -m 0755 $(OUT)/sttd $(DESTDIR)$(PREFIX)/sbin/sttd
-	install -D -m 0644 docs/sttctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/sttctl.8
-	install -D -m 0644 docs/sttd.8 $(DESTDIR)$(PREFIX)/share/man/man8/sttd.8
+	install -D -m 0755 $(OUT)/sttctl $(DESTDIR)$(SBINDIR)/sttctl
+	install -D -m 0755 $(OUT)/sttd $(DESTDIR)$(SBINDIR)/sttd
+	install -D -m 0644 docs/sttctl.8 $(DESTDIR)$(MANDIR)/man8/sttctl.8
+	install -D -m 0644 docs/sttd.8 $(DESTDIR)$(MANDIR)/man8/sttd.8
+	install -d $(DESTDIR)$(UNITDIR)
+	sed 's|@SBINDIR@|$(SBINDIR)|g' scripts/sttd.service > $(DESTDIR)$(UNITDIR)/sttd.service
+	sed 's|@SBINDIR@|$(SBINDIR)|g' scripts/sttd@.service > $(DESTDIR)$(UNITDIR)/sttd@.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/sttd.service $(DESTDIR)$(UNITDIR)/sttd@.service
 
 clean:
 	rm -rf $(OUT)

@@ -24,6 +24,9 @@
  *              the whole burst of the frame is already queued, so the chosen segment goes
  *              out after the rest of its frame. The distance is "whatever was queued",
  *              not a fixed count; the counters and a capture show what happened.
+ *   ce         set ECN CE in the outer IPv4 header (an AQM's mark: this kernel has no RED
+ *              nor fq_codel), only on ECT segments, as an AQM would. On a GSO skb the
+ *              mark reaches every segment it becomes.
  *   delay      Not feasible here: a fixed delay needs a qdisc that holds packets until
  *              skb->tstamp (fq/etf) or netem; none is built, and BPF cannot hold packets.
  *              The reorder detour is the only delay available (one backlog pass).
@@ -67,6 +70,7 @@ const volatile __u32 cfg_seed = 0;
 const volatile __u32 cfg_drop_thresh = 0;
 const volatile __u32 cfg_dup_thresh = 0;
 const volatile __u32 cfg_reorder_thresh = 0;
+const volatile __u32 cfg_ce_thresh = 0;
 const volatile __s32 cfg_drop_index = -1; /* segment index in its frame; -1 = off */
 const volatile __s32 cfg_dup_index = -1;
 const volatile __s32 cfg_reorder_index = -1;
@@ -87,6 +91,7 @@ __u64 c_duplicated_multi = 0;
 __u64 c_dup_failed = 0;
 __u64 c_reordered = 0;        /* sent on the detour */
 __u64 c_reordered_multi = 0;
+__u64 c_ce_marked = 0;        /* segments (or GSO skbs) given CE */
 __u64 c_reorder_failed = 0;
 __u64 c_reorder_returned = 0; /* came back from the detour and left */
 __u64 c_clones_passed = 0;    /* duplicates that left */
@@ -109,7 +114,7 @@ struct {
 } fault_seg_size SEC(".maps");
 
 
-enum { KIND_DROP = 1, KIND_DUP = 2, KIND_REORDER = 3, KIND_FRAME = 4 };
+enum { KIND_DROP = 1, KIND_DUP = 2, KIND_REORDER = 3, KIND_FRAME = 4, KIND_CE = 5 };
 
 /* Decide by seeded hash: true with probability thresh / 2^32. */
 static __always_inline int draw(const struct frame_key *k, __u32 seq, __u32 kind, __u32 thresh)
@@ -240,6 +245,16 @@ int stt_fault_egress(struct __sk_buff *skb)
 		if (multi)
 			__sync_fetch_and_add(&c_dropped_multi, 1);
 		return TC_ACT_SHOT;
+	}
+
+	if ((ip.tos & 3) && (ip.tos & 3) != 3 && draw(&key, seq, KIND_CE, cfg_ce_thresh)) {
+		__u16 old_w = bpf_htons((__u16)ip.ver_ihl << 8 | ip.tos);
+		__u16 new_w = bpf_htons((__u16)ip.ver_ihl << 8 | ip.tos | 3);
+		__u8 tos = ip.tos | 3;
+
+		if (!bpf_l3_csum_replace(skb, 14 + 10, old_w, new_w, 2) &&
+		    !bpf_skb_store_bytes(skb, 14 + 1, &tos, 1, 0))
+			__sync_fetch_and_add(&c_ce_marked, 1);
 	}
 
 	act_dup = (idx >= 0 && idx == cfg_dup_index) || draw(&key, seq, KIND_DUP, cfg_dup_thresh);

@@ -16,10 +16,20 @@
 #include "lib/maps.h"
 #include "lib/parse.h"
 #include "lib/encap.h"
+#include "stt_tos.h"
 
+#define TC_ACT_UNSPEC -1
 #define TC_ACT_OK 0
 #define TC_ACT_SHOT 2
+/*
+ * What stt_tc_rx returns for a packet it does not consume: TC_ACT_UNSPEC, which is tcx's
+ * TCX_NEXT and, for a clsact filter, "no verdict". Either way the next program on the device
+ * (tcx or clsact, attached by someone else) still sees the packet, and the stack gets it
+ * after the last one. TC_ACT_OK would end the chain at stt.
+ */
+#define STT_TC_PASS TC_ACT_UNSPEC
 #define ETH_P_IP 0x0800
+#define ETH_P_IPV6 0x86dd
 #define AF_INET 2
 
 /*
@@ -41,6 +51,14 @@ static __always_inline int stt_inner_qinq(struct __sk_buff *skb)
 static __always_inline int stt_tx_drop(enum stt_drop reason)
 {
 	stt_drop(reason);
+	return TC_ACT_SHOT;
+}
+
+/* A drop once the vport, and so the context, is known: counted for the context too. */
+static __always_inline int stt_tx_drop_ctx(enum stt_drop reason, __u64 context)
+{
+	stt_drop(reason);
+	stt_ctx_account(context, STT_DIR_TX | STT_ACC_DROP, 0, 0);
 	return TC_ACT_SHOT;
 }
 
@@ -77,6 +95,7 @@ static __always_inline int stt_tx_inner(struct __sk_buff *skb, struct stt_inner 
 		ihl = (ip->ver_ihl & 0x0f) * 4;
 		tot_len = bpf_ntohs(ip->tot_len);
 		proto = ip->protocol;
+		in->tos = ip->tos;
 		in->flags |= STT_F_IPV4;
 		if (proto == 6)
 			in->flags |= STT_F_TCP;
@@ -97,6 +116,30 @@ static __always_inline int stt_tx_inner(struct __sk_buff *skb, struct stt_inner 
 					    ((void *)(udp_check + 1) <= data_end && *udp_check))
 						l4_shortcut = 1;
 				}
+			}
+		}
+	} else if (eth->proto == bpf_htons(ETH_P_IPV6)) {
+		/*
+		 * IPv6 inside: addresses, next header and, when the next header is TCP or UDP
+		 * (no extension headers in between), the ports. Flags stay clear (IPv4 bit
+		 * clear is IPv6 by the draft; no partial checksum is claimed) and the frame is
+		 * summed in full below.
+		 */
+		struct stt_ipv6 *ip6 = (void *)(eth + 1);
+
+		if ((void *)(ip6 + 1) <= data_end) {
+			in->tos = (ip6->ver_tc_flow[0] << 4) | (ip6->ver_tc_flow[1] >> 4);
+#pragma unroll
+			for (int k = 0; k < 4; k++) {
+				h = stt_mix(h, ip6->saddr[k]);
+				h = stt_mix(h, ip6->daddr[k]);
+			}
+			h = stt_mix(h, ip6->nexthdr);
+			if (ip6->nexthdr == 6 || ip6->nexthdr == 17) {
+				__be32 *ports = (void *)(ip6 + 1);
+
+				if ((void *)(ports + 1) <= data_end)
+					h = stt_mix(h, *ports);
 			}
 		}
 	} else {
@@ -155,9 +198,15 @@ static __always_inline int stt_tx_inner(struct __sk_buff *skb, struct stt_inner 
 struct stt_tx_state {
 	struct stt_encap4 h;
 	__u64 base_sum;
-	const struct stt_cfg *cfg;
 	__u32 is_ip;
 };
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct stt_tx_state);
+} stt_tx_scratch SEC(".maps");
 
 #define STT_SEND_LAST 0x1  /* the last copy: redirect rather than clone */
 #define STT_SEND_IP 0x2    /* the skb's protocol is IP: bpf_redirect_neigh can take it */
@@ -175,6 +224,7 @@ static __noinline long stt_tx_send(struct __sk_buff *skb, struct stt_encap4 *h, 
 				   const struct stt_cfg *cfg, __u32 flags)
 {
 	struct bpf_fib_lookup fib = {};
+	__u32 zero = 0;
 	long rc;
 
 	fib.family = AF_INET;
@@ -185,6 +235,25 @@ static __noinline long stt_tx_send(struct __sk_buff *skb, struct stt_encap4 *h, 
 	fib.ifindex = cfg->ifindex;
 	fib.ipv4_src = cfg->local4;
 	fib.ipv4_dst = h->ip.daddr;
+	if (STT_IS_MCAST4(h->ip.daddr)) {
+		/*
+		 * A multicast group (draft 3.4): no FIB or neighbour, the MAC is the group's
+		 * (RFC 1112: 01:00:5e + low 23 bits) and the device is the underlay.
+		 */
+		const struct stt_underlay *ul = bpf_map_lookup_elem(&stt_underlay, &zero);
+		const __u8 *g = (const __u8 *)&h->ip.daddr;
+
+		if (!ul)
+			return -1;
+		h->eth.dst[0] = 0x01, h->eth.dst[1] = 0x00, h->eth.dst[2] = 0x5e;
+		h->eth.dst[3] = g[1] & 0x7f, h->eth.dst[4] = g[2], h->eth.dst[5] = g[3];
+		__builtin_memcpy(h->eth.src, ul->mac, 6);
+		if (hdr_len > sizeof(*h) || bpf_skb_store_bytes(skb, 0, h, hdr_len, 0))
+			return -1;
+		if (!(flags & STT_SEND_LAST))
+			return bpf_clone_redirect(skb, cfg->ifindex, 0) ? -1 : 0;
+		return bpf_redirect(cfg->ifindex, 0);
+	}
 	rc = bpf_fib_lookup(skb, &fib, sizeof(fib), BPF_FIB_LOOKUP_OUTPUT);
 	if (rc == BPF_FIB_LKUP_RET_SUCCESS) {
 		__builtin_memcpy(h->eth.dst, fib.dmac, 6);
@@ -207,7 +276,7 @@ static __noinline long stt_tx_send(struct __sk_buff *skb, struct stt_encap4 *h, 
 
 /* Finish the outer headers for one remote and send (see stt_tx_send). */
 static __noinline long stt_tx_one(struct __sk_buff *skb, struct stt_tx_state *st, __be32 remote,
-				  int last)
+				  int last, const struct stt_cfg *cfg)
 {
 	struct stt_encap4 *h = &st->h;
 
@@ -215,7 +284,7 @@ static __noinline long stt_tx_one(struct __sk_buff *skb, struct stt_tx_state *st
 	h->ip.check = 0;
 	h->ip.check = stt_ipv4_csum(&h->ip);
 	h->tcp.check = ~stt_csum_fold(st->base_sum + remote);
-	return stt_tx_send(skb, h, sizeof(*h), st->cfg,
+	return stt_tx_send(skb, h, sizeof(*h), cfg,
 			   (last ? STT_SEND_LAST : 0) | (st->is_ip ? STT_SEND_IP : 0));
 }
 
@@ -353,24 +422,34 @@ static __noinline int stt_tx_complete_csum(struct __sk_buff *skb)
 }
 
 
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct stt_encap4);
+} stt_cut_scratch SEC(".maps");
+
 /* One pass of a cut frame (see STT_MARK_FRESH). */
-static __noinline int stt_tx_cut(struct __sk_buff *skb, const struct stt_cfg *cfg)
+static __noinline int stt_tx_cut(struct __sk_buff *skb, const struct stt_cfg *cfg, __u64 context)
 {
-	struct stt_encap4 h;
+	struct stt_encap4 *hp;
+	__u32 zero = 0;
 	__u32 seg_max = stt_seg_payload(cfg), seq, rem, seg, adv = skb->mark == STT_MARK_ADVANCE;
 	__u64 sum;
 	long rc;
 	int last;
 
 	skb->mark = 0;
-	if (bpf_skb_load_bytes(skb, 0, &h, offsetof(struct stt_encap4, stt)))
-		return stt_tx_drop(STT_DROP_TX_ERROR);
+	/* The headers live in a per-CPU scratch slot: this call chain's stack is full. */
+	hp = bpf_map_lookup_elem(&stt_cut_scratch, &zero);
+	if (!hp || bpf_skb_load_bytes(skb, 0, hp, offsetof(struct stt_encap4, stt)))
+		return stt_tx_drop_ctx(STT_DROP_TX_ERROR, context);
 	/* Only frames this program encapsulated come back marked; check anyway. */
-	if (h.eth.proto != bpf_htons(ETH_P_IP) || h.ip.ver_ihl != 0x45 || h.ip.protocol != 6 ||
-	    h.ip.saddr != cfg->local4 || h.tcp.dest != bpf_htons(cfg->port) || seg_max < 512 ||
+	if (hp->eth.proto != bpf_htons(ETH_P_IP) || hp->ip.ver_ihl != 0x45 || hp->ip.protocol != 6 ||
+	    hp->ip.saddr != cfg->local4 || hp->tcp.dest != bpf_htons(cfg->port) || seg_max < 512 ||
 	    skb->len <= offsetof(struct stt_encap4, stt))
-		return stt_tx_drop(STT_DROP_TX_ERROR);
-	seq = bpf_ntohl(h.tcp.seq);
+		return stt_tx_drop_ctx(STT_DROP_TX_ERROR, context);
+	seq = bpf_ntohl(hp->tcp.seq);
 	if (adv) {
 		/*
 		 * Drop the bytes the previous pass sent and put the IP/TCP headers, with the
@@ -380,19 +459,19 @@ static __noinline int stt_tx_cut(struct __sk_buff *skb, const struct stt_cfg *cf
 		__u32 left = seg_max;
 
 		if (skb->len <= offsetof(struct stt_encap4, stt) + seg_max)
-			return stt_tx_drop(STT_DROP_TX_ERROR);
+			return stt_tx_drop_ctx(STT_DROP_TX_ERROR, context);
 		for (int i = 0; i < 4 && left; i++) {
 			__u32 step = left > 0xfff ? 0xfff : left;
 
 			if (bpf_skb_adjust_room(skb, -(__s32)step, BPF_ADJ_ROOM_MAC, 0))
-				return stt_tx_drop(STT_DROP_TX_ERROR);
+				return stt_tx_drop_ctx(STT_DROP_TX_ERROR, context);
 			left -= step;
 		}
 		seq += seg_max;
-		h.tcp.seq = bpf_htonl(seq);
-		if (left || bpf_skb_store_bytes(skb, sizeof(struct stt_eth), &h.ip,
-						sizeof(h.ip) + sizeof(h.tcp), 0))
-			return stt_tx_drop(STT_DROP_TX_ERROR);
+		hp->tcp.seq = bpf_htonl(seq);
+		if (left || bpf_skb_store_bytes(skb, sizeof(struct stt_eth), &hp->ip,
+						sizeof(hp->ip) + sizeof(hp->tcp), 0))
+			return stt_tx_drop_ctx(STT_DROP_TX_ERROR, context);
 	}
 	rem = skb->len - offsetof(struct stt_encap4, stt);
 	last = rem <= seg_max;
@@ -401,36 +480,56 @@ static __noinline int stt_tx_cut(struct __sk_buff *skb, const struct stt_cfg *cf
 		rc = bpf_clone_redirect(skb, skb->ifindex, BPF_F_INGRESS);
 		skb->mark = 0;
 		if (rc || bpf_skb_change_tail(skb, offsetof(struct stt_encap4, stt) + seg_max, 0))
-			return stt_tx_drop(STT_DROP_TX_ERROR);
+			return stt_tx_drop_ctx(STT_DROP_TX_ERROR, context);
 	}
 	seg = last ? rem : seg_max;
 	if (seg > STT_SUM_MAX || bpf_skb_pull_data(skb, skb->len))
-		return stt_tx_drop(STT_DROP_TX_ERROR);
+		return stt_tx_drop_ctx(STT_DROP_TX_ERROR, context);
 
-	h.ip.tot_len = bpf_htons(sizeof(h.ip) + sizeof(h.tcp) + seg);
-	h.ip.check = 0;
-	h.ip.check = stt_ipv4_csum(&h.ip);
-	h.tcp.seq = bpf_htonl(seq);
-	h.tcp.flags = STT_TCP_ACK | (last ? STT_TCP_PSH : 0);
-	h.tcp.check = 0;
-	sum = (__u64)h.ip.saddr + h.ip.daddr + stt_pseudo4_tail(6, sizeof(h.tcp) + seg);
+	hp->ip.tot_len = bpf_htons(sizeof(hp->ip) + sizeof(hp->tcp) + seg);
+	hp->ip.check = 0;
+	hp->ip.check = stt_ipv4_csum(&hp->ip);
+	hp->tcp.seq = bpf_htonl(seq);
+	hp->tcp.flags = STT_TCP_ACK | (last ? STT_TCP_PSH : 0);
+	hp->tcp.check = 0;
+	sum = (__u64)hp->ip.saddr + hp->ip.daddr + stt_pseudo4_tail(6, sizeof(hp->tcp) + seg);
 	{
-		const __u16 *w = (const __u16 *)&h.tcp;
+		const __u16 *w = (const __u16 *)&hp->tcp;
 
 #pragma unroll
-		for (int i = 0; i < (int)sizeof(h.tcp) / 2; i++)
+		for (int i = 0; i < (int)sizeof(hp->tcp) / 2; i++)
 			sum += w[i];
 	}
 	sum += stt_sum_bytes(skb, offsetof(struct stt_encap4, stt), seg);
-	h.tcp.check = ~stt_csum_fold(sum);
+	hp->tcp.check = ~stt_csum_fold(sum);
 
 	/* The skb's protocol is IPv4 here (it re-entered as one): the kernel can resolve. */
-	rc = stt_tx_send(skb, &h, offsetof(struct stt_encap4, stt), cfg,
+	rc = stt_tx_send(skb, hp, offsetof(struct stt_encap4, stt), cfg,
 			 STT_SEND_LAST | STT_SEND_IP);
 	if (rc < 0 || rc == TC_ACT_SHOT)
-		return stt_tx_drop(STT_DROP_TX_NO_NEIGH);
+		return stt_tx_drop_ctx(STT_DROP_TX_NO_NEIGH, context);
 	stt_count(STT_C_TX_SEGMENTS, 1);
+	stt_ctx_account(context, STT_DIR_TX, 1, 0);
+	stt_remote_account(hp->ip.daddr, STT_DIR_TX, 1, 0);
 	return rc;
+}
+
+/* A learned, unexpired remote for (context, MAC), or 0 (see stt_learn in stt_maps.h). */
+static __noinline __be32 stt_tx_learned(__u64 context, const __u8 *mac, __u32 age_s)
+{
+	struct stt_learn_key k = {};
+	struct stt_learn_val *v;
+	__u64 age_ns = (__u64)(age_s ? age_s : STT_LEARN_AGE_DEFAULT) * 1000000000ULL;
+	void *tbl = bpf_map_lookup_elem(&stt_learn, &context);
+
+	if (!tbl)
+		return 0;
+	__builtin_memcpy(k.mac, mac, 6);
+	v = bpf_map_lookup_elem(tbl, &k);
+	if (!v || bpf_ktime_get_ns() - v->seen_ns >= age_ns)
+		return 0;
+	stt_count(STT_C_TX_LEARNED, 1);
+	return v->remote4;
 }
 
 SEC("tc")
@@ -442,10 +541,13 @@ int stt_tc_tx(struct __sk_buff *skb)
 	struct stt_fdb_key key = {};
 	const struct stt_vport *vp;
 	struct stt_inner in = {};
-	struct stt_tx_state st = {};
-	struct stt_encap4 *hp = &st.h;
+	struct stt_tx_state *st;
+	struct stt_encap4 *hp;
 	__u32 ifindex = skb->ifindex;
-	__u32 len = skb->len, frame_len, count, i, frame_id;
+	__u32 len = skb->len, frame_len, count, i, frame_id, segs;
+	__be32 remote, uc_remote = 0;
+	__u64 context;
+	__u32 zero = 0, vflags, learn_age;
 	int gso, cut;
 	__u16 vlan = 0;
 	void *data, *data_end;
@@ -456,8 +558,17 @@ int stt_tc_tx(struct __sk_buff *skb)
 	vp = bpf_map_lookup_elem(&stt_vports, &ifindex);
 	if (!vp)
 		return stt_tx_drop(STT_DROP_TX_NO_VPORT);
+	context = vp->context;
+	vflags = vp->flags;
+	learn_age = vp->learn_age;
+	/* The outer headers under construction: a per-CPU slot, the call chain's stack is full. */
+	st = bpf_map_lookup_elem(&stt_tx_scratch, &zero);
+	if (!st)
+		return stt_tx_drop_ctx(STT_DROP_TX_ERROR, context);
+	__builtin_memset(st, 0, sizeof(*st));
+	hp = &st->h;
 	if (skb->mark == STT_MARK_FRESH || skb->mark == STT_MARK_ADVANCE)
-		return stt_tx_cut(skb, cfg);
+		return stt_tx_cut(skb, cfg, context);
 	/*
 	 * A tagged tenant frame travels untagged, its tag in the STT header (draft 3.1):
 	 * PCP(3) V(1) VID(12). The tag may be skb metadata or in the frame (802.1Q).
@@ -466,23 +577,24 @@ int stt_tc_tx(struct __sk_buff *skb)
 	if ((skb->vlan_present && (skb->protocol == bpf_htons(0x8100) ||
 				   skb->protocol == bpf_htons(0x88a8))) ||
 	    stt_inner_qinq(skb))
-		return stt_tx_drop(STT_DROP_TX_QINQ);
+		return stt_tx_drop_ctx(STT_DROP_TX_QINQ, context);
 	if (skb->vlan_present) {
 		vlan = skb->vlan_tci;
 		if (bpf_skb_vlan_pop(skb))
-			return stt_tx_drop(STT_DROP_TX_ERROR);
+			return stt_tx_drop_ctx(STT_DROP_TX_ERROR, context);
 		vlan = (vlan & 0xe000) | STT_VLAN_V | (vlan & STT_VLAN_VID_MASK);
 	} else if (skb->protocol == bpf_htons(0x8100)) {
 		__be16 tci;
 
 		if (bpf_skb_load_bytes(skb, 14, &tci, 2) || bpf_skb_vlan_pop(skb))
-			return stt_tx_drop(STT_DROP_TX_ERROR);
+			return stt_tx_drop_ctx(STT_DROP_TX_ERROR, context);
 		vlan = bpf_ntohs(tci);
 		vlan = (vlan & 0xe000) | STT_VLAN_V | (vlan & STT_VLAN_VID_MASK);
 	}
 	len = skb->len;
 	frame_len = len + sizeof(struct stt_hdr);
 	gso = skb->gso_size != 0;
+	segs = gso && skb->gso_segs ? skb->gso_segs : 1;
 	cut = !gso && len + STT_ENCAP4_OVERHEAD > cfg->mtu;
 	/*
 	 * Every frame must fit STT's 16-bit length and the outer IPv4 total length. GSO
@@ -493,28 +605,41 @@ int stt_tc_tx(struct __sk_buff *skb)
 	    sizeof(struct stt_ipv4) + sizeof(struct stt_tcp) + frame_len > 0xffff ||
 	    (cut && len > STT_SUM_MAX) ||
 	    (gso && skb->gso_size + sizeof(struct stt_ipv4) + sizeof(struct stt_tcp) > cfg->mtu))
-		return stt_tx_drop(STT_DROP_TX_TOO_BIG);
+		return stt_tx_drop_ctx(STT_DROP_TX_TOO_BIG, context);
 
 	if (stt_tx_inner(skb, &in))
-		return stt_tx_drop(STT_DROP_TX_ERROR);
+		return stt_tx_drop_ctx(STT_DROP_TX_ERROR, context);
 
 	data = stt_skb_data(skb);
 	data_end = stt_skb_data_end(skb);
 	if (data + sizeof(struct stt_eth) > data_end)
-		return stt_tx_drop(STT_DROP_TX_ERROR);
-	key.context = vp->context;
+		return stt_tx_drop_ctx(STT_DROP_TX_ERROR, context);
+	key.context = context;
 	__builtin_memcpy(key.mac, ((struct stt_eth *)data)->dst, 6);
-	if (!(key.mac[0] & 1))
+	{
+		const __u8 oam[6] = STT_OAM_MAC;
+
+		if (key.mac[0] == oam[0] && key.mac[1] == oam[1] && key.mac[2] == oam[2] &&
+		    key.mac[3] == oam[3] && key.mac[4] == oam[4] && key.mac[5] == oam[5])
+			return stt_tx_drop_ctx(STT_DROP_TX_OAM, context);
+	}
+	if (!(key.mac[0] & 1)) {
 		fdb = bpf_map_lookup_elem(&stt_fdb, &key);
-	if (!fdb) {
+		if (fdb)
+			uc_remote = fdb->remote4;
+		else if (vflags & STT_VPORT_LEARN)
+			uc_remote = stt_tx_learned(context, key.mac, learn_age);
+	}
+	if (!uc_remote) {
 		flood = bpf_map_lookup_elem(&stt_flood, &key.context);
 		if (!flood || !flood->count)
-			return stt_tx_drop(STT_DROP_TX_NO_REMOTE);
+			return stt_tx_drop_ctx(STT_DROP_TX_NO_REMOTE, context);
 	}
-	st.is_ip = skb->protocol == bpf_htons(ETH_P_IP) || skb->protocol == bpf_htons(0x86dd);
+	st->is_ip = skb->protocol == bpf_htons(ETH_P_IP) || skb->protocol == bpf_htons(0x86dd);
 
 	hp->eth.proto = bpf_htons(ETH_P_IP);
 	hp->ip.ver_ihl = 0x45;
+	hp->ip.tos = stt_encap_tos(in.tos, cfg->dscp);
 	hp->ip.tot_len = bpf_htons(STT_ENCAP4_OVERHEAD + len);
 	hp->ip.frag_off = bpf_htons(0x4000); /* DF: STT segments are never fragmented */
 	hp->ip.ttl = cfg->ttl ? cfg->ttl : 64;
@@ -533,36 +658,37 @@ int stt_tc_tx(struct __sk_buff *skb)
 	hp->stt.l4_offset = in.l4_off;
 	/* A multi-segment frame: the MSS tells the receiver how the sender cut it. */
 	hp->stt.mss = gso ? bpf_htons(skb->gso_size) : 0;
-	hp->stt.context_id = bpf_cpu_to_be64(vp->context);
+	hp->stt.context_id = bpf_cpu_to_be64(context);
 	hp->stt.vlan_tci = bpf_htons(vlan);
 
 	/* Outer TCP checksum, all but the destination address (it varies per flood copy). */
-	st.base_sum = (__u64)cfg->local4 + stt_pseudo4_tail(6, sizeof(hp->tcp) + frame_len);
+	st->base_sum = (__u64)cfg->local4 + stt_pseudo4_tail(6, sizeof(hp->tcp) + frame_len);
 	{
 		const __u16 *w = (const __u16 *)&hp->tcp;
 
 #pragma unroll
 		for (i = 0; i < (sizeof(hp->tcp) + sizeof(hp->stt)) / 2; i++)
-			st.base_sum += w[i];
+			st->base_sum += w[i];
 	}
-	st.base_sum += in.csum;
+	st->base_sum += in.csum;
 
-	st.cfg = cfg;
 	if (cut) {
 		/* Cut by stt_tx_cut: the inner checksum must be complete before cutting. */
 		if ((in.flags & STT_F_CSUM_PARTIAL) && stt_tx_complete_csum(skb))
-			return stt_tx_drop(STT_DROP_TX_ERROR);
+			return stt_tx_drop_ctx(STT_DROP_TX_ERROR, context);
 		hp->stt.flags &= ~STT_F_CSUM_PARTIAL;
 		hp->stt.l4_offset = 0;
 		if (bpf_skb_change_head(skb, sizeof(struct stt_encap4), 0))
-			return stt_tx_drop(STT_DROP_TX_ERROR);
+			return stt_tx_drop_ctx(STT_DROP_TX_ERROR, context);
 		stt_count(STT_C_TX_FRAMES, 1);
 		stt_count(STT_C_TX_BYTES, len);
 		stt_count(STT_C_TX_CUT_FRAMES, 1);
-		if (fdb) {
-			hp->ip.daddr = fdb->remote4;
+		stt_ctx_account(context, STT_DIR_TX | STT_ACC_FRAME, 0, len);
+		if (uc_remote) {
+			stt_remote_account(uc_remote, STT_DIR_TX | STT_ACC_FRAME, 0, len);
+			hp->ip.daddr = uc_remote;
 			if (bpf_skb_store_bytes(skb, 0, hp, sizeof(*hp), 0))
-				return stt_tx_drop(STT_DROP_TX_ERROR);
+				return stt_tx_drop_ctx(STT_DROP_TX_ERROR, context);
 			skb->mark = STT_MARK_FRESH;
 			return bpf_redirect(ifindex, BPF_F_INGRESS);
 		}
@@ -573,8 +699,9 @@ int stt_tc_tx(struct __sk_buff *skb)
 			if (i >= count)
 				break;
 			hp->ip.daddr = flood->remote4[i];
+			stt_remote_account(hp->ip.daddr, STT_DIR_TX | STT_ACC_FRAME, 0, len);
 			if (bpf_skb_store_bytes(skb, 0, hp, sizeof(*hp), 0))
-				return stt_tx_drop(STT_DROP_TX_ERROR);
+				return stt_tx_drop_ctx(STT_DROP_TX_ERROR, context);
 			stt_count(STT_C_TX_FLOOD_COPIES, 1);
 			skb->mark = STT_MARK_FRESH;
 			if (i + 1 >= count)
@@ -585,23 +712,28 @@ int stt_tc_tx(struct __sk_buff *skb)
 		return TC_ACT_SHOT;
 	}
 	if (gso) {
-		rc = stt_tx_gso(skb, &st);
+		rc = stt_tx_gso(skb, st);
 		if (rc == -2)
-			return stt_tx_drop(STT_DROP_TX_TOO_BIG);
+			return stt_tx_drop_ctx(STT_DROP_TX_TOO_BIG, context);
 		if (rc)
-			return stt_tx_drop(STT_DROP_TX_ERROR);
+			return stt_tx_drop_ctx(STT_DROP_TX_ERROR, context);
 		stt_count(STT_C_TX_GSO_FRAMES, 1);
 	} else if (bpf_skb_change_head(skb, sizeof(struct stt_encap4), 0)) {
-		return stt_tx_drop(STT_DROP_TX_ERROR);
+		return stt_tx_drop_ctx(STT_DROP_TX_ERROR, context);
 	}
 
 	stt_count(STT_C_TX_FRAMES, 1);
 	stt_count(STT_C_TX_BYTES, len);
-	if (fdb) {
-		rc = stt_tx_one(skb, &st, fdb->remote4, 1);
+	stt_ctx_account(context, STT_DIR_TX | STT_ACC_FRAME, 0, len);
+	if (uc_remote) {
+		__be32 remote = uc_remote;
+
+		rc = stt_tx_one(skb, st, remote, 1, cfg);
 		if (rc == TC_ACT_SHOT || rc < 0)
-			return stt_tx_drop(STT_DROP_TX_NO_NEIGH);
+			return stt_tx_drop_ctx(STT_DROP_TX_NO_NEIGH, context);
 		stt_count(STT_C_TX_SEGMENTS, 1);
+		stt_ctx_account(context, STT_DIR_TX, segs, 0);
+		stt_remote_account(remote, STT_DIR_TX | STT_ACC_FRAME, segs, len);
 		return rc;
 	}
 
@@ -613,16 +745,127 @@ int stt_tc_tx(struct __sk_buff *skb)
 
 		if (i >= count)
 			break;
-		rc = stt_tx_one(skb, &st, flood->remote4[i], last);
+		remote = flood->remote4[i];
+		rc = stt_tx_one(skb, st, remote, last, cfg);
 		if (rc == TC_ACT_SHOT || rc < 0) {
 			stt_drop(STT_DROP_TX_NO_NEIGH);
+			stt_ctx_account(context, STT_DIR_TX | STT_ACC_DROP, 0, 0);
+			stt_remote_account(remote, STT_DIR_TX | STT_ACC_DROP, 0, 0);
 			continue;
 		}
 		stt_count(STT_C_TX_SEGMENTS, 1);
 		stt_count(STT_C_TX_FLOOD_COPIES, 1);
+		stt_ctx_account(context, STT_DIR_TX, segs, 0);
+		stt_remote_account(remote, STT_DIR_TX | STT_ACC_FRAME, segs, len);
 		if (last)
 			return rc;
 	}
+	return TC_ACT_SHOT;
+}
+
+/*
+ * ECN and DSCP at decapsulation (include/stt_tos.h) for the inner IP header at off, whose
+ * Ethernet type is proto. Returns 0 (done or nothing to do), 1 to drop the frame (CE on
+ * the outside of a Not-ECT packet), -1 on a helper error.
+ */
+static __noinline int stt_rx_tos(struct __sk_buff *skb, __u32 off, __be16 proto, __u8 outer,
+				 __u8 dscp)
+{
+	__u8 b[2], nb[2], tos;
+	int t;
+
+	if (off > 0xffff || bpf_skb_load_bytes(skb, off, b, sizeof(b)))
+		return 0;
+	if (proto == bpf_htons(ETH_P_IP) && (b[0] >> 4) == 4) {
+		tos = b[1];
+		t = stt_decap_tos(outer, tos, dscp);
+		if (t < 0)
+			return 1;
+		if (t == tos)
+			return 0;
+		nb[0] = b[0];
+		nb[1] = t;
+		if (bpf_l3_csum_replace(skb, off + 10, *(__u16 *)b, *(__u16 *)nb, 2))
+			return -1;
+	} else if (proto == bpf_htons(ETH_P_IPV6) && (b[0] >> 4) == 6) {
+		tos = (b[0] << 4) | (b[1] >> 4);
+		t = stt_decap_tos(outer, tos, dscp);
+		if (t < 0)
+			return 1;
+		if (t == tos)
+			return 0;
+		nb[0] = (b[0] & 0xf0) | ((__u8)t >> 4);
+		nb[1] = (b[1] & 0x0f) | ((__u8)t << 4);
+	} else {
+		return 0;
+	}
+	return bpf_skb_store_bytes(skb, off, nb, sizeof(nb), 0) ? -1 : 0;
+}
+
+static __always_inline int stt_is_oam(const struct stt_eth *e)
+{
+	const __u8 oam[6] = STT_OAM_MAC;
+
+	return e->proto == bpf_htons(STT_OAM_ETHERTYPE) && e->dst[0] == oam[0] &&
+	       e->dst[1] == oam[1] && e->dst[2] == oam[2] && e->dst[3] == oam[3] &&
+	       e->dst[4] == oam[4] && e->dst[5] == oam[5];
+}
+
+/*
+ * An OAM frame (include/stt_proto.h): a CFM Loopback Message is answered in place (outer
+ * MACs and addresses swapped, opcode 3 -> 2, sent back out of the underlay); a Loopback
+ * Reply is consumed (sttctl ping saw it on its packet socket). Nothing reaches a tenant.
+ * Only a whole one-segment frame whose outer TCP checksum is right gets an answer.
+ */
+static __noinline int stt_rx_oam(struct __sk_buff *skb, struct stt_rx *rx,
+				 const struct stt_cfg *cfg)
+{
+	__u32 cfm = rx->outer_len + sizeof(struct stt_hdr) + sizeof(struct stt_eth);
+	__u32 tcp_len = rx->payload_len + sizeof(struct stt_tcp);
+	struct stt_eth eth;
+	struct stt_ipv4 ip;
+	__u8 w[2], nw[2], mac[6];
+	__be32 a;
+	__u64 sum;
+
+	if (skb->gso_size || rx->seg_off || rx->payload_len != rx->frame_len ||
+	    rx->outer_len != 54 || rx->frame_len < 18 + 14 + 9 || tcp_len > 256 ||
+	    bpf_skb_load_bytes(skb, cfm & 0xff, w, 2) || (w[0] >> 5) != 0)
+		goto bad;
+	if (w[1] == STT_CFM_LBR) {
+		stt_count(STT_C_OAM_REPLIES, 1);
+		return TC_ACT_SHOT;
+	}
+	if (w[1] != STT_CFM_LBM || bpf_skb_load_bytes(skb, 0, &eth, sizeof(eth)) ||
+	    bpf_skb_load_bytes(skb, 14, &ip, sizeof(ip)))
+		goto bad;
+	/* The whole segment must sum right: never answer a forged or damaged probe. */
+	sum = (__u64)ip.saddr + ip.daddr + stt_pseudo4_tail(6, tcp_len);
+	sum += stt_sum_bytes(skb, 34, tcp_len);
+	if (stt_csum_fold(sum) != 0xffff)
+		goto bad;
+
+	__builtin_memcpy(mac, eth.dst, 6);
+	__builtin_memcpy(eth.dst, eth.src, 6);
+	__builtin_memcpy(eth.src, mac, 6);
+	a = ip.saddr;
+	ip.saddr = ip.daddr;
+	ip.daddr = a;
+	ip.ttl = cfg->ttl ? cfg->ttl : 64;
+	ip.check = 0;
+	ip.check = stt_ipv4_csum(&ip);
+	nw[0] = w[0];
+	nw[1] = STT_CFM_LBR;
+	/* Swapped addresses leave the pseudo header's sum as it was: only the opcode moves. */
+	if (bpf_skb_store_bytes(skb, 0, &eth, sizeof(eth), 0) ||
+	    bpf_skb_store_bytes(skb, 14, &ip, sizeof(ip), 0) ||
+	    bpf_l4_csum_replace(skb, 34 + 16, *(__u16 *)w, *(__u16 *)nw, 2) ||
+	    bpf_skb_store_bytes(skb, cfm & 0xff, nw, 2, 0))
+		goto bad;
+	stt_count(STT_C_OAM_REPLIED, 1);
+	return bpf_redirect(skb->ifindex, 0);
+bad:
+	stt_drop(STT_DROP_OAM_BAD);
 	return TC_ACT_SHOT;
 }
 
@@ -674,6 +917,13 @@ struct {
 	__type(value, struct stt_piece_hdrs);
 } stt_piece_scratch SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct stt_piece);
+} stt_piece_hdr_scratch SEC(".maps");
+
 /* Returns the vport to redirect to, 0 to leave the piece to sttd, -1 on a helper error. */
 static __noinline int stt_rx_piece(struct __sk_buff *skb, struct stt_rx *rx)
 {
@@ -713,6 +963,15 @@ static __noinline int stt_rx_piece(struct __sk_buff *skb, struct stt_rx *rx)
 		vp = bpf_map_lookup_elem(&stt_contexts, &ctx);
 		if (!vp)
 			return 0;
+		{
+			const struct stt_cfg *cfg = stt_get_cfg();
+
+			/* Not a peer: sttd refuses it too, and counts it there. */
+			if (!cfg || stt_peer_denied(cfg, vp, ctx, rx->saddr))
+				return 0;
+		}
+		if (vp->flags & STT_VPORT_LEARN)
+			stt_learn_mac(ctx, hb + 6, rx->saddr);
 		ihl = (hb[14] & 0x0f) * 4;
 		if (ihl < 20 || ihl > 60)
 			return 0;
@@ -775,6 +1034,15 @@ static __noinline int stt_rx_piece(struct __sk_buff *skb, struct stt_rx *rx)
 			return -1;
 	}
 
+	/* ECN/DSCP of this piece, by its own outer header (the inner one is IPv4 here). */
+	{
+		const struct stt_cfg *cfg = stt_get_cfg();
+		int t = stt_rx_tos(skb, 14, bpf_htons(ETH_P_IP), rx->tos, cfg ? cfg->dscp : 0);
+
+		if (t)
+			return t > 0 ? -2 : -1;
+	}
+
 	/* This piece as a TCP segment: IP length and checksum, sequence number, flags. */
 	last = o + rx->payload_len == rx->frame_len;
 	if (bpf_skb_load_bytes(skb, 14 + 2, &old_len, 2))
@@ -826,7 +1094,7 @@ int stt_tc_rx(struct __sk_buff *skb)
 	struct stt_eth inner_eth;
 	void *data, *data_end;
 	struct stt_hdr *stt;
-	__u32 len = skb->len, strip, inner_len;
+	__u32 len = skb->len, strip, inner_len, segs;
 	__be16 mss;
 	__u16 vlan;
 	__u64 flags;
@@ -835,9 +1103,9 @@ int stt_tc_rx(struct __sk_buff *skb)
 	int v;
 
 	if (!cfg || !cfg->ifindex)
-		return TC_ACT_OK;
+		return STT_TC_PASS;
 	if (bpf_skb_pull_data(skb, len < STT_RX_PULL ? len : STT_RX_PULL))
-		return TC_ACT_OK;
+		return STT_TC_PASS;
 	data = stt_skb_data(skb);
 	data_end = stt_skb_data_end(skb);
 
@@ -851,7 +1119,7 @@ int stt_tc_rx(struct __sk_buff *skb)
 	}
 	switch (v) {
 	case STT_RX_NOT_STT:
-		return TC_ACT_OK;
+		return STT_TC_PASS;
 	case STT_RX_DROP:
 		stt_drop(reason);
 		return TC_ACT_SHOT;
@@ -863,34 +1131,43 @@ int stt_tc_rx(struct __sk_buff *skb)
 		 */
 		int to = stt_rx_piece(skb, &rx);
 
-		if (to > 0)
+		if (to > 0) {
+			stt_remote_account(rx.saddr, STT_DIR_RX, 1, 0);
 			return bpf_redirect(to, 0);
+		}
 		if (to < 0) {
-			stt_drop(STT_DROP_RX_ERROR);
+			stt_drop(to == -2 ? STT_DROP_ECN_CE_NOT_ECT : STT_DROP_RX_ERROR);
 			return TC_ACT_SHOT;
 		}
 		data = stt_skb_data(skb);
 		data_end = stt_skb_data_end(skb);
-		struct stt_piece p = {
-			.saddr = rx.saddr,
-			.sport = rx.sport,
-			.flags = skb->gso_size ? STT_PIECE_GRO : 0,
-			.frame_id = bpf_ntohl(rx.frame_id),
-			.frame_len = rx.frame_len,
-			.seg_off = rx.seg_off,
-			.payload_off = rx.outer_len,
-			.payload_len = rx.payload_len,
-			.pkt_len = len,
-			.ifindex = skb->ifindex,
-			.tos = rx.tos,
-		};
+		/* The sample header lives in a per-CPU slot: this call chain's stack is full. */
+		__u32 zero = 0;
+		struct stt_piece *pp = bpf_map_lookup_elem(&stt_piece_hdr_scratch, &zero);
+
+		if (!pp) {
+			stt_drop(STT_DROP_RX_ERROR);
+			return TC_ACT_SHOT;
+		}
+		__builtin_memset(pp, 0, sizeof(*pp));
+		pp->saddr = rx.saddr;
+		pp->sport = rx.sport;
+		pp->flags = skb->gso_size ? STT_PIECE_GRO : 0;
+		pp->frame_id = bpf_ntohl(rx.frame_id);
+		pp->frame_len = rx.frame_len;
+		pp->seg_off = rx.seg_off;
+		pp->payload_off = rx.outer_len;
+		pp->payload_len = rx.payload_len;
+		pp->pkt_len = len;
+		pp->ifindex = skb->ifindex;
+		pp->tos = rx.tos;
 		struct stt_ipv4 *ip = data + sizeof(struct stt_eth);
 
 		if ((void *)(ip + 1) <= data_end)
-			p.daddr = ip->daddr;
+			pp->daddr = ip->daddr;
 		if (len > 0xff00 || bpf_perf_event_output(skb, &stt_reasm_events,
 							  BPF_F_CURRENT_CPU | ((__u64)len << 32),
-							  &p, sizeof(p))) {
+							  pp, sizeof(*pp))) {
 			stt_drop(STT_DROP_MULTI_SEG);
 			return TC_ACT_SHOT;
 		}
@@ -910,9 +1187,31 @@ int stt_tc_rx(struct __sk_buff *skb)
 		stt_drop(STT_DROP_UNKNOWN_CTX);
 		return TC_ACT_SHOT;
 	}
+	if (stt_peer_denied(cfg, vp, context, rx.saddr)) {
+		stt_drop(STT_DROP_PEER_DENIED);
+		stt_ctx_account(context, STT_DIR_RX | STT_ACC_DROP, 0, 0);
+		return TC_ACT_SHOT;
+	}
 	__builtin_memcpy(&inner_eth, stt + 1, sizeof(inner_eth));
+	if (stt_is_oam(&inner_eth))
+		return stt_rx_oam(skb, &rx, cfg);
 	mss = stt->mss;
 	vlan = bpf_ntohs(stt->vlan_tci);
+	segs = skb->gso_segs ? skb->gso_segs : 1;
+	inner_len = rx.frame_len - sizeof(struct stt_hdr);
+	if (vp->flags & STT_VPORT_LEARN)
+		stt_learn_mac(context, inner_eth.src, rx.saddr);
+	/* GRO merges only segments with the same TOS: one CE segment keeps its frame apart. */
+	if (inner_len >= STT_SMALL_INNER) {
+		int t = stt_rx_tos(skb, rx.outer_len + sizeof(struct stt_hdr) + sizeof(inner_eth),
+				   inner_eth.proto, rx.tos, cfg->dscp);
+
+		if (t) {
+			stt_drop(t > 0 ? STT_DROP_ECN_CE_NOT_ECT : STT_DROP_RX_ERROR);
+			stt_ctx_account(context, STT_DIR_RX | STT_ACC_DROP, 0, 0);
+			return TC_ACT_SHOT;
+		}
+	}
 
 	/*
 	 * Remove outer IP + TCP + STT + inner Ethernet from behind the outer Ethernet header,
@@ -923,7 +1222,6 @@ int stt_tc_rx(struct __sk_buff *skb)
 	 */
 	strip = rx.outer_len - sizeof(struct stt_eth) + sizeof(struct stt_hdr) + sizeof(inner_eth);
 	gso = skb->gso_size != 0;
-	inner_len = rx.frame_len - sizeof(struct stt_hdr);
 	if (!gso && inner_len < STT_SMALL_INNER) {
 		/*
 		 * bpf_skb_adjust_room() will not leave less than an IPv4 header behind the MAC
@@ -942,6 +1240,8 @@ int stt_tc_rx(struct __sk_buff *skb)
 		}
 		stt_count(STT_C_RX_FRAMES, 1);
 		stt_count(STT_C_RX_BYTES, inner_len);
+		stt_ctx_account(context, STT_DIR_RX | STT_ACC_FRAME, segs, inner_len);
+		stt_remote_account(rx.saddr, STT_DIR_RX | STT_ACC_FRAME, segs, inner_len);
 		return bpf_redirect(vp->ifindex, 0);
 	}
 	flags = gso ? BPF_F_ADJ_ROOM_FIXED_GSO : 0;
@@ -985,6 +1285,8 @@ int stt_tc_rx(struct __sk_buff *skb)
 	}
 	stt_count(STT_C_RX_FRAMES, 1);
 	stt_count(STT_C_RX_BYTES, inner_len);
+	stt_ctx_account(context, STT_DIR_RX | STT_ACC_FRAME, segs, inner_len);
+	stt_remote_account(rx.saddr, STT_DIR_RX | STT_ACC_FRAME, segs, inner_len);
 	return bpf_redirect(vp->ifindex, 0);
 }
 

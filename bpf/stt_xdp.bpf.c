@@ -13,6 +13,30 @@
 #include "stt_proto.h"
 #include "lib/maps.h"
 #include "lib/parse.h"
+#include "stt_tos.h"
+
+/*
+ * What decapsulation must do to the inner TOS (include/stt_tos.h): 0 nothing, 1 drop (CE
+ * outside a Not-ECT packet), 2 rewrite it (left to TC, which fixes the IPv4 checksum).
+ */
+static __always_inline int stt_xdp_tos(struct stt_hdr *stt, void *data_end, __u8 outer,
+				       __u8 dscp)
+{
+	struct stt_eth *eth = (void *)(stt + 1);
+	__u8 *ip = (void *)(eth + 1), tos;
+	int t;
+
+	if ((void *)(ip + 2) > data_end)
+		return 0;
+	if (eth->proto == bpf_htons(0x0800) && (ip[0] >> 4) == 4)
+		tos = ip[1];
+	else if (eth->proto == bpf_htons(0x86dd) && (ip[0] >> 4) == 6)
+		tos = (ip[0] << 4) | (ip[1] >> 4);
+	else
+		return 0;
+	t = stt_decap_tos(outer, tos, dscp);
+	return t < 0 ? 1 : t != tos ? 2 : 0;
+}
 
 SEC("xdp.frags")
 int stt_xdp_rx(struct xdp_md *ctx)
@@ -54,6 +78,35 @@ int stt_xdp_rx(struct xdp_md *ctx)
 		stt_drop(STT_DROP_UNKNOWN_CTX);
 		return XDP_DROP;
 	}
+	if (stt_peer_denied(cfg, vp, context, rx.saddr)) {
+		stt_drop(STT_DROP_PEER_DENIED);
+		stt_ctx_account(context, STT_DIR_RX | STT_ACC_DROP, 0, 0);
+		return XDP_DROP;
+	}
+	{
+		/* OAM (sttctl ping): TC answers or consumes it; never a tenant's. */
+		struct stt_eth *ie = (void *)(stt + 1);
+		const __u8 oam[6] = STT_OAM_MAC;
+
+		if ((void *)(ie + 1) <= data_end && ie->proto == bpf_htons(STT_OAM_ETHERTYPE) &&
+		    ie->dst[0] == oam[0] && ie->dst[1] == oam[1] && ie->dst[2] == oam[2] &&
+		    ie->dst[3] == oam[3] && ie->dst[4] == oam[4] && ie->dst[5] == oam[5])
+			return XDP_PASS;
+	}
+	if (vp->flags & STT_VPORT_LEARN) {
+		struct stt_eth *ie = (void *)(stt + 1);
+
+		if ((void *)(ie + 1) <= data_end)
+			stt_learn_mac(context, ie->src, rx.saddr);
+	}
+	switch (stt_xdp_tos(stt, data_end, rx.tos, cfg->dscp)) {
+	case 1:
+		stt_drop(STT_DROP_ECN_CE_NOT_ECT);
+		stt_ctx_account(context, STT_DIR_RX | STT_ACC_DROP, 0, 0);
+		return XDP_DROP;
+	case 2:
+		return XDP_PASS; /* TC rewrites the inner TOS */
+	}
 	if (!(vp->flags & STT_VPORT_XDP) || (void *)data_end - data != bpf_xdp_get_buff_len(ctx))
 		return XDP_PASS; /* TC decapsulates: works whatever the vport's peer does */
 	/*
@@ -74,6 +127,8 @@ int stt_xdp_rx(struct xdp_md *ctx)
 	stt_count(STT_C_RX_FRAMES, 1);
 	stt_count(STT_C_RX_XDP_FRAMES, 1);
 	stt_count(STT_C_RX_BYTES, rx.frame_len - sizeof(struct stt_hdr));
+	stt_ctx_account(context, STT_DIR_RX | STT_ACC_FRAME, 1, rx.frame_len - sizeof(struct stt_hdr));
+	stt_remote_account(rx.saddr, STT_DIR_RX | STT_ACC_FRAME, 1, rx.frame_len - sizeof(struct stt_hdr));
 	return bpf_redirect(vp->ifindex, 0);
 }
 

@@ -21,29 +21,61 @@ struct stt_cfg {
 	__u8 ttl;
 	__u8 flags;      /* STT_CFG_* */
 	__u32 mtu;       /* underlay MTU: largest outer IP packet */
-	__u8 dscp;       /* outer DSCP: STT_DSCP_INHERIT (uniform model) or 0..63 (pipe model) */
+	__u8 dscp;       /* outer DSCP: STT_DSCP_INHERIT (uniform model) or STT_DSCP_FIXED(d) */
 	__u8 opts;       /* STT_OPT_* */
 	__u16 pad;
 };
 
-#define STT_DSCP_INHERIT 0xff /* copy the inner DSCP out, and the outer one back in */
+/*
+ * Uniform model (RFC 2983), the default: the inner DSCP is copied out at encapsulation and
+ * the outer DSCP back in at decapsulation. Pipe model: a fixed outer DSCP d (0..63) is
+ * stored as d + 1, and the inner DSCP is never touched. Zero is the default so that a
+ * stt_cfg written by an older sttctl means "uniform".
+ */
+#define STT_DSCP_INHERIT 0
+#define STT_DSCP_FIXED(d) ((__u8)((d) + 1))
+#define STT_DSCP_VALUE(v) ((__u8)((v) - 1)) /* the fixed DSCP of a value that is not INHERIT */
 #define STT_OPT_PEERS_STRICT 0x01 /* every context accepts only the peers in stt_peers */
 
 #define STT_CFG_CREATED_CLSACT 0x01 /* sttctl created the clsact qdisc on the underlay */
 #define STT_CFG_XDP 0x02            /* the XDP program is attached */
 #define STT_CFG_FWD_ENABLED 0x04    /* sttctl turned IPv4 forwarding on for the underlay */
 #define STT_CFG_GRO_ENABLED 0x08    /* sttctl turned GRO on for the underlay */
+#define STT_CFG_TCX 0x10            /* TC programs attached through tcx links, not clsact */
 
 /* stt_vports (hash): vport ifindex -> its context (transmit side). */
 struct stt_vport {
 	__u64 context;
-	__u32 flags; /* STT_VPORT_* */
-	__u32 pad;
+	__u32 flags;	 /* STT_VPORT_* */
+	__u32 learn_age; /* with STT_VPORT_LEARN: seconds a learned entry lives (0: 300) */
 };
 
 #define STT_VPORT_CREATED_CLSACT 0x01
 #define STT_VPORT_XDP 0x02 /* receive may redirect from XDP straight to this vport */
 #define STT_VPORT_PEERS_STRICT 0x04 /* this context accepts only the peers in stt_peers */
+#define STT_VPORT_LEARN 0x08 /* receive learns inner source MAC -> sender (stt_learn) */
+
+/*
+ * Learning (per context, STT_VPORT_LEARN): stt_learn (hash of maps) maps a context to its
+ * own LRU hash of struct stt_learn_key -> struct stt_learn_val, created by sttctl with the
+ * context's cap as max_entries. A context full of entries (a MAC flood) evicts its own
+ * oldest, never another context's. Static stt_fdb entries win over learned ones; a learned
+ * entry is used only while now - seen_ns < the vport's learn_age.
+ */
+#define STT_LEARN_AGE_DEFAULT 300
+#define STT_LEARN_CAP_DEFAULT 1024
+#define STT_MAX_LEARN_CTX STT_MAX_VPORTS
+
+struct stt_learn_key {
+	__u8 mac[6];
+	__u16 pad; /* must be zero */
+};
+
+struct stt_learn_val {
+	__be32 remote4;
+	__u32 pad;
+	__u64 seen_ns; /* bpf_ktime_get_ns() of the last frame from that MAC */
+};
 
 /* stt_contexts (hash): context ID -> vport (receive side). */
 struct stt_ctx_val {
@@ -63,10 +95,24 @@ struct stt_fdb_val {
 	__u32 flags;
 };
 
-/* stt_flood (hash): context -> head-end replication list, replaced as a whole. */
+/*
+ * stt_flood (hash): context -> head-end replication list, replaced as a whole. A remote may
+ * be an IPv4 multicast group: one copy goes to the group and the underlay delivers it to
+ * every member (draft 3.4). An endpoint accepts STT sent to the groups in stt_groups.
+ */
 struct stt_flood_val {
 	__u32 count;
 	__be32 remote4[STT_MAX_FLOOD];
+};
+
+/* stt_groups (hash): IPv4 multicast group (__be32 in a __u32) -> 1: STT to it is for us. */
+#define STT_MAX_GROUPS 256
+#define STT_IS_MCAST4(a) ((((const __u8 *)&(a))[0] & 0xf0) == 0xe0) /* a: __be32 */
+
+/* stt_underlay (array, one entry): what transmit needs of the underlay device. */
+struct stt_underlay {
+	__u8 mac[6]; /* source MAC of frames sent to a multicast group */
+	__u16 pad;
 };
 
 /*
@@ -142,7 +188,9 @@ struct stt_piece {
 	X(LOST, "reasm_lost", "pieces lost in the perf buffer (sttd too slow)")                     \
 	X(MEM, "reasm_mem_bytes", "bytes held for incomplete frames now")                         \
 	X(MEM_PEAK, "reasm_mem_peak", "most bytes ever held")                                       \
-	X(INFLIGHT, "reasm_inflight", "incomplete frames held now")
+	X(INFLIGHT, "reasm_inflight", "incomplete frames held now")                               \
+	X(ECN_DROPS, "reasm_ecn_ce_not_ect", "frames dropped: CE on a piece, inner packet not ECT") \
+	X(PEER_DENIED, "reasm_peer_denied", "frames dropped: strict peers, sender not a peer")
 
 #define STT_REASM_ENUM(name, str, help) STT_R_##name,
 enum stt_reasm_counter { STT_REASM_COUNTERS(STT_REASM_ENUM) STT_R_MAX };
@@ -152,23 +200,29 @@ enum stt_reasm_counter { STT_REASM_COUNTERS(STT_REASM_ENUM) STT_R_MAX };
  * Counters: one per-CPU array of __u64, indexed by enum stt_counter.
  * Drops by reason sit at STT_C_DROP_BASE + enum stt_drop.
  */
-enum stt_counter {
-	STT_C_TX_FRAMES,
-	STT_C_TX_SEGMENTS,
-	STT_C_TX_BYTES,
-	STT_C_TX_FLOOD_COPIES,
-	STT_C_RX_FRAMES,     /* frames delivered to a vport */
-	STT_C_RX_SEGMENTS,   /* STT segments seen on the underlay */
-	STT_C_RX_BYTES,      /* inner bytes delivered */
-	STT_C_RX_XDP_FRAMES, /* frames delivered by the XDP fast path */
-	STT_C_PASS,          /* non-STT packets left to the stack */
-	STT_C_TX_GSO_FRAMES, /* frames sent as one GSO skb, segmented by GSO/TSO */
-	STT_C_RX_GRO_FRAMES, /* frames that GRO merged from several segments */
-	STT_C_TX_CUT_FRAMES, /* non-GSO frames larger than a segment, cut by stt_tx_cut */
-	STT_C_RX_TO_STTD,    /* pieces handed to sttd for reassembly */
-	STT_C_RX_PIECES_DIRECT, /* pieces of TSO frames delivered as TCP segments */
-	STT_C_DROP_BASE,
-};
+#define STT_COUNTERS(X)                                                                            \
+	X(TX_FRAMES, "tx_frames", "tenant frames encapsulated and sent")                                    \
+	X(TX_SEGMENTS, "tx_segments", "STT segments sent (GSO frames count one per frame here)")                         \
+	X(TX_BYTES, "tx_bytes", "inner bytes sent")                                        \
+	X(TX_FLOOD_COPIES, "tx_flood_copies", "copies sent to flood targets")               \
+	X(RX_FRAMES, "rx_frames", "frames delivered to a vport")                                    \
+	X(RX_SEGMENTS, "rx_segments", "STT segments seen on the underlay")                         \
+	X(RX_BYTES, "rx_bytes", "inner bytes delivered")                                           \
+	X(RX_XDP_FRAMES, "rx_xdp_frames", "frames delivered by the XDP fast path")                 \
+	X(PASS, "pass", "packets that are not STT, left to the stack")                   \
+	X(TX_GSO_FRAMES, "tx_gso_frames", "frames sent as one GSO skb, segmented by GSO/TSO")     \
+	X(RX_GRO_FRAMES, "rx_gro_frames", "frames that GRO merged from several segments")         \
+	X(TX_CUT_FRAMES, "tx_cut_frames", "frames larger than a segment, cut by the transmit program")      \
+	X(RX_TO_STTD, "rx_to_sttd", "pieces handed to sttd for reassembly")                        \
+	X(RX_PIECES_DIRECT, "rx_pieces_direct", "pieces of TSO frames delivered as TCP segments") \
+	X(LEARNED, "learned", "MACs learned, or moved to another remote (vport --learn)")         \
+	X(TX_LEARNED, "tx_learned", "frames sent unicast by a learned entry")                     \
+	X(OAM_REPLIED, "oam_replied", "OAM probes (sttctl ping) answered")                       \
+	X(OAM_REPLIES, "oam_replies", "OAM replies received (for sttctl ping), consumed")
+
+#define STT_COUNTER_ENUM(name, str, help) STT_C_##name,
+enum stt_counter { STT_COUNTERS(STT_COUNTER_ENUM) STT_C_DROP_BASE };
+#undef STT_COUNTER_ENUM
 
 /* X-macro so that the names sttctl prints come from the same list as the numbers. */
 #define STT_DROP_REASONS(X)                                                                        \
@@ -191,7 +245,9 @@ enum stt_counter {
 	X(TX_QINQ, "tx_qinq", "tenant frame with two VLAN tags (STT carries one)")                 \
 	X(RX_ERROR, "rx_error", "a helper failed while decapsulating")                            \
 	X(PEER_DENIED, "peer_denied", "strict peers: the sender is not a peer of the context")      \
-	X(ECN_CE_NOT_ECT, "ecn_ce_not_ect", "outer CE on a frame whose inner packet is not ECT")
+	X(ECN_CE_NOT_ECT, "ecn_ce_not_ect", "outer CE on a frame whose inner packet is not ECT")   \
+	X(OAM_BAD, "oam_bad", "OAM frame that is not a well-formed, checksummed CFM loopback")     \
+	X(TX_OAM, "tx_oam", "tenant frame to the reserved OAM MAC (only sttctl ping sends those)")
 
 #define STT_DROP_ENUM(name, str, help) STT_DROP_##name,
 enum stt_drop { STT_DROP_REASONS(STT_DROP_ENUM) STT_DROP_MAX };

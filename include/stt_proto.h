@@ -30,6 +30,18 @@
 /* A frame's length travels in the upper 16 bits of SEQ: 64 KB - 1 at most. */
 #define STT_MAX_FRAME 65535
 
+/*
+ * OAM (sttctl ping): a probe is a valid STT frame of the context under test whose inner
+ * frame is an IEEE 802.1ag CFM Loopback Message (EtherType 0x8902, opcode 3) to a reserved,
+ * locally administered MAC. The receiving endpoint never delivers it: it answers with a
+ * Loopback Reply (opcode 2) to the sender, which consumes it (sttctl reads it from a
+ * packet socket on the underlay, ahead of TC).
+ */
+#define STT_OAM_ETHERTYPE 0x8902
+#define STT_OAM_MAC { 0x02, 0x53, 0x54, 0x54, 0x4f, 0x41 } /* "STTOA" */
+#define STT_CFM_LBR 2
+#define STT_CFM_LBM 3
+
 struct stt_hdr {
 	__u8 version;
 	__u8 flags;
@@ -63,6 +75,15 @@ struct stt_ipv4 {
 	__be32 daddr;
 } __attribute__((packed));
 
+struct stt_ipv6 {
+	__u8 ver_tc_flow[4]; /* version(4) traffic class(8) flow label(20) */
+	__be16 payload_len;
+	__u8 nexthdr;
+	__u8 hop_limit;
+	__be32 saddr[4];
+	__be32 daddr[4];
+} __attribute__((packed));
+
 struct stt_tcp {
 	__be16 source;
 	__be16 dest;
@@ -94,6 +115,7 @@ struct stt_encap4 {
 
 _Static_assert(sizeof(struct stt_eth) == 14, "Ethernet header");
 _Static_assert(sizeof(struct stt_ipv4) == 20, "IPv4 header without options");
+_Static_assert(sizeof(struct stt_ipv6) == 40, "IPv6 header");
 _Static_assert(sizeof(struct stt_tcp) == 20, "TCP header without options");
 _Static_assert(sizeof(struct stt_encap4) == 72, "outer headers + STT header");
 

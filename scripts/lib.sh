@@ -218,7 +218,7 @@ stt_capture_start() {
 	local ns=$1 dev=$2 file=$3 i
 	shift 3
 	: >"$file.log"
-	timeout 300 ip netns exec "$ns" tcpdump -n -U -i "$dev" -w "$file" "$@" 2>"$file.log" &
+	timeout 300 ip netns exec "$ns" tcpdump -n -U --immediate-mode -i "$dev" -w "$file" "$@" 2>"$file.log" &
 	STT_CAP_PID=$!
 	for ((i = 0; i < 50; i++)); do
 		grep -q 'listening on' "$file.log" && return 0
@@ -240,6 +240,8 @@ stt_capture_stop() {
 
 # sttd on both hosts: stt_sttd_start LOGDIR. Sets STTD_PIDS (an array) and STTD_STATE
 # (absent, running, or "died: <its output>"); stt_topo_down's process sweep stops them.
+# STTD_ARGS (an array, optional) adds arguments, e.g. STTD_ARGS=(--metrics 127.0.0.1:9474):
+# each host is its own namespace, so both can use the same address.
 STTD=${STTD:-$STT_REPO/build/sttd}
 STTD_PIDS=() STTD_STATE=''
 stt_sttd_start() {
@@ -249,7 +251,7 @@ stt_sttd_start() {
 		return 0
 	fi
 	for ns in "$NS_H1" "$NS_H2"; do
-		"$STTD" -n "$ns" >"$dir/sttd-$ns.log" 2>&1 &
+		"$STTD" -n "$ns" ${STTD_ARGS[@]+"${STTD_ARGS[@]}"} >"$dir/sttd-$ns.log" 2>&1 &
 		STTD_PIDS+=($!)
 	done
 	sleep 0.5

@@ -75,7 +75,7 @@ else
 	echo "skip - unit tests (ASan+UBSan): not built (run make fuzz-build)"
 	SKIPPED=$((SKIPPED + 1))
 fi
-for t in fuzz_reasm fuzz_parsers fuzz_piece; do
+for t in fuzz_reasm fuzz_parsers fuzz_piece fuzz_apply; do
 	if [ -x "build/fuzz/$t" ]; then
 		run_suite "fuzz: $t" 180 tests/fuzz/run_short.sh "$t" "${FUZZ_SHORT:-10}"
 	else

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* sttctl attach / detach: the underlay programs and the pinned state they share. */
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <net/if.h>
@@ -10,6 +11,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <linux/if_link.h>
 #include <xdp/libxdp.h>
 #include "common.h"
 #include "stt_tc.skel.h"
@@ -21,6 +23,7 @@ static void attach_usage(void)
 {
 	fprintf(stderr,
 		"Usage: sttctl attach DEV [--local ADDR] [--port N] [--ttl N] [--xdp auto|on|off]\n"
+		"                         [--dscp inherit|0..63] [--peers open|strict]\n"
 		"  Attach the STT receive programs (XDP, TC ingress) to the underlay DEV and\n"
 		"  create the pinned state of this network namespace. ADDR defaults to DEV's\n"
 		"  first IPv4 address, N (port) to %d, TTL to 64. Re-running it on the same DEV\n"
@@ -28,7 +31,15 @@ static void attach_usage(void)
 		"  --xdp: the XDP receive program (early drops, optional fast path). auto, the\n"
 		"  default, attaches it except on a veth: native XDP on a veth makes its peer\n"
 		"  give up TSO, and 64 KB STT frames then cross as segments (measured: 3.7\n"
-		"  against 13.3 Gbit/s). TC classifies and drops the same way without it.\n",
+		"  against 13.3 Gbit/s). TC classifies and drops the same way without it.\n"
+		"  --dscp: inherit (the default, RFC 2983 uniform model) copies the inner DSCP\n"
+		"  to the outer header and the outer one back in on receive; a number (pipe\n"
+		"  model) is written on every outer header and the inner DSCP is left alone.\n"
+		"  ECN always follows RFC 6040 (normal mode).\n"
+		"  --peers: open (the default) accepts STT from any sender; strict accepts a\n"
+		"  context's frames only from its peers ('sttctl peer add'). STT has no\n"
+		"  authentication: this is an address filter.\n"
+		"  Options not given take their defaults, also when re-running attach.\n",
 		STT_DEFAULT_PORT);
 }
 
@@ -44,48 +55,225 @@ static int pin_path(char *buf, const char *dir, const char *name)
 	return snprintf(buf, PATH_MAX, "%s/%s", dir, name) >= PATH_MAX ? -1 : 0;
 }
 
-static int pin_prog(struct bpf_program *prog, const char *dir, const char *name)
+/* IDs of our programs (by name) in the XDP chain of ifindex: none, one, or two mid-upgrade. */
+static int xdp_our_ids(int ifindex, __u32 *ids, int max)
 {
-	char path[PATH_MAX];
+	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifindex);
+	struct xdp_program *p;
+	int n = 0;
 
-	pin_path(path, dir, name);
-	unlink(path);
-	return bpf_program__pin(prog, path);
+	if (!mp || libxdp_get_error(mp))
+		return 0;
+	if (xdp_multiprog__is_legacy(mp)) {
+		p = xdp_multiprog__main_prog(mp);
+		if (p && !strcmp(xdp_program__name(p), XDP_PROG_NAME) && n < max)
+			ids[n++] = xdp_program__id(p);
+	} else {
+		for (p = xdp_multiprog__next_prog(NULL, mp); p; p = xdp_multiprog__next_prog(p, mp))
+			if (!strcmp(xdp_program__name(p), XDP_PROG_NAME) && n < max)
+				ids[n++] = xdp_program__id(p);
+	}
+	xdp_multiprog__close(mp);
+	return n;
 }
 
-/* Find our program in the XDP chain of ifindex; the returned multiprog owns it. */
-static struct xdp_program *find_xdp(int ifindex, struct xdp_multiprog **mpp)
+/*
+ * Take program id out of the XDP chain of ifindex. In libxdp's dispatcher this builds a
+ * dispatcher without it and swaps it in atomically (XDP_FLAGS_REPLACE); the other programs
+ * of the chain keep running throughout.
+ */
+static int xdp_detach_id(int ifindex, __u32 id)
 {
 	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifindex);
 	struct xdp_program *p = NULL;
+	int rc = 0;
 
-	*mpp = NULL;
 	if (!mp || libxdp_get_error(mp))
-		return NULL;
+		return 0;
 	if (xdp_multiprog__is_legacy(mp)) {
 		p = xdp_multiprog__main_prog(mp);
-		if (p && strcmp(xdp_program__name(p), XDP_PROG_NAME))
+		if (p && xdp_program__id(p) != id)
 			p = NULL;
 	} else {
 		for (p = xdp_multiprog__next_prog(NULL, mp); p; p = xdp_multiprog__next_prog(p, mp))
-			if (!strcmp(xdp_program__name(p), XDP_PROG_NAME))
+			if (xdp_program__id(p) == id)
 				break;
 	}
-	*mpp = mp;
-	return p;
-}
-
-static int xdp_detach_ours(int ifindex)
-{
-	struct xdp_multiprog *mp;
-	struct xdp_program *p = find_xdp(ifindex, &mp);
-	int rc = 0;
-
 	if (p)
 		rc = xdp_program__detach(p, ifindex, xdp_multiprog__attach_mode(mp), 0);
-	if (mp)
-		xdp_multiprog__close(mp);
+	xdp_multiprog__close(mp);
 	return rc;
+}
+
+/* Every program of ours on ifindex but keep (0: all). */
+static int xdp_detach_ours(int ifindex, __u32 keep)
+{
+	__u32 ids[8];
+	int n = xdp_our_ids(ifindex, ids, 8), rc = 0, err;
+
+	for (int i = 0; i < n; i++) {
+		if (ids[i] == keep)
+			continue;
+		err = xdp_detach_id(ifindex, ids[i]);
+		if (err && !rc)
+			rc = err;
+	}
+	return rc;
+}
+
+/*
+ * XDP attachment (DESIGN.md, "Upgrades and coexistence"). Where libxdp can build its
+ * dispatcher, stt is one program in it, so other XDP programs share the device. Where it
+ * cannot (libxdp falls back to one program per device, as on kernels that refuse its
+ * freplace components), stt is attached alone through a bpf_link pinned as
+ * <pin dir>/link_xdp. An upgrade is atomic either way: BPF_LINK_UPDATE on the link, or a
+ * dispatcher with the new program swapped in (XDP_FLAGS_REPLACE) before one without the
+ * old program is swapped in.
+ */
+static int xdp_link_path(char *buf, const char *dir)
+{
+	return pin_path(buf, dir, "link_xdp");
+}
+
+/* Our pinned XDP link: detach and unpin it. Returns whether there was one. */
+static bool xdp_link_remove(const char *dir)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	if (xdp_link_path(path, dir))
+		return false;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return false;
+	bpf_link_detach(fd);
+	close(fd);
+	unlink(path);
+	return true;
+}
+
+/* The XDP program, attached or upgraded. *xprog: libxdp's handle, if libxdp attached it. */
+static int xdp_attach(int ifindex, const char *dev, const char *dir, struct stt_xdp_bpf *xdp,
+		      struct xdp_program **xprog, bool quiet_busy)
+{
+	DECLARE_LIBXDP_OPTS(xdp_program_opts, xopts, .obj = xdp->obj, .prog_name = XDP_PROG_NAME);
+	LIBBPF_OPTS(bpf_link_create_opts, lopts, .flags = XDP_FLAGS_DRV_MODE);
+	struct xdp_multiprog *mp;
+	char path[PATH_MAX], buf[256];
+	bool legacy;
+	int fd, err;
+
+	if (xdp_link_path(path, dir))
+		return -ENAMETOOLONG;
+	/* 1. Our pinned link: swap its program. */
+	fd = bpf_obj_get(path);
+	if (fd >= 0) {
+		err = stt_xdp_bpf__load(xdp) ? -errno : 0;
+		if (!err)
+			err = bpf_link_update(fd, bpf_program__fd(xdp->progs.stt_xdp_rx), NULL)
+				      ? -errno : 0;
+		close(fd);
+		if (err != -ENOLINK) {
+			if (err)
+				err_msg("cannot replace the XDP program on %s: %s", dev, strerror(-err));
+			return err;
+		}
+		unlink(path); /* its device went away */
+		return -ENOLINK;
+	}
+	/* 2.-4. libxdp: joins a dispatcher, or attaches alone if it cannot build one. */
+	*xprog = xdp_program__create(&xopts);
+	err = libxdp_get_error(*xprog);
+	if (err) {
+		*xprog = NULL;
+		err_msg("cannot load the XDP program: %s", strerror(-err));
+		return err;
+	}
+	err = xdp_program__attach(*xprog, ifindex, XDP_MODE_NATIVE, 0);
+	if (err) {
+		__u32 ids[8];
+		int n = xdp_our_ids(ifindex, ids, 8);
+
+		mp = xdp_multiprog__get_from_ifindex(ifindex);
+		if (mp && libxdp_get_error(mp))
+			mp = NULL;
+		if (n == 1 && mp && xdp_multiprog__is_legacy(mp)) {
+			/* 3. Our program alone, attached through netlink (an older stt). */
+			LIBBPF_OPTS(bpf_xdp_attach_opts, aopts);
+			int nfd = bpf_program__fd(xdp->progs.stt_xdp_rx);
+
+			/* libxdp may have refused before loading the object. */
+			if (nfd < 0 && stt_xdp_bpf__load(xdp) == 0)
+				nfd = bpf_program__fd(xdp->progs.stt_xdp_rx);
+			aopts.old_prog_fd = xdp_program__fd(xdp_multiprog__main_prog(mp));
+			err = nfd < 0 ? -ENOENT
+				      : bpf_xdp_attach(ifindex, nfd,
+						       XDP_FLAGS_REPLACE | XDP_FLAGS_DRV_MODE, &aopts);
+		}
+		if (mp)
+			xdp_multiprog__close(mp);
+		if (!err)
+			return 0;
+		/* Another program holds the device alone: EBUSY (kernel) or EEXIST (libxdp). */
+		if (err == -EEXIST)
+			err = -EBUSY;
+		if (!(quiet_busy && err == -EBUSY)) {
+			libxdp_strerror(err, buf, sizeof(buf));
+			err_msg("cannot attach XDP to %s: %s%s", dev, buf,
+				err == -EBUSY ? " (another XDP program is attached, and libxdp "
+						"cannot build its dispatcher to share the device)" : "");
+		}
+		return err;
+	}
+	/* 2. In a dispatcher: now take the previous program of ours out. */
+	mp = xdp_multiprog__get_from_ifindex(ifindex);
+	legacy = mp && !libxdp_get_error(mp) && xdp_multiprog__is_legacy(mp);
+	if (mp && !libxdp_get_error(mp))
+		xdp_multiprog__close(mp);
+	if (!legacy) {
+		err = xdp_detach_ours(ifindex, xdp_program__id(*xprog));
+		if (err)
+			err_msg("warning: removing the previous XDP program from %s: %s", dev,
+				strerror(-err));
+		return 0;
+	}
+	/*
+	 * 4. libxdp attached ours alone (no dispatcher here). Hold it by a pinned link instead,
+	 * which later upgrades swap atomically. Nothing of ours was attached before, so the
+	 * moment without XDP changes nothing: TC classifies the same way.
+	 */
+	err = xdp_program__detach(*xprog, ifindex, XDP_MODE_NATIVE, 0);
+	if (err)
+		return err;
+	fd = bpf_link_create(xdp_program__fd(*xprog), ifindex, BPF_XDP, &lopts);
+	if (fd < 0) {
+		err = -errno;
+		err_msg("cannot attach XDP to %s: %s", dev, strerror(-err));
+		return err;
+	}
+	err = bpf_obj_pin(fd, path) ? -errno : 0;
+	close(fd);
+	if (err)
+		err_msg("cannot pin the XDP link at %s: %s", path, strerror(-err));
+	return err;
+}
+
+/* Pin prog at dir/name in one step: pin under a temporary name, rename over the old pin. */
+static int pin_prog(struct bpf_program *prog, const char *dir, const char *name)
+{
+	char path[PATH_MAX], tmp[PATH_MAX + 8];
+
+	if (pin_path(path, dir, name))
+		return -1;
+	snprintf(tmp, sizeof(tmp), "%s_new", path); /* bpffs names cannot hold a dot */
+	unlink(tmp);
+	if (bpf_obj_pin(bpf_program__fd(prog), tmp))
+		return -1;
+	if (rename(tmp, path)) {
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
 }
 
 int cmd_attach(int argc, char **argv)
@@ -100,7 +288,7 @@ int cmd_attach(int argc, char **argv)
 	char dir[256], ifname[IF_NAMESIZE];
 	unsigned long port = STT_DEFAULT_PORT, ttl = 64;
 	bool have_local = false, created = false, xdp_done = false, tc_done = false;
-	bool reattach = false, use_xdp;
+	bool reattach = false, use_xdp, tcx = false;
 	int ifindex, rc = 1, err, xdp_mode = -1;
 	__u32 zero = 0;
 
@@ -127,6 +315,29 @@ int cmd_attach(int argc, char **argv)
 				xdp_mode = -1;
 			else {
 				err_msg("invalid --xdp '%s': expected auto, on or off", v);
+				return 1;
+			}
+		} else if ((v = opt_value(argc, argv, &i, "--dscp"))) {
+			char *end;
+			unsigned long d;
+
+			errno = 0;
+			d = isdigit((unsigned char)*v) ? strtoul(v, &end, 10) : 64;
+			if (!strcmp(v, "inherit")) {
+				cfg.dscp = STT_DSCP_INHERIT;
+			} else if (d > 63 || errno || *end) {
+				err_msg("invalid --dscp '%s': expected inherit or 0..63", v);
+				return 1;
+			} else {
+				cfg.dscp = STT_DSCP_FIXED(d);
+			}
+		} else if ((v = opt_value(argc, argv, &i, "--peers"))) {
+			if (!strcmp(v, "strict"))
+				cfg.opts |= STT_OPT_PEERS_STRICT;
+			else if (!strcmp(v, "open"))
+				cfg.opts &= ~STT_OPT_PEERS_STRICT;
+			else {
+				err_msg("invalid --peers '%s': expected open or strict", v);
 				return 1;
 			}
 		} else if ((v = opt_value(argc, argv, &i, "--ttl"))) {
@@ -205,37 +416,41 @@ int cmd_attach(int argc, char **argv)
 		goto out;
 	}
 
-	/* XDP through libxdp's dispatcher, so other XDP programs can share the device. */
-	if (reattach)
-		xdp_detach_ours(ifindex);
+	/*
+	 * XDP: in libxdp's dispatcher (other XDP programs share the device) or alone through a
+	 * pinned link where there is no dispatcher; upgraded atomically either way (xdp_attach).
+	 */
 	if (use_xdp) {
-		DECLARE_LIBXDP_OPTS(xdp_program_opts, xopts, .obj = xdp->obj,
-				    .prog_name = XDP_PROG_NAME);
-
-		xprog = xdp_program__create(&xopts);
-		err = libxdp_get_error(xprog);
-		if (err) {
-			xprog = NULL;
-			err_msg("cannot load the XDP program: %s", strerror(-err));
+		err = xdp_attach(ifindex, dev, dir, xdp, &xprog, xdp_mode < 0);
+		if (err == -ENOLINK) /* a stale link was removed: attach afresh */
+			err = xdp_attach(ifindex, dev, dir, xdp, &xprog, xdp_mode < 0);
+		if (err == -EBUSY && xdp_mode < 0) {
+			err_msg("warning: another XDP program holds %s: XDP left off, TC classifies "
+				"and drops alone", dev);
+			err = 0;
+		} else if (err) {
 			goto out;
+		} else {
+			xdp_done = true;
 		}
-		err = xdp_program__attach(xprog, ifindex, XDP_MODE_NATIVE, 0);
-		if (err) {
-			char buf[256];
-
-			libxdp_strerror(err, buf, sizeof(buf));
-			err_msg("cannot attach XDP to %s: %s", dev, buf);
-			goto out;
-		}
-		xdp_done = true;
+	} else if (reattach) {
+		xdp_link_remove(dir);
+		xdp_detach_ours(ifindex, 0);
 	}
 
+	/* TC: a new tcx link, or the program of the pinned one swapped (tcattach.c). */
 	err = tc_attach_ingress(ifindex, bpf_program__fd(tc->progs.stt_tc_rx), &created);
 	if (err) {
 		err_msg("cannot attach TC ingress to %s: %s", dev, strerror(-err));
 		goto out;
 	}
 	tc_done = true;
+	tcx = tc_uses_tcx(ifindex);
+	/*
+	 * Moved from clsact (an older stt) to tcx: a clsact qdisc stt created stays, empty of
+	 * stt, until detach. Removing a qdisc deactivates the device's transmit queues for a
+	 * moment (qdisc_graft -> dev_deactivate), and that lost packets under traffic.
+	 */
 	if (reattach && (old.flags & STT_CFG_CREATED_CLSACT))
 		created = true;
 
@@ -254,12 +469,18 @@ int cmd_attach(int argc, char **argv)
 		while (bpf_map_get_next_key(fd, prev, &next) == 0) {
 			key = next;
 			prev = &key;
-			if (bpf_map_lookup_elem(fd, &key, &vp) == 0)
-				tc_attach_ingress(key, bpf_program__fd(tc->progs.stt_tc_tx), NULL);
+			if (bpf_map_lookup_elem(fd, &key, &vp))
+				continue;
+			/* A clsact qdisc stt created stays until vport del, as above. */
+			err = tc_attach_ingress(key, bpf_program__fd(tc->progs.stt_tc_tx), NULL);
+			if (err)
+				err_msg("warning: vport %s keeps its previous program: %s",
+					dev_name(key, ifname), strerror(-err));
 		}
 	}
 
-	cfg.flags = (created ? STT_CFG_CREATED_CLSACT : 0) | (xdp_done ? STT_CFG_XDP : 0);
+	cfg.flags = (created ? STT_CFG_CREATED_CLSACT : 0) | (xdp_done ? STT_CFG_XDP : 0) |
+		    (tcx ? STT_CFG_TCX : 0);
 	/* bpf_fib_lookup() needs forwarding on the device it looks up from (netutil.c). */
 	if (reattach && (old.flags & STT_CFG_FWD_ENABLED)) {
 		cfg.flags |= STT_CFG_FWD_ENABLED;
@@ -281,6 +502,18 @@ int cmd_attach(int argc, char **argv)
 			cfg.flags |= STT_CFG_GRO_ENABLED;
 	}
 	remotes_neigh(bpf_map__fd(tc->maps.stt_fdb), bpf_map__fd(tc->maps.stt_flood), ifindex, true);
+	{
+		struct stt_underlay ul = {};
+
+		/* Multicast flood targets: the source MAC, and the groups' receive filter. */
+		if (dev_mac(dev, ul.mac) ||
+		    bpf_map_update_elem(bpf_map__fd(tc->maps.stt_underlay), &zero, &ul, 0)) {
+			err_msg("cannot read the MAC address of %s: %s", dev, strerror(errno));
+			goto out;
+		}
+		groups_sync(bpf_map__fd(tc->maps.stt_flood), bpf_map__fd(tc->maps.stt_groups),
+			    ifindex, true);
+	}
 	/* Written last: the datapath acts only once every piece is in place. */
 	if (bpf_map_update_elem(bpf_map__fd(tc->maps.stt_cfg), &zero, &cfg, 0)) {
 		err_msg("cannot write the configuration: %s", strerror(errno));
@@ -302,8 +535,10 @@ out:
 			dev_gro_set(dev, 0);
 		if (tc_done && !reattach)
 			tc_detach_ingress(ifindex, created);
-		if (xdp_done && !reattach)
-			xdp_detach_ours(ifindex);
+		if (xdp_done && !reattach) {
+			xdp_link_remove(dir);
+			xdp_detach_ours(ifindex, 0);
+		}
 		if (!reattach && !old.ifindex) {
 			struct stt_state s2;
 			bool vports = false;
@@ -353,7 +588,8 @@ int cmd_detach(int argc, char **argv)
 	}
 	/* Stop the datapath first, then take the programs away. */
 	bpf_map_update_elem(st.cfg_fd, &zero, &empty, 0);
-	err = xdp_detach_ours(ifindex);
+	xdp_link_remove(st.dir);
+	err = xdp_detach_ours(ifindex, 0);
 	if (err)
 		err_msg("warning: removing XDP from %s: %s", argv[0], strerror(-err));
 	err = tc_detach_ingress(ifindex, cfg.flags & STT_CFG_CREATED_CLSACT);
@@ -364,6 +600,7 @@ int cmd_detach(int argc, char **argv)
 	if (cfg.flags & STT_CFG_GRO_ENABLED)
 		dev_gro_set(argv[0], 0);
 	remotes_neigh(st.fdb_fd, st.flood_fd, ifindex, false);
+	groups_sync(st.flood_fd, st.groups_fd, ifindex, false);
 	vports = bpf_map_get_next_key(st.vports_fd, NULL, &k) == 0;
 	state_close(&st);
 	if (!vports)

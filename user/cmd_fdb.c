@@ -3,7 +3,10 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
+#include <json-c/json.h>
 #include "common.h"
 
 static const __u8 bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
@@ -13,11 +16,14 @@ static void fdb_usage(void)
 	fprintf(stderr,
 		"Usage: sttctl fdb add --context ID --mac MAC --remote ADDR\n"
 		"       sttctl fdb del --context ID --mac MAC [--remote ADDR]\n"
+		"       sttctl fdb show [--context ID]\n"
 		"  A unicast entry sends frames for MAC in context ID to the endpoint ADDR.\n"
 		"  MAC ff:ff:ff:ff:ff:ff adds ADDR to the context's flood list: broadcast,\n"
 		"  multicast and unknown unicast frames are copied to every flood target\n"
 		"  (head-end replication, at most %d per context). Adding an identical entry\n"
-		"  again changes nothing; a different remote for an existing MAC is refused.\n",
+		"  again changes nothing; a different remote for an existing MAC is refused.\n"
+		"  show lists static entries, flood lists and learned entries (vport --learn)\n"
+		"  with the seconds since their MAC was last seen.\n",
 		STT_MAX_FLOOD);
 }
 
@@ -69,6 +75,117 @@ static int flood_del(struct stt_state *st, __u64 ctx, bool have_remote, __be32 r
 	return bpf_map_update_elem(st->flood_fd, &ctx, &nv, 0) ? 1 : 0;
 }
 
+static void fdb_row(struct json_object *arr, __u64 ctx, const __u8 *mac, __be32 remote,
+		    const char *type, long long age)
+{
+	char m[32], r[32], c[24];
+
+	fmt_mac(mac, m, sizeof(m));
+	fmt_ipv4(remote, r, sizeof(r));
+	snprintf(c, sizeof(c), "%llu", (unsigned long long)ctx);
+	if (g_opts.json) {
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "context", json_object_new_string(c));
+		json_object_object_add(o, "mac", json_object_new_string(m));
+		json_object_object_add(o, "remote", json_object_new_string(r));
+		json_object_object_add(o, "type", json_object_new_string(type));
+		if (age >= 0)
+			json_object_object_add(o, "age", json_object_new_int64(age));
+		json_object_array_add(arr, o);
+	} else if (age >= 0) {
+		printf("context %s %s -> %s %s age %llds\n", c, m, r, type, age);
+	} else {
+		printf("context %s %s -> %s %s\n", c, m, r, type);
+	}
+}
+
+static int fdb_show(int argc, char **argv)
+{
+	struct json_object *arr = json_object_new_array();
+	struct stt_state st;
+	struct timespec ts;
+	bool have_ctx = false;
+	__u64 want = 0, now;
+	const char *v;
+
+	for (int i = 0; i < argc; i++) {
+		if ((v = opt_value(argc, argv, &i, "--context"))) {
+			if (parse_context(v, &want))
+				goto bad;
+			have_ctx = true;
+		} else if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "-j")) {
+			g_opts.json = true;
+		} else {
+			err_msg("fdb show: unexpected argument '%s'", argv[i]);
+			goto bad;
+		}
+	}
+	if (state_open(&st, true))
+		goto bad;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+	{
+		struct stt_fdb_key k, next, *prev = NULL;
+		struct stt_fdb_val val;
+
+		while (bpf_map_get_next_key(st.fdb_fd, prev, &next) == 0) {
+			k = next;
+			prev = &k;
+			if ((have_ctx && k.context != want) || bpf_map_lookup_elem(st.fdb_fd, &k, &val))
+				continue;
+			fdb_row(arr, k.context, k.mac, val.remote4, "static", -1);
+		}
+	}
+	{
+		__u64 k, next, *prev = NULL;
+		struct stt_flood_val fv;
+
+		while (bpf_map_get_next_key(st.flood_fd, prev, &next) == 0) {
+			k = next;
+			prev = &k;
+			if ((have_ctx && k != want) || bpf_map_lookup_elem(st.flood_fd, &k, &fv))
+				continue;
+			for (__u32 i = 0; i < fv.count && i < STT_MAX_FLOOD; i++)
+				fdb_row(arr, k, bcast, fv.remote4[i], "flood", -1);
+		}
+	}
+	if (st.learn_fd >= 0) {
+		__u64 k, next, *prev = NULL;
+		__u32 id;
+
+		while (bpf_map_get_next_key(st.learn_fd, prev, &next) == 0) {
+			struct stt_learn_key lk, lnext, *lprev = NULL;
+			struct stt_learn_val lv;
+			int tfd;
+
+			k = next;
+			prev = &k;
+			if ((have_ctx && k != want) || bpf_map_lookup_elem(st.learn_fd, &k, &id))
+				continue;
+			tfd = bpf_map_get_fd_by_id(id);
+			if (tfd < 0)
+				continue;
+			while (bpf_map_get_next_key(tfd, lprev, &lnext) == 0) {
+				lk = lnext;
+				lprev = &lk;
+				if (bpf_map_lookup_elem(tfd, &lk, &lv) == 0)
+					fdb_row(arr, k, lk.mac, lv.remote4, "learned",
+						now > lv.seen_ns ? (long long)((now - lv.seen_ns) / 1000000000ull) : 0);
+			}
+			close(tfd);
+		}
+	}
+	state_close(&st);
+	if (g_opts.json)
+		return json_out(arr);
+	json_object_put(arr);
+	return 0;
+bad:
+	json_object_put(arr);
+	return 1;
+}
+
 int cmd_fdb(int argc, char **argv)
 {
 	struct stt_fdb_key key = {};
@@ -84,6 +201,8 @@ int cmd_fdb(int argc, char **argv)
 		fdb_usage();
 		return argc < 1;
 	}
+	if (!strcmp(argv[0], "show") || !strcmp(argv[0], "list"))
+		return fdb_show(argc - 1, argv + 1);
 	if (!strcmp(argv[0], "add"))
 		add = true;
 	else if (!strcmp(argv[0], "del") || !strcmp(argv[0], "delete"))
@@ -122,6 +241,14 @@ int cmd_fdb(int argc, char **argv)
 	if (!memcmp(key.mac, bcast, 6)) {
 		rc = add ? flood_add(&st, key.context, val.remote4, addr)
 			 : flood_del(&st, key.context, have_remote, val.remote4, addr);
+		/* Multicast flood targets: the groups this endpoint accepts STT on. */
+		if (!rc)
+			groups_sync(st.flood_fd, st.groups_fd, cfg.ifindex, true);
+		goto out;
+	}
+	if (add && STT_IS_MCAST4(val.remote4)) {
+		err_msg("cannot add %s: a multicast group can only be a flood target "
+			"(--mac ff:ff:ff:ff:ff:ff)", addr);
 		goto out;
 	}
 	fmt_mac(key.mac, buf, sizeof(buf));
@@ -157,7 +284,7 @@ int cmd_fdb(int argc, char **argv)
 out:
 	/* Keep a kernel-managed neighbour entry for each remote in use (see netutil.c). */
 	if (!rc && have_remote && cfg.ifindex) {
-		if (add)
+		if (add && !STT_IS_MCAST4(val.remote4))
 			neigh_managed_add(cfg.ifindex, val.remote4);
 		else if (!remote_in_use(st.fdb_fd, st.flood_fd, val.remote4))
 			neigh_managed_del(cfg.ifindex, val.remote4);

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* sttctl show / stats: what is installed, and what the datapath counted. */
+/* sttctl show: what is installed. */
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,174 +8,97 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "common.h"
+#include "apply.h"
 
 static struct json_object *jstr(const char *s)
 {
 	return json_object_new_string(s);
 }
 
-static struct json_object *ju64(__u64 v)
+/*
+ * show --json prints the desired-state schema of `sttctl apply` (docs/API.md), so that
+ * `sttctl show --json | sttctl apply -` changes nothing; "status" holds what apply does not
+ * set (it ignores that key).
+ */
+static struct json_object *build_status(const struct ap_doc *doc, const struct stt_cfg *cfg)
 {
-	return json_object_new_uint64(v);
-}
-
-static struct json_object *build_show(struct stt_state *st)
-{
-	struct json_object *root = json_object_new_object();
-	struct json_object *att = json_object_new_array();
+	struct json_object *st = json_object_new_object();
 	struct json_object *vports = json_object_new_array();
-	struct json_object *fdb = json_object_new_array();
-	struct json_object *flood = json_object_new_array();
-	char name[IF_NAMESIZE], buf[64];
-	struct stt_cfg cfg;
+	char name[IF_NAMESIZE];
 
-	if (state_get_cfg(st, &cfg) == 0 && cfg.ifindex) {
+	if (doc->have_attach) {
 		struct json_object *a = json_object_new_object();
 
-		json_object_object_add(a, "device", jstr(dev_name(cfg.ifindex, name)));
-		json_object_object_add(a, "ifindex", json_object_new_int(cfg.ifindex));
-		fmt_ipv4(cfg.local4, buf, sizeof(buf));
-		json_object_object_add(a, "local", jstr(buf));
-		json_object_object_add(a, "port", json_object_new_int(cfg.port));
-		json_object_object_add(a, "ttl", json_object_new_int(cfg.ttl));
-		json_object_object_add(a, "mtu", json_object_new_int(cfg.mtu));
-		json_object_object_add(a, "xdp", json_object_new_boolean(cfg.flags & STT_CFG_XDP));
-		json_object_object_add(a, "gro", json_object_new_boolean(dev_gro_get(name) == 1));
+		json_object_object_add(a, "ifindex", json_object_new_int(cfg->ifindex));
+		json_object_object_add(a, "mtu", json_object_new_int(cfg->mtu));
+		json_object_object_add(a, "gro", json_object_new_boolean(
+							dev_gro_get(dev_name(cfg->ifindex, name)) == 1));
+		json_object_object_add(a, "tc", jstr(cfg->flags & STT_CFG_TCX ? "tcx" : "clsact"));
 		json_object_object_add(a, "gro_enabled_by_stt",
-				       json_object_new_boolean(cfg.flags & STT_CFG_GRO_ENABLED));
+				       json_object_new_boolean(cfg->flags & STT_CFG_GRO_ENABLED));
 		json_object_object_add(a, "forwarding_enabled_by_stt",
-				       json_object_new_boolean(cfg.flags & STT_CFG_FWD_ENABLED));
-		json_object_array_add(att, a);
+				       json_object_new_boolean(cfg->flags & STT_CFG_FWD_ENABLED));
+		json_object_object_add(st, "attachment", a);
+	} else {
+		json_object_object_add(st, "attachment", NULL);
 	}
-	{
-		__u32 key, next, *prev = NULL;
-		struct stt_vport vp;
+	for (size_t i = 0; i < doc->nvports; i++) {
+		struct json_object *o = json_object_new_object();
 
-		while (bpf_map_get_next_key(st->vports_fd, prev, &next) == 0) {
-			struct json_object *o;
-
-			key = next;
-			prev = &key;
-			if (bpf_map_lookup_elem(st->vports_fd, &key, &vp))
-				continue;
-			o = json_object_new_object();
-			json_object_object_add(o, "name", jstr(dev_name(key, name)));
-			json_object_object_add(o, "ifindex", json_object_new_int(key));
-			json_object_object_add(o, "context", ju64(vp.context));
-			json_object_object_add(o, "xdp",
-					       json_object_new_boolean(vp.flags & STT_VPORT_XDP));
-			json_object_array_add(vports, o);
-		}
+		json_object_object_add(o, "ifname", jstr(doc->vports[i].ifname));
+		json_object_object_add(o, "ifindex", json_object_new_int(doc->vports[i].ifindex));
+		json_object_array_add(vports, o);
 	}
-	{
-		struct stt_fdb_key key, next, *prev = NULL;
-		struct stt_fdb_val v;
-
-		while (bpf_map_get_next_key(st->fdb_fd, prev, &next) == 0) {
-			struct json_object *o;
-
-			key = next;
-			prev = &key;
-			if (bpf_map_lookup_elem(st->fdb_fd, &key, &v))
-				continue;
-			o = json_object_new_object();
-			json_object_object_add(o, "context", ju64(key.context));
-			fmt_mac(key.mac, buf, sizeof(buf));
-			json_object_object_add(o, "mac", jstr(buf));
-			fmt_ipv4(v.remote4, buf, sizeof(buf));
-			json_object_object_add(o, "remote", jstr(buf));
-			json_object_array_add(fdb, o);
-		}
-	}
-	{
-		__u64 key, next, *prev = NULL;
-		struct stt_flood_val v;
-
-		while (bpf_map_get_next_key(st->flood_fd, prev, &next) == 0) {
-			struct json_object *o, *arr;
-
-			key = next;
-			prev = &key;
-			if (bpf_map_lookup_elem(st->flood_fd, &key, &v))
-				continue;
-			o = json_object_new_object();
-			arr = json_object_new_array();
-			json_object_object_add(o, "context", ju64(key));
-			for (__u32 i = 0; i < v.count && i < STT_MAX_FLOOD; i++) {
-				fmt_ipv4(v.remote4[i], buf, sizeof(buf));
-				json_object_array_add(arr, jstr(buf));
-			}
-			json_object_object_add(o, "remotes", arr);
-			json_object_array_add(flood, o);
-		}
-	}
-	json_object_object_add(root, "attachments", att);
-	json_object_object_add(root, "vports", vports);
-	json_object_object_add(root, "fdb", fdb);
-	json_object_object_add(root, "flood", flood);
-	return root;
+	json_object_object_add(st, "vports", vports);
+	return st;
 }
 
-static void print_show(struct json_object *root)
+static void print_show(const struct ap_doc *doc, const struct stt_cfg *cfg)
 {
-	struct json_object *att, *arr;
-	size_t n;
+	char buf[64], m[24], name[IF_NAMESIZE];
 
-	json_object_object_get_ex(root, "attachments", &att);
-	if (!json_object_array_length(att))
+	if (!doc->have_attach) {
 		printf("not attached\n");
-	for (size_t i = 0; i < json_object_array_length(att); i++) {
-		struct json_object *a = json_object_array_get_idx(att, i), *f;
-		const char *k[] = { "device", "local", "port", "ttl", "mtu" };
+	} else {
+		const struct ap_attach *a = &doc->att;
+		int gro = dev_gro_get(a->device);
 
-		printf("attached:");
-		for (size_t j = 0; j < 5; j++) {
-			json_object_object_get_ex(a, k[j], &f);
-			printf(" %s %s", j ? k[j] : "", json_object_get_string(f));
+		fmt_ipv4(a->local4, buf, sizeof(buf));
+		printf("attached: %s local %s port %u ttl %u mtu %u  xdp %s  gro %s%s%s\n", a->device,
+		       buf, a->port, a->ttl, cfg->mtu, a->xdp == AP_XDP_ON ? "on" : "off",
+		       gro == 1 ? "on" : "off",
+		       cfg->flags & STT_CFG_GRO_ENABLED ? " (turned on by stt)" : "",
+		       cfg->flags & STT_CFG_FWD_ENABLED ? "  forwarding on (by stt)" : "");
+		if (a->dscp == STT_DSCP_INHERIT)
+			printf("  dscp inherit  peers %s\n", a->strict ? "strict" : "open");
+		else
+			printf("  dscp %u  peers %s\n", a->dscp, a->strict ? "strict" : "open");
+	}
+	(void)name;
+	printf("vports: %zu\n", doc->nvports);
+	for (size_t i = 0; i < doc->nvports; i++)
+		printf("  %-16s context %llu%s%s\n", doc->vports[i].ifname,
+		       (unsigned long long)doc->vports[i].context, doc->vports[i].xdp ? "  xdp" : "",
+		       doc->vports[i].strict ? "  peers strict" : "");
+	printf("fdb: %zu\n", doc->nfdb);
+	for (size_t i = 0; i < doc->nfdb; i++) {
+		fmt_mac(doc->fdb[i].mac, m, sizeof(m));
+		fmt_ipv4(doc->fdb[i].remote4, buf, sizeof(buf));
+		printf("  context %llu  %s -> %s\n", (unsigned long long)doc->fdb[i].context, m, buf);
+	}
+	printf("flood lists: %zu\n", doc->nflood);
+	for (size_t i = 0; i < doc->nflood; i++) {
+		printf("  context %llu  ->", (unsigned long long)doc->flood[i].context);
+		for (__u32 k = 0; k < doc->flood[i].count; k++) {
+			fmt_ipv4(doc->flood[i].remote4[k], buf, sizeof(buf));
+			printf(" %s", buf);
 		}
-		json_object_object_get_ex(a, "xdp", &f);
-		printf("  xdp %s", json_object_get_boolean(f) ? "on" : "off");
-		json_object_object_get_ex(a, "gro", &f);
-		printf("  gro %s", json_object_get_boolean(f) ? "on" : "off");
-		json_object_object_get_ex(a, "gro_enabled_by_stt", &f);
-		printf("%s", json_object_get_boolean(f) ? " (turned on by stt)" : "");
-		json_object_object_get_ex(a, "forwarding_enabled_by_stt", &f);
-		printf("%s\n", json_object_get_boolean(f) ? "  forwarding on (by stt)" : "");
+		printf("\n");
 	}
-	json_object_object_get_ex(root, "vports", &arr);
-	n = json_object_array_length(arr);
-	printf("vports: %zu\n", n);
-	for (size_t i = 0; i < n; i++) {
-		struct json_object *o = json_object_array_get_idx(arr, i), *a, *b, *c;
-
-		json_object_object_get_ex(o, "name", &a);
-		json_object_object_get_ex(o, "context", &b);
-		json_object_object_get_ex(o, "xdp", &c);
-		printf("  %-16s context %s%s\n", json_object_get_string(a),
-		       json_object_get_string(b), json_object_get_boolean(c) ? "  xdp" : "");
-	}
-	json_object_object_get_ex(root, "fdb", &arr);
-	n = json_object_array_length(arr);
-	printf("fdb: %zu\n", n);
-	for (size_t i = 0; i < n; i++) {
-		struct json_object *o = json_object_array_get_idx(arr, i), *a, *b, *c;
-
-		json_object_object_get_ex(o, "context", &a);
-		json_object_object_get_ex(o, "mac", &b);
-		json_object_object_get_ex(o, "remote", &c);
-		printf("  context %s  %s -> %s\n", json_object_get_string(a),
-		       json_object_get_string(b), json_object_get_string(c));
-	}
-	json_object_object_get_ex(root, "flood", &arr);
-	n = json_object_array_length(arr);
-	printf("flood lists: %zu\n", n);
-	for (size_t i = 0; i < n; i++) {
-		struct json_object *o = json_object_array_get_idx(arr, i), *a, *b;
-
-		json_object_object_get_ex(o, "context", &a);
-		json_object_object_get_ex(o, "remotes", &b);
-		printf("  context %s  -> %s\n", json_object_get_string(a),
-		       json_object_to_json_string_ext(b, JSON_C_TO_STRING_PLAIN));
+	printf("peers: %zu\n", doc->npeers);
+	for (size_t i = 0; i < doc->npeers; i++) {
+		fmt_ipv4(doc->peers[i].remote4, buf, sizeof(buf));
+		printf("  context %llu  %s\n", (unsigned long long)doc->peers[i].context, buf);
 	}
 }
 
@@ -199,127 +122,29 @@ static bool want_json(int argc, char **argv, const char *cmd, int *bad)
 
 int cmd_show(int argc, char **argv)
 {
-	struct stt_state st;
-	struct json_object *root;
+	struct ap_doc doc;
+	struct stt_cfg cfg;
 	int bad;
 
 	if (argc && (!strcmp(argv[0], "help") || !strcmp(argv[0], "--help"))) {
 		fprintf(stderr, "Usage: sttctl show [--json]\n"
-				"  Attachment, vports, forwarding entries and flood lists of this\n"
-				"  network namespace.\n");
+				"  Attachment, vports, forwarding entries, flood lists and peers of this\n"
+				"  network namespace. --json prints the document 'sttctl apply' takes\n"
+				"  (docs/API.md), plus a \"status\" object that apply ignores.\n");
 		return 0;
 	}
 	g_opts.json = want_json(argc, argv, "show", &bad);
 	if (bad)
 		return 1;
-	if (state_open(&st, false)) {
-		root = json_object_new_object();
-		json_object_object_add(root, "attachments", json_object_new_array());
-		json_object_object_add(root, "vports", json_object_new_array());
-		json_object_object_add(root, "fdb", json_object_new_array());
-		json_object_object_add(root, "flood", json_object_new_array());
-	} else {
-		root = build_show(&st);
-		state_close(&st);
-	}
-	if (g_opts.json)
+	ap_read_installed(&doc, &cfg); /* no pinned state: an empty document */
+	if (g_opts.json) {
+		struct json_object *root = ap_doc_to_json(&doc);
+
+		json_object_object_add(root, "status", build_status(&doc, &cfg));
+		ap_doc_free(&doc);
 		return json_out(root);
-	print_show(root);
-	json_object_put(root);
-	return 0;
-}
-
-#define STT_R_NAME(name, str, help) [STT_R_##name] = str,
-#define STT_R_HELP(name, str, help) [STT_R_##name] = help,
-
-static void stats_usage(void)
-{
-	fprintf(stderr, "Usage: sttctl stats [--json]\n"
-			"  Datapath counters, summed over CPUs. Drop reasons:\n");
-	for (unsigned int i = 0; i < STT_DROP_MAX; i++)
-		fprintf(stderr, "    %-16s %s\n", drop_name(i), drop_help(i));
-	{
-		static const char *n[STT_R_MAX] = { STT_REASM_COUNTERS(STT_R_NAME) };
-		static const char *h[STT_R_MAX] = { STT_REASM_COUNTERS(STT_R_HELP) };
-
-		fprintf(stderr, "  Reassembly (written by sttd):\n");
-		for (unsigned int i = 0; i < STT_R_MAX; i++)
-			fprintf(stderr, "    %-16s %s\n", n[i], h[i]);
 	}
-}
-
-int cmd_stats(int argc, char **argv)
-{
-	struct stt_state st;
-	struct json_object *root, *counters, *drops;
-	int ncpu = libbpf_num_possible_cpus(), bad;
-	__u64 *vals, total[STT_NR_COUNTERS] = {};
-
-	if (argc && (!strcmp(argv[0], "help") || !strcmp(argv[0], "--help"))) {
-		stats_usage();
-		return 0;
-	}
-	g_opts.json = want_json(argc, argv, "stats", &bad);
-	if (bad)
-		return 1;
-	if (state_open(&st, true))
-		return 1;
-	const char *reasm_names[STT_R_MAX];
-	__u64 reasm_vals[STT_R_MAX];
-
-	vals = calloc(ncpu, sizeof(__u64));
-	for (__u32 k = 0; k < STT_NR_COUNTERS && vals; k++) {
-		if (bpf_map_lookup_elem(st.stats_fd, &k, vals))
-			continue;
-		for (int c = 0; c < ncpu; c++)
-			total[k] += vals[c];
-	}
-	free(vals);
-
-	root = json_object_new_object();
-	counters = json_object_new_object();
-	drops = json_object_new_object();
-	for (unsigned int k = 0; k < STT_C_DROP_BASE; k++)
-		json_object_object_add(counters, counter_name(k), ju64(total[k]));
-	for (unsigned int k = 0; k < STT_DROP_MAX; k++)
-		json_object_object_add(drops, drop_name(k), ju64(total[STT_C_DROP_BASE + k]));
-	json_object_object_add(root, "counters", counters);
-	json_object_object_add(root, "drops", drops);
-	{
-		/* Written by sttd, when it runs (reassembly of what GRO left in pieces). */
-		static const char *rnames[STT_R_MAX] = { STT_REASM_COUNTERS(STT_R_NAME) };
-		struct json_object *reasm = json_object_new_object();
-		char path[512];
-		int fd;
-
-		snprintf(path, sizeof(path), "%s/stt_reasm_stats", st.dir);
-		fd = bpf_obj_get(path);
-		for (__u32 k = 0; k < STT_R_MAX; k++) {
-			__u64 v = 0;
-
-			if (fd >= 0)
-				bpf_map_lookup_elem(fd, &k, &v);
-			reasm_vals[k] = v;
-			json_object_object_add(reasm, rnames[k], ju64(v));
-		}
-		if (fd >= 0)
-			close(fd);
-		json_object_object_add(root, "reasm", reasm);
-		for (__u32 k = 0; k < STT_R_MAX; k++)
-			reasm_names[k] = rnames[k];
-	}
-	state_close(&st);
-	if (g_opts.json)
-		return json_out(root);
-	for (unsigned int k = 0; k < STT_C_DROP_BASE; k++)
-		printf("%-16s %llu\n", counter_name(k), (unsigned long long)total[k]);
-	printf("drops:\n");
-	for (unsigned int k = 0; k < STT_DROP_MAX; k++)
-		printf("  %-16s %llu\n", drop_name(k),
-		       (unsigned long long)total[STT_C_DROP_BASE + k]);
-	printf("reassembly (sttd):\n");
-	for (unsigned int k = 0; k < STT_R_MAX; k++)
-		printf("  %-16s %llu\n", reasm_names[k], (unsigned long long)reasm_vals[k]);
-	json_object_put(root);
+	print_show(&doc, &cfg);
+	ap_doc_free(&doc);
 	return 0;
 }

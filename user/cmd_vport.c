@@ -13,7 +13,8 @@
 static void vport_usage(void)
 {
 	fprintf(stderr,
-		"Usage: sttctl vport add IFNAME --context ID [--xdp]\n"
+		"Usage: sttctl vport add IFNAME --context ID [--xdp] [--peers open|strict]\n"
+		"                        [--learn [--learn-cap N] [--learn-age SECONDS]]\n"
 		"       sttctl vport del IFNAME\n"
 		"  A vport is a tenant interface (for example the host end of a container's\n"
 		"  veth). Frames it receives are sent into the tunnel with its Context ID, and\n"
@@ -21,7 +22,40 @@ static void vport_usage(void)
 		"  decimal or 0x hex; one vport per context.\n"
 		"  --xdp  deliver received single-segment frames straight from XDP. Only for a\n"
 		"         veth whose peer has GRO on or an XDP program (the kernel drops XDP\n"
-		"         redirects into a veth without NAPI); without it, TC delivers.\n");
+		"         redirects into a veth without NAPI); without it, TC delivers.\n"
+		"  --peers strict  accept this context's frames only from its peers ('sttctl\n"
+		"         peer add'), whatever the endpoint's --peers; open (the default)\n"
+		"         follows the endpoint.\n"
+		"  --learn  learn where this context's MACs live from the frames received (inner\n"
+		"         source MAC -> sending endpoint); unicast to a learned MAC then goes to\n"
+		"         that endpoint only. Static fdb entries win. At most N (default %d)\n"
+		"         MACs per context, the oldest evicted first; an entry unused by traffic\n"
+		"         for SECONDS (default %d) is forgotten.\n",
+		STT_LEARN_CAP_DEFAULT, STT_LEARN_AGE_DEFAULT);
+}
+
+/* The context's own learning table: an LRU hash of cap entries in stt_learn. */
+static int learn_table_add(struct stt_state *st, __u64 ctx, unsigned long cap)
+{
+	int fd, err = 0;
+
+	if (st->learn_fd < 0) {
+		err_msg("this endpoint has no learning map yet: re-run 'sttctl attach DEV' with "
+			"this build");
+		return -1;
+	}
+	fd = bpf_map_create(BPF_MAP_TYPE_LRU_HASH, "stt_learn_ctx", sizeof(struct stt_learn_key),
+			    sizeof(struct stt_learn_val), cap, NULL);
+	if (fd < 0) {
+		err_msg("cannot create the learning table: %s", strerror(errno));
+		return -1;
+	}
+	if (bpf_map_update_elem(st->learn_fd, &ctx, &fd, BPF_NOEXIST)) {
+		err = -1;
+		err_msg("cannot install the learning table: %s", strerror(errno));
+	}
+	close(fd); /* the outer map holds it */
+	return err;
 }
 
 static int vport_add(int argc, char **argv)
@@ -31,7 +65,8 @@ static int vport_add(int argc, char **argv)
 	struct stt_ctx_val cv = {};
 	char path[PATH_MAX], ifname[IF_NAMESIZE];
 	const char *name = NULL, *v;
-	bool have_ctx = false, created = false;
+	bool have_ctx = false, created = false, learn_added = false;
+	unsigned long cap = STT_LEARN_CAP_DEFAULT, age = STT_LEARN_AGE_DEFAULT;
 	int ifindex, prog_fd = -1, rc = 1, err;
 	__u32 key;
 
@@ -42,6 +77,27 @@ static int vport_add(int argc, char **argv)
 			have_ctx = true;
 		} else if (!strcmp(argv[i], "--xdp")) {
 			vp.flags |= STT_VPORT_XDP;
+		} else if (!strcmp(argv[i], "--learn")) {
+			vp.flags |= STT_VPORT_LEARN;
+		} else if ((v = opt_value(argc, argv, &i, "--learn-cap"))) {
+			if (parse_uint(v, 1u << 20, &cap) || !cap) {
+				if (!cap)
+					err_msg("invalid --learn-cap 0");
+				return 1;
+			}
+		} else if ((v = opt_value(argc, argv, &i, "--learn-age"))) {
+			if (parse_uint(v, 86400 * 7, &age) || !age) {
+				if (!age)
+					err_msg("invalid --learn-age 0");
+				return 1;
+			}
+		} else if ((v = opt_value(argc, argv, &i, "--peers"))) {
+			if (!strcmp(v, "strict")) {
+				vp.flags |= STT_VPORT_PEERS_STRICT;
+			} else if (strcmp(v, "open")) {
+				err_msg("invalid --peers '%s': expected open or strict", v);
+				return 1;
+			}
 		} else if (argv[i][0] == '-') {
 			err_msg("vport add: unknown option '%s'", argv[i]);
 			return 1;
@@ -96,11 +152,21 @@ static int vport_add(int argc, char **argv)
 		vp.flags |= STT_VPORT_CREATED_CLSACT;
 	cv.ifindex = ifindex;
 	cv.flags = vp.flags;
+	vp.learn_age = age;
+	if (vp.flags & STT_VPORT_LEARN) {
+		if (learn_table_add(&st, vp.context, cap)) {
+			tc_detach_ingress(ifindex, created);
+			goto out;
+		}
+		learn_added = true;
+	}
 	/* Receive mapping first, then transmit; undo both on failure. */
 	if (bpf_map_update_elem(st.contexts_fd, &vp.context, &cv, BPF_NOEXIST) ||
 	    bpf_map_update_elem(st.vports_fd, &key, &vp, BPF_NOEXIST)) {
 		err_msg("cannot add vport %s: %s", name, strerror(errno));
 		bpf_map_delete_elem(st.contexts_fd, &vp.context);
+		if (learn_added)
+			bpf_map_delete_elem(st.learn_fd, &vp.context);
 		tc_detach_ingress(ifindex, created);
 		goto out;
 	}
@@ -141,6 +207,11 @@ static int vport_del(int argc, char **argv)
 	if (bpf_map_lookup_elem(st.contexts_fd, &vp.context, &cv) == 0 &&
 	    cv.ifindex == (__u32)ifindex)
 		bpf_map_delete_elem(st.contexts_fd, &vp.context);
+	if (st.learn_fd >= 0)
+		bpf_map_delete_elem(st.learn_fd, &vp.context);
+	/* Its OAM counters go with it: the map holds one entry per vport at most. */
+	if (st.ctx_stats_fd >= 0)
+		bpf_map_delete_elem(st.ctx_stats_fd, &vp.context);
 	tc_detach_ingress(ifindex, vp.flags & STT_VPORT_CREATED_CLSACT);
 	state_get_cfg(&st, &cfg);
 	state_close(&st);

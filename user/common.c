@@ -2,6 +2,7 @@
 /* Shared helpers of sttctl: messages, network namespaces, pinned state, parsers. */
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ifaddrs.h>
@@ -133,6 +134,7 @@ int state_open(struct stt_state *st, bool must_exist)
 {
 	memset(st, 0, sizeof(*st));
 	st->cfg_fd = st->vports_fd = st->contexts_fd = st->fdb_fd = st->flood_fd = st->stats_fd = -1;
+	st->peers_fd = st->ctx_stats_fd = st->remote_stats_fd = st->learn_fd = st->groups_fd = -1;
 	if (ensure_bpffs() || pin_dir(st->dir, sizeof(st->dir)))
 		return -1;
 	st->cfg_fd = open_pin(st->dir, "stt_cfg");
@@ -141,6 +143,11 @@ int state_open(struct stt_state *st, bool must_exist)
 	st->fdb_fd = open_pin(st->dir, "stt_fdb");
 	st->flood_fd = open_pin(st->dir, "stt_flood");
 	st->stats_fd = open_pin(st->dir, "stt_stats");
+	st->peers_fd = open_pin(st->dir, "stt_peers");
+	st->ctx_stats_fd = open_pin(st->dir, "stt_ctx_stats");
+	st->remote_stats_fd = open_pin(st->dir, "stt_remote_stats");
+	st->learn_fd = open_pin(st->dir, "stt_learn");
+	st->groups_fd = open_pin(st->dir, "stt_groups");
 	if (st->cfg_fd < 0 || st->vports_fd < 0 || st->contexts_fd < 0 || st->fdb_fd < 0 ||
 	    st->flood_fd < 0 || st->stats_fd < 0) {
 		state_close(st);
@@ -154,8 +161,9 @@ int state_open(struct stt_state *st, bool must_exist)
 
 void state_close(struct stt_state *st)
 {
-	int *fds[] = { &st->cfg_fd, &st->vports_fd, &st->contexts_fd,
-		       &st->fdb_fd, &st->flood_fd, &st->stats_fd };
+	int *fds[] = { &st->cfg_fd,   &st->vports_fd, &st->contexts_fd,  &st->fdb_fd,
+		       &st->flood_fd, &st->stats_fd,  &st->peers_fd,	 &st->ctx_stats_fd,
+		       &st->remote_stats_fd, &st->learn_fd, &st->groups_fd };
 
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
 		if (*fds[i] >= 0)
@@ -164,17 +172,22 @@ void state_close(struct stt_state *st)
 	}
 }
 
+/* Everything pinned in this namespace's directory (maps, programs, links), then the directory. */
 int state_remove_pins(const char *dir)
 {
-	const char *names[] = { "stt_cfg",   "stt_vports", "stt_contexts",     "stt_fdb",
-				"stt_flood", "stt_stats",  "stt_reasm_events", "stt_reasm_stats",
-				"prog_tc_tx", "prog_tc_rx" };
 	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *d = opendir(dir);
 
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
-		unlink(path);
+	if (!d)
+		return -1;
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) < (int)sizeof(path))
+			unlink(path);
 	}
+	closedir(d);
 	return rmdir(dir);
 }
 
@@ -326,40 +339,6 @@ int dev_mtu(const char *name, __u32 *mtu)
 	return 0;
 }
 
-int tc_attach_ingress(int ifindex, int prog_fd, bool *created)
-{
-	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
-	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = STT_TC_HANDLE, .priority = STT_TC_PRIO,
-			    .prog_fd = prog_fd, .flags = BPF_TC_F_REPLACE);
-	int rc;
-
-	rc = bpf_tc_hook_create(&hook);
-	if (rc && rc != -EEXIST)
-		return rc;
-	if (created)
-		*created = rc == 0;
-	rc = bpf_tc_attach(&hook, &opts);
-	if (rc && created && *created) {
-		hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
-		bpf_tc_hook_destroy(&hook);
-	}
-	return rc;
-}
-
-int tc_detach_ingress(int ifindex, bool destroy_clsact)
-{
-	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
-	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = STT_TC_HANDLE, .priority = STT_TC_PRIO);
-	int rc;
-
-	rc = bpf_tc_detach(&hook, &opts);
-	if (destroy_clsact) {
-		hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
-		bpf_tc_hook_destroy(&hook);
-	}
-	return rc == -ENOENT ? 0 : rc;
-}
-
 #define STT_DROP_NAME(name, str, help) [STT_DROP_##name] = str,
 #define STT_DROP_HELP(name, str, help) [STT_DROP_##name] = help,
 static const char *drop_names[STT_DROP_MAX] = { STT_DROP_REASONS(STT_DROP_NAME) };
@@ -377,18 +356,20 @@ const char *drop_help(unsigned int reason)
 
 const char *counter_name(unsigned int idx)
 {
-	static const char *names[STT_C_DROP_BASE] = {
-		[STT_C_TX_FRAMES] = "tx_frames",	 [STT_C_TX_SEGMENTS] = "tx_segments",
-		[STT_C_TX_BYTES] = "tx_bytes",		 [STT_C_TX_FLOOD_COPIES] = "tx_flood_copies",
-		[STT_C_RX_FRAMES] = "rx_frames",	 [STT_C_RX_SEGMENTS] = "rx_segments",
-		[STT_C_RX_BYTES] = "rx_bytes",		 [STT_C_RX_XDP_FRAMES] = "rx_xdp_frames",
-		[STT_C_PASS] = "pass",			 [STT_C_TX_GSO_FRAMES] = "tx_gso_frames",
-		[STT_C_RX_GRO_FRAMES] = "rx_gro_frames",	 [STT_C_TX_CUT_FRAMES] = "tx_cut_frames",
-		[STT_C_RX_TO_STTD] = "rx_to_sttd",
-		[STT_C_RX_PIECES_DIRECT] = "rx_pieces_direct",
-	};
+#define STT_COUNTER_NAME(name, str, help) [STT_C_##name] = str,
+	static const char *names[STT_C_DROP_BASE] = { STT_COUNTERS(STT_COUNTER_NAME) };
+#undef STT_COUNTER_NAME
 
 	return idx < STT_C_DROP_BASE ? names[idx] : drop_name(idx - STT_C_DROP_BASE);
+}
+
+const char *counter_help(unsigned int idx)
+{
+#define STT_COUNTER_HELP(name, str, help) [STT_C_##name] = help,
+	static const char *helps[STT_C_DROP_BASE] = { STT_COUNTERS(STT_COUNTER_HELP) };
+#undef STT_COUNTER_HELP
+
+	return idx < STT_C_DROP_BASE ? helps[idx] : drop_help(idx - STT_C_DROP_BASE);
 }
 
 const char *opt_value(int argc, char **argv, int *i, const char *name)

@@ -9,7 +9,7 @@
 #include "stt_proto.h"
 #include "stt_maps.h"
 
-/* TC filters stt installs: fixed handle and priority, so detach removes exactly ours. */
+/* clsact filters (where tcx is missing): fixed handle and priority, so detach removes ours. */
 #define STT_TC_HANDLE 0x5354
 #define STT_TC_PRIO 0x5354
 
@@ -26,6 +26,8 @@ extern struct global_opts g_opts;
 struct stt_state {
 	char dir[256];
 	int cfg_fd, vports_fd, contexts_fd, fdb_fd, flood_fd, stats_fd;
+	/* Maps newer than the first release: -1 until an 'attach' with this build made them. */
+	int peers_fd, ctx_stats_fd, remote_stats_fd, learn_fd, groups_fd;
 };
 
 void err_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -51,14 +53,22 @@ const char *dev_name(__u32 ifindex, char *buf);
 int dev_ipv4(const char *name, __be32 *out);
 int dev_mtu(const char *name, __u32 *mtu);
 
-/* TC helpers: attach prog_fd at ingress of ifindex; *created says whether clsact was new. */
+/*
+ * TC helpers (tcattach.c): attach prog_fd at ingress of ifindex through a pinned tcx link
+ * (replacing the program of an existing one atomically), or a clsact filter where tcx is
+ * missing; *created says whether a clsact qdisc was made for it. Detach removes either, and
+ * with destroy_clsact the clsact qdisc too if no other filter is left in it.
+ */
 int tc_attach_ingress(int ifindex, int prog_fd, bool *created);
 int tc_detach_ingress(int ifindex, bool destroy_clsact);
+bool tc_uses_tcx(int ifindex);
 
 int neigh_managed_add(int ifindex, __be32 addr);
 int neigh_managed_del(int ifindex, __be32 addr);
 void remotes_neigh(int fdb_fd, int flood_fd, int ifindex, bool add);
 bool remote_in_use(int fdb_fd, int flood_fd, __be32 remote);
+int groups_sync(int flood_fd, int groups_fd, int ifindex, bool attached);
+int dev_mac(const char *dev, __u8 mac[6]);
 int dev_driver(const char *dev, char *buf, size_t len);
 int dev_gro_get(const char *dev);
 int dev_gro_set(const char *dev, int on);
@@ -68,13 +78,18 @@ int dev_forwarding_set(const char *dev, int on);
 const char *drop_name(unsigned int reason);
 const char *drop_help(unsigned int reason);
 const char *counter_name(unsigned int idx);
+const char *counter_help(unsigned int idx);
 
 int cmd_attach(int argc, char **argv);
 int cmd_detach(int argc, char **argv);
 int cmd_vport(int argc, char **argv);
 int cmd_fdb(int argc, char **argv);
+int cmd_peer(int argc, char **argv);
+int cmd_ping(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
+int cmd_apply(int argc, char **argv); /* cmd_apply.c: desired-state documents */
+int cmd_monitor(int argc, char **argv);
 
 /* Long option helper: returns the value of --name at argv[*i], advancing *i. */
 const char *opt_value(int argc, char **argv, int *i, const char *name);

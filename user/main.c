@@ -11,13 +11,19 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: sttctl [-n NETNS] [-j|--json] [-p|--pretty] [-v] OBJECT ...\n"
-		"  attach DEV [--local ADDR] [--port N] [--ttl N]\n"
+		"  attach DEV [--local ADDR] [--port N] [--ttl N] [--xdp auto|on|off]\n"
+		"             [--dscp inherit|0..63] [--peers open|strict]\n"
 		"  detach DEV\n"
-		"  vport add IFNAME --context ID [--xdp] | vport del IFNAME\n"
+		"  vport add IFNAME --context ID [--xdp] [--peers open|strict] | vport del IFNAME\n"
 		"  fdb add --context ID --mac MAC --remote ADDR\n"
 		"  fdb del --context ID --mac MAC [--remote ADDR]\n"
+		"  fdb show [--context ID]\n"
+		"  peer add|del --context ID ADDR | peer list [--context ID]\n"
+		"  ping --context ID --remote ADDR [--count N] [--interval SECS]\n"
 		"  show [--json]\n"
-		"  stats [--json]\n"
+		"  apply [--dry-run] FILE|-   (desired state as JSON, docs/API.md)\n"
+		"  stats [--json] [--context ID] [--remote ADDR]\n"
+		"  monitor [--interval SECS] [--count N]\n"
 		"Options:\n"
 		"  -n NETNS  act in network namespace /run/netns/NETNS (use this, not\n"
 		"            'ip netns exec', which hides the pinned state in a private bpffs)\n"
@@ -45,7 +51,9 @@ static const struct {
 	int (*fn)(int argc, char **argv);
 } cmds[] = {
 	{ "attach", cmd_attach }, { "detach", cmd_detach }, { "vport", cmd_vport },
-	{ "fdb", cmd_fdb },	  { "show", cmd_show },	    { "stats", cmd_stats },
+	{ "fdb", cmd_fdb },	  { "peer", cmd_peer },	  { "show", cmd_show },	    { "stats", cmd_stats },
+	{ "apply", cmd_apply },
+	{ "monitor", cmd_monitor }, { "ping", cmd_ping },
 };
 
 int main(int argc, char **argv)

@@ -160,6 +160,8 @@ static int neigh_one(__be32 remote, void *arg)
 {
 	struct neigh_op *op = arg;
 
+	if (STT_IS_MCAST4(remote))
+		return 0; /* a group: no neighbour to resolve (stt_tx_send maps it to a MAC) */
 	if (op->add)
 		neigh_managed_add(op->ifindex, remote);
 	else
@@ -195,6 +197,111 @@ bool remote_in_use(int fdb_fd, int flood_fd, __be32 remote)
 
 	for_each_remote(fdb_fd, flood_fd, remote_match, &f);
 	return f.found;
+}
+
+/* The Ethernet multicast address of an IPv4 group (RFC 1112). */
+static void group_mac(__be32 g, __u8 mac[6])
+{
+	const __u8 *b = (const __u8 *)&g;
+
+	mac[0] = 0x01, mac[1] = 0x00, mac[2] = 0x5e;
+	mac[3] = b[1] & 0x7f, mac[4] = b[2], mac[5] = b[3];
+}
+
+/* Add or remove the group's MAC in the underlay's receive filter (SIOCADDMULTI). */
+static int group_filter(int ifindex, __be32 g, bool add)
+{
+	struct ifreq ifr = {};
+	int fd, rc;
+
+	if (!ifindex || !if_indextoname(ifindex, ifr.ifr_name))
+		return -1;
+	ifr.ifr_hwaddr.sa_family = AF_UNSPEC;
+	group_mac(g, (__u8 *)ifr.ifr_hwaddr.sa_data);
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	rc = ioctl(fd, add ? SIOCADDMULTI : SIOCDELMULTI, &ifr);
+	close(fd);
+	return rc;
+}
+
+struct group_set {
+	__be32 g[STT_MAX_GROUPS];
+	int n;
+};
+
+static int group_collect(__be32 remote, void *arg)
+{
+	struct group_set *gs = arg;
+
+	if (!STT_IS_MCAST4(remote))
+		return 0;
+	for (int i = 0; i < gs->n; i++)
+		if (gs->g[i] == remote)
+			return 0;
+	if (gs->n < STT_MAX_GROUPS)
+		gs->g[gs->n++] = remote;
+	return 0;
+}
+
+/*
+ * Make stt_groups the set of multicast groups the flood lists name, and the underlay's
+ * multicast filter follow it (ifindex 0: maps only). With attached false, every group's
+ * filter entry is removed and the map left as it is (detach).
+ */
+int groups_sync(int flood_fd, int groups_fd, int ifindex, bool attached)
+{
+	struct group_set want = {};
+	__u32 k, next, *prev = NULL, one = 1;
+	__be32 stale[STT_MAX_GROUPS];
+	int nstale = 0, rc = 0;
+
+	if (groups_fd < 0)
+		return 0;
+	if (attached)
+		for_each_remote(-1, flood_fd, group_collect, &want);
+	while (bpf_map_get_next_key(groups_fd, prev, &next) == 0) {
+		bool keep = false;
+
+		k = next;
+		prev = &k;
+		for (int i = 0; i < want.n; i++)
+			keep |= want.g[i] == k;
+		if (!keep && nstale < STT_MAX_GROUPS)
+			stale[nstale++] = k;
+	}
+	for (int i = 0; i < nstale; i++) {
+		group_filter(ifindex, stale[i], false);
+		if (attached)
+			bpf_map_delete_elem(groups_fd, &stale[i]);
+	}
+	for (int i = 0; i < want.n; i++) {
+		__u32 g = want.g[i];
+
+		if (bpf_map_lookup_elem(groups_fd, &g, &k) == 0)
+			continue;
+		if (bpf_map_update_elem(groups_fd, &g, &one, BPF_ANY))
+			rc = -1;
+		group_filter(ifindex, g, true);
+	}
+	return rc;
+}
+
+/* The underlay's MAC address. */
+int dev_mac(const char *dev, __u8 mac[6])
+{
+	struct ifreq ifr = {};
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), rc;
+
+	if (fd < 0)
+		return -1;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", dev);
+	rc = ioctl(fd, SIOCGIFHWADDR, &ifr);
+	close(fd);
+	if (!rc)
+		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+	return rc;
 }
 
 /* GRO on the underlay merges the segments of a frame before TC sees them (DESIGN.md). */

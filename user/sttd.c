@@ -17,6 +17,7 @@
 #include <linux/virtio_net.h>
 #include <net/ethernet.h>
 #include <net/if.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,12 +30,24 @@
 #include <bpf/libbpf.h>
 #include "common.h"
 #include "reasm.h"
+#include "metrics.h"
+#include "stats_read.h"
+#include "stt_tos.h"
+
+/*
+ * What sttd keeps of the pieces' outer TOS, in reasm_add()'s flags (OR-ed over a frame's
+ * pieces): CE on any piece, and the first piece's TOS (its DSCP goes in, uniform model).
+ */
+#define PIECE_CE 0x1
+#define PIECE_FIRST 0x2
+#define PIECE_TOS_SHIFT 8
 
 struct sttd {
 	struct reasm *r;
-	int contexts_fd, stats_fd, pkt_fd;
-	__u64 lost, bad_csum, bad_frame, tx_errors;
+	int contexts_fd, stats_fd, pkt_fd, cfg_fd, peers_fd;
+	__u64 lost, bad_csum, bad_frame, tx_errors, ecn_drops, peer_denied;
 	int debug_left; /* with -v, pieces still to log */
+	struct stt_stats_fds sfds; /* with --metrics: every counter, for the exposition */
 };
 
 static volatile sig_atomic_t stop;
@@ -105,14 +118,55 @@ static void publish_stats(struct sttd *d)
 		[STT_R_BAD_FRAME] = d->bad_frame,   [STT_R_TX_ERRORS] = d->tx_errors,
 		[STT_R_LOST] = d->lost,		    [STT_R_MEM] = s->mem,
 		[STT_R_MEM_PEAK] = s->mem_peak,	    [STT_R_INFLIGHT] = s->inflight,
+		[STT_R_ECN_DROPS] = d->ecn_drops,   [STT_R_PEER_DENIED] = d->peer_denied,
 	};
 
 	for (__u32 k = 0; k < STT_R_MAX; k++)
 		bpf_map_update_elem(d->stats_fd, &k, &v[k], 0);
 }
 
+/*
+ * ECN and DSCP at decapsulation (include/stt_tos.h) for the inner IP header of a frame:
+ * CE on any piece is CE for the frame (draft 3.3.1). Returns -1 to drop the frame.
+ */
+static int frame_tos(uint8_t *inner, uint32_t ilen, uint32_t pflags, uint8_t dscp)
+{
+	uint8_t first = (uint8_t)(pflags >> PIECE_TOS_SHIFT), outer, tos;
+	uint16_t proto;
+	int t;
+
+	if (ilen < 14 + 20 || !(pflags & PIECE_FIRST))
+		return 0;
+	outer = (pflags & PIECE_CE) ? (first | STT_ECN_CE) : first;
+	proto = (uint16_t)(inner[12] << 8 | inner[13]);
+	if (proto == 0x0800 && (inner[14] >> 4) == 4) {
+		uint32_t ihl = (inner[14] & 0x0f) * 4u, sum;
+
+		t = stt_decap_tos(outer, inner[15], dscp);
+		if (t < 0)
+			return -1;
+		if (t == inner[15] || ihl < 20 || 14 + ihl > ilen)
+			return 0;
+		inner[15] = (uint8_t)t;
+		inner[24] = inner[25] = 0;
+		sum = csum_add(0, inner + 14, ihl);
+		while (sum >> 16)
+			sum = (sum & 0xffff) + (sum >> 16);
+		inner[24] = (uint8_t)(~sum >> 8);
+		inner[25] = (uint8_t)~sum;
+	} else if (proto == 0x86dd && (inner[14] >> 4) == 6 && ilen >= 14 + 40) {
+		tos = (uint8_t)(inner[14] << 4) | (inner[15] >> 4);
+		t = stt_decap_tos(outer, tos, dscp);
+		if (t < 0)
+			return -1;
+		inner[14] = (inner[14] & 0xf0) | ((uint8_t)t >> 4);
+		inner[15] = (inner[15] & 0x0f) | (uint8_t)(t << 4);
+	}
+	return 0;
+}
+
 /* Deliver a whole STT frame (STT header + inner Ethernet frame) to its vport. */
-static void deliver(struct sttd *d, const uint8_t *f, uint32_t len)
+static void deliver(struct sttd *d, uint8_t *f, uint32_t len, uint32_t saddr, uint32_t pflags)
 {
 	const struct stt_hdr *h = (const void *)f;
 	struct virtio_net_hdr vh = {};
@@ -121,8 +175,10 @@ static void deliver(struct sttd *d, const uint8_t *f, uint32_t len)
 	struct iovec iov[2];
 	struct msghdr msg = { .msg_name = &sll, .msg_namelen = sizeof(sll), .msg_iov = iov,
 			      .msg_iovlen = 2 };
-	const uint8_t *inner = f + sizeof(*h);
+	uint8_t *inner = f + sizeof(*h);
 	uint32_t ilen = len - sizeof(*h);
+	struct stt_cfg cfg = {};
+	__u32 zero = 0;
 	__u64 ctx;
 
 	if (len < sizeof(*h) + 14 || h->version != STT_VERSION) {
@@ -132,6 +188,21 @@ static void deliver(struct sttd *d, const uint8_t *f, uint32_t len)
 	ctx = be64toh(h->context_id);
 	if (bpf_map_lookup_elem(d->contexts_fd, &ctx, &cv)) {
 		d->bad_frame++; /* a frame only ever goes to the vport of its own context */
+		return;
+	}
+	/* The same policy as the BPF paths: strict peers, then ECN/DSCP. */
+	bpf_map_lookup_elem(d->cfg_fd, &zero, &cfg);
+	if ((cfg.opts & STT_OPT_PEERS_STRICT) || (cv.flags & STT_VPORT_PEERS_STRICT)) {
+		struct stt_peer_key pk = { .context = ctx, .remote4 = saddr };
+		__u32 pv;
+
+		if (d->peers_fd < 0 || bpf_map_lookup_elem(d->peers_fd, &pk, &pv)) {
+			d->peer_denied++;
+			return;
+		}
+	}
+	if (frame_tos(inner, ilen, pflags, cfg.dscp)) {
+		d->ecn_drops++;
 		return;
 	}
 	if ((h->flags & STT_F_CSUM_PARTIAL) && (h->flags & STT_F_IPV4) && h->l4_offset >= 34 &&
@@ -195,8 +266,11 @@ static void on_piece(void *ctx, int cpu, void *data, __u32 size)
 	k.sport = p->sport;
 	k.frame_id = p->frame_id;
 	if (reasm_add(d->r, &k, p->frame_len, p->seg_off, pkt + p->payload_off, p->payload_len,
-		      0, now_ns(), &out) == REASM_COMPLETE) {
-		deliver(d, out.data, out.len);
+		      ((p->tos & STT_ECN_MASK) == STT_ECN_CE ? PIECE_CE : 0) |
+			      (p->seg_off == 0 ? PIECE_FIRST | (uint32_t)p->tos << PIECE_TOS_SHIFT
+					       : 0),
+		      now_ns(), &out) == REASM_COMPLETE) {
+		deliver(d, out.data, out.len, p->saddr, out.flags);
 		free(out.data);
 	}
 }
@@ -206,13 +280,61 @@ static void on_lost(void *ctx, int cpu, __u64 cnt)
 	((struct sttd *)ctx)->lost += cnt;
 }
 
+/* The exposition of every counter, for a scrape of --metrics. */
+static int render_metrics(void *arg, char **text, size_t *len)
+{
+	struct sttd *d = arg;
+	struct stt_snapshot s;
+	char name[IF_NAMESIZE] = "";
+	int rc;
+
+	publish_stats(d); /* the reassembly counters as of now, not of the last publish */
+	if (snapshot_read(&d->sfds, &s))
+		return -1;
+	if (s.ifindex)
+		dev_name(s.ifindex, name);
+	rc = metrics_render(&s, name, text, len);
+	snapshot_free(&s);
+	return rc;
+}
+
+/*
+ * With --metrics, one poll() covers the perf buffer's epoll descriptor and the metrics
+ * sockets, and a scrape is answered between two batches of pieces. Polling that epoll
+ * descriptor from outside takes the perf events' readiness (perf_poll clears it as it
+ * reports it), so a perf_buffer__poll after it would find nothing ready and leave the
+ * pieces in the rings: every ring is consumed instead, on each pass (it costs a look at
+ * each CPU's ring head), so no piece waits for a later wakeup. Returns 1 when pieces were
+ * signalled, 0 on a timeout, or a negative error.
+ */
+static int poll_all(struct perf_buffer *pb, struct metrics_server *m, struct sttd *d)
+{
+	struct pollfd pfd[1 + METRICS_MAX_FDS];
+	int n = 1, rc;
+
+	pfd[0].fd = perf_buffer__epoll_fd(pb);
+	pfd[0].events = POLLIN;
+	pfd[0].revents = 0;
+	n += metrics_pollfds(m, pfd + 1, METRICS_MAX_FDS);
+	if (poll(pfd, n, 100) < 0)
+		return -errno;
+	rc = perf_buffer__consume(pb);
+	if (rc < 0)
+		return rc;
+	metrics_process(m, pfd + 1, n - 1, now_ns() / 1000000, render_metrics, d);
+	return pfd[0].revents ? 1 : 0;
+}
+
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: sttd [-n NETNS] [--mem BYTES] [--timeout MS] [-v]\n"
+	fprintf(f, "Usage: sttd [-n NETNS] [--mem BYTES] [--timeout MS] [--metrics ADDR:PORT] [-v]\n"
 		   "  Reassemble STT frames that GRO left in pieces, and deliver them to their\n"
 		   "  vport. Runs until SIGINT or SIGTERM. --mem caps the memory held by\n"
 		   "  incomplete frames (default 64 MiB; suffixes K, M, G); --timeout drops a\n"
-		   "  frame still incomplete that long after its first piece (default 1000 ms).\n");
+		   "  frame still incomplete that long after its first piece (default 1000 ms).\n"
+		   "  --metrics serves every counter (sttctl stats) in the Prometheus text format\n"
+		   "  at http://ADDR:PORT/metrics, in the network namespace of -n (ADDR: an IPv4\n"
+		   "  address, or an IPv6 address in brackets).\n");
 }
 
 static int parse_size(const char *s, size_t *out)
@@ -246,7 +368,10 @@ int main(int argc, char **argv)
 {
 	struct perf_buffer *pb = NULL;
 	struct stt_state st;
-	struct sttd d = { .pkt_fd = -1, .debug_left = 200 };
+	struct sttd d = { .pkt_fd = -1, .debug_left = 200,
+			  .sfds = { -1, -1, -1, -1, -1, -1 } };
+	struct metrics_server *metrics = NULL;
+	const char *metrics_addr = NULL;
 	size_t mem = 64ull << 20;
 	unsigned long timeout_ms = 1000;
 	char path[512];
@@ -264,6 +389,8 @@ int main(int argc, char **argv)
 		} else if (!strcmp(argv[i], "--timeout") && i + 1 < argc) {
 			if (parse_uint(argv[++i], 3600000, &timeout_ms) || !timeout_ms)
 				return 1;
+		} else if (!strcmp(argv[i], "--metrics") && i + 1 < argc) {
+			metrics_addr = argv[++i];
 		} else if (!strcmp(argv[i], "-v")) {
 			g_opts.verbose = true;
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
@@ -287,6 +414,8 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	d.contexts_fd = st.contexts_fd;
+	d.cfg_fd = st.cfg_fd;
+	d.peers_fd = st.peers_fd;
 	d.r = reasm_new(mem, (uint64_t)timeout_ms * 1000000ull);
 	d.pkt_fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
 	if (!d.r || d.pkt_fd < 0 ||
@@ -300,11 +429,20 @@ int main(int argc, char **argv)
 		err_msg("sttd: cannot open the perf buffer: %s", strerror(errno));
 		goto out;
 	}
+	if (metrics_addr) {
+		if (stats_fds_open(&d.sfds, st.dir)) {
+			err_msg("sttd: cannot open the counters under %s", st.dir);
+			goto out;
+		}
+		metrics = metrics_listen(metrics_addr);
+		if (!metrics)
+			goto out;
+	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	info_msg("sttd: running (mem cap %zu bytes, timeout %lu ms)", mem, timeout_ms);
 	while (!stop) {
-		int n = perf_buffer__poll(pb, 100);
+		int n = metrics ? poll_all(pb, metrics, &d) : perf_buffer__poll(pb, 100);
 		uint64_t now = now_ns();
 
 		if (n < 0 && n != -EINTR) {
@@ -320,6 +458,8 @@ int main(int argc, char **argv)
 	publish_stats(&d);
 	rc = 0;
 out:
+	metrics_close(metrics);
+	stats_fds_close(&d.sfds);
 	perf_buffer__free(pb); /* also removes our perf events from the map */
 	reasm_free(d.r);
 	if (d.pkt_fd >= 0)

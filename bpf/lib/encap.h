@@ -39,6 +39,7 @@ struct stt_inner {
 	__u32 hash;     /* flow hash: source port entropy */
 	__u8 flags;     /* STT_F_* */
 	__u8 l4_off;    /* STT L4 offset: set with STT_F_CSUM_PARTIAL */
+	__u8 tos;       /* inner IPv4 TOS or IPv6 traffic class; 0 for non-IP frames */
 };
 
 

@@ -47,11 +47,44 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, STT_MAX_GROUPS);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} stt_groups SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct stt_underlay);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} stt_underlay SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, STT_MAX_PEERS);
 	__type(key, struct stt_peer_key);
 	__type(value, __u32);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } stt_peers SEC(".maps");
+
+/* The template of a context's learning table; sttctl creates one per learning context. */
+struct stt_learn_inner {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, STT_LEARN_CAP_DEFAULT);
+	/* Sizes, not types: clang would emit the structs as forward declarations here. */
+	__uint(key_size, sizeof(struct stt_learn_key));
+	__uint(value_size, sizeof(struct stt_learn_val));
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH_OF_MAPS);
+	__uint(max_entries, STT_MAX_LEARN_CTX);
+	__type(key, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+	__array(values, struct stt_learn_inner);
+} stt_learn SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
@@ -113,6 +146,77 @@ static __always_inline void stt_drop(enum stt_drop reason)
 	stt_count(STT_C_DROP_BASE + reason, 1);
 }
 
+/*
+ * Strict peers (docs/DESIGN.md): with STT_OPT_PEERS_STRICT for the endpoint, or
+ * STT_VPORT_PEERS_STRICT for the context, only the (context, sender) pairs in stt_peers
+ * may deliver. The draft has no authentication: this is an address filter, no more.
+ */
+static __always_inline int stt_peer_denied(const struct stt_cfg *cfg,
+					   const struct stt_ctx_val *vp, __u64 context,
+					   __be32 saddr)
+{
+	struct stt_peer_key k = { .context = context, .remote4 = saddr };
+
+	if (!(cfg->opts & STT_OPT_PEERS_STRICT) && !(vp->flags & STT_VPORT_PEERS_STRICT))
+		return 0;
+	return !bpf_map_lookup_elem(&stt_peers, &k);
+}
+
+/*
+ * What an OAM count is: which half of struct stt_flow_stats (STT_DIR_*), and whether it
+ * adds a frame or a drop (the segment and byte counts are arguments of their own).
+ */
+#define STT_DIR_TX 0x0
+#define STT_DIR_RX 0x1
+#define STT_ACC_FRAME 0x2
+#define STT_ACC_DROP 0x4
+
+static __always_inline void stt_flow_add(struct stt_flow_stats *s, __u32 what, __u32 segs,
+					 __u32 bytes)
+{
+	__u64 *f = (__u64 *)s + ((what & STT_DIR_RX) ? 4 : 0);
+
+	/* Per-CPU values: no atomics needed. */
+	f[0] += !!(what & STT_ACC_FRAME);
+	f[1] += segs;
+	f[2] += bytes;
+	f[3] += !!(what & STT_ACC_DROP);
+}
+
+/* A new entry's first value, in .rodata rather than on the (tight) stack. */
+static const struct stt_flow_stats stt_zero_stats;
+
+/*
+ * OAM counters of a context that has a vport (the callers looked it up), so the map never
+ * holds more entries than there are vports.
+ */
+static __noinline void stt_ctx_account(__u64 context, __u32 what, __u32 segs, __u32 bytes)
+{
+	struct stt_flow_stats *s = bpf_map_lookup_elem(&stt_ctx_stats, &context);
+
+	if (!s) {
+		bpf_map_update_elem(&stt_ctx_stats, &context, &stt_zero_stats, BPF_NOEXIST);
+		s = bpf_map_lookup_elem(&stt_ctx_stats, &context);
+		if (!s)
+			return;
+	}
+	stt_flow_add(s, what, segs, bytes);
+}
+
+/* OAM counters of a remote endpoint: LRU, so senders cannot fill it for good. */
+static __noinline void stt_remote_account(__u32 remote, __u32 what, __u32 segs, __u32 bytes)
+{
+	struct stt_flow_stats *s = bpf_map_lookup_elem(&stt_remote_stats, &remote);
+
+	if (!s) {
+		bpf_map_update_elem(&stt_remote_stats, &remote, &stt_zero_stats, BPF_NOEXIST);
+		s = bpf_map_lookup_elem(&stt_remote_stats, &remote);
+		if (!s)
+			return;
+	}
+	stt_flow_add(s, what, segs, bytes);
+}
+
 static __always_inline const struct stt_cfg *stt_get_cfg(void)
 {
 	__u32 zero = 0;
@@ -129,6 +233,34 @@ static __always_inline __u32 stt_next_frame_id(void)
 		return 0;
 	id = (*ctr)++;
 	return (bpf_get_smp_processor_id() << 24) | (id & 0x00ffffff);
+}
+
+/*
+ * Learning on receive: the frame's inner source MAC (unicast only) lives behind saddr.
+ * Written only when new, moved, or last seen over a second ago, to keep writes rare.
+ */
+static __noinline void stt_learn_mac(__u64 context, const __u8 *src_mac, __be32 saddr)
+{
+	struct stt_learn_key k = {};
+	struct stt_learn_val v = {}, *cur;
+	void *tbl;
+	__u64 now;
+
+	if (src_mac[0] & 1)
+		return;
+	tbl = bpf_map_lookup_elem(&stt_learn, &context);
+	if (!tbl)
+		return;
+	__builtin_memcpy(k.mac, src_mac, 6);
+	now = bpf_ktime_get_ns();
+	cur = bpf_map_lookup_elem(tbl, &k);
+	if (cur && cur->remote4 == saddr && now - cur->seen_ns < 1000000000ULL)
+		return;
+	v.remote4 = saddr;
+	v.seen_ns = now;
+	bpf_map_update_elem(tbl, &k, &v, BPF_ANY);
+	if (!cur || cur->remote4 != saddr)
+		stt_count(STT_C_LEARNED, 1);
 }
 
 #endif

@@ -63,8 +63,13 @@ static __always_inline int stt_rx_parse(void *data, void *data_end, __u32 pkt_le
 
 	/* From here on it is STT: it is consumed, never left to the host's TCP. */
 	if (ip->daddr != cfg->local4) {
-		*reason = STT_DROP_NOT_LOCAL;
-		return STT_RX_DROP;
+		__u32 group = ip->daddr;
+
+		/* A multicast group this endpoint floods to is ours too (stt_groups). */
+		if (!STT_IS_MCAST4(group) || !bpf_map_lookup_elem(&stt_groups, &group)) {
+			*reason = STT_DROP_NOT_LOCAL;
+			return STT_RX_DROP;
+		}
 	}
 	if (ip->frag_off & bpf_htons(0x2000)) {
 		*reason = STT_DROP_IP_FRAGMENT;

@@ -23,7 +23,7 @@
  *    change of every counter of stt_stats;
  *  - properties that do not depend on the model: verdict sets; "REDIRECT only for a
  *    well-formed single-segment frame of a known context, and the output is its inner frame";
- *    "never TC_ACT_OK for TCP to the STT port"; PASS/OK leave the packet unchanged; the outer
+ *    "never TC_ACT_UNSPEC (pass) for TCP to the STT port"; PASS/UNSPEC leave the packet unchanged; the outer
  *    headers of every encapsulated frame and the tenant frame inside it, byte for byte; the
  *    outer checksums; the perf sample sttd would get; every FRESH/ADVANCE pass of a cut frame
  *    (clones captured from lo with a packet socket), segment by segment;
@@ -75,11 +75,14 @@
 #include <linux/if_packet.h>
 #include <linux/magic.h>
 #include <linux/pkt_cls.h>
+/* stt_tc_rx's verdict for what it does not consume (TCX_NEXT for tcx, "no verdict" for clsact). */
+#define TC_PASS ((__u32)TC_ACT_UNSPEC)
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "stt_proto.h"
 #include "stt_maps.h"
+#include "stt_tos.h"
 #include "stt_tc.skel.h"
 #include "stt_xdp.skel.h"
 #include "test.h"
@@ -1059,21 +1062,9 @@ typedef __u64 counters_t[STT_NR_COUNTERS];
 
 static const char *counter_name(int i)
 {
-	static const char *const base[STT_C_DROP_BASE] = {
-	    [STT_C_TX_FRAMES] = "tx_frames",
-	    [STT_C_TX_SEGMENTS] = "tx_segments",
-	    [STT_C_TX_BYTES] = "tx_bytes",
-	    [STT_C_TX_FLOOD_COPIES] = "tx_flood_copies",
-	    [STT_C_RX_FRAMES] = "rx_frames",
-	    [STT_C_RX_SEGMENTS] = "rx_segments",
-	    [STT_C_RX_BYTES] = "rx_bytes",
-	    [STT_C_RX_XDP_FRAMES] = "rx_xdp_frames",
-	    [STT_C_PASS] = "pass",
-	    [STT_C_TX_GSO_FRAMES] = "tx_gso_frames",
-	    [STT_C_RX_GRO_FRAMES] = "rx_gro_frames",
-	    [STT_C_TX_CUT_FRAMES] = "tx_cut_frames",
-	    [STT_C_RX_TO_STTD] = "rx_to_sttd",
-	};
+	#define STT_COUNTER_NAME(name, str, help) [STT_C_##name] = str,
+	static const char *const base[STT_C_DROP_BASE] = {STT_COUNTERS(STT_COUNTER_NAME)};
+#undef STT_COUNTER_NAME
 #define STT_DROP_NAME(name, str, help) "drop " str,
 	static const char *const drops[] = {STT_DROP_REASONS(STT_DROP_NAME)};
 #undef STT_DROP_NAME
@@ -1155,8 +1146,8 @@ static const char *const group_names[G_MAX] = {
 		       "known XDP context; output = its inner frame",
     [G_XDP_PASS] = "stt_xdp_rx: XDP_PASS leaves the packet unchanged",
     [G_XDP_MODEL] = "stt_xdp_rx: verdict and every counter as the reference model predicts",
-    [G_TC_VERDICT] = "stt_tc_rx: verdict is TC_ACT_OK, TC_ACT_SHOT or TC_ACT_REDIRECT",
-    [G_TC_OK] = "stt_tc_rx: TC_ACT_OK only for non-STT (never TCP to port 7471), packet unchanged",
+    [G_TC_VERDICT] = "stt_tc_rx: verdict is TC_ACT_UNSPEC, TC_ACT_SHOT or TC_ACT_REDIRECT",
+    [G_TC_OK] = "stt_tc_rx: TC_ACT_UNSPEC only for non-STT (never TCP to port 7471), packet unchanged",
     [G_TC_REDIRECT] = "stt_tc_rx: TC_ACT_REDIRECT only for a well-formed single-segment frame of a "
 		      "known context; output = its inner frame",
     [G_TC_STTD] = "stt_tc_rx: pieces for sttd: one perf sample, header and packet bytes right",
@@ -1498,6 +1489,8 @@ static const char *tc_verdict_name(__u32 v)
 	static char buf[16];
 
 	switch (v) {
+	case (__u32)TC_ACT_UNSPEC:
+		return "TC_ACT_UNSPEC";
 	case TC_ACT_OK:
 		return "TC_ACT_OK";
 	case TC_ACT_SHOT:
@@ -1529,6 +1522,7 @@ static void count_verdict(int prog, const struct run *r)
 		return;
 	}
 	inputs_ran[prog]++;
+	/* Bucket 0 of a TC program: TC_ACT_UNSPEC (stt_tc_rx's pass) or TC_ACT_OK. */
 	verdicts[prog][r->retval < 8 ? r->retval : 0]++;
 	for (int i = 0; i < STT_NR_COUNTERS; i++)
 		sums[prog][i] += r->delta[i];
@@ -1558,6 +1552,56 @@ static bool check_errno(const struct run *r, const struct pkt *in, bool skb)
 		fail(G_ERRNO, "test run failed: %s (%d) for %zu bytes", strerror(-r->err), r->err,
 		     len);
 	return false;
+}
+
+/*
+ * ECN and DSCP at decapsulation (include/stt_tos.h), uniform model (the fuzzed stt_cfg has
+ * dscp 0): what the datapath must do to the inner IP header of a whole frame in p, whose
+ * first lin bytes are readable. 0: nothing; 1: drop (CE outside a Not-ECT packet); 2:
+ * rewrite, and *out (when given) is the inner frame with the new TOS (and, for IPv4, the
+ * header checksum updated the way bpf_l3_csum_replace does it).
+ */
+static int model_rx_tos(const uint8_t *p, size_t len, size_t lin, struct pkt *out)
+{
+	size_t ip = INNER_OFF + 14;
+	uint16_t proto;
+	uint8_t tos, b0, b1;
+	int t;
+
+	if (lin < ip + 2 || len < ip + 2)
+		return 0;
+	proto = get16(p, INNER_OFF + 12);
+	b0 = p[ip];
+	b1 = p[ip + 1];
+	if (proto == 0x0800 && (b0 >> 4) == 4)
+		tos = b1;
+	else if (proto == 0x86dd && (b0 >> 4) == 6)
+		tos = (uint8_t)(b0 << 4) | (b1 >> 4);
+	else
+		return 0;
+	t = stt_decap_tos(p[15], tos, STT_DSCP_INHERIT);
+	if (t < 0)
+		return 1;
+	if (t == tos)
+		return 0;
+	if (out) {
+		out->len = 0;
+		pkt_append(out, p + INNER_OFF, len - INNER_OFF);
+		if (proto == 0x0800) {
+			uint16_t oldw = (uint16_t)(b0 << 8 | b1), neww = (uint16_t)(b0 << 8 | t);
+
+			out->d[15] = (uint8_t)t;
+			if (len >= ip + 12) {
+				uint64_t sum = (uint16_t)~get16(out->d, 24) + (uint16_t)~oldw + neww;
+
+				set16(out, 24, (uint16_t)~fold16(sum));
+			}
+		} else {
+			out->d[14] = (b0 & 0xf0) | ((uint8_t)t >> 4);
+			out->d[15] = (b1 & 0x0f) | (uint8_t)(t << 4);
+		}
+	}
+	return 2;
 }
 
 static void exec_xdp(const struct pkt *in, const struct env *e)
@@ -1590,7 +1634,7 @@ static void exec_xdp(const struct pkt *in, const struct env *e)
 		check(G_XDP_REDIRECT);
 		redirect_ok = wellformed_frame(in->d, in->len) && f >= 0 && (f & STT_VPORT_XDP) &&
 			      !(in->d[55] & STT_F_CSUM_PARTIAL) && !(in->d[60] & 0x10) &&
-			      in->len <= xdp_linear;
+			      in->len <= xdp_linear && !model_rx_tos(in->d, in->len, lin, NULL);
 		if (!redirect_ok)
 			fail(G_XDP_REDIRECT, "XDP_REDIRECT of a packet that is not a well-formed, "
 					     "linear, non-partial single-segment frame of a "
@@ -1632,10 +1676,17 @@ static void exec_xdp(const struct pkt *in, const struct env *e)
 		int f = ctx_flags(m.context, e);
 
 		exp[STT_C_RX_SEGMENTS] = 1;
+		int tos = f < 0 ? 0 : model_rx_tos(in->d, in->len, lin, NULL);
+
 		if (f < 0) {
 			/* Counted as a segment first, then dropped: two counters, one input. */
 			exp[DROP(UNKNOWN_CTX)] = 1;
 			want = XDP_DROP;
+		} else if (tos == 1) {
+			exp[DROP(ECN_CE_NOT_ECT)] = 1;
+			want = XDP_DROP;
+		} else if (tos == 2) {
+			want = XDP_PASS; /* TC rewrites the inner TOS */
 		} else if (!(f & STT_VPORT_XDP) || lin != in->len ||
 			   (m.stt_flags & STT_F_CSUM_PARTIAL) || (in->d[60] & 0x10)) {
 			/* TC decapsulates (and restores a VLAN tag when V=1). */
@@ -1677,30 +1728,36 @@ static void exec_tc_rx(const struct pkt *in, const struct env *e)
 		return;
 
 	check(G_TC_VERDICT);
-	if (r.retval != TC_ACT_OK && r.retval != TC_ACT_SHOT && r.retval != TC_ACT_REDIRECT)
+	if (r.retval != TC_PASS && r.retval != TC_ACT_SHOT && r.retval != TC_ACT_REDIRECT)
 		fail(G_TC_VERDICT, "verdict %s", tc_verdict_name(r.retval));
 
 	check(G_TC_OK);
-	if (r.retval == TC_ACT_OK) {
+	if (r.retval == TC_PASS) {
 		if (tcp_to_stt_port(in->d, in->len))
-			fail(G_TC_OK, "TC_ACT_OK for TCP to port %d: STT reached the host stack",
+			fail(G_TC_OK, "TC_ACT_UNSPEC for TCP to port %d: STT reached the host stack",
 			     STT_PORT);
 		if (r.len != in->len || memcmp(r.out, in->d, in->len)) {
-			fail(G_TC_OK, "TC_ACT_OK changed the packet");
+			fail(G_TC_OK, "TC_ACT_UNSPEC changed the packet");
 			if (R.mode != M_QUIET)
 				hex_diff(r.out, r.len, in->d, in->len);
 		}
 	}
 	if (r.retval == TC_ACT_REDIRECT) {
 		check(G_TC_REDIRECT);
+		static struct pkt tos_out;
+		const uint8_t *want_d = in->d + INNER_OFF;
+
+		/* Inner frames of 34 bytes or more get ECN/DSCP applied (stt_tc_rx). */
+		if (in->len >= INNER_OFF + 34 &&
+		    model_rx_tos(in->d, in->len, in->len, &tos_out) == 2)
+			want_d = tos_out.d;
 		if (!wellformed_frame(in->d, in->len) || ctx_flags(get64(in->d, 62), e) < 0)
 			fail(G_TC_REDIRECT, "TC_ACT_REDIRECT of a packet that is not a well-formed "
 					    "single-segment frame of a known context");
-		else if (r.len != in->len - INNER_OFF ||
-			 memcmp(r.out, in->d + INNER_OFF, r.len)) {
-			fail(G_TC_REDIRECT, "output is not the inner frame");
+		else if (r.len != in->len - INNER_OFF || memcmp(r.out, want_d, r.len)) {
+			fail(G_TC_REDIRECT, "output is not the inner frame (ECN/DSCP applied)");
 			if (R.mode != M_QUIET)
-				hex_diff(r.out, r.len, in->d + INNER_OFF, in->len - INNER_OFF);
+				hex_diff(r.out, r.len, want_d, in->len - INNER_OFF);
 		}
 	}
 
@@ -1716,11 +1773,11 @@ static void exec_tc_rx(const struct pkt *in, const struct env *e)
 		exp[STT_C_RX_SEGMENTS] = 1;
 	if (RECORDING && e->cfg_xdp) {
 		tc_flag_runs++;
-		tc_flag_ok += r.retval == TC_ACT_OK;
+		tc_flag_ok += r.retval == TC_PASS;
 	}
 	switch (m.cls) {
 	case RX_NOT_STT:
-		want = TC_ACT_OK;
+		want = TC_ACT_UNSPEC;
 		break;
 	case RX_DROP:
 		exp[STT_C_DROP_BASE + m.reason] = 1;
@@ -1736,6 +1793,10 @@ static void exec_tc_rx(const struct pkt *in, const struct env *e)
 	default:
 		if (ctx_flags(m.context, e) < 0) {
 			exp[DROP(UNKNOWN_CTX)] = 1;
+			want = TC_ACT_SHOT;
+		} else if (m.frame_len - 18 >= 34 &&
+			   model_rx_tos(in->d, in->len, in->len, NULL) == 1) {
+			exp[DROP(ECN_CE_NOT_ECT)] = 1;
 			want = TC_ACT_SHOT;
 		} else {
 			exp[STT_C_RX_FRAMES] = 1;
@@ -1870,6 +1931,16 @@ static void tx_classify(const uint8_t *p, size_t len, const struct env *e, struc
 		exp[STT_C_TX_FLOOD_COPIES] = fdb ? 0 : 1;
 		x->verdict = TC_ACT_REDIRECT;
 	}
+}
+
+/* The inner TOS stt_tc_tx reads: IPv4 TOS, IPv6 traffic class, else 0. */
+static uint8_t model_tx_tos(const uint8_t *d, size_t len)
+{
+	if (len >= 14 + 20 && get16(d, 12) == 0x0800 && (d[14] >> 4) == 4)
+		return d[15];
+	if (len >= 14 + 40 && get16(d, 12) == 0x86dd)
+		return (uint8_t)(d[14] << 4) | (d[15] >> 4);
+	return 0;
 }
 
 static bool have_prev_ack;
@@ -2070,7 +2141,8 @@ static void exec_tx(const struct pkt *in, const struct env *e)
 		} f[] = {
 		    {"EtherType", get16(o, 12), 0x0800},
 		    {"IP version/ihl", o[14], 0x45},
-		    {"IP tos", o[15], 0},
+		    {"IP tos (uniform DSCP, ECN copied)", o[15],
+		     stt_encap_tos(model_tx_tos(cmp->d, cmp->len), STT_DSCP_INHERIT)},
 		    {"IP total length", get16(o, 16), ol - 14},
 		    {"IP flags/fragment (DF)", get16(o, 20), 0x4000},
 		    {"IP protocol", o[23], 6},
@@ -2379,8 +2451,24 @@ static void mutate_rx(struct pkt *p, char *desc, size_t dn)
 		break;
 	}
 	case 12:
-		note(desc, dn, " tcp-flags");
-		set8(p, 47, rnd(256));
+		if (chance(50)) {
+			note(desc, dn, " tcp-flags");
+			set8(p, 47, rnd(256));
+		} else {
+			/* ECN/DSCP: outer TOS (CE, ECT(1), ...) and the inner IP's. */
+			note(desc, dn, " tos");
+			set8(p, 15, chance(70) ? rnd(4) | (chance(50) ? 0 : rnd(64) << 2) : rnd(256));
+			if (chance(70) && p->len > INNER_OFF + 16) {
+				size_t ip = INNER_OFF + 14;
+
+				if (get16(p->d, INNER_OFF + 12) == 0x86dd)
+					set8(p, ip + 1, (p->d[ip + 1] & 0x0f) | (uint8_t)(rnd(16) << 4));
+				else
+					set8(p, ip + 1, rnd(256));
+			}
+			if (chance(70))
+				refresh_outer(p);
+		}
 		break;
 	case 13:
 		note(desc, dn, " ports");
@@ -3140,7 +3228,7 @@ int main(int argc, char **argv)
 		   verdicts[P_XDP][XDP_REDIRECT],
 	       einval[P_XDP], xdp_multibuf);
 	for (int p = P_TC_RX; p <= P_CUT; p++)
-		printf("# %s verdicts: TC_ACT_OK %lu, TC_ACT_SHOT %lu, TC_ACT_REDIRECT %lu, other "
+		printf("# %s verdicts: TC_ACT_UNSPEC/OK %lu, TC_ACT_SHOT %lu, TC_ACT_REDIRECT %lu, other "
 		       "%lu, EINVAL %lu\n",
 		       prog_names[p], verdicts[p][TC_ACT_OK], verdicts[p][TC_ACT_SHOT],
 		       verdicts[p][TC_ACT_REDIRECT],

@@ -4,7 +4,7 @@
 #
 #   tests/fuzz/run_short.sh TARGET [SECONDS] [libFuzzer flags...]
 #
-# TARGET is fuzz_reasm, fuzz_parsers or fuzz_piece (built by `make fuzz-build` into
+# TARGET is fuzz_reasm, fuzz_parsers, fuzz_piece or fuzz_apply (built by `make fuzz-build` into
 # build/fuzz/). SECONDS defaults to 10 (the run in `make test`); `make fuzz` uses the same
 # script with FUZZ_TIME. The fuzzer starts from build/fuzz/corpus/TARGET (its working corpus,
 # kept between runs, where new inputs go), the committed seeds tests/fuzz/corpus/TARGET and
@@ -38,6 +38,7 @@ fi
 case $t in
 fuzz_parsers) max_len=1024 ;;
 fuzz_piece) max_len=16384 ;;
+fuzz_apply) max_len=8192 ;;
 *) max_len=4096 ;;
 esac
 

@@ -419,10 +419,51 @@ test_forward() {
 	fi
 }
 
+# ECN on whole frames (offload mode: the tenant's TSO burst stays one GSO skb from ul1 to
+# ul2, and stt_tc_rx decapsulates it as one merged frame). The fault injector stands in for
+# an AQM on the sending underlay and sets CE on every STT frame of an ECN TCP flow (this
+# kernel has no RED or fq_codel); the tenant must receive CE packets (RFC 6040), none may be
+# dropped as Not-ECT, and the frames must have taken the merged-frame path.
+FAULT=${STT_FAULT:-$STT_REPO/build/stt_fault}
+test_ecn_merged() {
+	local name="$MODE: ecn: CE on merged frames reaches the tenant" ce0 ce1 why=''
+	if ! make -C "$STT_REPO" --no-print-directory -s build/stt_fault >"$TMP/fault-build.log" 2>&1; then
+		diag <"$TMP/fault-build.log"
+		not_ok "$name" "cannot build build/stt_fault"
+		return
+	fi
+	nsx "$NS_T1" sysctl -qw net.ipv4.tcp_ecn=1
+	nsx "$NS_T2" sysctl -qw net.ipv4.tcp_ecn=1
+	ce0=$(ip netns exec "$NS_T2" nstat -az IpExtInCEPkts | awk '$1 == "IpExtInCEPkts" {print $2}')
+	snap before
+	if timeout 20 "$FAULT" -n "$NS_H1" "$UL1" --ce-rate 100 >"$TMP/fault.txt" 2>&1; then
+		iperf_run "$NS_T1" "$NS_T2" "$T2_IP" -t 2 >/dev/null
+		iperf_parse
+		timeout 20 "$FAULT" -n "$NS_H1" "$UL1" --detach --json >"$TMP/fault.json" 2>&1
+	else
+		why+="stt_fault attach failed: $(tr '\n' ' ' <"$TMP/fault.txt"); "
+	fi
+	snap after
+	ce1=$(ip netns exec "$NS_T2" nstat -az IpExtInCEPkts | awk '$1 == "IpExtInCEPkts" {print $2}')
+	nsx "$NS_T1" sysctl -qw net.ipv4.tcp_ecn=2
+	nsx "$NS_T2" sysctl -qw net.ipv4.tcp_ecn=2
+	echo "# ecn $MODE: t2 IpExtInCEPkts $ce0 -> $ce1; injector $(jq -c '{ce_marked: .counters.ce_marked, gso_skbs: .counters.gso_skbs}' "$TMP/fault.json" 2>/dev/null);" \
+		"h2 rx_gro_frames +$(delta before after h2 rx_gro_frames), ecn_ce_not_ect +$(delta before after h2 drops.ecn_ce_not_ect); iperf3 $IP_BYTES bytes"
+	[ "$IP_BYTES" -gt 0 ] || why+="iperf3 moved nothing; "
+	[[ $ce0 =~ ^[0-9]+$ && $ce1 =~ ^[0-9]+$ ]] && [ "$ce1" -gt "$ce0" ] || why+="t2 received no CE packet; "
+	[ "$(delta before after h2 rx_gro_frames)" -gt 0 ] || why+="no merged frame on h2; "
+	[ "$(delta before after h2 drops.ecn_ce_not_ect)" -eq 0 ] || why+="ECT packets dropped as Not-ECT; "
+	if [ -n "$why" ]; then
+		not_ok "$name" "${why%; }"
+	else
+		ok "$name"
+	fi
+}
+
 # Main ------------------------------------------------------------------------------------
 
 NAMES=("offload: iperf3 t1 -> t2" "offload: iperf3 t2 -> t1 (-R)" "offload: iperf3 -P 4" "offload: sttd"
-	"offload: forwarding" "wire: iperf3 t1 -> t2" "wire: iperf3 t2 -> t1 (-R)" "wire: iperf3 -P 4"
+	"offload: forwarding" "offload: ecn" "wire: iperf3 t1 -> t2" "wire: iperf3 t2 -> t1 (-R)" "wire: iperf3 -P 4"
 	"wire: sttd" "wire: capture" "wire: reassembly" "wire: forwarding")
 
 if ! reason=$(stt_prereqs); then
@@ -445,6 +486,7 @@ else
 	test_par
 	test_sttd
 	test_forward
+	test_ecn_merged
 
 	set_mode wire
 	snap mode-wire

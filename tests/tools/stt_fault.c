@@ -72,6 +72,7 @@ static void usage(FILE *f)
 		"       stt_fault [-n NETNS] DEV --detach       print the counters and remove\n"
 		"Faults (P: percent 0-100, an optional trailing %%; N: segment index, 0 = first):\n"
 		"  --drop-rate P --dup-rate P --reorder-rate P   seeded rate per STT segment\n"
+		"  --ce-rate P              set CE on that share of ECT segments (an AQM's mark)\n"
 		"  --drop-index N --dup-index N --reorder-index N  segment N of every frame\n"
 		"  --every K                only every K-th frame (by seeded hash) for index faults\n"
 		"  --seed N                 PRNG seed (default 1)\n"
@@ -196,7 +197,7 @@ static void print_state(const char *dev, const struct stt_fault_bpf__rodata *c,
 	X(packets) X(stt) X(stt_first) X(stt_multi) X(gso_skbs) X(eligible) X(dropped)            \
 	X(dropped_nonzero) X(dropped_multi) X(duplicated) X(duplicated_multi) X(dup_failed)       \
 	X(reordered) X(reordered_multi) X(reorder_failed) X(reorder_returned) X(clones_passed)    \
-	X(index_unknown)
+	X(index_unknown) X(ce_marked)
 	if (json) {
 		printf("{\"dev\":\"%s\",\"state\":\"%s\",\"config\":{\"seed\":%u,\"port\":%u,"
 		       "\"drop_rate\":%.4f,\"dup_rate\":%.4f,\"reorder_rate\":%.4f,"
@@ -401,6 +402,9 @@ int main(int argc, char **argv)
 		} else if (!strcmp(a, "--dup-rate")) {
 			NEEDV;
 			want.cfg_dup_thresh = parse_rate(a, v);
+		} else if (!strcmp(a, "--ce-rate")) {
+			NEEDV;
+			want.cfg_ce_thresh = parse_rate(a, v);
 		} else if (!strcmp(a, "--reorder-rate")) {
 			NEEDV;
 			want.cfg_reorder_thresh = parse_rate(a, v);

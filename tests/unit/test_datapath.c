@@ -634,20 +634,9 @@ struct counters {
 
 static const char *counter_name(int i)
 {
-	static const char *const base[STT_C_DROP_BASE] = {
-	    [STT_C_TX_FRAMES] = "tx_frames",
-	    [STT_C_TX_SEGMENTS] = "tx_segments",
-	    [STT_C_TX_BYTES] = "tx_bytes",
-	    [STT_C_TX_FLOOD_COPIES] = "tx_flood_copies",
-	    [STT_C_RX_FRAMES] = "rx_frames",
-	    [STT_C_RX_SEGMENTS] = "rx_segments",
-	    [STT_C_RX_BYTES] = "rx_bytes",
-	    [STT_C_RX_XDP_FRAMES] = "rx_xdp_frames",
-	    [STT_C_PASS] = "pass",
-	    [STT_C_TX_GSO_FRAMES] = "tx_gso_frames",
-	    [STT_C_RX_GRO_FRAMES] = "rx_gro_frames",
-	    [STT_C_TX_CUT_FRAMES] = "tx_cut_frames",
-	};
+	#define STT_COUNTER_NAME(name, str, help) [STT_C_##name] = str,
+	static const char *const base[STT_C_DROP_BASE] = {STT_COUNTERS(STT_COUNTER_NAME)};
+#undef STT_COUNTER_NAME
 #define STT_DROP_NAME(name, str, help) "drop " str,
 	static const char *const drops[] = {STT_DROP_REASONS(STT_DROP_NAME)};
 #undef STT_DROP_NAME
@@ -2135,6 +2124,8 @@ static void test_malformed_tc(const void *arg)
 	CHECK_DELTAS(&before, {a->tc_counter, 1});
 }
 
+#include "test_qos.h"
+
 /* ------------------------------------------------------------------------------------------ */
 /* Tests: underlay traffic that is not STT                                                    */
 
@@ -2197,7 +2188,8 @@ static void test_not_stt(const void *arg)
 	if (!read_counters(&before))
 		return;
 	if (run_prog(fd_tc_rx, &p, 0, &r)) {
-		ASSERT_EQ(r.retval, TC_ACT_OK, "TC verdict");
+		/* TC_ACT_UNSPEC (TCX_NEXT): the next tcx or clsact program still sees it. */
+		ASSERT_EQ(r.retval, (__u32)TC_ACT_UNSPEC, "TC verdict");
 		ASSERT_MEM_EQ(r.out, r.len, p.d, p.len, "TC: packet unchanged");
 		CHECK_DELTAS(&before, {0, 0});
 	}
@@ -2328,6 +2320,23 @@ static const struct test tests[] = {
     {"rx not STT: TCP to port 80", test_not_stt, (const void *)build_underlay_tcp80},
     {"rx not STT: UDP to port 7471", test_not_stt, (const void *)build_underlay_udp7471},
     {"rx not STT: ARP on the underlay", test_not_stt, (const void *)build_underlay_arp},
+
+    {"tx tos: uniform model copies inner DSCP and ECN out", test_tos_encap, &tt_uniform},
+    {"tx tos: uniform model, inner CE copied out (RFC 6040 normal mode)", test_tos_encap,
+     &tt_uniform_ce},
+    {"tx tos: pipe model writes the fixed DSCP, ECN still copied", test_tos_encap, &tt_pipe},
+    {"tx tos: pipe model on a non-IP frame", test_tos_encap, &tt_pipe_arp},
+    {"tx tos: uniform model on a non-IP frame: 0", test_tos_encap, &tt_uniform_arp},
+    {"tx tos: inner IPv6 traffic class copied out", test_tos_encap, &tt_ipv6},
+    {"rx ecn: RFC 6040 decapsulation table, all 16 pairs (TC)", test_ecn_decap_tc, NULL},
+    {"rx ecn: XDP delivers unchanged TOS, drops CE on Not-ECT, leaves rewrites to TC",
+     test_ecn_decap_xdp, NULL},
+    {"rx dscp: pipe model leaves the inner DSCP", test_dscp_pipe_decap, NULL},
+    {"rx ecn: inner IPv6 traffic class", test_ecn_decap_ipv6, NULL},
+    {"rx peers: strict for the endpoint and per context", test_peers_strict, NULL},
+    {"oam: per-context and per-remote counters", test_oam_counters, NULL},
+    {"learning: learn on receive, unicast on transmit, static wins, aging, cap",
+     test_learning, NULL},
 };
 
 /* ------------------------------------------------------------------------------------------ */

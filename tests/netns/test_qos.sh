@@ -1,0 +1,412 @@
+#!/bin/bash
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# DSCP, ECN and strict peers end to end on the standard two-host topology (scripts/lib.sh),
+# checked on the wire with tshark's STT dissector and at the receiving tenant.
+#   - DSCP uniform model (the default): the inner DSCP and ECN show on the outer header and
+#     arrive unchanged; pipe model (--dscp 10): the outer DSCP is 10, the inner one arrives.
+#   - ECN (RFC 6040, draft 3.3.1), with hand-made STT segments (tests/tools/stt_send.py):
+#     outer CE on an ECT frame arrives CE; outer CE on a Not-ECT frame is dropped and
+#     counted; the same for a frame in three segments that sttd reassembles, where only the
+#     middle segment carries CE.
+#   - Strict peers: with --peers strict (endpoint) or vport --peers strict (context), traffic
+#     flows only once the sender is a peer of the context.
+# Prints `ok - NAME` / `not ok - NAME: why` / `skip - NAME: reason`, and a summary line.
+set -u
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+STT_NS_PREFIX=${STQ_NS_PREFIX:-stq-}
+# shellcheck source=../../scripts/lib.sh
+source "$HERE/../../scripts/lib.sh"
+SEND="$STT_REPO/tests/tools/stt_send.py"
+
+PASSED=0 FAILED=0 SKIPPED=0
+ok() { echo "ok - $1"; PASSED=$((PASSED + 1)); }
+not_ok() { echo "not ok - $1${2:+: $2}"; FAILED=$((FAILED + 1)); }
+skip() { echo "skip - $1: $2"; SKIPPED=$((SKIPPED + 1)); }
+diag() { sed 's/^/#   /'; }
+
+TMP=$(mktemp -d /tmp/stt-qos.XXXXXX)
+CAP_PIDS=()
+cleanup() {
+	local pid
+	for pid in "${CAP_PIDS[@]}"; do
+		kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	done
+	stt_topo_down
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+UL1_MAC='' UL2_MAC=''
+
+# ping_tos COUNT TOS: pings t1 -> t2 with that TOS byte; prints the number answered
+ping_tos() {
+	timeout 15 ip netns exec "$NS_T1" ping -n -c "$1" -i 0.2 -W 1 -Q "$2" "$T2_IP" 2>&1 |
+		sed -n 's/.* \([0-9]\+\) received.*/\1/p' | head -1 | grep . || echo 0
+}
+
+# drop_count NS REASON: one drop counter of `sttctl stats --json`
+drop_count() { stt_ctl "$1" stats --json 2>/dev/null | jq -r --arg r "$2" '.drops[$r] // 0'; }
+reasm_count() { stt_ctl "$1" stats --json 2>/dev/null | jq -r --arg r "$2" '.reasm[$r] // 0'; }
+
+# reattach NS DEV ADDR [OPTIONS...]: re-run attach (an in-place update) with new options
+reattach() {
+	local ns=$1 dev=$2 addr=$3
+	shift 3
+	stt_run_ctl "$ns" attach "$dev" --local "$addr" "$@"
+}
+
+# capture NAME NS DEV FILTER...: start a capture; its file is $TMP/NAME.pcap
+capture() {
+	local name=$1 ns=$2 dev=$3
+	shift 3
+	stt_capture_start "$ns" "$dev" "$TMP/$name.pcap" "$@" || return 1
+	CAP_PIDS+=("$STT_CAP_PID")
+	LAST_CAP=$STT_CAP_PID
+}
+
+# send_stt ARGS...: hand-made STT from h1's underlay to h2's (context 100, to t2)
+send_stt() {
+	ip netns exec "$NS_H1" python3 "$SEND" --ifname "$UL1" --dmac "$UL2_MAC" --smac "$UL1_MAC" \
+		--src "$UL1_IP" --dst "$UL2_IP" --context "$CTX_A" --inner-dmac "$T2_MAC" \
+		--inner-dst "$T2_IP" "$@"
+}
+
+# Tests -----------------------------------------------------------------------------------
+
+# Outer and inner DS fields of the echo requests on the wire: "outer inner" per line.
+wire_dsfields() {
+	tshark -r "$1" -o ip.try_heuristic_first:TRUE -Y 'stt && icmp.type == 8' -T fields -E occurrence=a -E aggregator=' ' \
+		-e ip.dsfield 2>/dev/null | awk '{print $1, $2}' | sort | uniq -c
+}
+
+test_dscp_uniform() {
+	local name="dscp uniform: inner DSCP/ECN copied out, and arrive unchanged" got wire t2
+	capture wire1 "$NS_H2" "$UL2" tcp dst port "$STT_PORT" || { not_ok "$name" "capture"; return; }
+	local wpid=$LAST_CAP
+	capture t2a "$NS_T2" eth0 icmp || { not_ok "$name" "capture"; return; }
+	local tpid=$LAST_CAP
+	got=$(ping_tos 3 0xba)
+	stt_capture_stop "$wpid"
+	stt_capture_stop "$tpid"
+	wire=$(wire_dsfields "$TMP/wire1.pcap")
+	t2=$(tshark -r "$TMP/t2a.pcap" -Y 'icmp.type == 8' -T fields -e ip.dsfield 2>/dev/null |
+		sort | uniq -c)
+	echo "wire (count outer inner): $wire; at t2 (count dsfield): $t2" | diag
+	if [ "$got" != 3 ]; then
+		not_ok "$name" "$got of 3 pings answered"
+	elif ! grep -Eq '^ *3 0xba 0xba$' <<<"$wire" || [ "$(wc -l <<<"$wire")" -ne 1 ]; then
+		not_ok "$name" "outer/inner DS fields on the wire: $wire (want 3 x 0xba 0xba)"
+	elif ! grep -Eq '^ *3 0xba$' <<<"$t2"; then
+		not_ok "$name" "DS field at t2: $t2 (want 3 x 0xba)"
+	else
+		ok "$name"
+	fi
+}
+
+test_dscp_pipe() {
+	local name="dscp pipe (--dscp 10): fixed outer DSCP, inner DSCP untouched" got wire t2
+	if ! reattach "$NS_H1" "$UL1" "$UL1_IP" --dscp 10 >/dev/null 2>&1 ||
+		! reattach "$NS_H2" "$UL2" "$UL2_IP" --dscp 10 >/dev/null 2>&1; then
+		not_ok "$name" "attach --dscp 10 failed"
+		return
+	fi
+	capture wire2 "$NS_H2" "$UL2" tcp dst port "$STT_PORT" || { not_ok "$name" "capture"; return; }
+	local wpid=$LAST_CAP
+	capture t2b "$NS_T2" eth0 icmp || { not_ok "$name" "capture"; return; }
+	local tpid=$LAST_CAP
+	got=$(ping_tos 3 0xba)
+	stt_capture_stop "$wpid"
+	stt_capture_stop "$tpid"
+	wire=$(wire_dsfields "$TMP/wire2.pcap")
+	t2=$(tshark -r "$TMP/t2b.pcap" -Y 'icmp.type == 8' -T fields -e ip.dsfield 2>/dev/null |
+		sort | uniq -c)
+	echo "wire (count outer inner): $wire; at t2: $t2" | diag
+	# DSCP 10 << 2 = 0x28, ECN ECT(0) copied: 0x2a.
+	if [ "$got" != 3 ]; then
+		not_ok "$name" "$got of 3 pings answered"
+	elif ! grep -Eq '^ *3 0x2a 0xba$' <<<"$wire"; then
+		not_ok "$name" "outer/inner DS fields on the wire: $wire (want 3 x 0x2a 0xba)"
+	elif ! grep -Eq '^ *3 0xba$' <<<"$t2"; then
+		not_ok "$name" "DS field at t2: $t2 (want 3 x 0xba)"
+	else
+		ok "$name"
+	fi
+	reattach "$NS_H1" "$UL1" "$UL1_IP" >/dev/null 2>&1
+	reattach "$NS_H2" "$UL2" "$UL2_IP" >/dev/null 2>&1
+}
+
+# ecn_case NAME DPORT EXPECT_CE(1|0=dropped) SEND ARGS...: one crafted frame to t2 port DPORT
+udp_dsfields() {
+	tshark -r "$1" -Y "udp.dstport == $2" -T fields -e ip.dsfield 2>/dev/null | sort | uniq -c
+}
+
+test_ecn_single_segment() {
+	local name="ecn: outer CE on a one-segment frame (TC path)" d0 d1 t2
+	capture t2c "$NS_T2" eth0 udp || { not_ok "$name" "capture"; return; }
+	local tpid=$LAST_CAP
+	d0=$(drop_count "$NS_H2" ecn_ce_not_ect)
+	send_stt --tos 0x03 --inner-tos 0x02 --inner-dport 11 --frame-id 0x51000001 &&
+		send_stt --tos 0x03 --inner-tos 0x00 --inner-dport 12 --frame-id 0x51000002 &&
+		send_stt --tos 0x02 --inner-tos 0x02 --inner-dport 13 --frame-id 0x51000003 ||
+		{ not_ok "$name" "stt_send.py failed"; return; }
+	sleep 0.5
+	stt_capture_stop "$tpid"
+	d1=$(drop_count "$NS_H2" ecn_ce_not_ect)
+	t2="port 11: $(udp_dsfields "$TMP/t2c.pcap" 11 | xargs); port 12: $(udp_dsfields "$TMP/t2c.pcap" 12 | xargs); port 13: $(udp_dsfields "$TMP/t2c.pcap" 13 | xargs)"
+	echo "at t2: $t2; ecn_ce_not_ect $d0 -> $d1" | diag
+	# Uniform model: the outer DSCP (0) comes in; ECT(0) + CE outside = CE (0x03).
+	if [[ $t2 != "port 11: 1 0x03; port 12: ; port 13: 1 0x02" ]]; then
+		not_ok "$name" "want port 11: 1 x 0x03 (CE), port 12: nothing, port 13: 1 x 0x02; got $t2"
+	elif [ "$((d1 - d0))" -ne 1 ]; then
+		not_ok "$name" "ecn_ce_not_ect moved by $((d1 - d0)), want 1"
+	else
+		ok "$name"
+	fi
+}
+
+test_ecn_reassembled() {
+	local name="ecn: CE on the middle segment of a 3-segment frame (sttd) marks the frame" r0 r1 t2
+	if [ "$STTD_STATE" != running ]; then
+		not_ok "$name" "sttd: $STTD_STATE"
+		return
+	fi
+	capture t2d "$NS_T2" eth0 udp || { not_ok "$name" "capture"; return; }
+	local tpid=$LAST_CAP
+	r0=$(reasm_count "$NS_H2" reasm_ecn_ce_not_ect)
+	local f0
+	f0=$(reasm_count "$NS_H2" reasm_frames)
+	# 1000 bytes of UDP payload: an 1060-byte frame, cut in segments of 400 bytes.
+	send_stt --seg 400 --payload 1000 --tos 0x02,0x03,0x02 --inner-tos 0x02 \
+		--inner-dport 21 --frame-id 0x52000001 &&
+		send_stt --seg 400 --payload 1000 --tos 0x02,0x03,0x02 --inner-tos 0x00 \
+			--inner-dport 22 --frame-id 0x52000002 &&
+		send_stt --seg 400 --payload 1000 --tos 0x02 --inner-tos 0x02 \
+			--inner-dport 23 --frame-id 0x52000003 ||
+		{ not_ok "$name" "stt_send.py failed"; return; }
+	sleep 1
+	stt_capture_stop "$tpid"
+	r1=$(reasm_count "$NS_H2" reasm_ecn_ce_not_ect)
+	t2="port 21: $(udp_dsfields "$TMP/t2d.pcap" 21 | xargs); port 22: $(udp_dsfields "$TMP/t2d.pcap" 22 | xargs); port 23: $(udp_dsfields "$TMP/t2d.pcap" 23 | xargs)"
+	echo "at t2: $t2; reasm_frames $f0 -> $(reasm_count "$NS_H2" reasm_frames); reasm_ecn_ce_not_ect $r0 -> $r1" | diag
+	if [[ $t2 != "port 21: 1 0x03; port 22: ; port 23: 1 0x02" ]]; then
+		not_ok "$name" "want port 21: 1 x 0x03 (CE), port 22: nothing, port 23: 1 x 0x02; got $t2"
+	elif [ "$((r1 - r0))" -ne 1 ]; then
+		not_ok "$name" "reasm_ecn_ce_not_ect moved by $((r1 - r0)), want 1"
+	else
+		ok "$name"
+	fi
+}
+
+counter() { stt_ctl "$1" stats --json 2>/dev/null | jq -r --arg r "$2" '.counters[$r] // 0'; }
+
+# Every segment CE, so GRO may merge them (it merges only equal TOS): the TC path must mark
+# the frame; which path took it is reported, and both must give CE.
+test_ecn_all_segments() {
+	local name="ecn: a 3-segment frame with CE on every segment arrives CE" g0 g1 f0 f1 t2
+	capture t2e "$NS_T2" eth0 udp || { not_ok "$name" "capture"; return; }
+	local tpid=$LAST_CAP
+	g0=$(counter "$NS_H2" rx_gro_frames)
+	f0=$(reasm_count "$NS_H2" reasm_frames)
+	send_stt --seg 400 --payload 1000 --tos 0x03 --inner-tos 0x01 --inner-dport 31 \
+		--frame-id 0x53000001 || { not_ok "$name" "stt_send.py failed"; return; }
+	sleep 1
+	stt_capture_stop "$tpid"
+	g1=$(counter "$NS_H2" rx_gro_frames)
+	f1=$(reasm_count "$NS_H2" reasm_frames)
+	t2=$(udp_dsfields "$TMP/t2e.pcap" 31 | xargs)
+	echo "at t2: $t2; GRO-merged frames +$((g1 - g0)), sttd frames +$((f1 - f0))" | diag
+	if [ "$t2" != "1 0x03" ]; then
+		not_ok "$name" "want 1 x 0x03 (ECT(1) + CE = CE) at t2, got '$t2'"
+	else
+		ok "$name"
+	fi
+}
+
+test_peers_strict_endpoint() {
+	local name="peers strict (endpoint): only a peer of the context gets through" a b c d0 d1
+	reattach "$NS_H2" "$UL2" "$UL2_IP" --peers strict >/dev/null 2>&1 ||
+		{ not_ok "$name" "attach --peers strict failed"; return; }
+	d0=$(drop_count "$NS_H2" peer_denied)
+	a=$(ping_tos 2 0)
+	d1=$(drop_count "$NS_H2" peer_denied)
+	stt_run_ctl "$NS_H2" peer add --context "$CTX_A" "$UL1_IP" >/dev/null 2>&1
+	b=$(ping_tos 2 0)
+	stt_run_ctl "$NS_H2" peer del --context "$CTX_A" "$UL1_IP" >/dev/null 2>&1
+	# A peer of another context does not count.
+	stt_run_ctl "$NS_H2" peer add --context "$CTX_B" "$UL1_IP" >/dev/null 2>&1
+	ip -n "$NS_T1" neigh flush dev eth0
+	c=$(ping_tos 2 0)
+	stt_run_ctl "$NS_H2" peer del --context "$CTX_B" "$UL1_IP" >/dev/null 2>&1
+	reattach "$NS_H2" "$UL2" "$UL2_IP" >/dev/null 2>&1
+	echo "not a peer: $a/2, peer: $b/2, peer of context $CTX_B only: $c/2; peer_denied $d0 -> $d1" | diag
+	if [ "$a" != 0 ] || [ "$c" != 0 ]; then
+		not_ok "$name" "a sender that is not a peer got answers ($a/2, $c/2)"
+	elif [ "$b" != 2 ]; then
+		not_ok "$name" "the peer got $b/2 answers"
+	elif [ "$((d1 - d0))" -lt 1 ]; then
+		not_ok "$name" "peer_denied did not move"
+	else
+		ok "$name"
+	fi
+}
+
+test_peers_strict_context() {
+	local name="peers strict (vport --peers strict): per context" a b
+	stt_run_ctl "$NS_H2" vport del vp2 >/dev/null 2>&1 &&
+		stt_run_ctl "$NS_H2" vport add vp2 --context "$CTX_A" --peers strict >/dev/null 2>&1 ||
+		{ not_ok "$name" "vport add --peers strict failed"; return; }
+	ip -n "$NS_T1" neigh flush dev eth0
+	a=$(ping_tos 2 0)
+	stt_run_ctl "$NS_H2" peer add --context "$CTX_A" "$UL1_IP" >/dev/null 2>&1
+	b=$(ping_tos 2 0)
+	stt_run_ctl "$NS_H2" peer del --context "$CTX_A" "$UL1_IP" >/dev/null 2>&1
+	stt_run_ctl "$NS_H2" vport del vp2 >/dev/null 2>&1
+	stt_run_ctl "$NS_H2" vport add vp2 --context "$CTX_A" >/dev/null 2>&1
+	echo "not a peer: $a/2, peer: $b/2" | diag
+	if [ "$a" != 0 ]; then
+		not_ok "$name" "not a peer, yet $a/2 answers"
+	elif [ "$b" != 2 ]; then
+		not_ok "$name" "the peer got $b/2 answers"
+	else
+		ok "$name"
+	fi
+}
+
+# Learning on h1: its static entry for t2 goes, vp1 learns; after one exchange t2's MAC is
+# learned behind h2, and unicast to it is sent by the learned entry.
+test_learning() {
+	local name="learning: a remote tenant's MAC is learned and used for unicast" got fdb tl0 tl1
+	stt_run_ctl "$NS_H1" fdb del --context "$CTX_A" --mac "$T2_MAC" >/dev/null 2>&1 &&
+		stt_run_ctl "$NS_H1" vport del vp1 >/dev/null 2>&1 &&
+		stt_run_ctl "$NS_H1" vport add vp1 --context "$CTX_A" --learn --learn-cap 64 >/dev/null 2>&1 ||
+		{ not_ok "$name" "reconfiguring h1 failed"; return; }
+	ip -n "$NS_T1" neigh flush dev eth0
+	tl0=$(counter "$NS_H1" tx_learned)
+	got=$(ping_tos 3 0)
+	tl1=$(counter "$NS_H1" tx_learned)
+	fdb=$(stt_ctl "$NS_H1" fdb show --json 2>/dev/null)
+	echo "pings $got/3; h1 tx_learned $tl0 -> $tl1; h1 fdb: $(jq -c '[.[] | select(.type == "learned")]' <<<"$fdb")" | diag
+	stt_run_ctl "$NS_H1" vport del vp1 >/dev/null 2>&1
+	stt_run_ctl "$NS_H1" vport add vp1 --context "$CTX_A" >/dev/null 2>&1
+	stt_run_ctl "$NS_H1" fdb add --context "$CTX_A" --mac "$T2_MAC" --remote "$UL2_IP" >/dev/null 2>&1
+	if [ "$got" != 3 ]; then
+		not_ok "$name" "$got of 3 pings answered"
+	elif ! jq -e --arg m "$T2_MAC" --arg r "$UL2_IP" \
+		'any(.[]; .type == "learned" and .mac == $m and .remote == $r and .context == "100")' \
+		<<<"$fdb" >/dev/null; then
+		not_ok "$name" "t2's MAC not learned behind $UL2_IP"
+	elif [ "$((tl1 - tl0))" -lt 2 ]; then
+		not_ok "$name" "tx_learned moved by $((tl1 - tl0)): unicast did not use the learned entry"
+	else
+		ok "$name"
+	fi
+}
+
+# OAM: sttctl ping answers through the tunnel, is valid STT and CFM on the wire (tshark),
+# and never reaches a tenant; an unknown context gets no answer.
+test_oam_ping() {
+	local name="oam: sttctl ping gets 3 replies, tshark sees CFM loopback in STT, no tenant sees it"
+	local out js r0 r1 q0 q1 t2a t2b wire bad
+	capture oam "$NS_H2" "$UL2" tcp || { not_ok "$name" "capture"; return; }
+	local wpid=$LAST_CAP
+	r0=$(counter "$NS_H2" oam_replied) q0=$(counter "$NS_H1" oam_replies)
+	t2a=$(ip -n "$NS_T2" -s -j link show eth0 | jq '.[0].stats64.rx.packets')
+	js=$(stt_ctl "$NS_H1" ping --context "$CTX_A" --remote "$UL2_IP" --count 3 --interval 0.2 --json)
+	out=$?
+	t2b=$(ip -n "$NS_T2" -s -j link show eth0 | jq '.[0].stats64.rx.packets')
+	r1=$(counter "$NS_H2" oam_replied) q1=$(counter "$NS_H1" oam_replies)
+	stt_capture_stop "$wpid"
+	wire=$(tshark -r "$TMP/oam.pcap" -o ip.try_heuristic_first:TRUE -Y 'stt && cfm' -T fields \
+		-e stt.context_id -e cfm.opcode 2>/dev/null | sort | uniq -c | xargs)
+	bad=$(tshark -r "$TMP/oam.pcap" -o tcp.check_checksum:TRUE -Y 'tcp.checksum.status != 1' \
+		-T fields -e frame.number 2>/dev/null | wc -l)
+	echo "ping: $(jq -c '{sent, received, rtt_avg_ms}' <<<"$js" 2>/dev/null); h2 oam_replied $r0 -> $r1, h1 oam_replies $q0 -> $q1; t2 rx +$((t2b - t2a)); wire (count context opcode): $wire; bad TCP checksums: $bad" | diag
+	if [ "$out" -ne 0 ] || [ "$(jq -r .received <<<"$js")" != 3 ]; then
+		not_ok "$name" "ping exit $out, received $(jq -r .received <<<"$js" 2>/dev/null)"
+	elif [ "$((r1 - r0))" -ne 3 ] || [ "$((q1 - q0))" -ne 3 ]; then
+		not_ok "$name" "oam_replied +$((r1 - r0)), oam_replies +$((q1 - q0)) (want 3 and 3)"
+	elif [ "$wire" != "3 0x0000000000000064 2 3 0x0000000000000064 3" ]; then
+		not_ok "$name" "tshark: '$wire' (want 3 loopback messages (3) and 3 replies (2) in context 100)"
+	elif [ "$bad" -ne 0 ]; then
+		not_ok "$name" "$bad segments with a TCP checksum tshark does not call good"
+	elif [ "$t2b" -ne "$t2a" ]; then
+		not_ok "$name" "t2 received $((t2b - t2a)) frames"
+	else
+		ok "$name"
+	fi
+}
+
+test_oam_unknown_context() {
+	local name="oam: ping for a context the remote does not serve gets no reply" out d0 d1
+	d0=$(drop_count "$NS_H2" unknown_context)
+	stt_ctl "$NS_H1" ping --context 999 --remote "$UL2_IP" --count 2 --interval 0.1 --timeout 0.3 >"$TMP/ping999.txt" 2>&1
+	out=$?
+	d1=$(drop_count "$NS_H2" unknown_context)
+	diag <"$TMP/ping999.txt"
+	if [ "$out" -eq 0 ]; then
+		not_ok "$name" "ping succeeded"
+	elif [ "$((d1 - d0))" -ne 2 ]; then
+		not_ok "$name" "h2 unknown_context +$((d1 - d0)), want 2"
+	else
+		ok "$name"
+	fi
+}
+
+# A tenant cannot send to the OAM MAC (it would make the remote answer).
+test_oam_tenant_refused() {
+	local name="oam: a tenant frame to the reserved OAM MAC is dropped (tx_oam)" d0 d1
+	d0=$(drop_count "$NS_H1" tx_oam)
+	ip netns exec "$NS_T1" python3 -c '
+import socket, struct
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW); s.bind(("eth0", 0))
+f = bytes.fromhex("025354544f41") + bytes.fromhex("020000009901") + struct.pack("!H", 0x8902)
+s.send(f + bytes([0, 3, 0, 4, 0, 0, 0, 1, 0]) + bytes(37))' 2>&1 | diag
+	sleep 0.3
+	d1=$(drop_count "$NS_H1" tx_oam)
+	if [ "$((d1 - d0))" -ne 1 ]; then
+		not_ok "$name" "tx_oam +$((d1 - d0)), want 1"
+	else
+		ok "$name"
+	fi
+}
+
+test_options_rejected() {
+	local name="bad --dscp / --peers values are refused, nothing changed" errs='' before after
+	before=$(stt_ctl "$NS_H1" show --json)
+	stt_ctl "$NS_H1" attach "$UL1" --dscp 64 >/dev/null 2>&1 && errs+="--dscp 64 accepted; "
+	stt_ctl "$NS_H1" attach "$UL1" --dscp -1 >/dev/null 2>&1 && errs+="--dscp -1 accepted; "
+	stt_ctl "$NS_H1" attach "$UL1" --peers maybe >/dev/null 2>&1 && errs+="--peers maybe accepted; "
+	stt_ctl "$NS_H1" peer add --context "$CTX_A" 300.1.1.1 >/dev/null 2>&1 && errs+="peer 300.1.1.1 accepted; "
+	stt_ctl "$NS_H1" peer del --context "$CTX_A" 198.18.0.99 >/dev/null 2>&1 && errs+="deleting a non-peer succeeded; "
+	after=$(stt_ctl "$NS_H1" show --json)
+	[ "$before" = "$after" ] || errs+="show changed; "
+	if [ -n "$errs" ]; then not_ok "$name" "$errs"; else ok "$name"; fi
+}
+
+# Main ------------------------------------------------------------------------------------
+
+TESTS=(test_dscp_uniform test_dscp_pipe test_ecn_single_segment test_ecn_reassembled
+	test_ecn_all_segments	test_peers_strict_endpoint test_peers_strict_context test_learning test_oam_ping
+	test_oam_unknown_context test_oam_tenant_refused test_options_rejected)
+
+if ! reason=$(stt_prereqs); then
+	for t in "${TESTS[@]}"; do skip "${t#test_}" "$reason"; done
+elif ! command -v python3 >/dev/null; then
+	for t in "${TESTS[@]}"; do skip "${t#test_}" "python3 missing"; done
+elif ! stt_topo_up >"$TMP/setup.log" 2>&1; then
+	diag <"$TMP/setup.log"
+	for t in "${TESTS[@]}"; do not_ok "${t#test_}" "topology setup failed"; done
+else
+	UL1_MAC=$(stt_mac "$NS_H1" "$UL1")
+	UL2_MAC=$(stt_mac "$NS_H2" "$UL2")
+	stt_sttd_start "$TMP"
+	stt_log "topology up (prefix $STT_NS_PREFIX): t1 $T1_MAC, t2 $T2_MAC; sttd $STTD_STATE"
+	for t in "${TESTS[@]}"; do
+		"$t"
+	done
+fi
+
+echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
+[ "$FAILED" -eq 0 ]

@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The desired-state document of `sttctl apply` and `sttctl show --json` (docs/API.md).
+ *
+ * apply_doc.c parses and validates a document WITHOUT touching the system (no interface
+ * lookups, no maps), so that the fuzz target (tests/fuzz/fuzz_apply.c) can run it; the
+ * checks against the system and the changes themselves are in cmd_apply.c.
+ */
+#ifndef STTCTL_APPLY_H
+#define STTCTL_APPLY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+#include <net/if.h>
+#include <json-c/json.h>
+#include "stt_maps.h"
+
+#define APPLY_VERSION 1
+
+enum { AP_XDP_AUTO = -1, AP_XDP_OFF = 0, AP_XDP_ON = 1 };
+
+struct ap_attach {
+	char device[IF_NAMESIZE];
+	__be32 local4;
+	bool have_local; /* absent: the device's first IPv4 address */
+	__u16 port;
+	__u8 ttl;
+	int xdp;     /* AP_XDP_* */
+	__u8 dscp;   /* STT_DSCP_INHERIT or 0..63 */
+	bool strict; /* peers "strict" */
+};
+
+struct ap_vport {
+	char ifname[IF_NAMESIZE];
+	__u64 context;
+	bool xdp;
+	bool strict;
+	__u32 ifindex;	  /* filled by the system checks (0 in apply_doc.c) */
+	__u32 flags;	  /* installed STT_VPORT_* (0 in apply_doc.c) */
+	unsigned int pos; /* index in the document's $.vports */
+};
+
+struct ap_fdb {
+	__u64 context;
+	__u8 mac[6];
+	__be32 remote4;
+};
+
+struct ap_flood {
+	__u64 context;
+	__u32 count;
+	__be32 remote4[STT_MAX_FLOOD];
+};
+
+struct ap_peer {
+	__u64 context;
+	__be32 remote4;
+};
+
+struct ap_doc {
+	bool have_attach;
+	struct ap_attach att;
+	struct ap_vport *vports;
+	size_t nvports;
+	struct ap_fdb *fdb;
+	size_t nfdb;
+	struct ap_flood *flood;
+	size_t nflood;
+	struct ap_peer *peers;
+	size_t npeers;
+};
+
+/* Every error found: "PATH: reason", in document order. */
+struct ap_errs {
+	char **msg;
+	size_t n, cap;
+};
+
+void ap_err(struct ap_errs *e, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void ap_errs_free(struct ap_errs *e);
+
+/*
+ * Parse and validate a document (len bytes, need not be NUL-terminated). Returns 0 and fills
+ * doc if it is valid; otherwise returns -1 with every error in errs, and doc holds the parts
+ * that were valid (so that the system checks can report their errors too). Either way the
+ * caller frees doc. Touches nothing outside memory.
+ */
+int ap_parse(const char *text, size_t len, struct ap_doc *doc, struct ap_errs *errs);
+void ap_doc_free(struct ap_doc *doc);
+
+/* Sort every list into the canonical order (the order show --json prints). */
+void ap_doc_sort(struct ap_doc *doc);
+int ap_fdb_cmp(const void *a, const void *b);
+int ap_peer_cmp(const void *a, const void *b);
+int ap_flood_cmp(const void *a, const void *b);
+
+/* The document as JSON (the schema of docs/API.md, canonical order). */
+struct json_object *ap_doc_to_json(const struct ap_doc *doc);
+
+/* Whether two flood lists name the same remotes (order does not matter). */
+bool ap_flood_same(const struct ap_flood *a, const struct ap_flood *b);
+
+/*
+ * cmd_apply.c (system side). The installed state of this network namespace as a document
+ * (vports' ifindex and flags filled); cfg gets the raw configuration (zero if none).
+ * Returns 0, or -1 if there is no pinned state (doc then empty).
+ */
+int ap_read_installed(struct ap_doc *doc, struct stt_cfg *cfg);
+
+#endif

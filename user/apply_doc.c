@@ -1,0 +1,965 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * The desired-state document (docs/API.md): parse, validate, print. Pure: no system calls
+ * besides memory, so that tests/fuzz/fuzz_apply.c can drive it. Every error is collected
+ * (JSON path and reason) and the document is rejected whole if there is any.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "apply.h"
+#include "stt_proto.h"
+
+#define PATH_LEN 96
+
+void ap_err(struct ap_errs *e, const char *path, const char *fmt, ...)
+{
+	char buf[384];
+	va_list ap;
+	int n;
+
+	n = snprintf(buf, sizeof(buf), "%s: ", path);
+	va_start(ap, fmt);
+	vsnprintf(buf + n, sizeof(buf) - n, fmt, ap);
+	va_end(ap);
+	if (e->n == e->cap) {
+		size_t cap = e->cap ? e->cap * 2 : 16;
+		char **m = realloc(e->msg, cap * sizeof(*m));
+
+		if (!m)
+			return;
+		e->msg = m;
+		e->cap = cap;
+	}
+	e->msg[e->n] = strdup(buf);
+	if (e->msg[e->n])
+		e->n++;
+}
+
+void ap_errs_free(struct ap_errs *e)
+{
+	for (size_t i = 0; i < e->n; i++)
+		free(e->msg[i]);
+	free(e->msg);
+	memset(e, 0, sizeof(*e));
+}
+
+void ap_doc_free(struct ap_doc *doc)
+{
+	free(doc->vports);
+	free(doc->fdb);
+	free(doc->flood);
+	free(doc->peers);
+	memset(doc, 0, sizeof(*doc));
+}
+
+/* ---- scalar parsers (strict: exactly the canonical spellings) ---- */
+
+/* A string of decimal digits, no sign, no leading zero, at most 2^64-1. */
+static int parse_ctx_str(const char *s, __u64 *out)
+{
+	__u64 v = 0;
+
+	if (!*s || (s[0] == '0' && s[1]))
+		return -1;
+	for (; *s; s++) {
+		unsigned int d;
+
+		if (*s < '0' || *s > '9')
+			return -1;
+		d = *s - '0';
+		if (v > (UINT64_MAX - d) / 10)
+			return -1;
+		v = v * 10 + d;
+	}
+	*out = v;
+	return 0;
+}
+
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static int parse_mac_str(const char *s, __u8 mac[6])
+{
+	if (strlen(s) != 17)
+		return -1;
+	for (int i = 0; i < 6; i++) {
+		int h = hexval(s[3 * i]), l = hexval(s[3 * i + 1]);
+
+		if (h < 0 || l < 0 || (i < 5 && s[3 * i + 2] != ':'))
+			return -1;
+		mac[i] = h << 4 | l;
+	}
+	return 0;
+}
+
+/* Dotted quad, no leading zeros (inet_pton's own rules; it touches no system state). */
+static int parse_ip_str(const char *s, __be32 *out)
+{
+	struct in_addr a;
+
+	if (inet_pton(AF_INET, s, &a) != 1)
+		return -1;
+	*out = a.s_addr;
+	return 0;
+}
+
+/* An interface name the kernel would take: 1..15 bytes, no '/', ':' or white space. */
+static bool ifname_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!n || n >= IF_NAMESIZE || !strcmp(s, ".") || !strcmp(s, ".."))
+		return false;
+	for (; *s; s++)
+		if (*s == '/' || *s == ':' || (unsigned char)*s <= ' ' || *s == 0x7f)
+			return false;
+	return true;
+}
+
+/* ---- JSON helpers ---- */
+
+struct ctx {
+	struct ap_errs *errs;
+};
+
+/* Quote a short string value for an error message (control bytes escaped, long ones cut). */
+static const char *quote(const char *s, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	buf[o++] = '"';
+	for (; *s && o + 8 < len; s++) {
+		unsigned char c = *s;
+
+		if (c < ' ' || c == '"' || c == '\\' || c >= 0x7f)
+			o += snprintf(buf + o, len - o, "\\x%02x", c);
+		else
+			buf[o++] = c;
+	}
+	if (*s)
+		o += snprintf(buf + o, len - o, "...");
+	snprintf(buf + o, len - o, "\"");
+	return buf;
+}
+
+static const char *type_name(struct json_object *o)
+{
+	switch (json_object_get_type(o)) {
+	case json_type_null:
+		return "null";
+	case json_type_boolean:
+		return "a boolean";
+	case json_type_double:
+		return "a non-integer number";
+	case json_type_int:
+		return "a number";
+	case json_type_object:
+		return "an object";
+	case json_type_array:
+		return "an array";
+	case json_type_string:
+		return "a string";
+	}
+	return "?";
+}
+
+/* Report keys of obj that are not in allowed (NULL-terminated). */
+static void check_keys(struct ctx *c, struct json_object *obj, const char *path,
+		       const char *const *allowed)
+{
+	json_object_object_foreach(obj, key, val)
+	{
+		bool ok = false;
+		char p[PATH_LEN + 64], q[48];
+
+		(void)val;
+		for (const char *const *a = allowed; *a; a++)
+			if (!strcmp(key, *a))
+				ok = true;
+		if (!ok) {
+			bool plain = *key != 0;
+
+			for (const char *k = key; *k; k++)
+				plain &= (*k >= 'a' && *k <= 'z') || (*k >= 'A' && *k <= 'Z') ||
+					 (*k >= '0' && *k <= '9') || *k == '_';
+			snprintf(p, sizeof(p), "%s.%s", path,
+				 plain ? key : quote(key, q, sizeof(q)));
+			ap_err(c->errs, p, "unknown key");
+		}
+	}
+}
+
+static void sub(char *out, size_t len, const char *path, const char *key)
+{
+	if (snprintf(out, len, "%s.%s", path, key) >= (int)len)
+		out[len - 1] = 0; /* paths are short: cannot happen */
+}
+
+/* Required or optional member; *present says whether it was there. */
+static struct json_object *member(struct ctx *c, struct json_object *obj, const char *path,
+				  const char *key, bool required)
+{
+	struct json_object *v = NULL;
+
+	if (!json_object_object_get_ex(obj, key, &v)) {
+		if (required) {
+			char p[PATH_LEN];
+
+			sub(p, sizeof(p), path, key);
+			ap_err(c->errs, p, "missing (required)");
+		}
+		return NULL;
+	}
+	return v;
+}
+
+static int get_string(struct ctx *c, struct json_object *v, const char *path, const char **out)
+{
+	if (!json_object_is_type(v, json_type_string)) {
+		ap_err(c->errs, path, "expected a string, got %s", type_name(v));
+		return -1;
+	}
+	*out = json_object_get_string(v);
+	if (strlen(*out) != (size_t)json_object_get_string_len(v)) {
+		ap_err(c->errs, path, "string contains a NUL byte");
+		return -1;
+	}
+	return 0;
+}
+
+static int get_int(struct ctx *c, struct json_object *v, const char *path, long min, long max,
+		   long *out)
+{
+	int64_t x;
+
+	if (!json_object_is_type(v, json_type_int)) {
+		ap_err(c->errs, path, "expected an integer %ld .. %ld, got %s", min, max,
+		       type_name(v));
+		return -1;
+	}
+	errno = 0;
+	x = json_object_get_int64(v);
+	/* json-c keeps values above INT64_MAX as unsigned: get_int64 clamps them. */
+	if (x < min || x > max || (x == INT64_MAX && json_object_get_uint64(v) != INT64_MAX)) {
+		ap_err(c->errs, path, "%s is out of range %ld .. %ld",
+		       json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN), min, max);
+		return -1;
+	}
+	*out = x;
+	return 0;
+}
+
+static int get_bool(struct ctx *c, struct json_object *v, const char *path, bool *out)
+{
+	if (!json_object_is_type(v, json_type_boolean)) {
+		ap_err(c->errs, path, "expected true or false, got %s", type_name(v));
+		return -1;
+	}
+	*out = json_object_get_boolean(v);
+	return 0;
+}
+
+static int get_context(struct ctx *c, struct json_object *v, const char *path, __u64 *out)
+{
+	const char *s;
+	char q[48];
+
+	if (!json_object_is_type(v, json_type_string)) {
+		ap_err(c->errs, path,
+		       "expected a context ID as a string of decimal digits (\"0\" .. "
+		       "\"18446744073709551615\"), got %s",
+		       type_name(v));
+		return -1;
+	}
+	if (get_string(c, v, path, &s))
+		return -1;
+	if (parse_ctx_str(s, out)) {
+		ap_err(c->errs, path,
+		       "%s is not a context ID: expected decimal digits without sign or leading "
+		       "zero, 0 .. 18446744073709551615",
+		       quote(s, q, sizeof(q)));
+		return -1;
+	}
+	return 0;
+}
+
+static int get_ipv4(struct ctx *c, struct json_object *v, const char *path, bool remote,
+		    __be32 *out)
+{
+	const char *s;
+	char q[48];
+	__u32 h;
+
+	if (get_string(c, v, path, &s))
+		return -1;
+	if (parse_ip_str(s, out)) {
+		ap_err(c->errs, path, "%s is not an IPv4 address (dotted quad)",
+		       quote(s, q, sizeof(q)));
+		return -1;
+	}
+	h = ntohl(*out);
+	if (h == 0 || h == 0xffffffff || (h >> 28) == 0xe || (h >> 24) == 127) {
+		ap_err(c->errs, path,
+		       "%s cannot be %s endpoint (unspecified, broadcast, multicast "
+		       "or loopback)",
+		       s, remote ? "a remote" : "the local");
+		return -1;
+	}
+	return 0;
+}
+
+static int get_mac(struct ctx *c, struct json_object *v, const char *path, __u8 mac[6])
+{
+	const char *s;
+	char q[48];
+
+	if (get_string(c, v, path, &s))
+		return -1;
+	if (parse_mac_str(s, mac)) {
+		ap_err(c->errs, path, "%s is not a MAC address (xx:xx:xx:xx:xx:xx)",
+		       quote(s, q, sizeof(q)));
+		return -1;
+	}
+	return 0;
+}
+
+static int get_ifname(struct ctx *c, struct json_object *v, const char *path, char out[IF_NAMESIZE])
+{
+	const char *s;
+	char q[48];
+
+	if (get_string(c, v, path, &s))
+		return -1;
+	if (!ifname_ok(s)) {
+		ap_err(c->errs, path,
+		       "%s is not a valid interface name (1 .. 15 bytes, no '/', ':' "
+		       "or white space)",
+		       quote(s, q, sizeof(q)));
+		return -1;
+	}
+	snprintf(out, IF_NAMESIZE, "%s", s);
+	return 0;
+}
+
+static int get_peers_mode(struct ctx *c, struct json_object *v, const char *path, bool *strict)
+{
+	const char *s;
+	char q[48];
+
+	if (get_string(c, v, path, &s))
+		return -1;
+	if (!strcmp(s, "open"))
+		*strict = false;
+	else if (!strcmp(s, "strict"))
+		*strict = true;
+	else {
+		ap_err(c->errs, path, "%s: expected \"open\" or \"strict\"",
+		       quote(s, q, sizeof(q)));
+		return -1;
+	}
+	return 0;
+}
+
+static struct json_object *get_array(struct ctx *c, struct json_object *root, const char *key)
+{
+	struct json_object *v = member(c, root, "$", key, false);
+	char p[PATH_LEN];
+
+	if (!v)
+		return NULL;
+	if (!json_object_is_type(v, json_type_array)) {
+		sub(p, sizeof(p), "$", key);
+		ap_err(c->errs, p, "expected an array, got %s", type_name(v));
+		return NULL;
+	}
+	return v;
+}
+
+/* ---- sections ---- */
+
+static void parse_attachment(struct ctx *c, struct json_object *o, struct ap_doc *doc)
+{
+	static const char *const keys[] = {"device", "local", "port",  "ttl",
+					   "xdp",    "dscp",  "peers", NULL};
+	struct ap_attach *a = &doc->att;
+	struct json_object *v;
+	const char *path = "$.attachment";
+	char p[PATH_LEN];
+	long n;
+
+	if (json_object_is_type(o, json_type_null))
+		return;
+	if (!json_object_is_type(o, json_type_object)) {
+		ap_err(c->errs, path, "expected an object or null, got %s", type_name(o));
+		return;
+	}
+	doc->have_attach = true;
+	a->port = STT_DEFAULT_PORT;
+	a->ttl = 64;
+	a->xdp = AP_XDP_AUTO;
+	a->dscp = STT_DSCP_INHERIT;
+	check_keys(c, o, path, keys);
+	if ((v = member(c, o, path, "device", true)))
+		sub(p, sizeof(p), path, "device"), get_ifname(c, v, p, a->device);
+	if ((v = member(c, o, path, "local", false))) {
+		sub(p, sizeof(p), path, "local");
+		a->have_local = get_ipv4(c, v, p, false, &a->local4) == 0;
+	}
+	if ((v = member(c, o, path, "port", false))) {
+		sub(p, sizeof(p), path, "port");
+		if (!get_int(c, v, p, 1, 65535, &n))
+			a->port = n;
+	}
+	if ((v = member(c, o, path, "ttl", false))) {
+		sub(p, sizeof(p), path, "ttl");
+		if (!get_int(c, v, p, 1, 255, &n))
+			a->ttl = n;
+	}
+	if ((v = member(c, o, path, "xdp", false))) {
+		sub(p, sizeof(p), path, "xdp");
+		if (json_object_is_type(v, json_type_string) &&
+		    !strcmp(json_object_get_string(v), "auto"))
+			a->xdp = AP_XDP_AUTO;
+		else if (json_object_is_type(v, json_type_boolean))
+			a->xdp = json_object_get_boolean(v) ? AP_XDP_ON : AP_XDP_OFF;
+		else
+			ap_err(c->errs, p, "expected true, false or \"auto\"");
+	}
+	if ((v = member(c, o, path, "dscp", false))) {
+		sub(p, sizeof(p), path, "dscp");
+		if (json_object_is_type(v, json_type_string) &&
+		    !strcmp(json_object_get_string(v), "inherit"))
+			a->dscp = STT_DSCP_INHERIT;
+		else if (json_object_is_type(v, json_type_int)) {
+			if (!get_int(c, v, p, 0, 63, &n))
+				a->dscp = n;
+		} else
+			ap_err(c->errs, p, "expected \"inherit\" or an integer 0 .. 63");
+	}
+	if ((v = member(c, o, path, "peers", false)))
+		sub(p, sizeof(p), path, "peers"), get_peers_mode(c, v, p, &a->strict);
+}
+
+static void parse_vports(struct ctx *c, struct json_object *arr, struct ap_doc *doc)
+{
+	static const char *const keys[] = {"ifname", "context", "xdp", "peers", NULL};
+	size_t n = json_object_array_length(arr), nnames = 0;
+	char(*names)[IF_NAMESIZE] = calloc(n ? n : 1, IF_NAMESIZE);
+
+	doc->vports = calloc(n ? n : 1, sizeof(*doc->vports));
+	if (!doc->vports || !names) {
+		free(names);
+		ap_err(c->errs, "$.vports", "out of memory");
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *o = json_object_array_get_idx(arr, i), *v;
+		struct ap_vport vp = {.pos = i};
+		char path[PATH_LEN], p[PATH_LEN];
+		bool ok = true;
+
+		snprintf(path, sizeof(path), "$.vports[%zu]", i);
+		if (!json_object_is_type(o, json_type_object)) {
+			ap_err(c->errs, path, "expected an object, got %s", type_name(o));
+			continue;
+		}
+		check_keys(c, o, path, keys);
+		if ((v = member(c, o, path, "ifname", true))) {
+			sub(p, sizeof(p), path, "ifname");
+			if (get_ifname(c, v, p, vp.ifname)) {
+				ok = false;
+			} else {
+				for (size_t j = 0; j < nnames; j++)
+					if (!strcmp(names[j], vp.ifname)) {
+						ap_err(c->errs, p, "%s is a vport twice",
+						       vp.ifname);
+						ok = false;
+						break;
+					}
+				memcpy(names[nnames++], vp.ifname, IF_NAMESIZE);
+				if (doc->have_attach && !strcmp(doc->att.device, vp.ifname)) {
+					ap_err(c->errs, p,
+					       "%s is the underlay device, it cannot be a vport",
+					       vp.ifname);
+					ok = false;
+				}
+			}
+		} else {
+			ok = false;
+		}
+		if ((v = member(c, o, path, "context", true)))
+			sub(p, sizeof(p), path, "context"),
+			    ok &= !get_context(c, v, p, &vp.context);
+		else
+			ok = false;
+		if ((v = member(c, o, path, "xdp", false)))
+			sub(p, sizeof(p), path, "xdp"), get_bool(c, v, p, &vp.xdp);
+		if ((v = member(c, o, path, "peers", false)))
+			sub(p, sizeof(p), path, "peers"), get_peers_mode(c, v, p, &vp.strict);
+		if (!ok)
+			continue;
+		for (size_t j = 0; j < doc->nvports; j++) {
+			if (doc->vports[j].context == vp.context) {
+				sub(p, sizeof(p), path, "context");
+				ap_err(c->errs, p, "context %llu has two vports (one per context)",
+				       (unsigned long long)vp.context);
+				ok = false;
+				break;
+			}
+		}
+		if (ok)
+			doc->vports[doc->nvports++] = vp;
+	}
+	free(names);
+	if (n > STT_MAX_VPORTS)
+		ap_err(c->errs, "$.vports", "%zu vports, at most %d", n, STT_MAX_VPORTS);
+}
+
+static void parse_fdb(struct ctx *c, struct json_object *arr, struct ap_doc *doc)
+{
+	static const char *const keys[] = {"context", "mac", "remote", NULL};
+	size_t n = json_object_array_length(arr);
+
+	doc->fdb = calloc(n ? n : 1, sizeof(*doc->fdb));
+	if (!doc->fdb) {
+		ap_err(c->errs, "$.fdb", "out of memory");
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *o = json_object_array_get_idx(arr, i), *v;
+		struct ap_fdb e = {};
+		char path[PATH_LEN], p[PATH_LEN];
+		bool ok = true;
+
+		snprintf(path, sizeof(path), "$.fdb[%zu]", i);
+		if (!json_object_is_type(o, json_type_object)) {
+			ap_err(c->errs, path, "expected an object, got %s", type_name(o));
+			continue;
+		}
+		check_keys(c, o, path, keys);
+		if ((v = member(c, o, path, "context", true)))
+			sub(p, sizeof(p), path, "context"), ok &= !get_context(c, v, p, &e.context);
+		else
+			ok = false;
+		if ((v = member(c, o, path, "mac", true))) {
+			sub(p, sizeof(p), path, "mac");
+			if (get_mac(c, v, p, e.mac))
+				ok = false;
+			else if (e.mac[0] & 1) {
+				ap_err(c->errs, p,
+				       "%s is a broadcast or multicast MAC: frames to it are "
+				       "flooded (list the remote under $.flood)",
+				       json_object_get_string(v));
+				ok = false;
+			}
+		} else
+			ok = false;
+		if ((v = member(c, o, path, "remote", true)))
+			sub(p, sizeof(p), path, "remote"),
+			    ok &= !get_ipv4(c, v, p, true, &e.remote4);
+		else
+			ok = false;
+		if (ok)
+			doc->fdb[doc->nfdb++] = e;
+	}
+	if (n > STT_MAX_FDB)
+		ap_err(c->errs, "$.fdb", "%zu entries, at most %d", n, STT_MAX_FDB);
+}
+
+/* A list of {context, remotes: [...]}: flood lists (max 16 remotes) or peers. */
+static void parse_lists(struct ctx *c, struct json_object *arr, struct ap_doc *doc, bool flood)
+{
+	static const char *const keys[] = {"context", "remotes", NULL};
+	const char *name = flood ? "flood" : "peers";
+	size_t n = json_object_array_length(arr), total = 0;
+	bool too_many = false;
+
+	if (flood)
+		doc->flood = calloc(n ? n : 1, sizeof(*doc->flood));
+	if (flood && !doc->flood) {
+		ap_err(c->errs, "$.flood", "out of memory");
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *o = json_object_array_get_idx(arr, i), *v, *rl = NULL;
+		struct ap_flood fl = {};
+		char path[PATH_LEN], p[PATH_LEN], rp[PATH_LEN + 40];
+		size_t nr = 0;
+		bool ok = true;
+
+		snprintf(path, sizeof(path), "$.%s[%zu]", name, i);
+		if (!json_object_is_type(o, json_type_object)) {
+			ap_err(c->errs, path, "expected an object, got %s", type_name(o));
+			continue;
+		}
+		check_keys(c, o, path, keys);
+		if ((v = member(c, o, path, "context", true)))
+			sub(p, sizeof(p), path, "context"),
+			    ok &= !get_context(c, v, p, &fl.context);
+		else
+			ok = false;
+		sub(p, sizeof(p), path, "remotes");
+		if ((rl = member(c, o, path, "remotes", true))) {
+			if (!json_object_is_type(rl, json_type_array)) {
+				ap_err(c->errs, p, "expected an array, got %s", type_name(rl));
+				rl = NULL;
+				ok = false;
+			} else {
+				nr = json_object_array_length(rl);
+				if (!nr) {
+					ap_err(c->errs, p, "empty (leave the context out instead)");
+					ok = false;
+				} else if (flood && nr > STT_MAX_FLOOD) {
+					ap_err(c->errs, p,
+					       "%zu flood remotes, at most %d per context", nr,
+					       STT_MAX_FLOOD);
+					ok = false;
+				}
+			}
+		} else
+			ok = false;
+		/* Duplicate contexts. */
+		if (ok || (v && json_object_is_type(v, json_type_string) &&
+			   !parse_ctx_str(json_object_get_string(v), &fl.context))) {
+			bool dup = false;
+
+			if (flood) {
+				for (size_t j = 0; j < doc->nflood && !dup; j++)
+					dup = doc->flood[j].context == fl.context;
+			} else {
+				for (size_t j = 0; j < doc->npeers && !dup; j++)
+					dup = doc->peers[j].context == fl.context;
+			}
+			if (dup) {
+				sub(p, sizeof(p), path, "context");
+				ap_err(c->errs, p, "context %llu is listed twice in $.%s",
+				       (unsigned long long)fl.context, name);
+				ok = false;
+			}
+		}
+		for (size_t r = 0; rl && r < nr; r++) {
+			__be32 a;
+			bool dup = false;
+
+			snprintf(rp, sizeof(rp), "%s.remotes[%zu]", path, r);
+			if (get_ipv4(c, json_object_array_get_idx(rl, r), rp, true, &a)) {
+				ok = false;
+				continue;
+			}
+			for (size_t k = 0; k < r && k < STT_MAX_FLOOD && flood; k++)
+				dup |= fl.remote4[k] == a;
+			if (!flood)
+				for (size_t k = doc->npeers;
+				     k-- > 0 && doc->peers[k].context == fl.context;)
+					dup |= doc->peers[k].remote4 == a;
+			if (dup) {
+				ap_err(c->errs, rp, "remote listed twice");
+				ok = false;
+				continue;
+			}
+			if (flood) {
+				if (r < STT_MAX_FLOOD)
+					fl.remote4[fl.count++] = a;
+			} else if (ok) {
+				struct ap_peer *np;
+
+				if (total >= STT_MAX_PEERS) {
+					too_many = true;
+					ok = false;
+					continue;
+				}
+				np = realloc(doc->peers, (doc->npeers + 1) * sizeof(*np));
+				if (!np) {
+					ap_err(c->errs, rp, "out of memory");
+					return;
+				}
+				doc->peers = np;
+				doc->peers[doc->npeers++] = (struct ap_peer){fl.context, a};
+				total++;
+			}
+		}
+		if (ok && flood)
+			doc->flood[doc->nflood++] = fl;
+		else if (!ok && !flood)
+			/* Take back what this entry added: the document is rejected anyway. */
+			while (doc->npeers && doc->peers[doc->npeers - 1].context == fl.context)
+				doc->npeers--;
+	}
+	if (!flood && too_many)
+		ap_err(c->errs, "$.peers", "more than %d (context, remote) pairs", STT_MAX_PEERS);
+	if (flood && n > STT_MAX_FLOOD_CTX)
+		ap_err(c->errs, "$.flood", "%zu flood lists, at most %d", n, STT_MAX_FLOOD_CTX);
+}
+
+int ap_fdb_cmp(const void *a, const void *b)
+{
+	const struct ap_fdb *x = a, *y = b;
+
+	if (x->context != y->context)
+		return x->context < y->context ? -1 : 1;
+	return memcmp(x->mac, y->mac, 6);
+}
+
+int ap_peer_cmp(const void *a, const void *b)
+{
+	const struct ap_peer *x = a, *y = b;
+
+	if (x->context != y->context)
+		return x->context < y->context ? -1 : 1;
+	if (x->remote4 != y->remote4)
+		return ntohl(x->remote4) < ntohl(y->remote4) ? -1 : 1;
+	return 0;
+}
+
+int ap_flood_cmp(const void *a, const void *b)
+{
+	const struct ap_flood *x = a, *y = b;
+
+	return x->context < y->context ? -1 : x->context > y->context;
+}
+
+static int vport_cmp(const void *a, const void *b)
+{
+	const struct ap_vport *x = a, *y = b;
+
+	return x->context < y->context ? -1 : x->context > y->context;
+}
+
+void ap_doc_sort(struct ap_doc *doc)
+{
+	if (doc->nvports)
+		qsort(doc->vports, doc->nvports, sizeof(*doc->vports), vport_cmp);
+	if (doc->nfdb)
+		qsort(doc->fdb, doc->nfdb, sizeof(*doc->fdb), ap_fdb_cmp);
+	if (doc->nflood)
+		qsort(doc->flood, doc->nflood, sizeof(*doc->flood), ap_flood_cmp);
+	if (doc->npeers)
+		qsort(doc->peers, doc->npeers, sizeof(*doc->peers), ap_peer_cmp);
+}
+
+bool ap_flood_same(const struct ap_flood *a, const struct ap_flood *b)
+{
+	if (a->count != b->count)
+		return false;
+	for (__u32 i = 0; i < a->count; i++) {
+		bool found = false;
+
+		for (__u32 j = 0; j < b->count && !found; j++)
+			found = a->remote4[i] == b->remote4[j];
+		if (!found)
+			return false;
+	}
+	return true;
+}
+
+int ap_parse(const char *text, size_t len, struct ap_doc *doc, struct ap_errs *errs)
+{
+	static const char *const keys[] = {"version", "attachment", "vports", "fdb",
+					   "flood",   "peers",	    "status", NULL};
+	struct json_tokener *tok;
+	struct json_object *root, *v;
+	struct ctx c = {.errs = errs};
+	enum json_tokener_error jerr;
+	size_t before = errs->n;
+	long ver;
+
+	memset(doc, 0, sizeof(*doc));
+	if (len > INT32_MAX) {
+		ap_err(errs, "$", "document too large");
+		return -1;
+	}
+	tok = json_tokener_new_ex(64);
+	if (!tok) {
+		ap_err(errs, "$", "out of memory");
+		return -1;
+	}
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	root = json_tokener_parse_ex(tok, text, (int)len);
+	jerr = json_tokener_get_error(tok);
+	if (!root || jerr != json_tokener_success) {
+		ap_err(errs, "$", "not valid JSON (byte %zu): %s", json_tokener_get_parse_end(tok),
+		       jerr == json_tokener_continue ? "unexpected end of the document"
+						     : json_tokener_error_desc(jerr));
+		json_object_put(root);
+		json_tokener_free(tok);
+		return -1;
+	}
+	/* Only white space may follow the document. */
+	for (size_t i = json_tokener_get_parse_end(tok); i < len; i++) {
+		if (!strchr(" \t\r\n", text[i])) {
+			ap_err(errs, "$", "text after the end of the document (byte %zu)", i);
+			json_object_put(root);
+			json_tokener_free(tok);
+			return -1;
+		}
+	}
+	json_tokener_free(tok);
+	if (!json_object_is_type(root, json_type_object)) {
+		ap_err(errs, "$", "expected an object, got %s", type_name(root));
+		json_object_put(root);
+		return -1;
+	}
+	check_keys(&c, root, "$", keys);
+	if ((v = member(&c, root, "$", "version", true)) &&
+	    !get_int(&c, v, "$.version", 0, 1000, &ver) && ver != APPLY_VERSION)
+		ap_err(errs, "$.version",
+		       "version %ld is not supported (this sttctl reads version %d)", ver,
+		       APPLY_VERSION);
+	if ((v = member(&c, root, "$", "attachment", false)))
+		parse_attachment(&c, v, doc);
+	if ((v = get_array(&c, root, "vports")))
+		parse_vports(&c, v, doc);
+	if ((v = get_array(&c, root, "fdb")))
+		parse_fdb(&c, v, doc);
+	if ((v = get_array(&c, root, "flood")))
+		parse_lists(&c, v, doc, true);
+	if ((v = get_array(&c, root, "peers")))
+		parse_lists(&c, v, doc, false);
+	json_object_put(root);
+
+	/* Duplicate (context, MAC) pairs: sort a copy of the entries, look at neighbours. */
+	if (doc->nfdb > 1) {
+		struct ap_fdb *s = malloc(doc->nfdb * sizeof(*s));
+
+		if (s) {
+			memcpy(s, doc->fdb, doc->nfdb * sizeof(*s));
+			qsort(s, doc->nfdb, sizeof(*s), ap_fdb_cmp);
+			for (size_t i = 1; i < doc->nfdb; i++) {
+				if (ap_fdb_cmp(&s[i - 1], &s[i]))
+					continue;
+				char m[24];
+
+				snprintf(m, sizeof(m), "%02x:%02x:%02x:%02x:%02x:%02x", s[i].mac[0],
+					 s[i].mac[1], s[i].mac[2], s[i].mac[3], s[i].mac[4],
+					 s[i].mac[5]);
+				ap_err(errs, "$.fdb", "context %llu, MAC %s: listed more than once",
+				       (unsigned long long)s[i].context, m);
+				while (i + 1 < doc->nfdb && !ap_fdb_cmp(&s[i], &s[i + 1]))
+					i++;
+			}
+			free(s);
+		} else {
+			ap_err(errs, "$.fdb", "out of memory");
+		}
+	}
+	/* Without an attachment there is nowhere to install anything. */
+	if (!doc->have_attach && (doc->nvports || doc->nfdb || doc->nflood || doc->npeers))
+		ap_err(errs, "$.attachment",
+		       "missing or null, but the document has vports, fdb, flood or peers entries "
+		       "(they need an attached underlay)");
+	ap_doc_sort(doc);
+	return errs->n > before ? -1 : 0;
+}
+
+/* ---- output ---- */
+
+static struct json_object *jctx(__u64 v)
+{
+	char buf[24];
+
+	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)v);
+	return json_object_new_string(buf);
+}
+
+static struct json_object *jip(__be32 a)
+{
+	char buf[INET_ADDRSTRLEN];
+	struct in_addr in = {.s_addr = a};
+
+	inet_ntop(AF_INET, &in, buf, sizeof(buf));
+	return json_object_new_string(buf);
+}
+
+struct json_object *ap_doc_to_json(const struct ap_doc *doc)
+{
+	struct json_object *root = json_object_new_object();
+	struct json_object *vports = json_object_new_array();
+	struct json_object *fdb = json_object_new_array();
+	struct json_object *flood = json_object_new_array();
+	struct json_object *peers = json_object_new_array();
+
+	json_object_object_add(root, "version", json_object_new_int(APPLY_VERSION));
+	if (doc->have_attach) {
+		const struct ap_attach *a = &doc->att;
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "device", json_object_new_string(a->device));
+		if (a->have_local)
+			json_object_object_add(o, "local", jip(a->local4));
+		json_object_object_add(o, "port", json_object_new_int(a->port));
+		json_object_object_add(o, "ttl", json_object_new_int(a->ttl));
+		json_object_object_add(o, "xdp",
+				       a->xdp == AP_XDP_AUTO
+					   ? json_object_new_string("auto")
+					   : json_object_new_boolean(a->xdp == AP_XDP_ON));
+		json_object_object_add(o, "dscp",
+				       a->dscp == STT_DSCP_INHERIT
+					   ? json_object_new_string("inherit")
+					   : json_object_new_int(a->dscp));
+		json_object_object_add(o, "peers",
+				       json_object_new_string(a->strict ? "strict" : "open"));
+		json_object_object_add(root, "attachment", o);
+	} else {
+		json_object_object_add(root, "attachment", NULL);
+	}
+	for (size_t i = 0; i < doc->nvports; i++) {
+		const struct ap_vport *v = &doc->vports[i];
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "ifname", json_object_new_string(v->ifname));
+		json_object_object_add(o, "context", jctx(v->context));
+		json_object_object_add(o, "xdp", json_object_new_boolean(v->xdp));
+		json_object_object_add(o, "peers",
+				       json_object_new_string(v->strict ? "strict" : "open"));
+		json_object_array_add(vports, o);
+	}
+	for (size_t i = 0; i < doc->nfdb; i++) {
+		const struct ap_fdb *e = &doc->fdb[i];
+		struct json_object *o = json_object_new_object();
+		char m[24];
+
+		snprintf(m, sizeof(m), "%02x:%02x:%02x:%02x:%02x:%02x", e->mac[0], e->mac[1],
+			 e->mac[2], e->mac[3], e->mac[4], e->mac[5]);
+		json_object_object_add(o, "context", jctx(e->context));
+		json_object_object_add(o, "mac", json_object_new_string(m));
+		json_object_object_add(o, "remote", jip(e->remote4));
+		json_object_array_add(fdb, o);
+	}
+	for (size_t i = 0; i < doc->nflood; i++) {
+		const struct ap_flood *f = &doc->flood[i];
+		struct json_object *o = json_object_new_object(), *r = json_object_new_array();
+
+		for (__u32 k = 0; k < f->count && k < STT_MAX_FLOOD; k++)
+			json_object_array_add(r, jip(f->remote4[k]));
+		json_object_object_add(o, "context", jctx(f->context));
+		json_object_object_add(o, "remotes", r);
+		json_object_array_add(flood, o);
+	}
+	for (size_t i = 0; i < doc->npeers;) {
+		struct json_object *o = json_object_new_object(), *r = json_object_new_array();
+		__u64 ctx = doc->peers[i].context;
+
+		for (; i < doc->npeers && doc->peers[i].context == ctx; i++)
+			json_object_array_add(r, jip(doc->peers[i].remote4));
+		json_object_object_add(o, "context", jctx(ctx));
+		json_object_object_add(o, "remotes", r);
+		json_object_array_add(peers, o);
+	}
+	json_object_object_add(root, "vports", vports);
+	json_object_object_add(root, "fdb", fdb);
+	json_object_object_add(root, "flood", flood);
+	json_object_object_add(root, "peers", peers);
+	return root;
+}

@@ -1,0 +1,1219 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * sttctl apply FILE|-: make this network namespace's state what a document says
+ * (docs/API.md). Steps: parse and validate the whole document (apply_doc.c, no system
+ * access), check it against the system (interfaces exist), read what is installed, compute
+ * the difference, then apply only that, in an order where a vport and its entries become
+ * visible together: entries first and the binding last, and on removal the binding first.
+ * Every map write is journaled; if a step fails, the journal is undone in reverse.
+ *
+ * The attachment itself goes through cmd_attach/cmd_detach (argv built here): loading and
+ * attaching the programs is long and already careful about undoing itself. vports, fdb,
+ * flood and peers entries are written here directly, so that every write can be journaled
+ * and undone and a document with thousands of entries costs one process, not thousands.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include "common.h"
+#include "apply.h"
+
+/* ---- the installed state as a document ---- */
+
+static int open_peers(const char *dir)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/stt_peers", dir);
+	return bpf_obj_get(path);
+}
+
+static int read_state(struct stt_state *st, int peers_fd, struct ap_doc *doc, struct stt_cfg *cfg)
+{
+	char name[IF_NAMESIZE];
+	size_t cap;
+
+	memset(doc, 0, sizeof(*doc));
+	if (state_get_cfg(st, cfg) == 0 && cfg->ifindex) {
+		struct ap_attach *a = &doc->att;
+
+		doc->have_attach = true;
+		snprintf(a->device, sizeof(a->device), "%s", dev_name(cfg->ifindex, name));
+		a->local4 = cfg->local4;
+		a->have_local = true;
+		a->port = cfg->port;
+		a->ttl = cfg->ttl;
+		a->xdp = cfg->flags & STT_CFG_XDP ? AP_XDP_ON : AP_XDP_OFF;
+		a->dscp = cfg->dscp;
+		a->strict = cfg->opts & STT_OPT_PEERS_STRICT;
+	}
+	{
+		__u32 key, next, *prev = NULL;
+		struct stt_vport vp;
+
+		cap = 16;
+		doc->vports = calloc(cap, sizeof(*doc->vports));
+		while (doc->vports && bpf_map_get_next_key(st->vports_fd, prev, &next) == 0) {
+			struct ap_vport *v;
+
+			key = next;
+			prev = &key;
+			if (bpf_map_lookup_elem(st->vports_fd, &key, &vp))
+				continue;
+			if (doc->nvports == cap) {
+				void *p = realloc(doc->vports, (cap *= 2) * sizeof(*doc->vports));
+
+				if (!p)
+					return -1;
+				doc->vports = p;
+			}
+			v = &doc->vports[doc->nvports++];
+			memset(v, 0, sizeof(*v));
+			snprintf(v->ifname, sizeof(v->ifname), "%s", dev_name(key, name));
+			v->ifindex = key;
+			v->context = vp.context;
+			v->flags = vp.flags;
+			v->xdp = vp.flags & STT_VPORT_XDP;
+			v->strict = vp.flags & STT_VPORT_PEERS_STRICT;
+		}
+	}
+	{
+		struct stt_fdb_key key, next, *prev = NULL;
+		struct stt_fdb_val val;
+
+		cap = 256;
+		doc->fdb = malloc(cap * sizeof(*doc->fdb));
+		while (doc->fdb && bpf_map_get_next_key(st->fdb_fd, prev, &next) == 0) {
+			key = next;
+			prev = &key;
+			if (bpf_map_lookup_elem(st->fdb_fd, &key, &val))
+				continue;
+			if (doc->nfdb == cap) {
+				void *p = realloc(doc->fdb, (cap *= 2) * sizeof(*doc->fdb));
+
+				if (!p)
+					return -1;
+				doc->fdb = p;
+			}
+			doc->fdb[doc->nfdb].context = key.context;
+			memcpy(doc->fdb[doc->nfdb].mac, key.mac, 6);
+			doc->fdb[doc->nfdb++].remote4 = val.remote4;
+		}
+	}
+	{
+		__u64 key, next, *prev = NULL;
+		struct stt_flood_val fv;
+
+		cap = 16;
+		doc->flood = malloc(cap * sizeof(*doc->flood));
+		while (doc->flood && bpf_map_get_next_key(st->flood_fd, prev, &next) == 0) {
+			struct ap_flood *f;
+
+			key = next;
+			prev = &key;
+			if (bpf_map_lookup_elem(st->flood_fd, &key, &fv) || !fv.count)
+				continue;
+			if (doc->nflood == cap) {
+				void *p = realloc(doc->flood, (cap *= 2) * sizeof(*doc->flood));
+
+				if (!p)
+					return -1;
+				doc->flood = p;
+			}
+			f = &doc->flood[doc->nflood++];
+			memset(f, 0, sizeof(*f));
+			f->context = key;
+			f->count = fv.count < STT_MAX_FLOOD ? fv.count : STT_MAX_FLOOD;
+			memcpy(f->remote4, fv.remote4, f->count * sizeof(__be32));
+		}
+	}
+	if (peers_fd >= 0) {
+		struct stt_peer_key key, next, *prev = NULL;
+
+		cap = 16;
+		doc->peers = malloc(cap * sizeof(*doc->peers));
+		while (doc->peers && bpf_map_get_next_key(peers_fd, prev, &next) == 0) {
+			key = next;
+			prev = &key;
+			if (doc->npeers == cap) {
+				void *p = realloc(doc->peers, (cap *= 2) * sizeof(*doc->peers));
+
+				if (!p)
+					return -1;
+				doc->peers = p;
+			}
+			doc->peers[doc->npeers++] = (struct ap_peer){key.context, key.remote4};
+		}
+	}
+	if (!doc->vports || !doc->fdb || !doc->flood || (peers_fd >= 0 && !doc->peers))
+		return -1;
+	ap_doc_sort(doc);
+	return 0;
+}
+
+int ap_read_installed(struct ap_doc *doc, struct stt_cfg *cfg)
+{
+	struct stt_state st;
+	int peers_fd, rc;
+
+	memset(doc, 0, sizeof(*doc));
+	memset(cfg, 0, sizeof(*cfg));
+	if (state_open(&st, false))
+		return -1;
+	peers_fd = open_peers(st.dir);
+	rc = read_state(&st, peers_fd, doc, cfg);
+	if (peers_fd >= 0)
+		close(peers_fd);
+	state_close(&st);
+	return rc;
+}
+
+/* ---- changes ---- */
+
+enum op_kind {
+	OP_ATTACH,   /* attach (not attached before) */
+	OP_REATTACH, /* same device, other local/port/ttl/xdp */
+	OP_REPLACE,  /* another device: detach, attach */
+	OP_CFG,	     /* dscp / peers mode only: written into stt_cfg */
+	OP_DETACH,
+	OP_VPORT_DEL,
+	OP_VPORT_MOD,
+	OP_VPORT_ADD,
+	OP_FDB_DEL,
+	OP_FDB_ADD,
+	OP_FDB_MOD,
+	OP_FLOOD_DEL,
+	OP_FLOOD_SET,
+	OP_PEER_DEL,
+	OP_PEER_ADD,
+};
+
+struct op {
+	int kind;
+	int phase;
+	size_t seq;
+	struct ap_vport vp, old_vp;
+	struct ap_fdb fdb;
+	__be32 old_remote;
+	struct ap_flood fl, old_fl;
+	bool have_old_fl;
+	struct ap_peer peer;
+};
+
+struct ops {
+	struct op *v;
+	size_t n, cap;
+};
+
+static struct op *op_new(struct ops *o, int kind, int phase)
+{
+	struct op *p;
+
+	if (o->n == o->cap) {
+		size_t cap = o->cap ? o->cap * 2 : 64;
+		void *m = realloc(o->v, cap * sizeof(*o->v));
+
+		if (!m)
+			return NULL;
+		o->v = m;
+		o->cap = cap;
+	}
+	p = &o->v[o->n];
+	memset(p, 0, sizeof(*p));
+	p->kind = kind;
+	p->phase = phase;
+	p->seq = o->n++;
+	return p;
+}
+
+static int op_cmp(const void *a, const void *b)
+{
+	const struct op *x = a, *y = b;
+
+	if (x->phase != y->phase)
+		return x->phase - y->phase;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/*
+ * Phases: 0 attachment (creates the pins); 1 vports removed, vport changes that loosen,
+ * peers mode loosened; 2 entries removed; 3 entries added or changed; 4 vport changes that
+ * tighten, vports added, dscp and peers mode; 5 detach.
+ */
+enum { PH_ATTACH, PH_UNBIND, PH_REMOVE, PH_ADD, PH_BIND, PH_DETACH };
+
+static const char *xdp_word(int x)
+{
+	return x == AP_XDP_ON ? "on" : x == AP_XDP_OFF ? "off" : "auto";
+}
+
+static void dscp_word(__u8 d, char *buf, size_t len)
+{
+	if (d == STT_DSCP_INHERIT)
+		snprintf(buf, len, "inherit");
+	else
+		snprintf(buf, len, "%u", d);
+}
+
+static void flood_words(const struct ap_flood *f, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	o += snprintf(buf + o, len - o, "[");
+	for (__u32 i = 0; i < f->count && o < len; i++) {
+		char a[INET_ADDRSTRLEN];
+
+		fmt_ipv4(f->remote4[i], a, sizeof(a));
+		o += snprintf(buf + o, len - o, "%s%s", i ? ", " : "", a);
+	}
+	if (o < len)
+		snprintf(buf + o, len - o, "]");
+}
+
+static void op_describe(const struct op *p, const struct ap_doc *want, const struct ap_doc *have,
+			char *buf, size_t len)
+{
+	char m[24], a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN], d1[16], d2[16];
+	char l1[320], l2[320];
+	const struct ap_attach *w = &want->att, *h = &have->att;
+
+	switch (p->kind) {
+	case OP_ATTACH:
+	case OP_REPLACE:
+		fmt_ipv4(w->local4, a, sizeof(a));
+		dscp_word(w->dscp, d1, sizeof(d1));
+		if (p->kind == OP_REPLACE)
+			snprintf(l1, sizeof(l1), "- attachment %s\n", h->device);
+		else
+			l1[0] = 0;
+		snprintf(buf, len,
+			 "%s+ attachment %s local %s port %u ttl %u xdp %s dscp %s peers %s", l1,
+			 w->device, a, w->port, w->ttl, xdp_word(w->xdp), d1,
+			 w->strict ? "strict" : "open");
+		break;
+	case OP_REATTACH:
+	case OP_CFG: {
+		size_t o = 0;
+
+		o += snprintf(buf + o, len - o, "~ attachment %s:", w->device);
+		if (w->local4 != h->local4) {
+			fmt_ipv4(h->local4, a, sizeof(a));
+			fmt_ipv4(w->local4, b, sizeof(b));
+			o += snprintf(buf + o, len - o, " local %s -> %s", a, b);
+		}
+		if (w->port != h->port)
+			o += snprintf(buf + o, len - o, " port %u -> %u", h->port, w->port);
+		if (w->ttl != h->ttl)
+			o += snprintf(buf + o, len - o, " ttl %u -> %u", h->ttl, w->ttl);
+		if (w->xdp != h->xdp)
+			o += snprintf(buf + o, len - o, " xdp %s -> %s", xdp_word(h->xdp),
+				      xdp_word(w->xdp));
+		if (w->dscp != h->dscp) {
+			dscp_word(h->dscp, d1, sizeof(d1));
+			dscp_word(w->dscp, d2, sizeof(d2));
+			o += snprintf(buf + o, len - o, " dscp %s -> %s", d1, d2);
+		}
+		if (w->strict != h->strict && o < len)
+			snprintf(buf + o, len - o, " peers %s -> %s", h->strict ? "strict" : "open",
+				 w->strict ? "strict" : "open");
+		break;
+	}
+	case OP_DETACH:
+		snprintf(buf, len, "- attachment %s", h->device);
+		break;
+	case OP_VPORT_ADD:
+		snprintf(buf, len, "+ vport %s context %llu xdp %s peers %s", p->vp.ifname,
+			 (unsigned long long)p->vp.context, p->vp.xdp ? "on" : "off",
+			 p->vp.strict ? "strict" : "open");
+		break;
+	case OP_VPORT_DEL:
+		snprintf(buf, len, "- vport %s context %llu", p->old_vp.ifname,
+			 (unsigned long long)p->old_vp.context);
+		break;
+	case OP_VPORT_MOD:
+		snprintf(l1, sizeof(l1), " xdp %s -> %s", p->old_vp.xdp ? "on" : "off",
+			 p->vp.xdp ? "on" : "off");
+		snprintf(l2, sizeof(l2), " peers %s -> %s", p->old_vp.strict ? "strict" : "open",
+			 p->vp.strict ? "strict" : "open");
+		snprintf(buf, len, "~ vport %s context %llu:%s%s", p->vp.ifname,
+			 (unsigned long long)p->vp.context, p->vp.xdp != p->old_vp.xdp ? l1 : "",
+			 p->vp.strict != p->old_vp.strict ? l2 : "");
+		break;
+	case OP_FDB_ADD:
+	case OP_FDB_DEL:
+	case OP_FDB_MOD:
+		fmt_mac(p->fdb.mac, m, sizeof(m));
+		fmt_ipv4(p->fdb.remote4, a, sizeof(a));
+		fmt_ipv4(p->old_remote, b, sizeof(b));
+		if (p->kind == OP_FDB_MOD)
+			snprintf(buf, len, "~ fdb context %llu %s: %s -> %s",
+				 (unsigned long long)p->fdb.context, m, b, a);
+		else
+			snprintf(buf, len, "%c fdb context %llu %s -> %s",
+				 p->kind == OP_FDB_ADD ? '+' : '-',
+				 (unsigned long long)p->fdb.context, m,
+				 p->kind == OP_FDB_ADD ? a : b);
+		break;
+	case OP_FLOOD_SET:
+		flood_words(&p->fl, l1, sizeof(l1));
+		if (p->have_old_fl) {
+			flood_words(&p->old_fl, l2, sizeof(l2));
+			snprintf(buf, len, "~ flood context %llu: %s -> %s",
+				 (unsigned long long)p->fl.context, l2, l1);
+		} else {
+			snprintf(buf, len, "+ flood context %llu %s",
+				 (unsigned long long)p->fl.context, l1);
+		}
+		break;
+	case OP_FLOOD_DEL:
+		flood_words(&p->old_fl, l2, sizeof(l2));
+		snprintf(buf, len, "- flood context %llu %s", (unsigned long long)p->old_fl.context,
+			 l2);
+		break;
+	case OP_PEER_ADD:
+	case OP_PEER_DEL:
+		fmt_ipv4(p->peer.remote4, a, sizeof(a));
+		snprintf(buf, len, "%c peer context %llu %s", p->kind == OP_PEER_ADD ? '+' : '-',
+			 (unsigned long long)p->peer.context, a);
+		break;
+	}
+}
+
+/* Compute the changes from have to want. have_vp_gone: installed maps will be re-created. */
+static int diff(const struct ap_doc *want, const struct ap_doc *have, struct ops *ops)
+{
+	const struct ap_attach *w = &want->att, *h = &have->att;
+	struct op *p;
+	size_t i, j;
+
+#define NEW(k, ph)                                                                                 \
+	do {                                                                                       \
+		if (!(p = op_new(ops, k, ph)))                                                     \
+			return -1;                                                                 \
+	} while (0)
+
+	/* Attachment. */
+	if (want->have_attach && !have->have_attach) {
+		NEW(OP_ATTACH, PH_ATTACH);
+	} else if (want->have_attach && strcmp(w->device, h->device)) {
+		NEW(OP_REPLACE, PH_ATTACH);
+	} else if (want->have_attach) {
+		if (w->local4 != h->local4 || w->port != h->port || w->ttl != h->ttl ||
+		    w->xdp != h->xdp)
+			NEW(OP_REATTACH, PH_ATTACH);
+		else if (w->dscp != h->dscp || w->strict != h->strict)
+			NEW(OP_CFG, h->strict && !w->strict ? PH_UNBIND : PH_BIND);
+	} else if (have->have_attach) {
+		NEW(OP_DETACH, PH_DETACH);
+	}
+
+	/* vports, by ifindex (both lists hold it). */
+	for (i = 0; i < have->nvports; i++) {
+		const struct ap_vport *o = &have->vports[i], *n = NULL;
+
+		for (j = 0; j < want->nvports && !n; j++)
+			if (want->vports[j].ifindex == o->ifindex)
+				n = &want->vports[j];
+		if (!n || n->context != o->context) {
+			NEW(OP_VPORT_DEL, PH_UNBIND);
+			p->old_vp = *o;
+		} else if (n->xdp != o->xdp || n->strict != o->strict) {
+			/* Loosening (strict -> open) before peers go, tightening after they come.
+			 */
+			NEW(OP_VPORT_MOD, o->strict && !n->strict ? PH_UNBIND : PH_BIND);
+			p->vp = *n;
+			p->old_vp = *o;
+		}
+	}
+	for (j = 0; j < want->nvports; j++) {
+		const struct ap_vport *n = &want->vports[j], *o = NULL;
+
+		for (i = 0; i < have->nvports && !o; i++)
+			if (have->vports[i].ifindex == n->ifindex)
+				o = &have->vports[i];
+		if (!o || o->context != n->context) {
+			NEW(OP_VPORT_ADD, PH_BIND);
+			p->vp = *n;
+		}
+	}
+
+	/* fdb: both sorted by (context, MAC). */
+	for (i = j = 0; i < have->nfdb || j < want->nfdb;) {
+		int c = i == have->nfdb	  ? 1
+			: j == want->nfdb ? -1
+					  : ap_fdb_cmp(&have->fdb[i], &want->fdb[j]);
+
+		if (c < 0) {
+			NEW(OP_FDB_DEL, PH_REMOVE);
+			p->fdb = have->fdb[i];
+			p->old_remote = have->fdb[i++].remote4;
+		} else if (c > 0) {
+			NEW(OP_FDB_ADD, PH_ADD);
+			p->fdb = want->fdb[j++];
+		} else {
+			if (have->fdb[i].remote4 != want->fdb[j].remote4) {
+				NEW(OP_FDB_MOD, PH_ADD);
+				p->fdb = want->fdb[j];
+				p->old_remote = have->fdb[i].remote4;
+			}
+			i++, j++;
+		}
+	}
+
+	/* flood lists: sorted by context; a list is the same whatever its order. */
+	for (i = j = 0; i < have->nflood || j < want->nflood;) {
+		int c = i == have->nflood   ? 1
+			: j == want->nflood ? -1
+					    : ap_flood_cmp(&have->flood[i], &want->flood[j]);
+
+		if (c < 0) {
+			NEW(OP_FLOOD_DEL, PH_REMOVE);
+			p->old_fl = have->flood[i++];
+		} else if (c > 0) {
+			NEW(OP_FLOOD_SET, PH_ADD);
+			p->fl = want->flood[j++];
+		} else {
+			if (!ap_flood_same(&have->flood[i], &want->flood[j])) {
+				NEW(OP_FLOOD_SET, PH_ADD);
+				p->fl = want->flood[j];
+				p->old_fl = have->flood[i];
+				p->have_old_fl = true;
+			}
+			i++, j++;
+		}
+	}
+
+	/* peers: sorted (context, remote) pairs. */
+	for (i = j = 0; i < have->npeers || j < want->npeers;) {
+		int c = i == have->npeers   ? 1
+			: j == want->npeers ? -1
+					    : ap_peer_cmp(&have->peers[i], &want->peers[j]);
+
+		if (c < 0) {
+			NEW(OP_PEER_DEL, PH_REMOVE);
+			p->peer = have->peers[i++];
+		} else if (c > 0) {
+			NEW(OP_PEER_ADD, PH_ADD);
+			p->peer = want->peers[j++];
+		} else {
+			i++, j++;
+		}
+	}
+#undef NEW
+	if (ops->n)
+		qsort(ops->v, ops->n, sizeof(*ops->v), op_cmp);
+	return 0;
+}
+
+/* ---- the journal: every change made, so that a failure can undo them all ---- */
+
+enum { J_MAP, J_TC_ATTACHED, J_TC_DETACHED };
+
+struct jent {
+	int type;
+	int fd;
+	__u32 klen, vlen;
+	bool had;
+	__u8 key[16];
+	__u8 old[sizeof(struct stt_flood_val)];
+	int ifindex;
+	bool created;
+};
+
+struct run {
+	struct jent *j;
+	size_t n, cap;
+	long fail_after; /* test hook: STT_APPLY_FAIL_AFTER=N fails step N+1 */
+	long steps;
+	int prog_fd;
+};
+
+static struct jent *jnew(struct run *r, int type)
+{
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 256;
+		void *m = realloc(r->j, cap * sizeof(*r->j));
+
+		if (!m)
+			return NULL;
+		r->j = m;
+		r->cap = cap;
+	}
+	memset(&r->j[r->n], 0, sizeof(r->j[0]));
+	r->j[r->n].type = type;
+	return &r->j[r->n++];
+}
+
+/* A step: the test hook may fail it. */
+static int step(struct run *r)
+{
+	if (r->fail_after >= 0 && r->steps++ >= r->fail_after) {
+		errno = EIO;
+		return -1;
+	}
+	return 0;
+}
+
+static int jmap(struct run *r, int fd, const void *key, __u32 klen, const void *val, __u32 vlen,
+		__u64 flags)
+{
+	struct jent e = {.type = J_MAP, .fd = fd, .klen = klen, .vlen = vlen}, *p;
+
+	memcpy(e.key, key, klen);
+	e.had = bpf_map_lookup_elem(fd, key, e.old) == 0;
+	if (!val && !e.had)
+		return 0;
+	if (step(r))
+		return -1;
+	if (val ? bpf_map_update_elem(fd, key, val, flags) : bpf_map_delete_elem(fd, key))
+		return -1;
+	p = jnew(r, J_MAP);
+	if (!p)
+		return -1;
+	*p = e;
+	return 0;
+}
+
+static void undo(struct run *r)
+{
+	while (r->n) {
+		struct jent *e = &r->j[--r->n];
+
+		switch (e->type) {
+		case J_MAP:
+			if (e->had)
+				bpf_map_update_elem(e->fd, e->key, e->old, 0);
+			else
+				bpf_map_delete_elem(e->fd, e->key);
+			break;
+		case J_TC_ATTACHED:
+			tc_detach_ingress(e->ifindex, e->created);
+			break;
+		case J_TC_DETACHED:
+			if (r->prog_fd >= 0)
+				tc_attach_ingress(e->ifindex, r->prog_fd, NULL);
+			break;
+		}
+	}
+}
+
+/* ---- executing one change ---- */
+
+struct apply_ctx {
+	struct stt_state st;
+	bool have_st;
+	int peers_fd;
+	struct run run;
+	bool attached; /* the attachment step ran (it is undone apart from the journal) */
+	const struct ap_doc *want, *have;
+};
+
+static int vport_add(struct apply_ctx *a, const struct ap_vport *v)
+{
+	struct stt_vport vp = {.context = v->context};
+	struct stt_ctx_val cv = {.ifindex = v->ifindex};
+	__u32 key = v->ifindex;
+	bool created = false;
+	struct jent *e;
+	int err;
+
+	vp.flags = (v->xdp ? STT_VPORT_XDP : 0) | (v->strict ? STT_VPORT_PEERS_STRICT : 0);
+	if (a->run.prog_fd < 0) {
+		errno = ENOENT;
+		return -1;
+	}
+	if (step(&a->run))
+		return -1;
+	err = tc_attach_ingress(v->ifindex, a->run.prog_fd, &created);
+	if (err) {
+		errno = -err;
+		return -1;
+	}
+	e = jnew(&a->run, J_TC_ATTACHED);
+	if (!e)
+		return -1;
+	e->ifindex = v->ifindex;
+	e->created = created;
+	if (created)
+		vp.flags |= STT_VPORT_CREATED_CLSACT;
+	cv.flags = vp.flags;
+	/* Receive mapping first, then transmit (as vport add does). */
+	if (jmap(&a->run, a->st.contexts_fd, &v->context, sizeof(__u64), &cv, sizeof(cv),
+		 BPF_NOEXIST))
+		return -1;
+	return jmap(&a->run, a->st.vports_fd, &key, sizeof(key), &vp, sizeof(vp), BPF_NOEXIST);
+}
+
+static int vport_del(struct apply_ctx *a, const struct ap_vport *v)
+{
+	struct stt_ctx_val cv;
+	__u32 key = v->ifindex;
+	struct jent *e;
+
+	/* Stop transmit, then receive, then remove the program (as vport del does). */
+	if (jmap(&a->run, a->st.vports_fd, &key, sizeof(key), NULL, 0, 0))
+		return -1;
+	if (bpf_map_lookup_elem(a->st.contexts_fd, &v->context, &cv) == 0 && cv.ifindex == key &&
+	    jmap(&a->run, a->st.contexts_fd, &v->context, sizeof(__u64), NULL, 0, 0))
+		return -1;
+	if (step(&a->run))
+		return -1;
+	tc_detach_ingress(v->ifindex, v->flags & STT_VPORT_CREATED_CLSACT);
+	e = jnew(&a->run, J_TC_DETACHED);
+	if (!e)
+		return -1;
+	e->ifindex = v->ifindex;
+	return 0;
+}
+
+static int vport_mod(struct apply_ctx *a, const struct ap_vport *n, const struct ap_vport *o)
+{
+	__u32 flags = (o->flags & ~(STT_VPORT_XDP | STT_VPORT_PEERS_STRICT)) |
+		      (n->xdp ? STT_VPORT_XDP : 0) | (n->strict ? STT_VPORT_PEERS_STRICT : 0);
+	struct stt_vport vp = {.context = n->context, .flags = flags};
+	struct stt_ctx_val cv = {.ifindex = n->ifindex, .flags = flags};
+	__u32 key = n->ifindex;
+
+	if (jmap(&a->run, a->st.contexts_fd, &n->context, sizeof(__u64), &cv, sizeof(cv),
+		 BPF_EXIST))
+		return -1;
+	return jmap(&a->run, a->st.vports_fd, &key, sizeof(key), &vp, sizeof(vp), BPF_EXIST);
+}
+
+static int cfg_write(struct apply_ctx *a)
+{
+	struct stt_cfg cfg;
+	__u32 zero = 0;
+
+	if (state_get_cfg(&a->st, &cfg))
+		return -1;
+	cfg.dscp = a->want->att.dscp;
+	cfg.opts =
+	    (cfg.opts & ~STT_OPT_PEERS_STRICT) | (a->want->att.strict ? STT_OPT_PEERS_STRICT : 0);
+	return jmap(&a->run, a->st.cfg_fd, &zero, sizeof(zero), &cfg, sizeof(cfg), BPF_EXIST);
+}
+
+static int run_attach(const struct ap_attach *w)
+{
+	char local[INET_ADDRSTRLEN], port[8], ttl[8];
+	char *argv[] = {(char *)w->device,
+			"--local",
+			local,
+			"--port",
+			port,
+			"--ttl",
+			ttl,
+			"--xdp",
+			w->xdp == AP_XDP_ON ? "on" : "off",
+			NULL};
+	bool json = g_opts.json;
+	int rc;
+
+	fmt_ipv4(w->local4, local, sizeof(local));
+	snprintf(port, sizeof(port), "%u", w->port);
+	snprintf(ttl, sizeof(ttl), "%u", w->ttl);
+	g_opts.json = false; /* its success output is not ours */
+	rc = cmd_attach(9, argv);
+	g_opts.json = json;
+	return rc;
+}
+
+static int run_detach(const char *dev)
+{
+	char *argv[] = {(char *)dev, NULL};
+	bool json = g_opts.json;
+	int rc;
+
+	g_opts.json = false;
+	rc = cmd_detach(1, argv);
+	g_opts.json = json;
+	return rc;
+}
+
+static int open_state(struct apply_ctx *a)
+{
+	char path[PATH_MAX];
+
+	if (a->have_st)
+		return 0;
+	if (state_open(&a->st, true))
+		return -1;
+	a->have_st = true;
+	a->peers_fd = open_peers(a->st.dir);
+	snprintf(path, sizeof(path), "%s/prog_tc_tx", a->st.dir);
+	a->run.prog_fd = bpf_obj_get(path);
+	return 0;
+}
+
+static void close_state(struct apply_ctx *a)
+{
+	if (!a->have_st)
+		return;
+	if (a->peers_fd >= 0)
+		close(a->peers_fd);
+	if (a->run.prog_fd >= 0)
+		close(a->run.prog_fd);
+	a->peers_fd = a->run.prog_fd = -1;
+	state_close(&a->st);
+	a->have_st = false;
+}
+
+static int exec_op(struct apply_ctx *a, const struct op *p)
+{
+	const struct ap_attach *w = &a->want->att;
+
+	switch (p->kind) {
+	case OP_ATTACH:
+	case OP_REATTACH:
+	case OP_REPLACE:
+		if (step(&a->run))
+			return -1;
+		close_state(a);
+		if (p->kind == OP_REPLACE && run_detach(a->have->att.device))
+			return -1;
+		if (run_attach(w))
+			return -1;
+		a->attached = true;
+		if (open_state(a))
+			return -1;
+		/* attach writes the whole stt_cfg: put dscp and the peers mode back in. */
+		return cfg_write(a);
+	case OP_CFG:
+		return cfg_write(a);
+	case OP_DETACH:
+		return 0; /* done by the caller, after everything else */
+	case OP_VPORT_ADD:
+		return vport_add(a, &p->vp);
+	case OP_VPORT_DEL:
+		return vport_del(a, &p->old_vp);
+	case OP_VPORT_MOD:
+		return vport_mod(a, &p->vp, &p->old_vp);
+	case OP_FDB_ADD:
+	case OP_FDB_MOD:
+	case OP_FDB_DEL: {
+		struct stt_fdb_key k = {.context = p->fdb.context};
+		struct stt_fdb_val v = {.remote4 = p->fdb.remote4};
+
+		memcpy(k.mac, p->fdb.mac, 6);
+		if (p->kind == OP_FDB_DEL)
+			return jmap(&a->run, a->st.fdb_fd, &k, sizeof(k), NULL, 0, 0);
+		/* A changed remote is one update: readers see the old remote or the new one. */
+		return jmap(&a->run, a->st.fdb_fd, &k, sizeof(k), &v, sizeof(v),
+			    p->kind == OP_FDB_ADD ? BPF_NOEXIST : BPF_EXIST);
+	}
+	case OP_FLOOD_SET: {
+		struct stt_flood_val fv = {.count = p->fl.count};
+
+		memcpy(fv.remote4, p->fl.remote4, sizeof(fv.remote4));
+		return jmap(&a->run, a->st.flood_fd, &p->fl.context, sizeof(__u64), &fv, sizeof(fv),
+			    0);
+	}
+	case OP_FLOOD_DEL:
+		return jmap(&a->run, a->st.flood_fd, &p->old_fl.context, sizeof(__u64), NULL, 0, 0);
+	case OP_PEER_ADD:
+	case OP_PEER_DEL: {
+		struct stt_peer_key k = {.context = p->peer.context, .remote4 = p->peer.remote4};
+		__u32 zero = 0;
+
+		if (a->peers_fd < 0) {
+			errno = ENOENT;
+			return -1;
+		}
+		return jmap(&a->run, a->peers_fd, &k, sizeof(k),
+			    p->kind == OP_PEER_ADD ? &zero : NULL, sizeof(zero), BPF_NOEXIST);
+	}
+	}
+	return 0;
+}
+
+/* ---- system checks: what the pure validator cannot know ---- */
+
+static int check_system(struct ap_doc *want, struct ap_errs *errs)
+{
+	size_t before = errs->n;
+	char p[64];
+
+	if (want->have_attach && want->att.device[0]) {
+		struct ap_attach *a = &want->att;
+		unsigned int idx = if_nametoindex(a->device);
+
+		if (!idx) {
+			ap_err(errs, "$.attachment.device", "%s: no such interface", a->device);
+		} else {
+			if (!a->have_local) {
+				if (dev_ipv4(a->device, &a->local4))
+					ap_err(errs, "$.attachment.local",
+					       "missing, and %s has no IPv4 address to take",
+					       a->device);
+				else
+					a->have_local = true;
+			}
+			if (a->xdp == AP_XDP_AUTO) {
+				char drv[64] = "";
+
+				dev_driver(a->device, drv, sizeof(drv));
+				a->xdp = strcmp(drv, "veth") ? AP_XDP_ON : AP_XDP_OFF;
+			}
+		}
+	}
+	/* vports are in canonical order now: report by name, the path names the list. */
+	for (size_t i = 0; i < want->nvports; i++) {
+		struct ap_vport *v = &want->vports[i];
+
+		v->ifindex = if_nametoindex(v->ifname);
+		if (!v->ifindex) {
+			snprintf(p, sizeof(p), "$.vports[%u].ifname", v->pos);
+			ap_err(errs, p, "%s: no such interface", v->ifname);
+		}
+	}
+	return errs->n > before ? -1 : 0;
+}
+
+/* ---- remotes and their managed neighbours ---- */
+
+static int be32_cmp(const void *a, const void *b)
+{
+	__u32 x = ntohl(*(const __be32 *)a), y = ntohl(*(const __be32 *)b);
+
+	return x < y ? -1 : x > y;
+}
+
+/* The distinct remotes of a document's fdb and flood lists, sorted; NULL on no memory. */
+static __be32 *remotes_of(const struct ap_doc *d, size_t *n)
+{
+	__be32 *r = malloc((d->nfdb + d->nflood * STT_MAX_FLOOD + 1) * sizeof(*r));
+	size_t k = 0, o = 0;
+
+	if (!r)
+		return NULL;
+	for (size_t i = 0; i < d->nfdb; i++)
+		r[k++] = d->fdb[i].remote4;
+	for (size_t i = 0; i < d->nflood; i++)
+		for (__u32 j = 0; j < d->flood[i].count; j++)
+			r[k++] = d->flood[i].remote4[j];
+	qsort(r, k, sizeof(*r), be32_cmp);
+	for (size_t i = 0; i < k; i++)
+		if (!o || r[o - 1] != r[i])
+			r[o++] = r[i];
+	*n = o;
+	return r;
+}
+
+static void update_neighbours(const struct ap_doc *want, const struct ap_doc *have, int ifindex)
+{
+	size_t nw = 0, nh = 0, i = 0, j = 0;
+	__be32 *w = remotes_of(want, &nw), *h = remotes_of(have, &nh);
+
+	if (w && h) {
+		while (i < nh || j < nw) {
+			int c = i == nh ? 1 : j == nw ? -1 : be32_cmp(&h[i], &w[j]);
+
+			if (c < 0)
+				neigh_managed_del(ifindex, h[i++]);
+			else if (c > 0)
+				neigh_managed_add(ifindex, w[j++]);
+			else
+				i++, j++;
+		}
+	}
+	free(w);
+	free(h);
+}
+
+/* ---- the command ---- */
+
+static void apply_usage(void)
+{
+	fprintf(stderr,
+		"Usage: sttctl apply [--dry-run] FILE|-\n"
+		"  Make this network namespace's stt state what the JSON document FILE (- for\n"
+		"  standard input) says: attachment, vports, forwarding entries, flood lists and\n"
+		"  peers (schema: docs/API.md; 'sttctl show --json' prints the same schema).\n"
+		"  Only the difference to what is installed is applied; an invalid document is\n"
+		"  rejected whole with every error listed, and nothing changes. A step that fails\n"
+		"  while applying undoes what was done. Prints the number of changes.\n"
+		"  --dry-run  print the changes, apply nothing\n");
+}
+
+static char *read_all(const char *path, size_t *len)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
+	size_t cap = 65536, n = 0;
+	char *buf;
+
+	if (!f)
+		return NULL;
+	buf = malloc(cap);
+	while (buf) {
+		size_t got = fread(buf + n, 1, cap - n, f);
+
+		n += got;
+		if (n < cap) {
+			if (ferror(f)) {
+				free(buf);
+				buf = NULL;
+			}
+			break;
+		}
+		if (cap >= (256u << 20)) { /* 256 MiB: far beyond any valid document */
+			free(buf);
+			buf = NULL;
+			errno = EFBIG;
+			break;
+		}
+		char *nb = realloc(buf, cap *= 2);
+
+		if (!nb) {
+			free(buf);
+			buf = NULL;
+		}
+		buf = nb;
+	}
+	if (f != stdin)
+		fclose(f);
+	*len = n;
+	return buf;
+}
+
+/*
+ * One apply at a time on this host: the difference is computed from what is installed, so
+ * two applies must not interleave. Locks the pin base directory (all namespaces: an apply
+ * takes well under a second). Single sttctl commands do not take the lock.
+ */
+static int apply_lock(void)
+{
+	int fd;
+
+	if (ensure_bpffs())
+		return -1;
+	if (mkdir(STT_PIN_BASE, 0700) && errno != EEXIST) {
+		err_msg("cannot create %s: %s", STT_PIN_BASE, strerror(errno));
+		return -1;
+	}
+	fd = open(STT_PIN_BASE, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || flock(fd, LOCK_EX)) {
+		err_msg("cannot lock %s: %s", STT_PIN_BASE, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void print_errors(const struct ap_errs *errs, const char *what)
+{
+	if (g_opts.json) {
+		struct json_object *o = json_object_new_object(), *arr = json_object_new_array();
+
+		for (size_t i = 0; i < errs->n; i++)
+			json_object_array_add(arr, json_object_new_string(errs->msg[i]));
+		json_object_object_add(o, "errors", arr);
+		json_out(o);
+		return;
+	}
+	for (size_t i = 0; i < errs->n; i++)
+		fprintf(stderr, "sttctl: %s\n", errs->msg[i]);
+	fprintf(stderr, "sttctl: %s: %zu error%s, nothing applied\n", what, errs->n,
+		errs->n == 1 ? "" : "s");
+}
+
+int cmd_apply(int argc, char **argv)
+{
+	struct ap_doc want = {}, have = {};
+	struct ap_errs errs = {};
+	struct stt_cfg cfg;
+	struct ops ops = {};
+	struct apply_ctx a = {.peers_fd = -1, .run = {.prog_fd = -1, .fail_after = -1}};
+	const char *file = NULL, *env;
+	bool dry = false, pins;
+	size_t len, done = 0;
+	char *text;
+	int rc = 1, lock_fd = -1;
+
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "help") || !strcmp(argv[i], "--help") ||
+		    !strcmp(argv[i], "-h")) {
+			apply_usage();
+			return 0;
+		} else if (!strcmp(argv[i], "--dry-run")) {
+			dry = true;
+		} else if (!file && (strcmp(argv[i], "-") == 0 || argv[i][0] != '-')) {
+			file = argv[i];
+		} else {
+			err_msg("apply: unexpected argument '%s'", argv[i]);
+			return 1;
+		}
+	}
+	if (!file) {
+		apply_usage();
+		return 1;
+	}
+	text = read_all(file, &len);
+	if (!text) {
+		err_msg("cannot read %s: %s", strcmp(file, "-") ? file : "standard input",
+			strerror(errno));
+		return 1;
+	}
+	/* 1. The document alone. 2. Against the system. Nothing changes before both pass. */
+	if ((ap_parse(text, len, &want, &errs) | check_system(&want, &errs)) != 0) {
+		print_errors(&errs, strcmp(file, "-") ? file : "standard input");
+		goto out;
+	}
+	/* 3. What is installed, and the difference. */
+	lock_fd = apply_lock();
+	if (lock_fd < 0)
+		goto out;
+	pins = ap_read_installed(&have, &cfg) == 0;
+	if (!pins)
+		ap_doc_free(&have);
+	/*
+	 * Another underlay device: detach removes the pinned maps when no vport is left, and
+	 * attach creates empty ones; every entry is then installed again.
+	 */
+	if (want.have_attach && have.have_attach && strcmp(want.att.device, have.att.device) &&
+	    !have.nvports)
+		have.nfdb = have.nflood = have.npeers = 0;
+	if (diff(&want, &have, &ops)) {
+		err_msg("apply: out of memory");
+		goto out;
+	}
+	if (dry || g_opts.verbose) {
+		struct json_object *arr = json_object_new_array();
+
+		for (size_t i = 0; i < ops.n; i++) {
+			char line[1024];
+
+			op_describe(&ops.v[i], &want, &have, line, sizeof(line));
+			if (g_opts.json)
+				json_object_array_add(arr, json_object_new_string(line));
+			else
+				printf("%s\n", line);
+		}
+		if (g_opts.json && dry) {
+			struct json_object *o = json_object_new_object();
+
+			json_object_object_add(o, "changes", json_object_new_int64(ops.n));
+			json_object_object_add(o, "dry_run", json_object_new_boolean(true));
+			json_object_object_add(o, "diff", arr);
+			json_out(o);
+			rc = 0;
+			goto out;
+		}
+		json_object_put(arr);
+	}
+	if (dry) {
+		printf("%zu change%s (dry run, nothing applied)\n", ops.n, ops.n == 1 ? "" : "s");
+		rc = 0;
+		goto out;
+	}
+
+	/* 4. Apply, journaled. */
+	env = getenv("STT_APPLY_FAIL_AFTER");
+	if (env && *env)
+		a.run.fail_after = strtol(env, NULL, 10);
+	a.want = &want;
+	a.have = &have;
+	if (pins && open_state(&a))
+		goto out;
+	for (done = 0; done < ops.n; done++) {
+		const struct op *p = &ops.v[done];
+
+		if (p->kind == OP_DETACH)
+			continue;
+		if (exec_op(&a, p)) {
+			char line[1024];
+			int e = errno;
+
+			op_describe(p, &want, &have, line, sizeof(line));
+			err_msg(
+			    "apply: change %zu of %zu failed (%s): %s; undoing the %zu before it",
+			    done + 1, ops.n, line, strerror(e), done);
+			goto fail;
+		}
+	}
+	/* Detach last: every vport and entry is gone by now. */
+	if (ops.n && ops.v[ops.n - 1].kind == OP_DETACH) {
+		/*
+		 * The entries are gone already, so detach would not find their remotes: remove
+		 * their managed neighbours here. The journal's map descriptors stay open
+		 * (cmd_detach opens its own).
+		 */
+		if (state_get_cfg(&a.st, &cfg) == 0 && cfg.ifindex)
+			update_neighbours(&want, &have, cfg.ifindex);
+		if (step(&a.run) || run_detach(have.att.device)) {
+			err_msg("apply: detaching %s failed; undoing the other changes",
+				have.att.device);
+			goto fail;
+		}
+		close_state(&a);
+	} else if (!want.have_attach && pins && a.have_st) {
+		/* Detached earlier, and the last vport is gone: remove the pinned state. */
+		__u32 k;
+
+		if (bpf_map_get_next_key(a.st.vports_fd, NULL, &k)) {
+			char dir[sizeof(a.st.dir)];
+
+			memcpy(dir, a.st.dir, sizeof(dir));
+			close_state(&a);
+			state_remove_pins(dir);
+		}
+	}
+	if (want.have_attach && a.have_st && state_get_cfg(&a.st, &cfg) == 0 && cfg.ifindex)
+		update_neighbours(&want, &have, cfg.ifindex);
+	if (g_opts.json) {
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "changes", json_object_new_int64(ops.n));
+		json_object_object_add(o, "dry_run", json_object_new_boolean(false));
+		json_out(o);
+	} else {
+		printf("%zu change%s\n", ops.n, ops.n == 1 ? "" : "s");
+	}
+	rc = 0;
+	goto out;
+fail:
+	undo(&a.run);
+	/* The attachment step is not in the map journal: take it back too. */
+	if (a.attached) {
+		close_state(&a);
+		if (ops.v[0].kind == OP_ATTACH) {
+			run_detach(want.att.device);
+		} else {
+			if (ops.v[0].kind == OP_REPLACE)
+				run_detach(want.att.device);
+			run_attach(&have.att);
+			if (open_state(&a) == 0) {
+				struct stt_cfg c;
+				__u32 zero = 0;
+
+				if (state_get_cfg(&a.st, &c) == 0) {
+					c.dscp = have.att.dscp;
+					c.opts = (c.opts & ~STT_OPT_PEERS_STRICT) |
+						 (have.att.strict ? STT_OPT_PEERS_STRICT : 0);
+					bpf_map_update_elem(a.st.cfg_fd, &zero, &c, 0);
+				}
+			}
+		}
+	}
+	fprintf(stderr, "sttctl: apply failed; the state is back to what it was\n");
+out:
+	close_state(&a);
+	if (lock_fd >= 0)
+		close(lock_fd);
+	free(a.run.j);
+	free(ops.v);
+	free(text);
+	ap_doc_free(&want);
+	ap_doc_free(&have);
+	ap_errs_free(&errs);
+	return rc;
+}

@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* sttctl peer add / del / list: the senders a context accepts in strict mode. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <json-c/json.h>
+#include "common.h"
+
+static void peer_usage(void)
+{
+	fprintf(stderr,
+		"Usage: sttctl peer add --context ID ADDR\n"
+		"       sttctl peer del --context ID ADDR\n"
+		"       sttctl peer list [--context ID]\n"
+		"  The remote endpoints allowed to send frames of context ID when peers are\n"
+		"  strict: for every context ('sttctl attach ... --peers strict') or for one\n"
+		"  ('sttctl vport add ... --peers strict'). STT from any other source address\n"
+		"  is dropped and counted as peer_denied. With open peers (the default) the\n"
+		"  list is kept but not enforced. STT has no authentication: an attacker who\n"
+		"  can forge a peer's source address gets through; use IPsec or a trusted\n"
+		"  underlay where that matters.\n");
+}
+
+static int peers_open(struct stt_state *st)
+{
+	if (state_open(st, true))
+		return -1;
+	if (st->peers_fd < 0) {
+		err_msg("this endpoint has no peer map yet: re-run 'sttctl attach DEV' with this "
+			"build");
+		state_close(st);
+		return -1;
+	}
+	return 0;
+}
+
+static int peer_list(int argc, char **argv)
+{
+	struct stt_peer_key k, next, *prev = NULL;
+	struct json_object *arr = json_object_new_array();
+	struct stt_state st;
+	bool have_ctx = false;
+	__u64 ctx = 0;
+	const char *v;
+	char buf[32];
+
+	for (int i = 0; i < argc; i++) {
+		if ((v = opt_value(argc, argv, &i, "--context"))) {
+			if (parse_context(v, &ctx))
+				goto bad;
+			have_ctx = true;
+		} else if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "-j")) {
+			g_opts.json = true;
+		} else {
+			err_msg("peer list: unexpected argument '%s'", argv[i]);
+			goto bad;
+		}
+	}
+	if (peers_open(&st))
+		goto bad;
+	while (bpf_map_get_next_key(st.peers_fd, prev, &next) == 0) {
+		k = next;
+		prev = &k;
+		if (have_ctx && k.context != ctx)
+			continue;
+		fmt_ipv4(k.remote4, buf, sizeof(buf));
+		if (g_opts.json) {
+			struct json_object *o = json_object_new_object();
+			char cbuf[24];
+
+			snprintf(cbuf, sizeof(cbuf), "%llu", (unsigned long long)k.context);
+			json_object_object_add(o, "context", json_object_new_string(cbuf));
+			json_object_object_add(o, "remote", json_object_new_string(buf));
+			json_object_array_add(arr, o);
+		} else {
+			printf("context %llu peer %s\n", (unsigned long long)k.context, buf);
+		}
+	}
+	state_close(&st);
+	if (g_opts.json)
+		return json_out(arr);
+	json_object_put(arr);
+	return 0;
+bad:
+	json_object_put(arr);
+	return 1;
+}
+
+int cmd_peer(int argc, char **argv)
+{
+	struct stt_peer_key k = {};
+	struct stt_state st;
+	const char *v, *addr = NULL;
+	bool add, have_ctx = false;
+	__u32 one = 1;
+	int rc = 1;
+
+	if (argc < 1 || !strcmp(argv[0], "help") || !strcmp(argv[0], "--help")) {
+		peer_usage();
+		return argc < 1;
+	}
+	if (!strcmp(argv[0], "list") || !strcmp(argv[0], "show"))
+		return peer_list(argc - 1, argv + 1);
+	if (!strcmp(argv[0], "add")) {
+		add = true;
+	} else if (!strcmp(argv[0], "del") || !strcmp(argv[0], "delete")) {
+		add = false;
+	} else {
+		err_msg("peer: unknown command '%s' (try 'sttctl peer help')", argv[0]);
+		return 1;
+	}
+	for (int i = 1; i < argc; i++) {
+		if ((v = opt_value(argc, argv, &i, "--context"))) {
+			if (parse_context(v, &k.context))
+				return 1;
+			have_ctx = true;
+		} else if (argv[i][0] == '-') {
+			err_msg("peer: unknown option '%s'", argv[i]);
+			return 1;
+		} else if (!addr) {
+			addr = argv[i];
+		} else {
+			err_msg("peer: unexpected argument '%s'", argv[i]);
+			return 1;
+		}
+	}
+	if (!have_ctx || !addr) {
+		peer_usage();
+		return 1;
+	}
+	if (parse_ipv4(addr, &k.remote4))
+		return 1;
+	if (peers_open(&st))
+		return 1;
+	if (add) {
+		/* Adding an existing peer again changes nothing. */
+		if (bpf_map_update_elem(st.peers_fd, &k, &one, BPF_ANY))
+			err_msg("cannot add peer %s: %s", addr, strerror(errno));
+		else
+			rc = 0;
+	} else if (bpf_map_delete_elem(st.peers_fd, &k)) {
+		err_msg("cannot delete peer %s: it is not a peer of context %llu", addr,
+			(unsigned long long)k.context);
+	} else {
+		rc = 0;
+	}
+	state_close(&st);
+	return rc;
+}

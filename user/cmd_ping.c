@@ -1,0 +1,325 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * sttctl ping: reachability and round-trip time of a remote endpoint, for one context,
+ * through the tunnel itself (OAM, include/stt_proto.h).
+ *
+ * Each probe is a valid one-segment STT frame of the context carrying an IEEE 802.1ag CFM
+ * Loopback Message to the reserved OAM MAC, sent through a raw IP socket (the kernel routes
+ * it and resolves the next hop like any STT segment). The remote endpoint's stt_tc_rx
+ * answers with a Loopback Reply; this endpoint's stt_tc_rx consumes the reply, and this
+ * command reads it from a packet socket on the underlay, which sees packets ahead of TC.
+ * No tenant ever sees either.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <json-c/json.h>
+#include "common.h"
+
+#define CFM_LEN 9 /* MD level/version, opcode, flags, TLV offset, transaction ID, End TLV */
+#define PROBE_INNER (14 + CFM_LEN)
+#define PROBE_STT (sizeof(struct stt_hdr) + PROBE_INNER)
+#define PROBE_LEN (20 + 20 + PROBE_STT)
+
+static void ping_usage(void)
+{
+	fprintf(stderr,
+		"Usage: sttctl ping --context ID --remote ADDR [--count N] [--interval SECS]\n"
+		"                   [--timeout SECS]\n"
+		"  Send N (default 3) OAM probes of context ID to the endpoint ADDR through the\n"
+		"  tunnel and report each reply's round-trip time. A probe is a valid STT frame\n"
+		"  carrying an 802.1ag CFM loopback message to a reserved MAC: the remote endpoint\n"
+		"  answers it if it has a vport for the context (and, with strict peers, accepts\n"
+		"  this endpoint), and no tenant ever sees it. Exit status 0 if any probe was\n"
+		"  answered, 1 otherwise.\n");
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static uint32_t sum16(const uint8_t *p, size_t len, uint32_t sum)
+{
+	for (size_t i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)p[i] << 8 | p[i + 1];
+	if (len & 1)
+		sum += (uint32_t)p[len - 1] << 8;
+	return sum;
+}
+
+static uint16_t fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = v >> 8;
+	p[1] = (uint8_t)v;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	put16(p, v >> 16);
+	put16(p + 2, (uint16_t)v);
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* One probe: IPv4 + TCP + STT + inner Ethernet + CFM LBM, checksums complete. */
+static void build_probe(uint8_t *b, const struct stt_cfg *cfg, __be32 remote, __u64 ctx,
+			uint16_t sport, uint32_t frame_id, uint32_t xid)
+{
+	static const uint8_t oam[6] = STT_OAM_MAC;
+	uint8_t *ip = b, *tcp = b + 20, *stt = tcp + 20, *in = stt + sizeof(struct stt_hdr);
+	uint32_t sum;
+	__u64 ctx_be = htobe64(ctx);
+
+	memset(b, 0, PROBE_LEN);
+	ip[0] = 0x45;
+	put16(ip + 2, PROBE_LEN);
+	put16(ip + 4, (uint16_t)frame_id);
+	put16(ip + 6, 0x4000); /* DF, like every STT segment */
+	ip[8] = cfg->ttl ? cfg->ttl : 64;
+	ip[9] = IPPROTO_TCP;
+	memcpy(ip + 12, &cfg->local4, 4);
+	memcpy(ip + 16, &remote, 4);
+	put16(ip + 10, fold(sum16(ip, 20, 0)));
+
+	put16(tcp, sport);
+	put16(tcp + 2, cfg->port);
+	put32(tcp + 4, STT_SEQ(PROBE_STT, 0));
+	put32(tcp + 8, frame_id);
+	tcp[12] = 5 << 4;
+	tcp[13] = STT_TCP_ACK | STT_TCP_PSH;
+
+	stt[0] = STT_VERSION; /* flags, L4 offset, MSS, VLAN: 0 (not IP) */
+	memcpy(stt + 8, &ctx_be, 8);
+
+	memcpy(in, oam, 6);
+	memcpy(in + 6, oam, 6);
+	put16(in + 12, STT_OAM_ETHERTYPE);
+	in[14] = 0;	       /* MD level 0, version 0 */
+	in[15] = STT_CFM_LBM; /* opcode */
+	in[16] = 0;	       /* flags */
+	in[17] = 4;	       /* first TLV offset */
+	put32(in + 18, xid);   /* transaction ID; in[22] = End TLV (0) */
+
+	sum = sum16(ip + 12, 8, IPPROTO_TCP + 20 + PROBE_STT);
+	sum = sum16(tcp, 20 + PROBE_STT, sum);
+	put16(tcp + 16, fold(sum));
+}
+
+/* Whether an Ethernet frame is the reply to probe (frame_id, xid); fills *ttl_left. */
+static bool is_reply(const uint8_t *f, size_t len, const struct stt_cfg *cfg, __be32 remote,
+		     __u64 ctx, uint32_t frame_id, uint32_t xid)
+{
+	const uint8_t *ip = f + 14, *tcp, *stt, *in;
+	__u64 ctx_be = htobe64(ctx);
+	size_t ihl;
+
+	if (len < 14 + PROBE_LEN || f[12] != 0x08 || f[13] != 0x00 || (ip[0] >> 4) != 4 ||
+	    ip[9] != IPPROTO_TCP)
+		return false;
+	ihl = (ip[0] & 0x0f) * 4u;
+	if (ihl != 20 || memcmp(ip + 12, &remote, 4) || memcmp(ip + 16, &cfg->local4, 4))
+		return false;
+	tcp = ip + ihl;
+	stt = tcp + 20;
+	in = stt + sizeof(struct stt_hdr);
+	return tcp[2] == (cfg->port >> 8) && tcp[3] == (uint8_t)cfg->port &&
+	       get32(tcp + 8) == frame_id && !memcmp(stt + 8, &ctx_be, 8) && in[12] == 0x89 &&
+	       in[13] == 0x02 && in[15] == STT_CFM_LBR && get32(in + 18) == xid;
+}
+
+int cmd_ping(int argc, char **argv)
+{
+	struct json_object *replies = json_object_new_array();
+	/* ETH_P_ALL: only such taps run ahead of TC ingress, which consumes the reply. */
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL) };
+	struct sockaddr_in dst = { .sin_family = AF_INET };
+	unsigned long count = 3;
+	double interval = 1.0, timeout = 1.0, min = 0, max = 0, total = 0;
+	const char *v, *raddr = NULL;
+	bool have_ctx = false;
+	struct stt_state st;
+	struct stt_cfg cfg;
+	__be32 remote = 0;
+	__u64 ctx = 0;
+	int rx = -1, tx = -1, rc = 1;
+	unsigned long sent = 0, got = 0;
+	char ifname[IF_NAMESIZE];
+	uint16_t sport = 49152 | (getpid() & 0x3fff);
+
+	for (int i = 0; i < argc; i++) {
+		char *end;
+
+		if (!strcmp(argv[i], "help") || !strcmp(argv[i], "--help")) {
+			ping_usage();
+			json_object_put(replies);
+			return 0;
+		} else if ((v = opt_value(argc, argv, &i, "--context"))) {
+			if (parse_context(v, &ctx))
+				goto out;
+			have_ctx = true;
+		} else if ((v = opt_value(argc, argv, &i, "--remote"))) {
+			if (parse_ipv4(v, &remote))
+				goto out;
+			raddr = v;
+		} else if ((v = opt_value(argc, argv, &i, "--count"))) {
+			if (parse_uint(v, 100000, &count) || !count) {
+				if (!count)
+					err_msg("invalid --count 0");
+				goto out;
+			}
+		} else if ((v = opt_value(argc, argv, &i, "--interval")) ||
+			   (v = opt_value(argc, argv, &i, "--timeout"))) {
+			double d = strtod(v, &end);
+
+			if (!*v || *end || !(d >= 0.01 && d <= 60)) {
+				err_msg("invalid %s '%s': expected 0.01 .. 60 seconds", argv[i - 1], v);
+				goto out;
+			}
+			if (!strcmp(argv[i - 1], "--interval"))
+				interval = d;
+			else
+				timeout = d;
+		} else if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "-j")) {
+			g_opts.json = true;
+		} else {
+			err_msg("ping: unexpected argument '%s'", argv[i]);
+			goto out;
+		}
+	}
+	if (!have_ctx || !raddr) {
+		ping_usage();
+		goto out;
+	}
+	if (state_open(&st, true))
+		goto out;
+	if (state_get_cfg(&st, &cfg) || !cfg.ifindex) {
+		err_msg("cannot ping: this namespace is not attached (run 'sttctl attach DEV')");
+		state_close(&st);
+		goto out;
+	}
+	state_close(&st);
+
+	rx = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
+	tx = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+	sll.sll_ifindex = cfg.ifindex;
+	if (rx < 0 || tx < 0 || bind(rx, (struct sockaddr *)&sll, sizeof(sll)) ||
+	    !if_indextoname(cfg.ifindex, ifname) ||
+	    setsockopt(tx, SOL_SOCKET, SO_BINDTODEVICE, ifname, strlen(ifname) + 1)) {
+		err_msg("cannot ping: opening the probe sockets: %s", strerror(errno));
+		goto out;
+	}
+	dst.sin_addr.s_addr = remote;
+
+	for (unsigned long seq = 1; seq <= count; seq++) {
+		uint8_t probe[PROBE_LEN], buf[2048];
+		uint32_t frame_id = 0x4f000000u | ((getpid() & 0xff) << 16) | (seq & 0xffff);
+		double t0 = now_ms(), deadline = t0 + timeout * 1e3, rtt = -1;
+
+		build_probe(probe, &cfg, remote, ctx, sport, frame_id, (uint32_t)seq);
+		if (sendto(tx, probe, sizeof(probe), 0, (struct sockaddr *)&dst, sizeof(dst)) < 0) {
+			err_msg("cannot ping %s: %s", raddr, strerror(errno));
+			goto out;
+		}
+		sent++;
+		for (;;) {
+			struct pollfd pfd = { .fd = rx, .events = POLLIN };
+			struct sockaddr_ll from;
+			socklen_t fl = sizeof(from);
+			double left = deadline - now_ms();
+			ssize_t n;
+
+			if (left <= 0 || poll(&pfd, 1, (int)left + 1) <= 0)
+				break;
+			n = recvfrom(rx, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
+			if (n > 0 && from.sll_pkttype != PACKET_OUTGOING &&
+			    is_reply(buf, n, &cfg, remote, ctx, frame_id, (uint32_t)seq)) {
+				rtt = now_ms() - t0;
+				break;
+			}
+		}
+		if (rtt >= 0) {
+			got++;
+			total += rtt;
+			min = got == 1 || rtt < min ? rtt : min;
+			max = rtt > max ? rtt : max;
+		}
+		if (g_opts.json) {
+			struct json_object *o = json_object_new_object();
+
+			json_object_object_add(o, "seq", json_object_new_int64(seq));
+			json_object_object_add(o, "rtt_ms", rtt >= 0 ? json_object_new_double(rtt) : NULL);
+			json_object_array_add(replies, o);
+		} else if (rtt >= 0) {
+			printf("reply from %s context %llu: seq=%lu time=%.3f ms\n", raddr,
+			       (unsigned long long)ctx, seq, rtt);
+		} else {
+			printf("no reply from %s context %llu: seq=%lu (timeout %.2f s)\n", raddr,
+			       (unsigned long long)ctx, seq, timeout);
+		}
+		fflush(stdout);
+		if (seq < count) {
+			double wait = interval * 1e3 - (now_ms() - t0);
+
+			if (wait > 0)
+				usleep((useconds_t)(wait * 1e3));
+		}
+	}
+	rc = got ? 0 : 1;
+	if (g_opts.json) {
+		struct json_object *o = json_object_new_object();
+		char cbuf[24];
+
+		snprintf(cbuf, sizeof(cbuf), "%llu", (unsigned long long)ctx);
+		json_object_object_add(o, "remote", json_object_new_string(raddr));
+		json_object_object_add(o, "context", json_object_new_string(cbuf));
+		json_object_object_add(o, "sent", json_object_new_int64(sent));
+		json_object_object_add(o, "received", json_object_new_int64(got));
+		json_object_object_add(o, "loss_pct",
+				       json_object_new_double(100.0 * (sent - got) / sent));
+		json_object_object_add(o, "rtt_min_ms", got ? json_object_new_double(min) : NULL);
+		json_object_object_add(o, "rtt_avg_ms",
+				       got ? json_object_new_double(total / got) : NULL);
+		json_object_object_add(o, "rtt_max_ms", got ? json_object_new_double(max) : NULL);
+		json_object_object_add(o, "probes", replies);
+		replies = NULL;
+		json_out(o);
+	} else {
+		printf("%lu probes sent, %lu replies, %.0f%% loss", sent, got,
+		       100.0 * (sent - got) / sent);
+		if (got)
+			printf(", rtt min/avg/max = %.3f/%.3f/%.3f ms", min, total / got, max);
+		putchar('\n');
+	}
+out:
+	if (replies)
+		json_object_put(replies);
+	if (rx >= 0)
+		close(rx);
+	if (tx >= 0)
+		close(tx);
+	return rc;
+}
