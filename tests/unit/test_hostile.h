@@ -6,7 +6,7 @@
  *
  * Every case states one expectation for stt_xdp_rx and one for stt_tc_rx (h_expect):
  *  - H_PASS:    not STT for the parser: both programs leave the packet untouched (XDP counts
- *               it as pass). Where a packet to the STT port ends up here, the kernel's stack
+ *               it as pass; TC returns TC_ACT_UNSPEC, tcx's "next"). Where a packet to the STT port ends up here, the kernel's stack
  *               gets it; the namespace test tests/netns/test_hostile.sh shows that no tenant
  *               does.
  *  - H_DROP:    dropped by both, counted once under the reason given, nothing else moves.
@@ -98,7 +98,8 @@ tc:
 				  h_tc_only ? 1 : 0};
 	switch (c->e) {
 	case H_PASS:
-		ok &= ASSERT_EQ(r.retval, TC_ACT_OK, nm(what, "TC verdict (not STT: ok)"));
+		/* TC_ACT_UNSPEC (TCX_NEXT): left to the next program and the stack */
+		ok &= ASSERT_EQ(r.retval, (__u32)TC_ACT_UNSPEC, nm(what, "TC verdict (not STT: next)"));
 		ok &= ASSERT_MEM_EQ(r.out, r.len, seg->d, seg->len, nm(what, "TC: unchanged"));
 		ok &= CHECK_DELTAS(&before, xc);
 		break;
