@@ -221,7 +221,7 @@ test_xdp_drops() {
 	local ul2_mac u0 u1 p0 p1 ipr0 ipr1 tcp0 tcp1 o1 o2 drop_path why='' i
 	ul2_mac=$(stt_mac "$NS_H2" "$UL2")
 	if ! stt_run_ctl "$NS_H2" attach "$UL2" --local "$UL2_IP" --xdp on >/dev/null ||
-		[ "$(stt_ctl "$NS_H2" show --json | jq -r '.attachments[0].xdp')" != true ]; then
+		[ "$(stt_ctl "$NS_H2" show --json | jq -r '(.attachment // .attachments[0]).xdp')" != true ]; then
 		not_ok "$name" "could not attach $UL2 with --xdp on"
 		return
 	fi
