@@ -17,6 +17,9 @@
 #  (b) XDP drops: with `attach --xdp on`, N whole STT frames for unbound contexts and M UDP
 #      packets (not STT): unknown_context grows by exactly N, pass by M; the kernel's stack
 #      (nstat IpInReceives, TcpInSegs in h2) does not see the N.
+#  (c) learning: vports of contexts 100 and 200 learn with a cap of 64 MACs each; one frame
+#      of context 200, then 20000 frames of context 100 from random source MACs: context
+#      100's table holds at most 64, context 200's still holds its one MAC.
 # Output like test_basic.sh; last line `N passed, N failed, N skipped`; exit 1 on failure.
 set -u
 
@@ -266,9 +269,73 @@ test_xdp_drops() {
 	tc -n "$NS_H1" qdisc del dev "$UL1" root 2>/dev/null
 }
 
+# (c) ------------------------------------------------------------------------------------
+
+# learned_dump NS CONTEXT: the learned entries of a context, "mac remote" per line (bpftool on
+# the pinned hash of maps stt_learn; keys and values as bytes).
+learned_dump() {
+	local pin id
+	pin=$STT_PIN_BASE/$(stt_ns_inode "$1")/stt_learn
+	id=$(bpftool -j map dump pinned "$pin" 2>/dev/null | python3 -c '
+import json, sys
+want = int(sys.argv[1])
+for e in json.load(sys.stdin):
+    k = e.get("key")
+    if isinstance(k, list):
+        k = int.from_bytes(bytes(int(x, 16) for x in k), "little")
+    if int(k) == want:
+        v = e.get("value")
+        print(v if not isinstance(v, list) else int.from_bytes(bytes(int(x, 16) for x in v), "little"))
+' "$2")
+	[ -n "$id" ] || return 0
+	bpftool -j map dump id "$id" 2>/dev/null | python3 -c '
+import json, sys
+for e in json.load(sys.stdin):
+    k, v = e["key"], e["value"]
+    kb = bytes(int(x, 16) for x in k) if isinstance(k, list) else None
+    vb = bytes(int(x, 16) for x in v) if isinstance(v, list) else None
+    if kb is None:
+        print(json.dumps(e)); continue
+    print(":".join("%02x" % b for b in kb[:6]), ".".join(str(b) for b in vb[:4]))
+'
+}
+
+test_learn_flood() {
+	local name="learning: a flood of source MACs in one context fills only that context's table"
+	local ul2_mac o1 o2 n100 n200 l0 l1 m200=02:c8:00:00:00:01 why=''
+	ul2_mac=$(stt_mac "$NS_H2" "$UL2")
+	if ! stt_run_ctl "$NS_H2" vport del vp2 >/dev/null || ! stt_run_ctl "$NS_H2" vport del vp3 >/dev/null ||
+		! stt_run_ctl "$NS_H2" vport add vp2 --context "$CTX_A" --learn --learn-cap 64 >/dev/null ||
+		! stt_run_ctl "$NS_H2" vport add vp3 --context "$CTX_B" --learn --learn-cap 64 >/dev/null; then
+		not_ok "$name" "could not re-add vp2/vp3 with --learn --learn-cap 64"
+		return
+	fi
+	l0=$(stats_json "$NS_H2" | jq -r '.counters.learned // 0')
+	o1=$(nsx "$NS_H1" "$FLOOD" -i "$UL1" --dst-mac "$ul2_mac" --dst "$UL2_IP" --src "$UL1_IP" --macs \
+		--ctx "$CTX_B" --smac "$m200" --payload 100 --count 1 2>&1) || why+="stt_flood: $o1; "
+	o2=$(nsx "$NS_H1" "$FLOOD" -i "$UL1" --dst-mac "$ul2_mac" --dst "$UL2_IP" --src 198.18.0.10 --src-count 50 \
+		--macs --ctx "$CTX_A" --payload 100 --count 20000 2>&1) || why+="stt_flood: $o2; "
+	sleep 0.5
+	l1=$(stats_json "$NS_H2" | jq -r '.counters.learned // 0')
+	learned_dump "$NS_H2" "$CTX_A" >"$TMP/learn100.txt"
+	learned_dump "$NS_H2" "$CTX_B" >"$TMP/learn200.txt"
+	n100=$(wc -l <"$TMP/learn100.txt") n200=$(wc -l <"$TMP/learn200.txt")
+	echo "# 1 frame of context $CTX_B from $m200, then 20000 of context $CTX_A from random MACs ($o2);" \
+		"h2 learned +$((l1 - l0)); table of $CTX_A: $n100 entries (cap 64), of $CTX_B: $n200: $(paste -sd, "$TMP/learn200.txt")"
+	[ $((l1 - l0)) -gt 64 ] || why+="learned +$((l1 - l0)): the flood was not learned from; "
+	[ "$n100" -ge 1 ] && [ "$n100" -le 64 ] || why+="context $CTX_A holds $n100 entries, cap 64; "
+	[ "$n200" -eq 1 ] && grep -qx "$m200 $UL1_IP" "$TMP/learn200.txt" ||
+		why+="context $CTX_B's table: $(paste -sd, "$TMP/learn200.txt"), expected only $m200 -> $UL1_IP; "
+	if [ -n "$why" ]; then
+		not_ok "$name" "${why%; }"
+	else
+		ok "$name"
+	fi
+}
+
 # Main ------------------------------------------------------------------------------------
 
-NAMES=("reasm flood (offload)" "reasm flood (wire)" "xdp drops")
+NAMES=("reasm flood (offload)" "reasm flood (wire)" "xdp drops" "learn flood")
 if ! reason=$(stt_prereqs); then
 	for t in "${NAMES[@]}"; do skip "$t" "$reason"; done
 elif ! build_flood >"$TMP/build.log" 2>&1 || [ ! -x "$FLOOD" ]; then
@@ -287,6 +354,7 @@ else
 		skip "reasm flood (wire)" "build/sttd is not built"
 	fi
 	test_xdp_drops
+	test_learn_flood
 fi
 
 echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"

@@ -12,6 +12,8 @@
  *   --unknown      whole single-segment STT frames for contexts nobody binds
  *                  (0x5354480000000000 + a counter)
  *   --nonstt       UDP to port 9 (not STT)
+ *   --macs         whole single-segment STT frames for context --ctx C, each with a random
+ *                  inner source MAC (unicast, locally administered), or --smac MAC for all
  * LIMIT: --secs S (send for S seconds) or --count N (send exactly N packets); SIGINT or
  * SIGTERM stops it early (it still prints what it sent).
  * Source addresses: --src and the next --src-count - 1 addresses (spoofed: nothing needs to
@@ -41,7 +43,7 @@
 #define BATCH 64
 #define PKT_MAX 2048
 
-enum mode { M_NONE, M_FIRST, M_UNKNOWN, M_NONSTT };
+enum mode { M_NONE, M_FIRST, M_UNKNOWN, M_NONSTT, M_MACS };
 
 static uint64_t rng = 0x5354464c4f4f44ULL;
 static volatile sig_atomic_t stop;
@@ -108,7 +110,9 @@ int main(int argc, char **argv)
 	struct in_addr dst = {0}, src = {0};
 	uint32_t src_count = 1, frame_len = 60000, payload = 1400, port = STT_DEFAULT_PORT;
 	double secs = 0;
-	uint64_t count = 0, sent = 0, retries = 0, ctr = 0, payload_sum, hdr_sum;
+	uint64_t count = 0, sent = 0, retries = 0, ctr = 0, payload_sum, hdr_sum, mac_ctx = 0;
+	uint8_t fixed_smac[6];
+	bool fixed = false;
 	enum mode mode = M_NONE;
 	static uint8_t pkts[BATCH][PKT_MAX], body[PKT_MAX];
 	struct mmsghdr msgs[BATCH];
@@ -127,6 +131,8 @@ int main(int argc, char **argv)
 			mode = M_UNKNOWN;
 		else if (!strcmp(a, "--nonstt"))
 			mode = M_NONSTT;
+		else if (!strcmp(a, "--macs"))
+			mode = M_MACS;
 		else if (!v)
 			die("option needs a value (see the top of tests/tools/stt_flood.c)");
 		else if (!strcmp(a, "-i"))
@@ -149,6 +155,10 @@ int main(int argc, char **argv)
 			payload = strtoul(v, NULL, 0), i++;
 		else if (!strcmp(a, "--port"))
 			port = strtoul(v, NULL, 0), i++;
+		else if (!strcmp(a, "--ctx"))
+			mac_ctx = strtoull(v, NULL, 0), i++;
+		else if (!strcmp(a, "--smac"))
+			(parse_mac(v, fixed_smac) ? die("bad --smac") : (void)0), fixed = true, i++;
 		else
 			die("unknown option (see the top of tests/tools/stt_flood.c)");
 	}
@@ -179,6 +189,8 @@ int main(int argc, char **argv)
 		plen = payload;
 		memset(body, 0, plen);
 		h->version = STT_VERSION;
+		if (mode == M_MACS)
+			h->context_id = __builtin_bswap64(mac_ctx);
 		memset(body + sizeof(*h), 0xff, 6); /* inner: broadcast, experimental type */
 		body[sizeof(*h) + 6] = 0x02;
 		body[sizeof(*h) + 12] = 0x88;
@@ -249,6 +261,20 @@ int main(int argc, char **argv)
 
 				if (mode == M_FIRST) {
 					seq = htonl(STT_SEQ(frame_len, 0));
+				} else if (mode == M_MACS) {
+					/* whole frame: patch the inner source MAC into the body */
+					uint8_t *sm = p + hdr_len + sizeof(struct stt_hdr) + 6;
+					uint64_t m = rnd();
+
+					if (fixed) {
+						memcpy(sm, fixed_smac, 6);
+					} else {
+						for (int k = 0; k < 6; k++)
+							sm[k] = (uint8_t)(m >> (8 * k));
+						sm[0] = (sm[0] & ~1) | 2;
+					}
+					s = s - payload_sum + sum16(p + hdr_len, plen, 0);
+					seq = htonl(STT_SEQ(plen, 0));
 				} else {
 					/* whole frame: patch the context into the body */
 					uint64_t ctx = 0x5354480000000000ULL + ctr++;
