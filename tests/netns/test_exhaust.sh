@@ -28,6 +28,7 @@ STT_NS_PREFIX=${STT_NS_PREFIX:-sth-}
 # shellcheck source=../../scripts/lib.sh
 source "$HERE/../../scripts/lib.sh"
 
+# shellcheck disable=SC2034 # read by lib.sh's stt_add_tenant
 TENANT_MTU=1500 TENANT_TSO=default
 FLOOD=${STT_FLOOD:-$STT_REPO/build/stt_flood}
 MEM_CAP=${EXH_MEM:-4194304}
@@ -221,7 +222,7 @@ test_reasm_flood() {
 
 test_xdp_drops() {
 	local name="XDP: $N_UNKNOWN unknown-context frames dropped in XDP, the stack never sees them"
-	local ul2_mac u0 u1 p0 p1 ipr0 ipr1 tcp0 tcp1 o1 o2 drop_path why='' i
+	local ul2_mac u1 p1 ipr0 ipr1 tcp0 tcp1 o1 o2 drop_path why='' i
 	ul2_mac=$(stt_mac "$NS_H2" "$UL2")
 	if ! stt_run_ctl "$NS_H2" attach "$UL2" --local "$UL2_IP" --xdp on >/dev/null ||
 		[ "$(stt_ctl "$NS_H2" show --json | jq -r '(.attachment // .attachments[0]).xdp')" != true ]; then

@@ -38,7 +38,7 @@ STT_NS_PREFIX=${STT_NS_PREFIX:-sth-}
 # shellcheck source=../../scripts/lib.sh
 source "$HERE/../../scripts/lib.sh"
 
-RAW="python3 $STT_REPO/tests/tools/stt_raw.py"
+RAW=(python3 "$STT_REPO/tests/tools/stt_raw.py")
 PER=5 # frames per bound context in the isolation runs
 
 NS_T4=${STT_NS_PREFIX}t4 NS_T5=${STT_NS_PREFIX}t5 NS_T6=${STT_NS_PREFIX}t6
@@ -194,7 +194,7 @@ isolation_run() {
 	done
 	stats_json "$NS_H2" >"$TMP/iso-$label-0.json"
 	# shellcheck disable=SC2086 # $split: empty or one word
-	if ! out=$(nsx "$NS_H1" $RAW isolation "$UL1" "$ul2_mac" "$UL1_IP" "$UL2_IP" --bound "$bound" --per "$PER" $split 2>&1); then
+	if ! out=$(nsx "$NS_H1" "${RAW[@]}" isolation "$UL1" "$ul2_mac" "$UL1_IP" "$UL2_IP" --bound "$bound" --per "$PER" $split 2>&1); then
 		cap_stop_all
 		not_ok "$name" "stt_raw.py failed: $out"
 		return
@@ -297,7 +297,7 @@ test_tenant_emission() {
 	local pcap=$TMP/emit.pcap out total qinq q0 q1 n n_stt bad_dst bad_ctx to_other s0 s1 why=''
 	q0=$(counter "$NS_H1" drops.tx_qinq) s0=$(counter "$NS_H1" tx_segments)
 	cap_start "$NS_H1" "$UL1" "$pcap" || { not_ok "$name" "tcpdump on $UL1"; return; }
-	if ! out=$(nsx "$NS_T1" $RAW tenant eth0 --fdb-mac "$OTHER_MAC" --other-mac "$T2_MAC" 2>&1); then
+	if ! out=$(nsx "$NS_T1" "${RAW[@]}" tenant eth0 --fdb-mac "$OTHER_MAC" --other-mac "$T2_MAC" 2>&1); then
 		cap_stop_all
 		not_ok "$name" "stt_raw.py failed: $out"
 		return
@@ -373,8 +373,8 @@ test_vlan() {
 	local wire=$TMP/vlan-wire.pcap at=$TMP/vlan-t2.pcap o1 o2 why='' w t2 outer_vlan
 	cap_start "$NS_H2" "$UL2" "$wire" -Q in tcp dst port "$STT_PORT" || { not_ok "$name" "tcpdump"; return; }
 	cap_start "$NS_T2" eth0 "$at" -Q in || { cap_stop_all; not_ok "$name" "tcpdump"; return; }
-	o1=$(nsx "$NS_T1" $RAW vlan eth0 "$T2_MAC" --vid 123 --pcp 5 --count 3 2>&1) &&
-		o2=$(nsx "$NS_T1" $RAW vlan eth0 "$T2_MAC" --vid 0 --pcp 3 --count 2 2>&1) ||
+	o1=$(nsx "$NS_T1" "${RAW[@]}" vlan eth0 "$T2_MAC" --vid 123 --pcp 5 --count 3 2>&1) &&
+		o2=$(nsx "$NS_T1" "${RAW[@]}" vlan eth0 "$T2_MAC" --vid 0 --pcp 3 --count 2 2>&1) ||
 		why+="stt_raw.py: $o1 $o2; "
 	sleep 0.3
 	cap_stop_all
@@ -416,7 +416,7 @@ test_ipv6_outer() {
 		ip -n "$NS_H2" addr add 2001:db8::2/64 dev "$UL2" nodad || { not_ok "$name" "IPv6 setup failed"; return; }
 	t2a=$(rx_packets "$NS_T2" eth0) f0=$(counter "$NS_H2" rx_frames) d0=$(drops_total "$NS_H2") p0=$(counter "$NS_H2" pass)
 	cap_start "$NS_H1" "$UL1" "$pcap" ip6 and tcp || { not_ok "$name" "tcpdump"; return; }
-	out=$(nsx "$NS_H1" $RAW ipv6 "$UL1" "$(stt_mac "$NS_H2" "$UL2")" 2001:db8::1 2001:db8::2 --ctx "$CTX_A" --count 5 2>&1) ||
+	out=$(nsx "$NS_H1" "${RAW[@]}" ipv6 "$UL1" "$(stt_mac "$NS_H2" "$UL2")" 2001:db8::1 2001:db8::2 --ctx "$CTX_A" --count 5 2>&1) ||
 		why+="stt_raw.py: $out; "
 	sleep 0.5
 	cap_stop_all
@@ -441,7 +441,7 @@ test_fragments() {
 	t2a=$(rx_packets "$NS_T2" eth0) fr0=$(counter "$NS_H2" drops.ip_fragment) f0=$(counter "$NS_H2" rx_frames)
 	rq0=$(nsx "$NS_H2" nstat -az IpReasmReqds 2>/dev/null | awk '$1 == "IpReasmReqds" {print $2}')
 	cap_start "$NS_H1" "$UL1" "$pcap" tcp || { not_ok "$name" "tcpdump"; return; }
-	out=$(nsx "$NS_H1" $RAW frag "$UL1" "$(stt_mac "$NS_H2" "$UL2")" "$UL1_IP" "$UL2_IP" --ctx "$CTX_A" 2>&1) ||
+	out=$(nsx "$NS_H1" "${RAW[@]}" frag "$UL1" "$(stt_mac "$NS_H2" "$UL2")" "$UL1_IP" "$UL2_IP" --ctx "$CTX_A" 2>&1) ||
 		why+="stt_raw.py: $out; "
 	sleep 0.5
 	cap_stop_all
@@ -468,7 +468,7 @@ test_partial_bad() {
 	local name="checksum-partial with bad L4 offsets and a bad inner checksum: the tenant rejects every one"
 	local out e0 e1 d0 d1 f0 f1 n
 	e0=$(nstat_val "$NS_T2" UdpInCsumErrors) d0=$(nstat_val "$NS_T2" UdpInDatagrams) f0=$(counter "$NS_H2" rx_frames)
-	out=$(nsx "$NS_H1" $RAW partial-bad "$UL1" "$(stt_mac "$NS_H2" "$UL2")" "$UL1_IP" "$UL2_IP" "$T2_MAC" "$T2_IP" \
+	out=$(nsx "$NS_H1" "${RAW[@]}" partial-bad "$UL1" "$(stt_mac "$NS_H2" "$UL2")" "$UL1_IP" "$UL2_IP" "$T2_MAC" "$T2_IP" \
 		--ctx "$CTX_A" 2>&1)
 	n=$(jq -r .sent <<<"$out" 2>/dev/null)
 	sleep 0.5
@@ -500,7 +500,7 @@ test_vlan_sttd() {
 	sleep 0.5
 	stats_json "$NS_H2" >"$TMP/vs-0.json"
 	cap_start "$NS_T2" eth0 "$at" -Q in || { not_ok "$name" "tcpdump"; kill "$pid"; return; }
-	out=$(nsx "$NS_H1" $RAW vlan-split "$UL1" "$(stt_mac "$NS_H2" "$UL2")" "$UL1_IP" "$UL2_IP" "$T2_MAC" \
+	out=$(nsx "$NS_H1" "${RAW[@]}" vlan-split "$UL1" "$(stt_mac "$NS_H2" "$UL2")" "$UL1_IP" "$UL2_IP" "$T2_MAC" \
 		--ctx "$CTX_A" --vid 77 --pcp 2 --count 3 2>&1)
 	sleep 0.5
 	cap_stop_all
@@ -538,7 +538,7 @@ test_piece_key_reuse() {
 	stats_json "$NS_H2" >"$TMP/pr-0.json"
 	cap_start "$NS_T2" eth0 "$p2" -Q in && cap_start "$NS_T3" eth0 "$p3" -Q in ||
 		{ cap_stop_all; not_ok "$name" "tcpdump"; return; }
-	out=$(nsx "$NS_H1" $RAW piece-reuse "$UL1" "$(stt_mac "$NS_H2" "$UL2")" "$UL1_IP" "$UL2_IP" \
+	out=$(nsx "$NS_H1" "${RAW[@]}" piece-reuse "$UL1" "$(stt_mac "$NS_H2" "$UL2")" "$UL1_IP" "$UL2_IP" \
 		--ctx-a "$CTX_A" --mac-a "$T2_MAC" --ctx-b "$CTX_B" --mac-b "$T3_MAC" 2>&1)
 	sleep 0.5
 	cap_stop_all
