@@ -72,6 +72,11 @@ $(OUT)/stt_fault: tests/tools/stt_fault.c $(OUT)/stt_fault.skel.h include/stt_pr
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@ $(LDLIBS)
 
+# Test tool: raw-socket flood of crafted underlay packets (tests/netns/test_exhaust.sh).
+$(OUT)/stt_flood: tests/tools/stt_flood.c include/stt_proto.h | $(OUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< -o $@
+
 # Test tool: a foreign TC program for the coexistence tests (tests/netns/test_ops.sh builds
 # it on demand with `make build/stt_foreign`).
 $(OUT)/foreign.bpf.o: tests/tools/foreign.bpf.c vmlinux.h | $(OUT)
@@ -136,7 +141,13 @@ $(OUT)/reasm_test_asan: tests/unit/reasm_test.c tests/unit/test.h user/reasm.c u
 	$(call msg,SAN-CC,$@)
 	$(Q)$(FUZZ_CC) $(SAN_CFLAGS) -Itests/unit tests/unit/reasm_test.c user/reasm.c -o $@
 
-fuzz-build: $(FUZZ_BINS) $(OUT)/reasm_test_asan
+# The BPF_PROG_TEST_RUN unit tests with ASan+UBSan: the test's own packet building, checksum
+# and counter code (the BPF programs run in the kernel either way).
+$(OUT)/stt_unit_asan: $(UNIT_SRCS) $(wildcard tests/unit/*.h) $(SKELS) $(BPF_HDRS) | $(OUT)
+	$(call msg,SAN-CC,$@)
+	$(Q)$(FUZZ_CC) $(SAN_CFLAGS) -I$(OUT) -Itests/unit $(UNIT_SRCS) -o $@ $(LDLIBS)
+
+fuzz-build: $(FUZZ_BINS) $(OUT)/reasm_test_asan $(OUT)/stt_unit_asan
 
 fuzz: fuzz-build
 	$(Q)rc=0; for t in $(FUZZ_TARGETS); do \

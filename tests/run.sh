@@ -68,6 +68,13 @@ else
 	echo "skip - reassembly unit tests (ASan+UBSan): not built (run make fuzz-build)"
 	SKIPPED=$((SKIPPED + 1))
 fi
+if [ -x build/stt_unit_asan ]; then
+	run_suite "unit tests (ASan+UBSan)" 300 env ASAN_OPTIONS=detect_leaks=1 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 build/stt_unit_asan
+else
+	echo "skip - unit tests (ASan+UBSan): not built (run make fuzz-build)"
+	SKIPPED=$((SKIPPED + 1))
+fi
 for t in fuzz_reasm fuzz_parsers fuzz_piece fuzz_apply; do
 	if [ -x "build/fuzz/$t" ]; then
 		run_suite "fuzz: $t" 180 tests/fuzz/run_short.sh "$t" "${FUZZ_SHORT:-10}"

@@ -224,6 +224,57 @@ static void t_id_reuse(void)
 	reasm_free(r);
 }
 
+/*
+ * Hostile ID reuse: a sender (or a spoofer of it) repeats a frame ID with other lengths and
+ * other bytes. The frame that completes holds only bytes sent with its own length: nothing
+ * of an earlier frame of that ID is mixed in, and flipping lengths never completes a frame.
+ */
+static void t_id_reuse_hostile(void)
+{
+	struct reasm *r = reasm_new(1 << 20, 1000 * MS);
+	static uint8_t f[3000], g[3000];
+	struct reasm_key k = key(3, 50002, 21);
+	struct reasm_out out = {};
+
+	fill(f, sizeof(f), 21);
+	fill(g, sizeof(g), 22);
+	/* Old frame (3000 bytes) holds [0, 1448) of f. */
+	ASSERT_EQ(reasm_add(r, &k, 3000, 0, f, 1448, 0, 0, &out), REASM_INCOMPLETE, "old a");
+	/* New frame (2000 bytes) of g: its tail first, then its head, with other bytes where
+	 * the old frame had some: no conflict, and only g's bytes come out. */
+	ASSERT_EQ(reasm_add(r, &k, 2000, 1448, g + 1448, 552, 0, 0, &out), REASM_INCOMPLETE,
+		  "new tail");
+	if (ASSERT_EQ(reasm_add(r, &k, 2000, 0, g, 1448, 0, 0, &out), REASM_COMPLETE,
+		      "new head completes")) {
+		ASSERT_MEM_EQ(out.data, out.len, g, 2000, "only the new frame's bytes");
+		free(out.data);
+	}
+	ASSERT_EQ(reasm_stats(r)->conflicts, 0, "no conflict across lengths");
+	ASSERT_EQ(reasm_stats(r)->reused, 1, "one reuse");
+
+	/* The ID again after delivery, with yet another length: a new frame, complete alone. */
+	if (ASSERT_EQ(reasm_add(r, &k, 1000, 0, f, 1000, 0, 0, &out), REASM_COMPLETE,
+		      "whole 1000-byte frame")) {
+		ASSERT_MEM_EQ(out.data, out.len, f, 1000, "its bytes");
+		free(out.data);
+	}
+
+	/* Lengths flipping on every piece: each piece replaces the other frame; none
+	 * completes, and what is held never exceeds one frame. */
+	for (int i = 0; i < 20; i++) {
+		uint32_t len = i & 1 ? 3000 : 2500;
+		uint32_t off = (uint32_t)(i / 2) * 100;
+
+		ASSERT_EQ(reasm_add(r, &k, len, off, (i & 1 ? f : g) + off, 100, 0, 0, &out),
+			  REASM_INCOMPLETE, "flipping lengths");
+		ASSERT_EQ(reasm_stats(r)->inflight, 1, "one frame held");
+		ASSERT_TRUE(reasm_stats(r)->mem <= 3000 + 4096, "memory of one frame");
+	}
+	ASSERT_EQ(reasm_stats(r)->reused, 1 + 19, "every flip counted as reuse");
+	ASSERT_EQ(reasm_stats(r)->frames, 2, "two frames delivered in all");
+	reasm_free(r);
+}
+
 static void t_interleaved_senders(void)
 {
 	struct reasm *r = reasm_new(16 << 20, 1000 * MS);
@@ -316,6 +367,7 @@ static const struct {
 	{ "reasm: missing piece, timeout", t_missing_and_timeout },
 	{ "reasm: memory cap evicts the oldest", t_memory_cap },
 	{ "reasm: frame ID reuse with another length", t_id_reuse },
+	{ "reasm: hostile frame ID reuse: other lengths, other bytes, flipping", t_id_reuse_hostile },
 	{ "reasm: interleaved senders with the same frame ID", t_interleaved_senders },
 	{ "reasm: bounds", t_bounds },
 	{ "reasm: 300 random frames in random pieces", t_random },

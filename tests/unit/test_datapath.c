@@ -2184,6 +2184,9 @@ static void test_not_stt(const void *arg)
 	}
 }
 
+/* Hostile input, isolation, entropy: tests/unit/test_hostile.h (HOSTILE_TESTS below). */
+#include "test_hostile.h"
+
 /* ------------------------------------------------------------------------------------------ */
 /* Test table                                                                                 */
 
@@ -2284,6 +2287,8 @@ static const struct test tests[] = {
     {"rx decap: 34-byte inner frame", test_decap_small_inner, &small_34},
     {"rx decap: inner checksum partial: XDP passes, TC decapsulates", test_decap_partial, NULL},
     {"round trip: tx output decapsulates to the tenant frame", test_roundtrip, NULL},
+
+    HOSTILE_TESTS,
 
     MAL("truncated inside the TCP header", mal_trunc_tcp),
     MAL("truncated inside the STT header", mal_trunc_stt),

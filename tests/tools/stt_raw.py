@@ -1,0 +1,376 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+"""Crafted frames from an AF_PACKET socket, for tests/netns/test_hostile.sh. A test tool.
+
+  stt_raw.py isolation DEV DSTMAC SRC DST --bound C,C,... [--per K] [--port P] [--split]
+      STT segments onto the underlay: K frames for each bound context, one for every other
+      context of the list below (every single-bit flip of a bound context, and IDs a
+      careless lookup could confuse). Each inner frame is broadcast, EtherType 0x88b5, and
+      carries b"STTH" + its context (8 bytes, big endian). --split: each frame in two
+      segments, the second sent first (for sttd). Prints JSON: what was sent.
+  stt_raw.py tenant DEV --fdb-mac MAC --other-mac MAC
+      Hostile tenant frames (unknown unicast, broadcast, multicast, forged source MACs, the
+      MAC another context's FDB names, inner packets that look like STT of another context,
+      QinQ). Prints JSON: how many of each.
+  stt_raw.py vlan DEV DSTMAC --vid V --pcp P [--count N]
+      802.1Q-tagged frames (EtherType 0x88b5 inside, payload b"STTVLAN").
+  stt_raw.py vlan-split DEV DSTMAC SRC DST INNERMAC --ctx C --vid V --pcp P [--count N]
+      Frames with V=1 in two segments, the second first (so that sttd reassembles them).
+  stt_raw.py piece-reuse DEV DSTMAC SRC DST --ctx-a C --mac-a M --ctx-b C --mac-b M
+      A TSO-like frame of context A in two pieces, then only the second piece of a frame of
+      context B with the same sender, source port and frame ID.
+  stt_raw.py partial-bad DEV DSTMAC SRC DST INNERMAC INNERDST --ctx C
+      Frames flagged checksum-partial with L4 offsets 0, 1, 35, 200, 255, carrying UDP with a
+      wrong checksum or the bare pseudo-header seed.
+  stt_raw.py ipv6 DEV DSTMAC SRC6 DST6 --ctx C [--count N]
+      STT carried over IPv6 (TCP to 7471), a whole frame for context C.
+  stt_raw.py frag DEV DSTMAC SRC DST --ctx C
+      An STT frame for context C as two IPv4 fragments, and two orphan non-first fragments.
+Contexts are decimal or 0x hex, 0 .. 2^64-1.
+"""
+import argparse
+import json
+import os
+import socket
+import struct
+import sys
+import time
+
+ETH_P_ALL = 3
+STT_PORT = 7471
+
+
+def csum(data, start=0):
+    if len(data) & 1:
+        data += b"\0"
+    s = start + sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return (~s) & 0xFFFF
+
+
+def mac(s):
+    return bytes(int(x, 16) for x in s.split(":"))
+
+
+def eth(dst, src, etype):
+    return dst + src + struct.pack("!H", etype)
+
+
+def ipv4(src, dst, proto, payload, frag=0x4000, ident=1, ihl=5, tot=None):
+    s, d = socket.inet_aton(src), socket.inet_aton(dst)
+    tot = 20 + len(payload) if tot is None else tot
+    h = struct.pack("!BBHHHBBH4s4s", 0x40 | ihl, 0, tot, ident, frag, 64, proto, 0, s, d)
+    return h[:10] + struct.pack("!H", csum(h)) + h[12:]
+
+
+def tcp4(src, dst, sport, dport, seq, ack, payload, flags=0x18):
+    h = struct.pack("!HHIIBBHHH", sport, dport, seq, ack, 5 << 4, flags, 65535, 0, 0)
+    pseudo = socket.inet_aton(src) + socket.inet_aton(dst) + struct.pack("!BBH", 0, 6, len(h) + len(payload))
+    c = csum(pseudo + h + payload)
+    return h[:16] + struct.pack("!H", c) + h[18:] + payload
+
+
+def tcp6(src, dst, sport, dport, seq, ack, payload, flags=0x18):
+    h = struct.pack("!HHIIBBHHH", sport, dport, seq, ack, 5 << 4, flags, 65535, 0, 0)
+    pseudo = (socket.inet_pton(socket.AF_INET6, src) + socket.inet_pton(socket.AF_INET6, dst) +
+              struct.pack("!IxxxB", len(h) + len(payload), 6))
+    c = csum(pseudo + h + payload)
+    return h[:16] + struct.pack("!H", c) + h[18:] + payload
+
+
+def stt_hdr(ctx, flags=0, l4=0, mss=0, vlan=0):
+    return struct.pack("!BBBBHHQH", 0, flags, l4, 0, mss, vlan, ctx, 0)
+
+
+def stt_seg4(src, dst, ctx, inner, sport=51234, frame_id=1, port=STT_PORT):
+    body = stt_hdr(ctx) + inner
+    seg = tcp4(src, dst, sport, port, (len(body) << 16), frame_id, body)
+    return ipv4(src, dst, 6, seg, ident=frame_id & 0xFFFF) + seg
+
+
+def stt_split4(src, dst, ctx, inner, sport, frame_id, port=STT_PORT, cut=40):
+    """The frame as two segments, the second first (GRO cannot merge them: sttd must)."""
+    body = stt_hdr(ctx) + inner
+    out = []
+    for off, part, flags in ((cut, body[cut:], 0x18), (0, body[:cut], 0x10)):
+        seg = tcp4(src, dst, sport, port, (len(body) << 16) | off, frame_id, part, flags)
+        out.append(ipv4(src, dst, 6, seg, ident=(frame_id + off) & 0xFFFF) + seg)
+    return out
+
+
+def udp4(src, dst, sport, dport, payload):
+    h = struct.pack("!HHHH", sport, dport, 8 + len(payload), 0)
+    pseudo = socket.inet_aton(src) + socket.inet_aton(dst) + struct.pack("!BBH", 0, 17, 8 + len(payload))
+    c = csum(pseudo + h + payload) or 0xFFFF
+    return ipv4(src, dst, 17, h + payload) + h[:6] + struct.pack("!H", c) + payload
+
+
+class Sender:
+    def __init__(self, dev):
+        self.s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)
+        self.s.bind((dev, 0))
+        self.mac = self.s.getsockname()[4][:6]
+        self.n = 0
+
+    def send(self, frame):
+        if len(frame) < 60:
+            frame += b"\0" * (60 - len(frame))
+        self.s.send(frame)
+        self.n += 1
+
+
+def unbound_ids(bound):
+    special = [0, (1 << 64) - 1, 1 << 63, (1 << 63) | 1, (1 << 63) - 1, 1, 0xFFFFFFFF, 1 << 32]
+    for b in bound:
+        special += [b & 0xFFFFFFFF, b >> 32, (b << 32) & ((1 << 64) - 1),
+                    int.from_bytes(b.to_bytes(8, "big"), "little")]
+    out = []
+    for c in special + [b ^ (1 << i) for b in bound for i in range(64)]:
+        if c not in bound and c not in out:
+            out.append(c)
+    return out
+
+
+def cmd_isolation(a):
+    tx = Sender(a.dev)
+    bound = [int(c, 0) for c in a.bound.split(",")]
+    dmac = mac(a.dstmac)
+    fid = 0x10000
+
+    def frame(ctx):
+        nonlocal fid
+        fid += 1
+        inner = eth(b"\xff" * 6, b"\x02\x53\x54\x48\x00\x01", 0x88B5) + b"STTH" + ctx.to_bytes(8, "big") + bytes(36)
+        if a.split:
+            return [eth(dmac, tx.mac, 0x0800) + p
+                    for p in stt_split4(a.src, a.dst, ctx, inner, 49152 + fid % 16384, fid, a.port)]
+        return [eth(dmac, tx.mac, 0x0800) + stt_seg4(a.src, a.dst, ctx, inner, 49152 + fid % 16384, fid, a.port)]
+
+    for _ in range(a.per):
+        for c in bound:
+            for f in frame(c):
+                tx.send(f)
+    ub = unbound_ids(bound)
+    for c in ub:
+        for f in frame(c):
+            tx.send(f)
+    print(json.dumps({"bound": [str(c) for c in bound], "per_bound": a.per, "unbound": len(ub),
+                      "sent": tx.n}))
+
+
+def cmd_tenant(a):
+    tx = Sender(a.dev)
+    me = tx.mac
+    counts = {}
+    rnd = os.urandom
+
+    def send(kind, f):
+        tx.send(f)
+        counts[kind] = counts.get(kind, 0) + 1
+
+    def ip_payload(dmac, smac, dst="198.19.0.99"):
+        return eth(dmac, smac, 0x0800) + udp4("198.19.0.1", dst, 40000, 9, b"hostile tenant" + bytes(30))
+
+    for _ in range(10):
+        d = bytearray(rnd(6))
+        d[0] &= 0xFE
+        send("unknown_unicast", ip_payload(bytes(d), me))
+    for _ in range(3):
+        send("broadcast", ip_payload(b"\xff" * 6, me, "198.19.0.255"))
+        send("multicast_ipv4", ip_payload(bytes.fromhex("01005e0000fb"), me, "224.0.0.251"))
+        send("multicast_33_33", eth(bytes.fromhex("333300000001"), me, 0x88B5) + bytes(46))
+    for src in (os.urandom(6), mac(a.other_mac), bytes(6), b"\xff" * 6, bytes.fromhex("01005e000001")):
+        send("forged_source", ip_payload(b"\xff" * 6, src))
+        send("forged_source", eth(mac(a.other_mac), src, 0x88B5) + bytes(46))
+    for _ in range(5):
+        send("other_context_fdb_mac", ip_payload(mac(a.fdb_mac), me))
+    # Inner packets that look like STT for context 200 toward another endpoint.
+    inner = eth(b"\xff" * 6, b"\x02\x00\x00\x00\x00\x09", 0x88B5) + b"FORGED" + bytes(40)
+    for dst in ("198.18.0.3", "198.18.0.2"):
+        for dmac in (b"\xff" * 6, mac(a.fdb_mac), mac(a.other_mac)):
+            send("inner_stt", eth(dmac, me, 0x0800) + stt_seg4("198.18.0.1", dst, 200, inner))
+    # Two tags: STT carries one; dropped as tx_qinq.
+    for outer in (0x8100, 0x88A8):
+        send("qinq", eth(b"\xff" * 6, me, outer) + struct.pack("!HHHH", 5, 0x8100, 6, 0x88B5) + bytes(46))
+    counts["total"] = tx.n
+    print(json.dumps(counts))
+
+
+def cmd_vlan(a):
+    tx = Sender(a.dev)
+    tci = (a.pcp << 13) | a.vid
+    for i in range(a.count):
+        tx.send(eth(mac(a.dstmac), tx.mac, 0x8100) + struct.pack("!HH", tci, 0x88B5) + b"STTVLAN" + bytes([i]) + bytes(40))
+    print(json.dumps({"sent": tx.n, "vid": a.vid, "pcp": a.pcp}))
+
+
+def cmd_vlan_split(a):
+    """A frame with V=1 (VID, PCP) in two segments, the second first: sttd reassembles it."""
+    tx = Sender(a.dev)
+    vlan = (a.pcp << 13) | 0x1000 | a.vid
+    for i in range(a.count):
+        inner = eth(mac(a.innermac), b"\x02\x53\x54\x48\x00\x0a", 0x88B5) + b"STTVLAN" + bytes([i]) + bytes(60)
+        body = stt_hdr(int(a.ctx, 0), vlan=vlan) + inner
+        fid = 0x7000 + i
+        for off, part, flags in ((40, body[40:], 0x18), (0, body[:40], 0x10)):
+            seg = tcp4(a.src, a.dst, 50100 + i, STT_PORT, (len(body) << 16) | off, fid, part, flags)
+            tx.send(eth(mac(a.dstmac), tx.mac, 0x0800) + ipv4(a.src, a.dst, 6, seg, ident=fid + off) + seg)
+    print(json.dumps({"sent_frames": a.count}))
+
+
+def tso_body(ctx, innermac, marker, plen):
+    """STT header (TSO frame: IPv4|TCP, MSS 1000) + inner Ethernet/IPv4/TCP + payload."""
+    payload = (marker * (plen // len(marker) + 1))[:plen]
+    src, dst = "198.19.0.1", "198.19.0.2"
+    t = tcp4(src, dst, 40000, 5001, 1000, 1, payload)
+    inner = eth(mac(innermac), b"\x02\x53\x54\x48\x00\x0b", 0x0800) + ipv4(src, dst, 6, t) + t
+    return stt_hdr(ctx, flags=0x0C, mss=1000) + inner
+
+
+def cmd_piece_reuse(a):
+    """Frame X (context A) in three segments: the first two (the second with PSH) for GRO to
+    merge into a first piece, then the third. Then the second and third segments only (for
+    GRO to merge into a later piece) of a frame Y for context B, with the same sender, source
+    port and frame ID (an ID that came back, as it does after 2^24 frames of a CPU). Y's
+    bytes must not reach A's tenant."""
+    tx = Sender(a.dev)
+    dm = mac(a.dstmac)
+    sport, fid, seg = 50555, 0x00ABCDEF, 1400
+
+    def send_seg(body, off, flags):
+        part = body[off:off + seg]
+        t = tcp4(a.src, a.dst, sport, STT_PORT, (len(body) << 16) | off, fid, part, flags)
+        # IP IDs that step by one: GRO merges only those
+        tx.send(eth(dm, tx.mac, 0x0800) + ipv4(a.src, a.dst, 6, t, ident=100 + off // seg) + t)
+
+    x = tso_body(int(a.ctx_a, 0), a.mac_a, b"XFRAME-A", 4000)
+    y = tso_body(int(a.ctx_b, 0), a.mac_b, b"YFRAME-B", 4000)
+    send_seg(x, 0, 0x10)
+    send_seg(x, seg, 0x18)
+    send_seg(x, 2 * seg, 0x18)
+    if a.stage != "x-only":
+        time.sleep(0.2)
+        send_seg(y, seg, 0x10)
+        send_seg(y, 2 * seg, 0x18)
+    print(json.dumps({"sent": tx.n}))
+
+
+def cmd_partial_bad(a):
+    """Whole frames marked checksum-partial with L4 offsets that point anywhere, carrying
+    IPv4/UDP to DST:9 whose checksum is wrong (or is the pseudo-header seed). The endpoint
+    must not trust the flag: the tenant has to see a bad checksum."""
+    tx = Sender(a.dev)
+    ctx = int(a.ctx, 0)
+    n = 0
+    for l4 in (0, 1, 35, 200, 255):
+        for kind in ("wrong", "seed"):
+            payload = b"partial-bad" + bytes(29)
+            src, dst = "198.19.0.1", a.innerdst
+            udp = struct.pack("!HHHH", 40001, 9, 8 + len(payload), 0) + payload
+            pseudo = socket.inet_aton(src) + socket.inet_aton(dst) + struct.pack("!BBH", 0, 17, len(udp))
+            good = csum(pseudo + udp) or 0xFFFF
+            if kind == "wrong":
+                c = good ^ 0x1234
+            else:
+                c = (~csum(pseudo)) & 0xFFFF  # the pseudo-header seed a stack leaves for offload
+            udp = udp[:6] + struct.pack("!H", c) + udp[8:]
+            inner = eth(mac(a.innermac), b"\x02\x53\x54\x48\x00\x0c", 0x0800) + ipv4(src, dst, 17, udp) + udp
+            body = stt_hdr(ctx, flags=0x06, l4=l4) + inner
+            t = tcp4(a.src, a.dst, 50200 + n, STT_PORT, len(body) << 16, 0x5000 + n, body)
+            tx.send(eth(mac(a.dstmac), tx.mac, 0x0800) + ipv4(a.src, a.dst, 6, t, ident=n) + t)
+            n += 1
+    print(json.dumps({"sent": n}))
+
+
+def cmd_ipv6(a):
+    tx = Sender(a.dev)
+    ctx = int(a.ctx, 0)
+    inner = eth(b"\xff" * 6, b"\x02\x53\x54\x48\x00\x06", 0x88B5) + b"STTH" + ctx.to_bytes(8, "big") + bytes(36)
+    for i in range(a.count):
+        body = stt_hdr(ctx) + inner
+        seg = tcp6(a.src, a.dst, 50000 + i, STT_PORT, len(body) << 16, 100 + i, body)
+        ip6 = struct.pack("!IHBB", 6 << 28, len(seg), 6, 64) + socket.inet_pton(socket.AF_INET6, a.src) + \
+            socket.inet_pton(socket.AF_INET6, a.dst)
+        tx.send(eth(mac(a.dstmac), tx.mac, 0x86DD) + ip6 + seg)
+    print(json.dumps({"sent": tx.n}))
+
+
+def cmd_frag(a):
+    tx = Sender(a.dev)
+    ctx = int(a.ctx, 0)
+    dmac = mac(a.dstmac)
+    inner = eth(b"\xff" * 6, b"\x02\x53\x54\x48\x00\x07", 0x88B5) + b"STTH" + ctx.to_bytes(8, "big") + bytes(100)
+    body = stt_hdr(ctx) + inner
+    seg = tcp4(a.src, a.dst, 51000, STT_PORT, len(body) << 16, 7, body)
+    first, rest = seg[:64], seg[64:]
+    sent = {}
+    for ident in (0x4711, 0x4712):
+        # first fragment (MF, offset 0): has the ports; then the rest (offset 64 / 8)
+        tx.send(eth(dmac, tx.mac, 0x0800) + ipv4(a.src, a.dst, 6, first, frag=0x2000, ident=ident) + first)
+        tx.send(eth(dmac, tx.mac, 0x0800) + ipv4(a.src, a.dst, 6, rest, frag=64 // 8, ident=ident) + rest)
+    sent["fragmented_frames"] = 2
+    # orphan non-first fragments (no ports): one middle, one last
+    tx.send(eth(dmac, tx.mac, 0x0800) + ipv4(a.src, a.dst, 6, rest[:64], frag=0x2000 | 8, ident=0x4713) + rest[:64])
+    tx.send(eth(dmac, tx.mac, 0x0800) + ipv4(a.src, a.dst, 6, rest, frag=16, ident=0x4714) + rest)
+    sent["orphans"] = 2
+    sent["sent"] = tx.n
+    print(json.dumps(sent))
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="cmd", required=True)
+    s = sub.add_parser("isolation")
+    for x in ("dev", "dstmac", "src", "dst"):
+        s.add_argument(x)
+    s.add_argument("--bound", required=True)
+    s.add_argument("--per", type=int, default=5)
+    s.add_argument("--port", type=int, default=STT_PORT)
+    s.add_argument("--split", action="store_true", help="each frame as two segments, the second first")
+    s = sub.add_parser("tenant")
+    s.add_argument("dev")
+    s.add_argument("--fdb-mac", required=True)
+    s.add_argument("--other-mac", required=True)
+    s = sub.add_parser("vlan")
+    s.add_argument("dev")
+    s.add_argument("dstmac")
+    s.add_argument("--vid", type=int, required=True)
+    s.add_argument("--pcp", type=int, required=True)
+    s.add_argument("--count", type=int, default=3)
+    s = sub.add_parser("vlan-split")
+    for x in ("dev", "dstmac", "src", "dst", "innermac"):
+        s.add_argument(x)
+    s.add_argument("--ctx", required=True)
+    s.add_argument("--vid", type=int, required=True)
+    s.add_argument("--pcp", type=int, required=True)
+    s.add_argument("--count", type=int, default=3)
+    s = sub.add_parser("piece-reuse")
+    for x in ("dev", "dstmac", "src", "dst"):
+        s.add_argument(x)
+    s.add_argument("--ctx-a", required=True)
+    s.add_argument("--mac-a", required=True)
+    s.add_argument("--ctx-b", required=True)
+    s.add_argument("--mac-b", required=True)
+    s.add_argument("--stage", default="all", choices=("all", "x-only"))
+    s = sub.add_parser("partial-bad")
+    for x in ("dev", "dstmac", "src", "dst", "innermac", "innerdst"):
+        s.add_argument(x)
+    s.add_argument("--ctx", required=True)
+    s = sub.add_parser("ipv6")
+    for x in ("dev", "dstmac", "src", "dst"):
+        s.add_argument(x)
+    s.add_argument("--ctx", required=True)
+    s.add_argument("--count", type=int, default=5)
+    s = sub.add_parser("frag")
+    for x in ("dev", "dstmac", "src", "dst"):
+        s.add_argument(x)
+    s.add_argument("--ctx", required=True)
+    a = p.parse_args()
+    {"isolation": cmd_isolation, "tenant": cmd_tenant, "vlan": cmd_vlan, "ipv6": cmd_ipv6,
+     "frag": cmd_frag, "vlan-split": cmd_vlan_split, "piece-reuse": cmd_piece_reuse,
+     "partial-bad": cmd_partial_bad}[a.cmd](a)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
