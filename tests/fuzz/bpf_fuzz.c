@@ -270,6 +270,12 @@ static uint64_t pseudo4(const uint8_t *saddr, const uint8_t *daddr, uint8_t prot
 	return sum16(saddr, 4, 0) + sum16(daddr, 4, 0) + proto + l4_len;
 }
 
+/* IPv6 pseudo header: addresses at ip + 8 and ip + 24 (32 bytes), length, next header. */
+static uint64_t pseudo6(const uint8_t *ip, uint8_t proto, size_t l4_len)
+{
+	return sum16(ip + 8, 32, 0) + proto + l4_len;
+}
+
 /* IPv4 header checksum, for the header at off (ihl from the header). */
 static void ip4_set_csum(struct pkt *p, size_t off)
 {
@@ -1856,6 +1862,7 @@ struct tx_model {
 	bool encap; /* an outer header was written: the output carries one */
 	bool cut;
 	bool shortcut; /* outer checksum by local checksum offload: inner headers only */
+	bool v6;       /* the inner packet is IPv6 (ihl 40, IPv6 pseudo header) */
 	bool partial;
 	uint8_t flags, l4_off;
 	size_t ihl, tot;
@@ -1888,11 +1895,23 @@ static void tx_classify(const uint8_t *p, size_t len, const struct env *e, struc
 		    (x->proto == 6 || get16(p, 14 + x->ihl + 6) != 0))
 			x->shortcut = true;
 	}
+	/* IPv6 inside: the same, with the 40-byte header and its pseudo header. */
+	if (ethertype == 0x86dd && len >= 54) {
+		x->v6 = true;
+		x->ihl = 40;
+		x->proto = p[20];
+		x->tot = 40 + get16(p, 18);
+		x->flags = x->proto == 6 ? STT_F_TCP : 0;
+		if ((x->proto == 6 || x->proto == 17) && 14 + 40 + 4 <= len && 14 + x->tot == len &&
+		    x->tot >= 48 && (x->proto == 6 || get16(p, 14 + 40 + 6) != 0))
+			x->shortcut = true;
+	}
 	if (x->shortcut) {
 		size_t coff = 14 + x->ihl + (x->proto == 6 ? 16 : 6);
+		uint64_t ps = x->v6 ? pseudo6(p + 14, x->proto, x->tot - x->ihl)
+				    : pseudo4(p + 26, p + 30, x->proto, x->tot - x->ihl);
 
-		if (coff + 2 <= len &&
-		    get16(p, coff) == fold16(pseudo4(p + 26, p + 30, x->proto, x->tot - x->ihl))) {
+		if (coff + 2 <= len && get16(p, coff) == fold16(ps)) {
 			x->partial = true;
 			x->flags |= STT_F_CSUM_PARTIAL;
 			x->l4_off = 14 + x->ihl;
@@ -2227,15 +2246,17 @@ static void exec_tx(const struct pkt *in, const struct env *e)
 		uint64_t s = pseudo4(o + 26, o + 30, 6, ol - TCP_OFF) + sum16(o + TCP_OFF, end - TCP_OFF, 0);
 		const uint8_t *ip = cmp->d + 14;
 
+		uint64_t ps = x.v6 ? pseudo6(ip, x.proto, x.tot - x.ihl)
+				   : pseudo4(ip + 12, ip + 16, x.proto, x.tot - x.ihl);
+
 		if (x.shortcut)
-			s += ~fold16(pseudo4(ip + 12, ip + 16, x.proto, x.tot - x.ihl)) & 0xffff;
+			s += ~fold16(ps) & 0xffff;
 		if (fold16(s) != 0xffff)
 			fail(G_TX_CSUM, "outer TCP checksum 0x%04x is wrong%s", get16(o, 50),
 			     x.shortcut ? " (inner L4 span counted as complete)" : "");
 		/* Informational: frames whose inner checksum is neither complete nor the seed. */
 		if (x.shortcut && !x.partial && RECORDING &&
-		    fold16(sum16(cmp->d + 14 + x.ihl, x.tot - x.ihl,
-				 pseudo4(ip + 12, ip + 16, x.proto, x.tot - x.ihl))) != 0xffff)
+		    fold16(sum16(cmp->d + 14 + x.ihl, x.tot - x.ihl, ps)) != 0xffff)
 			lco_premise_broken++;
 	}
 }
