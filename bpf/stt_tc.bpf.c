@@ -1002,7 +1002,7 @@ struct stt_piece_hdrs {
 	__u8 to_sttd; /* a piece of this frame went to sttd first: all of it goes there */
 	__u8 pad[2];
 	__u32 frame_len; /* the frame's length (SEQ): a later piece must say the same */
-	__u32 pad2;
+	__u32 got;       /* bytes of the frame delivered so far */
 	__u64 born_ns;   /* when the first piece came: entries live STT_PIECE_AGE_NS */
 	__u8 hdrs[STT_GSO_HDRS + 2];
 };
@@ -1105,6 +1105,7 @@ static __noinline int stt_rx_piece(struct __sk_buff *skb, struct stt_rx *rx)
 		h->ifindex = vp->ifindex;
 		h->to_sttd = 0;
 		h->frame_len = rx->frame_len;
+		h->got = 0;
 		h->born_ns = bpf_ktime_get_ns();
 		h->hlen = hlen;
 		h->ihl = ihl;
@@ -1200,7 +1201,15 @@ static __noinline int stt_rx_piece(struct __sk_buff *skb, struct stt_rx *rx)
 	}
 	stt_count(STT_C_RX_PIECES_DIRECT, 1);
 	stt_count(STT_C_RX_BYTES, 14 + ihl + (hlen - 14 - ihl) + dlen);
-	return h->ifindex;
+	{
+		__u32 to = h->ifindex;
+
+		/* Every byte of the frame delivered: forget it, so its ID can serve a new one. */
+		if (__sync_fetch_and_add(&h->got, rx->payload_len) + rx->payload_len >=
+		    rx->frame_len)
+			bpf_map_delete_elem(&stt_piece_hdrs, &k);
+		return to;
+	}
 }
 
 /*
