@@ -450,7 +450,7 @@ static __always_inline __u32 stt_seg_payload(__u32 mtu)
 	return (mtu - sizeof(struct stt_ipv4) - sizeof(struct stt_tcp)) & ~7U;
 }
 
-/* Complete a partial inner TCP/UDP checksum and leave the skb CHECKSUM_NONE. */
+/* Complete a partial inner TCP/UDP checksum (IPv4 or IPv6) and leave the skb CHECKSUM_NONE. */
 static __noinline int stt_tx_complete_csum(struct __sk_buff *skb)
 {
 	void *data, *data_end;
@@ -466,8 +466,17 @@ static __noinline int stt_tx_complete_csum(struct __sk_buff *skb)
 	ip = data + sizeof(struct stt_eth);
 	if ((void *)(ip + 1) > data_end)
 		return -1;
-	ihl = (ip->ver_ihl & 0x0f) * 4;
-	proto = ip->protocol;
+	if (((struct stt_eth *)data)->proto == bpf_htons(ETH_P_IPV6)) {
+		struct stt_ipv6 *ip6 = (void *)ip;
+
+		if ((void *)(ip6 + 1) > data_end)
+			return -1;
+		ihl = sizeof(*ip6);
+		proto = ip6->nexthdr;
+	} else {
+		ihl = (ip->ver_ihl & 0x0f) * 4;
+		proto = ip->protocol;
+	}
 	if (ihl < 20 || ihl > 60 || skb->len < sizeof(struct stt_eth) + ihl + 20)
 		return -1;
 	l4len = skb->len - sizeof(struct stt_eth) - ihl;
@@ -1410,6 +1419,20 @@ int stt_tc_rx(struct __sk_buff *skb)
 		return bpf_redirect(vp->ifindex, 0);
 	}
 	flags = gso ? BPF_F_ADJ_ROOM_FIXED_GSO : 0;
+	if (gso && inner_eth.proto == bpf_htons(ETH_P_IPV6)) {
+		/*
+		 * IPv6 inside a merged frame: GRO typed the skb IPv4 and TCPv4 GSO from the
+		 * outer headers, and anything that segments it (a veth, a forwarding tenant)
+		 * would take the inner IPv6 packet for IPv4 and drop it. bpf_skb_change_proto()
+		 * retypes it IPv6 / TCPv6 GSO, adding 20 bytes behind the MAC header, which go
+		 * with the outer headers.
+		 */
+		if (bpf_skb_change_proto(skb, bpf_htons(ETH_P_IPV6), 0)) {
+			stt_drop(STT_DROP_RX_ERROR);
+			return TC_ACT_SHOT;
+		}
+		strip += 20;
+	}
 	if (bpf_skb_adjust_room(skb, -(__s32)(strip - 4), BPF_ADJ_ROOM_MAC, flags) ||
 	    bpf_skb_adjust_room(skb, -4, BPF_ADJ_ROOM_MAC, flags) ||
 	    bpf_skb_store_bytes(skb, 0, &inner_eth, sizeof(inner_eth), 0)) {

@@ -460,15 +460,68 @@ test_ecn_merged() {
 	fi
 }
 
+# IPv6 inside: the tenants talk TCP over IPv6 with TSO. Each burst must leave as one GSO STT
+# frame (none dropped as too big), arrive with good checksums, and on the wire (wire mode)
+# carry the draft's flags for IPv6: IPv4 bit clear, TCP set, and on partial-checksum frames
+# the L4 offset right behind the 40-byte header (54).
+T1_IP6=2001:db8:100::1 T2_IP6=2001:db8:100::2
+ipv6_up() {
+	local ns ip
+	for ns in "$NS_T1" "$NS_T2"; do
+		nsx "$ns" sysctl -qw net.ipv6.conf.eth0.disable_ipv6=0 || return 1
+	done
+	ip -n "$NS_T1" addr add "$T1_IP6/64" dev eth0 nodad &&
+		ip -n "$NS_T2" addr add "$T2_IP6/64" dev eth0 nodad
+}
+
+test_ipv6_inner() {
+	local name="$MODE: ipv6 inside: TSO bursts over IPv6 as one STT frame, checksums good"
+	local gso big c0 c1 why='' wire=''
+	snap before
+	c0=$(ip netns exec "$NS_T2" nstat -az TcpInCsumErrors | awk '$1 == "TcpInCsumErrors" {print $2}')
+	if [ "$MODE" = wire ]; then
+		stt_capture_start "$NS_H1" "$UL1" "$TMP/v6.pcap" -Q out -c 2000 tcp dst port "$STT_PORT" ||
+			why+="capture failed; "
+		V6_CAP=$STT_CAP_PID
+	fi
+	iperf_run "$NS_T1" "$NS_T2" "$T2_IP6" -t 2 >/dev/null
+	iperf_parse
+	[ -z "${V6_CAP:-}" ] || { stt_capture_stop "$V6_CAP"; V6_CAP=; }
+	snap after
+	c1=$(ip netns exec "$NS_T2" nstat -az TcpInCsumErrors | awk '$1 == "TcpInCsumErrors" {print $2}')
+	gso=$(delta before after h1 tx_gso_frames)
+	big=$(delta before after h1 drops.tx_too_big)
+	if [ "$MODE" = wire ] && [ -s "$TMP/v6.pcap" ]; then
+		# ipv4 flag, tcp flag, partial flag, L4 offset: one line per distinct combination.
+		wire=$(tshark -r "$TMP/v6.pcap" -o ip.try_heuristic_first:TRUE -Y 'stt && stt.seg_off == 0' \
+			-T fields -e stt.flags.ipv4 -e stt.flags.tcp -e stt.flags.csum_partial -e stt.l4offset \
+			2>/dev/null | sort | uniq -c | xargs)
+		bad=$(tshark -r "$TMP/v6.pcap" -o tcp.check_checksum:TRUE -Y "tcp.dstport == $STT_PORT && tcp.checksum.status != 1" \
+			-T fields -e frame.number 2>/dev/null | wc -l)
+		[ "$bad" -eq 0 ] || why+="$bad STT segments whose TCP checksum tshark does not call good; "
+		# Data frames: IPv4 bit clear, TCP set; a partial checksum comes with L4 offset 54.
+		grep -Eq '(^| )[0-9]+ (False|0) (True|1) (True|1) 54( |$)' <<<"$wire" ||
+			why+="no first segment with IPv4 clear, TCP set, checksum partial, L4 offset 54 ($wire); "
+		grep -Eq ' (True|1) [0-9]+ [0-9]+( |$)' <<<"$(tshark -r "$TMP/v6.pcap" -o ip.try_heuristic_first:TRUE -Y 'stt && stt.seg_off == 0' -T fields -e stt.flags.ipv4 -e stt.flags.tcp -e stt.flags.csum_partial -e stt.l4offset 2>/dev/null | sort -u | awk '$1 == "True" || $1 == "1"' | head -1)" &&
+			why+="an IPv6 frame said IPv4; "
+	fi
+	echo "# ipv6 $MODE: $IP_GBPS Gbit/s, $IP_BYTES bytes; h1 tx_gso_frames +$gso, tx_too_big +$big; t2 TcpInCsumErrors $c0 -> $c1${wire:+; first segments (count ipv4 tcp partial l4off): $wire}"
+	[ "$IP_BYTES" -gt 0 ] || why+="iperf3 over IPv6 moved nothing${IP_ERR:+ ($IP_ERR)}; "
+	[ "$gso" -gt 0 ] || why+="no IPv6 TSO burst left as one GSO frame; "
+	[ "$big" -eq 0 ] || why+="$big frames dropped as tx_too_big; "
+	[ "$c0" = "$c1" ] || why+="t2 TcpInCsumErrors $c0 -> $c1; "
+	if [ -n "$why" ]; then not_ok "$name" "${why%; }"; else ok "$name"; fi
+}
+
 # Main ------------------------------------------------------------------------------------
 
 NAMES=("offload: iperf3 t1 -> t2" "offload: iperf3 t2 -> t1 (-R)" "offload: iperf3 -P 4" "offload: sttd"
-	"offload: forwarding" "offload: ecn" "wire: iperf3 t1 -> t2" "wire: iperf3 t2 -> t1 (-R)" "wire: iperf3 -P 4"
-	"wire: sttd" "wire: capture" "wire: reassembly" "wire: forwarding")
+	"offload: forwarding" "offload: ecn" "offload: ipv6" "wire: iperf3 t1 -> t2" "wire: iperf3 t2 -> t1 (-R)" "wire: iperf3 -P 4"
+	"wire: sttd" "wire: capture" "wire: reassembly" "wire: forwarding" "wire: ipv6")
 
 if ! reason=$(stt_prereqs); then
 	for t in "${NAMES[@]}"; do skip "$t" "$reason"; done
-elif ! { stt_topo_up && setup_forwarding; } >"$TMP/setup.log" 2>&1; then
+elif ! { stt_topo_up && setup_forwarding && ipv6_up; } >"$TMP/setup.log" 2>&1; then
 	diag <"$TMP/setup.log"
 	for t in "${NAMES[@]}"; do not_ok "$t" "topology setup failed"; done
 else
@@ -487,6 +540,7 @@ else
 	test_sttd
 	test_forward
 	test_ecn_merged
+	test_ipv6_inner
 
 	set_mode wire
 	snap mode-wire
@@ -497,6 +551,7 @@ else
 	test_wire_capture
 	test_wire_reassembly
 	test_forward
+	test_ipv6_inner
 
 	echo "# goodput summary (informational; one 3 s run each, shared machine):"
 	printf '%s\n' "${RESULTS[@]}" | diag
