@@ -266,6 +266,7 @@ enum stt_counter { STT_COUNTERS(STT_COUNTER_ENUM) STT_C_DROP_BASE };
 	X(RX_ERROR, "rx_error", "a helper failed while decapsulating")                            \
 	X(PEER_DENIED, "peer_denied", "strict peers: the sender is not a peer of the context")      \
 	X(ECN_CE_NOT_ECT, "ecn_ce_not_ect", "outer CE on a frame whose inner packet is not ECT")   \
+	X(IPV6_OUTER, "ipv6_outer", "STT over IPv6: this endpoint's underlay is IPv4 only")        \
 	X(OAM_BAD, "oam_bad", "OAM frame that is not a well-formed, checksummed CFM loopback")     \
 	X(TX_OAM, "tx_oam", "tenant frame to the reserved OAM MAC (only sttctl ping sends those)")
 

@@ -42,6 +42,45 @@ static __always_inline int stt_rx_parse(void *data, void *data_end, __u32 pkt_le
 
 	if ((void *)(eth + 1) > data_end)
 		return STT_RX_NOT_STT;
+	if (eth->proto == bpf_htons(0x86dd)) {
+		/*
+		 * The underlay is IPv4 only: STT over IPv6 (TCP to the STT port, directly or
+		 * behind up to two hop-by-hop, routing, destination-options or fragment
+		 * headers) is dropped and counted rather than left to the host's TCP, which
+		 * would answer it with a RST. Later fragments carry no ports: they go on, and
+		 * never reassemble without their first.
+		 */
+		__u8 *h = (void *)(eth + 1);
+		__u8 nh;
+		__u32 off = 40;
+
+		if ((void *)(h + 40) > data_end)
+			return STT_RX_NOT_STT;
+		nh = h[6];
+		for (int i = 0; i < 2; i++) {
+			__u8 *x = h + off;
+
+			if (nh != 0 && nh != 43 && nh != 60 && nh != 44)
+				break;
+			if ((void *)(x + 8) > data_end)
+				return STT_RX_NOT_STT;
+			if (nh == 44 && (x[2] << 8 | x[3]) & 0xfff8)
+				return STT_RX_NOT_STT; /* a later fragment: no ports */
+			off += nh == 44 ? 8 : (x[1] + 1) * 8;
+			nh = x[0];
+			if (off > 40 + 2 * 2048)
+				return STT_RX_NOT_STT;
+		}
+		if (nh == 6) {
+			__u8 *t = h + (off & 0x1fff);
+
+			if ((void *)(t + 4) <= data_end && (t[2] << 8 | t[3]) == cfg->port) {
+				*reason = STT_DROP_IPV6_OUTER;
+				return STT_RX_DROP;
+			}
+		}
+		return STT_RX_NOT_STT;
+	}
 	if (eth->proto != bpf_htons(0x0800))
 		return STT_RX_NOT_STT;
 	ip = (void *)(eth + 1);

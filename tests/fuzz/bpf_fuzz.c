@@ -1392,6 +1392,31 @@ static void rx_classify(const uint8_t *p, size_t len, size_t lin, struct rx_mode
 	m->cls = RX_NOT_STT;
 	if (lin > len)
 		lin = len;
+	/* STT over IPv6 (up to two extension headers): dropped, the underlay is IPv4 only. */
+	if (lin >= 14 + 40 && get16(p, 12) == 0x86dd) {
+		size_t off = 14 + 40;
+		uint8_t nh = p[14 + 6];
+
+		for (int i = 0; i < 2; i++) {
+			size_t x = off;
+
+			if (nh != 0 && nh != 43 && nh != 60 && nh != 44)
+				break;
+			if (x + 8 > lin)
+				return;
+			if (nh == 44 && (get16(p, x + 2) & 0xfff8))
+				return;
+			off += nh == 44 ? 8 : (p[x + 1] + 1) * 8u;
+			nh = p[x];
+			if (off > 14 + 40 + 2 * 2048)
+				return;
+		}
+		if (nh == 6 && off + 4 <= lin && get16(p, off + 2) == STT_PORT) {
+			m->cls = RX_DROP;
+			m->reason = STT_DROP_IPV6_OUTER;
+		}
+		return;
+	}
 	/* Not STT: not IPv4 TCP, no ports (later fragment, truncated), another port. */
 	if (lin < 34 || get16(p, 12) != 0x0800 || p[23] != 6 || (p[14] >> 4) != 4)
 		return;

@@ -597,11 +597,12 @@ static void test_h_malformed(const void *arg)
 	case HM_OUTER_IPV6:
 	case HM_OUTER_IPV6_FRAG_HDR:
 		/*
-		 * IPv4-only datapath: IPv6 is not STT to it. Left to the stack (which has no
-		 * socket on 7471; tests/netns/test_hostile.sh shows no tenant gets anything).
+		 * IPv4-only underlay: STT over IPv6 is dropped and counted, never left to the
+		 * host's TCP (which would answer with a RST); so is a first fragment of it.
 		 */
 		h_outer_ipv6(&seg, &inner, m == HM_OUTER_IPV6_FRAG_HDR);
-		c.e = H_PASS;
+		c.e = H_DROP;
+		c.reason = STT_DROP_IPV6_OUTER;
 		break;
 	case HM_MAX:
 		break;
@@ -916,8 +917,8 @@ static const enum h_mal h_mal_args[HM_MAX] = {
 	HM(HM_VLAN_BITS_V0, "VLAN ID and PCP bits set with V=0: ignored, delivered (XDP too)"),	\
 	HM(HM_VLAN_V1, "V=1: XDP leaves it to TC, TC delivers"),	\
 	HM(HM_RESERVED_BITS, "reserved flag bits, reserved byte and pad set: ignored, delivered"),	\
-	HM(HM_OUTER_IPV6, "outer IPv6 to TCP port 7471: not STT (IPv4-only), left to the stack"),	\
-	HM(HM_OUTER_IPV6_FRAG_HDR, "outer IPv6 + fragment header to TCP 7471: not STT, left to the stack"),	\
+	HM(HM_OUTER_IPV6, "outer IPv6 to TCP port 7471: dropped (ipv6_outer), never to the stack"),	\
+	HM(HM_OUTER_IPV6_FRAG_HDR, "outer IPv6 + fragment header to TCP 7471: dropped (ipv6_outer)"),	\
 	{"hostile entropy: 10,000 flows, ports in range, stable, chi-square uniform",            \
 	 test_h_entropy, NULL},                                                                   \
 	{"hostile entropy: inner IPv6 flows get distinct source ports", test_h_entropy_ipv6,     \
