@@ -502,8 +502,9 @@ struct {
 } stt_cut_scratch SEC(".maps");
 
 /* One pass of a cut frame (see STT_MARK_FRESH). */
-static __noinline int stt_tx_cut(struct __sk_buff *skb, const struct stt_cfg *cfg, __u64 context)
+static __noinline int stt_tx_cut(struct __sk_buff *skb, const struct stt_cfg *cfg)
 {
+	__u64 context = 0;
 	struct stt_encap4 *hp;
 	__u32 zero = 0;
 	__u32 seg_max, seq, rem, seg, adv = skb->mark == STT_MARK_ADVANCE;
@@ -516,6 +517,9 @@ static __noinline int stt_tx_cut(struct __sk_buff *skb, const struct stt_cfg *cf
 	hp = bpf_map_lookup_elem(&stt_cut_scratch, &zero);
 	if (!hp || bpf_skb_load_bytes(skb, 0, hp, offsetof(struct stt_encap4, stt)))
 		return stt_tx_drop_ctx(STT_DROP_TX_ERROR, context);
+	/* The context, for its counters: from the STT header this program wrote. */
+	if (!bpf_skb_load_bytes(skb, offsetof(struct stt_encap4, stt) + 8, &context, 8))
+		context = bpf_be64_to_cpu(context);
 	seg_max = stt_seg_payload(stt_remote_mtu(cfg, hp->ip.daddr));
 	/* Only frames this program encapsulated come back marked; check anyway. */
 	if (hp->eth.proto != bpf_htons(ETH_P_IP) || hp->ip.ver_ihl != 0x45 || hp->ip.protocol != 6 ||
@@ -612,7 +616,7 @@ int stt_tc_tx(struct __sk_buff *skb)
 	const struct stt_flood_val *flood = NULL;
 	const struct stt_fdb_val *fdb = NULL;
 	struct stt_fdb_key key = {};
-	const struct stt_vport *vp;
+	const struct stt_vport *vp = NULL;
 	struct stt_inner in = {};
 	struct stt_tx_state *st;
 	struct stt_encap4 *hp;
@@ -621,6 +625,7 @@ int stt_tc_tx(struct __sk_buff *skb)
 	__be32 remote, uc_remote = 0;
 	__u64 context;
 	__u32 zero = 0, vflags, learn_age, mtu;
+	int trunk = 0;
 	int gso, cut;
 	__u16 vlan = 0;
 	void *data, *data_end;
@@ -628,7 +633,23 @@ int stt_tc_tx(struct __sk_buff *skb)
 
 	if (!cfg || !cfg->ifindex)
 		return stt_tx_drop(STT_DROP_TX_NO_UNDERLAY);
-	vp = bpf_map_lookup_elem(&stt_vports, &ifindex);
+	/* A pass of a frame this program is cutting (it checks the frame is ours). */
+	if (skb->mark == STT_MARK_FRESH || skb->mark == STT_MARK_ADVANCE)
+		return stt_tx_cut(skb, cfg);
+	/* A tagged frame from a trunk: its VLAN may be a vport of its own (stt_vlan_vports). */
+	if (skb->vlan_present || skb->protocol == bpf_htons(0x8100)) {
+		struct stt_vlan_key vk = { .ifindex = ifindex };
+		__be16 tci = 0;
+
+		if (skb->vlan_present)
+			vk.vid = skb->vlan_tci & STT_VLAN_VID_MASK;
+		else if (!bpf_skb_load_bytes(skb, 14, &tci, 2))
+			vk.vid = bpf_ntohs(tci) & STT_VLAN_VID_MASK;
+		vp = bpf_map_lookup_elem(&stt_vlan_vports, &vk);
+		trunk = vp != NULL;
+	}
+	if (!vp)
+		vp = bpf_map_lookup_elem(&stt_vports, &ifindex);
 	if (!vp)
 		return stt_tx_drop(STT_DROP_TX_NO_VPORT);
 	context = vp->context;
@@ -640,8 +661,6 @@ int stt_tc_tx(struct __sk_buff *skb)
 		return stt_tx_drop_ctx(STT_DROP_TX_ERROR, context);
 	__builtin_memset(st, 0, sizeof(*st));
 	hp = &st->h;
-	if (skb->mark == STT_MARK_FRESH || skb->mark == STT_MARK_ADVANCE)
-		return stt_tx_cut(skb, cfg, context);
 	/*
 	 * A tagged tenant frame travels untagged, its tag in the STT header (draft 3.1):
 	 * PCP(3) V(1) VID(12). The tag may be skb metadata or in the frame (802.1Q).
@@ -664,6 +683,9 @@ int stt_tc_tx(struct __sk_buff *skb)
 		vlan = bpf_ntohs(tci);
 		vlan = (vlan & 0xe000) | STT_VLAN_V | (vlan & STT_VLAN_VID_MASK);
 	}
+	/* A trunk VLAN's own context: the tag is the context's, only its PCP travels (V=0). */
+	if (trunk)
+		vlan &= 0xe000;
 	len = skb->len;
 	frame_len = len + sizeof(struct stt_hdr);
 	gso = skb->gso_size != 0;
@@ -1094,6 +1116,9 @@ static __noinline int stt_rx_piece(struct __sk_buff *skb, struct stt_rx *rx)
 		}
 		if (vp->flags & STT_VPORT_LEARN)
 			stt_learn_mac(ctx, hb + 6, rx->saddr);
+		/* A trunk VLAN's frames are tagged on delivery: sttd does that for pieces. */
+		if (vp->flags & STT_VPORT_VLAN)
+			return 0;
 		ihl = (hb[14] & 0x0f) * 4;
 		if (ihl < 20 || ihl > 60)
 			return 0;
@@ -1412,6 +1437,14 @@ int stt_tc_rx(struct __sk_buff *skb)
 			stt_drop(STT_DROP_RX_ERROR);
 			return TC_ACT_SHOT;
 		}
+		if (vp->flags & STT_VPORT_VLAN)
+			vlan = STT_VLAN_V | (vlan & 0xe000) | STT_CTX_VID(vp->flags);
+		if ((vlan & STT_VLAN_V) &&
+		    bpf_skb_vlan_push(skb, bpf_htons(0x8100),
+				      (vlan & 0xe000) | (vlan & STT_VLAN_VID_MASK))) {
+			stt_drop(STT_DROP_RX_ERROR);
+			return TC_ACT_SHOT;
+		}
 		stt_count(STT_C_RX_FRAMES, 1);
 		stt_count(STT_C_RX_BYTES, inner_len);
 		stt_ctx_account(context, STT_DIR_RX | STT_ACC_FRAME, segs, inner_len);
@@ -1464,7 +1497,12 @@ int stt_tc_rx(struct __sk_buff *skb)
 			return TC_ACT_SHOT;
 		}
 	}
-	/* V=1: the vport gets the frame tagged again, PCP and VLAN ID as sent (DEI 0). */
+	/*
+	 * V=1: the vport gets the frame tagged again, PCP and VLAN ID as sent (DEI 0). A trunk
+	 * VLAN's vport gets its own VLAN ID instead, with the PCP as sent.
+	 */
+	if (vp->flags & STT_VPORT_VLAN)
+		vlan = STT_VLAN_V | (vlan & 0xe000) | STT_CTX_VID(vp->flags);
 	if ((vlan & STT_VLAN_V) &&
 	    bpf_skb_vlan_push(skb, bpf_htons(0x8100),
 			      (vlan & 0xe000) | (vlan & STT_VLAN_VID_MASK))) {

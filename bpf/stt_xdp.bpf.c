@@ -107,7 +107,8 @@ int stt_xdp_rx(struct xdp_md *ctx)
 	case 2:
 		return XDP_PASS; /* TC rewrites the inner TOS */
 	}
-	if (!(vp->flags & STT_VPORT_XDP) || (void *)data_end - data != bpf_xdp_get_buff_len(ctx))
+	if (!(vp->flags & STT_VPORT_XDP) || (vp->flags & STT_VPORT_VLAN) ||
+	    (void *)data_end - data != bpf_xdp_get_buff_len(ctx))
 		return XDP_PASS; /* TC decapsulates: works whatever the vport's peer does */
 	/*
 	 * An inner checksum the sender left partial may still be partial here (a local veth

@@ -54,6 +54,23 @@ struct stt_vport {
 #define STT_VPORT_XDP 0x02 /* receive may redirect from XDP straight to this vport */
 #define STT_VPORT_PEERS_STRICT 0x04 /* this context accepts only the peers in stt_peers */
 #define STT_VPORT_LEARN 0x08 /* receive learns inner source MAC -> sender (stt_learn) */
+#define STT_VPORT_VLAN 0x10  /* one VLAN of a trunk vport (stt_vlan_vports) */
+/* In stt_ctx_val.flags of a VLAN vport: the VLAN ID its frames are tagged with. */
+#define STT_CTX_VID_SHIFT 16
+#define STT_CTX_VID(flags) (((flags) >> STT_CTX_VID_SHIFT) & STT_VLAN_VID_MASK)
+
+/*
+ * stt_vlan_vports (hash): (trunk ifindex, VLAN ID) -> the vport of one VLAN of a trunk
+ * ('vport add IFNAME --context ID --vlan VID'). A frame tagged VID from IFNAME is sent in
+ * context ID without its tag (its PCP travels in the STT header, V=0), and a frame of
+ * context ID is delivered to IFNAME tagged VID. Untagged frames (and other VLANs) follow
+ * IFNAME's own stt_vports entry, if it has one.
+ */
+struct stt_vlan_key {
+	__u32 ifindex;
+	__u16 vid;
+	__u16 pad; /* must be zero */
+};
 
 /*
  * Learning (per context, STT_VPORT_LEARN): stt_learn (hash of maps) maps a context to its

@@ -14,8 +14,8 @@ static void vport_usage(void)
 {
 	fprintf(stderr,
 		"Usage: sttctl vport add IFNAME --context ID [--xdp] [--peers open|strict]\n"
-		"                        [--learn [--learn-cap N] [--learn-age SECONDS]]\n"
-		"       sttctl vport del IFNAME\n"
+		"                        [--learn [--learn-cap N] [--learn-age SECONDS]] [--vlan VID]\n"
+		"       sttctl vport del IFNAME [--vlan VID]\n"
 		"  A vport is a tenant interface (for example the host end of a container's\n"
 		"  veth). Frames it receives are sent into the tunnel with its Context ID, and\n"
 		"  frames that arrive with that Context ID are delivered to it. ID: 0 .. 2^64-1,\n"
@@ -30,7 +30,12 @@ static void vport_usage(void)
 		"         source MAC -> sending endpoint); unicast to a learned MAC then goes to\n"
 		"         that endpoint only. Static fdb entries win. At most N (default %d)\n"
 		"         MACs per context, the oldest evicted first; an entry unused by traffic\n"
-		"         for SECONDS (default %d) is forgotten.\n",
+		"         for SECONDS (default %d) is forgotten.\n"
+		"  --vlan VID  bind one VLAN (1..4094) of a trunk interface to the context: frames\n"
+		"         tagged VID go into the tunnel without their tag (its PCP travels in\n"
+		"         the STT header), and the context's frames come out tagged VID. One\n"
+		"         trunk can carry many VLANs (one vport add each); untagged frames and\n"
+		"         other VLANs follow the interface's own vport, if it has one.\n",
 		STT_LEARN_CAP_DEFAULT, STT_LEARN_AGE_DEFAULT);
 }
 
@@ -58,6 +63,25 @@ static int learn_table_add(struct stt_state *st, __u64 ctx, unsigned long cap)
 	return err;
 }
 
+/* Whether stt's program on ifindex still serves something other than (skip_vid). */
+static bool ifindex_in_use(struct stt_state *st, __u32 ifindex, int skip_vid)
+{
+	struct stt_vlan_key k, next, *prev = NULL;
+	struct stt_vport vp;
+
+	if (bpf_map_lookup_elem(st->vports_fd, &ifindex, &vp) == 0)
+		return true;
+	if (st->vlan_fd < 0)
+		return false;
+	while (bpf_map_get_next_key(st->vlan_fd, prev, &next) == 0) {
+		k = next;
+		prev = &k;
+		if (k.ifindex == ifindex && (int)k.vid != skip_vid)
+			return true;
+	}
+	return false;
+}
+
 static int vport_add(int argc, char **argv)
 {
 	struct stt_state st;
@@ -66,7 +90,8 @@ static int vport_add(int argc, char **argv)
 	char path[PATH_MAX], ifname[IF_NAMESIZE];
 	const char *name = NULL, *v;
 	bool have_ctx = false, created = false, learn_added = false;
-	unsigned long cap = STT_LEARN_CAP_DEFAULT, age = STT_LEARN_AGE_DEFAULT;
+	unsigned long cap = STT_LEARN_CAP_DEFAULT, age = STT_LEARN_AGE_DEFAULT, vid = 0;
+	struct stt_vlan_key vk = {};
 	int ifindex, prog_fd = -1, rc = 1, err;
 	__u32 key;
 
@@ -77,6 +102,12 @@ static int vport_add(int argc, char **argv)
 			have_ctx = true;
 		} else if (!strcmp(argv[i], "--xdp")) {
 			vp.flags |= STT_VPORT_XDP;
+		} else if ((v = opt_value(argc, argv, &i, "--vlan"))) {
+			if (parse_uint(v, 4094, &vid) || !vid) {
+				if (!vid)
+					err_msg("invalid --vlan 0: expected 1 .. 4094");
+				return 1;
+			}
 		} else if (!strcmp(argv[i], "--learn")) {
 			vp.flags |= STT_VPORT_LEARN;
 		} else if ((v = opt_value(argc, argv, &i, "--learn-cap"))) {
@@ -115,10 +146,27 @@ static int vport_add(int argc, char **argv)
 	ifindex = dev_index(name, "cannot add vport");
 	if (ifindex < 0)
 		return 1;
+	if (vid && (vp.flags & STT_VPORT_XDP)) {
+		err_msg("cannot add vport %s: --xdp and --vlan exclude each other (the tag is "
+			"put back by TC)", name);
+		return 1;
+	}
 	if (state_open(&st, true))
 		return 1;
 	key = ifindex;
-	if (bpf_map_lookup_elem(st.vports_fd, &key, &existing) == 0) {
+	vk.ifindex = ifindex;
+	vk.vid = vid;
+	if (vid && st.vlan_fd < 0) {
+		err_msg("cannot add vport %s: this endpoint has no VLAN map yet: re-run 'sttctl "
+			"attach DEV' with this build", name);
+		goto out;
+	}
+	if (vid && bpf_map_lookup_elem(st.vlan_fd, &vk, &existing) == 0) {
+		err_msg("cannot add vport %s VLAN %lu: it is already a vport (context %llu)", name,
+			vid, (unsigned long long)existing.context);
+		goto out;
+	}
+	if (!vid && bpf_map_lookup_elem(st.vports_fd, &key, &existing) == 0) {
 		err_msg("cannot add vport %s: it is already a vport (context %llu)", name,
 			(unsigned long long)existing.context);
 		goto out;
@@ -143,31 +191,39 @@ static int vport_add(int argc, char **argv)
 			name);
 		goto out;
 	}
-	err = tc_attach_ingress(ifindex, prog_fd, &created);
-	if (err) {
-		err_msg("cannot add vport %s: TC attach failed: %s", name, strerror(-err));
-		goto out;
+	/* The interface may carry stt already (its own vport, or other VLANs of it). */
+	if (!ifindex_in_use(&st, ifindex, -1)) {
+		err = tc_attach_ingress(ifindex, prog_fd, &created);
+		if (err) {
+			err_msg("cannot add vport %s: TC attach failed: %s", name, strerror(-err));
+			goto out;
+		}
 	}
 	if (created)
 		vp.flags |= STT_VPORT_CREATED_CLSACT;
+	if (vid)
+		vp.flags |= STT_VPORT_VLAN;
 	cv.ifindex = ifindex;
-	cv.flags = vp.flags;
+	cv.flags = vp.flags | (vid ? (__u32)vid << STT_CTX_VID_SHIFT : 0);
 	vp.learn_age = age;
 	if (vp.flags & STT_VPORT_LEARN) {
 		if (learn_table_add(&st, vp.context, cap)) {
-			tc_detach_ingress(ifindex, created);
+			if (!ifindex_in_use(&st, ifindex, -1))
+				tc_detach_ingress(ifindex, created);
 			goto out;
 		}
 		learn_added = true;
 	}
 	/* Receive mapping first, then transmit; undo both on failure. */
 	if (bpf_map_update_elem(st.contexts_fd, &vp.context, &cv, BPF_NOEXIST) ||
-	    bpf_map_update_elem(st.vports_fd, &key, &vp, BPF_NOEXIST)) {
+	    (vid ? bpf_map_update_elem(st.vlan_fd, &vk, &vp, BPF_NOEXIST)
+		 : bpf_map_update_elem(st.vports_fd, &key, &vp, BPF_NOEXIST))) {
 		err_msg("cannot add vport %s: %s", name, strerror(errno));
 		bpf_map_delete_elem(st.contexts_fd, &vp.context);
 		if (learn_added)
 			bpf_map_delete_elem(st.learn_fd, &vp.context);
-		tc_detach_ingress(ifindex, created);
+		if (!ifindex_in_use(&st, ifindex, -1))
+			tc_detach_ingress(ifindex, created);
 		goto out;
 	}
 	rc = 0;
@@ -184,10 +240,18 @@ static int vport_del(int argc, char **argv)
 	struct stt_vport vp;
 	struct stt_ctx_val cv;
 	struct stt_cfg cfg = {};
+	struct stt_vlan_key vk = {};
+	unsigned long vid = 0;
 	int ifindex;
 	__u32 key;
 
-	if (argc != 1) {
+	if (argc == 3 && !strcmp(argv[1], "--vlan")) {
+		if (parse_uint(argv[2], 4094, &vid) || !vid) {
+			if (!vid)
+				err_msg("invalid --vlan 0: expected 1 .. 4094");
+			return 1;
+		}
+	} else if (argc != 1) {
 		vport_usage();
 		return 1;
 	}
@@ -197,13 +261,22 @@ static int vport_del(int argc, char **argv)
 	if (state_open(&st, true))
 		return 1;
 	key = ifindex;
-	if (bpf_map_lookup_elem(st.vports_fd, &key, &vp)) {
-		err_msg("cannot delete vport %s: it is not a vport", argv[0]);
+	vk.ifindex = ifindex;
+	vk.vid = vid;
+	if (vid ? st.vlan_fd < 0 || bpf_map_lookup_elem(st.vlan_fd, &vk, &vp)
+		: bpf_map_lookup_elem(st.vports_fd, &key, &vp)) {
+		if (vid)
+			err_msg("cannot delete vport %s VLAN %lu: it is not a vport", argv[0], vid);
+		else
+			err_msg("cannot delete vport %s: it is not a vport", argv[0]);
 		state_close(&st);
 		return 1;
 	}
 	/* Stop transmit, then receive, then remove the program. */
-	bpf_map_delete_elem(st.vports_fd, &key);
+	if (vid)
+		bpf_map_delete_elem(st.vlan_fd, &vk);
+	else
+		bpf_map_delete_elem(st.vports_fd, &key);
 	if (bpf_map_lookup_elem(st.contexts_fd, &vp.context, &cv) == 0 &&
 	    cv.ifindex == (__u32)ifindex)
 		bpf_map_delete_elem(st.contexts_fd, &vp.context);
@@ -212,7 +285,9 @@ static int vport_del(int argc, char **argv)
 	/* Its OAM counters go with it: the map holds one entry per vport at most. */
 	if (st.ctx_stats_fd >= 0)
 		bpf_map_delete_elem(st.ctx_stats_fd, &vp.context);
-	tc_detach_ingress(ifindex, vp.flags & STT_VPORT_CREATED_CLSACT);
+	/* The program stays while the interface carries other VLANs (or its own vport). */
+	if (!ifindex_in_use(&st, ifindex, -1))
+		tc_detach_ingress(ifindex, vp.flags & STT_VPORT_CREATED_CLSACT);
 	state_get_cfg(&st, &cfg);
 	state_close(&st);
 	if (!cfg.ifindex) {
@@ -220,7 +295,10 @@ static int vport_del(int argc, char **argv)
 		__u32 k;
 
 		if (state_open(&st, false) == 0) {
-			bool more = bpf_map_get_next_key(st.vports_fd, NULL, &k) == 0;
+			struct stt_vlan_key vk2;
+			bool more = bpf_map_get_next_key(st.vports_fd, NULL, &k) == 0 ||
+				    (st.vlan_fd >= 0 &&
+				     bpf_map_get_next_key(st.vlan_fd, NULL, &vk2) == 0);
 
 			state_close(&st);
 			if (!more)

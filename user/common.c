@@ -135,6 +135,7 @@ int state_open(struct stt_state *st, bool must_exist)
 	memset(st, 0, sizeof(*st));
 	st->cfg_fd = st->vports_fd = st->contexts_fd = st->fdb_fd = st->flood_fd = st->stats_fd = -1;
 	st->peers_fd = st->ctx_stats_fd = st->remote_stats_fd = st->learn_fd = st->groups_fd = -1;
+	st->vlan_fd = -1;
 	if (ensure_bpffs() || pin_dir(st->dir, sizeof(st->dir)))
 		return -1;
 	st->cfg_fd = open_pin(st->dir, "stt_cfg");
@@ -148,6 +149,7 @@ int state_open(struct stt_state *st, bool must_exist)
 	st->remote_stats_fd = open_pin(st->dir, "stt_remote_stats");
 	st->learn_fd = open_pin(st->dir, "stt_learn");
 	st->groups_fd = open_pin(st->dir, "stt_groups");
+	st->vlan_fd = open_pin(st->dir, "stt_vlan_vports");
 	if (st->cfg_fd < 0 || st->vports_fd < 0 || st->contexts_fd < 0 || st->fdb_fd < 0 ||
 	    st->flood_fd < 0 || st->stats_fd < 0) {
 		state_close(st);
@@ -163,7 +165,7 @@ void state_close(struct stt_state *st)
 {
 	int *fds[] = { &st->cfg_fd,   &st->vports_fd, &st->contexts_fd,  &st->fdb_fd,
 		       &st->flood_fd, &st->stats_fd,  &st->peers_fd,	 &st->ctx_stats_fd,
-		       &st->remote_stats_fd, &st->learn_fd, &st->groups_fd };
+		       &st->remote_stats_fd, &st->learn_fd, &st->groups_fd, &st->vlan_fd };
 
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
 		if (*fds[i] >= 0)

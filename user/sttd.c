@@ -236,13 +236,16 @@ static void deliver(struct sttd *d, uint8_t *f, uint32_t len, uint32_t saddr, ui
 	iov[0].iov_len = sizeof(vh);
 	iov[1].iov_base = (void *)inner;
 	iov[1].iov_len = ilen;
-	if (ntohs(h->vlan_tci) & STT_VLAN_V) {
+	if ((ntohs(h->vlan_tci) & STT_VLAN_V) || (cv.flags & STT_VPORT_VLAN)) {
 		/*
 		 * V=1: the vport gets the frame tagged again (as stt_tc_rx does), PCP and VLAN
-		 * ID as sent, DEI 0: the tag goes in band, behind the MAC addresses.
+		 * ID as sent, DEI 0; a trunk VLAN's vport gets its own VLAN ID. The tag goes in
+		 * band, behind the MAC addresses.
 		 */
 		uint16_t t = ntohs(h->vlan_tci);
-		uint16_t tci = htons((t & 0xe000) | (t & STT_VLAN_VID_MASK));
+		uint16_t vid = (cv.flags & STT_VPORT_VLAN) ? STT_CTX_VID(cv.flags)
+							   : (t & STT_VLAN_VID_MASK);
+		uint16_t tci = htons((t & 0xe000) | vid);
 
 		tagged = malloc(ilen + 4);
 		if (!tagged) {

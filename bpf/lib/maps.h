@@ -24,6 +24,14 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, STT_MAX_VPORTS);
+	__type(key, struct stt_vlan_key);
+	__type(value, struct stt_vport);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} stt_vlan_vports SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, STT_MAX_VPORTS);
 	__type(key, __u64);
 	__type(value, struct stt_ctx_val);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);

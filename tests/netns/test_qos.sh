@@ -447,6 +447,70 @@ test_pmtu() {
 	if [ -n "$why" ]; then not_ok "$name" "${why%; }"; else ok "$name"; fi
 }
 
+# send_udp NS SRC_MAC DST_MAC SRC_IP DST_IP DPORT [VID PCP]: one UDP frame from a tenant's
+# eth0 through an AF_PACKET socket, 802.1Q-tagged when VID is given (no VLAN devices here).
+send_udp() {
+	ip netns exec "$1" python3 -c '
+import socket, struct, sys
+smac, dmac, sip, dip, dport = sys.argv[1:6]
+vid = int(sys.argv[6]) if len(sys.argv) > 6 else None
+pcp = int(sys.argv[7]) if len(sys.argv) > 7 else 0
+def csum(b):
+    if len(b) % 2: b += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while s >> 16: s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+payload = b"vlan-trunk-test" * 4
+udp = struct.pack("!HHHH", 40000, int(dport), 8 + len(payload), 0) + payload
+ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 7, 0, 64, 17, 0,
+                 socket.inet_aton(sip), socket.inet_aton(dip))
+ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
+eth = bytes.fromhex(dmac.replace(":", "")) + bytes.fromhex(smac.replace(":", ""))
+if vid is not None:
+    eth += struct.pack("!HH", 0x8100, (pcp << 13) | vid)
+frame = eth + b"\x08\x00" + ip + udp
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW); s.bind(("eth0", 0)); s.send(frame)
+' "${@:2}"
+}
+
+# A trunk: vp1 carries VLAN 10 as context 100 (vport add --vlan 10), t2 is an access port.
+test_vlan_trunk() {
+	local name="vlan trunk: VLAN 10 of vp1 is context 100, tag off in the tunnel, back on at vp1"
+	local wire t2got t1got nv0 nv1 why=''
+	stt_run_ctl "$NS_H1" vport del vp1 >/dev/null 2>&1 &&
+		stt_run_ctl "$NS_H1" vport add vp1 --context "$CTX_A" --vlan 10 >/dev/null 2>&1 ||
+		{ not_ok "$name" "vport add --vlan 10 failed"; return; }
+	capture vw "$NS_H2" "$UL2" tcp dst port "$STT_PORT" || { not_ok "$name" "capture"; return; }
+	local p1=$LAST_CAP
+	capture vt2 "$NS_T2" eth0 udp || { not_ok "$name" "capture"; return; }
+	local p2=$LAST_CAP
+	capture vt1 "$NS_T1" eth0 vlan || { not_ok "$name" "capture"; return; }
+	local p3=$LAST_CAP
+	nv0=$(drop_count "$NS_H1" tx_no_vport)
+	# t1 -> t2 tagged VLAN 10 PCP 5; and VLAN 20 (no vport): dropped.
+	send_udp "$NS_T1" "$T1_MAC" "$T2_MAC" "$T1_IP" "$T2_IP" 4010 10 5
+	send_udp "$NS_T1" "$T1_MAC" "$T2_MAC" "$T1_IP" "$T2_IP" 4020 20 5
+	# t2 -> t1 untagged: arrives at t1 tagged VLAN 10.
+	send_udp "$NS_T2" "$T2_MAC" "$T1_MAC" "$T2_IP" "$T1_IP" 4011
+	sleep 0.5
+	stt_capture_stop "$p1"
+	stt_capture_stop "$p2"
+	stt_capture_stop "$p3"
+	nv1=$(drop_count "$NS_H1" tx_no_vport)
+	wire=$(tshark -r "$TMP/vw.pcap" -o ip.try_heuristic_first:TRUE -Y 'stt && udp.dstport == 4010 && !icmp' -T fields \
+		-e stt.context_id -e stt.vlan.v -e stt.vlan.pcp -e stt.vlan.id -e vlan.id 2>/dev/null | xargs)
+	t2got=$(tshark -r "$TMP/vt2.pcap" -Y 'udp.dstport == 4010 && !icmp' -T fields -e vlan.id -e ip.src 2>/dev/null | xargs)
+	t1got=$(tshark -r "$TMP/vt1.pcap" -Y 'udp.dstport == 4011 && !icmp' -T fields -e vlan.id -e vlan.priority 2>/dev/null | xargs)
+	echo "wire (context v pcp vid inner-vlan): '$wire'; t2 got (vlan src): '$t2got'; t1 got (vlan pcp): '$t1got'; h1 tx_no_vport +$((nv1 - nv0))" | diag
+	stt_run_ctl "$NS_H1" vport del vp1 --vlan 10 >/dev/null 2>&1
+	stt_run_ctl "$NS_H1" vport add vp1 --context "$CTX_A" >/dev/null 2>&1
+	[[ $wire =~ ^0x0000000000000064\ (False|0)\ 5\ 0$ ]] || why+="on the wire: '$wire' (want context 100, V=0, PCP 5, VID 0, no 802.1Q inside); "
+	[ "$t2got" = "$T1_IP" ] || why+="t2 (access port) got '$t2got' (want one untagged frame from $T1_IP); "
+	[ "$t1got" = "10 0" ] || why+="t1 (trunk) got '$t1got' (want one frame tagged VLAN 10); "
+	[ "$((nv1 - nv0))" -eq 1 ] || why+="VLAN 20 (no vport): tx_no_vport +$((nv1 - nv0)), want 1; "
+	if [ -n "$why" ]; then not_ok "$name" "${why%; }"; else ok "$name"; fi
+}
+
 test_options_rejected() {
 	local name="bad --dscp / --peers values are refused, nothing changed" errs='' before after
 	before=$(stt_ctl "$NS_H1" show --json)
@@ -464,7 +528,7 @@ test_options_rejected() {
 
 TESTS=(test_dscp_uniform test_dscp_pipe test_ecn_single_segment test_ecn_reassembled
 	test_ecn_all_segments	test_peers_strict_endpoint test_peers_strict_context test_learning test_oam_ping
-	test_oam_unknown_context test_oam_tenant_refused test_options_rejected test_pmtu)
+	test_oam_unknown_context test_oam_tenant_refused test_vlan_trunk test_options_rejected test_pmtu)
 
 if ! reason=$(stt_prereqs); then
 	for t in "${TESTS[@]}"; do skip "${t#test_}" "$reason"; done
