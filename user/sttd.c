@@ -247,16 +247,21 @@ static void deliver(struct sttd *d, uint8_t *f, uint32_t len, uint32_t saddr, ui
 							   : (t & STT_VLAN_VID_MASK);
 		uint16_t tci = htons((t & 0xe000) | vid);
 
-		tagged = malloc(ilen + 4);
+		uint8_t *t2;
+
+		/* The STT header stays in front, as for an untagged frame (f, then inner). */
+		tagged = malloc(sizeof(*h) + ilen + 4);
 		if (!tagged) {
 			d->tx_errors++;
 			return;
 		}
-		memcpy(tagged, inner, 12);
-		tagged[12] = 0x81, tagged[13] = 0x00;
-		memcpy(tagged + 14, &tci, 2);
-		memcpy(tagged + 16, inner + 12, ilen - 12);
-		iov[1].iov_base = tagged;
+		memcpy(tagged, h, sizeof(*h));
+		t2 = tagged + sizeof(*h);
+		memcpy(t2, inner, 12);
+		t2[12] = 0x81, t2[13] = 0x00;
+		memcpy(t2 + 14, &tci, 2);
+		memcpy(t2 + 16, inner + 12, ilen - 12);
+		iov[1].iov_base = t2;
 		iov[1].iov_len = ilen + 4;
 		if (vh.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
 			vh.csum_start += 4;

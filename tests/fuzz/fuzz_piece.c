@@ -39,6 +39,8 @@
 #include <stdbool.h>
 
 #define CONTEXTS_FD 4242
+#define CFG_FD 4141     /* stt_cfg: open peers, uniform DSCP (all zero) */
+#define PEERS_FD 4040   /* stt_peers: never consulted with open peers */
 #define PKT_FD 4343
 
 static FILE *diag; /* the real stderr: sttd's -v output goes to /dev/null */
@@ -67,6 +69,10 @@ int fuzz_map_lookup_elem(int fd, const void *key, void *value)
 	__u64 ctx;
 	struct stt_ctx_val cv = { 0 };
 
+	if (fd == CFG_FD) {
+		memset(value, 0, sizeof(struct stt_cfg));
+		return 0;
+	}
 	CHECK(fd == CONTEXTS_FD, "lookup in map fd %d", fd);
 	memcpy(&ctx, key, sizeof(ctx));
 	stub.lookups++;
@@ -95,7 +101,8 @@ ssize_t fuzz_sendmsg(int fd, const struct msghdr *msg, int flags)
 	vh = msg->msg_iov[0].iov_base;
 	inner = msg->msg_iov[1].iov_base;
 	ilen = msg->msg_iov[1].iov_len;
-	CHECK(ilen >= 14 && ilen <= STT_MAX_FRAME - sizeof(*h), "inner frame of %zu bytes", ilen);
+	/* A frame with V=1 is sent with its 802.1Q tag back in: 4 bytes more. */
+	CHECK(ilen >= 14 && ilen <= STT_MAX_FRAME - sizeof(*h) + 4, "inner frame of %zu bytes", ilen);
 	/* Read every byte that would be sent, and the STT header in front of it. */
 	for (size_t i = 0; i < ilen; i++)
 		x ^= inner[i];
@@ -176,7 +183,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct sttd d = { .contexts_fd = CONTEXTS_FD, .stats_fd = -1, .pkt_fd = PKT_FD };
+	struct sttd d = { .contexts_fd = CONTEXTS_FD, .stats_fd = -1, .pkt_fd = PKT_FD,
+			  .cfg_fd = CFG_FD, .peers_fd = PEERS_FD };
 	size_t pos = 0;
 
 	d.r = reasm_new(64 << 10, 3600ull * 1000000000ull);
@@ -187,6 +195,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		const struct stt_piece *p;
 		struct reasm_stats before = *reasm_stats(d.r);
 		__u64 bad_frame = d.bad_frame, bad_csum = d.bad_csum, tx_errors = d.tx_errors;
+		__u64 ecn_drops = d.ecn_drops, peer_denied = d.peer_denied;
 		unsigned int sends = stub.sends, lookups = stub.lookups;
 		uint8_t *buf;
 		bool malformed, csum_bad = false;
@@ -233,16 +242,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			CHECK(reasm_stats(d.r)->pieces == before.pieces + 1,
 			      "well-formed sample did not reach the engine");
 			if (reasm_stats(d.r)->frames == before.frames) {
-				CHECK(stub.sends == sends && d.bad_frame == bad_frame,
+				CHECK(stub.sends == sends && d.bad_frame == bad_frame &&
+					      d.ecn_drops == ecn_drops && d.peer_denied == peer_denied,
 				      "something sent, or refused, without a complete frame");
 			} else {
-				/* One frame completed: refused or sent once. */
+				/*
+				 * One frame completed: refused (bad frame, CE outside a Not-ECT
+				 * packet, sender not a peer) or sent, exactly once.
+				 */
 				unsigned int sent = stub.sends - sends;
+				__u64 refused = (d.bad_frame - bad_frame) + (d.ecn_drops - ecn_drops) +
+						(d.peer_denied - peer_denied);
 
-				CHECK(sent + (d.bad_frame - bad_frame) == 1,
-				      "complete frame: %u sends, %llu refusals", sent,
-				      (unsigned long long)(d.bad_frame - bad_frame));
-				CHECK(stub.lookups - lookups <= 1, "several lookups for one frame");
+				CHECK(sent + refused == 1, "complete frame: %u sends, %llu refusals", sent,
+				      (unsigned long long)refused);
+				CHECK(stub.lookups - lookups <= 1, "several context lookups for one frame");
 				CHECK(d.tx_errors == tx_errors + (sent && stub.fail_send),
 				      "tx_errors not counted");
 			}

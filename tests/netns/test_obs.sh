@@ -424,7 +424,7 @@ test_metrics() {
 	done
 	# The same drop reasons as stats --json, and sttd's reassembly counters.
 	diff <(stats_json "$NS_H1" | jq -r '.drops | keys[]' | sort) \
-		<(sed -n 's/^stt_drops_total{reason="\([a-z_]*\)"} .*/\1/p' "$TMP/m2.txt" | sort) >/dev/null ||
+		<(sed -n 's/^stt_drops_total{reason="\([a-z0-9_]*\)"} .*/\1/p' "$TMP/m2.txt" | sort) >/dev/null ||
 		why+="stt_drops_total reasons differ from stats --json drops; "
 	grep -qx '# TYPE stt_reasm_pieces_total counter' "$TMP/m2.txt" &&
 		grep -qx '# TYPE stt_reasm_mem_bytes gauge' "$TMP/m2.txt" &&
