@@ -1001,6 +1001,20 @@ bad:
 	return TC_ACT_SHOT;
 }
 
+/*
+ * The tag a decapsulated frame gets back: with V=1, PCP and VLAN ID as sent (DEI 0); a
+ * trunk VLAN's vport gets its own VLAN ID instead, with the PCP as sent. vlan is the STT
+ * header's PCP/V/VID in host order. Returns non-zero when the push failed.
+ */
+static __always_inline long stt_rx_vlan(struct __sk_buff *skb, __u32 vflags, __u16 vlan)
+{
+	if (vflags & STT_VPORT_VLAN)
+		vlan = STT_VLAN_V | (vlan & 0xe000) | STT_CTX_VID(vflags);
+	if (!(vlan & STT_VLAN_V))
+		return 0;
+	return bpf_skb_vlan_push(skb, bpf_htons(0x8100), (vlan & 0xe000) | (vlan & STT_VLAN_VID_MASK));
+}
+
 /* Inner frames shorter than this are decapsulated by copying (see stt_tc_rx). */
 #define STT_SMALL_INNER 34
 
@@ -1437,11 +1451,7 @@ int stt_tc_rx(struct __sk_buff *skb)
 			stt_drop(STT_DROP_RX_ERROR);
 			return TC_ACT_SHOT;
 		}
-		if (vp->flags & STT_VPORT_VLAN)
-			vlan = STT_VLAN_V | (vlan & 0xe000) | STT_CTX_VID(vp->flags);
-		if ((vlan & STT_VLAN_V) &&
-		    bpf_skb_vlan_push(skb, bpf_htons(0x8100),
-				      (vlan & 0xe000) | (vlan & STT_VLAN_VID_MASK))) {
+		if (stt_rx_vlan(skb, vp->flags, vlan)) {
 			stt_drop(STT_DROP_RX_ERROR);
 			return TC_ACT_SHOT;
 		}
@@ -1497,15 +1507,7 @@ int stt_tc_rx(struct __sk_buff *skb)
 			return TC_ACT_SHOT;
 		}
 	}
-	/*
-	 * V=1: the vport gets the frame tagged again, PCP and VLAN ID as sent (DEI 0). A trunk
-	 * VLAN's vport gets its own VLAN ID instead, with the PCP as sent.
-	 */
-	if (vp->flags & STT_VPORT_VLAN)
-		vlan = STT_VLAN_V | (vlan & 0xe000) | STT_CTX_VID(vp->flags);
-	if ((vlan & STT_VLAN_V) &&
-	    bpf_skb_vlan_push(skb, bpf_htons(0x8100),
-			      (vlan & 0xe000) | (vlan & STT_VLAN_VID_MASK))) {
+	if (stt_rx_vlan(skb, vp->flags, vlan)) {
 		stt_drop(STT_DROP_RX_ERROR);
 		return TC_ACT_SHOT;
 	}

@@ -27,6 +27,8 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 STT_NS_PREFIX=${STT_NS_PREFIX:-sth-}
 # shellcheck source=../../scripts/lib.sh
 source "$HERE/../../scripts/lib.sh"
+# shellcheck source=harness.sh
+source "$HERE/harness.sh"
 
 # shellcheck disable=SC2034 # read by lib.sh's stt_add_tenant
 TENANT_MTU=1500 TENANT_TSO=default
@@ -37,11 +39,6 @@ MB=${EXH_MB:-32}
 N_UNKNOWN=${EXH_UNKNOWN:-200000}
 N_NONSTT=${EXH_NONSTT:-50000}
 
-PASSED=0 FAILED=0 SKIPPED=0
-ok() { echo "ok - $1"; PASSED=$((PASSED + 1)); }
-not_ok() { echo "not ok - $1${2:+: $2}"; FAILED=$((FAILED + 1)); }
-skip() { echo "skip - $1: $2"; SKIPPED=$((SKIPPED + 1)); }
-diag() { sed 's/^/#   /'; }
 
 TMP=$(mktemp -d /tmp/sth-exhaust.XXXXXX)
 STTD_PID='' SINK_PID='' FLOOD_PID='' SAMPLER_PID=''
@@ -358,5 +355,4 @@ else
 	test_learn_flood
 fi
 
-echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
-[ "$FAILED" -eq 0 ]
+harness_summary

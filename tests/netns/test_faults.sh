@@ -24,6 +24,8 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 STT_NS_PREFIX=${STF_NS_PREFIX:-stf-}
 # shellcheck source=../../scripts/lib.sh
 source "$HERE/../../scripts/lib.sh"
+# shellcheck source=harness.sh
+source "$HERE/harness.sh"
 
 TENANT_MTU=1500 TENANT_TSO=default # veth defaults: large frames
 NS_W=${STT_NS_PREFIX}w
@@ -32,11 +34,6 @@ FAULT=${STT_FAULT:-$STT_REPO/build/stt_fault}
 SEED=${STF_SEED:-7471}
 RUN_SECS=2
 
-PASSED=0 FAILED=0 SKIPPED=0
-ok() { echo "ok - $1"; PASSED=$((PASSED + 1)); }
-not_ok() { echo "not ok - $1${2:+: $2}"; FAILED=$((FAILED + 1)); }
-skip() { echo "skip - $1: $2"; SKIPPED=$((SKIPPED + 1)); }
-diag() { sed 's/^/#   /'; }
 
 TMP=$(mktemp -d /tmp/stf-test.XXXXXX)
 CAP_PID='' IPERF_PID=''
@@ -695,5 +692,4 @@ else
 	test_ecn_path
 fi
 
-echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
-[ "$FAILED" -eq 0 ]
+harness_summary

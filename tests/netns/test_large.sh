@@ -35,17 +35,14 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 STT_NS_PREFIX=${STL_NS_PREFIX:-stl-}
 # shellcheck source=../../scripts/lib.sh
 source "$HERE/../../scripts/lib.sh"
+# shellcheck source=harness.sh
+source "$HERE/harness.sh"
 
 TENANT_MTU=1500 TENANT_TSO=default # veth defaults: large frames
 NS_T4=${STT_NS_PREFIX}t4
 T4_IP=198.19.4.2 T2_FWD_IP=198.19.4.1 FWD_NET=198.19.4.0/24
 IPERF_SECS=3
 
-PASSED=0 FAILED=0 SKIPPED=0
-ok() { echo "ok - $1"; PASSED=$((PASSED + 1)); }
-not_ok() { echo "not ok - $1${2:+: $2}"; FAILED=$((FAILED + 1)); }
-skip() { echo "skip - $1: $2"; SKIPPED=$((SKIPPED + 1)); }
-diag() { sed 's/^/#   /'; }
 
 TMP=$(mktemp -d /tmp/stl-test.XXXXXX)
 CAP_PID='' IPERF_PID='' MODE=''
@@ -557,5 +554,4 @@ else
 	printf '%s\n' "${RESULTS[@]}" | diag
 fi
 
-echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
-[ "$FAILED" -eq 0 ]
+harness_summary

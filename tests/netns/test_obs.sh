@@ -12,12 +12,9 @@ STT_NS_PREFIX=${STT_NS_PREFIX:-stm-}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=../../scripts/lib.sh
 source "$HERE/../../scripts/lib.sh"
+# shellcheck source=harness.sh
+source "$HERE/harness.sh"
 
-PASSED=0 FAILED=0 SKIPPED=0
-ok() { echo "ok - $1"; PASSED=$((PASSED + 1)); }
-not_ok() { echo "not ok - $1${2:+: $2}"; FAILED=$((FAILED + 1)); }
-skip() { echo "skip - $1: $2"; SKIPPED=$((SKIPPED + 1)); }
-diag() { sed 's/^/#   /'; }
 
 TMP=$(mktemp -d /tmp/stt-test-obs.XXXXXX)
 MAN=$STT_REPO/docs/sttctl.8
@@ -573,5 +570,4 @@ else
 	done
 fi
 
-echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
-[ "$FAILED" -eq 0 ]
+harness_summary

@@ -1,0 +1,17 @@
+# shellcheck shell=bash
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# Reporting for the namespace tests: one TAP-like line per test (`ok - NAME`,
+# `not ok - NAME: why`, `skip - NAME: reason`), diagnostics as `#   ` lines, and the summary
+# line tests/run.sh reads. Source it (after scripts/lib.sh); end the test with
+# `harness_summary`, whose status says whether anything failed.
+
+PASSED=0 FAILED=0 SKIPPED=0
+ok() { echo "ok - $1"; PASSED=$((PASSED + 1)); }
+not_ok() { echo "not ok - $1${2:+: $2}"; FAILED=$((FAILED + 1)); }
+skip() { echo "skip - $1: $2"; SKIPPED=$((SKIPPED + 1)); }
+diag() { sed 's/^/#   /'; }
+
+harness_summary() {
+	echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
+	[ "$FAILED" -eq 0 ]
+}
