@@ -66,6 +66,15 @@ kill "$SRV_PID" 2>/dev/null
 wait "$SRV_PID" 2>/dev/null
 SRV_PID=
 
+say "OAM: h1 probes h2's endpoint for context $CTX_A through the tunnel (sttctl ping)."
+stt_ctl "$NS_H1" ping --context "$CTX_A" --remote "$UL2_IP" --count 3 --interval 0.2
+
+say "Live rates on h1 for two seconds while t1 pings t2 (sttctl monitor --count 2)."
+timeout 15 ip netns exec "$NS_T1" ping -n -q -c 20 -i 0.1 "$T2_IP" >/dev/null 2>&1 &
+PING_PID=$!
+stt_ctl "$NS_H1" monitor --count 2
+wait "$PING_PID"
+
 for ns in "$NS_H1" "$NS_H2"; do
 	say "sttctl -n $ns show"
 	stt_ctl "$ns" show
