@@ -1007,9 +1007,8 @@ struct json_object *ap_doc_to_json(const struct ap_doc *doc)
 										  : STT_LEARN_CAP_DEFAULT));
 			json_object_object_add(l, "age", json_object_new_int64(v->learn_age));
 			json_object_object_add(o, "learn", l);
-		} else {
-			json_object_object_add(o, "learn", NULL);
 		}
+		/* Off: left out, so that a document of plain vports reads as it always did. */
 		if (v->vid)
 			json_object_object_add(o, "vlan", json_object_new_int(v->vid));
 		json_object_array_add(vports, o);
