@@ -312,6 +312,56 @@ test_learn_change() {
 	if [ -n "$why" ]; then not_ok "$name" "${why%; }"; else ok "$name"; fi
 }
 
+# lv_state NS: everything learning and VLAN vports leave in the maps, in one line: show
+# --json, the learning tables (context -> map ID and size), stt_vlan_vports, stt_contexts and
+# whether vp1 has stt's program.
+lv_state() {
+	local c
+	show "$1" | jq -c .
+	for c in 100 500 501 502; do echo -n "$c: $(learn_table "$1" "$c"); "; done
+	echo "vlan: $(vlan_vports "$1")"
+	pinned_dump "$1" stt_contexts | jq -c 'sort_by(.key)'
+	pinned_dump "$1" stt_vports | jq -c 'sort_by(.key)'
+	has_tc_prog "$1" vp1 && echo "vp1 has its program"
+}
+
+# (l2) A step that fails midway through learning and VLAN changes undoes them all, down to
+# the learning tables themselves (the very same maps come back, with what they learned): the
+# document removes VLAN 10, turns vp1's learning off, gives VLAN 20 another cap and adds VLAN
+# 30 with learning; it is applied with STT_APPLY_FAIL_AFTER=0, 1, 2... (every step of it)
+# until it succeeds, which must take at least 10 steps. The state of (l) is applied again
+# afterwards.
+test_learn_vlan_rollback() {
+	local name="learning and VLAN changes: a failing step undoes them all" before after n rc bad=''
+	local steps=none
+	before=$(lv_state "$NS_H1")
+	jq '.vports = [{ifname: "vp1", context: "100"},
+		{ifname: "vp1", context: "501", vlan: 20, learn: {cap: 16, age: 30}},
+		{ifname: "vp1", context: "502", vlan: 30, learn: {cap: 8}}]' "$TMP/h1.json" >"$TMP/lv-rb.json"
+	apply "$NS_H1" "$TMP/lv-rb.json" --dry-run
+	diag <"$TMP/apply.out"
+	for ((n = 0; n < 30; n++)); do
+		STT_APPLY_FAIL_AFTER=$n apply "$NS_H1" "$TMP/lv-rb.json"
+		rc=$?
+		if [ "$rc" -eq 0 ]; then
+			steps=$n
+			break
+		fi
+		after=$(lv_state "$NS_H1")
+		if [ "$before" != "$after" ]; then
+			diff <(echo "$before") <(echo "$after") | head -10 | diag
+			bad+="fail after $n: state changed; "
+			break
+		fi
+		[ "$n" -eq 0 ] && tail -2 "$TMP/apply.err" | diag
+	done
+	echo "# the document applied in $steps steps; every failure before that left the state as it was"
+	[ -z "$bad" ] && { [ "$steps" = none ] || [ "$steps" -lt 10 ]; } && bad+="the document applied after $steps steps, expected at least 10; "
+	apply "$NS_H1" "$TMP/lv3.json"
+	[ "$(lv_state "$NS_H1" | head -1)" = "$(head -1 <<<"$before")" ] || bad+="could not go back to the state before; "
+	if [ -n "$bad" ]; then not_ok "$name" "${bad%; }"; else ok "$name"; fi
+}
+
 # (m) Removing VLAN 10's vport is one change: its stt_vlan_vports and stt_contexts entries go,
 # VLAN 20's and vp1's own vport stay, stt's program stays on vp1 and t1 still reaches t2.
 # Then the base document again removes VLAN 20 and vp1's learning (2 changes): no VLAN vport
@@ -727,7 +777,7 @@ test_apply_nothing() {
 # Main ------------------------------------------------------------------------------------
 
 TESTS=(test_from_scratch test_apply_twice test_round_trip test_invalid test_learn_vlan
-	test_learn_change test_vlan_remove test_learn_vlan_invalid test_change_only
+	test_learn_change test_learn_vlan_rollback test_vlan_remove test_learn_vlan_invalid test_change_only
 	test_rollback test_bpftool_example test_api_examples test_under_traffic test_apply_nothing)
 
 if ! reason=$(stt_prereqs) || ! command -v bpftool >/dev/null; then
