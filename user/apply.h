@@ -34,7 +34,7 @@ struct ap_attach {
 /* Limits of a vport's learning table, as `vport add --learn-cap/--learn-age` take them. */
 #define AP_LEARN_CAP_MAX (1u << 20)
 #define AP_LEARN_AGE_MAX (86400u * 7)
-#define AP_VLAN_MAX 4094
+#define AP_VLAN_MAX	 4094
 
 struct ap_vport {
 	char ifname[IF_NAMESIZE];

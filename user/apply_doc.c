@@ -453,8 +453,7 @@ static void parse_attachment(struct ctx *c, struct json_object *o, struct ap_doc
 }
 
 /* "learn": null (off) or {"cap": N, "age": SECONDS}, both optional (vport add's defaults). */
-static int parse_learn(struct ctx *c, struct json_object *o, const char *path,
-		       struct ap_vport *vp)
+static int parse_learn(struct ctx *c, struct json_object *o, const char *path, struct ap_vport *vp)
 {
 	static const char *const keys[] = {"cap", "age", NULL};
 	struct json_object *v;
@@ -465,8 +464,8 @@ static int parse_learn(struct ctx *c, struct json_object *o, const char *path,
 	if (json_object_is_type(o, json_type_null))
 		return 0;
 	if (!json_object_is_type(o, json_type_object)) {
-		ap_err(c->errs, path, "expected an object ({\"cap\": N, \"age\": SECONDS}) or null, "
-				      "got %s",
+		ap_err(c->errs, path,
+		       "expected an object ({\"cap\": N, \"age\": SECONDS}) or null, got %s",
 		       type_name(o));
 		return -1;
 	}
@@ -493,8 +492,8 @@ static int parse_learn(struct ctx *c, struct json_object *o, const char *path,
 
 static void parse_vports(struct ctx *c, struct json_object *arr, struct ap_doc *doc)
 {
-	static const char *const keys[] = {"ifname", "context", "xdp", "peers", "learn", "vlan",
-					   NULL};
+	static const char *const keys[] = {"ifname", "context", "xdp", "peers",
+					   "learn",  "vlan",	NULL};
 	size_t n = json_object_array_length(arr), nnames = 0;
 	/* Every (ifname, vlan) seen so far, vlan 0 for a plain vport. */
 	struct {
@@ -1003,8 +1002,9 @@ struct json_object *ap_doc_to_json(const struct ap_doc *doc)
 
 			/* An installed vport whose table is missing (cap 0): the default. */
 			json_object_object_add(l, "cap",
-					       json_object_new_int64(v->learn_cap ? v->learn_cap
-										  : STT_LEARN_CAP_DEFAULT));
+					       json_object_new_int64(v->learn_cap
+									 ? v->learn_cap
+									 : STT_LEARN_CAP_DEFAULT));
 			json_object_object_add(l, "age", json_object_new_int64(v->learn_age));
 			json_object_object_add(o, "learn", l);
 		}

@@ -414,8 +414,8 @@ static void op_describe(const struct op *p, const struct ap_doc *want, const str
 	case OP_VPORT_ADD:
 		vlan_words(&p->vp, d1, sizeof(d1));
 		learn_words(&p->vp, l1, sizeof(l1));
-		snprintf(buf, len, "+ vport %s%s context %llu xdp %s peers %s%s%s", p->vp.ifname, d1,
-			 (unsigned long long)p->vp.context, p->vp.xdp ? "on" : "off",
+		snprintf(buf, len, "+ vport %s%s context %llu xdp %s peers %s%s%s", p->vp.ifname,
+			 d1, (unsigned long long)p->vp.context, p->vp.xdp ? "on" : "off",
 			 p->vp.strict ? "strict" : "open", p->vp.learn ? " learn " : "",
 			 p->vp.learn ? l1 : "");
 		break;
@@ -808,7 +808,7 @@ static int learn_install(struct apply_ctx *a, __u64 ctx, __u32 cap)
 /* The maps a vport needs that an endpoint attached by an older sttctl may lack. */
 static int vport_maps_ok(struct apply_ctx *a, const struct ap_vport *v)
 {
-	const char *what = v->vid && a->st.vlan_fd < 0	   ? "VLAN"
+	const char *what = v->vid && a->st.vlan_fd < 0	    ? "VLAN"
 			   : v->learn && a->st.learn_fd < 0 ? "learning"
 							    : NULL;
 

@@ -47,8 +47,7 @@ static void check_rules(const struct ap_doc *d)
 		const struct ap_vport *v = &d->vports[i];
 
 		CHECK(v->ifname[0], "empty vport name");
-		CHECK(!d->have_attach || strcmp(v->ifname, d->att.device),
-		      "vport is the underlay");
+		CHECK(!d->have_attach || strcmp(v->ifname, d->att.device), "vport is the underlay");
 		CHECK(v->vid <= AP_VLAN_MAX, "vlan %u", v->vid);
 		CHECK(!v->vid || !v->xdp, "VLAN vport with xdp");
 		CHECK(!v->learn || (v->learn_cap >= 1 && v->learn_cap <= AP_LEARN_CAP_MAX &&
