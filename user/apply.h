@@ -31,11 +31,20 @@ struct ap_attach {
 	bool strict; /* peers "strict" */
 };
 
+/* Limits of a vport's learning table, as `vport add --learn-cap/--learn-age` take them. */
+#define AP_LEARN_CAP_MAX (1u << 20)
+#define AP_LEARN_AGE_MAX (86400u * 7)
+#define AP_VLAN_MAX	 4094
+
 struct ap_vport {
 	char ifname[IF_NAMESIZE];
 	__u64 context;
 	bool xdp;
 	bool strict;
+	bool learn;	  /* "learn": an object */
+	__u32 learn_cap;  /* with learn: 1 .. AP_LEARN_CAP_MAX (installed: 0 if no table) */
+	__u32 learn_age;  /* with learn: 1 .. AP_LEARN_AGE_MAX seconds */
+	__u16 vid;	  /* "vlan": 1 .. 4094, 0: a plain vport */
 	__u32 ifindex;	  /* filled by the system checks (0 in apply_doc.c) */
 	__u32 flags;	  /* installed STT_VPORT_* (0 in apply_doc.c) */
 	unsigned int pos; /* index in the document's $.vports */

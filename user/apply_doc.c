@@ -452,11 +452,54 @@ static void parse_attachment(struct ctx *c, struct json_object *o, struct ap_doc
 		sub(p, sizeof(p), path, "peers"), get_peers_mode(c, v, p, &a->strict);
 }
 
+/* "learn": null (off) or {"cap": N, "age": SECONDS}, both optional (vport add's defaults). */
+static int parse_learn(struct ctx *c, struct json_object *o, const char *path, struct ap_vport *vp)
+{
+	static const char *const keys[] = {"cap", "age", NULL};
+	struct json_object *v;
+	char p[PATH_LEN];
+	int bad = 0;
+	long n;
+
+	if (json_object_is_type(o, json_type_null))
+		return 0;
+	if (!json_object_is_type(o, json_type_object)) {
+		ap_err(c->errs, path,
+		       "expected an object ({\"cap\": N, \"age\": SECONDS}) or null, got %s",
+		       type_name(o));
+		return -1;
+	}
+	vp->learn = true;
+	vp->learn_cap = STT_LEARN_CAP_DEFAULT;
+	vp->learn_age = STT_LEARN_AGE_DEFAULT;
+	check_keys(c, o, path, keys);
+	if ((v = member(c, o, path, "cap", false))) {
+		sub(p, sizeof(p), path, "cap");
+		if (get_int(c, v, p, 1, AP_LEARN_CAP_MAX, &n))
+			bad = -1;
+		else
+			vp->learn_cap = n;
+	}
+	if ((v = member(c, o, path, "age", false))) {
+		sub(p, sizeof(p), path, "age");
+		if (get_int(c, v, p, 1, AP_LEARN_AGE_MAX, &n))
+			bad = -1;
+		else
+			vp->learn_age = n;
+	}
+	return bad;
+}
+
 static void parse_vports(struct ctx *c, struct json_object *arr, struct ap_doc *doc)
 {
-	static const char *const keys[] = {"ifname", "context", "xdp", "peers", NULL};
+	static const char *const keys[] = {"ifname", "context", "xdp", "peers",
+					   "learn",  "vlan",	NULL};
 	size_t n = json_object_array_length(arr), nnames = 0;
-	char(*names)[IF_NAMESIZE] = calloc(n ? n : 1, IF_NAMESIZE);
+	/* Every (ifname, vlan) seen so far, vlan 0 for a plain vport. */
+	struct {
+		char name[IF_NAMESIZE];
+		__u16 vid;
+	} *names = calloc(n ? n : 1, sizeof(*names));
 
 	doc->vports = calloc(n ? n : 1, sizeof(*doc->vports));
 	if (!doc->vports || !names) {
@@ -468,7 +511,8 @@ static void parse_vports(struct ctx *c, struct json_object *arr, struct ap_doc *
 		struct json_object *o = json_object_array_get_idx(arr, i), *v;
 		struct ap_vport vp = {.pos = i};
 		char path[PATH_LEN], p[PATH_LEN];
-		bool ok = true;
+		bool ok = true, name_ok = false, vid_ok = true;
+		long vid;
 
 		snprintf(path, sizeof(path), "$.vports[%zu]", i);
 		if (!json_object_is_type(o, json_type_object)) {
@@ -481,14 +525,7 @@ static void parse_vports(struct ctx *c, struct json_object *arr, struct ap_doc *
 			if (get_ifname(c, v, p, vp.ifname)) {
 				ok = false;
 			} else {
-				for (size_t j = 0; j < nnames; j++)
-					if (!strcmp(names[j], vp.ifname)) {
-						ap_err(c->errs, p, "%s is a vport twice",
-						       vp.ifname);
-						ok = false;
-						break;
-					}
-				memcpy(names[nnames++], vp.ifname, IF_NAMESIZE);
+				name_ok = true;
 				if (doc->have_attach && !strcmp(doc->att.device, vp.ifname)) {
 					ap_err(c->errs, p,
 					       "%s is the underlay device, it cannot be a vport",
@@ -508,6 +545,43 @@ static void parse_vports(struct ctx *c, struct json_object *arr, struct ap_doc *
 			sub(p, sizeof(p), path, "xdp"), get_bool(c, v, p, &vp.xdp);
 		if ((v = member(c, o, path, "peers", false)))
 			sub(p, sizeof(p), path, "peers"), get_peers_mode(c, v, p, &vp.strict);
+		if ((v = member(c, o, path, "learn", false))) {
+			sub(p, sizeof(p), path, "learn");
+			ok &= !parse_learn(c, v, p, &vp);
+		}
+		if ((v = member(c, o, path, "vlan", false))) {
+			sub(p, sizeof(p), path, "vlan");
+			if (get_int(c, v, p, 1, AP_VLAN_MAX, &vid)) {
+				ok = vid_ok = false;
+			} else {
+				vp.vid = vid;
+				if (vp.xdp) {
+					ap_err(c->errs, p,
+					       "a VLAN vport cannot have \"xdp\": true (the tag is "
+					       "put back by TC)");
+					ok = false;
+				}
+			}
+		}
+		/* One plain vport per interface, and one vport per VLAN of it. */
+		if (name_ok && vid_ok) {
+			for (size_t j = 0; j < nnames; j++) {
+				if (strcmp(names[j].name, vp.ifname) || names[j].vid != vp.vid)
+					continue;
+				if (vp.vid) {
+					sub(p, sizeof(p), path, "vlan");
+					ap_err(c->errs, p, "%s VLAN %u is a vport twice", vp.ifname,
+					       vp.vid);
+				} else {
+					sub(p, sizeof(p), path, "ifname");
+					ap_err(c->errs, p, "%s is a vport twice", vp.ifname);
+				}
+				ok = false;
+				break;
+			}
+			memcpy(names[nnames].name, vp.ifname, IF_NAMESIZE);
+			names[nnames++].vid = vp.vid;
+		}
 		if (!ok)
 			continue;
 		for (size_t j = 0; j < doc->nvports; j++) {
@@ -923,6 +997,20 @@ struct json_object *ap_doc_to_json(const struct ap_doc *doc)
 		json_object_object_add(o, "xdp", json_object_new_boolean(v->xdp));
 		json_object_object_add(o, "peers",
 				       json_object_new_string(v->strict ? "strict" : "open"));
+		if (v->learn) {
+			struct json_object *l = json_object_new_object();
+
+			/* An installed vport whose table is missing (cap 0): the default. */
+			json_object_object_add(l, "cap",
+					       json_object_new_int64(v->learn_cap
+									 ? v->learn_cap
+									 : STT_LEARN_CAP_DEFAULT));
+			json_object_object_add(l, "age", json_object_new_int64(v->learn_age));
+			json_object_object_add(o, "learn", l);
+		}
+		/* Off: left out, so that a document of plain vports reads as it always did. */
+		if (v->vid)
+			json_object_object_add(o, "vlan", json_object_new_int(v->vid));
 		json_object_array_add(vports, o);
 	}
 	for (size_t i = 0; i < doc->nfdb; i++) {

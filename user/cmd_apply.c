@@ -37,6 +37,55 @@ static int open_peers(const char *dir)
 	return bpf_obj_get(path);
 }
 
+/* The size (max_entries) of the learning table installed for ctx; 0 if there is none. */
+static __u32 learn_cap_of(int learn_fd, __u64 ctx)
+{
+	struct bpf_map_info info = {};
+	__u32 id, len = sizeof(info);
+	int fd;
+
+	if (learn_fd < 0 || bpf_map_lookup_elem(learn_fd, &ctx, &id))
+		return 0;
+	fd = bpf_map_get_fd_by_id(id);
+	if (fd < 0)
+		return 0;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		info.max_entries = 0;
+	close(fd);
+	return info.max_entries;
+}
+
+/* Append one installed vport (a plain one: vid 0) to doc->vports. */
+static int read_vport(struct stt_state *st, struct ap_doc *doc, size_t *cap, __u32 ifindex,
+		      __u16 vid, const struct stt_vport *vp)
+{
+	char name[IF_NAMESIZE];
+	struct ap_vport *v;
+
+	if (doc->nvports == *cap) {
+		void *p = realloc(doc->vports, (*cap *= 2) * sizeof(*doc->vports));
+
+		if (!p)
+			return -1;
+		doc->vports = p;
+	}
+	v = &doc->vports[doc->nvports++];
+	memset(v, 0, sizeof(*v));
+	snprintf(v->ifname, sizeof(v->ifname), "%s", dev_name(ifindex, name));
+	v->ifindex = ifindex;
+	v->vid = vid;
+	v->context = vp->context;
+	v->flags = vp->flags;
+	v->xdp = vp->flags & STT_VPORT_XDP;
+	v->strict = vp->flags & STT_VPORT_PEERS_STRICT;
+	if (vp->flags & STT_VPORT_LEARN) {
+		v->learn = true;
+		v->learn_age = vp->learn_age ? vp->learn_age : STT_LEARN_AGE_DEFAULT;
+		v->learn_cap = learn_cap_of(st->learn_fd, vp->context);
+	}
+	return 0;
+}
+
 static int read_state(struct stt_state *st, int peers_fd, struct ap_doc *doc, struct stt_cfg *cfg)
 {
 	char name[IF_NAMESIZE];
@@ -56,34 +105,32 @@ static int read_state(struct stt_state *st, int peers_fd, struct ap_doc *doc, st
 		a->dscp = cfg->dscp;
 		a->strict = cfg->opts & STT_OPT_PEERS_STRICT;
 	}
+	cap = 16;
+	doc->vports = calloc(cap, sizeof(*doc->vports));
 	{
 		__u32 key, next, *prev = NULL;
 		struct stt_vport vp;
 
-		cap = 16;
-		doc->vports = calloc(cap, sizeof(*doc->vports));
 		while (doc->vports && bpf_map_get_next_key(st->vports_fd, prev, &next) == 0) {
-			struct ap_vport *v;
-
 			key = next;
 			prev = &key;
 			if (bpf_map_lookup_elem(st->vports_fd, &key, &vp))
 				continue;
-			if (doc->nvports == cap) {
-				void *p = realloc(doc->vports, (cap *= 2) * sizeof(*doc->vports));
+			if (read_vport(st, doc, &cap, key, 0, &vp))
+				return -1;
+		}
+	}
+	if (st->vlan_fd >= 0) {
+		struct stt_vlan_key key, next, *prev = NULL;
+		struct stt_vport vp;
 
-				if (!p)
-					return -1;
-				doc->vports = p;
-			}
-			v = &doc->vports[doc->nvports++];
-			memset(v, 0, sizeof(*v));
-			snprintf(v->ifname, sizeof(v->ifname), "%s", dev_name(key, name));
-			v->ifindex = key;
-			v->context = vp.context;
-			v->flags = vp.flags;
-			v->xdp = vp.flags & STT_VPORT_XDP;
-			v->strict = vp.flags & STT_VPORT_PEERS_STRICT;
+		while (doc->vports && bpf_map_get_next_key(st->vlan_fd, prev, &next) == 0) {
+			key = next;
+			prev = &key;
+			if (bpf_map_lookup_elem(st->vlan_fd, &key, &vp))
+				continue;
+			if (read_vport(st, doc, &cap, key.ifindex, key.vid, &vp))
+				return -1;
 		}
 	}
 	{
@@ -279,6 +326,40 @@ static void flood_words(const struct ap_flood *f, char *buf, size_t len)
 		snprintf(buf + o, len - o, "]");
 }
 
+/* " vlan VID" for a VLAN vport, "" for a plain one. */
+static void vlan_words(const struct ap_vport *v, char *buf, size_t len)
+{
+	if (v->vid)
+		snprintf(buf, len, " vlan %u", v->vid);
+	else
+		buf[0] = 0;
+}
+
+/* A vport's learning settings as the diff prints them: "off" or "cap N age SECONDS". */
+static void learn_words(const struct ap_vport *v, char *buf, size_t len)
+{
+	if (!v->learn)
+		snprintf(buf, len, "off");
+	else if (!v->learn_cap)
+		snprintf(buf, len, "(no table) age %u", v->learn_age);
+	else
+		snprintf(buf, len, "cap %u age %u", v->learn_cap, v->learn_age);
+}
+
+/* Whether two vports are the same binding: one interface, same VLAN (0: the plain one). */
+static bool same_port(const struct ap_vport *a, const struct ap_vport *b)
+{
+	return a->ifindex == b->ifindex && a->vid == b->vid;
+}
+
+/* Whether the learning settings differ (the age only counts while learning is on). */
+static bool learn_differs(const struct ap_vport *n, const struct ap_vport *o)
+{
+	if (n->learn != o->learn)
+		return true;
+	return n->learn && (n->learn_cap != o->learn_cap || n->learn_age != o->learn_age);
+}
+
 static void op_describe(const struct op *p, const struct ap_doc *want, const struct ap_doc *have,
 			char *buf, size_t len)
 {
@@ -331,23 +412,34 @@ static void op_describe(const struct op *p, const struct ap_doc *want, const str
 		snprintf(buf, len, "- attachment %s", h->device);
 		break;
 	case OP_VPORT_ADD:
-		snprintf(buf, len, "+ vport %s context %llu xdp %s peers %s", p->vp.ifname,
-			 (unsigned long long)p->vp.context, p->vp.xdp ? "on" : "off",
-			 p->vp.strict ? "strict" : "open");
+		vlan_words(&p->vp, d1, sizeof(d1));
+		learn_words(&p->vp, l1, sizeof(l1));
+		snprintf(buf, len, "+ vport %s%s context %llu xdp %s peers %s%s%s", p->vp.ifname,
+			 d1, (unsigned long long)p->vp.context, p->vp.xdp ? "on" : "off",
+			 p->vp.strict ? "strict" : "open", p->vp.learn ? " learn " : "",
+			 p->vp.learn ? l1 : "");
 		break;
 	case OP_VPORT_DEL:
-		snprintf(buf, len, "- vport %s context %llu", p->old_vp.ifname,
+		vlan_words(&p->old_vp, d1, sizeof(d1));
+		snprintf(buf, len, "- vport %s%s context %llu", p->old_vp.ifname, d1,
 			 (unsigned long long)p->old_vp.context);
 		break;
-	case OP_VPORT_MOD:
+	case OP_VPORT_MOD: {
+		char l3[64], l4[64], l5[160];
+
 		snprintf(l1, sizeof(l1), " xdp %s -> %s", p->old_vp.xdp ? "on" : "off",
 			 p->vp.xdp ? "on" : "off");
 		snprintf(l2, sizeof(l2), " peers %s -> %s", p->old_vp.strict ? "strict" : "open",
 			 p->vp.strict ? "strict" : "open");
-		snprintf(buf, len, "~ vport %s context %llu:%s%s", p->vp.ifname,
+		learn_words(&p->old_vp, l3, sizeof(l3));
+		learn_words(&p->vp, l4, sizeof(l4));
+		snprintf(l5, sizeof(l5), " learn %s -> %s", l3, l4);
+		vlan_words(&p->vp, d1, sizeof(d1));
+		snprintf(buf, len, "~ vport %s%s context %llu:%s%s%s", p->vp.ifname, d1,
 			 (unsigned long long)p->vp.context, p->vp.xdp != p->old_vp.xdp ? l1 : "",
-			 p->vp.strict != p->old_vp.strict ? l2 : "");
+			 p->vp.strict != p->old_vp.strict ? l2 : "", strcmp(l3, l4) ? l5 : "");
 		break;
+	}
 	case OP_FDB_ADD:
 	case OP_FDB_DEL:
 	case OP_FDB_MOD:
@@ -416,17 +508,20 @@ static int diff(const struct ap_doc *want, const struct ap_doc *have, struct ops
 		NEW(OP_DETACH, PH_DETACH);
 	}
 
-	/* vports, by ifindex (both lists hold it). */
+	/*
+	 * vports, by (ifindex, VLAN): both lists hold the ifindex. Another context or VLAN is
+	 * another binding (removed and added); xdp, peers and learning change in place.
+	 */
 	for (i = 0; i < have->nvports; i++) {
 		const struct ap_vport *o = &have->vports[i], *n = NULL;
 
 		for (j = 0; j < want->nvports && !n; j++)
-			if (want->vports[j].ifindex == o->ifindex)
+			if (same_port(&want->vports[j], o))
 				n = &want->vports[j];
 		if (!n || n->context != o->context) {
 			NEW(OP_VPORT_DEL, PH_UNBIND);
 			p->old_vp = *o;
-		} else if (n->xdp != o->xdp || n->strict != o->strict) {
+		} else if (n->xdp != o->xdp || n->strict != o->strict || learn_differs(n, o)) {
 			/* Loosening (strict -> open) before peers go, tightening after they come.
 			 */
 			NEW(OP_VPORT_MOD, o->strict && !n->strict ? PH_UNBIND : PH_BIND);
@@ -438,7 +533,7 @@ static int diff(const struct ap_doc *want, const struct ap_doc *have, struct ops
 		const struct ap_vport *n = &want->vports[j], *o = NULL;
 
 		for (i = 0; i < have->nvports && !o; i++)
-			if (have->vports[i].ifindex == n->ifindex)
+			if (same_port(&have->vports[i], n))
 				o = &have->vports[i];
 		if (!o || o->context != n->context) {
 			NEW(OP_VPORT_ADD, PH_BIND);
@@ -516,7 +611,7 @@ static int diff(const struct ap_doc *want, const struct ap_doc *have, struct ops
 
 /* ---- the journal: every change made, so that a failure can undo them all ---- */
 
-enum { J_MAP, J_TC_ATTACHED, J_TC_DETACHED };
+enum { J_MAP, J_TC_ATTACHED, J_TC_DETACHED, J_LEARN };
 
 struct jent {
 	int type;
@@ -527,6 +622,7 @@ struct jent {
 	__u8 old[sizeof(struct stt_flood_val)];
 	int ifindex;
 	bool created;
+	int inner; /* J_LEARN: the table that was installed before (kept open), or -1 */
 };
 
 struct run {
@@ -583,12 +679,71 @@ static int jmap(struct run *r, int fd, const void *key, __u32 klen, const void *
 	return 0;
 }
 
+/*
+ * Install (table >= 0) or remove (-1) the learning table of a context in stt_learn (a hash
+ * of maps: a lookup gives the inner map's ID, an update takes a descriptor). The table it
+ * replaces is kept open in the journal, so that undo puts the very same table back, with
+ * what it learned.
+ */
+static int jlearn(struct run *r, int learn_fd, __u64 ctx, int table)
+{
+	struct jent *e;
+	__u32 id;
+	int old = -1;
+
+	if (bpf_map_lookup_elem(learn_fd, &ctx, &id) == 0) {
+		old = bpf_map_get_fd_by_id(id);
+		if (old < 0)
+			return -1;
+	} else if (table < 0) {
+		return 0;
+	}
+	if (step(r) || !(e = jnew(r, J_LEARN))) {
+		if (old >= 0)
+			close(old);
+		return -1;
+	}
+	if (table >= 0 ? bpf_map_update_elem(learn_fd, &ctx, &table, BPF_ANY)
+		       : bpf_map_delete_elem(learn_fd, &ctx)) {
+		int err = errno;
+
+		r->n--;
+		if (old >= 0)
+			close(old);
+		errno = err;
+		return -1;
+	}
+	e->fd = learn_fd;
+	memcpy(e->key, &ctx, sizeof(ctx));
+	e->inner = old;
+	return 0;
+}
+
+/* Forget the journal (after success, or after undo): close the tables it kept. */
+static void journal_free(struct run *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (r->j[i].type == J_LEARN && r->j[i].inner >= 0)
+			close(r->j[i].inner);
+	free(r->j);
+	r->j = NULL;
+	r->n = r->cap = 0;
+}
+
 static void undo(struct run *r)
 {
 	while (r->n) {
 		struct jent *e = &r->j[--r->n];
 
 		switch (e->type) {
+		case J_LEARN:
+			if (e->inner >= 0) {
+				bpf_map_update_elem(e->fd, e->key, &e->inner, BPF_ANY);
+				close(e->inner);
+			} else {
+				bpf_map_delete_elem(e->fd, e->key);
+			}
+			break;
 		case J_MAP:
 			if (e->had)
 				bpf_map_update_elem(e->fd, e->key, e->old, 0);
@@ -617,54 +772,140 @@ struct apply_ctx {
 	const struct ap_doc *want, *have;
 };
 
+/* Whether stt's TC program on ifindex serves a vport: its own or one of its VLANs. */
+static bool ifindex_in_use(struct stt_state *st, __u32 ifindex)
+{
+	struct stt_vlan_key k, next, *prev = NULL;
+	struct stt_vport vp;
+
+	if (bpf_map_lookup_elem(st->vports_fd, &ifindex, &vp) == 0)
+		return true;
+	if (st->vlan_fd < 0)
+		return false;
+	while (bpf_map_get_next_key(st->vlan_fd, prev, &next) == 0) {
+		k = next;
+		prev = &k;
+		if (k.ifindex == ifindex)
+			return true;
+	}
+	return false;
+}
+
+/* A new learning table of cap entries, installed for ctx (journaled). */
+static int learn_install(struct apply_ctx *a, __u64 ctx, __u32 cap)
+{
+	int fd, rc;
+
+	fd = bpf_map_create(BPF_MAP_TYPE_LRU_HASH, "stt_learn_ctx", sizeof(struct stt_learn_key),
+			    sizeof(struct stt_learn_val), cap, NULL);
+	if (fd < 0)
+		return -1;
+	rc = jlearn(&a->run, a->st.learn_fd, ctx, fd);
+	close(fd); /* the outer map holds it */
+	return rc;
+}
+
+/* The maps a vport needs that an endpoint attached by an older sttctl may lack. */
+static int vport_maps_ok(struct apply_ctx *a, const struct ap_vport *v)
+{
+	const char *what = v->vid && a->st.vlan_fd < 0	    ? "VLAN"
+			   : v->learn && a->st.learn_fd < 0 ? "learning"
+							    : NULL;
+
+	if (!what)
+		return 0;
+	err_msg("vport %s: this endpoint has no %s map yet: re-run 'sttctl attach DEV' with this "
+		"build",
+		v->ifname, what);
+	errno = EOPNOTSUPP;
+	return -1;
+}
+
+static __u32 vport_flags(const struct ap_vport *v)
+{
+	return (v->xdp ? STT_VPORT_XDP : 0) | (v->strict ? STT_VPORT_PEERS_STRICT : 0) |
+	       (v->learn ? STT_VPORT_LEARN : 0) | (v->vid ? STT_VPORT_VLAN : 0);
+}
+
+static __u32 ctx_flags(__u32 vport_flags, __u16 vid)
+{
+	return vport_flags | (vid ? (__u32)vid << STT_CTX_VID_SHIFT : 0);
+}
+
+/* Write the transmit side of a vport: stt_vports, or stt_vlan_vports for a VLAN. */
+static int vport_write(struct apply_ctx *a, const struct ap_vport *v, const struct stt_vport *vp,
+		       __u64 flags)
+{
+	struct stt_vlan_key vk = {.ifindex = v->ifindex, .vid = v->vid};
+	__u32 key = v->ifindex;
+
+	if (v->vid)
+		return jmap(&a->run, a->st.vlan_fd, &vk, sizeof(vk), vp, vp ? sizeof(*vp) : 0,
+			    flags);
+	return jmap(&a->run, a->st.vports_fd, &key, sizeof(key), vp, vp ? sizeof(*vp) : 0, flags);
+}
+
 static int vport_add(struct apply_ctx *a, const struct ap_vport *v)
 {
-	struct stt_vport vp = {.context = v->context};
+	struct stt_vport vp = {.context = v->context, .flags = vport_flags(v)};
 	struct stt_ctx_val cv = {.ifindex = v->ifindex};
-	__u32 key = v->ifindex;
 	bool created = false;
 	struct jent *e;
 	int err;
 
-	vp.flags = (v->xdp ? STT_VPORT_XDP : 0) | (v->strict ? STT_VPORT_PEERS_STRICT : 0);
+	/* As vport add: the age is stored even without learning. */
+	vp.learn_age = v->learn ? v->learn_age : STT_LEARN_AGE_DEFAULT;
 	if (a->run.prog_fd < 0) {
 		errno = ENOENT;
 		return -1;
 	}
-	if (step(&a->run))
+	if (vport_maps_ok(a, v))
 		return -1;
-	err = tc_attach_ingress(v->ifindex, a->run.prog_fd, &created);
-	if (err) {
-		errno = -err;
-		return -1;
+	/* The interface may carry stt's program already (its own vport, or other VLANs). */
+	if (!ifindex_in_use(&a->st, v->ifindex)) {
+		if (step(&a->run))
+			return -1;
+		err = tc_attach_ingress(v->ifindex, a->run.prog_fd, &created);
+		if (err) {
+			errno = -err;
+			return -1;
+		}
+		e = jnew(&a->run, J_TC_ATTACHED);
+		if (!e)
+			return -1;
+		e->ifindex = v->ifindex;
+		e->created = created;
 	}
-	e = jnew(&a->run, J_TC_ATTACHED);
-	if (!e)
-		return -1;
-	e->ifindex = v->ifindex;
-	e->created = created;
 	if (created)
 		vp.flags |= STT_VPORT_CREATED_CLSACT;
-	cv.flags = vp.flags;
-	/* Receive mapping first, then transmit (as vport add does). */
+	cv.flags = ctx_flags(vp.flags, v->vid);
+	/* Its learning table, then receive mapping, then transmit (as vport add does). */
+	if (v->learn && learn_install(a, v->context, v->learn_cap))
+		return -1;
 	if (jmap(&a->run, a->st.contexts_fd, &v->context, sizeof(__u64), &cv, sizeof(cv),
 		 BPF_NOEXIST))
 		return -1;
-	return jmap(&a->run, a->st.vports_fd, &key, sizeof(key), &vp, sizeof(vp), BPF_NOEXIST);
+	return vport_write(a, v, &vp, BPF_NOEXIST);
 }
 
 static int vport_del(struct apply_ctx *a, const struct ap_vport *v)
 {
 	struct stt_ctx_val cv;
-	__u32 key = v->ifindex;
 	struct jent *e;
 
 	/* Stop transmit, then receive, then remove the program (as vport del does). */
-	if (jmap(&a->run, a->st.vports_fd, &key, sizeof(key), NULL, 0, 0))
+	if ((!v->vid || a->st.vlan_fd >= 0) && vport_write(a, v, NULL, 0))
 		return -1;
-	if (bpf_map_lookup_elem(a->st.contexts_fd, &v->context, &cv) == 0 && cv.ifindex == key &&
+	if (bpf_map_lookup_elem(a->st.contexts_fd, &v->context, &cv) == 0 &&
+	    cv.ifindex == v->ifindex &&
 	    jmap(&a->run, a->st.contexts_fd, &v->context, sizeof(__u64), NULL, 0, 0))
 		return -1;
+	/* Its learning table goes with it (kept in the journal, for undo). */
+	if (a->st.learn_fd >= 0 && jlearn(&a->run, a->st.learn_fd, v->context, -1))
+		return -1;
+	/* The program stays while the interface carries other VLANs (or its own vport). */
+	if (ifindex_in_use(&a->st, v->ifindex))
+		return 0;
 	if (step(&a->run))
 		return -1;
 	tc_detach_ingress(v->ifindex, v->flags & STT_VPORT_CREATED_CLSACT);
@@ -675,18 +916,32 @@ static int vport_del(struct apply_ctx *a, const struct ap_vport *v)
 	return 0;
 }
 
+/*
+ * xdp, peers and learning of a vport, in place. Learning turned on or resized: a new table
+ * is installed first (one update of stt_learn: the datapath sees the old table or the new
+ * one; a new table starts empty); turned off: the flag goes first, then the table.
+ */
 static int vport_mod(struct apply_ctx *a, const struct ap_vport *n, const struct ap_vport *o)
 {
-	__u32 flags = (o->flags & ~(STT_VPORT_XDP | STT_VPORT_PEERS_STRICT)) |
-		      (n->xdp ? STT_VPORT_XDP : 0) | (n->strict ? STT_VPORT_PEERS_STRICT : 0);
+	__u32 keep = STT_VPORT_CREATED_CLSACT | STT_VPORT_VLAN;
+	__u32 flags = (o->flags & keep) | vport_flags(n);
 	struct stt_vport vp = {.context = n->context, .flags = flags};
-	struct stt_ctx_val cv = {.ifindex = n->ifindex, .flags = flags};
-	__u32 key = n->ifindex;
+	struct stt_ctx_val cv = {.ifindex = n->ifindex, .flags = ctx_flags(flags, n->vid)};
 
+	vp.learn_age = n->learn ? n->learn_age : STT_LEARN_AGE_DEFAULT;
+	if (vport_maps_ok(a, n))
+		return -1;
+	if (n->learn && (!o->learn || n->learn_cap != o->learn_cap) &&
+	    learn_install(a, n->context, n->learn_cap))
+		return -1;
 	if (jmap(&a->run, a->st.contexts_fd, &n->context, sizeof(__u64), &cv, sizeof(cv),
 		 BPF_EXIST))
 		return -1;
-	return jmap(&a->run, a->st.vports_fd, &key, sizeof(key), &vp, sizeof(vp), BPF_EXIST);
+	if (vport_write(a, n, &vp, BPF_EXIST))
+		return -1;
+	if (!n->learn && o->learn && jlearn(&a->run, a->st.learn_fd, n->context, -1))
+		return -1;
+	return 0;
 }
 
 static int cfg_write(struct apply_ctx *a)
@@ -1026,6 +1281,16 @@ static void print_errors(const struct ap_errs *errs, const char *what)
 		errs->n == 1 ? "" : "s");
 }
 
+/* detach keeps the pinned maps while stt_vports has an entry (VLAN vports do not count). */
+static size_t plain_vports(const struct ap_doc *d)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < d->nvports; i++)
+		n += !d->vports[i].vid;
+	return n;
+}
+
 int cmd_apply(int argc, char **argv)
 {
 	struct ap_doc want = {}, have = {};
@@ -1080,7 +1345,7 @@ int cmd_apply(int argc, char **argv)
 	 * attach creates empty ones; every entry is then installed again.
 	 */
 	if (want.have_attach && have.have_attach && strcmp(want.att.device, have.att.device) &&
-	    !have.nvports)
+	    !plain_vports(&have))
 		have.nfdb = have.nflood = have.npeers = 0;
 	if (diff(&want, &have, &ops)) {
 		err_msg("apply: out of memory");
@@ -1157,9 +1422,11 @@ int cmd_apply(int argc, char **argv)
 		close_state(&a);
 	} else if (!want.have_attach && pins && a.have_st) {
 		/* Detached earlier, and the last vport is gone: remove the pinned state. */
+		struct stt_vlan_key vk;
 		__u32 k;
 
-		if (bpf_map_get_next_key(a.st.vports_fd, NULL, &k)) {
+		if (bpf_map_get_next_key(a.st.vports_fd, NULL, &k) &&
+		    (a.st.vlan_fd < 0 || bpf_map_get_next_key(a.st.vlan_fd, NULL, &vk))) {
 			char dir[sizeof(a.st.dir)];
 
 			memcpy(dir, a.st.dir, sizeof(dir));
@@ -1209,7 +1476,7 @@ out:
 	close_state(&a);
 	if (lock_fd >= 0)
 		close(lock_fd);
-	free(a.run.j);
+	journal_free(&a.run);
 	free(ops.v);
 	free(text);
 	ap_doc_free(&want);

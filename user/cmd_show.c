@@ -47,6 +47,8 @@ static struct json_object *build_status(const struct ap_doc *doc, const struct s
 
 		json_object_object_add(o, "ifname", jstr(doc->vports[i].ifname));
 		json_object_object_add(o, "ifindex", json_object_new_int(doc->vports[i].ifindex));
+		if (doc->vports[i].vid)
+			json_object_object_add(o, "vlan", json_object_new_int(doc->vports[i].vid));
 		json_object_array_add(vports, o);
 	}
 	json_object_object_add(st, "vports", vports);
@@ -76,10 +78,19 @@ static void print_show(const struct ap_doc *doc, const struct stt_cfg *cfg)
 	}
 	(void)name;
 	printf("vports: %zu\n", doc->nvports);
-	for (size_t i = 0; i < doc->nvports; i++)
-		printf("  %-16s context %llu%s%s\n", doc->vports[i].ifname,
-		       (unsigned long long)doc->vports[i].context, doc->vports[i].xdp ? "  xdp" : "",
-		       doc->vports[i].strict ? "  peers strict" : "");
+	for (size_t i = 0; i < doc->nvports; i++) {
+		const struct ap_vport *v = &doc->vports[i];
+
+		if (v->vid)
+			snprintf(buf, sizeof(buf), "  vlan %u", v->vid);
+		else
+			buf[0] = 0;
+		printf("  %-16s context %llu%s%s%s", v->ifname, (unsigned long long)v->context, buf,
+		       v->xdp ? "  xdp" : "", v->strict ? "  peers strict" : "");
+		if (v->learn)
+			printf("  learn cap %u age %u", v->learn_cap, v->learn_age);
+		printf("\n");
+	}
 	printf("fdb: %zu\n", doc->nfdb);
 	for (size_t i = 0; i < doc->nfdb; i++) {
 		fmt_mac(doc->fdb[i].mac, m, sizeof(m));

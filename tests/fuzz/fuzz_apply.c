@@ -7,8 +7,9 @@
  * Properties:
  * - ap_parse returns 0 with no error, or -1 with at least one; every error is one line that
  *   starts with a JSON path ("$");
- * - a document it accepts satisfies the schema's rules: version 1, one vport per name and
- *   per context, one fdb entry per (context, MAC) with a unicast MAC, 1..16 distinct flood
+ * - a document it accepts satisfies the schema's rules: version 1, one vport per (name,
+ *   VLAN) and per context, VLANs 1..4094 and never with xdp, learning cap and age in range,
+ *   one fdb entry per (context, MAC) with a unicast MAC, 1..16 distinct flood
  *   remotes per context, distinct (context, remote) peers, nothing without an attachment,
  *   every list in canonical (sorted) order;
  * - printing an accepted document (ap_doc_to_json, what `show --json` prints) and parsing it
@@ -43,12 +44,20 @@ static void check_rules(const struct ap_doc *d)
 		CHECK(d->att.xdp >= AP_XDP_AUTO && d->att.xdp <= AP_XDP_ON, "xdp %d", d->att.xdp);
 	}
 	for (size_t i = 0; i < d->nvports; i++) {
-		CHECK(d->vports[i].ifname[0], "empty vport name");
-		CHECK(!d->have_attach || strcmp(d->vports[i].ifname, d->att.device),
-		      "vport is the underlay");
+		const struct ap_vport *v = &d->vports[i];
+
+		CHECK(v->ifname[0], "empty vport name");
+		CHECK(!d->have_attach || strcmp(v->ifname, d->att.device), "vport is the underlay");
+		CHECK(v->vid <= AP_VLAN_MAX, "vlan %u", v->vid);
+		CHECK(!v->vid || !v->xdp, "VLAN vport with xdp");
+		CHECK(!v->learn || (v->learn_cap >= 1 && v->learn_cap <= AP_LEARN_CAP_MAX &&
+				    v->learn_age >= 1 && v->learn_age <= AP_LEARN_AGE_MAX),
+		      "learn cap %u age %u", v->learn_cap, v->learn_age);
+		CHECK(v->learn || (!v->learn_cap && !v->learn_age), "learning values while off");
 		for (size_t j = 0; j < i; j++) {
-			CHECK(strcmp(d->vports[i].ifname, d->vports[j].ifname), "vport name twice");
-			CHECK(d->vports[i].context != d->vports[j].context, "vport context twice");
+			CHECK(strcmp(v->ifname, d->vports[j].ifname) || v->vid != d->vports[j].vid,
+			      "vport (name, vlan) twice");
+			CHECK(v->context != d->vports[j].context, "vport context twice");
 		}
 		CHECK(!i || d->vports[i - 1].context < d->vports[i].context, "vports not sorted");
 	}
@@ -91,7 +100,11 @@ static void check_same(const struct ap_doc *a, const struct ap_doc *b)
 		CHECK(!strcmp(a->vports[i].ifname, b->vports[i].ifname) &&
 			  a->vports[i].context == b->vports[i].context &&
 			  a->vports[i].xdp == b->vports[i].xdp &&
-			  a->vports[i].strict == b->vports[i].strict,
+			  a->vports[i].strict == b->vports[i].strict &&
+			  a->vports[i].learn == b->vports[i].learn &&
+			  a->vports[i].learn_cap == b->vports[i].learn_cap &&
+			  a->vports[i].learn_age == b->vports[i].learn_age &&
+			  a->vports[i].vid == b->vports[i].vid,
 		      "vport %zu differs", i);
 	for (size_t i = 0; i < a->nfdb; i++)
 		CHECK(!memcmp(&a->fdb[i], &b->fdb[i], sizeof(a->fdb[i])), "fdb %zu differs", i);

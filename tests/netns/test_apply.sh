@@ -200,6 +200,253 @@ test_invalid() {
 	fi
 }
 
+# Learning and VLAN vports ----------------------------------------------------------------
+
+# learn_table NS CONTEXT: "ID MAX_ENTRIES" of the learning table installed for CONTEXT in the
+# pinned hash of maps stt_learn (bpftool; the value of an entry is the inner map's ID), or
+# "none".
+learn_table() {
+	local id
+	id=$(bpftool -j map dump pinned "$STT_PIN_BASE/$(stt_ns_inode "$1")/stt_learn" 2>/dev/null |
+		python3 -c '
+import json, sys
+le = lambda b: int.from_bytes(bytes(int(x, 16) for x in b), "little") if isinstance(b, list) else int(b)
+for e in json.load(sys.stdin):
+    if le(e["key"]) == int(sys.argv[1]):
+        print(le(e["value"]))
+' "$2" 2>/dev/null)
+	if [ -z "$id" ]; then echo none; return; fi
+	echo "$id $(bpftool -j map show id "$id" 2>/dev/null | jq -r '.max_entries')"
+}
+
+# pinned_dump NS MAP: bpftool's JSON dump of a pinned map, each entry as BTF formats it
+# ({key, value} as numbers and objects).
+pinned_dump() {
+	bpftool -j map dump pinned "$STT_PIN_BASE/$(stt_ns_inode "$1")/$2" 2>/dev/null | jq 'map(.formatted // .)'
+}
+
+# vlan_vports NS: the stt_vlan_vports entries, "ifindex/vid:context" sorted, space separated.
+vlan_vports() { pinned_dump "$1" stt_vlan_vports | jq -r '[.[] | "\(.key.ifindex)/\(.key.vid):\(.value.context)"] | sort | join(" ")'; }
+
+# vport_age NS IFNAME: learn_age of IFNAME's plain vport in stt_vports.
+vport_age() {
+	local idx
+	idx=$(ip -n "$1" -j link show "$2" | jq '.[0].ifindex')
+	pinned_dump "$1" stt_vports | jq -r --argjson i "$idx" '.[] | select(.key == $i) | .value.learn_age'
+}
+
+# The h1 document with learning on vp1 (cap 64, age 120) and two VLAN vports on vp1 next to
+# its own vport: VLAN 10 (context 500, no learning) and VLAN 20 (context 501, learning with
+# the defaults). $1/$2: vp1's cap and age.
+doc_h1_lv() {
+	jq --argjson cap "${1:-64}" --argjson age "${2:-120}" '.vports = [
+		{ifname: "vp1", context: "100", learn: {cap: $cap, age: $age}},
+		{ifname: "vp1", context: "500", vlan: 10},
+		{ifname: "vp1", context: "501", vlan: 20, learn: {}}]' "$TMP/h1.json"
+}
+
+# (k) A document with a learning vport and VLAN vports: applied (3 changes: vp1's learning in
+# place, two VLAN vports added), installed as written (stt_learn tables of 64 and 1024
+# entries for contexts 100 and 501, vp1's learn_age 120, stt_vlan_vports entries for VLANs 10
+# and 20 of vp1), shown by show --json, 0 changes applied again and through show --json |
+# apply -, and t1 still reaches t2 through vp1 (its own vport, now learning).
+test_learn_vlan() {
+	local name="learning and VLAN vports: applied, shown, 0 changes again and round trip"
+	local why='' c idx vv t100 t501 age shown got
+	doc_h1_lv >"$TMP/lv.json"
+	apply "$NS_H1" "$TMP/lv.json" --dry-run
+	diag <"$TMP/apply.out"
+	apply "$NS_H1" "$TMP/lv.json"
+	c=$(changes)
+	[ "$c" = 3 ] || { diag <"$TMP/apply.err"; why+="apply: $c changes, expected 3; "; }
+	idx=$(ip -n "$NS_H1" -j link show vp1 | jq '.[0].ifindex')
+	vv=$(vlan_vports "$NS_H1")
+	t100=$(learn_table "$NS_H1" 100) t501=$(learn_table "$NS_H1" 501) age=$(vport_age "$NS_H1" vp1)
+	echo "# stt_vlan_vports: '$vv'; learning tables: 100 '$t100', 501 '$t501'; vp1 learn_age $age"
+	[ "$vv" = "$idx/10:500 $idx/20:501" ] || why+="stt_vlan_vports is '$vv'; "
+	[ "${t100#* }" = 64 ] || why+="context 100's table: '$t100', expected 64 entries; "
+	[ "${t501#* }" = 1024 ] || why+="context 501's table: '$t501', expected 1024 entries; "
+	[ "$(learn_table "$NS_H1" 500)" = none ] || why+="context 500 (no learning) has a table; "
+	[ "$age" = 120 ] || why+="vp1's learn_age is $age; "
+	shown=$(show "$NS_H1" | jq -c '[.vports[] | {ifname, context, learn, vlan}]')
+	echo "# show --json vports: $shown"
+	[ "$shown" = '[{"ifname":"vp1","context":"100","learn":{"age":120,"cap":64},"vlan":null},{"ifname":"vp1","context":"500","learn":null,"vlan":10},{"ifname":"vp1","context":"501","learn":{"age":300,"cap":1024},"vlan":20}]' ] ||
+		why+="show --json vports differ; "
+	apply "$NS_H1" "$TMP/lv.json"
+	[ "$(changes)" = 0 ] || why+="applied again: $(changes) changes; "
+	stt_ctl "$NS_H1" show --json >"$TMP/lv-show.json"
+	apply "$NS_H1" "$TMP/lv-show.json"
+	[ "$(changes)" = 0 ] || { diag <"$TMP/apply.err"; why+="show --json | apply -: $(changes) changes; "; }
+	has_tc_prog "$NS_H1" vp1 || why+="vp1 has no TC program; "
+	got=$(ping_count "$NS_T1" "$T2_IP")
+	[ "$got" = 3 ] || why+="t1 -> t2: $got of 3 pings; "
+	if [ -n "$why" ]; then not_ok "$name" "${why%; }"; else ok "$name"; fi
+}
+
+# (l) A change of vp1's learning cap (64 -> 128, and its age 120 -> 60) is one change, and
+# context 100's installed table is then another map with 128 entries; a change of the age
+# only (60 -> 90) is one change written in place: the same table, learn_age 90.
+test_learn_change() {
+	local name="learning: a new cap replaces the table, a new age is written in place"
+	local why='' dry t0 t1 t2 age
+	t0=$(learn_table "$NS_H1" 100)
+	doc_h1_lv 128 60 >"$TMP/lv2.json"
+	apply "$NS_H1" "$TMP/lv2.json" --dry-run
+	dry=$(grep -v 'dry run' "$TMP/apply.out")
+	apply "$NS_H1" "$TMP/lv2.json"
+	[ "$(changes)" = 1 ] || { diag <"$TMP/apply.err"; why+="cap change: $(changes) changes, expected 1; "; }
+	t1=$(learn_table "$NS_H1" 100) age=$(vport_age "$NS_H1" vp1)
+	echo "# dry run: $dry; table before '$t0', after '$t1'; learn_age $age"
+	[ "$dry" = "~ vport vp1 context 100: learn cap 64 age 120 -> cap 128 age 60" ] || why+="dry run listed '$dry'; "
+	[ "${t1#* }" = 128 ] || why+="table after the cap change: '$t1', expected 128 entries; "
+	[ "${t1% *}" != "${t0% *}" ] || why+="the table is still map ${t0% *}; "
+	[ "$age" = 60 ] || why+="learn_age $age after the change, expected 60; "
+	doc_h1_lv 128 90 >"$TMP/lv3.json"
+	apply "$NS_H1" "$TMP/lv3.json"
+	[ "$(changes)" = 1 ] || why+="age change: $(changes) changes, expected 1; "
+	t2=$(learn_table "$NS_H1" 100) age=$(vport_age "$NS_H1" vp1)
+	echo "# age only: table '$t2', learn_age $age"
+	[ "$t2" = "$t1" ] || why+="the age change replaced the table ('$t1' -> '$t2'); "
+	[ "$age" = 90 ] || why+="learn_age $age, expected 90; "
+	show "$NS_H1" | jq -e '.vports[0].learn == {cap: 128, age: 90}' >/dev/null || why+="show --json does not say cap 128 age 90; "
+	if [ -n "$why" ]; then not_ok "$name" "${why%; }"; else ok "$name"; fi
+}
+
+# lv_state NS: everything learning and VLAN vports leave in the maps, in one line: show
+# --json, the learning tables (context -> map ID and size), stt_vlan_vports, stt_contexts and
+# whether vp1 has stt's program.
+lv_state() {
+	local c
+	show "$1" | jq -c .
+	for c in 100 500 501 502; do echo -n "$c: $(learn_table "$1" "$c"); "; done
+	echo "vlan: $(vlan_vports "$1")"
+	pinned_dump "$1" stt_contexts | jq -c 'sort_by(.key)'
+	pinned_dump "$1" stt_vports | jq -c 'sort_by(.key)'
+	has_tc_prog "$1" vp1 && echo "vp1 has its program"
+}
+
+# (l2) A step that fails midway through learning and VLAN changes undoes them all, down to
+# the learning tables themselves (the very same maps come back, with what they learned): the
+# document removes VLAN 10, turns vp1's learning off, gives VLAN 20 another cap and adds VLAN
+# 30 with learning; it is applied with STT_APPLY_FAIL_AFTER=0, 1, 2... (every step of it)
+# until it succeeds, which must take at least 10 steps. The state of (l) is applied again
+# afterwards.
+test_learn_vlan_rollback() {
+	local name="learning and VLAN changes: a failing step undoes them all" before after n rc bad=''
+	local steps=none
+	before=$(lv_state "$NS_H1")
+	jq '.vports = [{ifname: "vp1", context: "100"},
+		{ifname: "vp1", context: "501", vlan: 20, learn: {cap: 16, age: 30}},
+		{ifname: "vp1", context: "502", vlan: 30, learn: {cap: 8}}]' "$TMP/h1.json" >"$TMP/lv-rb.json"
+	apply "$NS_H1" "$TMP/lv-rb.json" --dry-run
+	diag <"$TMP/apply.out"
+	for ((n = 0; n < 30; n++)); do
+		STT_APPLY_FAIL_AFTER=$n apply "$NS_H1" "$TMP/lv-rb.json"
+		rc=$?
+		if [ "$rc" -eq 0 ]; then
+			steps=$n
+			break
+		fi
+		after=$(lv_state "$NS_H1")
+		if [ "$before" != "$after" ]; then
+			diff <(echo "$before") <(echo "$after") | head -10 | diag
+			bad+="fail after $n: state changed; "
+			break
+		fi
+		[ "$n" -eq 0 ] && tail -2 "$TMP/apply.err" | diag
+	done
+	echo "# the document applied in $steps steps; every failure before that left the state as it was"
+	[ -z "$bad" ] && { [ "$steps" = none ] || [ "$steps" -lt 10 ]; } && bad+="the document applied after $steps steps, expected at least 10; "
+	apply "$NS_H1" "$TMP/lv3.json"
+	[ "$(lv_state "$NS_H1" | head -1)" = "$(head -1 <<<"$before")" ] || bad+="could not go back to the state before; "
+	if [ -n "$bad" ]; then not_ok "$name" "${bad%; }"; else ok "$name"; fi
+}
+
+# (m) Removing VLAN 10's vport is one change: its stt_vlan_vports and stt_contexts entries go,
+# VLAN 20's and vp1's own vport stay, stt's program stays on vp1 and t1 still reaches t2.
+# Then the base document again removes VLAN 20 and vp1's learning (2 changes): no VLAN vport
+# and no learning table is left, vp1 still works, and show --json is the base state.
+test_vlan_remove() {
+	local name="removing a VLAN vport keeps the interface's other vports working"
+	local why='' idx vv got
+	idx=$(ip -n "$NS_H1" -j link show vp1 | jq '.[0].ifindex')
+	jq '.vports |= map(select(.vlan != 10))' "$TMP/lv3.json" >"$TMP/lv4.json"
+	apply "$NS_H1" "$TMP/lv4.json"
+	[ "$(changes)" = 1 ] || { diag <"$TMP/apply.err"; why+="removing VLAN 10: $(changes) changes, expected 1; "; }
+	vv=$(vlan_vports "$NS_H1")
+	got=$(ping_count "$NS_T1" "$T2_IP")
+	echo "# without VLAN 10: stt_vlan_vports '$vv'; t1 -> t2 $got of 3 pings"
+	[ "$vv" = "$idx/20:501" ] || why+="stt_vlan_vports is '$vv', expected VLAN 20 only; "
+	pinned_dump "$NS_H1" stt_contexts | jq -e 'any(.[]; .key == 500) | not' >/dev/null ||
+		why+="context 500 is still in stt_contexts; "
+	pinned_dump "$NS_H1" stt_vports | jq -e --argjson i "$idx" 'any(.[]; .key == $i)' >/dev/null ||
+		why+="vp1's own vport is gone; "
+	has_tc_prog "$NS_H1" vp1 || why+="vp1 lost its TC program; "
+	[ "$got" = 3 ] || why+="t1 -> t2: $got of 3 pings; "
+	apply "$NS_H1" "$TMP/h1.json"
+	[ "$(changes)" = 2 ] || { diag <"$TMP/apply.err"; why+="back to the base document: $(changes) changes, expected 2; "; }
+	vv=$(vlan_vports "$NS_H1")
+	[ -z "$vv" ] || why+="stt_vlan_vports still has '$vv'; "
+	[ "$(pinned_dump "$NS_H1" stt_learn | jq length)" = 0 ] || why+="learning tables left in stt_learn; "
+	has_tc_prog "$NS_H1" vp1 || why+="vp1 lost its TC program with the last VLAN; "
+	got=$(ping_count "$NS_T1" "$T2_IP")
+	[ "$got" = 3 ] || why+="base state: t1 -> t2 $got of 3 pings; "
+	show "$NS_H1" | jq -e '.vports == [{ifname: "vp1", context: "100", xdp: false, peers: "open"}]' >/dev/null ||
+		why+="show --json vports are not the base ones; "
+	if [ -n "$why" ]; then not_ok "$name" "${why%; }"; else ok "$name"; fi
+}
+
+# (n) Invalid learn and vlan values and combinations are rejected, each with its JSON path,
+# and nothing is applied: vlan with xdp true, one (interface, VLAN) twice, two plain vports on
+# one interface, one context on a plain and a VLAN vport, VLAN 0 and 4095, learning caps 0
+# and 2^20+1, ages 0 and 604801, an unknown key in learn, learn not an object.
+test_learn_vlan_invalid() {
+	local name="invalid learn/vlan combinations: every error listed, nothing applied"
+	local before after rc n p missing='' learn0 vv0
+	before=$(show "$NS_H1") learn0=$(pinned_dump "$NS_H1" stt_learn | jq -c .) vv0=$(vlan_vports "$NS_H1")
+	jq '.vports += [
+		{ifname: "vp1", context: "600", vlan: 10, xdp: true},
+		{ifname: "vp1", context: "601", vlan: 11},
+		{ifname: "vp1", context: "602", vlan: 11},
+		{ifname: "vp1", context: "603"},
+		{ifname: "vp1", context: "100", vlan: 12},
+		{ifname: "vp1", context: "604", vlan: 0},
+		{ifname: "vp1", context: "605", vlan: 4095},
+		{ifname: "vp1", context: "606", vlan: 13, learn: {cap: 0}},
+		{ifname: "vp1", context: "607", vlan: 14, learn: {cap: 1048577, age: 0}},
+		{ifname: "vp1", context: "608", vlan: 15, learn: {age: 604801, size: 5}},
+		{ifname: "vp1", context: "609", vlan: 16, learn: true}]' "$TMP/h1.json" >"$TMP/lv-bad.json"
+	apply "$NS_H1" "$TMP/lv-bad.json"
+	rc=$?
+	after=$(show "$NS_H1")
+	n=$(grep -c '^sttctl: \$' "$TMP/apply.err")
+	for p in '$.vports[1].vlan: a VLAN vport cannot have "xdp": true' \
+		'$.vports[3].vlan: vp1 VLAN 11 is a vport twice' '$.vports[4].ifname: vp1 is a vport twice' \
+		'$.vports[5].context: context 100 has two vports' '$.vports[6].vlan: 0 is out of range 1 .. 4094' \
+		'$.vports[7].vlan: 4095 is out of range 1 .. 4094' '$.vports[8].learn.cap: 0 is out of range 1 .. 1048576' \
+		'$.vports[9].learn.cap: 1048577 is out of range' '$.vports[9].learn.age: 0 is out of range 1 .. 604800' \
+		'$.vports[10].learn.age: 604801 is out of range' '$.vports[10].learn.size: unknown key' \
+		'$.vports[11].learn: expected an object'; do
+		grep -qF "sttctl: $p" "$TMP/apply.err" || missing+="'$p' "
+	done
+	echo "# exit status $rc, $n error lines; last line: $(tail -1 "$TMP/apply.err")"
+	if [ "$rc" -eq 0 ]; then
+		not_ok "$name" "apply exited 0"
+	elif [ -n "$missing" ]; then
+		diag <"$TMP/apply.err"
+		not_ok "$name" "errors not reported: $missing"
+	elif [ "$n" -ne 12 ] || ! tail -1 "$TMP/apply.err" | grep -q '12 errors, nothing applied'; then
+		diag <"$TMP/apply.err"
+		not_ok "$name" "$n error lines, expected exactly 12 and a '12 errors' summary"
+	elif [ "$before" != "$after" ] || [ -z "$before" ] ||
+		[ "$(pinned_dump "$NS_H1" stt_learn | jq -c .)" != "$learn0" ] || [ "$(vlan_vports "$NS_H1")" != "$vv0" ]; then
+		diff <(echo "$before") <(echo "$after") | head -20 | diag
+		not_ok "$name" "the state changed"
+	else
+		ok "$name"
+	fi
+}
+
 # (e) A change of one entry out and one in applies exactly that: --dry-run lists those two
 # lines, apply says 2 changes, and show --json differs from before by exactly those entries.
 test_change_only() {
@@ -529,7 +776,8 @@ test_apply_nothing() {
 
 # Main ------------------------------------------------------------------------------------
 
-TESTS=(test_from_scratch test_apply_twice test_round_trip test_invalid test_change_only
+TESTS=(test_from_scratch test_apply_twice test_round_trip test_invalid test_learn_vlan
+	test_learn_change test_learn_vlan_rollback test_vlan_remove test_learn_vlan_invalid test_change_only
 	test_rollback test_bpftool_example test_api_examples test_under_traffic test_apply_nothing)
 
 if ! reason=$(stt_prereqs) || ! command -v bpftool >/dev/null; then
