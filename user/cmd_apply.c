@@ -772,25 +772,6 @@ struct apply_ctx {
 	const struct ap_doc *want, *have;
 };
 
-/* Whether stt's TC program on ifindex serves a vport: its own or one of its VLANs. */
-static bool ifindex_in_use(struct stt_state *st, __u32 ifindex)
-{
-	struct stt_vlan_key k, next, *prev = NULL;
-	struct stt_vport vp;
-
-	if (bpf_map_lookup_elem(st->vports_fd, &ifindex, &vp) == 0)
-		return true;
-	if (st->vlan_fd < 0)
-		return false;
-	while (bpf_map_get_next_key(st->vlan_fd, prev, &next) == 0) {
-		k = next;
-		prev = &k;
-		if (k.ifindex == ifindex)
-			return true;
-	}
-	return false;
-}
-
 /* A new learning table of cap entries, installed for ctx (journaled). */
 static int learn_install(struct apply_ctx *a, __u64 ctx, __u32 cap)
 {

@@ -544,9 +544,7 @@ out:
 			bool vports = false;
 
 			if (state_open(&s2, false) == 0) {
-				__u32 k;
-
-				vports = bpf_map_get_next_key(s2.vports_fd, NULL, &k) == 0;
+				vports = has_vports(&s2);
 				state_close(&s2);
 			}
 			if (!vports)
@@ -566,7 +564,7 @@ int cmd_detach(int argc, char **argv)
 	struct stt_state st;
 	struct stt_cfg cfg, empty = {};
 	char ifname[IF_NAMESIZE];
-	__u32 zero = 0, k;
+	__u32 zero = 0;
 	int ifindex, err;
 	bool vports;
 
@@ -601,7 +599,7 @@ int cmd_detach(int argc, char **argv)
 		dev_gro_set(argv[0], 0);
 	remotes_neigh(st.fdb_fd, st.flood_fd, ifindex, false);
 	groups_sync(st.flood_fd, st.groups_fd, ifindex, false);
-	vports = bpf_map_get_next_key(st.vports_fd, NULL, &k) == 0;
+	vports = has_vports(&st);
 	state_close(&st);
 	if (!vports)
 		state_remove_pins(st.dir);

@@ -63,25 +63,6 @@ static int learn_table_add(struct stt_state *st, __u64 ctx, unsigned long cap)
 	return err;
 }
 
-/* Whether stt's program on ifindex still serves something other than (skip_vid). */
-static bool ifindex_in_use(struct stt_state *st, __u32 ifindex, int skip_vid)
-{
-	struct stt_vlan_key k, next, *prev = NULL;
-	struct stt_vport vp;
-
-	if (bpf_map_lookup_elem(st->vports_fd, &ifindex, &vp) == 0)
-		return true;
-	if (st->vlan_fd < 0)
-		return false;
-	while (bpf_map_get_next_key(st->vlan_fd, prev, &next) == 0) {
-		k = next;
-		prev = &k;
-		if (k.ifindex == ifindex && (int)k.vid != skip_vid)
-			return true;
-	}
-	return false;
-}
-
 static int vport_add(int argc, char **argv)
 {
 	struct stt_state st;
@@ -192,7 +173,7 @@ static int vport_add(int argc, char **argv)
 		goto out;
 	}
 	/* The interface may carry stt already (its own vport, or other VLANs of it). */
-	if (!ifindex_in_use(&st, ifindex, -1)) {
+	if (!ifindex_in_use(&st, ifindex)) {
 		err = tc_attach_ingress(ifindex, prog_fd, &created);
 		if (err) {
 			err_msg("cannot add vport %s: TC attach failed: %s", name, strerror(-err));
@@ -208,7 +189,7 @@ static int vport_add(int argc, char **argv)
 	vp.learn_age = age;
 	if (vp.flags & STT_VPORT_LEARN) {
 		if (learn_table_add(&st, vp.context, cap)) {
-			if (!ifindex_in_use(&st, ifindex, -1))
+			if (!ifindex_in_use(&st, ifindex))
 				tc_detach_ingress(ifindex, created);
 			goto out;
 		}
@@ -222,7 +203,7 @@ static int vport_add(int argc, char **argv)
 		bpf_map_delete_elem(st.contexts_fd, &vp.context);
 		if (learn_added)
 			bpf_map_delete_elem(st.learn_fd, &vp.context);
-		if (!ifindex_in_use(&st, ifindex, -1))
+		if (!ifindex_in_use(&st, ifindex))
 			tc_detach_ingress(ifindex, created);
 		goto out;
 	}
@@ -286,19 +267,14 @@ static int vport_del(int argc, char **argv)
 	if (st.ctx_stats_fd >= 0)
 		bpf_map_delete_elem(st.ctx_stats_fd, &vp.context);
 	/* The program stays while the interface carries other VLANs (or its own vport). */
-	if (!ifindex_in_use(&st, ifindex, -1))
+	if (!ifindex_in_use(&st, ifindex))
 		tc_detach_ingress(ifindex, vp.flags & STT_VPORT_CREATED_CLSACT);
 	state_get_cfg(&st, &cfg);
 	state_close(&st);
 	if (!cfg.ifindex) {
 		/* Detached earlier and this was the last vport: remove the pinned state. */
-		__u32 k;
-
 		if (state_open(&st, false) == 0) {
-			struct stt_vlan_key vk2;
-			bool more = bpf_map_get_next_key(st.vports_fd, NULL, &k) == 0 ||
-				    (st.vlan_fd >= 0 &&
-				     bpf_map_get_next_key(st.vlan_fd, NULL, &vk2) == 0);
+			bool more = has_vports(&st);
 
 			state_close(&st);
 			if (!more)

@@ -193,6 +193,38 @@ int state_remove_pins(const char *dir)
 	return rmdir(dir);
 }
 
+/* Whether any vport (plain or one VLAN of a trunk) remains: the pinned state must stay. */
+bool has_vports(struct stt_state *st)
+{
+	struct stt_vlan_key vk;
+	__u32 k;
+
+	return bpf_map_get_next_key(st->vports_fd, NULL, &k) == 0 ||
+	       (st->vlan_fd >= 0 && bpf_map_get_next_key(st->vlan_fd, NULL, &vk) == 0);
+}
+
+/*
+ * Whether stt's TC program on ifindex still serves a vport: the interface's own, or one
+ * VLAN of it (a trunk). The program goes only with the last of them.
+ */
+bool ifindex_in_use(struct stt_state *st, __u32 ifindex)
+{
+	struct stt_vlan_key k, next, *prev = NULL;
+	struct stt_vport vp;
+
+	if (bpf_map_lookup_elem(st->vports_fd, &ifindex, &vp) == 0)
+		return true;
+	if (st->vlan_fd < 0)
+		return false;
+	while (bpf_map_get_next_key(st->vlan_fd, prev, &next) == 0) {
+		k = next;
+		prev = &k;
+		if (k.ifindex == ifindex)
+			return true;
+	}
+	return false;
+}
+
 int state_get_cfg(struct stt_state *st, struct stt_cfg *cfg)
 {
 	__u32 zero = 0;

@@ -41,6 +41,8 @@ int state_open(struct stt_state *st, bool must_exist);
 void state_close(struct stt_state *st);
 int state_remove_pins(const char *dir);
 int state_get_cfg(struct stt_state *st, struct stt_cfg *cfg);
+bool has_vports(struct stt_state *st);
+bool ifindex_in_use(struct stt_state *st, __u32 ifindex);
 
 int parse_context(const char *s, __u64 *out);
 int parse_mac(const char *s, __u8 mac[6]);
