@@ -3043,12 +3043,15 @@ static void check_sums(void)
 	/*
 	 * stt_xdp_rx: each input is passed as not STT (pass), dropped by the parser (a drop),
 	 * or counted as a segment (rx_segments); a segment is then delivered (rx_frames =
-	 * rx_xdp_frames), dropped for its context (unknown_context: a second counter for the
-	 * same input) or passed on to TC. So drops + delivered + passed = inputs.
+	 * rx_xdp_frames), dropped for its context, its sender or ECN (unknown_context,
+	 * peer_denied, ecn_ce_not_ect: a second counter for the same input) or passed on to TC.
+	 * So drops + delivered + passed = inputs.
 	 */
 	{
 		const __u64 *s = sums[P_XDP];
-		__u64 after_seg = s[DROP(UNKNOWN_CTX)] + s[DROP(RX_ERROR)];
+		/* Drops of a frame already counted as a segment (its context, its sender, ECN). */
+		__u64 after_seg = s[DROP(UNKNOWN_CTX)] + s[DROP(RX_ERROR)] + s[DROP(PEER_DENIED)] +
+				  s[DROP(ECN_CE_NOT_ECT)];
 		__u64 delivered = s[STT_C_RX_XDP_FRAMES];
 		__u64 passed = s[STT_C_PASS] + (s[STT_C_RX_SEGMENTS] - delivered - after_seg);
 
