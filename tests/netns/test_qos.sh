@@ -78,23 +78,25 @@ wire_dsfields() {
 		-e ip.dsfield 2>/dev/null | awk '{print $1, $2}' | sort | uniq -c
 }
 
-test_dscp_uniform() {
-	local name="dscp uniform: inner DSCP/ECN copied out, and arrive unchanged" got wire t2
-	capture wire1 "$NS_H2" "$UL2" tcp dst port "$STT_PORT" || { not_ok "$name" "capture"; return; }
+# dscp_case NAME TAG OUTER: three pings t1 -> t2 with TOS 0xba (DSCP 46, ECT(0)); on the
+# wire every echo request must carry OUTER outside and 0xba inside, and t2 must get 0xba.
+dscp_case() {
+	local name=$1 tag=$2 outer=$3 got wire t2
+	capture "wire-$tag" "$NS_H2" "$UL2" tcp dst port "$STT_PORT" || { not_ok "$name" "capture"; return; }
 	local wpid=$LAST_CAP
-	capture t2a "$NS_T2" eth0 icmp || { not_ok "$name" "capture"; return; }
+	capture "t2-$tag" "$NS_T2" eth0 icmp || { not_ok "$name" "capture"; return; }
 	local tpid=$LAST_CAP
 	got=$(ping_tos 3 0xba)
 	stt_capture_stop "$wpid"
 	stt_capture_stop "$tpid"
-	wire=$(wire_dsfields "$TMP/wire1.pcap")
-	t2=$(tshark -r "$TMP/t2a.pcap" -Y 'icmp.type == 8' -T fields -e ip.dsfield 2>/dev/null |
+	wire=$(wire_dsfields "$TMP/wire-$tag.pcap")
+	t2=$(tshark -r "$TMP/t2-$tag.pcap" -Y 'icmp.type == 8' -T fields -e ip.dsfield 2>/dev/null |
 		sort | uniq -c)
 	echo "wire (count outer inner): $wire; at t2 (count dsfield): $t2" | diag
 	if [ "$got" != 3 ]; then
 		not_ok "$name" "$got of 3 pings answered"
-	elif ! grep -Eq '^ *3 0xba 0xba$' <<<"$wire" || [ "$(wc -l <<<"$wire")" -ne 1 ]; then
-		not_ok "$name" "outer/inner DS fields on the wire: $wire (want 3 x 0xba 0xba)"
+	elif ! grep -Eq "^ *3 $outer 0xba\$" <<<"$wire" || [ "$(wc -l <<<"$wire")" -ne 1 ]; then
+		not_ok "$name" "outer/inner DS fields on the wire: $wire (want 3 x $outer 0xba)"
 	elif ! grep -Eq '^ *3 0xba$' <<<"$t2"; then
 		not_ok "$name" "DS field at t2: $t2 (want 3 x 0xba)"
 	else
@@ -102,34 +104,19 @@ test_dscp_uniform() {
 	fi
 }
 
+test_dscp_uniform() {
+	dscp_case "dscp uniform: inner DSCP/ECN copied out, and arrive unchanged" uniform 0xba
+}
+
 test_dscp_pipe() {
-	local name="dscp pipe (--dscp 10): fixed outer DSCP, inner DSCP untouched" got wire t2
+	local name="dscp pipe (--dscp 10): fixed outer DSCP, inner DSCP untouched"
 	if ! reattach "$NS_H1" "$UL1" "$UL1_IP" --dscp 10 >/dev/null 2>&1 ||
 		! reattach "$NS_H2" "$UL2" "$UL2_IP" --dscp 10 >/dev/null 2>&1; then
 		not_ok "$name" "attach --dscp 10 failed"
 		return
 	fi
-	capture wire2 "$NS_H2" "$UL2" tcp dst port "$STT_PORT" || { not_ok "$name" "capture"; return; }
-	local wpid=$LAST_CAP
-	capture t2b "$NS_T2" eth0 icmp || { not_ok "$name" "capture"; return; }
-	local tpid=$LAST_CAP
-	got=$(ping_tos 3 0xba)
-	stt_capture_stop "$wpid"
-	stt_capture_stop "$tpid"
-	wire=$(wire_dsfields "$TMP/wire2.pcap")
-	t2=$(tshark -r "$TMP/t2b.pcap" -Y 'icmp.type == 8' -T fields -e ip.dsfield 2>/dev/null |
-		sort | uniq -c)
-	echo "wire (count outer inner): $wire; at t2: $t2" | diag
 	# DSCP 10 << 2 = 0x28, ECN ECT(0) copied: 0x2a.
-	if [ "$got" != 3 ]; then
-		not_ok "$name" "$got of 3 pings answered"
-	elif ! grep -Eq '^ *3 0x2a 0xba$' <<<"$wire"; then
-		not_ok "$name" "outer/inner DS fields on the wire: $wire (want 3 x 0x2a 0xba)"
-	elif ! grep -Eq '^ *3 0xba$' <<<"$t2"; then
-		not_ok "$name" "DS field at t2: $t2 (want 3 x 0xba)"
-	else
-		ok "$name"
-	fi
+	dscp_case "$name" pipe 0x2a
 	reattach "$NS_H1" "$UL1" "$UL1_IP" >/dev/null 2>&1
 	reattach "$NS_H2" "$UL2" "$UL2_IP" >/dev/null 2>&1
 }
