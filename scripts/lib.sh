@@ -260,3 +260,32 @@ stt_sttd_start() {
 		kill -0 "$pid" 2>/dev/null || STTD_STATE="died: $(cat "$dir"/sttd-*.log | tr '\n' ' ')"
 	done
 }
+
+# stt_file_transfer FILE OUT DIR [SECONDS]: send FILE from t1 to t2 over one TCP connection
+# (bash's /dev/tcp; a perl sink in t2 writes what it reads to OUT). iperf3 -F is not used:
+# its file mode repeats and skips blocks on partial writes (seen without the tunnel at
+# fault). Sets STT_XF_RC (0: sent and written), STT_XF_BYTES (received), STT_XF_SECS;
+# errors go to DIR/send.err and DIR/sink.err. SECONDS bounds the sink (default 60).
+stt_file_transfer() {
+	local file=$1 out=$2 dir=$3 secs=${4:-60} t0 t1 sink
+	rm -f "$out"
+	timeout "$secs" ip netns exec "$NS_T2" /usr/bin/perl -MIO::Socket::INET -e '
+		my $s = IO::Socket::INET->new(LocalAddr => $ARGV[0], LocalPort => 5301, Listen => 1,
+			ReuseAddr => 1) or die "listen: $!\n";
+		my $c = $s->accept or die "accept: $!\n";
+		open(my $f, ">", $ARGV[1]) or die "$ARGV[1]: $!\n";
+		binmode $f;
+		my $b;
+		while ((my $n = sysread($c, $b, 1 << 20)) > 0) { print $f $b or die "write: $!\n"; }
+		close $f or die "close: $!\n";' "$T2_IP" "$out" 2>"$dir/sink.err" &
+	sink=$!
+	stt_wait_listen "$NS_T2" 5301
+	t0=$(date +%s.%N)
+	timeout $((secs - 10)) ip netns exec "$NS_T1" bash -c 'cat "$1" >/dev/tcp/"$2"/5301' _ \
+		"$file" "$T2_IP" 2>"$dir/send.err"
+	STT_XF_RC=$?
+	wait "$sink" || STT_XF_RC=1
+	t1=$(date +%s.%N)
+	STT_XF_BYTES=$(stat -c %s "$out" 2>/dev/null || echo 0)
+	STT_XF_SECS=$(awk -v a="$t0" -v z="$t1" 'BEGIN {printf "%.3f", z - a}')
+}

@@ -68,30 +68,10 @@ build_flood() {
 	fi
 }
 
-# file_run FILE OUT: FILE from t1 to t2 over one TCP connection (as in test_faults.sh);
-# sets XF_RC, XF_BYTES, XF_SECS.
+# file_run FILE OUT: FILE from t1 to t2 (stt_file_transfer); sets XF_RC, XF_BYTES, XF_SECS.
 file_run() {
-	local file=$1 out=$2 t0 t1
-	rm -f "$out"
-	timeout 120 ip netns exec "$NS_T2" /usr/bin/perl -MIO::Socket::INET -e '
-		my $s = IO::Socket::INET->new(LocalAddr => $ARGV[0], LocalPort => 5301, Listen => 1,
-			ReuseAddr => 1) or die "listen: $!\n";
-		my $c = $s->accept or die "accept: $!\n";
-		open(my $f, ">", $ARGV[1]) or die "$ARGV[1]: $!\n";
-		binmode $f;
-		my $b;
-		while ((my $n = sysread($c, $b, 1 << 20)) > 0) { print $f $b or die "write: $!\n"; }
-		close $f or die "close: $!\n";' "$T2_IP" "$out" 2>"$TMP/sink.err" &
-	SINK_PID=$!
-	stt_wait_listen "$NS_T2" 5301
-	t0=$(date +%s.%N)
-	timeout 100 ip netns exec "$NS_T1" bash -c 'cat "$1" >/dev/tcp/"$2"/5301' _ "$file" "$T2_IP" 2>"$TMP/send.err"
-	XF_RC=$?
-	wait "$SINK_PID" || XF_RC=1
-	SINK_PID=
-	t1=$(date +%s.%N)
-	XF_BYTES=$(stat -c %s "$out" 2>/dev/null || echo 0)
-	XF_SECS=$(awk -v a="$t0" -v z="$t1" 'BEGIN {printf "%.2f", z - a}')
+	stt_file_transfer "$1" "$2" "$TMP" 120
+	XF_RC=$STT_XF_RC XF_BYTES=$STT_XF_BYTES XF_SECS=$STT_XF_SECS
 }
 
 # iperf_run SECONDS: TCP t1 -> t2; sets IP_RC, IP_BYTES, IP_MBPS, IP_RETR, IP_ERR.

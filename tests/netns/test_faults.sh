@@ -191,37 +191,17 @@ iperf_run() {
 	return $rc
 }
 
-# file_run FILE OUT: send FILE from t1 to t2 over one TCP connection (bash's /dev/tcp; a
-# perl sink in t2 writes what it reads to OUT). iperf3 -F is not used: its file mode
-# repeats and skips blocks on partial writes (seen, even without the tunnel being at fault).
-# Sets the IP_* results like iperf_parse; returns the sender's status.
+# file_run FILE OUT: send FILE from t1 to t2 (stt_file_transfer). Sets the IP_* results
+# like iperf_parse; returns the transfer's status.
 file_run() {
-	local file=$1 out=$2 rc t0 t1
-	rm -f "$out"
-	timeout 60 ip netns exec "$NS_T2" /usr/bin/perl -MIO::Socket::INET -e '
-		my $s = IO::Socket::INET->new(LocalAddr => $ARGV[0], LocalPort => 5301, Listen => 1,
-			ReuseAddr => 1) or die "listen: $!\n";
-		my $c = $s->accept or die "accept: $!\n";
-		open(my $f, ">", $ARGV[1]) or die "$ARGV[1]: $!\n";
-		binmode $f;
-		my $b;
-		while ((my $n = sysread($c, $b, 1 << 20)) > 0) { print $f $b or die "write: $!\n"; }
-		close $f or die "close: $!\n";' "$T2_IP" "$out" 2>"$TMP/sink.err" &
-	IPERF_PID=$!
-	stt_wait_listen "$NS_T2" 5301
-	t0=$(date +%s.%N)
-	timeout 50 ip netns exec "$NS_T1" bash -c 'cat "$1" >/dev/tcp/"$2"/5301' _ "$file" "$T2_IP" 2>"$TMP/iperf.err"
-	rc=$?
-	wait "$IPERF_PID"
-	[ $? -eq 0 ] || rc=1
-	IPERF_PID=
-	t1=$(date +%s.%N)
-	IP_BYTES=$(stat -c %s "$out" 2>/dev/null || echo 0)
-	IP_GBPS=$(awk -v b="$IP_BYTES" -v a="$t0" -v z="$t1" 'BEGIN {printf "%.2f", b * 8 / (z - a) / 1e9}')
-	IP_MBPS=$(awk -v b="$IP_BYTES" -v a="$t0" -v z="$t1" 'BEGIN {printf "%d", b * 8 / (z - a) / 1e6}')
+	stt_file_transfer "$1" "$2" "$TMP" 60
+	cp "$TMP/send.err" "$TMP/iperf.err" 2>/dev/null
+	IP_BYTES=$STT_XF_BYTES
+	IP_GBPS=$(awk -v b="$IP_BYTES" -v s="$STT_XF_SECS" 'BEGIN {printf "%.2f", (s > 0) ? b * 8 / s / 1e9 : 0}')
+	IP_MBPS=$(awk -v b="$IP_BYTES" -v s="$STT_XF_SECS" 'BEGIN {printf "%d", (s > 0) ? b * 8 / s / 1e6 : 0}')
 	IP_RETR='?'
 	IP_ERR=$(cat "$TMP/sink.err")
-	return $rc
+	return "$STT_XF_RC"
 }
 
 iperf_parse() {
