@@ -710,13 +710,8 @@ int stt_tc_tx(struct __sk_buff *skb)
 		return stt_tx_drop_ctx(STT_DROP_TX_ERROR, context);
 	key.context = context;
 	__builtin_memcpy(key.mac, ((struct stt_eth *)data)->dst, 6);
-	{
-		const __u8 oam[6] = STT_OAM_MAC;
-
-		if (key.mac[0] == oam[0] && key.mac[1] == oam[1] && key.mac[2] == oam[2] &&
-		    key.mac[3] == oam[3] && key.mac[4] == oam[4] && key.mac[5] == oam[5])
-			return stt_tx_drop_ctx(STT_DROP_TX_OAM, context);
-	}
+	if (stt_is_oam_mac(key.mac))
+		return stt_tx_drop_ctx(STT_DROP_TX_OAM, context);
 	if (!(key.mac[0] & 1)) {
 		fdb = bpf_map_lookup_elem(&stt_fdb, &key);
 		if (fdb)
@@ -934,15 +929,6 @@ static __noinline int stt_rx_tos(struct __sk_buff *skb, __u32 off, __be16 proto,
 	return bpf_skb_store_bytes(skb, off, nb, sizeof(nb), 0) ? -1 : 0;
 }
 
-static __always_inline int stt_is_oam(const struct stt_eth *e)
-{
-	const __u8 oam[6] = STT_OAM_MAC;
-
-	return e->proto == bpf_htons(STT_OAM_ETHERTYPE) && e->dst[0] == oam[0] &&
-	       e->dst[1] == oam[1] && e->dst[2] == oam[2] && e->dst[3] == oam[3] &&
-	       e->dst[4] == oam[4] && e->dst[5] == oam[5];
-}
-
 /*
  * An OAM frame (include/stt_proto.h): a CFM Loopback Message is answered in place (outer
  * MACs and addresses swapped, opcode 3 -> 2, sent back out of the underlay); a Loopback
@@ -1082,7 +1068,8 @@ struct {
 } stt_piece_hdr_scratch SEC(".maps");
 
 /* Returns the vport to redirect to, 0 to leave the piece to sttd, -1 on a helper error. */
-static __noinline int stt_rx_piece(struct __sk_buff *skb, struct stt_rx *rx)
+static __noinline int stt_rx_piece(struct __sk_buff *skb, struct stt_rx *rx,
+				   const struct stt_cfg *cfg)
 {
 	struct stt_piece_key k = { .saddr = rx->saddr, .frame_id = rx->frame_id,
 				   .sport = rx->sport };
@@ -1121,13 +1108,9 @@ static __noinline int stt_rx_piece(struct __sk_buff *skb, struct stt_rx *rx)
 		vp = bpf_map_lookup_elem(&stt_contexts, &ctx);
 		if (!vp)
 			return 0;
-		{
-			const struct stt_cfg *cfg = stt_get_cfg();
-
-			/* Not a peer: sttd refuses it too, and counts it there. */
-			if (!cfg || stt_peer_denied(cfg, vp, ctx, rx->saddr))
-				return 0;
-		}
+		/* Not a peer: sttd refuses it too, and counts it there. */
+		if (stt_peer_denied(cfg, vp, ctx, rx->saddr))
+			return 0;
 		if (vp->flags & STT_VPORT_LEARN)
 			stt_learn_mac(ctx, hb + 6, rx->saddr);
 		/* A trunk VLAN's frames are tagged on delivery: sttd does that for pieces. */
@@ -1204,8 +1187,7 @@ static __noinline int stt_rx_piece(struct __sk_buff *skb, struct stt_rx *rx)
 
 	/* ECN/DSCP of this piece, by its own outer header (the inner one is IPv4 here). */
 	{
-		const struct stt_cfg *cfg = stt_get_cfg();
-		int t = stt_rx_tos(skb, 14, bpf_htons(ETH_P_IP), rx->tos, cfg ? cfg->dscp : 0);
+		int t = stt_rx_tos(skb, 14, bpf_htons(ETH_P_IP), rx->tos, cfg->dscp);
 
 		if (t)
 			return t > 0 ? -2 : -1;
@@ -1330,9 +1312,15 @@ int stt_tc_rx(struct __sk_buff *skb)
 			stt_count(STT_C_RX_SEGMENTS, skb->gso_segs ? skb->gso_segs : 1);
 	}
 	switch (v) {
-	case STT_RX_NOT_STT:
-		stt_rx_icmp(skb, cfg);
+	case STT_RX_NOT_STT: {
+		struct stt_ipv4 *ip = data + sizeof(struct stt_eth);
+
+		/* Only IPv4 ICMP can be a "fragmentation needed" about our STT. */
+		if ((void *)(ip + 1) <= data_end &&
+		    ((struct stt_eth *)data)->proto == bpf_htons(ETH_P_IP) && ip->protocol == 1)
+			stt_rx_icmp(skb, cfg);
 		return STT_TC_PASS;
+	}
 	case STT_RX_DROP:
 		stt_drop(reason);
 		return TC_ACT_SHOT;
@@ -1342,7 +1330,7 @@ int stt_tc_rx(struct __sk_buff *skb)
 		 * piece of a TSO frame (stt_rx_piece), else hand it to sttd, which reassembles
 		 * and delivers (docs/DESIGN.md). Never to the host's TCP.
 		 */
-		int to = stt_rx_piece(skb, &rx);
+		int to = stt_rx_piece(skb, &rx, cfg);
 
 		if (to > 0) {
 			stt_remote_account(rx.saddr, STT_DIR_RX, 1, 0);

@@ -86,11 +86,8 @@ int stt_xdp_rx(struct xdp_md *ctx)
 	{
 		/* OAM (sttctl ping): TC answers or consumes it; never a tenant's. */
 		struct stt_eth *ie = (void *)(stt + 1);
-		const __u8 oam[6] = STT_OAM_MAC;
 
-		if ((void *)(ie + 1) <= data_end && ie->proto == bpf_htons(STT_OAM_ETHERTYPE) &&
-		    ie->dst[0] == oam[0] && ie->dst[1] == oam[1] && ie->dst[2] == oam[2] &&
-		    ie->dst[3] == oam[3] && ie->dst[4] == oam[4] && ie->dst[5] == oam[5])
+		if ((void *)(ie + 1) <= data_end && stt_is_oam(ie))
 			return XDP_PASS;
 	}
 	if (vp->flags & STT_VPORT_LEARN) {

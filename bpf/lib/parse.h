@@ -177,4 +177,19 @@ static __always_inline struct stt_hdr *stt_rx_hdr(void *data, const struct stt_r
 	return data + sizeof(struct stt_eth) + sizeof(struct stt_ipv4) + sizeof(struct stt_tcp);
 }
 
+/* The reserved OAM MAC (include/stt_proto.h): only sttctl ping sends to it. */
+static __always_inline int stt_is_oam_mac(const __u8 *m)
+{
+	const __u8 oam[6] = STT_OAM_MAC;
+
+	return m[0] == oam[0] && m[1] == oam[1] && m[2] == oam[2] && m[3] == oam[3] &&
+	       m[4] == oam[4] && m[5] == oam[5];
+}
+
+/* An OAM frame: CFM to the reserved MAC, answered or consumed by TC, never delivered. */
+static __always_inline int stt_is_oam(const struct stt_eth *e)
+{
+	return e->proto == bpf_htons(STT_OAM_ETHERTYPE) && stt_is_oam_mac(e->dst);
+}
+
 #endif
