@@ -52,20 +52,10 @@ static double now_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-static uint32_t sum16(const uint8_t *p, size_t len, uint32_t sum)
-{
-	for (size_t i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)p[i] << 8 | p[i + 1];
-	if (len & 1)
-		sum += (uint32_t)p[len - 1] << 8;
-	return sum;
-}
-
+/* The checksum field for a sum (common.h's ones' complement helpers). */
 static uint16_t fold(uint32_t sum)
 {
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
+	return (uint16_t)~csum_fold(sum);
 }
 
 static void put16(uint8_t *p, uint16_t v)
@@ -103,7 +93,7 @@ static void build_probe(uint8_t *b, const struct stt_cfg *cfg, __be32 remote, __
 	ip[9] = IPPROTO_TCP;
 	memcpy(ip + 12, &cfg->local4, 4);
 	memcpy(ip + 16, &remote, 4);
-	put16(ip + 10, fold(sum16(ip, 20, 0)));
+	put16(ip + 10, fold(csum_add(0, ip, 20)));
 
 	put16(tcp, sport);
 	put16(tcp + 2, cfg->port);
@@ -124,8 +114,8 @@ static void build_probe(uint8_t *b, const struct stt_cfg *cfg, __be32 remote, __
 	in[17] = 4;	       /* first TLV offset */
 	put32(in + 18, xid);   /* transaction ID; in[22] = End TLV (0) */
 
-	sum = sum16(ip + 12, 8, IPPROTO_TCP + 20 + PROBE_STT);
-	sum = sum16(tcp, 20 + PROBE_STT, sum);
+	sum = csum_add(IPPROTO_TCP + 20 + PROBE_STT, ip + 12, 8);
+	sum = csum_add(sum, tcp, 20 + PROBE_STT);
 	put16(tcp + 16, fold(sum));
 }
 

@@ -96,4 +96,22 @@ int cmd_monitor(int argc, char **argv);
 /* Long option helper: returns the value of --name at argv[*i], advancing *i. */
 const char *opt_value(int argc, char **argv, int *i, const char *name);
 
+/* Ones' complement sum of big-endian 16-bit words (an odd last byte padded with zero). */
+static inline uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t len)
+{
+	for (size_t i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)p[i] << 8 | p[i + 1];
+	if (len & 1)
+		sum += (uint32_t)p[len - 1] << 8;
+	return sum;
+}
+
+/* The sum folded to 16 bits (not inverted: a checksum field is ~csum_fold()). */
+static inline uint16_t csum_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
 #endif

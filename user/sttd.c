@@ -65,22 +65,6 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
-static uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t len)
-{
-	for (size_t i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)p[i] << 8 | p[i + 1];
-	if (len & 1)
-		sum += (uint32_t)p[len - 1] << 8;
-	return sum;
-}
-
-static uint16_t csum_fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)sum;
-}
-
 /*
  * Outer TCP checksum of a single segment (IPv4 header at 14, no options, TCP after it).
  * A segment from a sender on this machine (a veth) may still carry the checksum offload
@@ -149,11 +133,9 @@ static int frame_tos(uint8_t *inner, uint32_t ilen, uint32_t pflags, uint8_t dsc
 			return 0;
 		inner[15] = (uint8_t)t;
 		inner[24] = inner[25] = 0;
-		sum = csum_add(0, inner + 14, ihl);
-		while (sum >> 16)
-			sum = (sum & 0xffff) + (sum >> 16);
-		inner[24] = (uint8_t)(~sum >> 8);
-		inner[25] = (uint8_t)~sum;
+		sum = (uint16_t)~csum_fold(csum_add(0, inner + 14, ihl));
+		inner[24] = (uint8_t)(sum >> 8);
+		inner[25] = (uint8_t)sum;
 	} else if (proto == 0x86dd && (inner[14] >> 4) == 6 && ilen >= 14 + 40) {
 		tos = (uint8_t)(inner[14] << 4) | (inner[15] >> 4);
 		t = stt_decap_tos(outer, tos, dscp);
