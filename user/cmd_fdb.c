@@ -107,20 +107,9 @@ static int fdb_show(int argc, char **argv)
 	struct timespec ts;
 	bool have_ctx = false;
 	__u64 want = 0, now;
-	const char *v;
 
-	for (int i = 0; i < argc; i++) {
-		if ((v = opt_value(argc, argv, &i, "--context"))) {
-			if (parse_context(v, &want))
-				goto bad;
-			have_ctx = true;
-		} else if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "-j")) {
-			g_opts.json = true;
-		} else {
-			err_msg("fdb show: unexpected argument '%s'", argv[i]);
-			goto bad;
-		}
-	}
+	if (parse_list_args(argc, argv, "fdb show", &have_ctx, &want))
+		goto bad;
 	if (state_open(&st, true))
 		goto bad;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -177,10 +166,7 @@ static int fdb_show(int argc, char **argv)
 		}
 	}
 	state_close(&st);
-	if (g_opts.json)
-		return json_out(arr);
-	json_object_put(arr);
-	return 0;
+	return list_out(arr);
 bad:
 	json_object_put(arr);
 	return 1;

@@ -42,21 +42,10 @@ static int peer_list(int argc, char **argv)
 	struct stt_state st;
 	bool have_ctx = false;
 	__u64 ctx = 0;
-	const char *v;
 	char buf[32];
 
-	for (int i = 0; i < argc; i++) {
-		if ((v = opt_value(argc, argv, &i, "--context"))) {
-			if (parse_context(v, &ctx))
-				goto bad;
-			have_ctx = true;
-		} else if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "-j")) {
-			g_opts.json = true;
-		} else {
-			err_msg("peer list: unexpected argument '%s'", argv[i]);
-			goto bad;
-		}
-	}
+	if (parse_list_args(argc, argv, "peer list", &have_ctx, &ctx))
+		goto bad;
 	if (peers_open(&st))
 		goto bad;
 	while (bpf_map_get_next_key(st.peers_fd, prev, &next) == 0) {
@@ -78,10 +67,7 @@ static int peer_list(int argc, char **argv)
 		}
 	}
 	state_close(&st);
-	if (g_opts.json)
-		return json_out(arr);
-	json_object_put(arr);
-	return 0;
+	return list_out(arr);
 bad:
 	json_object_put(arr);
 	return 1;

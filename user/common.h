@@ -95,6 +95,8 @@ int cmd_monitor(int argc, char **argv);
 
 /* Long option helper: returns the value of --name at argv[*i], advancing *i. */
 const char *opt_value(int argc, char **argv, int *i, const char *name);
+int parse_list_args(int argc, char **argv, const char *what, bool *have_ctx, __u64 *ctx);
+int list_out(struct json_object *arr); /* prints (with -j) and frees */
 
 /* Ones' complement sum of big-endian 16-bit words (an odd last byte padded with zero). */
 static inline uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t len)
