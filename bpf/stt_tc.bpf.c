@@ -898,34 +898,23 @@ int stt_tc_tx(struct __sk_buff *skb)
 static __noinline int stt_rx_tos(struct __sk_buff *skb, __u32 off, __be16 proto, __u8 outer,
 				 __u8 dscp)
 {
+	__u16 et = bpf_ntohs(proto);
 	__u8 b[2], nb[2], tos;
 	int t;
 
-	if (off > 0xffff || bpf_skb_load_bytes(skb, off, b, sizeof(b)))
+	if (off > 0xffff || bpf_skb_load_bytes(skb, off, b, sizeof(b)) ||
+	    !stt_ip_tos_get(et, b, &tos))
 		return 0;
-	if (proto == bpf_htons(ETH_P_IP) && (b[0] >> 4) == 4) {
-		tos = b[1];
-		t = stt_decap_tos(outer, tos, dscp);
-		if (t < 0)
-			return 1;
-		if (t == tos)
-			return 0;
-		nb[0] = b[0];
-		nb[1] = t;
-		if (bpf_l3_csum_replace(skb, off + 10, *(__u16 *)b, *(__u16 *)nb, 2))
-			return -1;
-	} else if (proto == bpf_htons(ETH_P_IPV6) && (b[0] >> 4) == 6) {
-		tos = (b[0] << 4) | (b[1] >> 4);
-		t = stt_decap_tos(outer, tos, dscp);
-		if (t < 0)
-			return 1;
-		if (t == tos)
-			return 0;
-		nb[0] = (b[0] & 0xf0) | ((__u8)t >> 4);
-		nb[1] = (b[1] & 0x0f) | ((__u8)t << 4);
-	} else {
+	t = stt_decap_tos(outer, tos, dscp);
+	if (t < 0)
+		return 1;
+	if (t == tos)
 		return 0;
-	}
+	nb[0] = b[0];
+	nb[1] = b[1];
+	stt_ip_tos_set(et, nb, t);
+	if (et == ETH_P_IP && bpf_l3_csum_replace(skb, off + 10, *(__u16 *)b, *(__u16 *)nb, 2))
+		return -1;
 	return bpf_skb_store_bytes(skb, off, nb, sizeof(nb), 0) ? -1 : 0;
 }
 

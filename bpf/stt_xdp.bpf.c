@@ -26,13 +26,7 @@ static __always_inline int stt_xdp_tos(struct stt_hdr *stt, void *data_end, __u8
 	__u8 *ip = (void *)(eth + 1), tos;
 	int t;
 
-	if ((void *)(ip + 2) > data_end)
-		return 0;
-	if (eth->proto == bpf_htons(0x0800) && (ip[0] >> 4) == 4)
-		tos = ip[1];
-	else if (eth->proto == bpf_htons(0x86dd) && (ip[0] >> 4) == 6)
-		tos = (ip[0] << 4) | (ip[1] >> 4);
-	else
+	if ((void *)(ip + 2) > data_end || !stt_ip_tos_get(bpf_ntohs(eth->proto), ip, &tos))
 		return 0;
 	t = stt_decap_tos(outer, tos, dscp);
 	return t < 0 ? 1 : t != tos ? 2 : 0;

@@ -50,4 +50,30 @@ static inline int stt_decap_tos(__u8 outer, __u8 inner, __u8 dscp)
 	return d | ecn;
 }
 
+/*
+ * The TOS of an IP header from its first two bytes b, under EtherType et (host order):
+ * IPv4's TOS byte, IPv6's traffic class. Returns 0 (and leaves *tos) for anything else.
+ */
+static inline int stt_ip_tos_get(__u16 et, const __u8 *b, __u8 *tos)
+{
+	if (et == 0x0800 && (b[0] >> 4) == 4)
+		*tos = b[1];
+	else if (et == 0x86dd && (b[0] >> 4) == 6)
+		*tos = (__u8)(b[0] << 4) | (b[1] >> 4);
+	else
+		return 0;
+	return 1;
+}
+
+/* Write tos into those two bytes (an IPv4 header checksum is the caller's to fix). */
+static inline void stt_ip_tos_set(__u16 et, __u8 *b, __u8 tos)
+{
+	if (et == 0x0800) {
+		b[1] = tos;
+	} else {
+		b[0] = (b[0] & 0xf0) | (tos >> 4);
+		b[1] = (b[1] & 0x0f) | (__u8)(tos << 4);
+	}
+}
+
 #endif /* STT_TOS_H */

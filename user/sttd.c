@@ -123,26 +123,25 @@ static int frame_tos(uint8_t *inner, uint32_t ilen, uint32_t pflags, uint8_t dsc
 		return 0;
 	outer = (pflags & PIECE_CE) ? (first | STT_ECN_CE) : first;
 	proto = (uint16_t)(inner[12] << 8 | inner[13]);
-	if (proto == 0x0800 && (inner[14] >> 4) == 4) {
+	if (!stt_ip_tos_get(proto, inner + 14, &tos) || (proto == 0x86dd && ilen < 14 + 40))
+		return 0;
+	t = stt_decap_tos(outer, tos, dscp);
+	if (t < 0)
+		return -1;
+	if (t == tos)
+		return 0;
+	if (proto == 0x0800) {
 		uint32_t ihl = (inner[14] & 0x0f) * 4u, sum;
 
-		t = stt_decap_tos(outer, inner[15], dscp);
-		if (t < 0)
-			return -1;
-		if (t == inner[15] || ihl < 20 || 14 + ihl > ilen)
+		if (ihl < 20 || 14 + ihl > ilen)
 			return 0;
-		inner[15] = (uint8_t)t;
+		stt_ip_tos_set(proto, inner + 14, (uint8_t)t);
 		inner[24] = inner[25] = 0;
 		sum = (uint16_t)~csum_fold(csum_add(0, inner + 14, ihl));
 		inner[24] = (uint8_t)(sum >> 8);
 		inner[25] = (uint8_t)sum;
-	} else if (proto == 0x86dd && (inner[14] >> 4) == 6 && ilen >= 14 + 40) {
-		tos = (uint8_t)(inner[14] << 4) | (inner[15] >> 4);
-		t = stt_decap_tos(outer, tos, dscp);
-		if (t < 0)
-			return -1;
-		inner[14] = (inner[14] & 0xf0) | ((uint8_t)t >> 4);
-		inner[15] = (inner[15] & 0x0f) | (uint8_t)(t << 4);
+	} else {
+		stt_ip_tos_set(proto, inner + 14, (uint8_t)t);
 	}
 	return 0;
 }
