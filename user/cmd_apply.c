@@ -777,8 +777,7 @@ static int learn_install(struct apply_ctx *a, __u64 ctx, __u32 cap)
 {
 	int fd, rc;
 
-	fd = bpf_map_create(BPF_MAP_TYPE_LRU_HASH, "stt_learn_ctx", sizeof(struct stt_learn_key),
-			    sizeof(struct stt_learn_val), cap, NULL);
+	fd = learn_table_create(cap);
 	if (fd < 0)
 		return -1;
 	rc = jlearn(&a->run, a->st.learn_fd, ctx, fd);

@@ -49,8 +49,7 @@ static int learn_table_add(struct stt_state *st, __u64 ctx, unsigned long cap)
 			"this build");
 		return -1;
 	}
-	fd = bpf_map_create(BPF_MAP_TYPE_LRU_HASH, "stt_learn_ctx", sizeof(struct stt_learn_key),
-			    sizeof(struct stt_learn_val), cap, NULL);
+	fd = learn_table_create(cap);
 	if (fd < 0) {
 		err_msg("cannot create the learning table: %s", strerror(errno));
 		return -1;

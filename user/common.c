@@ -225,6 +225,13 @@ bool ifindex_in_use(struct stt_state *st, __u32 ifindex)
 	return false;
 }
 
+/* A new, empty learning table of cap entries for one context (stt_learn's inner map). */
+int learn_table_create(__u32 cap)
+{
+	return bpf_map_create(BPF_MAP_TYPE_LRU_HASH, "stt_learn_ctx", sizeof(struct stt_learn_key),
+			      sizeof(struct stt_learn_val), cap, NULL);
+}
+
 int state_get_cfg(struct stt_state *st, struct stt_cfg *cfg)
 {
 	__u32 zero = 0;

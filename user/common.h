@@ -42,6 +42,7 @@ void state_close(struct stt_state *st);
 int state_remove_pins(const char *dir);
 int state_get_cfg(struct stt_state *st, struct stt_cfg *cfg);
 bool has_vports(struct stt_state *st);
+int learn_table_create(__u32 cap);
 bool ifindex_in_use(struct stt_state *st, __u32 ifindex);
 
 int parse_context(const char *s, __u64 *out);
