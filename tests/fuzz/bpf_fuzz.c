@@ -831,7 +831,6 @@ static size_t probe_xdp_linear(void)
 /* Returns 0 on success, 1 to skip (T.skip set), -1 on failure (message printed). */
 static int setup(void)
 {
-	LIBBPF_OPTS(bpf_object_open_opts, oo);
 	struct statfs sfs;
 	cpu_set_t cpus;
 	int err;
@@ -867,51 +866,9 @@ static int setup(void)
 		return -1;
 	}
 
-	snprintf(pin_dir, sizeof(pin_dir), "/sys/fs/bpf/stt-fuzz-%d", (int)getpid());
-	if (mkdir(pin_dir, 0700)) {
-		int e = errno;
-
-		pin_dir[0] = 0;
-		if (e == EPERM || e == EACCES) {
-			test_skip("cannot create a directory in /sys/fs/bpf: %s", strerror(e));
-			return 1;
-		}
-		printf("# setup: mkdir in /sys/fs/bpf: %s\n", strerror(e));
-		return -1;
-	}
-	atexit(cleanup);
-	signal(SIGINT, fatal_signal);
-	signal(SIGTERM, fatal_signal);
-	signal(SIGHUP, fatal_signal);
-	signal(SIGSEGV, fatal_signal);
-	signal(SIGABRT, fatal_signal);
-	signal(SIGBUS, fatal_signal);
-
-	oo.pin_root_path = pin_dir;
-	tc_skel = stt_tc_bpf__open_opts(&oo);
-	if (!tc_skel) {
-		printf("# setup: opening stt_tc: %s\n", strerror(errno));
-		return -1;
-	}
-	note_pin_paths(tc_skel->obj);
-	xdp_skel = stt_xdp_bpf__open_opts(&oo);
-	if (!xdp_skel) {
-		printf("# setup: opening stt_xdp: %s\n", strerror(errno));
-		return -1;
-	}
-	note_pin_paths(xdp_skel->obj);
-	err = stt_tc_bpf__load(tc_skel);
-	if (!err)
-		err = stt_xdp_bpf__load(xdp_skel);
-	if (err) {
-		if (err == -EPERM || err == -ENOSYS) {
-			test_skip("BPF unavailable: %s", strerror(-err));
-			return 1;
-		}
-		printf("# setup: loading the BPF programs (verifier): %s (-v for the log)\n",
-		       strerror(-err));
-		return -1;
-	}
+	err = load_skels("stt-fuzz", cleanup, &tc_skel, &xdp_skel);
+	if (err)
+		return err;
 	fd_cfg = bpf_map__fd(tc_skel->maps.stt_cfg);
 	fd_vports = bpf_map__fd(tc_skel->maps.stt_vports);
 	fd_contexts = bpf_map__fd(tc_skel->maps.stt_contexts);

@@ -10,6 +10,8 @@
 #include <dirent.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
 
@@ -78,6 +80,66 @@ static void note_pin_paths(struct bpf_object *obj)
 		if (!seen)
 			snprintf(pin_paths[nr_pin_paths++], PATH_MAX, "%s", path);
 	}
+}
+
+/*
+ * Open and load both stt skeletons with their maps pinned in a private directory
+ * /sys/fs/bpf/PREFIX-PID (removed by cleanup, registered here with atexit, and by
+ * fatal_signal). Returns 0, 1 to skip (no bpffs rights, no BPF), -1 on failure (said).
+ * Needs stt_tc.skel.h and stt_xdp.skel.h.
+ */
+static int load_skels(const char *prefix, void (*cleanup)(void), struct stt_tc_bpf **tc,
+		      struct stt_xdp_bpf **xdp)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo);
+	int err;
+
+	snprintf(pin_dir, sizeof(pin_dir), "/sys/fs/bpf/%s-%d", prefix, (int)getpid());
+	if (mkdir(pin_dir, 0700)) {
+		int e = errno;
+
+		pin_dir[0] = 0;
+		if (e == EPERM || e == EACCES) {
+			test_skip("cannot create a directory in /sys/fs/bpf: %s", strerror(e));
+			return 1;
+		}
+		printf("# setup: mkdir in /sys/fs/bpf: %s\n", strerror(e));
+		return -1;
+	}
+	atexit(cleanup);
+	signal(SIGINT, fatal_signal);
+	signal(SIGTERM, fatal_signal);
+	signal(SIGHUP, fatal_signal);
+	signal(SIGSEGV, fatal_signal);
+	signal(SIGABRT, fatal_signal);
+	signal(SIGBUS, fatal_signal);
+
+	oo.pin_root_path = pin_dir;
+	*tc = stt_tc_bpf__open_opts(&oo);
+	if (!*tc) {
+		printf("# setup: opening stt_tc: %s\n", strerror(errno));
+		return -1;
+	}
+	note_pin_paths((*tc)->obj);
+	*xdp = stt_xdp_bpf__open_opts(&oo);
+	if (!*xdp) {
+		printf("# setup: opening stt_xdp: %s\n", strerror(errno));
+		return -1;
+	}
+	note_pin_paths((*xdp)->obj);
+	err = stt_tc_bpf__load(*tc);
+	if (!err)
+		err = stt_xdp_bpf__load(*xdp);
+	if (err) {
+		if (err == -EPERM || err == -ENOSYS) {
+			test_skip("BPF unavailable: %s", strerror(-err));
+			return 1;
+		}
+		printf("# setup: loading the BPF programs: %s (run with -v for the verifier log)\n",
+		       strerror(-err));
+		return -1;
+	}
+	return 0;
 }
 
 #endif

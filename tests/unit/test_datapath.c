@@ -494,7 +494,6 @@ static void cleanup(void)
  */
 static int setup(void)
 {
-	LIBBPF_OPTS(bpf_object_open_opts, oo);
 	struct statfs sfs;
 	cpu_set_t cpus;
 	int err, cpu;
@@ -525,52 +524,9 @@ static int setup(void)
 		return -1;
 	}
 
-	snprintf(pin_dir, sizeof(pin_dir), "/sys/fs/bpf/stt-unit-%d", (int)getpid());
-	if (mkdir(pin_dir, 0700)) {
-		int e = errno;
-
-		pin_dir[0] = 0;
-		if (e == EPERM || e == EACCES) {
-			test_skip("cannot create a directory in /sys/fs/bpf: %s", strerror(e));
-			return 1;
-		}
-		printf("# setup: mkdir /sys/fs/bpf/stt-unit-%d: %s\n", (int)getpid(), strerror(e));
-		return -1;
-	}
-	atexit(cleanup);
-	signal(SIGINT, fatal_signal);
-	signal(SIGTERM, fatal_signal);
-	signal(SIGHUP, fatal_signal);
-	signal(SIGSEGV, fatal_signal);
-	signal(SIGABRT, fatal_signal);
-	signal(SIGBUS, fatal_signal);
-
-	oo.pin_root_path = pin_dir;
-	tc_skel = stt_tc_bpf__open_opts(&oo);
-	if (!tc_skel) {
-		printf("# setup: opening stt_tc: %s\n", strerror(errno));
-		return -1;
-	}
-	note_pin_paths(tc_skel->obj);
-	xdp_skel = stt_xdp_bpf__open_opts(&oo);
-	if (!xdp_skel) {
-		printf("# setup: opening stt_xdp: %s\n", strerror(errno));
-		return -1;
-	}
-	note_pin_paths(xdp_skel->obj);
-
-	err = stt_tc_bpf__load(tc_skel);
-	if (!err)
-		err = stt_xdp_bpf__load(xdp_skel);
-	if (err) {
-		if (err == -EPERM || err == -ENOSYS) {
-			test_skip("BPF unavailable: %s", strerror(-err));
-			return 1;
-		}
-		printf("# setup: loading the BPF programs: %s (run with -v for the verifier log)\n",
-		       strerror(-err));
-		return -1;
-	}
+	err = load_skels("stt-unit", cleanup, &tc_skel, &xdp_skel);
+	if (err)
+		return err;
 
 	fd_cfg = bpf_map__fd(tc_skel->maps.stt_cfg);
 	fd_vports = bpf_map__fd(tc_skel->maps.stt_vports);
