@@ -27,7 +27,7 @@ struct ap_attach {
 	__u16 port;
 	__u8 ttl;
 	int xdp;     /* AP_XDP_* */
-	__u8 dscp;   /* STT_DSCP_INHERIT or 0..63 */
+	__u8 dscp;   /* as in stt_cfg: STT_DSCP_INHERIT or STT_DSCP_FIXED(0..63) */
 	bool strict; /* peers "strict" */
 };
 

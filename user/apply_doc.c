@@ -444,7 +444,7 @@ static void parse_attachment(struct ctx *c, struct json_object *o, struct ap_doc
 			a->dscp = STT_DSCP_INHERIT;
 		else if (json_object_is_type(v, json_type_int)) {
 			if (!get_int(c, v, p, 0, 63, &n))
-				a->dscp = n;
+				a->dscp = STT_DSCP_FIXED(n);
 		} else
 			ap_err(c->errs, p, "expected \"inherit\" or an integer 0 .. 63");
 	}
@@ -981,7 +981,7 @@ struct json_object *ap_doc_to_json(const struct ap_doc *doc)
 		json_object_object_add(o, "dscp",
 				       a->dscp == STT_DSCP_INHERIT
 					   ? json_object_new_string("inherit")
-					   : json_object_new_int(a->dscp));
+					   : json_object_new_int(STT_DSCP_VALUE(a->dscp)));
 		json_object_object_add(o, "peers",
 				       json_object_new_string(a->strict ? "strict" : "open"));
 		json_object_object_add(root, "attachment", o);

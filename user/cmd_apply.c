@@ -308,7 +308,7 @@ static void dscp_word(__u8 d, char *buf, size_t len)
 	if (d == STT_DSCP_INHERIT)
 		snprintf(buf, len, "inherit");
 	else
-		snprintf(buf, len, "%u", d);
+		snprintf(buf, len, "%u", STT_DSCP_VALUE(d));
 }
 
 static void flood_words(const struct ap_flood *f, char *buf, size_t len)

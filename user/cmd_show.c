@@ -74,7 +74,8 @@ static void print_show(const struct ap_doc *doc, const struct stt_cfg *cfg)
 		if (a->dscp == STT_DSCP_INHERIT)
 			printf("  dscp inherit  peers %s\n", a->strict ? "strict" : "open");
 		else
-			printf("  dscp %u  peers %s\n", a->dscp, a->strict ? "strict" : "open");
+			printf("  dscp %u  peers %s\n", STT_DSCP_VALUE(a->dscp),
+			       a->strict ? "strict" : "open");
 	}
 	(void)name;
 	printf("vports: %zu\n", doc->nvports);

@@ -40,7 +40,7 @@ static void check_rules(const struct ap_doc *d)
 		CHECK(d->att.device[0] && strlen(d->att.device) < IF_NAMESIZE, "device name");
 		CHECK(d->att.port >= 1 && d->att.ttl >= 1, "port %u ttl %u", d->att.port,
 		      d->att.ttl);
-		CHECK(d->att.dscp <= 63 || d->att.dscp == STT_DSCP_INHERIT, "dscp %u", d->att.dscp);
+		CHECK(d->att.dscp <= STT_DSCP_FIXED(63), "dscp %u", d->att.dscp);
 		CHECK(d->att.xdp >= AP_XDP_AUTO && d->att.xdp <= AP_XDP_ON, "xdp %d", d->att.xdp);
 	}
 	for (size_t i = 0; i < d->nvports; i++) {
