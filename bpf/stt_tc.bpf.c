@@ -851,18 +851,22 @@ int stt_tc_tx(struct __sk_buff *skb)
 
 	stt_count(STT_C_TX_FRAMES, 1);
 	stt_count(STT_C_TX_BYTES, len);
-	stt_ctx_account(context, STT_DIR_TX | STT_ACC_FRAME, 0, len);
 	if (uc_remote) {
 		__be32 remote = uc_remote;
 
+		/* The context's counters: one update for the frame, sent or dropped. */
 		rc = stt_tx_one(skb, st, remote, 1, cfg);
-		if (rc == TC_ACT_SHOT || rc < 0)
-			return stt_tx_drop_ctx(STT_DROP_TX_NO_NEIGH, context);
+		if (rc == TC_ACT_SHOT || rc < 0) {
+			stt_drop(STT_DROP_TX_NO_NEIGH);
+			stt_ctx_account(context, STT_DIR_TX | STT_ACC_FRAME | STT_ACC_DROP, 0, len);
+			return TC_ACT_SHOT;
+		}
 		stt_count(STT_C_TX_SEGMENTS, 1);
-		stt_ctx_account(context, STT_DIR_TX, segs, 0);
+		stt_ctx_account(context, STT_DIR_TX | STT_ACC_FRAME, segs, len);
 		stt_remote_account(remote, STT_DIR_TX | STT_ACC_FRAME, segs, len);
 		return rc;
 	}
+	stt_ctx_account(context, STT_DIR_TX | STT_ACC_FRAME, 0, len);
 
 	count = flood->count;
 	if (count > STT_MAX_FLOOD)
