@@ -45,6 +45,7 @@
 struct sttd {
 	struct reasm *r;
 	int contexts_fd, stats_fd, pkt_fd, cfg_fd, peers_fd;
+	struct stt_cfg cfg; /* read again with every stats update (refresh_cfg), not per frame */
 	__u64 lost, bad_csum, bad_frame, tx_errors, ecn_drops, peer_denied;
 	int debug_left; /* with -v, pieces still to log */
 	struct stt_stats_fds sfds; /* with --metrics: every counter, for the exposition */
@@ -146,6 +147,15 @@ static int frame_tos(uint8_t *inner, uint32_t ilen, uint32_t pflags, uint8_t dsc
 	return 0;
 }
 
+/* The endpoint's options (peers, DSCP model), read with every stats update. */
+static void refresh_cfg(struct sttd *d)
+{
+	__u32 zero = 0;
+
+	if (d->cfg_fd >= 0)
+		bpf_map_lookup_elem(d->cfg_fd, &zero, &d->cfg);
+}
+
 /* Deliver a whole STT frame (STT header + inner Ethernet frame) to its vport. */
 static void deliver(struct sttd *d, uint8_t *f, uint32_t len, uint32_t saddr, uint32_t pflags)
 {
@@ -158,8 +168,7 @@ static void deliver(struct sttd *d, uint8_t *f, uint32_t len, uint32_t saddr, ui
 			      .msg_iovlen = 2 };
 	uint8_t *inner = f + sizeof(*h), *tagged = NULL;
 	uint32_t ilen = len - sizeof(*h);
-	struct stt_cfg cfg = {};
-	__u32 zero = 0;
+	const struct stt_cfg *cfg = &d->cfg;
 	__u64 ctx;
 
 	if (len < sizeof(*h) + 14 || h->version != STT_VERSION) {
@@ -172,8 +181,7 @@ static void deliver(struct sttd *d, uint8_t *f, uint32_t len, uint32_t saddr, ui
 		return;
 	}
 	/* The same policy as the BPF paths: strict peers, then ECN/DSCP. */
-	bpf_map_lookup_elem(d->cfg_fd, &zero, &cfg);
-	if ((cfg.opts & STT_OPT_PEERS_STRICT) || (cv.flags & STT_VPORT_PEERS_STRICT)) {
+	if ((cfg->opts & STT_OPT_PEERS_STRICT) || (cv.flags & STT_VPORT_PEERS_STRICT)) {
 		struct stt_peer_key pk = { .context = ctx, .remote4 = saddr };
 		__u32 pv;
 
@@ -182,7 +190,7 @@ static void deliver(struct sttd *d, uint8_t *f, uint32_t len, uint32_t saddr, ui
 			return;
 		}
 	}
-	if (frame_tos(inner, ilen, pflags, cfg.dscp)) {
+	if (frame_tos(inner, ilen, pflags, cfg->dscp)) {
 		d->ecn_drops++;
 		return;
 	}
@@ -435,6 +443,7 @@ int main(int argc, char **argv)
 	}
 	d.contexts_fd = st.contexts_fd;
 	d.cfg_fd = st.cfg_fd;
+	refresh_cfg(&d);
 	d.peers_fd = st.peers_fd;
 	d.r = reasm_new(mem, (uint64_t)timeout_ms * 1000000ull);
 	d.pkt_fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
@@ -472,6 +481,7 @@ int main(int argc, char **argv)
 		reasm_expire(d.r, now);
 		if (now - last_pub > 100000000ull || n > 0) {
 			publish_stats(&d);
+			refresh_cfg(&d);
 			last_pub = now;
 		}
 	}

@@ -39,7 +39,6 @@
 #include <stdbool.h>
 
 #define CONTEXTS_FD 4242
-#define CFG_FD 4141     /* stt_cfg: open peers, uniform DSCP (all zero) */
 #define PEERS_FD 4040   /* stt_peers: never consulted with open peers */
 #define PKT_FD 4343
 
@@ -69,10 +68,6 @@ int fuzz_map_lookup_elem(int fd, const void *key, void *value)
 	__u64 ctx;
 	struct stt_ctx_val cv = { 0 };
 
-	if (fd == CFG_FD) {
-		memset(value, 0, sizeof(struct stt_cfg));
-		return 0;
-	}
 	CHECK(fd == CONTEXTS_FD, "lookup in map fd %d", fd);
 	memcpy(&ctx, key, sizeof(ctx));
 	stub.lookups++;
@@ -184,7 +179,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct sttd d = { .contexts_fd = CONTEXTS_FD, .stats_fd = -1, .pkt_fd = PKT_FD,
-			  .cfg_fd = CFG_FD, .peers_fd = PEERS_FD };
+			  .cfg_fd = -1, .peers_fd = PEERS_FD }; /* d.cfg: open peers, uniform DSCP */
 	size_t pos = 0;
 
 	d.r = reasm_new(64 << 10, 3600ull * 1000000000ull);
