@@ -143,6 +143,65 @@ struct stt_pmtu_val {
 #define STT_MAX_GROUPS 256
 #define STT_IS_MCAST4(a) ((((const __u8 *)&(a))[0] & 0xf0) == 0xe0) /* a: __be32 */
 
+/*
+ * IPv6 underlay (draft 3.3). Every map that names a remote keeps a __be32 for it, so map
+ * layouts are those of an IPv4-only endpoint. A remote is an IPv4 address, or an IPv6
+ * remote by index: 0.0.0.0/8 is never a destination (RFC 1122 3.2.1.3), so a remote whose
+ * first octet is 0 (and that is not 0) is the address at index 1..STT_MAX_REMOTES6-1 of
+ * stt_remotes6 (array of struct stt_addr6); stt_remote6_ids (hash) maps an address back to
+ * its remote. sttctl gives an IPv6 address its index the first time it is named (fdb,
+ * flood, peer, ping, apply) and reclaims only indexes that no map names. The datapath
+ * never allocates one: a sender over IPv6 without an index is remote 0 (strict peers
+ * refuse it, learning skips it, its counters are not kept per remote).
+ * A multicast group (ff00::/8) as a flood target is in stt_groups by its remote too.
+ */
+#define STT_MAX_REMOTES6 4096
+
+struct stt_addr6 {
+	__be32 a[4];
+};
+
+static inline int stt_remote_is6(__be32 r)
+{
+	const __u8 *b = (const __u8 *)&r;
+
+	return r != 0 && b[0] == 0;
+}
+
+static inline __u32 stt_remote6_idx(__be32 r)
+{
+	const __u8 *b = (const __u8 *)&r;
+
+	return (__u32)b[1] << 16 | (__u32)b[2] << 8 | b[3];
+}
+
+static inline __be32 stt_remote6_make(__u32 idx)
+{
+	union {
+		__be32 r;
+		__u8 b[4];
+	} u = { .b = { 0, (__u8)(idx >> 16), (__u8)(idx >> 8), (__u8)idx } };
+
+	return u.r;
+}
+
+#define STT_IS_MCAST6(a6) ((((const __u8 *)(a6))[0]) == 0xff) /* a6: struct stt_addr6 * */
+
+/*
+ * stt_cfg6 (array, one entry): the IPv6 side of the attachment. With STT_CFG6_LOCAL the
+ * endpoint sends to IPv6 remotes from local6 and accepts STT to local6. An endpoint may
+ * have an IPv4 address (stt_cfg.local4), an IPv6 one, or both.
+ */
+struct stt_cfg6 {
+	struct stt_addr6 local6;
+	__u32 flags; /* STT_CFG6_* */
+	__u32 pad;
+};
+
+#define STT_CFG6_LOCAL 0x01       /* local6 is set */
+#define STT_CFG6_FWD_ENABLED 0x02 /* sttctl turned IPv6 forwarding on for the underlay */
+#define STT_PMTU6_MIN 1280        /* IPv6 minimum link MTU (RFC 8200) */
+
 /* stt_underlay (array, one entry): what transmit needs of the underlay device. */
 struct stt_underlay {
 	__u8 mac[6]; /* source MAC of frames sent to a multicast group */
@@ -204,6 +263,12 @@ struct stt_piece {
 };
 
 #define STT_PIECE_GRO 0x01 /* GRO merged it: the outer checksums were verified */
+/*
+ * The outer header is IPv6: saddr is the sender's remote (its stt_remotes6 index form, 0
+ * when it has none), daddr is 0; the addresses themselves are in the packet bytes (outer
+ * Ethernet, then the IPv6 header), which is where sttd reads them from.
+ */
+#define STT_PIECE_V6 0x02
 
 /* stt_reasm_stats (array of __u64, written by sttd only), indexed by enum stt_reasm_counter. */
 #define STT_REASM_COUNTERS(X)                                                                      \
@@ -255,7 +320,9 @@ enum stt_reasm_counter { STT_REASM_COUNTERS(STT_REASM_ENUM) STT_R_MAX };
 	X(OAM_REPLIES, "oam_replies", "OAM replies received (for sttctl ping), consumed")        \
 	X(PMTU_LEARNED, "pmtu_learned", "ICMP fragmentation-needed for STT that lowered a path MTU") \
 	X(PMTU_IGNORED, "pmtu_ignored", "ICMP fragmentation-needed for STT with an MTU not taken")  \
-	X(TX_MSS_LOWERED, "tx_mss_lowered", "GSO frames sent in smaller segments to fit the path MTU")
+	X(TX_MSS_LOWERED, "tx_mss_lowered", "GSO frames sent in smaller segments to fit the path MTU") \
+	X(TX_FRAMES6, "tx_frames6", "frames sent to IPv6 remotes (also counted in tx_frames)")     \
+	X(RX_FRAMES6, "rx_frames6", "frames received over IPv6 (also counted in rx_frames)")
 
 #define STT_COUNTER_ENUM(name, str, help) STT_C_##name,
 enum stt_counter { STT_COUNTERS(STT_COUNTER_ENUM) STT_C_DROP_BASE };
@@ -283,9 +350,11 @@ enum stt_counter { STT_COUNTERS(STT_COUNTER_ENUM) STT_C_DROP_BASE };
 	X(RX_ERROR, "rx_error", "a helper failed while decapsulating")                            \
 	X(PEER_DENIED, "peer_denied", "strict peers: the sender is not a peer of the context")      \
 	X(ECN_CE_NOT_ECT, "ecn_ce_not_ect", "outer CE on a frame whose inner packet is not ECT")   \
-	X(IPV6_OUTER, "ipv6_outer", "STT over IPv6: this endpoint's underlay is IPv4 only")        \
+	X(IPV6_OUTER, "ipv6_outer", "STT over IPv6 with extension headers, or with no IPv6 local address") \
 	X(OAM_BAD, "oam_bad", "OAM frame that is not a well-formed, checksummed CFM loopback")     \
-	X(TX_OAM, "tx_oam", "tenant frame to the reserved OAM MAC (only sttctl ping sends those)")
+	X(TX_OAM, "tx_oam", "tenant frame to the reserved OAM MAC (only sttctl ping sends those)") \
+	X(TX_NO_REMOTE6, "tx_no_remote6", "IPv6 remote with no address behind its index, or no IPv6 local address") \
+	X(TX_FAMILY, "tx_family", "flood copy whose family differs from the first target's (lists are one family)")
 
 #define STT_DROP_ENUM(name, str, help) STT_DROP_##name,
 enum stt_drop { STT_DROP_REASONS(STT_DROP_ENUM) STT_DROP_MAX };

@@ -113,14 +113,25 @@ struct stt_encap4 {
 	struct stt_hdr stt;
 } __attribute__((packed));
 
+/* The same over an IPv6 underlay (draft 3.3: STT runs over IPv4 or IPv6). */
+struct stt_encap6 {
+	struct stt_eth eth;
+	struct stt_ipv6 ip;
+	struct stt_tcp tcp;
+	struct stt_hdr stt;
+} __attribute__((packed));
+
 _Static_assert(sizeof(struct stt_eth) == 14, "Ethernet header");
 _Static_assert(sizeof(struct stt_ipv4) == 20, "IPv4 header without options");
 _Static_assert(sizeof(struct stt_ipv6) == 40, "IPv6 header");
 _Static_assert(sizeof(struct stt_tcp) == 20, "TCP header without options");
 _Static_assert(sizeof(struct stt_encap4) == 72, "outer headers + STT header");
+_Static_assert(sizeof(struct stt_encap6) == 92, "outer IPv6 headers + STT header");
 
 /* Bytes added in front of an inner frame, not counting the outer Ethernet header. */
 #define STT_ENCAP4_OVERHEAD (sizeof(struct stt_ipv4) + sizeof(struct stt_tcp) + sizeof(struct stt_hdr))
+
+#define STT_ENCAP6_OVERHEAD (sizeof(struct stt_ipv6) + sizeof(struct stt_tcp) + sizeof(struct stt_hdr))
 
 /* SEQ = frame length << 16 | offset of this segment in the frame (draft 3.2). */
 #define STT_SEQ(len, off) ((((__u32)(len)) << 16) | ((__u32)(off) & 0xffff))

@@ -73,6 +73,30 @@ struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
+	__type(value, struct stt_cfg6);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} stt_cfg6 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, STT_MAX_REMOTES6);
+	__type(key, __u32);
+	__type(value, struct stt_addr6);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} stt_remotes6 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, STT_MAX_REMOTES6);
+	__type(key, struct stt_addr6);
+	__type(value, __u32); /* the remote: stt_remote6_make(index) */
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} stt_remote6_ids SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
 	__type(value, struct stt_underlay);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } stt_underlay SEC(".maps");
