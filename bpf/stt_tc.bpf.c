@@ -31,6 +31,7 @@
 #define ETH_P_IP 0x0800
 #define ETH_P_IPV6 0x86dd
 #define AF_INET 2
+#define AF_INET6 10
 
 /*
  * A second VLAN tag behind the first (QinQ): popping the first would move the second into
@@ -221,8 +222,10 @@ static __always_inline int stt_tx_inner(struct __sk_buff *skb, struct stt_inner 
  */
 struct stt_tx_state {
 	struct stt_encap4 h;
+	struct stt_encap6 h6; /* the same headers for IPv6 remotes */
 	__u64 base_sum;
 	__u32 is_ip;
+	__u32 v6;             /* this frame goes to IPv6 remotes */
 };
 
 struct {
@@ -312,6 +315,98 @@ static __noinline long stt_tx_one(struct __sk_buff *skb, struct stt_tx_state *st
 			   (last ? STT_SEND_LAST : 0) | (st->is_ip ? STT_SEND_IP : 0));
 }
 
+/* Sum of an IPv6 address's words, for pseudo headers. */
+static __always_inline __u64 stt_sum6(const __be32 *a)
+{
+	return (__u64)a[0] + a[1] + a[2] + a[3];
+}
+
+/*
+ * stt_tx_send for an IPv6 outer header: the FIB lookup is AF_INET6 (it needs IPv6
+ * forwarding on the underlay, which sttctl attach turns on), a multicast group's MAC is
+ * 33:33 + its low 32 bits (RFC 2464). Without a resolved neighbour, the last copy goes by
+ * bpf_redirect_neigh with the next hop the FIB named, which works whatever the skb's
+ * protocol (the inner frame's) is.
+ */
+static __noinline long stt_tx_send6(struct __sk_buff *skb, struct stt_encap6 *h, __u32 hdr_len,
+				    const struct stt_cfg *cfg, __u32 flags)
+{
+	struct bpf_fib_lookup fib = {};
+	__u32 zero = 0;
+	long rc;
+
+	fib.family = AF_INET6;
+	fib.l4_protocol = 6;
+	fib.sport = h->tcp.source;
+	fib.dport = h->tcp.dest;
+	fib.tot_len = sizeof(h->ip) + bpf_ntohs(h->ip.payload_len);
+	fib.ifindex = cfg->ifindex;
+	__builtin_memcpy(fib.ipv6_src, h->ip.saddr, 16);
+	__builtin_memcpy(fib.ipv6_dst, h->ip.daddr, 16);
+	if (STT_IS_MCAST6(h->ip.daddr)) {
+		const struct stt_underlay *ul = bpf_map_lookup_elem(&stt_underlay, &zero);
+		const __u8 *g = (const __u8 *)h->ip.daddr;
+
+		if (!ul)
+			return -1;
+		h->eth.dst[0] = 0x33, h->eth.dst[1] = 0x33;
+		h->eth.dst[2] = g[12], h->eth.dst[3] = g[13], h->eth.dst[4] = g[14];
+		h->eth.dst[5] = g[15];
+		__builtin_memcpy(h->eth.src, ul->mac, 6);
+		if (hdr_len > sizeof(*h) || bpf_skb_store_bytes(skb, 0, h, hdr_len, 0))
+			return -1;
+		if (!(flags & STT_SEND_LAST))
+			return bpf_clone_redirect(skb, cfg->ifindex, 0) ? -1 : 0;
+		return bpf_redirect(cfg->ifindex, 0);
+	}
+	rc = bpf_fib_lookup(skb, &fib, sizeof(fib), BPF_FIB_LOOKUP_OUTPUT);
+	if (rc == BPF_FIB_LKUP_RET_SUCCESS) {
+		__builtin_memcpy(h->eth.dst, fib.dmac, 6);
+		__builtin_memcpy(h->eth.src, fib.smac, 6);
+	} else {
+		__builtin_memset(h->eth.dst, 0, 6);
+		__builtin_memset(h->eth.src, 0, 6);
+	}
+	if (hdr_len > sizeof(*h) || bpf_skb_store_bytes(skb, 0, h, hdr_len, 0))
+		return -1;
+	if (rc == BPF_FIB_LKUP_RET_SUCCESS) {
+		if (!(flags & STT_SEND_LAST))
+			return bpf_clone_redirect(skb, fib.ifindex, 0) ? -1 : 0;
+		return bpf_redirect(fib.ifindex, 0);
+	}
+	if (!(flags & STT_SEND_LAST))
+		return -1;
+	if (rc == BPF_FIB_LKUP_RET_NO_NEIGH) {
+		struct bpf_redir_neigh nh = { .nh_family = AF_INET6 };
+
+		/* The FIB wrote the next hop (the gateway, or the remote on link) to ipv6_dst. */
+		__builtin_memcpy(nh.ipv6_nh, fib.ipv6_dst, 16);
+		return bpf_redirect_neigh(cfg->ifindex, &nh, sizeof(nh), 0);
+	}
+	if (skb->protocol == bpf_htons(ETH_P_IPV6))
+		return bpf_redirect_neigh(cfg->ifindex, NULL, 0, 0);
+	return -1;
+}
+
+/*
+ * Finish the IPv6 outer headers for one remote (index form) and send. -3: the index has no
+ * address behind it (sttctl writes the address before any map names the index).
+ */
+static __noinline long stt_tx_one6(struct __sk_buff *skb, struct stt_tx_state *st, __be32 remote,
+				   int last, const struct stt_cfg *cfg)
+{
+	struct stt_encap6 *h = &st->h6;
+	__u32 idx = stt_remote6_idx(remote);
+	const struct stt_addr6 *a = bpf_map_lookup_elem(&stt_remotes6, &idx);
+
+	if (!a || !(a->a[0] | a->a[1] | a->a[2] | a->a[3]))
+		return -3;
+	__builtin_memcpy(h->ip.daddr, a->a, 16);
+	h->tcp.check = ~stt_csum_fold(st->base_sum + stt_sum6(a->a));
+	return stt_tx_send6(skb, h, sizeof(*h), cfg,
+			    (last ? STT_SEND_LAST : 0) | (st->is_ip ? STT_SEND_IP : 0));
+}
+
 /* Inner Ethernet + IPv4 + L4 headers we move around, at most. */
 #define STT_GSO_HDRS (14 + 60 + 60)
 
@@ -322,10 +417,14 @@ static __noinline long stt_tx_one(struct __sk_buff *skb, struct stt_tx_state *st
  * skb_postpull_rcsum() finds csum_start before the data and sets CHECKSUM_NONE; that needs
  * h > 14 + ihl + 4, which any TCP header or 20 bytes past the IP header give), then grow
  * room for outer + h bytes and write the copy back at offset outer.
+ * retype: STT_RETYPE_4 when the inner packet is IPv6 and the outer IPv4, STT_RETYPE_6 for
+ * the reverse, 0 when they are one family (or there is no outer header).
  * Returns -2 when the frame is not one this can handle.
  */
+#define STT_RETYPE_4 4
+#define STT_RETYPE_6 6
 static __noinline int stt_tx_to_none(struct __sk_buff *skb, __u32 h, __u32 outer, __u64 flags,
-				     int v6)
+				     int retype)
 {
 	__u8 hdrs[STT_GSO_HDRS];
 	__u32 hlen = sizeof(struct stt_eth) + h, pull = h;
@@ -334,7 +433,7 @@ static __noinline int stt_tx_to_none(struct __sk_buff *skb, __u32 h, __u32 outer
 		return -2;
 	if (bpf_skb_load_bytes(skb, 0, hdrs, hlen & 0xff))
 		return -1;
-	if (v6) {
+	if (retype == STT_RETYPE_4) {
 		/*
 		 * IPv6 inside a TSO burst: the skb is typed TCPv6 GSO, and the kernel's TCPv4
 		 * segmentation of the outer header refuses that type. bpf_skb_change_proto()
@@ -344,6 +443,15 @@ static __noinline int stt_tx_to_none(struct __sk_buff *skb, __u32 h, __u32 outer
 		if (bpf_skb_change_proto(skb, bpf_htons(ETH_P_IP), 0))
 			return -1;
 		pull = h - 20;
+	} else if (retype == STT_RETYPE_6) {
+		/*
+		 * IPv4 inside, IPv6 outside: the other way round. The 4-to-6 translation
+		 * retypes the skb IPv6 / TCPv6 GSO (what tcp6_gso_segment wants of the outer
+		 * header) and adds 20 bytes behind the MAC header, pulled off with the rest.
+		 */
+		if (bpf_skb_change_proto(skb, bpf_htons(ETH_P_IPV6), 0))
+			return -1;
+		pull = h + 20;
 	}
 	if (bpf_skb_adjust_room(skb, -(__s32)(pull - 4), BPF_ADJ_ROOM_MAC, flags) ||
 	    bpf_skb_adjust_room(skb, -4, BPF_ADJ_ROOM_MAC, flags))
@@ -416,7 +524,11 @@ static __noinline int stt_tx_gso(struct __sk_buff *skb, struct stt_tx_state *st)
 
 	if (!h)
 		return -2; /* only TCP over IPv4 or IPv6 is segmented this way */
-	return stt_tx_to_none(skb, h, sizeof(struct stt_encap4), BPF_F_ADJ_ROOM_FIXED_GSO, v6);
+	if (st->v6)
+		return stt_tx_to_none(skb, h, sizeof(struct stt_encap6), BPF_F_ADJ_ROOM_FIXED_GSO,
+				      v6 ? 0 : STT_RETYPE_6);
+	return stt_tx_to_none(skb, h, sizeof(struct stt_encap4), BPF_F_ADJ_ROOM_FIXED_GSO,
+			      v6 ? STT_RETYPE_4 : 0);
 }
 
 /*
@@ -444,10 +556,10 @@ static __noinline __u32 stt_remote_mtu(const struct stt_cfg *cfg, __u32 remote)
 	return mtu;
 }
 
-/* Segment payload of cut frames: what fits the MTU, a multiple of 8. */
-static __always_inline __u32 stt_seg_payload(__u32 mtu)
+/* Segment payload of cut frames: what fits the MTU behind iplen + TCP, a multiple of 8. */
+static __always_inline __u32 stt_seg_payload(__u32 mtu, __u32 iplen)
 {
-	return (mtu - sizeof(struct stt_ipv4) - sizeof(struct stt_tcp)) & ~7U;
+	return (mtu - iplen - sizeof(struct stt_tcp)) & ~7U;
 }
 
 /* Complete a partial inner TCP/UDP checksum (IPv4 or IPv6) and leave the skb CHECKSUM_NONE. */
@@ -494,39 +606,67 @@ static __noinline int stt_tx_complete_csum(struct __sk_buff *skb)
 }
 
 
+struct stt_cut_hdrs {
+	struct stt_encap4 h4;
+	struct stt_encap6 h6;
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct stt_encap4);
+	__type(value, struct stt_cut_hdrs);
 } stt_cut_scratch SEC(".maps");
 
-/* One pass of a cut frame (see STT_MARK_FRESH). */
+/* One pass of a cut frame (see STT_MARK_FRESH); the outer header is IPv4 or IPv6. */
 static __noinline int stt_tx_cut(struct __sk_buff *skb, const struct stt_cfg *cfg)
 {
 	__u64 context = 0;
-	struct stt_encap4 *hp;
+	struct stt_cut_hdrs *c;
+	struct stt_tcp *tcp;
 	__u32 zero = 0;
 	__u32 seg_max, seq, rem, seg, adv = skb->mark == STT_MARK_ADVANCE;
+	__u32 hoff, iplen;
+	__be32 remote;
+	__be16 proto;
 	__u64 sum;
 	long rc;
-	int last;
+	int last, v6;
 
 	skb->mark = 0;
 	/* The headers live in a per-CPU scratch slot: this call chain's stack is full. */
-	hp = bpf_map_lookup_elem(&stt_cut_scratch, &zero);
-	if (!hp || bpf_skb_load_bytes(skb, 0, hp, offsetof(struct stt_encap4, stt)))
+	c = bpf_map_lookup_elem(&stt_cut_scratch, &zero);
+	if (!c || bpf_skb_load_bytes(skb, 12, &proto, 2))
+		return stt_tx_drop_ctx(STT_DROP_TX_ERROR, context);
+	v6 = proto == bpf_htons(ETH_P_IPV6);
+	hoff = v6 ? offsetof(struct stt_encap6, stt) : offsetof(struct stt_encap4, stt);
+	iplen = v6 ? sizeof(struct stt_ipv6) : sizeof(struct stt_ipv4);
+	if (v6 ? bpf_skb_load_bytes(skb, 0, &c->h6, offsetof(struct stt_encap6, stt))
+	       : bpf_skb_load_bytes(skb, 0, &c->h4, offsetof(struct stt_encap4, stt)))
 		return stt_tx_drop_ctx(STT_DROP_TX_ERROR, context);
 	/* The context, for its counters: from the STT header this program wrote. */
-	if (!bpf_skb_load_bytes(skb, offsetof(struct stt_encap4, stt) + 8, &context, 8))
+	if (!bpf_skb_load_bytes(skb, hoff + 8, &context, 8))
 		context = bpf_be64_to_cpu(context);
-	seg_max = stt_seg_payload(stt_remote_mtu(cfg, hp->ip.daddr));
 	/* Only frames this program encapsulated come back marked; check anyway. */
-	if (hp->eth.proto != bpf_htons(ETH_P_IP) || hp->ip.ver_ihl != 0x45 || hp->ip.protocol != 6 ||
-	    hp->ip.saddr != cfg->local4 || hp->tcp.dest != bpf_htons(cfg->port) || seg_max < 512 ||
-	    skb->len <= offsetof(struct stt_encap4, stt))
+	if (v6) {
+		const struct stt_cfg6 *c6 = bpf_map_lookup_elem(&stt_cfg6, &zero);
+
+		tcp = &c->h6.tcp;
+		remote = stt_remote6_of(c->h6.ip.daddr);
+		if (!c6 || (c->h6.ip.ver_tc_flow[0] >> 4) != 6 || c->h6.ip.nexthdr != 6 ||
+		    !stt_addr6_eq(c->h6.ip.saddr, c6->local6.a))
+			return stt_tx_drop_ctx(STT_DROP_TX_ERROR, context);
+	} else {
+		tcp = &c->h4.tcp;
+		remote = c->h4.ip.daddr;
+		if (proto != bpf_htons(ETH_P_IP) || c->h4.ip.ver_ihl != 0x45 ||
+		    c->h4.ip.protocol != 6 || c->h4.ip.saddr != cfg->local4)
+			return stt_tx_drop_ctx(STT_DROP_TX_ERROR, context);
+	}
+	seg_max = stt_seg_payload(stt_remote_mtu(cfg, remote), iplen);
+	if (tcp->dest != bpf_htons(cfg->port) || seg_max < 512 || skb->len <= hoff)
 		return stt_tx_drop_ctx(STT_DROP_TX_ERROR, context);
-	seq = bpf_ntohl(hp->tcp.seq);
+	seq = bpf_ntohl(tcp->seq);
 	if (adv) {
 		/*
 		 * Drop the bytes the previous pass sent and put the IP/TCP headers, with the
@@ -535,7 +675,7 @@ static __noinline int stt_tx_cut(struct __sk_buff *skb, const struct stt_cfg *cf
 		 */
 		__u32 left = seg_max;
 
-		if (skb->len <= offsetof(struct stt_encap4, stt) + seg_max)
+		if (skb->len <= hoff + seg_max)
 			return stt_tx_drop_ctx(STT_DROP_TX_ERROR, context);
 		for (int i = 0; i < 4 && left; i++) {
 			__u32 step = left > 0xfff ? 0xfff : left;
@@ -545,49 +685,62 @@ static __noinline int stt_tx_cut(struct __sk_buff *skb, const struct stt_cfg *cf
 			left -= step;
 		}
 		seq += seg_max;
-		hp->tcp.seq = bpf_htonl(seq);
-		if (left || bpf_skb_store_bytes(skb, sizeof(struct stt_eth), &hp->ip,
-						sizeof(hp->ip) + sizeof(hp->tcp), 0))
+		tcp->seq = bpf_htonl(seq);
+		if (left ||
+		    (v6 ? bpf_skb_store_bytes(skb, sizeof(struct stt_eth), &c->h6.ip,
+					      sizeof(c->h6.ip) + sizeof(c->h6.tcp), 0)
+			: bpf_skb_store_bytes(skb, sizeof(struct stt_eth), &c->h4.ip,
+					      sizeof(c->h4.ip) + sizeof(c->h4.tcp), 0)))
 			return stt_tx_drop_ctx(STT_DROP_TX_ERROR, context);
 	}
-	rem = skb->len - offsetof(struct stt_encap4, stt);
+	rem = skb->len - hoff;
 	last = rem <= seg_max;
 	if (!last) {
 		skb->mark = STT_MARK_ADVANCE;
 		rc = bpf_clone_redirect(skb, skb->ifindex, BPF_F_INGRESS);
 		skb->mark = 0;
-		if (rc || bpf_skb_change_tail(skb, offsetof(struct stt_encap4, stt) + seg_max, 0))
+		if (rc || bpf_skb_change_tail(skb, hoff + seg_max, 0))
 			return stt_tx_drop_ctx(STT_DROP_TX_ERROR, context);
 	}
 	seg = last ? rem : seg_max;
 	if (seg > STT_SUM_MAX || bpf_skb_pull_data(skb, skb->len))
 		return stt_tx_drop_ctx(STT_DROP_TX_ERROR, context);
 
-	hp->ip.tot_len = bpf_htons(sizeof(hp->ip) + sizeof(hp->tcp) + seg);
-	hp->ip.check = 0;
-	hp->ip.check = stt_ipv4_csum(&hp->ip);
-	hp->tcp.seq = bpf_htonl(seq);
-	hp->tcp.flags = STT_TCP_ACK | (last ? STT_TCP_PSH : 0);
-	hp->tcp.check = 0;
-	sum = (__u64)hp->ip.saddr + hp->ip.daddr + stt_pseudo4_tail(6, sizeof(hp->tcp) + seg);
+	tcp->seq = bpf_htonl(seq);
+	tcp->flags = STT_TCP_ACK | (last ? STT_TCP_PSH : 0);
+	tcp->check = 0;
+	if (v6) {
+		c->h6.ip.payload_len = bpf_htons(sizeof(*tcp) + seg);
+		sum = stt_sum6(c->h6.ip.saddr) + stt_sum6(c->h6.ip.daddr);
+	} else {
+		c->h4.ip.tot_len = bpf_htons(sizeof(c->h4.ip) + sizeof(*tcp) + seg);
+		c->h4.ip.check = 0;
+		c->h4.ip.check = stt_ipv4_csum(&c->h4.ip);
+		sum = (__u64)c->h4.ip.saddr + c->h4.ip.daddr;
+	}
+	sum += stt_pseudo4_tail(6, sizeof(*tcp) + seg);
 	{
-		const __u16 *w = (const __u16 *)&hp->tcp;
+		const __u16 *w = (const __u16 *)tcp;
 
 #pragma unroll
-		for (int i = 0; i < (int)sizeof(hp->tcp) / 2; i++)
+		for (int i = 0; i < (int)sizeof(*tcp) / 2; i++)
 			sum += w[i];
 	}
-	sum += stt_sum_bytes(skb, offsetof(struct stt_encap4, stt), seg);
-	hp->tcp.check = ~stt_csum_fold(sum);
+	sum += stt_sum_bytes(skb, hoff, seg);
+	tcp->check = ~stt_csum_fold(sum);
 
-	/* The skb's protocol is IPv4 here (it re-entered as one): the kernel can resolve. */
-	rc = stt_tx_send(skb, hp, offsetof(struct stt_encap4, stt), cfg,
-			 STT_SEND_LAST | STT_SEND_IP);
+	/* The skb's protocol is the outer one here (it re-entered as one): the kernel can resolve. */
+	if (v6)
+		rc = stt_tx_send6(skb, &c->h6, offsetof(struct stt_encap6, stt), cfg,
+				  STT_SEND_LAST | STT_SEND_IP);
+	else
+		rc = stt_tx_send(skb, &c->h4, offsetof(struct stt_encap4, stt), cfg,
+				 STT_SEND_LAST | STT_SEND_IP);
 	if (rc < 0 || rc == TC_ACT_SHOT)
 		return stt_tx_drop_ctx(STT_DROP_TX_NO_NEIGH, context);
 	stt_count(STT_C_TX_SEGMENTS, 1);
 	stt_ctx_account(context, STT_DIR_TX, 1, 0);
-	stt_remote_account(hp->ip.daddr, STT_DIR_TX, 1, 0);
+	stt_remote_account(remote, STT_DIR_TX, 1, 0);
 	return rc;
 }
 
@@ -609,6 +762,32 @@ static __noinline __be32 stt_tx_learned(__u64 context, const __u8 *mac, __u32 ag
 	return v->remote4;
 }
 
+/*
+ * Write the outer headers of a frame about to be cut (stt_tx_cut reads them back) for one
+ * remote. -3: a remote of the other family, or an IPv6 index with no address behind it.
+ */
+static __noinline long stt_tx_cut_hdr(struct __sk_buff *skb, struct stt_tx_state *st,
+				      __be32 remote)
+{
+	if (!st->v6) {
+		if (stt_remote_is6(remote))
+			return -3;
+		st->h.ip.daddr = remote;
+		return bpf_skb_store_bytes(skb, 0, &st->h, sizeof(st->h), 0) ? -1 : 0;
+	} else {
+		__u32 idx = stt_remote6_idx(remote);
+		const struct stt_addr6 *a;
+
+		if (!stt_remote_is6(remote))
+			return -3;
+		a = bpf_map_lookup_elem(&stt_remotes6, &idx);
+		if (!a || !(a->a[0] | a->a[1] | a->a[2] | a->a[3]))
+			return -3;
+		__builtin_memcpy(st->h6.ip.daddr, a->a, 16);
+		return bpf_skb_store_bytes(skb, 0, &st->h6, sizeof(st->h6), 0) ? -1 : 0;
+	}
+}
+
 SEC("tc")
 int stt_tc_tx(struct __sk_buff *skb)
 {
@@ -626,7 +805,8 @@ int stt_tc_tx(struct __sk_buff *skb)
 	__u64 context;
 	__u32 zero = 0, vflags, learn_age, mtu;
 	int trunk = 0;
-	int gso, cut;
+	int gso, cut, v6;
+	__u32 ovh;
 	__u16 vlan = 0;
 	void *data, *data_end;
 	long rc;
@@ -690,15 +870,14 @@ int stt_tc_tx(struct __sk_buff *skb)
 	frame_len = len + sizeof(struct stt_hdr);
 	gso = skb->gso_size != 0;
 	segs = gso && skb->gso_segs ? skb->gso_segs : 1;
-	cut = !gso && len + STT_ENCAP4_OVERHEAD > cfg->mtu;
 	/*
-	 * Every frame must fit STT's 16-bit length and the outer IPv4 total length; frames we
-	 * cut ourselves are summed in full, so they are bounded by STT_SUM_MAX. GSO segments
-	 * (gso_size of payload each) are made to fit the path MTU below.
+	 * Every frame must fit STT's 16-bit length and the outer IPv4 total length (the IPv6
+	 * payload length is looser); frames we cut ourselves are summed in full, so they are
+	 * bounded by STT_SUM_MAX (below, once the path is known). GSO segments (gso_size of
+	 * payload each) are made to fit the path MTU below.
 	 */
 	if (len < sizeof(struct stt_eth) ||
-	    sizeof(struct stt_ipv4) + sizeof(struct stt_tcp) + frame_len > 0xffff ||
-	    (cut && len > STT_SUM_MAX))
+	    sizeof(struct stt_ipv4) + sizeof(struct stt_tcp) + frame_len > 0xffff)
 		return stt_tx_drop_ctx(STT_DROP_TX_TOO_BIG, context);
 
 	if (stt_tx_inner(skb, &in))
@@ -741,10 +920,18 @@ int stt_tc_tx(struct __sk_buff *skb)
 	}
 	if (mtu < STT_PMTU_MIN)
 		mtu = STT_PMTU_MIN;
-	/* A path smaller than the underlay: a frame that fit one segment is cut after all. */
-	if (!gso && !cut && len + STT_ENCAP4_OVERHEAD > mtu)
-		cut = 1;
+	/*
+	 * The outer family is the remote's; a flood list is one family (sttctl refuses to mix
+	 * them), the first target's, and a copy to the other family is dropped and counted.
+	 */
+	v6 = stt_remote_is6(uc_remote ? uc_remote : flood->remote4[0]);
+	ovh = v6 ? STT_ENCAP6_OVERHEAD : STT_ENCAP4_OVERHEAD;
+	/* Larger than the path (or the underlay): cut by this program, bounded by the sum. */
+	cut = !gso && len + ovh > mtu;
+	if (cut && len > STT_SUM_MAX)
+		return stt_tx_drop_ctx(STT_DROP_TX_TOO_BIG, context);
 	st->is_ip = skb->protocol == bpf_htons(ETH_P_IP) || skb->protocol == bpf_htons(0x86dd);
+	st->v6 = v6;
 
 	hp->eth.proto = bpf_htons(ETH_P_IP);
 	hp->ip.ver_ihl = 0x45;
@@ -771,7 +958,7 @@ int stt_tc_tx(struct __sk_buff *skb)
 	hp->stt.vlan_tci = bpf_htons(vlan);
 
 	/* Outer TCP checksum, all but the destination address (it varies per flood copy). */
-	st->base_sum = (__u64)cfg->local4 + stt_pseudo4_tail(6, sizeof(hp->tcp) + frame_len);
+	st->base_sum = stt_pseudo4_tail(6, sizeof(hp->tcp) + frame_len);
 	{
 		const __u16 *w = (const __u16 *)&hp->tcp;
 
@@ -780,6 +967,33 @@ int stt_tc_tx(struct __sk_buff *skb)
 			st->base_sum += w[i];
 	}
 	st->base_sum += in.csum;
+	if (v6) {
+		/*
+		 * The same headers behind an IPv6 one: traffic class as the IPv4 TOS, the flow
+		 * label from the inner flow's hash (RFC 6438: entropy for the underlay's ECMP,
+		 * like the source port), hop limit as the TTL. No extension headers.
+		 */
+		const struct stt_cfg6 *c6 = bpf_map_lookup_elem(&stt_cfg6, &zero);
+		struct stt_encap6 *h6 = &st->h6;
+		__u32 fl = in.hash & 0xfffff;
+
+		if (!c6 || !(c6->flags & STT_CFG6_LOCAL))
+			return stt_tx_drop_ctx(STT_DROP_TX_NO_REMOTE6, context);
+		h6->eth.proto = bpf_htons(ETH_P_IPV6);
+		h6->ip.ver_tc_flow[0] = 0x60 | (hp->ip.tos >> 4);
+		h6->ip.ver_tc_flow[1] = (hp->ip.tos << 4) | (fl >> 16);
+		h6->ip.ver_tc_flow[2] = fl >> 8;
+		h6->ip.ver_tc_flow[3] = fl;
+		h6->ip.payload_len = bpf_htons(sizeof(hp->tcp) + frame_len);
+		h6->ip.nexthdr = 6;
+		h6->ip.hop_limit = hp->ip.ttl;
+		__builtin_memcpy(h6->ip.saddr, c6->local6.a, 16);
+		h6->tcp = hp->tcp;
+		h6->stt = hp->stt;
+		st->base_sum += stt_sum6(c6->local6.a);
+	} else {
+		st->base_sum += cfg->local4;
+	}
 
 	if (cut) {
 		/* Cut by stt_tx_cut: the inner checksum must be complete before cutting. */
@@ -787,17 +1001,21 @@ int stt_tc_tx(struct __sk_buff *skb)
 			return stt_tx_drop_ctx(STT_DROP_TX_ERROR, context);
 		hp->stt.flags &= ~STT_F_CSUM_PARTIAL;
 		hp->stt.l4_offset = 0;
-		if (bpf_skb_change_head(skb, sizeof(struct stt_encap4), 0))
+		st->h6.stt = hp->stt;
+		if (bpf_skb_change_head(skb, v6 ? sizeof(struct stt_encap6) : sizeof(struct stt_encap4),
+					0))
 			return stt_tx_drop_ctx(STT_DROP_TX_ERROR, context);
 		stt_count(STT_C_TX_FRAMES, 1);
 		stt_count(STT_C_TX_BYTES, len);
 		stt_count(STT_C_TX_CUT_FRAMES, 1);
+		if (v6)
+			stt_count(STT_C_TX_FRAMES6, 1);
 		stt_ctx_account(context, STT_DIR_TX | STT_ACC_FRAME, 0, len);
 		if (uc_remote) {
+			if (stt_tx_cut_hdr(skb, st, uc_remote))
+				return stt_tx_drop_ctx(v6 ? STT_DROP_TX_NO_REMOTE6 : STT_DROP_TX_ERROR,
+						       context);
 			stt_remote_account(uc_remote, STT_DIR_TX | STT_ACC_FRAME, 0, len);
-			hp->ip.daddr = uc_remote;
-			if (bpf_skb_store_bytes(skb, 0, hp, sizeof(*hp), 0))
-				return stt_tx_drop_ctx(STT_DROP_TX_ERROR, context);
 			skb->mark = STT_MARK_FRESH;
 			return bpf_redirect(ifindex, BPF_F_INGRESS);
 		}
@@ -805,12 +1023,20 @@ int stt_tc_tx(struct __sk_buff *skb)
 		if (count > STT_MAX_FLOOD)
 			count = STT_MAX_FLOOD;
 		for (i = 0; i < STT_MAX_FLOOD; i++) {
+			long r;
+
 			if (i >= count)
 				break;
-			hp->ip.daddr = flood->remote4[i];
-			stt_remote_account(hp->ip.daddr, STT_DIR_TX | STT_ACC_FRAME, 0, len);
-			if (bpf_skb_store_bytes(skb, 0, hp, sizeof(*hp), 0))
+			remote = flood->remote4[i];
+			r = stt_tx_cut_hdr(skb, st, remote);
+			if (r == -3) {
+				stt_drop(stt_remote_is6(remote) != v6 ? STT_DROP_TX_FAMILY
+								      : STT_DROP_TX_NO_REMOTE6);
+				continue;
+			}
+			if (r)
 				return stt_tx_drop_ctx(STT_DROP_TX_ERROR, context);
+			stt_remote_account(remote, STT_DIR_TX | STT_ACC_FRAME, 0, len);
 			stt_count(STT_C_TX_FLOOD_COPIES, 1);
 			skb->mark = STT_MARK_FRESH;
 			if (i + 1 >= count)
@@ -821,13 +1047,14 @@ int stt_tc_tx(struct __sk_buff *skb)
 		return TC_ACT_SHOT;
 	}
 	if (gso) {
-		__u32 seg_len = skb->gso_size + sizeof(struct stt_ipv4) + sizeof(struct stt_tcp);
+		__u32 seg_len;
 
 		rc = stt_tx_gso(skb, st);
 		if (rc == -2)
 			return stt_tx_drop_ctx(STT_DROP_TX_TOO_BIG, context);
 		if (rc)
 			return stt_tx_drop_ctx(STT_DROP_TX_ERROR, context);
+		seg_len = skb->gso_size + (ovh - sizeof(struct stt_hdr));
 		if (seg_len > mtu) {
 			/*
 			 * Segments of gso_size would not fit the path: lower gso_size. Growing
@@ -845,19 +1072,22 @@ int stt_tc_tx(struct __sk_buff *skb)
 			stt_count(STT_C_TX_MSS_LOWERED, 1);
 		}
 		stt_count(STT_C_TX_GSO_FRAMES, 1);
-	} else if (bpf_skb_change_head(skb, sizeof(struct stt_encap4), 0)) {
+	} else if (bpf_skb_change_head(skb, v6 ? sizeof(struct stt_encap6)
+					      : sizeof(struct stt_encap4), 0)) {
 		return stt_tx_drop_ctx(STT_DROP_TX_ERROR, context);
 	}
 
 	stt_count(STT_C_TX_FRAMES, 1);
 	stt_count(STT_C_TX_BYTES, len);
+	if (v6)
+		stt_count(STT_C_TX_FRAMES6, 1);
 	if (uc_remote) {
 		__be32 remote = uc_remote;
 
 		/* The context's counters: one update for the frame, sent or dropped. */
-		rc = stt_tx_one(skb, st, remote, 1, cfg);
+		rc = v6 ? stt_tx_one6(skb, st, remote, 1, cfg) : stt_tx_one(skb, st, remote, 1, cfg);
 		if (rc == TC_ACT_SHOT || rc < 0) {
-			stt_drop(STT_DROP_TX_NO_NEIGH);
+			stt_drop(rc == -3 ? STT_DROP_TX_NO_REMOTE6 : STT_DROP_TX_NO_NEIGH);
 			stt_ctx_account(context, STT_DIR_TX | STT_ACC_FRAME | STT_ACC_DROP, 0, len);
 			return TC_ACT_SHOT;
 		}
@@ -877,9 +1107,15 @@ int stt_tc_tx(struct __sk_buff *skb)
 		if (i >= count)
 			break;
 		remote = flood->remote4[i];
-		rc = stt_tx_one(skb, st, remote, last, cfg);
+		if (stt_remote_is6(remote) != v6) {
+			stt_drop(STT_DROP_TX_FAMILY);
+			stt_ctx_account(context, STT_DIR_TX | STT_ACC_DROP, 0, 0);
+			continue;
+		}
+		rc = v6 ? stt_tx_one6(skb, st, remote, last, cfg)
+			: stt_tx_one(skb, st, remote, last, cfg);
 		if (rc == TC_ACT_SHOT || rc < 0) {
-			stt_drop(STT_DROP_TX_NO_NEIGH);
+			stt_drop(rc == -3 ? STT_DROP_TX_NO_REMOTE6 : STT_DROP_TX_NO_NEIGH);
 			stt_ctx_account(context, STT_DIR_TX | STT_ACC_DROP, 0, 0);
 			stt_remote_account(remote, STT_DIR_TX | STT_ACC_DROP, 0, 0);
 			continue;
@@ -931,46 +1167,69 @@ static __noinline int stt_rx_tos(struct __sk_buff *skb, __u32 off, __be16 proto,
 static __noinline int stt_rx_oam(struct __sk_buff *skb, struct stt_rx *rx,
 				 const struct stt_cfg *cfg)
 {
-	__u32 cfm = rx->outer_len + sizeof(struct stt_hdr) + sizeof(struct stt_eth);
+	__u32 iplen = rx->v6 ? sizeof(struct stt_ipv6) : sizeof(struct stt_ipv4);
+	__u32 l4 = sizeof(struct stt_eth) + iplen;
+	__u32 cfm = l4 + sizeof(struct stt_tcp) + sizeof(struct stt_hdr) + sizeof(struct stt_eth);
 	__u32 tcp_len = rx->payload_len + sizeof(struct stt_tcp);
 	struct stt_eth eth;
 	struct stt_ipv4 ip;
+	struct stt_ipv6 ip6;
 	__u8 w[2], nw[2], mac[6];
 	__be32 a;
 	__u64 sum;
 
 	if (skb->gso_size || rx->seg_off || rx->payload_len != rx->frame_len ||
-	    rx->outer_len != 54 || rx->frame_len < 18 + 14 + 9 || tcp_len > 256 ||
-	    bpf_skb_load_bytes(skb, cfm & 0xff, w, 2) || (w[0] >> 5) != 0)
+	    rx->outer_len != l4 + sizeof(struct stt_tcp) || rx->frame_len < 18 + 14 + 9 ||
+	    tcp_len > 256 || bpf_skb_load_bytes(skb, cfm & 0xff, w, 2) || (w[0] >> 5) != 0)
 		goto bad;
 	if (w[1] == STT_CFM_LBR) {
 		stt_count(STT_C_OAM_REPLIES, 1);
 		return TC_ACT_SHOT;
 	}
-	if (w[1] != STT_CFM_LBM || bpf_skb_load_bytes(skb, 0, &eth, sizeof(eth)) ||
-	    bpf_skb_load_bytes(skb, 14, &ip, sizeof(ip)))
+	if (w[1] != STT_CFM_LBM || bpf_skb_load_bytes(skb, 0, &eth, sizeof(eth)))
 		goto bad;
 	/* The whole segment must sum right: never answer a forged or damaged probe. */
-	sum = (__u64)ip.saddr + ip.daddr + stt_pseudo4_tail(6, tcp_len);
-	sum += stt_sum_bytes(skb, 34, tcp_len);
+	if (rx->v6) {
+		if (bpf_skb_load_bytes(skb, 14, &ip6, sizeof(ip6)))
+			goto bad;
+		sum = stt_sum6(ip6.saddr) + stt_sum6(ip6.daddr);
+	} else {
+		if (bpf_skb_load_bytes(skb, 14, &ip, sizeof(ip)))
+			goto bad;
+		sum = (__u64)ip.saddr + ip.daddr;
+	}
+	sum += stt_pseudo4_tail(6, tcp_len);
+	sum += stt_sum_bytes(skb, l4, tcp_len);
 	if (stt_csum_fold(sum) != 0xffff)
 		goto bad;
 
 	__builtin_memcpy(mac, eth.dst, 6);
 	__builtin_memcpy(eth.dst, eth.src, 6);
 	__builtin_memcpy(eth.src, mac, 6);
-	a = ip.saddr;
-	ip.saddr = ip.daddr;
-	ip.daddr = a;
-	ip.ttl = cfg->ttl ? cfg->ttl : 64;
-	ip.check = 0;
-	ip.check = stt_ipv4_csum(&ip);
+	if (rx->v6) {
+		for (int k = 0; k < 4; k++) {
+			a = ip6.saddr[k];
+			ip6.saddr[k] = ip6.daddr[k];
+			ip6.daddr[k] = a;
+		}
+		ip6.hop_limit = cfg->ttl ? cfg->ttl : 64;
+		if (bpf_skb_store_bytes(skb, 14, &ip6, sizeof(ip6), 0))
+			goto bad;
+	} else {
+		a = ip.saddr;
+		ip.saddr = ip.daddr;
+		ip.daddr = a;
+		ip.ttl = cfg->ttl ? cfg->ttl : 64;
+		ip.check = 0;
+		ip.check = stt_ipv4_csum(&ip);
+		if (bpf_skb_store_bytes(skb, 14, &ip, sizeof(ip), 0))
+			goto bad;
+	}
 	nw[0] = w[0];
 	nw[1] = STT_CFM_LBR;
 	/* Swapped addresses leave the pseudo header's sum as it was: only the opcode moves. */
 	if (bpf_skb_store_bytes(skb, 0, &eth, sizeof(eth), 0) ||
-	    bpf_skb_store_bytes(skb, 14, &ip, sizeof(ip), 0) ||
-	    bpf_l4_csum_replace(skb, 34 + 16, *(__u16 *)w, *(__u16 *)nw, 2) ||
+	    bpf_l4_csum_replace(skb, (l4 + 16) & 0xff, *(__u16 *)w, *(__u16 *)nw, 2) ||
 	    bpf_skb_store_bytes(skb, cfm & 0xff, nw, 2, 0))
 		goto bad;
 	stt_count(STT_C_OAM_REPLIED, 1);
@@ -1271,6 +1530,41 @@ static __noinline void stt_rx_icmp(struct __sk_buff *skb, const struct stt_cfg *
 	stt_count(STT_C_PMTU_LEARNED, 1);
 }
 
+/*
+ * The same for an ICMPv6 "packet too big" (RFC 4443 3.2) about an STT segment sent from
+ * this endpoint's IPv6 address to a remote it has an index for. Values below the IPv6
+ * minimum MTU (1280) are not taken.
+ */
+static __noinline void stt_rx_icmp6(struct __sk_buff *skb, const struct stt_cfg *cfg)
+{
+	const struct stt_cfg6 *c6;
+	struct stt_ipv6 in;
+	struct stt_pmtu_val v = {};
+	__u8 icmp[8];
+	__be16 dport;
+	__u32 zero = 0, mtu;
+	__be32 remote;
+
+	c6 = bpf_map_lookup_elem(&stt_cfg6, &zero);
+	if (!c6 || !(c6->flags & STT_CFG6_LOCAL) ||
+	    bpf_skb_load_bytes(skb, 14 + 40, icmp, sizeof(icmp)) || icmp[0] != 2 || icmp[1] != 0 ||
+	    bpf_skb_load_bytes(skb, 14 + 40 + 8, &in, sizeof(in)) || in.nexthdr != 6 ||
+	    !stt_addr6_eq(in.saddr, c6->local6.a) ||
+	    bpf_skb_load_bytes(skb, 14 + 40 + 8 + 40 + 2, &dport, sizeof(dport)) ||
+	    dport != bpf_htons(cfg->port))
+		return;
+	mtu = (__u32)icmp[4] << 24 | (__u32)icmp[5] << 16 | (__u32)icmp[6] << 8 | icmp[7];
+	remote = stt_remote6_of(in.daddr);
+	if (mtu < STT_PMTU6_MIN || mtu >= cfg->mtu || !remote) {
+		stt_count(STT_C_PMTU_IGNORED, 1);
+		return;
+	}
+	v.mtu = mtu;
+	v.learned_ns = bpf_ktime_get_ns();
+	bpf_map_update_elem(&stt_pmtu, &remote, &v, BPF_ANY);
+	stt_count(STT_C_PMTU_LEARNED, 1);
+}
+
 SEC("tc")
 int stt_tc_rx(struct __sk_buff *skb)
 {
@@ -1308,10 +1602,16 @@ int stt_tc_rx(struct __sk_buff *skb)
 	case STT_RX_NOT_STT: {
 		struct stt_ipv4 *ip = data + sizeof(struct stt_eth);
 
-		/* Only IPv4 ICMP can be a "fragmentation needed" about our STT. */
+		struct stt_ipv6 *ip6 = data + sizeof(struct stt_eth);
+
+		/* Only ICMP and ICMPv6 can say the path to a remote is smaller. */
 		if ((void *)(ip + 1) <= data_end &&
 		    ((struct stt_eth *)data)->proto == bpf_htons(ETH_P_IP) && ip->protocol == 1)
 			stt_rx_icmp(skb, cfg);
+		else if ((void *)(ip6 + 1) <= data_end &&
+			 ((struct stt_eth *)data)->proto == bpf_htons(ETH_P_IPV6) &&
+			 ip6->nexthdr == 58)
+			stt_rx_icmp6(skb, cfg);
 		return STT_TC_PASS;
 	}
 	case STT_RX_DROP:
@@ -1346,7 +1646,7 @@ int stt_tc_rx(struct __sk_buff *skb)
 		__builtin_memset(pp, 0, sizeof(*pp));
 		pp->saddr = rx.saddr;
 		pp->sport = rx.sport;
-		pp->flags = skb->gso_size ? STT_PIECE_GRO : 0;
+		pp->flags = (skb->gso_size ? STT_PIECE_GRO : 0) | (rx.v6 ? STT_PIECE_V6 : 0);
 		pp->frame_id = bpf_ntohl(rx.frame_id);
 		pp->frame_len = rx.frame_len;
 		pp->seg_off = rx.seg_off;
@@ -1357,7 +1657,7 @@ int stt_tc_rx(struct __sk_buff *skb)
 		pp->tos = rx.tos;
 		struct stt_ipv4 *ip = data + sizeof(struct stt_eth);
 
-		if ((void *)(ip + 1) <= data_end)
+		if (!rx.v6 && (void *)(ip + 1) <= data_end)
 			pp->daddr = ip->daddr;
 		if (len > 0xff00 || bpf_perf_event_output(skb, &stt_reasm_events,
 							  BPF_F_CURRENT_CPU | ((__u64)len << 32),
@@ -1438,12 +1738,25 @@ int stt_tc_rx(struct __sk_buff *skb)
 		}
 		stt_count(STT_C_RX_FRAMES, 1);
 		stt_count(STT_C_RX_BYTES, inner_len);
+		if (rx.v6)
+			stt_count(STT_C_RX_FRAMES6, 1);
 		stt_ctx_account(context, STT_DIR_RX | STT_ACC_FRAME, segs, inner_len);
 		stt_remote_account(rx.saddr, STT_DIR_RX | STT_ACC_FRAME, segs, inner_len);
 		return bpf_redirect(vp->ifindex, 0);
 	}
 	flags = gso ? BPF_F_ADJ_ROOM_FIXED_GSO : 0;
-	if (gso && inner_eth.proto == bpf_htons(ETH_P_IPV6)) {
+	if (gso && rx.v6 && inner_eth.proto == bpf_htons(ETH_P_IP)) {
+		/*
+		 * The other way round: IPv4 inside a frame merged from IPv6 segments. The
+		 * 6-to-4 translation retypes it IPv4 / TCPv4 GSO and takes 20 bytes from
+		 * behind the MAC header, which were outer bytes anyway.
+		 */
+		if (bpf_skb_change_proto(skb, bpf_htons(ETH_P_IP), 0)) {
+			stt_drop(STT_DROP_RX_ERROR);
+			return TC_ACT_SHOT;
+		}
+		strip -= 20;
+	} else if (gso && !rx.v6 && inner_eth.proto == bpf_htons(ETH_P_IPV6)) {
 		/*
 		 * IPv6 inside a merged frame: GRO typed the skb IPv4 and TCPv4 GSO from the
 		 * outer headers, and anything that segments it (a veth, a forwarding tenant)
@@ -1494,6 +1807,8 @@ int stt_tc_rx(struct __sk_buff *skb)
 	}
 	stt_count(STT_C_RX_FRAMES, 1);
 	stt_count(STT_C_RX_BYTES, inner_len);
+	if (rx.v6)
+		stt_count(STT_C_RX_FRAMES6, 1);
 	stt_ctx_account(context, STT_DIR_RX | STT_ACC_FRAME, segs, inner_len);
 	stt_remote_account(rx.saddr, STT_DIR_RX | STT_ACC_FRAME, segs, inner_len);
 	return bpf_redirect(vp->ifindex, 0);

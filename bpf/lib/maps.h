@@ -246,8 +246,11 @@ static __noinline void stt_ctx_account(__u64 context, __u32 what, __u32 segs, __
 /* OAM counters of a remote endpoint: LRU, so senders cannot fill it for good. */
 static __noinline void stt_remote_account(__u32 remote, __u32 what, __u32 segs, __u32 bytes)
 {
-	struct stt_flow_stats *s = bpf_map_lookup_elem(&stt_remote_stats, &remote);
+	struct stt_flow_stats *s;
 
+	if (!remote)
+		return; /* an IPv6 sender with no remote index: no row of its own */
+	s = bpf_map_lookup_elem(&stt_remote_stats, &remote);
 	if (!s) {
 		bpf_map_update_elem(&stt_remote_stats, &remote, &stt_zero_stats, BPF_NOEXIST);
 		s = bpf_map_lookup_elem(&stt_remote_stats, &remote);
@@ -286,8 +289,8 @@ static __noinline void stt_learn_mac(__u64 context, const __u8 *src_mac, __be32 
 	void *tbl;
 	__u64 now;
 
-	if (src_mac[0] & 1)
-		return;
+	if ((src_mac[0] & 1) || !saddr)
+		return; /* multicast source, or an IPv6 sender with no remote index */
 	tbl = bpf_map_lookup_elem(&stt_learn, &context);
 	if (!tbl)
 		return;

@@ -21,42 +21,96 @@ struct stt_rx {
 	__u32 frame_len;   /* STT frame length from SEQ (STT header + inner frame) */
 	__u32 seg_off;     /* offset of this segment in the frame */
 	__u32 payload_len; /* TCP payload bytes in this packet */
-	__be32 saddr;
+	__be32 saddr;      /* the sender: IPv4 address, or IPv6 remote (0: none) */
 	__be32 frame_id;
 	__u16 sport;
 	__u8 tos;
+	__u8 v6;           /* the outer header is IPv6; saddr is the sender's remote (index form) */
 };
 
 /*
- * pkt_len is the length of the whole packet (XDP: data_end - data; TC: skb->len), which can
- * exceed the linear window in TC.
+ * What both outer families share once the TCP header is in the window: the TCP checks,
+ * SEQ/ACK and the frame's lengths. l4_len is the outer IP payload length (TCP + STT data).
  */
-static __always_inline int stt_rx_parse(void *data, void *data_end, __u32 pkt_len,
-					 const struct stt_cfg *cfg, struct stt_rx *rx,
-					 enum stt_drop *reason)
+static __always_inline int stt_rx_tcp(struct stt_tcp *tcp, void *data_end, __u32 l3_len,
+				      __u32 l4_len, struct stt_rx *rx, enum stt_drop *reason)
 {
-	struct stt_eth *eth = data;
-	struct stt_ipv4 *ip;
-	struct stt_tcp *tcp;
-	__u32 ihl, tot_len;
+	if ((tcp->doff_res >> 4) != 5) {
+		*reason = STT_DROP_TCP_HDR;
+		return STT_RX_DROP;
+	}
+	rx->outer_len = sizeof(struct stt_eth) + l3_len + sizeof(*tcp);
+	rx->payload_len = l4_len - sizeof(*tcp);
+	rx->frame_len = STT_SEQ_LEN(bpf_ntohl(tcp->seq));
+	rx->seg_off = STT_SEQ_OFF(bpf_ntohl(tcp->seq));
+	rx->frame_id = tcp->ack_seq;
+	rx->sport = bpf_ntohs(tcp->source);
 
-	if ((void *)(eth + 1) > data_end)
+	if (rx->payload_len == 0 || rx->frame_len < sizeof(struct stt_hdr) ||
+	    rx->seg_off + rx->payload_len > rx->frame_len) {
+		*reason = STT_DROP_LENGTH;
+		return STT_RX_DROP;
+	}
+	if (rx->frame_len < sizeof(struct stt_hdr) + sizeof(struct stt_eth)) {
+		*reason = STT_DROP_INNER_SHORT;
+		return STT_RX_DROP;
+	}
+	if (rx->seg_off == 0 && rx->payload_len == rx->frame_len) {
+		struct stt_hdr *stt = (void *)(tcp + 1);
+
+		if ((void *)(stt + 1) > data_end) {
+			*reason = STT_DROP_TRUNCATED;
+			return STT_RX_DROP;
+		}
+		if (stt->version != STT_VERSION) {
+			*reason = STT_DROP_VERSION;
+			return STT_RX_DROP;
+		}
+		return STT_RX_FRAME;
+	}
+	return STT_RX_SEGMENT;
+}
+
+/* The remote (index form, include/stt_maps.h) of an IPv6 address, 0 if it has none. */
+static __always_inline __be32 stt_remote6_of(const __be32 *a)
+{
+	struct stt_addr6 k;
+	__u32 *r;
+
+	__builtin_memcpy(&k, a, sizeof(k));
+	r = bpf_map_lookup_elem(&stt_remote6_ids, &k);
+	return r ? *r : 0;
+}
+
+static __always_inline int stt_addr6_eq(const __be32 *a, const __be32 *b)
+{
+	return a[0] == b[0] && a[1] == b[1] && a[2] == b[2] && a[3] == b[3];
+}
+
+/*
+ * STT over IPv6: TCP to the STT port right behind the IPv6 header. STT endpoints send no
+ * extension headers, so TCP to the STT port behind hop-by-hop, routing, destination
+ * options or fragment headers (up to two) is dropped and counted (ipv6_outer) rather than
+ * left to the host's TCP, which would answer it with a RST. Later fragments carry no
+ * ports: they go on, and never reassemble without their first.
+ */
+static __always_inline int stt_rx_parse6(void *data, void *data_end, __u32 pkt_len,
+				    const struct stt_cfg *cfg, struct stt_rx *rx,
+				    enum stt_drop *reason)
+{
+	struct stt_ipv6 *ip6 = data + sizeof(struct stt_eth);
+	const struct stt_cfg6 *c6;
+	struct stt_tcp *tcp;
+	__u32 zero = 0, plen;
+	__u8 nh;
+
+	if ((void *)(ip6 + 1) > data_end || (ip6->ver_tc_flow[0] >> 4) != 6)
 		return STT_RX_NOT_STT;
-	if (eth->proto == bpf_htons(0x86dd)) {
-		/*
-		 * The underlay is IPv4 only: STT over IPv6 (TCP to the STT port, directly or
-		 * behind up to two hop-by-hop, routing, destination-options or fragment
-		 * headers) is dropped and counted rather than left to the host's TCP, which
-		 * would answer it with a RST. Later fragments carry no ports: they go on, and
-		 * never reassemble without their first.
-		 */
-		__u8 *h = (void *)(eth + 1);
-		__u8 nh;
+	nh = ip6->nexthdr;
+	if (nh != 6) {
+		__u8 *h = (void *)ip6;
 		__u32 off = 40;
 
-		if ((void *)(h + 40) > data_end)
-			return STT_RX_NOT_STT;
-		nh = h[6];
 		for (int i = 0; i < 2; i++) {
 			__u8 *x = h + off;
 
@@ -81,6 +135,65 @@ static __always_inline int stt_rx_parse(void *data, void *data_end, __u32 pkt_le
 		}
 		return STT_RX_NOT_STT;
 	}
+	tcp = (void *)(ip6 + 1);
+	if ((void *)tcp + 4 > data_end)
+		return STT_RX_NOT_STT;
+	if (tcp->dest != bpf_htons(cfg->port))
+		return STT_RX_NOT_STT;
+
+	/* From here on it is STT: it is consumed, never left to the host's TCP. */
+	c6 = bpf_map_lookup_elem(&stt_cfg6, &zero);
+	if (!c6 || !(c6->flags & STT_CFG6_LOCAL)) {
+		*reason = STT_DROP_IPV6_OUTER; /* no IPv6 address: not an IPv6 endpoint */
+		return STT_RX_DROP;
+	}
+	if (!stt_addr6_eq(ip6->daddr, c6->local6.a)) {
+		__be32 g = 0;
+
+		/* A multicast group this endpoint floods to is ours too (stt_groups). */
+		if (STT_IS_MCAST6(ip6->daddr))
+			g = stt_remote6_of(ip6->daddr);
+		if (!g || !bpf_map_lookup_elem(&stt_groups, &g)) {
+			*reason = STT_DROP_NOT_LOCAL;
+			return STT_RX_DROP;
+		}
+	}
+	if ((void *)(tcp + 1) > data_end) {
+		*reason = STT_DROP_TRUNCATED;
+		return STT_RX_DROP;
+	}
+	plen = bpf_ntohs(ip6->payload_len);
+	if (plen + sizeof(struct stt_eth) + sizeof(*ip6) > pkt_len) {
+		*reason = STT_DROP_TRUNCATED; /* the packet ends before IPv6 says it does */
+		return STT_RX_DROP;
+	}
+	if (plen < sizeof(*tcp) || plen + sizeof(struct stt_eth) + sizeof(*ip6) != pkt_len) {
+		*reason = STT_DROP_IP_HDR;
+		return STT_RX_DROP;
+	}
+	rx->saddr = stt_remote6_of(ip6->saddr);
+	rx->tos = (ip6->ver_tc_flow[0] << 4) | (ip6->ver_tc_flow[1] >> 4);
+	rx->v6 = 1;
+	return stt_rx_tcp(tcp, data_end, sizeof(*ip6), plen, rx, reason);
+}
+
+/*
+ * pkt_len is the length of the whole packet (XDP: data_end - data; TC: skb->len), which can
+ * exceed the linear window in TC.
+ */
+static __always_inline int stt_rx_parse(void *data, void *data_end, __u32 pkt_len,
+					 const struct stt_cfg *cfg, struct stt_rx *rx,
+					 enum stt_drop *reason)
+{
+	struct stt_eth *eth = data;
+	struct stt_ipv4 *ip;
+	struct stt_tcp *tcp;
+	__u32 ihl, tot_len;
+
+	if ((void *)(eth + 1) > data_end)
+		return STT_RX_NOT_STT;
+	if (eth->proto == bpf_htons(0x86dd))
+		return stt_rx_parse6(data, data_end, pkt_len, cfg, rx, reason);
 	if (eth->proto != bpf_htons(0x0800))
 		return STT_RX_NOT_STT;
 	ip = (void *)(eth + 1);
@@ -101,7 +214,7 @@ static __always_inline int stt_rx_parse(void *data, void *data_end, __u32 pkt_le
 		return STT_RX_NOT_STT;
 
 	/* From here on it is STT: it is consumed, never left to the host's TCP. */
-	if (ip->daddr != cfg->local4) {
+	if (!cfg->local4 || ip->daddr != cfg->local4) {
 		__u32 group = ip->daddr;
 
 		/* A multicast group this endpoint floods to is ours too (stt_groups). */
@@ -132,49 +245,15 @@ static __always_inline int stt_rx_parse(void *data, void *data_end, __u32 pkt_le
 		*reason = STT_DROP_IP_HDR;
 		return STT_RX_DROP;
 	}
-	if ((tcp->doff_res >> 4) != 5) {
-		*reason = STT_DROP_TCP_HDR;
-		return STT_RX_DROP;
-	}
-
-	rx->outer_len = sizeof(*eth) + ihl + sizeof(*tcp);
-	rx->payload_len = tot_len - ihl - sizeof(*tcp);
-	rx->frame_len = STT_SEQ_LEN(bpf_ntohl(tcp->seq));
-	rx->seg_off = STT_SEQ_OFF(bpf_ntohl(tcp->seq));
 	rx->saddr = ip->saddr;
-	rx->frame_id = tcp->ack_seq;
-	rx->sport = bpf_ntohs(tcp->source);
 	rx->tos = ip->tos;
-
-	if (rx->payload_len == 0 || rx->frame_len < sizeof(struct stt_hdr) ||
-	    rx->seg_off + rx->payload_len > rx->frame_len) {
-		*reason = STT_DROP_LENGTH;
-		return STT_RX_DROP;
-	}
-	if (rx->frame_len < sizeof(struct stt_hdr) + sizeof(*eth)) {
-		*reason = STT_DROP_INNER_SHORT;
-		return STT_RX_DROP;
-	}
-	if (rx->seg_off == 0 && rx->payload_len == rx->frame_len) {
-		struct stt_hdr *stt = (void *)(tcp + 1);
-
-		if ((void *)(stt + 1) > data_end) {
-			*reason = STT_DROP_TRUNCATED;
-			return STT_RX_DROP;
-		}
-		if (stt->version != STT_VERSION) {
-			*reason = STT_DROP_VERSION;
-			return STT_RX_DROP;
-		}
-		return STT_RX_FRAME;
-	}
-	return STT_RX_SEGMENT;
+	return stt_rx_tcp(tcp, data_end, ihl, tot_len - ihl, rx, reason);
 }
 
 /* The STT header of a whole frame; the caller checked it lies inside the window. */
 static __always_inline struct stt_hdr *stt_rx_hdr(void *data, const struct stt_rx *rx)
 {
-	return data + sizeof(struct stt_eth) + sizeof(struct stt_ipv4) + sizeof(struct stt_tcp);
+	return data + (rx->outer_len & 0x7f);
 }
 
 /* The reserved OAM MAC (include/stt_proto.h): only sttctl ping sends to it. */
