@@ -324,9 +324,7 @@ static __always_inline __u64 stt_sum6(const __be32 *a)
 /*
  * stt_tx_send for an IPv6 outer header: the FIB lookup is AF_INET6 (it needs IPv6
  * forwarding on the underlay, which sttctl attach turns on), a multicast group's MAC is
- * 33:33 + its low 32 bits (RFC 2464). Without a resolved neighbour, the last copy goes by
- * bpf_redirect_neigh with the next hop the FIB named, which works whatever the skb's
- * protocol (the inner frame's) is.
+ * 33:33 + its low 32 bits (RFC 2464).
  */
 static __noinline long stt_tx_send6(struct __sk_buff *skb, struct stt_encap6 *h, __u32 hdr_len,
 				    const struct stt_cfg *cfg, __u32 flags)
@@ -335,6 +333,8 @@ static __noinline long stt_tx_send6(struct __sk_buff *skb, struct stt_encap6 *h,
 	__u32 zero = 0;
 	long rc;
 
+	if (hdr_len < sizeof(h->eth) || hdr_len > sizeof(*h))
+		return -1;
 	fib.family = AF_INET6;
 	fib.l4_protocol = 6;
 	fib.sport = h->tcp.source;
@@ -374,16 +374,16 @@ static __noinline long stt_tx_send6(struct __sk_buff *skb, struct stt_encap6 *h,
 			return bpf_clone_redirect(skb, fib.ifindex, 0) ? -1 : 0;
 		return bpf_redirect(fib.ifindex, 0);
 	}
-	if (!(flags & STT_SEND_LAST))
-		return -1;
-	if (rc == BPF_FIB_LKUP_RET_NO_NEIGH) {
-		struct bpf_redir_neigh nh = { .nh_family = AF_INET6 };
-
-		/* The FIB wrote the next hop (the gateway, or the remote on link) to ipv6_dst. */
-		__builtin_memcpy(nh.ipv6_nh, fib.ipv6_dst, 16);
-		return bpf_redirect_neigh(cfg->ifindex, &nh, sizeof(nh), 0);
-	}
-	if (skb->protocol == bpf_htons(ETH_P_IPV6))
+	/*
+	 * No resolved neighbour: bpf_redirect_neigh() picks its IPv4 or IPv6 path by the
+	 * skb's protocol, which is the inner frame's, and reads the destination from the
+	 * header it thinks is there. Only an IPv6 inner frame makes that the outer header
+	 * (seen: with an explicit next hop, IPv4 and ARP inner frames vanished without a
+	 * neighbour ever being created). Anything else is dropped and counted until the
+	 * neighbour is known; sttctl keeps every remote's entry managed (NTF_MANAGED), so
+	 * the kernel resolves it as soon as the remote is named.
+	 */
+	if ((flags & STT_SEND_LAST) && skb->protocol == bpf_htons(ETH_P_IPV6))
 		return bpf_redirect_neigh(cfg->ifindex, NULL, 0, 0);
 	return -1;
 }
@@ -1745,11 +1745,14 @@ int stt_tc_rx(struct __sk_buff *skb)
 		return bpf_redirect(vp->ifindex, 0);
 	}
 	flags = gso ? BPF_F_ADJ_ROOM_FIXED_GSO : 0;
-	if (gso && rx.v6 && inner_eth.proto == bpf_htons(ETH_P_IP)) {
+	if (rx.v6 && inner_eth.proto != bpf_htons(ETH_P_IPV6)) {
 		/*
-		 * The other way round: IPv4 inside a frame merged from IPv6 segments. The
-		 * 6-to-4 translation retypes it IPv4 / TCPv4 GSO and takes 20 bytes from
-		 * behind the MAC header, which were outer bytes anyway.
+		 * IPv6 outside, anything but IPv6 inside. bpf_skb_adjust_room() leaves at
+		 * least a header of the skb's protocol behind the MAC header, 40 bytes for
+		 * IPv6, and an ARP is 28. And a frame merged from IPv6 segments is typed
+		 * TCPv6 GSO, wrong for IPv4 inside. The 6-to-4 translation fixes both: it
+		 * retypes the skb IPv4 (TCPv4 GSO) and takes 20 bytes from behind the MAC
+		 * header, which were outer bytes anyway.
 		 */
 		if (bpf_skb_change_proto(skb, bpf_htons(ETH_P_IP), 0)) {
 			stt_drop(STT_DROP_RX_ERROR);
