@@ -472,6 +472,7 @@ static int ncpus;
 static bool private_netns;
 static int netns_errno;
 static int fd_cfg, fd_vports, fd_contexts, fd_fdb, fd_flood, fd_stats;
+static int fd_cfg6, fd_remotes6, fd_remote6_ids; /* IPv6 underlay (tests/unit/test_ipv6.h) */
 static int fd_tx, fd_tc_rx, fd_xdp_rx;
 
 
@@ -534,10 +535,36 @@ static int setup(void)
 	fd_fdb = bpf_map__fd(tc_skel->maps.stt_fdb);
 	fd_flood = bpf_map__fd(tc_skel->maps.stt_flood);
 	fd_stats = bpf_map__fd(tc_skel->maps.stt_stats);
+	fd_cfg6 = bpf_map__fd(tc_skel->maps.stt_cfg6);
+	fd_remotes6 = bpf_map__fd(tc_skel->maps.stt_remotes6);
+	fd_remote6_ids = bpf_map__fd(tc_skel->maps.stt_remote6_ids);
 	fd_tx = bpf_program__fd(tc_skel->progs.stt_tc_tx);
 	fd_tc_rx = bpf_program__fd(tc_skel->progs.stt_tc_rx);
 	fd_xdp_rx = bpf_program__fd(xdp_skel->progs.stt_xdp_rx);
 	return 0;
+}
+
+/*
+ * The IPv6 side of the baseline: no IPv6 local address (stt_cfg6 zero), no IPv6 remotes
+ * (the indexes the tests use zeroed, stt_remote6_ids empty). test_ipv6.h sets its own.
+ */
+#define T_REMOTES6_USED 16
+static int reset_maps6(void)
+{
+	struct stt_cfg6 c6 = {};
+	struct stt_addr6 a = {}, k, next;
+	__u32 zero = 0;
+	int err = 0;
+
+	err |= bpf_map_update_elem(fd_cfg6, &zero, &c6, BPF_ANY);
+	for (__u32 i = 0; i < T_REMOTES6_USED; i++)
+		err |= bpf_map_update_elem(fd_remotes6, &i, &a, BPF_ANY);
+	while (bpf_map_get_next_key(fd_remote6_ids, NULL, &next) == 0) {
+		k = next;
+		if (bpf_map_delete_elem(fd_remote6_ids, &k))
+			return -1;
+	}
+	return err;
 }
 
 /* The baseline map contents; each test starts from them. */
@@ -568,6 +595,7 @@ static int reset_maps(void)
 	err |= bpf_map_update_elem(fd_fdb, &fk, &fv, BPF_ANY);
 	err |= bpf_map_update_elem(fd_flood, &ctx, &fl, BPF_ANY);
 	bpf_map_delete_elem(fd_contexts, &unknown);
+	err |= reset_maps6();
 	return err;
 }
 
@@ -2143,6 +2171,9 @@ static void test_not_stt(const void *arg)
 /* Hostile input, isolation, entropy: tests/unit/test_hostile.h (HOSTILE_TESTS below). */
 #include "test_hostile.h"
 
+/* IPv6 underlay: tests/unit/test_ipv6.h (IPV6_TESTS below). */
+#include "test_ipv6.h"
+
 /* ------------------------------------------------------------------------------------------ */
 /* Test table                                                                                 */
 
@@ -2245,6 +2276,8 @@ static const struct test tests[] = {
     {"round trip: tx output decapsulates to the tenant frame", test_roundtrip, NULL},
 
     HOSTILE_TESTS,
+
+    IPV6_TESTS,
 
     MAL("truncated inside the TCP header", mal_trunc_tcp),
     MAL("truncated inside the STT header", mal_trunc_stt),
