@@ -118,6 +118,8 @@ int stt_xdp_rx(struct xdp_md *ctx)
 	}
 	stt_count(STT_C_RX_FRAMES, 1);
 	stt_count(STT_C_RX_XDP_FRAMES, 1);
+	if (rx.v6)
+		stt_count(STT_C_RX_FRAMES6, 1);
 	stt_count(STT_C_RX_BYTES, rx.frame_len - sizeof(struct stt_hdr));
 	stt_ctx_account(context, STT_DIR_RX | STT_ACC_FRAME, 1, rx.frame_len - sizeof(struct stt_hdr));
 	stt_remote_account(rx.saddr, STT_DIR_RX | STT_ACC_FRAME, 1, rx.frame_len - sizeof(struct stt_hdr));
