@@ -23,7 +23,8 @@ static void stats_usage(void)
 		"  device's counters, drops by reason, sttd's reassembly counters, then one\n"
 		"  entry per context (contexts) and per remote endpoint (remotes).\n"
 		"  --context ID   only that context's entry (and no remotes, unless --remote)\n"
-		"  --remote ADDR  only that remote's entry (and no contexts, unless --context)\n"
+		"  --remote ADDR  only that remote's entry, IPv4 or IPv6 (and no contexts, unless\n"
+		"                 --context)\n"
 		"  A filter that matches nothing is an error.\n"
 		"  Device counters:\n");
 	for (unsigned int i = 0; i < STT_C_DROP_BASE; i++)
