@@ -883,9 +883,9 @@ test_ipv6_mixed_flood() {
 }
 
 # (n) fdb show and peer list (text and JSON) print the IPv6 addresses; fdb del and peer del
-# take them.
+# take them; an IPv6 multicast group as a flood target joins the underlay's filter.
 test_ipv6_listings() {
-	local name="IPv6: fdb show and peer list print IPv6 remotes" errs='' out
+	local name="IPv6: fdb show and peer list print IPv6 remotes, IPv6 groups" errs='' out
 	out=$(stt_ctl "$NS_V6" fdb show --context 100 2>&1)
 	grep -qx 'context 100 02:00:00:00:06:02 -> 2001:db8::2 static' <<<"$out" ||
 		errs+="fdb show: no static entry to 2001:db8::2; "
@@ -904,6 +904,22 @@ test_ipv6_listings() {
 	stt_ctl "$NS_V6" fdb add --context 100 --mac 02:00:00:00:06:02 --remote fe80::2 2>"$TMP/fdb.err" &&
 		errs+="a link-local remote was taken; "
 	grep -q 'link-local' "$TMP/fdb.err" || errs+="fe80::2: '$(head -1 "$TMP/fdb.err")'; "
+	# An IPv6 group as a flood target: in stt_groups (by its index) and in the underlay's
+	# receive filter as 33:33 + its low 32 bits; both gone with it.
+	stt_ctl "$NS_V6" fdb add --context 102 --mac ff:ff:ff:ff:ff:ff --remote ff0e::1:5 ||
+		errs+="fdb add of the group ff0e::1:5 failed; "
+	ip -n "$NS_V6" maddr show dev ul6 | grep -q 'link  33:33:00:01:00:05' ||
+		errs+="33:33:00:01:00:05 not in the receive filter; "
+	[ "$(bpftool -j map dump pinned "$STT_PIN_BASE/$(stt_ns_inode "$NS_V6")/stt_groups" | jq length)" = 1 ] ||
+		errs+="the group is not in stt_groups; "
+	stt_ctl "$NS_V6" fdb show --context 102 | grep -qx 'context 102 ff:ff:ff:ff:ff:ff -> ff0e::1:5 flood' ||
+		errs+="fdb show does not list the group; "
+	stt_ctl "$NS_V6" fdb del --context 102 --mac ff:ff:ff:ff:ff:ff --remote ff0e::1:5 ||
+		errs+="fdb del of the group failed; "
+	ip -n "$NS_V6" maddr show dev ul6 | grep -q 'link  33:33:00:01:00:05' &&
+		errs+="33:33:00:01:00:05 left in the receive filter; "
+	[ "$(bpftool -j map dump pinned "$STT_PIN_BASE/$(stt_ns_inode "$NS_V6")/stt_groups" | jq length)" = 0 ] ||
+		errs+="the group is left in stt_groups; "
 	if [ -n "$errs" ]; then not_ok "$name" "${errs%; }"; else ok "$name"; fi
 }
 
