@@ -15,6 +15,7 @@
 #include <net/if.h>
 #include <json-c/json.h>
 #include "stt_maps.h"
+#include "remote.h"
 
 #define APPLY_VERSION 1
 
@@ -23,7 +24,9 @@ enum { AP_XDP_AUTO = -1, AP_XDP_OFF = 0, AP_XDP_ON = 1 };
 struct ap_attach {
 	char device[IF_NAMESIZE];
 	__be32 local4;
-	bool have_local; /* absent: the device's first IPv4 address */
+	bool have_local;  /* "local" (IPv4) */
+	struct stt_addr6 local6;
+	bool have_local6; /* "local6"; neither: the device's addresses of both families */
 	__u16 port;
 	__u8 ttl;
 	int xdp;     /* AP_XDP_* */
@@ -50,21 +53,22 @@ struct ap_vport {
 	unsigned int pos; /* index in the document's $.vports */
 };
 
+/* Remotes by address (remote.h): IPv4 as ::ffff:a.b.c.d, or IPv6. */
 struct ap_fdb {
 	__u64 context;
 	__u8 mac[6];
-	__be32 remote4;
+	struct stt_addr6 remote;
 };
 
 struct ap_flood {
 	__u64 context;
 	__u32 count;
-	__be32 remote4[STT_MAX_FLOOD];
+	struct stt_addr6 remote[STT_MAX_FLOOD]; /* all of one family */
 };
 
 struct ap_peer {
 	__u64 context;
-	__be32 remote4;
+	struct stt_addr6 remote;
 };
 
 struct ap_doc {
@@ -117,5 +121,7 @@ bool ap_flood_same(const struct ap_flood *a, const struct ap_flood *b);
  * Returns 0, or -1 if there is no pinned state (doc then empty).
  */
 int ap_read_installed(struct ap_doc *doc, struct stt_cfg *cfg);
+/* The installed stt_cfg6 (zero if none). */
+int ap_read_cfg6(struct stt_cfg6 *cfg6);
 
 #endif

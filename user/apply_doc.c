@@ -305,8 +305,13 @@ static int get_ipv4(struct ctx *c, struct json_object *v, const char *path, bool
 	if (get_string(c, v, path, &s))
 		return -1;
 	if (parse_ip_str(s, out)) {
-		ap_err(c->errs, path, "%s is not an IPv4 address (dotted quad)",
-		       quote(s, q, sizeof(q)));
+		struct in6_addr a6;
+
+		ap_err(c->errs, path, "%s is not an IPv4 address (dotted quad)%s",
+		       quote(s, q, sizeof(q)),
+		       !remote && inet_pton(AF_INET6, s, &a6) == 1
+			   ? ": an IPv6 local address goes in \"local6\""
+			   : "");
 		return -1;
 	}
 	h = ntohl(*out);
@@ -315,6 +320,42 @@ static int get_ipv4(struct ctx *c, struct json_object *v, const char *path, bool
 		       "%s cannot be %s endpoint (unspecified, broadcast, multicast "
 		       "or loopback)",
 		       s, remote ? "a remote" : "the local");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * A remote (IPv4 or IPv6), or the IPv6 local address (local6: IPv6 only). Besides what
+ * raddr_parse refuses: IPv4 broadcast and loopback, and multicast groups of both families.
+ */
+static int get_addr(struct ctx *c, struct json_object *v, const char *path, bool local6,
+		    struct stt_addr6 *out)
+{
+	const char *s, *why;
+	char q[48];
+
+	if (get_string(c, v, path, &s))
+		return -1;
+	why = raddr_parse(s, out);
+	if (why && !strcmp(why, "not an IPv4 or IPv6 address")) {
+		ap_err(c->errs, path, "%s is not an %s address", quote(s, q, sizeof(q)),
+		       local6 ? "IPv6" : "IPv4 or IPv6");
+		return -1;
+	}
+	if (!why && local6 && raddr_is4(out))
+		why = "an IPv4 address: it goes in \"local\"";
+	if (!why && raddr_is4(out)) {
+		__u32 h = ntohl(out->a[3]);
+
+		if (h == 0xffffffff || (h >> 24) == 127)
+			why = "broadcast or loopback";
+	}
+	if (!why && raddr_is_mcast(out))
+		why = "a multicast group";
+	if (why) {
+		ap_err(c->errs, path, "%s cannot be %s endpoint: %s", quote(s, q, sizeof(q)),
+		       local6 ? "the local" : "a remote", why);
 		return -1;
 	}
 	return 0;
@@ -391,8 +432,8 @@ static struct json_object *get_array(struct ctx *c, struct json_object *root, co
 
 static void parse_attachment(struct ctx *c, struct json_object *o, struct ap_doc *doc)
 {
-	static const char *const keys[] = {"device", "local", "port",  "ttl",
-					   "xdp",    "dscp",  "peers", NULL};
+	static const char *const keys[] = {"device", "local", "local6", "port", "ttl",
+					   "xdp",    "dscp",  "peers",  NULL};
 	struct ap_attach *a = &doc->att;
 	struct json_object *v;
 	const char *path = "$.attachment";
@@ -416,6 +457,10 @@ static void parse_attachment(struct ctx *c, struct json_object *o, struct ap_doc
 	if ((v = member(c, o, path, "local", false))) {
 		sub(p, sizeof(p), path, "local");
 		a->have_local = get_ipv4(c, v, p, false, &a->local4) == 0;
+	}
+	if ((v = member(c, o, path, "local6", false))) {
+		sub(p, sizeof(p), path, "local6");
+		a->have_local6 = get_addr(c, v, p, true, &a->local6) == 0;
 	}
 	if ((v = member(c, o, path, "port", false))) {
 		sub(p, sizeof(p), path, "port");
@@ -642,7 +687,7 @@ static void parse_fdb(struct ctx *c, struct json_object *arr, struct ap_doc *doc
 			ok = false;
 		if ((v = member(c, o, path, "remote", true)))
 			sub(p, sizeof(p), path, "remote"),
-			    ok &= !get_ipv4(c, v, p, true, &e.remote4);
+			    ok &= !get_addr(c, v, p, false, &e.remote);
 		else
 			ok = false;
 		if (ok)
@@ -724,28 +769,42 @@ static void parse_lists(struct ctx *c, struct json_object *arr, struct ap_doc *d
 			}
 		}
 		for (size_t r = 0; rl && r < nr; r++) {
-			__be32 a;
+			struct stt_addr6 a;
 			bool dup = false;
 
 			snprintf(rp, sizeof(rp), "%s.remotes[%zu]", path, r);
-			if (get_ipv4(c, json_object_array_get_idx(rl, r), rp, true, &a)) {
+			if (get_addr(c, json_object_array_get_idx(rl, r), rp, false, &a)) {
 				ok = false;
 				continue;
 			}
-			for (size_t k = 0; k < r && k < STT_MAX_FLOOD && flood; k++)
-				dup |= fl.remote4[k] == a;
+			for (size_t k = 0; k < fl.count && flood; k++)
+				dup |= raddr_eq(&fl.remote[k], &a);
 			if (!flood)
 				for (size_t k = doc->npeers;
 				     k-- > 0 && doc->peers[k].context == fl.context;)
-					dup |= doc->peers[k].remote4 == a;
+					dup |= raddr_eq(&doc->peers[k].remote, &a);
 			if (dup) {
 				ap_err(c->errs, rp, "remote listed twice");
 				ok = false;
 				continue;
 			}
+			/* The datapath sends every copy in the first target's family. */
+			if (flood && fl.count && !raddr_same_family(&fl.remote[0], &a)) {
+				char f0[REMOTE_STRLEN];
+
+				raddr_fmt(&fl.remote[0], f0, sizeof(f0));
+				ap_err(c->errs, rp,
+				       "%s is %s, but the list's first remote %s is %s (a flood "
+				       "list is one family)",
+				       json_object_get_string(json_object_array_get_idx(rl, r)),
+				       raddr_is4(&a) ? "IPv4" : "IPv6", f0,
+				       raddr_is4(&fl.remote[0]) ? "IPv4" : "IPv6");
+				ok = false;
+				continue;
+			}
 			if (flood) {
 				if (r < STT_MAX_FLOOD)
-					fl.remote4[fl.count++] = a;
+					fl.remote[fl.count++] = a;
 			} else if (ok) {
 				struct ap_peer *np;
 
@@ -792,9 +851,8 @@ int ap_peer_cmp(const void *a, const void *b)
 
 	if (x->context != y->context)
 		return x->context < y->context ? -1 : 1;
-	if (x->remote4 != y->remote4)
-		return ntohl(x->remote4) < ntohl(y->remote4) ? -1 : 1;
-	return 0;
+	/* By address bytes: IPv4 (::ffff:a.b.c.d) first, in numeric order, then IPv6. */
+	return raddr_cmp(&x->remote, &y->remote);
 }
 
 int ap_flood_cmp(const void *a, const void *b)
@@ -831,7 +889,7 @@ bool ap_flood_same(const struct ap_flood *a, const struct ap_flood *b)
 		bool found = false;
 
 		for (__u32 j = 0; j < b->count && !found; j++)
-			found = a->remote4[i] == b->remote4[j];
+			found = raddr_eq(&a->remote[i], &b->remote[j]);
 		if (!found)
 			return false;
 	}
@@ -956,6 +1014,14 @@ static struct json_object *jip(__be32 a)
 	return json_object_new_string(buf);
 }
 
+static struct json_object *jaddr(const struct stt_addr6 *a)
+{
+	char buf[REMOTE_STRLEN];
+
+	raddr_fmt(a, buf, sizeof(buf));
+	return json_object_new_string(buf);
+}
+
 struct json_object *ap_doc_to_json(const struct ap_doc *doc)
 {
 	struct json_object *root = json_object_new_object();
@@ -972,6 +1038,8 @@ struct json_object *ap_doc_to_json(const struct ap_doc *doc)
 		json_object_object_add(o, "device", json_object_new_string(a->device));
 		if (a->have_local)
 			json_object_object_add(o, "local", jip(a->local4));
+		if (a->have_local6)
+			json_object_object_add(o, "local6", jaddr(&a->local6));
 		json_object_object_add(o, "port", json_object_new_int(a->port));
 		json_object_object_add(o, "ttl", json_object_new_int(a->ttl));
 		json_object_object_add(o, "xdp",
@@ -1022,7 +1090,7 @@ struct json_object *ap_doc_to_json(const struct ap_doc *doc)
 			 e->mac[2], e->mac[3], e->mac[4], e->mac[5]);
 		json_object_object_add(o, "context", jctx(e->context));
 		json_object_object_add(o, "mac", json_object_new_string(m));
-		json_object_object_add(o, "remote", jip(e->remote4));
+		json_object_object_add(o, "remote", jaddr(&e->remote));
 		json_object_array_add(fdb, o);
 	}
 	for (size_t i = 0; i < doc->nflood; i++) {
@@ -1030,7 +1098,7 @@ struct json_object *ap_doc_to_json(const struct ap_doc *doc)
 		struct json_object *o = json_object_new_object(), *r = json_object_new_array();
 
 		for (__u32 k = 0; k < f->count && k < STT_MAX_FLOOD; k++)
-			json_object_array_add(r, jip(f->remote4[k]));
+			json_object_array_add(r, jaddr(&f->remote[k]));
 		json_object_object_add(o, "context", jctx(f->context));
 		json_object_object_add(o, "remotes", r);
 		json_object_array_add(flood, o);
@@ -1040,7 +1108,7 @@ struct json_object *ap_doc_to_json(const struct ap_doc *doc)
 		__u64 ctx = doc->peers[i].context;
 
 		for (; i < doc->npeers && doc->peers[i].context == ctx; i++)
-			json_object_array_add(r, jip(doc->peers[i].remote4));
+			json_object_array_add(r, jaddr(&doc->peers[i].remote));
 		json_object_object_add(o, "context", jctx(ctx));
 		json_object_object_add(o, "remotes", r);
 		json_object_array_add(peers, o);

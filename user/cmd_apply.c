@@ -29,6 +29,23 @@
 
 /* ---- the installed state as a document ---- */
 
+/* The pinned stt_cfg6 of dir; -1 (and zero) if there is none (an older attachment). */
+static int cfg6_get(const char *dir, struct stt_cfg6 *c6)
+{
+	char path[PATH_MAX];
+	__u32 zero = 0;
+	int fd, rc;
+
+	memset(c6, 0, sizeof(*c6));
+	snprintf(path, sizeof(path), "%s/stt_cfg6", dir);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -1;
+	rc = bpf_map_lookup_elem(fd, &zero, c6) ? -1 : 0;
+	close(fd);
+	return rc;
+}
+
 static int open_peers(const char *dir)
 {
 	char path[PATH_MAX];
@@ -97,8 +114,14 @@ static int read_state(struct stt_state *st, int peers_fd, struct ap_doc *doc, st
 
 		doc->have_attach = true;
 		snprintf(a->device, sizeof(a->device), "%s", dev_name(cfg->ifindex, name));
+		struct stt_cfg6 c6;
+
 		a->local4 = cfg->local4;
-		a->have_local = true;
+		a->have_local = cfg->local4 != 0;
+		if (cfg6_get(st->dir, &c6) == 0 && (c6.flags & STT_CFG6_LOCAL)) {
+			a->local6 = c6.local6;
+			a->have_local6 = true;
+		}
 		a->port = cfg->port;
 		a->ttl = cfg->ttl;
 		a->xdp = cfg->flags & STT_CFG_XDP ? AP_XDP_ON : AP_XDP_OFF;
@@ -153,7 +176,8 @@ static int read_state(struct stt_state *st, int peers_fd, struct ap_doc *doc, st
 			}
 			doc->fdb[doc->nfdb].context = key.context;
 			memcpy(doc->fdb[doc->nfdb].mac, key.mac, 6);
-			doc->fdb[doc->nfdb++].remote4 = val.remote4;
+			/* An IPv6 index with no address reads as "ipv6#N" (apply removes it). */
+			remote_addr(val.remote4, &doc->fdb[doc->nfdb++].remote);
 		}
 	}
 	{
@@ -180,7 +204,8 @@ static int read_state(struct stt_state *st, int peers_fd, struct ap_doc *doc, st
 			memset(f, 0, sizeof(*f));
 			f->context = key;
 			f->count = fv.count < STT_MAX_FLOOD ? fv.count : STT_MAX_FLOOD;
-			memcpy(f->remote4, fv.remote4, f->count * sizeof(__be32));
+			for (__u32 i = 0; i < f->count; i++)
+				remote_addr(fv.remote4[i], &f->remote[i]);
 		}
 	}
 	if (peers_fd >= 0) {
@@ -198,13 +223,24 @@ static int read_state(struct stt_state *st, int peers_fd, struct ap_doc *doc, st
 					return -1;
 				doc->peers = p;
 			}
-			doc->peers[doc->npeers++] = (struct ap_peer){key.context, key.remote4};
+			doc->peers[doc->npeers].context = key.context;
+			remote_addr(key.remote4, &doc->peers[doc->npeers++].remote);
 		}
 	}
 	if (!doc->vports || !doc->fdb || !doc->flood || (peers_fd >= 0 && !doc->peers))
 		return -1;
 	ap_doc_sort(doc);
 	return 0;
+}
+
+int ap_read_cfg6(struct stt_cfg6 *cfg6)
+{
+	char dir[256];
+
+	memset(cfg6, 0, sizeof(*cfg6));
+	if (pin_dir(dir, sizeof(dir)))
+		return -1;
+	return cfg6_get(dir, cfg6);
 }
 
 int ap_read_installed(struct ap_doc *doc, struct stt_cfg *cfg)
@@ -250,7 +286,7 @@ struct op {
 	size_t seq;
 	struct ap_vport vp, old_vp;
 	struct ap_fdb fdb;
-	__be32 old_remote;
+	struct stt_addr6 old_remote;
 	struct ap_flood fl, old_fl;
 	bool have_old_fl;
 	struct ap_peer peer;
@@ -298,6 +334,30 @@ static int op_cmp(const void *a, const void *b)
  */
 enum { PH_ATTACH, PH_UNBIND, PH_REMOVE, PH_ADD, PH_BIND, PH_DETACH };
 
+/* "local A", "local6 B", or both. */
+static void local_words(const struct ap_attach *a, char *buf, size_t len)
+{
+	char l4[INET_ADDRSTRLEN] = "", l6[INET6_ADDRSTRLEN] = "";
+
+	if (a->have_local)
+		fmt_ipv4(a->local4, l4, sizeof(l4));
+	if (a->have_local6)
+		raddr_fmt(&a->local6, l6, sizeof(l6));
+	if (!a->have_local6)
+		snprintf(buf, len, "local %s", a->have_local ? l4 : "none");
+	else if (!a->have_local)
+		snprintf(buf, len, "local6 %s", l6);
+	else
+		snprintf(buf, len, "local %s local6 %s", l4, l6);
+}
+
+static bool locals_differ(const struct ap_attach *w, const struct ap_attach *h)
+{
+	return w->have_local != h->have_local || w->have_local6 != h->have_local6 ||
+	       (w->have_local && w->local4 != h->local4) ||
+	       (w->have_local6 && !raddr_eq(&w->local6, &h->local6));
+}
+
 static const char *xdp_word(int x)
 {
 	return x == AP_XDP_ON ? "on" : x == AP_XDP_OFF ? "off" : "auto";
@@ -317,9 +377,9 @@ static void flood_words(const struct ap_flood *f, char *buf, size_t len)
 
 	o += snprintf(buf + o, len - o, "[");
 	for (__u32 i = 0; i < f->count && o < len; i++) {
-		char a[INET_ADDRSTRLEN];
+		char a[REMOTE_STRLEN];
 
-		fmt_ipv4(f->remote4[i], a, sizeof(a));
+		raddr_fmt(&f->remote[i], a, sizeof(a));
 		o += snprintf(buf + o, len - o, "%s%s", i ? ", " : "", a);
 	}
 	if (o < len)
@@ -363,21 +423,21 @@ static bool learn_differs(const struct ap_vport *n, const struct ap_vport *o)
 static void op_describe(const struct op *p, const struct ap_doc *want, const struct ap_doc *have,
 			char *buf, size_t len)
 {
-	char m[24], a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN], d1[16], d2[16];
+	char m[24], a[REMOTE_STRLEN + 32], b[REMOTE_STRLEN + 32], d1[16], d2[16];
 	char l1[320], l2[320];
 	const struct ap_attach *w = &want->att, *h = &have->att;
 
 	switch (p->kind) {
 	case OP_ATTACH:
 	case OP_REPLACE:
-		fmt_ipv4(w->local4, a, sizeof(a));
+		local_words(w, a, sizeof(a));
 		dscp_word(w->dscp, d1, sizeof(d1));
 		if (p->kind == OP_REPLACE)
 			snprintf(l1, sizeof(l1), "- attachment %s\n", h->device);
 		else
 			l1[0] = 0;
 		snprintf(buf, len,
-			 "%s+ attachment %s local %s port %u ttl %u xdp %s dscp %s peers %s", l1,
+			 "%s+ attachment %s %s port %u ttl %u xdp %s dscp %s peers %s", l1,
 			 w->device, a, w->port, w->ttl, xdp_word(w->xdp), d1,
 			 w->strict ? "strict" : "open");
 		break;
@@ -386,10 +446,10 @@ static void op_describe(const struct op *p, const struct ap_doc *want, const str
 		size_t o = 0;
 
 		o += snprintf(buf + o, len - o, "~ attachment %s:", w->device);
-		if (w->local4 != h->local4) {
-			fmt_ipv4(h->local4, a, sizeof(a));
-			fmt_ipv4(w->local4, b, sizeof(b));
-			o += snprintf(buf + o, len - o, " local %s -> %s", a, b);
+		if (locals_differ(w, h)) {
+			local_words(h, a, sizeof(a));
+			local_words(w, b, sizeof(b));
+			o += snprintf(buf + o, len - o, " %s -> %s", a, b);
 		}
 		if (w->port != h->port)
 			o += snprintf(buf + o, len - o, " port %u -> %u", h->port, w->port);
@@ -444,8 +504,8 @@ static void op_describe(const struct op *p, const struct ap_doc *want, const str
 	case OP_FDB_DEL:
 	case OP_FDB_MOD:
 		fmt_mac(p->fdb.mac, m, sizeof(m));
-		fmt_ipv4(p->fdb.remote4, a, sizeof(a));
-		fmt_ipv4(p->old_remote, b, sizeof(b));
+		raddr_fmt(&p->fdb.remote, a, sizeof(a));
+		raddr_fmt(&p->old_remote, b, sizeof(b));
 		if (p->kind == OP_FDB_MOD)
 			snprintf(buf, len, "~ fdb context %llu %s: %s -> %s",
 				 (unsigned long long)p->fdb.context, m, b, a);
@@ -473,7 +533,7 @@ static void op_describe(const struct op *p, const struct ap_doc *want, const str
 		break;
 	case OP_PEER_ADD:
 	case OP_PEER_DEL:
-		fmt_ipv4(p->peer.remote4, a, sizeof(a));
+		raddr_fmt(&p->peer.remote, a, sizeof(a));
 		snprintf(buf, len, "%c peer context %llu %s", p->kind == OP_PEER_ADD ? '+' : '-',
 			 (unsigned long long)p->peer.context, a);
 		break;
@@ -499,7 +559,7 @@ static int diff(const struct ap_doc *want, const struct ap_doc *have, struct ops
 	} else if (want->have_attach && strcmp(w->device, h->device)) {
 		NEW(OP_REPLACE, PH_ATTACH);
 	} else if (want->have_attach) {
-		if (w->local4 != h->local4 || w->port != h->port || w->ttl != h->ttl ||
+		if (locals_differ(w, h) || w->port != h->port || w->ttl != h->ttl ||
 		    w->xdp != h->xdp)
 			NEW(OP_REATTACH, PH_ATTACH);
 		else if (w->dscp != h->dscp || w->strict != h->strict)
@@ -550,15 +610,15 @@ static int diff(const struct ap_doc *want, const struct ap_doc *have, struct ops
 		if (c < 0) {
 			NEW(OP_FDB_DEL, PH_REMOVE);
 			p->fdb = have->fdb[i];
-			p->old_remote = have->fdb[i++].remote4;
+			p->old_remote = have->fdb[i++].remote;
 		} else if (c > 0) {
 			NEW(OP_FDB_ADD, PH_ADD);
 			p->fdb = want->fdb[j++];
 		} else {
-			if (have->fdb[i].remote4 != want->fdb[j].remote4) {
+			if (!raddr_eq(&have->fdb[i].remote, &want->fdb[j].remote)) {
 				NEW(OP_FDB_MOD, PH_ADD);
 				p->fdb = want->fdb[j];
-				p->old_remote = have->fdb[i].remote4;
+				p->old_remote = have->fdb[i].remote;
 			}
 			i++, j++;
 		}
@@ -939,25 +999,33 @@ static int cfg_write(struct apply_ctx *a)
 
 static int run_attach(const struct ap_attach *w)
 {
-	char local[INET_ADDRSTRLEN], port[8], ttl[8];
-	char *argv[] = {(char *)w->device,
-			"--local",
-			local,
-			"--port",
-			port,
-			"--ttl",
-			ttl,
-			"--xdp",
-			w->xdp == AP_XDP_ON ? "on" : "off",
-			NULL};
+	char local[INET_ADDRSTRLEN], local6[INET6_ADDRSTRLEN], port[8], ttl[8];
+	char *argv[16] = {(char *)w->device};
 	bool json = g_opts.json;
-	int rc;
+	int rc, n = 1;
 
-	fmt_ipv4(w->local4, local, sizeof(local));
+	/* check_system filled in the device's addresses where the document gave none. */
+	if (w->have_local) {
+		fmt_ipv4(w->local4, local, sizeof(local));
+		argv[n++] = "--local";
+		argv[n++] = local;
+	}
+	if (w->have_local6) {
+		raddr_fmt(&w->local6, local6, sizeof(local6));
+		argv[n++] = "--local";
+		argv[n++] = local6;
+	}
 	snprintf(port, sizeof(port), "%u", w->port);
 	snprintf(ttl, sizeof(ttl), "%u", w->ttl);
+	argv[n++] = "--port";
+	argv[n++] = port;
+	argv[n++] = "--ttl";
+	argv[n++] = ttl;
+	argv[n++] = "--xdp";
+	argv[n++] = w->xdp == AP_XDP_ON ? "on" : "off";
+	argv[n] = NULL;
 	g_opts.json = false; /* its success output is not ours */
-	rc = cmd_attach(9, argv);
+	rc = cmd_attach(n, argv);
 	g_opts.json = json;
 	return rc;
 }
@@ -1036,11 +1104,14 @@ static int exec_op(struct apply_ctx *a, const struct op *p)
 	case OP_FDB_MOD:
 	case OP_FDB_DEL: {
 		struct stt_fdb_key k = {.context = p->fdb.context};
-		struct stt_fdb_val v = {.remote4 = p->fdb.remote4};
+		struct stt_fdb_val v = {};
 
 		memcpy(k.mac, p->fdb.mac, 6);
 		if (p->kind == OP_FDB_DEL)
 			return jmap(&a->run, a->st.fdb_fd, &k, sizeof(k), NULL, 0, 0);
+		/* An IPv6 remote by its index (given one if new: not journaled, see remote.h). */
+		if (remote_get(&p->fdb.remote, &v.remote4, true))
+			return errno = ENOSPC, -1;
 		/* A changed remote is one update: readers see the old remote or the new one. */
 		return jmap(&a->run, a->st.fdb_fd, &k, sizeof(k), &v, sizeof(v),
 			    p->kind == OP_FDB_ADD ? BPF_NOEXIST : BPF_EXIST);
@@ -1048,7 +1119,9 @@ static int exec_op(struct apply_ctx *a, const struct op *p)
 	case OP_FLOOD_SET: {
 		struct stt_flood_val fv = {.count = p->fl.count};
 
-		memcpy(fv.remote4, p->fl.remote4, sizeof(fv.remote4));
+		for (__u32 i = 0; i < p->fl.count && i < STT_MAX_FLOOD; i++)
+			if (remote_get(&p->fl.remote[i], &fv.remote4[i], true))
+				return errno = ENOSPC, -1;
 		return jmap(&a->run, a->st.flood_fd, &p->fl.context, sizeof(__u64), &fv, sizeof(fv),
 			    0);
 	}
@@ -1056,13 +1129,15 @@ static int exec_op(struct apply_ctx *a, const struct op *p)
 		return jmap(&a->run, a->st.flood_fd, &p->old_fl.context, sizeof(__u64), NULL, 0, 0);
 	case OP_PEER_ADD:
 	case OP_PEER_DEL: {
-		struct stt_peer_key k = {.context = p->peer.context, .remote4 = p->peer.remote4};
+		struct stt_peer_key k = {.context = p->peer.context};
 		__u32 zero = 0;
 
 		if (a->peers_fd < 0) {
 			errno = ENOENT;
 			return -1;
 		}
+		if (remote_get(&p->peer.remote, &k.remote4, true))
+			return errno = ENOSPC, -1;
 		return jmap(&a->run, a->peers_fd, &k, sizeof(k),
 			    p->kind == OP_PEER_ADD ? &zero : NULL, sizeof(zero), BPF_NOEXIST);
 	}
@@ -1084,13 +1159,15 @@ static int check_system(struct ap_doc *want, struct ap_errs *errs)
 		if (!idx) {
 			ap_err(errs, "$.attachment.device", "%s: no such interface", a->device);
 		} else {
-			if (!a->have_local) {
-				if (dev_ipv4(a->device, &a->local4))
+			/* Neither address given: the device's, of each family it has. */
+			if (!a->have_local && !a->have_local6) {
+				a->have_local = dev_ipv4(a->device, &a->local4) == 0 && a->local4;
+				a->have_local6 = dev_ipv6(a->device, &a->local6) == 0;
+				if (!a->have_local && !a->have_local6)
 					ap_err(errs, "$.attachment.local",
-					       "missing, and %s has no IPv4 address to take",
+					       "missing (and local6 too), and %s has no IPv4 "
+					       "address and no global IPv6 address to take",
 					       a->device);
-				else
-					a->have_local = true;
 			}
 			if (a->xdp == AP_XDP_AUTO) {
 				char drv[64] = "";
@@ -1115,47 +1192,46 @@ static int check_system(struct ap_doc *want, struct ap_errs *errs)
 
 /* ---- remotes and their managed neighbours ---- */
 
-static int be32_cmp(const void *a, const void *b)
+static int addr_cmp(const void *a, const void *b)
 {
-	__u32 x = ntohl(*(const __be32 *)a), y = ntohl(*(const __be32 *)b);
-
-	return x < y ? -1 : x > y;
+	return raddr_cmp(a, b);
 }
 
 /* The distinct remotes of a document's fdb and flood lists, sorted; NULL on no memory. */
-static __be32 *remotes_of(const struct ap_doc *d, size_t *n)
+static struct stt_addr6 *remotes_of(const struct ap_doc *d, size_t *n)
 {
-	__be32 *r = malloc((d->nfdb + d->nflood * STT_MAX_FLOOD + 1) * sizeof(*r));
+	struct stt_addr6 *r = malloc((d->nfdb + d->nflood * STT_MAX_FLOOD + 1) * sizeof(*r));
 	size_t k = 0, o = 0;
 
 	if (!r)
 		return NULL;
 	for (size_t i = 0; i < d->nfdb; i++)
-		r[k++] = d->fdb[i].remote4;
+		r[k++] = d->fdb[i].remote;
 	for (size_t i = 0; i < d->nflood; i++)
 		for (__u32 j = 0; j < d->flood[i].count; j++)
-			r[k++] = d->flood[i].remote4[j];
-	qsort(r, k, sizeof(*r), be32_cmp);
+			r[k++] = d->flood[i].remote[j];
+	qsort(r, k, sizeof(*r), addr_cmp);
 	for (size_t i = 0; i < k; i++)
-		if (!o || r[o - 1] != r[i])
+		if (!o || !raddr_eq(&r[o - 1], &r[i]))
 			r[o++] = r[i];
 	*n = o;
 	return r;
 }
 
+/* Managed neighbours (IPv4 and IPv6) follow the remotes in use; none for groups. */
 static void update_neighbours(const struct ap_doc *want, const struct ap_doc *have, int ifindex)
 {
 	size_t nw = 0, nh = 0, i = 0, j = 0;
-	__be32 *w = remotes_of(want, &nw), *h = remotes_of(have, &nh);
+	struct stt_addr6 *w = remotes_of(want, &nw), *h = remotes_of(have, &nh);
 
 	if (w && h) {
 		while (i < nh || j < nw) {
-			int c = i == nh ? 1 : j == nw ? -1 : be32_cmp(&h[i], &w[j]);
+			int c = i == nh ? 1 : j == nw ? -1 : raddr_cmp(&h[i], &w[j]);
 
 			if (c < 0)
-				neigh_managed_del(ifindex, h[i++]);
+				neigh_addr_del(ifindex, &h[i++]);
 			else if (c > 0)
-				neigh_managed_add(ifindex, w[j++]);
+				neigh_addr_add(ifindex, &w[j++]);
 			else
 				i++, j++;
 		}

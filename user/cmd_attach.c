@@ -25,9 +25,14 @@ static void attach_usage(void)
 		"Usage: sttctl attach DEV [--local ADDR] [--port N] [--ttl N] [--xdp auto|on|off]\n"
 		"                         [--dscp inherit|0..63] [--peers open|strict]\n"
 		"  Attach the STT receive programs (XDP, TC ingress) to the underlay DEV and\n"
-		"  create the pinned state of this network namespace. ADDR defaults to DEV's\n"
-		"  first IPv4 address, N (port) to %d, TTL to 64. Re-running it on the same DEV\n"
-		"  replaces the programs and keeps every map entry.\n"
+		"  create the pinned state of this network namespace.\n"
+		"  --local: the endpoint's address, IPv4 or IPv6; give it once per family for\n"
+		"  both. Without --local: DEV's first IPv4 address and its first global,\n"
+		"  non-tentative IPv6 address, each if it has one (at least one is needed).\n"
+		"  With an IPv6 address, IPv6 forwarding is turned on for DEV (as IPv4\n"
+		"  forwarding is with an IPv4 one; detach restores both).\n"
+		"  N (port) defaults to %d, TTL (IPv6: hop limit) to 64. Re-running it on the\n"
+		"  same DEV replaces the programs and keeps every map entry.\n"
 		"  --xdp: the XDP receive program (early drops, optional fast path). auto, the\n"
 		"  default, attaches it except on a veth: native XDP on a veth makes its peer\n"
 		"  give up TSO, and 64 KB STT frames then cross as segments (measured: 3.7\n"
@@ -276,6 +281,41 @@ static int pin_prog(struct bpf_program *prog, const char *dir, const char *name)
 	return 0;
 }
 
+/* The pinned stt_cfg6 of dir (zero if there is none: an attachment by an older sttctl). */
+static int cfg6_read(const char *dir, struct stt_cfg6 *c6)
+{
+	char path[PATH_MAX];
+	__u32 zero = 0;
+	int fd, rc = -1;
+
+	memset(c6, 0, sizeof(*c6));
+	if (pin_path(path, dir, "stt_cfg6"))
+		return -1;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -1;
+	if (bpf_map_lookup_elem(fd, &zero, c6) == 0)
+		rc = 0;
+	close(fd);
+	return rc;
+}
+
+static void cfg6_clear(const char *dir)
+{
+	struct stt_cfg6 empty = {};
+	char path[PATH_MAX];
+	__u32 zero = 0;
+	int fd;
+
+	if (pin_path(path, dir, "stt_cfg6"))
+		return;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return;
+	bpf_map_update_elem(fd, &zero, &empty, 0);
+	close(fd);
+}
+
 int cmd_attach(int argc, char **argv)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oopts);
@@ -283,11 +323,14 @@ int cmd_attach(int argc, char **argv)
 	struct stt_xdp_bpf *xdp = NULL;
 	struct xdp_program *xprog = NULL;
 	struct stt_cfg cfg = {}, old = {};
+	struct stt_cfg6 cfg6 = {}, old6 = {};
+	struct stt_addr6 la;
 	struct stt_state st;
 	const char *dev = NULL, *v;
 	char dir[256], ifname[IF_NAMESIZE];
 	unsigned long port = STT_DEFAULT_PORT, ttl = 64;
-	bool have_local = false, created = false, xdp_done = false, tc_done = false;
+	bool have_local4 = false, have_local6 = false, created = false, xdp_done = false;
+	bool tc_done = false;
 	bool reattach = false, use_xdp, tcx = false;
 	int ifindex, rc = 1, err, xdp_mode = -1;
 	__u32 zero = 0;
@@ -297,9 +340,25 @@ int cmd_attach(int argc, char **argv)
 			attach_usage();
 			return 0;
 		} else if ((v = opt_value(argc, argv, &i, "--local"))) {
-			if (parse_ipv4(v, &cfg.local4))
+			if (!*v || parse_remote_addr(v, &la))
 				return 1;
-			have_local = true;
+			if (raddr_is_mcast(&la)) {
+				err_msg("invalid --local '%s': a multicast group is no local address", v);
+				return 1;
+			}
+			if (raddr_is4(&la) ? have_local4 : have_local6) {
+				err_msg("attach: --local given twice for %s (once per family)",
+					raddr_is4(&la) ? "IPv4" : "IPv6");
+				return 1;
+			}
+			if (raddr_is4(&la)) {
+				cfg.local4 = la.a[3];
+				have_local4 = true;
+			} else {
+				cfg6.local6 = la;
+				cfg6.flags |= STT_CFG6_LOCAL;
+				have_local6 = true;
+			}
 		} else if ((v = opt_value(argc, argv, &i, "--port"))) {
 			if (parse_uint(v, 65535, &port) || !port) {
 				if (!port)
@@ -363,9 +422,17 @@ int cmd_attach(int argc, char **argv)
 	ifindex = dev_index(dev, "cannot attach to");
 	if (ifindex < 0)
 		return 1;
-	if (!have_local && dev_ipv4(dev, &cfg.local4)) {
-		err_msg("cannot attach to %s: it has no IPv4 address (give --local ADDR)", dev);
-		return 1;
+	/* Without --local, each family's address of the device (either may be missing). */
+	if (!have_local4 && !have_local6) {
+		if (dev_ipv4(dev, &cfg.local4))
+			cfg.local4 = 0;
+		if (dev_ipv6(dev, &cfg6.local6) == 0)
+			cfg6.flags |= STT_CFG6_LOCAL;
+		if (!cfg.local4 && !(cfg6.flags & STT_CFG6_LOCAL)) {
+			err_msg("cannot attach to %s: it has no IPv4 address and no global IPv6 "
+				"address (give --local ADDR)", dev);
+			return 1;
+		}
 	}
 	if (dev_mtu(dev, &cfg.mtu)) {
 		err_msg("cannot attach to %s: cannot read its MTU", dev);
@@ -387,6 +454,8 @@ int cmd_attach(int argc, char **argv)
 		return 1;
 	if (state_open(&st, false) == 0) {
 		state_get_cfg(&st, &old);
+		/* stt_cfg6: what an earlier attach with IPv6 recorded (forwarding turned on). */
+		cfg6_read(st.dir, &old6);
 		state_close(&st);
 		if (old.ifindex && old.ifindex != (__u32)ifindex) {
 			err_msg("cannot attach to %s: this namespace is already attached to %s "
@@ -481,15 +550,27 @@ int cmd_attach(int argc, char **argv)
 
 	cfg.flags = (created ? STT_CFG_CREATED_CLSACT : 0) | (xdp_done ? STT_CFG_XDP : 0) |
 		    (tcx ? STT_CFG_TCX : 0);
-	/* bpf_fib_lookup() needs forwarding on the device it looks up from (netutil.c). */
+	/*
+	 * bpf_fib_lookup() needs forwarding on the device it looks up from (netutil.c), for
+	 * each family the endpoint sends in. Turned on by an earlier attach: still ours.
+	 */
 	if (reattach && (old.flags & STT_CFG_FWD_ENABLED)) {
 		cfg.flags |= STT_CFG_FWD_ENABLED;
-	} else if (dev_forwarding_get(dev) == 0) {
+	} else if (cfg.local4 && dev_forwarding_get(dev) == 0) {
 		if (dev_forwarding_set(dev, 1)) {
 			err_msg("cannot enable IPv4 forwarding on %s: %s", dev, strerror(errno));
 			goto out;
 		}
 		cfg.flags |= STT_CFG_FWD_ENABLED;
+	}
+	if (reattach && (old6.flags & STT_CFG6_FWD_ENABLED)) {
+		cfg6.flags |= STT_CFG6_FWD_ENABLED;
+	} else if ((cfg6.flags & STT_CFG6_LOCAL) && dev_forwarding6_get(dev) == 0) {
+		if (dev_forwarding6_set(dev, 1)) {
+			err_msg("cannot enable IPv6 forwarding on %s: %s", dev, strerror(errno));
+			goto out;
+		}
+		cfg6.flags |= STT_CFG6_FWD_ENABLED;
 	}
 	/* GRO merges the segments of multi-segment frames before TC decapsulates them. */
 	if (reattach && (old.flags & STT_CFG_GRO_ENABLED)) {
@@ -514,7 +595,11 @@ int cmd_attach(int argc, char **argv)
 		groups_sync(bpf_map__fd(tc->maps.stt_flood), bpf_map__fd(tc->maps.stt_groups),
 			    ifindex, true);
 	}
-	/* Written last: the datapath acts only once every piece is in place. */
+	/* The IPv6 side, then stt_cfg last: the datapath acts only once every piece is in place. */
+	if (bpf_map_update_elem(bpf_map__fd(tc->maps.stt_cfg6), &zero, &cfg6, 0)) {
+		err_msg("cannot write the IPv6 configuration: %s", strerror(errno));
+		goto out;
+	}
 	if (bpf_map_update_elem(bpf_map__fd(tc->maps.stt_cfg), &zero, &cfg, 0)) {
 		err_msg("cannot write the configuration: %s", strerror(errno));
 		goto out;
@@ -529,8 +614,10 @@ int cmd_attach(int argc, char **argv)
 out:
 	if (rc) {
 		/* Nothing half-applied: undo what this call did. */
-		if ((cfg.flags & STT_CFG_FWD_ENABLED) && !reattach)
+		if ((cfg.flags & STT_CFG_FWD_ENABLED) && !(old.flags & STT_CFG_FWD_ENABLED))
 			dev_forwarding_set(dev, 0);
+		if ((cfg6.flags & STT_CFG6_FWD_ENABLED) && !(old6.flags & STT_CFG6_FWD_ENABLED))
+			dev_forwarding6_set(dev, 0);
 		if ((cfg.flags & STT_CFG_GRO_ENABLED) && !reattach)
 			dev_gro_set(dev, 0);
 		if (tc_done && !reattach)
@@ -563,6 +650,7 @@ int cmd_detach(int argc, char **argv)
 {
 	struct stt_state st;
 	struct stt_cfg cfg, empty = {};
+	struct stt_cfg6 cfg6;
 	char ifname[IF_NAMESIZE];
 	__u32 zero = 0;
 	int ifindex, err;
@@ -585,7 +673,9 @@ int cmd_detach(int argc, char **argv)
 		return 1;
 	}
 	/* Stop the datapath first, then take the programs away. */
+	cfg6_read(st.dir, &cfg6);
 	bpf_map_update_elem(st.cfg_fd, &zero, &empty, 0);
+	cfg6_clear(st.dir);
 	xdp_link_remove(st.dir);
 	err = xdp_detach_ours(ifindex, 0);
 	if (err)
@@ -595,6 +685,8 @@ int cmd_detach(int argc, char **argv)
 		err_msg("warning: removing TC from %s: %s", argv[0], strerror(-err));
 	if (cfg.flags & STT_CFG_FWD_ENABLED)
 		dev_forwarding_set(argv[0], 0);
+	if (cfg6.flags & STT_CFG6_FWD_ENABLED)
+		dev_forwarding6_set(argv[0], 0);
 	if (cfg.flags & STT_CFG_GRO_ENABLED)
 		dev_gro_set(argv[0], 0);
 	remotes_neigh(st.fdb_fd, st.flood_fd, ifindex, false);

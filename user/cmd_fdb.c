@@ -17,10 +17,12 @@ static void fdb_usage(void)
 		"Usage: sttctl fdb add --context ID --mac MAC --remote ADDR\n"
 		"       sttctl fdb del --context ID --mac MAC [--remote ADDR]\n"
 		"       sttctl fdb show [--context ID]\n"
-		"  A unicast entry sends frames for MAC in context ID to the endpoint ADDR.\n"
+		"  A unicast entry sends frames for MAC in context ID to the endpoint ADDR\n"
+		"  (IPv4 or IPv6).\n"
 		"  MAC ff:ff:ff:ff:ff:ff adds ADDR to the context's flood list: broadcast,\n"
 		"  multicast and unknown unicast frames are copied to every flood target\n"
-		"  (head-end replication, at most %d per context). Adding an identical entry\n"
+		"  (head-end replication, at most %d per context, all of one family; a\n"
+		"  multicast group, IPv4 or IPv6, takes one copy). Adding an identical entry\n"
 		"  again changes nothing; a different remote for an existing MAC is refused.\n"
 		"  show lists static entries, flood lists and learned entries (vport --learn)\n"
 		"  with the seconds since their MAC was last seen.\n",
@@ -35,6 +37,13 @@ static int flood_add(struct stt_state *st, __u64 ctx, __be32 remote, const char 
 	for (__u32 i = 0; i < fv.count && i < STT_MAX_FLOOD; i++)
 		if (fv.remote4[i] == remote)
 			return 0;
+	/* The datapath sends every copy from the first target's family (tx_family drops). */
+	if (fv.count && stt_remote_is6(fv.remote4[0]) != stt_remote_is6(remote)) {
+		err_msg("cannot add flood target %s: the flood list of context %llu is %s (a "
+			"flood list is one family)", addr, (unsigned long long)ctx,
+			stt_remote_is6(fv.remote4[0]) ? "IPv6" : "IPv4");
+		return 1;
+	}
 	if (fv.count >= STT_MAX_FLOOD) {
 		err_msg("cannot add flood target %s: context %llu already has %d", addr,
 			(unsigned long long)ctx, STT_MAX_FLOOD);
@@ -78,10 +87,10 @@ static int flood_del(struct stt_state *st, __u64 ctx, bool have_remote, __be32 r
 static void fdb_row(struct json_object *arr, __u64 ctx, const __u8 *mac, __be32 remote,
 		    const char *type, long long age)
 {
-	char m[32], r[32], c[24];
+	char m[32], r[REMOTE_STRLEN], c[24];
 
 	fmt_mac(mac, m, sizeof(m));
-	fmt_ipv4(remote, r, sizeof(r));
+	fmt_remote(remote, r, sizeof(r));
 	snprintf(c, sizeof(c), "%llu", (unsigned long long)ctx);
 	if (g_opts.json) {
 		struct json_object *o = json_object_new_object();
@@ -178,6 +187,7 @@ int cmd_fdb(int argc, char **argv)
 	struct stt_fdb_val val = {}, cur;
 	struct stt_state st;
 	struct stt_cfg cfg = {};
+	struct stt_addr6 ra = {};
 	const char *v, *addr = NULL;
 	bool add, have_ctx = false, have_mac = false, have_remote = false;
 	char buf[32];
@@ -207,7 +217,7 @@ int cmd_fdb(int argc, char **argv)
 				return 1;
 			have_mac = true;
 		} else if ((v = opt_value(argc, argv, &i, "--remote"))) {
-			if (parse_ipv4(v, &val.remote4))
+			if (parse_remote_addr(v, &ra))
 				return 1;
 			addr = v;
 			have_remote = true;
@@ -223,6 +233,18 @@ int cmd_fdb(int argc, char **argv)
 	if (state_open(&st, true))
 		return 1;
 	state_get_cfg(&st, &cfg);
+	/*
+	 * An IPv6 remote by its index: a new address gets one when added; one that has none
+	 * (remote 0) is named by no entry, so deleting it finds nothing.
+	 */
+	if (have_remote) {
+		int r = remote_get(&ra, &val.remote4, add);
+
+		if (r < 0)
+			goto out;
+		if (r > 0)
+			val.remote4 = 0;
+	}
 
 	if (!memcmp(key.mac, bcast, 6)) {
 		rc = add ? flood_add(&st, key.context, val.remote4, addr)
@@ -232,7 +254,7 @@ int cmd_fdb(int argc, char **argv)
 			groups_sync(st.flood_fd, st.groups_fd, cfg.ifindex, true);
 		goto out;
 	}
-	if (add && STT_IS_MCAST4(val.remote4)) {
+	if (add && raddr_is_mcast(&ra)) {
 		err_msg("cannot add %s: a multicast group can only be a flood target "
 			"(--mac ff:ff:ff:ff:ff:ff)", addr);
 		goto out;
@@ -270,10 +292,10 @@ int cmd_fdb(int argc, char **argv)
 out:
 	/* Keep a kernel-managed neighbour entry for each remote in use (see netutil.c). */
 	if (!rc && have_remote && cfg.ifindex) {
-		if (add && !STT_IS_MCAST4(val.remote4))
-			neigh_managed_add(cfg.ifindex, val.remote4);
+		if (add)
+			neigh_addr_add(cfg.ifindex, &ra); /* none for a group */
 		else if (!remote_in_use(st.fdb_fd, st.flood_fd, val.remote4))
-			neigh_managed_del(cfg.ifindex, val.remote4);
+			neigh_addr_del(cfg.ifindex, &ra);
 	}
 	state_close(&st);
 	return rc;

@@ -138,6 +138,7 @@ static void show(const struct stt_snapshot *before, const struct stt_snapshot *n
 
 	if (secs <= 0)
 		secs = 1e-9;
+	remote6_forget(); /* IPv6 remotes by address: the index maps of the attachment now */
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
 	/* Device: the global counters. */
 	r.tx_fps = dlt(now->c[STT_C_TX_FRAMES], before->c[STT_C_TX_FRAMES]) / secs;
@@ -184,7 +185,7 @@ static void show(const struct stt_snapshot *before, const struct stt_snapshot *n
 
 			flow_rates(&r, &now->rem[i].s, find_rem(before, now->rem[i].remote), secs);
 			o = rates_json(&r);
-			fmt_ipv4(now->rem[i].remote, buf, sizeof(buf));
+			fmt_remote(now->rem[i].remote, buf, sizeof(buf));
 			json_object_object_add(o, "remote", json_object_new_string(buf));
 			json_object_array_add(arr, o);
 		}
@@ -222,7 +223,7 @@ static void show(const struct stt_snapshot *before, const struct stt_snapshot *n
 			continue;
 		}
 		flow_rates(&r, &now->rem[i].s, find_rem(before, now->rem[i].remote), secs);
-		fmt_ipv4(now->rem[i].remote, buf, sizeof(buf));
+		fmt_remote(now->rem[i].remote, buf, sizeof(buf));
 		row("remote", buf, &r);
 	}
 	if (hidden)

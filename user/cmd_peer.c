@@ -15,11 +15,11 @@ static void peer_usage(void)
 		"       sttctl peer list [--context ID]\n"
 		"  The remote endpoints allowed to send frames of context ID when peers are\n"
 		"  strict: for every context ('sttctl attach ... --peers strict') or for one\n"
-		"  ('sttctl vport add ... --peers strict'). STT from any other source address\n"
-		"  is dropped and counted as peer_denied. With open peers (the default) the\n"
-		"  list is kept but not enforced. STT has no authentication: an attacker who\n"
-		"  can forge a peer's source address gets through; use IPsec or a trusted\n"
-		"  underlay where that matters.\n");
+		"  ('sttctl vport add ... --peers strict'). ADDR is IPv4 or IPv6. STT from any\n"
+		"  other source address is dropped and counted as peer_denied. With open peers\n"
+		"  (the default) the list is kept but not enforced. STT has no authentication:\n"
+		"  an attacker who can forge a peer's source address gets through; use IPsec\n"
+		"  or a trusted underlay where that matters.\n");
 }
 
 static int peers_open(struct stt_state *st)
@@ -42,7 +42,7 @@ static int peer_list(int argc, char **argv)
 	struct stt_state st;
 	bool have_ctx = false;
 	__u64 ctx = 0;
-	char buf[32];
+	char buf[REMOTE_STRLEN];
 
 	if (parse_list_args(argc, argv, "peer list", &have_ctx, &ctx))
 		goto bad;
@@ -53,7 +53,7 @@ static int peer_list(int argc, char **argv)
 		prev = &k;
 		if (have_ctx && k.context != ctx)
 			continue;
-		fmt_ipv4(k.remote4, buf, sizeof(buf));
+		fmt_remote(k.remote4, buf, sizeof(buf));
 		if (g_opts.json) {
 			struct json_object *o = json_object_new_object();
 			char cbuf[24];
@@ -76,6 +76,7 @@ bad:
 int cmd_peer(int argc, char **argv)
 {
 	struct stt_peer_key k = {};
+	struct stt_addr6 ra;
 	struct stt_state st;
 	const char *v, *addr = NULL;
 	bool add, have_ctx = false;
@@ -115,10 +116,19 @@ int cmd_peer(int argc, char **argv)
 		peer_usage();
 		return 1;
 	}
-	if (parse_ipv4(addr, &k.remote4))
+	if (parse_remote_addr(addr, &ra))
 		return 1;
 	if (peers_open(&st))
 		return 1;
+	/* An IPv6 peer by its index: given one when added; without one it is no peer. */
+	switch (remote_get(&ra, &k.remote4, add)) {
+	case -1:
+		state_close(&st);
+		return 1;
+	case 1:
+		k.remote4 = 0;
+		break;
+	}
 	if (add) {
 		/* Adding an existing peer again changes nothing. */
 		if (bpf_map_update_elem(st.peers_fd, &k, &one, BPF_ANY))

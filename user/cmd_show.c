@@ -38,6 +38,14 @@ static struct json_object *build_status(const struct ap_doc *doc, const struct s
 				       json_object_new_boolean(cfg->flags & STT_CFG_GRO_ENABLED));
 		json_object_object_add(a, "forwarding_enabled_by_stt",
 				       json_object_new_boolean(cfg->flags & STT_CFG_FWD_ENABLED));
+		{
+			struct stt_cfg6 c6;
+
+			ap_read_cfg6(&c6);
+			json_object_object_add(a, "ipv6_forwarding_enabled_by_stt",
+					       json_object_new_boolean(c6.flags &
+								       STT_CFG6_FWD_ENABLED));
+		}
 		json_object_object_add(st, "attachment", a);
 	} else {
 		json_object_object_add(st, "attachment", NULL);
@@ -57,7 +65,7 @@ static struct json_object *build_status(const struct ap_doc *doc, const struct s
 
 static void print_show(const struct ap_doc *doc, const struct stt_cfg *cfg)
 {
-	char buf[64], m[24], name[IF_NAMESIZE];
+	char buf[128], m[24], name[IF_NAMESIZE];
 
 	if (!doc->have_attach) {
 		printf("not attached\n");
@@ -65,12 +73,21 @@ static void print_show(const struct ap_doc *doc, const struct stt_cfg *cfg)
 		const struct ap_attach *a = &doc->att;
 		int gro = dev_gro_get(a->device);
 
-		fmt_ipv4(a->local4, buf, sizeof(buf));
-		printf("attached: %s local %s port %u ttl %u mtu %u  xdp %s  gro %s%s%s\n", a->device,
+		struct stt_cfg6 c6;
+		char l4[INET_ADDRSTRLEN], l6[INET6_ADDRSTRLEN];
+
+		ap_read_cfg6(&c6);
+		fmt_ipv4(a->local4, l4, sizeof(l4));
+		raddr_fmt(&a->local6, l6, sizeof(l6));
+		snprintf(buf, sizeof(buf), "%s%s%s%s%s", a->have_local ? "local " : "",
+			 a->have_local ? l4 : "", a->have_local && a->have_local6 ? " " : "",
+			 a->have_local6 ? "local6 " : "", a->have_local6 ? l6 : "");
+		printf("attached: %s %s port %u ttl %u mtu %u  xdp %s  gro %s%s%s%s\n", a->device,
 		       buf, a->port, a->ttl, cfg->mtu, a->xdp == AP_XDP_ON ? "on" : "off",
 		       gro == 1 ? "on" : "off",
 		       cfg->flags & STT_CFG_GRO_ENABLED ? " (turned on by stt)" : "",
-		       cfg->flags & STT_CFG_FWD_ENABLED ? "  forwarding on (by stt)" : "");
+		       cfg->flags & STT_CFG_FWD_ENABLED ? "  forwarding on (by stt)" : "",
+		       c6.flags & STT_CFG6_FWD_ENABLED ? "  IPv6 forwarding on (by stt)" : "");
 		if (a->dscp == STT_DSCP_INHERIT)
 			printf("  dscp inherit  peers %s\n", a->strict ? "strict" : "open");
 		else
@@ -95,21 +112,21 @@ static void print_show(const struct ap_doc *doc, const struct stt_cfg *cfg)
 	printf("fdb: %zu\n", doc->nfdb);
 	for (size_t i = 0; i < doc->nfdb; i++) {
 		fmt_mac(doc->fdb[i].mac, m, sizeof(m));
-		fmt_ipv4(doc->fdb[i].remote4, buf, sizeof(buf));
+		raddr_fmt(&doc->fdb[i].remote, buf, sizeof(buf));
 		printf("  context %llu  %s -> %s\n", (unsigned long long)doc->fdb[i].context, m, buf);
 	}
 	printf("flood lists: %zu\n", doc->nflood);
 	for (size_t i = 0; i < doc->nflood; i++) {
 		printf("  context %llu  ->", (unsigned long long)doc->flood[i].context);
 		for (__u32 k = 0; k < doc->flood[i].count; k++) {
-			fmt_ipv4(doc->flood[i].remote4[k], buf, sizeof(buf));
+			raddr_fmt(&doc->flood[i].remote[k], buf, sizeof(buf));
 			printf(" %s", buf);
 		}
 		printf("\n");
 	}
 	printf("peers: %zu\n", doc->npeers);
 	for (size_t i = 0; i < doc->npeers; i++) {
-		fmt_ipv4(doc->peers[i].remote4, buf, sizeof(buf));
+		raddr_fmt(&doc->peers[i].remote, buf, sizeof(buf));
 		printf("  context %llu  %s\n", (unsigned long long)doc->peers[i].context, buf);
 	}
 }

@@ -23,7 +23,8 @@ static void stats_usage(void)
 		"  device's counters, drops by reason, sttd's reassembly counters, then one\n"
 		"  entry per context (contexts) and per remote endpoint (remotes).\n"
 		"  --context ID   only that context's entry (and no remotes, unless --remote)\n"
-		"  --remote ADDR  only that remote's entry (and no contexts, unless --context)\n"
+		"  --remote ADDR  only that remote's entry, IPv4 or IPv6 (and no contexts, unless\n"
+		"                 --context)\n"
 		"  A filter that matches nothing is an error.\n"
 		"  Device counters:\n");
 	for (unsigned int i = 0; i < STT_C_DROP_BASE; i++)
@@ -68,6 +69,7 @@ int cmd_stats(int argc, char **argv)
 	bool want_ctx = true, want_rem = true, f_ctx = false, f_rem = false;
 	__u64 ctx_id = 0;
 	__be32 rem_addr = 0;
+	struct stt_addr6 rem_a;
 	char name[IF_NAMESIZE], buf[64];
 	int rc = 0;
 
@@ -88,7 +90,7 @@ int cmd_stats(int argc, char **argv)
 				return 1;
 			f_ctx = true;
 		} else if ((v = opt_value(argc, argv, &i, "--remote"))) {
-			if (!*v || parse_ipv4(v, &rem_addr))
+			if (!*v || parse_remote_addr(v, &rem_a))
 				return 1;
 			f_rem = true;
 		} else {
@@ -103,6 +105,11 @@ int cmd_stats(int argc, char **argv)
 	}
 	if (state_open(&st, true))
 		return 1;
+	/* An IPv6 address without an index has no counters: remote 0 matches none. */
+	if (f_rem && remote_get(&rem_a, &rem_addr, false) < 0) {
+		state_close(&st);
+		return 1;
+	}
 	if (stats_fds_open(&fds, st.dir) || snapshot_read(&fds, &s)) {
 		err_msg("stats: cannot read the counters under %s", st.dir);
 		if (fds.stats_fd >= 0)
@@ -150,7 +157,7 @@ int cmd_stats(int argc, char **argv)
 		if (f_rem && e->remote != rem_addr)
 			continue;
 		o = json_object_new_object();
-		fmt_ipv4(e->remote, buf, sizeof(buf));
+		fmt_remote(e->remote, buf, sizeof(buf));
 		json_object_object_add(o, "remote", json_object_new_string(buf));
 		flow_json(o, &e->s);
 		json_object_array_add(rems, o);
@@ -172,7 +179,7 @@ int cmd_stats(int argc, char **argv)
 			(unsigned long long)ctx_id);
 		rc = 1;
 	} else if (f_rem && !json_object_array_length(rems)) {
-		fmt_ipv4(rem_addr, buf, sizeof(buf));
+		raddr_fmt(&rem_a, buf, sizeof(buf));
 		err_msg("stats: remote %s has no counters (never sent to nor heard from)", buf);
 		rc = 1;
 	}
@@ -212,7 +219,7 @@ int cmd_stats(int argc, char **argv)
 	for (size_t i = 0; want_rem && i < s.n_rem; i++) {
 		if (f_rem && s.rem[i].remote != rem_addr)
 			continue;
-		fmt_ipv4(s.rem[i].remote, buf, sizeof(buf));
+		fmt_remote(s.rem[i].remote, buf, sizeof(buf));
 		printf("  remote %s\n", buf);
 		flow_print(&s.rem[i].s);
 	}

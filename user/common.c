@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/file.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -132,6 +133,7 @@ static int open_pin(const char *dir, const char *name)
 
 int state_open(struct stt_state *st, bool must_exist)
 {
+	remote6_forget();
 	memset(st, 0, sizeof(*st));
 	st->cfg_fd = st->vports_fd = st->contexts_fd = st->fdb_fd = st->flood_fd = st->stats_fd = -1;
 	st->peers_fd = st->ctx_stats_fd = st->remote_stats_fd = st->learn_fd = st->groups_fd = -1;
@@ -320,6 +322,372 @@ void fmt_ipv4(__be32 a, char *buf, size_t len)
 	struct in_addr in = { .s_addr = a };
 
 	inet_ntop(AF_INET, &in, buf, len);
+}
+
+/* ---- remotes: IPv4 addresses, or IPv6 ones by their index in stt_remotes6 ---- */
+
+static struct {
+	int addrs_fd; /* stt_remotes6: index -> address */
+	int ids_fd;   /* stt_remote6_ids: address -> remote */
+	__u8 *used;   /* per index: 1 if its slot held an address when last looked at */
+} r6 = { -1, -1, NULL };
+
+void remote6_forget(void)
+{
+	if (r6.addrs_fd >= 0)
+		close(r6.addrs_fd);
+	if (r6.ids_fd >= 0)
+		close(r6.ids_fd);
+	r6.addrs_fd = r6.ids_fd = -1;
+	free(r6.used);
+	r6.used = NULL;
+}
+
+/* The IPv6 remote maps of this namespace; -1 (errno ENOENT) if they are not pinned. */
+static int remote6_open(void)
+{
+	char dir[256];
+
+	if (r6.addrs_fd >= 0 && r6.ids_fd >= 0)
+		return 0;
+	remote6_forget();
+	if (pin_dir(dir, sizeof(dir)))
+		return -1;
+	r6.addrs_fd = open_pin(dir, "stt_remotes6");
+	r6.ids_fd = open_pin(dir, "stt_remote6_ids");
+	if (r6.addrs_fd < 0 || r6.ids_fd < 0) {
+		remote6_forget();
+		errno = ENOENT;
+		return -1;
+	}
+	return 0;
+}
+
+static bool addr6_zero(const struct stt_addr6 *a)
+{
+	return !(a->a[0] | a->a[1] | a->a[2] | a->a[3]);
+}
+
+int parse_remote_addr(const char *s, struct stt_addr6 *a)
+{
+	const char *why = raddr_parse(s, a);
+
+	if (why) {
+		err_msg("invalid address '%s': %s", s ? s : "", why);
+		return -1;
+	}
+	return 0;
+}
+
+int remote_addr(__be32 r, struct stt_addr6 *a)
+{
+	__u32 idx = stt_remote6_idx(r);
+
+	if (!stt_remote_is6(r)) {
+		raddr_set4(a, r);
+		return 0;
+	}
+	if (remote6_open() == 0 && bpf_map_lookup_elem(r6.addrs_fd, &idx, a) == 0 &&
+	    !addr6_zero(a) && !raddr_is4(a))
+		return 0;
+	raddr_set_unknown6(a, r);
+	return -1;
+}
+
+void fmt_remote(__be32 r, char *buf, size_t len)
+{
+	struct stt_addr6 a;
+
+	remote_addr(r, &a);
+	raddr_fmt(&a, buf, len);
+}
+
+bool remote_is_mcast(__be32 r)
+{
+	struct stt_addr6 a;
+
+	return remote_addr(r, &a) == 0 && raddr_is_mcast(&a);
+}
+
+/* The index of a in stt_remote6_ids, checked against stt_remotes6: 0 and *out, or -1. */
+static int remote6_find(const struct stt_addr6 *a, __be32 *out)
+{
+	struct stt_addr6 back;
+	__u32 r, idx;
+
+	if (bpf_map_lookup_elem(r6.ids_fd, a, &r))
+		return -1;
+	idx = stt_remote6_idx(r);
+	if (!stt_remote_is6(r) || idx >= STT_MAX_REMOTES6 ||
+	    bpf_map_lookup_elem(r6.addrs_fd, &idx, &back) || memcmp(&back, a, sizeof(back)))
+		return -1;
+	*out = r;
+	return 0;
+}
+
+/* Which slots of stt_remotes6 hold an address (read once, then kept up to date here). */
+static int remote6_load_used(void)
+{
+	struct stt_addr6 v;
+
+	if (r6.used)
+		return 0;
+	r6.used = calloc(STT_MAX_REMOTES6, 1);
+	if (!r6.used)
+		return -1;
+	r6.used[0] = 1; /* index 0 is never a remote */
+	for (__u32 i = 1; i < STT_MAX_REMOTES6; i++)
+		r6.used[i] = bpf_map_lookup_elem(r6.addrs_fd, &i, &v) || !addr6_zero(&v);
+	return 0;
+}
+
+/*
+ * Give a the lowest free index: its address first (readers of a remote find it), then its
+ * entry in stt_remote6_ids. Called with the allocation lock held. 0, 1 if every index is
+ * taken, -1 on error.
+ */
+static int remote6_alloc(const struct stt_addr6 *a, __be32 *out)
+{
+	static const struct stt_addr6 zero;
+	struct stt_addr6 v;
+	__u32 r;
+
+	if (remote6_load_used())
+		return -1;
+	for (__u32 i = 1; i < STT_MAX_REMOTES6; i++) {
+		if (r6.used[i])
+			continue;
+		/* Another sttctl may have taken it since the slots were read. */
+		if (bpf_map_lookup_elem(r6.addrs_fd, &i, &v) || !addr6_zero(&v)) {
+			r6.used[i] = 1;
+			continue;
+		}
+		if (bpf_map_update_elem(r6.addrs_fd, &i, a, BPF_ANY))
+			return -1;
+		r = stt_remote6_make(i);
+		if (bpf_map_update_elem(r6.ids_fd, a, &r, BPF_NOEXIST)) {
+			int err = errno;
+
+			bpf_map_update_elem(r6.addrs_fd, &i, &zero, BPF_ANY);
+			if (err == EEXIST && remote6_find(a, out) == 0)
+				return 0;
+			errno = err;
+			return err == E2BIG || err == ENOSPC ? 1 : -1;
+		}
+		r6.used[i] = 1;
+		*out = r;
+		return 0;
+	}
+	return 1;
+}
+
+/* One allocation at a time in this namespace: flock on its pin directory. */
+static int remote6_lock(void)
+{
+	char dir[256];
+	int fd;
+
+	if (pin_dir(dir, sizeof(dir)))
+		return -1;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0 && flock(fd, LOCK_EX)) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+int remote_get(const struct stt_addr6 *a, __be32 *out, bool alloc)
+{
+	char buf[REMOTE_STRLEN];
+	int lock, rc;
+
+	if (raddr_is4(a) || raddr_is_unknown6(a)) {
+		*out = a->a[3];
+		return 0;
+	}
+	raddr_fmt(a, buf, sizeof(buf));
+	if (remote6_open()) {
+		err_msg("cannot use the IPv6 remote %s: this endpoint has no IPv6 remote maps "
+			"(run 'sttctl attach DEV' with this build)", buf);
+		return -1;
+	}
+	if (remote6_find(a, out) == 0)
+		return 0;
+	if (!alloc)
+		return 1;
+	lock = remote6_lock();
+	if (lock < 0) {
+		err_msg("cannot give the IPv6 remote %s an index: cannot lock the pin directory: "
+			"%s", buf, strerror(errno));
+		return -1;
+	}
+	rc = remote6_find(a, out) == 0 ? 0 : remote6_alloc(a, out);
+	if (rc == 1) {
+		/* Every index is taken: free those no map names any more, and try again. */
+		free(r6.used);
+		r6.used = NULL;
+		if (remote6_reclaim() > 0)
+			rc = remote6_alloc(a, out);
+	}
+	close(lock);
+	if (rc == 1)
+		err_msg("cannot give the IPv6 remote %s an index: all %d are in use (each IPv6 "
+			"address that an fdb entry, flood list, peer, group or learned entry "
+			"names takes one)", buf, STT_MAX_REMOTES6 - 1);
+	else if (rc < 0)
+		err_msg("cannot give the IPv6 remote %s an index: %s", buf, strerror(errno));
+	return rc ? -1 : 0;
+}
+
+int parse_remote(const char *s, __be32 *out)
+{
+	struct stt_addr6 a;
+
+	if (parse_remote_addr(s, &a))
+		return -1;
+	return remote_get(&a, out, true);
+}
+
+static void mark6(__u8 *named, __be32 r)
+{
+	if (stt_remote_is6(r) && stt_remote6_idx(r) < STT_MAX_REMOTES6)
+		named[stt_remote6_idx(r)] = 1;
+}
+
+/* Every IPv6 remote the maps of dir name: fdb, flood lists, peers, groups, learned entries. */
+static int remote6_named(const char *dir, __u8 *named)
+{
+	int fdb = open_pin(dir, "stt_fdb"), flood = open_pin(dir, "stt_flood");
+	int peers = open_pin(dir, "stt_peers"), groups = open_pin(dir, "stt_groups");
+	int learn = open_pin(dir, "stt_learn"), rc = 0;
+
+	/* Without the maps every name is unknown: free nothing. */
+	if (fdb < 0 || flood < 0) {
+		rc = -1;
+		goto out;
+	}
+	{
+		struct stt_fdb_key k, next, *prev = NULL;
+		struct stt_fdb_val v;
+
+		while (bpf_map_get_next_key(fdb, prev, &next) == 0) {
+			k = next;
+			prev = &k;
+			if (bpf_map_lookup_elem(fdb, &k, &v) == 0)
+				mark6(named, v.remote4);
+		}
+	}
+	{
+		__u64 k, next, *prev = NULL;
+		struct stt_flood_val fv;
+
+		while (bpf_map_get_next_key(flood, prev, &next) == 0) {
+			k = next;
+			prev = &k;
+			if (bpf_map_lookup_elem(flood, &k, &fv) == 0)
+				for (__u32 i = 0; i < STT_MAX_FLOOD; i++)
+					mark6(named, fv.remote4[i]);
+		}
+	}
+	if (peers >= 0) {
+		struct stt_peer_key k, next, *prev = NULL;
+
+		while (bpf_map_get_next_key(peers, prev, &next) == 0) {
+			k = next;
+			prev = &k;
+			mark6(named, k.remote4);
+		}
+	}
+	if (groups >= 0) {
+		__u32 k, next, *prev = NULL;
+
+		while (bpf_map_get_next_key(groups, prev, &next) == 0) {
+			k = next;
+			prev = &k;
+			mark6(named, k);
+		}
+	}
+	if (learn >= 0) {
+		__u64 k, next, *prev = NULL;
+		__u32 id;
+
+		while (bpf_map_get_next_key(learn, prev, &next) == 0) {
+			struct stt_learn_key lk, lnext, *lprev = NULL;
+			struct stt_learn_val lv;
+			int tfd;
+
+			k = next;
+			prev = &k;
+			if (bpf_map_lookup_elem(learn, &k, &id))
+				continue;
+			tfd = bpf_map_get_fd_by_id(id);
+			if (tfd < 0) {
+				rc = -1; /* a table we cannot read: free nothing */
+				break;
+			}
+			while (bpf_map_get_next_key(tfd, lprev, &lnext) == 0) {
+				lk = lnext;
+				lprev = &lk;
+				if (bpf_map_lookup_elem(tfd, &lk, &lv) == 0)
+					mark6(named, lv.remote4);
+			}
+			close(tfd);
+		}
+	}
+out:
+	for (int *fd = (int[]){ fdb, flood, peers, groups, learn }, n = 0; n < 5; n++)
+		if (fd[n] >= 0)
+			close(fd[n]);
+	return rc;
+}
+
+/*
+ * Free the IPv6 indexes that no map names: the address's entry in stt_remote6_ids first,
+ * its path MTU and counters (they would be another address's once the index is reused),
+ * then the slot. Called with the allocation lock held, or on its own.
+ */
+int remote6_reclaim(void)
+{
+	static const struct stt_addr6 zero;
+	char dir[256];
+	__u8 *named;
+	int pmtu, stats, n = 0;
+
+	if (remote6_open() || pin_dir(dir, sizeof(dir)))
+		return -1;
+	named = calloc(STT_MAX_REMOTES6, 1);
+	if (!named)
+		return -1;
+	if (remote6_named(dir, named)) {
+		free(named);
+		return -1;
+	}
+	pmtu = open_pin(dir, "stt_pmtu");
+	stats = open_pin(dir, "stt_remote_stats");
+	for (__u32 i = 1; i < STT_MAX_REMOTES6; i++) {
+		struct stt_addr6 a;
+		__u32 r = stt_remote6_make(i), cur;
+
+		if (named[i] || bpf_map_lookup_elem(r6.addrs_fd, &i, &a) || addr6_zero(&a))
+			continue;
+		if (bpf_map_lookup_elem(r6.ids_fd, &a, &cur) == 0 && cur == r)
+			bpf_map_delete_elem(r6.ids_fd, &a);
+		if (pmtu >= 0)
+			bpf_map_delete_elem(pmtu, &r);
+		if (stats >= 0)
+			bpf_map_delete_elem(stats, &r);
+		if (bpf_map_update_elem(r6.addrs_fd, &i, &zero, BPF_ANY) == 0)
+			n++;
+	}
+	if (pmtu >= 0)
+		close(pmtu);
+	if (stats >= 0)
+		close(stats);
+	free(named);
+	free(r6.used);
+	r6.used = NULL;
+	return n;
 }
 
 int dev_index(const char *name, const char *what)

@@ -8,6 +8,7 @@
 #include <json-c/json.h>
 #include "stt_proto.h"
 #include "stt_maps.h"
+#include "remote.h"
 
 /* clsact filters (where tcx is missing): fixed handle and priority, so detach removes ours. */
 #define STT_TC_HANDLE 0x5354
@@ -51,9 +52,28 @@ int parse_ipv4(const char *s, __be32 *out);
 int parse_uint(const char *s, unsigned long max, unsigned long *out);
 void fmt_mac(const __u8 mac[6], char *buf, size_t len);
 void fmt_ipv4(__be32 a, char *buf, size_t len);
+
+/*
+ * Remotes (IPv4 or IPv6; see remote.h and stt_maps.h "IPv6 underlay"). An IPv6 remote is
+ * named in the maps by its index in the pinned stt_remotes6, which these look up and
+ * allocate. parse_remote_addr only parses (the error said); parse_remote also gives an
+ * IPv6 address its index if it has none. remote_get: 0 and *out, 1 if the address has
+ * no index and alloc is false, -1 on error (said). remote_addr: the address of a remote,
+ * or -1 with the "ipv6#N" placeholder if its index has none. The map descriptors are kept
+ * until remote6_forget() (state_open and state_close call it).
+ */
+int parse_remote_addr(const char *s, struct stt_addr6 *a);
+int parse_remote(const char *s, __be32 *out);
+int remote_get(const struct stt_addr6 *a, __be32 *out, bool alloc);
+int remote_addr(__be32 r, struct stt_addr6 *a);
+void fmt_remote(__be32 r, char *buf, size_t len);
+bool remote_is_mcast(__be32 r);
+void remote6_forget(void);
+int remote6_reclaim(void); /* frees the indexes no map names; returns how many */
 int dev_index(const char *name, const char *what);
 const char *dev_name(__u32 ifindex, char *buf);
 int dev_ipv4(const char *name, __be32 *out);
+int dev_ipv6(const char *name, struct stt_addr6 *out); /* first global, non-tentative */
 int dev_mtu(const char *name, __u32 *mtu);
 
 /*
@@ -66,8 +86,10 @@ int tc_attach_ingress(int ifindex, int prog_fd, bool *created);
 int tc_detach_ingress(int ifindex, bool destroy_clsact);
 bool tc_uses_tcx(int ifindex);
 
-int neigh_managed_add(int ifindex, __be32 addr);
-int neigh_managed_del(int ifindex, __be32 addr);
+int neigh_managed_add(int ifindex, __be32 remote);
+int neigh_managed_del(int ifindex, __be32 remote);
+int neigh_addr_add(int ifindex, const struct stt_addr6 *a);
+int neigh_addr_del(int ifindex, const struct stt_addr6 *a);
 void remotes_neigh(int fdb_fd, int flood_fd, int ifindex, bool add);
 bool remote_in_use(int fdb_fd, int flood_fd, __be32 remote);
 int groups_sync(int flood_fd, int groups_fd, int ifindex, bool attached);
@@ -77,6 +99,8 @@ int dev_gro_get(const char *dev);
 int dev_gro_set(const char *dev, int on);
 int dev_forwarding_get(const char *dev);
 int dev_forwarding_set(const char *dev, int on);
+int dev_forwarding6_get(const char *dev);
+int dev_forwarding6_set(const char *dev, int on);
 
 const char *drop_name(unsigned int reason);
 const char *drop_help(unsigned int reason);

@@ -59,6 +59,8 @@ int metrics_render(const struct stt_snapshot *s, const char *device, char **text
 	f = open_memstream(text, len);
 	if (!f)
 		return -1;
+	/* IPv6 remotes are printed by address: read the index maps afresh (a re-attach). */
+	remote6_forget();
 	/* The underlay device: stt_stats. */
 	for (unsigned int k = 0; k < STT_C_DROP_BASE; k++) {
 		snprintf(name, sizeof(name), "stt_device_%s_total", counter_name(k));
@@ -99,9 +101,9 @@ int metrics_render(const struct stt_snapshot *s, const char *device, char **text
 		snprintf(buf, sizeof(buf), "Per remote endpoint: %s", flow_fields[i].help);
 		family(f, name, "counter", buf);
 		for (size_t j = 0; j < s->n_rem; j++) {
-			char a[INET_ADDRSTRLEN];
+			char a[REMOTE_STRLEN];
 
-			fmt_ipv4(s->rem[j].remote, a, sizeof(a));
+			fmt_remote(s->rem[j].remote, a, sizeof(a));
 			fprintf(f, "%s{remote=\"%s\"} %llu\n", name, a,
 				(unsigned long long)flow_get(&s->rem[j].s, i));
 		}

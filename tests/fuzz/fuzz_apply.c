@@ -73,7 +73,10 @@ static void check_rules(const struct ap_doc *d)
 		CHECK(f->count >= 1 && f->count <= STT_MAX_FLOOD, "flood count %u", f->count);
 		for (__u32 a = 0; a < f->count; a++)
 			for (__u32 b = 0; b < a; b++)
-				CHECK(f->remote4[a] != f->remote4[b], "flood remote twice");
+				CHECK(!raddr_eq(&f->remote[a], &f->remote[b]), "flood remote twice");
+		for (__u32 a = 1; a < f->count; a++)
+			CHECK(raddr_same_family(&f->remote[0], &f->remote[a]),
+			      "flood list of two families");
 		CHECK(!i || d->flood[i - 1].context < f->context, "flood not sorted or duplicate");
 	}
 	for (size_t i = 1; i < d->npeers; i++)
@@ -88,6 +91,8 @@ static void check_same(const struct ap_doc *a, const struct ap_doc *b)
 		CHECK(!strcmp(a->att.device, b->att.device) &&
 			  a->att.have_local == b->att.have_local &&
 			  (!a->att.have_local || a->att.local4 == b->att.local4) &&
+			  a->att.have_local6 == b->att.have_local6 &&
+			  (!a->att.have_local6 || raddr_eq(&a->att.local6, &b->att.local6)) &&
 			  a->att.port == b->att.port && a->att.ttl == b->att.ttl &&
 			  a->att.xdp == b->att.xdp && a->att.dscp == b->att.dscp &&
 			  a->att.strict == b->att.strict,
@@ -111,8 +116,8 @@ static void check_same(const struct ap_doc *a, const struct ap_doc *b)
 	for (size_t i = 0; i < a->nflood; i++)
 		CHECK(a->flood[i].context == b->flood[i].context &&
 			  a->flood[i].count == b->flood[i].count &&
-			  !memcmp(a->flood[i].remote4, b->flood[i].remote4,
-				  a->flood[i].count * sizeof(__be32)),
+			  !memcmp(a->flood[i].remote, b->flood[i].remote,
+				  a->flood[i].count * sizeof(a->flood[i].remote[0])),
 		      "flood %zu differs", i);
 	for (size_t i = 0; i < a->npeers; i++)
 		CHECK(!memcmp(&a->peers[i], &b->peers[i], sizeof(a->peers[i])), "peer %zu differs",

@@ -771,11 +771,209 @@ test_apply_nothing() {
 	if [ -n "$errs" ]; then not_ok "$name" "${errs%; }"; else ok "$name"; fi
 }
 
+# IPv6 underlay --------------------------------------------------------------------------
+#
+# A namespace of its own, ${STT_NS_PREFIX}v6: the underlay ul6 has 198.18.0.1/24 and
+# 2001:db8::1/64 (no DAD, so that the address is usable at once), vp6 is a vport. No traffic:
+# these check what sttctl writes and prints for IPv6 remotes.
+NS_V6=${STT_NS_PREFIX}v6
+
+# v6_doc: the base document (local and local6, IPv6 and IPv4 remotes everywhere).
+v6_doc() {
+	jq -n '{version: 1,
+		attachment: {device: "ul6", local: "198.18.0.1", local6: "2001:db8::1"},
+		vports: [{ifname: "vp6", context: "100"}],
+		fdb: [{context: "100", mac: "02:00:00:00:06:02", remote: "2001:db8::2"},
+		      {context: "100", mac: "02:00:00:00:04:02", remote: "198.18.0.2"}],
+		flood: [{context: "100", remotes: ["2001:db8::2", "2001:db8::3"]},
+			{context: "101", remotes: ["198.18.0.2"]}],
+		peers: [{context: "100", remotes: ["2001:db8::2", "198.18.0.2"]}]}'
+}
+
+# The IPv6 remote indexes in use (slots of stt_remotes6 holding an address): "COUNT MAXINDEX".
+v6_slots() {
+	bpftool -j map dump pinned "$STT_PIN_BASE/$(stt_ns_inode "$NS_V6")/stt_remotes6" 2>/dev/null |
+		jq -r '[.[] | select(.formatted.value.a != [0,0,0,0]) | .formatted.key] |
+			"\(length) \(max // 0)"'
+}
+
+# (k) A document with local6 and IPv6 remotes in fdb, flood and peers applies: the change
+# count, local6 in stt_cfg6 (show), IPv6 forwarding turned on, managed IPv6 neighbours, and
+# the remotes printed back as the document wrote them.
+test_ipv6_apply() {
+	local name="IPv6: local6 and IPv6 fdb/flood/peer remotes apply" c errs='' got
+	if ! ip netns add "$NS_V6" || ! ip -n "$NS_V6" link set lo up ||
+		! ip -n "$NS_V6" link add ul6 type veth peer name ul6p ||
+		! ip -n "$NS_V6" link add vp6 type veth peer name vp6p ||
+		! ip -n "$NS_V6" addr add 198.18.0.1/24 dev ul6 ||
+		! ip -n "$NS_V6" addr add 2001:db8::1/64 dev ul6 nodad; then
+		not_ok "$name" "could not build namespace $NS_V6"
+		return
+	fi
+	for d in ul6 ul6p vp6 vp6p; do ip -n "$NS_V6" link set "$d" up; done
+	ip netns exec "$NS_V6" sysctl -qw net.ipv6.conf.ul6.forwarding=0
+	v6_doc >"$TMP/v6.json"
+	apply "$NS_V6" "$TMP/v6.json"
+	c=$(changes)
+	echo "# apply of the IPv6 document: $c changes (expected 8)"
+	[ "$c" = 8 ] || { diag <"$TMP/apply.err"; errs+="$c changes, expected 8; "; }
+	# In show's canonical order: fdb by MAC, peers IPv4 first.
+	got=$(show "$NS_V6" | jq -c '[.attachment.local, .attachment.local6, .fdb, .flood, .peers]')
+	[ "$got" = "$(jq -cS '[.attachment.local, .attachment.local6, (.fdb | sort_by(.mac)),
+		.flood, (.peers | map(.remotes |= [.[1], .[0]]))]' "$TMP/v6.json")" ] ||
+		errs+="show --json prints $got; "
+	[ "$(ip netns exec "$NS_V6" sysctl -n net.ipv6.conf.ul6.forwarding)" = 1 ] ||
+		errs+="IPv6 forwarding not turned on; "
+	stt_ctl "$NS_V6" show --json | jq -e '.status.attachment.ipv6_forwarding_enabled_by_stt' >/dev/null ||
+		errs+="status does not say stt turned IPv6 forwarding on; "
+	for a in 2001:db8::2 2001:db8::3 198.18.0.2; do
+		ip -n "$NS_V6" neigh show dev ul6 | grep -q "^$a .*managed" ||
+			errs+="no managed neighbour for $a; "
+	done
+	got=$(v6_slots)
+	[ "$got" = "2 2" ] || errs+="IPv6 indexes in use: '$got', expected '2 2' (two remotes, indexes 1 and 2); "
+	if [ -n "$errs" ]; then not_ok "$name" "${errs%; }"; else ok "$name"; fi
+}
+
+# (l) show --json | apply - with IPv6 remotes: 0 changes, and a second apply of the document
+# changes nothing either.
+test_ipv6_round_trip() {
+	local name="IPv6: show --json | apply - gives 0 changes" c1 c2
+	stt_ctl "$NS_V6" show --json >"$TMP/v6-show.json"
+	timeout 60 "$STTCTL" -n "$NS_V6" apply - <"$TMP/v6-show.json" >"$TMP/apply.out" 2>"$TMP/apply.err"
+	c1=$(changes)
+	apply "$NS_V6" "$TMP/v6.json"
+	c2=$(changes)
+	echo "# show --json | apply -: $c1 changes; the document again: $c2 changes"
+	if [ "$c1" != 0 ] || [ "$c2" != 0 ]; then
+		diag <"$TMP/apply.err"
+		not_ok "$name" "$c1 and $c2 changes, expected 0 and 0"
+	elif ! jq -e '.fdb[] | select(.remote == "2001:db8::2")' "$TMP/v6-show.json" >/dev/null; then
+		not_ok "$name" "show --json does not print the IPv6 remote"
+	else
+		ok "$name"
+	fi
+}
+
+# (m) A flood list of both families is refused: by apply (error at the path of the remote of
+# the other family, nothing applied) and by fdb add (the list unchanged).
+test_ipv6_mixed_flood() {
+	local name="IPv6: a flood list of two families is refused, nothing applied" before after errs=''
+	before=$(show "$NS_V6")
+	jq '.flood[0].remotes += ["198.18.0.9"] | .fdb += [{context: "100",
+		mac: "02:00:00:00:06:09", remote: "2001:db8::9"}]' "$TMP/v6.json" >"$TMP/v6-mixed.json"
+	if apply "$NS_V6" "$TMP/v6-mixed.json"; then
+		errs+="apply of a mixed list succeeded; "
+	fi
+	grep -q '^sttctl: \$\.flood\[0\]\.remotes\[2\]: .*one family' "$TMP/apply.err" ||
+		{ diag <"$TMP/apply.err"; errs+="no error at \$.flood[0].remotes[2]; "; }
+	grep -q 'nothing applied' "$TMP/apply.err" || errs+="no 'nothing applied'; "
+	if stt_ctl "$NS_V6" fdb add --context 100 --mac ff:ff:ff:ff:ff:ff --remote 198.18.0.9 \
+		2>"$TMP/fdb.err"; then
+		errs+="fdb add of an IPv4 target to an IPv6 list succeeded; "
+	fi
+	grep -q 'one family' "$TMP/fdb.err" || errs+="fdb add: '$(head -1 "$TMP/fdb.err")'; "
+	if stt_ctl "$NS_V6" fdb add --context 101 --mac ff:ff:ff:ff:ff:ff --remote 2001:db8::9 \
+		2>>"$TMP/fdb.err"; then
+		errs+="fdb add of an IPv6 target to an IPv4 list succeeded; "
+	fi
+	after=$(show "$NS_V6")
+	[ "$before" = "$after" ] || errs+="the state changed; "
+	if [ -n "$errs" ]; then not_ok "$name" "${errs%; }"; else ok "$name"; fi
+}
+
+# (n) fdb show and peer list (text and JSON) print the IPv6 addresses; fdb del and peer del
+# take them; an IPv6 multicast group as a flood target joins the underlay's filter.
+test_ipv6_listings() {
+	local name="IPv6: fdb show and peer list print IPv6 remotes, IPv6 groups" errs='' out
+	out=$(stt_ctl "$NS_V6" fdb show --context 100 2>&1)
+	grep -qx 'context 100 02:00:00:00:06:02 -> 2001:db8::2 static' <<<"$out" ||
+		errs+="fdb show: no static entry to 2001:db8::2; "
+	grep -qx 'context 100 ff:ff:ff:ff:ff:ff -> 2001:db8::3 flood' <<<"$out" ||
+		errs+="fdb show: no flood target 2001:db8::3; "
+	stt_ctl "$NS_V6" fdb show --json | jq -e 'map(select(.remote == "2001:db8::2")) | length == 2' \
+		>/dev/null || errs+="fdb show --json: 2001:db8::2 not listed twice; "
+	out=$(stt_ctl "$NS_V6" peer list 2>&1)
+	grep -qx 'context 100 peer 2001:db8::2' <<<"$out" || errs+="peer list: '$out'; "
+	stt_ctl "$NS_V6" peer list --json | jq -e 'any(.[]; .remote == "2001:db8::2")' >/dev/null ||
+		errs+="peer list --json: no 2001:db8::2; "
+	# The same address in another spelling is the same remote.
+	stt_ctl "$NS_V6" peer del --context 100 2001:0db8:0:0::2 || errs+="peer del failed; "
+	stt_ctl "$NS_V6" peer list | grep -q 2001:db8::2 && errs+="peer del left the peer; "
+	stt_ctl "$NS_V6" peer add --context 100 2001:db8::2 || errs+="peer add failed; "
+	stt_ctl "$NS_V6" fdb add --context 100 --mac 02:00:00:00:06:02 --remote fe80::2 2>"$TMP/fdb.err" &&
+		errs+="a link-local remote was taken; "
+	grep -q 'link-local' "$TMP/fdb.err" || errs+="fe80::2: '$(head -1 "$TMP/fdb.err")'; "
+	# An IPv6 group as a flood target: in stt_groups (by its index) and in the underlay's
+	# receive filter as 33:33 + its low 32 bits; both gone with it.
+	stt_ctl "$NS_V6" fdb add --context 102 --mac ff:ff:ff:ff:ff:ff --remote ff0e::1:5 ||
+		errs+="fdb add of the group ff0e::1:5 failed; "
+	ip -n "$NS_V6" maddr show dev ul6 | grep -q 'link  33:33:00:01:00:05' ||
+		errs+="33:33:00:01:00:05 not in the receive filter; "
+	[ "$(bpftool -j map dump pinned "$STT_PIN_BASE/$(stt_ns_inode "$NS_V6")/stt_groups" | jq length)" = 1 ] ||
+		errs+="the group is not in stt_groups; "
+	stt_ctl "$NS_V6" fdb show --context 102 | grep -qx 'context 102 ff:ff:ff:ff:ff:ff -> ff0e::1:5 flood' ||
+		errs+="fdb show does not list the group; "
+	stt_ctl "$NS_V6" fdb del --context 102 --mac ff:ff:ff:ff:ff:ff --remote ff0e::1:5 ||
+		errs+="fdb del of the group failed; "
+	ip -n "$NS_V6" maddr show dev ul6 | grep -q 'link  33:33:00:01:00:05' &&
+		errs+="33:33:00:01:00:05 left in the receive filter; "
+	[ "$(bpftool -j map dump pinned "$STT_PIN_BASE/$(stt_ns_inode "$NS_V6")/stt_groups" | jq length)" = 0 ] ||
+		errs+="the group is left in stt_groups; "
+	if [ -n "$errs" ]; then not_ok "$name" "${errs%; }"; else ok "$name"; fi
+}
+
+# (o) IPv6 indexes are reused once nothing names them: fill every index (4095) with peers,
+# remove them, then a new address (apply, and a single peer add) gets the lowest free index,
+# while the addresses still named keep theirs.
+test_ipv6_index_reuse() {
+	local name="IPv6: indexes are reused after their entries are deleted" errs='' got
+	jq '.peers[0].remotes += [range(1; 4094) | "2001:db8:1::\(.)"]' "$TMP/v6.json" >"$TMP/v6-full.json"
+	apply "$NS_V6" "$TMP/v6-full.json" || { diag <"$TMP/apply.err"; errs+="filling the indexes failed; "; }
+	got=$(v6_slots)
+	echo "# after filling: indexes in use (count, highest): $got"
+	[ "$got" = "4095 4095" ] || errs+="after filling: '$got', expected '4095 4095'; "
+	# One more address: every index is named, so this must fail, and change nothing.
+	jq '.peers[0].remotes += ["2001:db8:2::1"]' "$TMP/v6-full.json" >"$TMP/v6-over.json"
+	apply "$NS_V6" "$TMP/v6-over.json" && errs+="a 4096th IPv6 remote was taken; "
+	grep -q 'all 4095 are in use' "$TMP/apply.err" || errs+="no 'all 4095 are in use' error; "
+	# Remove the peers: their indexes are free to take again, the others stay.
+	apply "$NS_V6" "$TMP/v6.json" || errs+="removing the peers failed; "
+	stt_ctl "$NS_V6" peer add --context 100 2001:db8:2::1 2>"$TMP/peer.err" ||
+		errs+="peer add after deleting: $(head -1 "$TMP/peer.err"); "
+	got=$(v6_slots)
+	echo "# after deleting and adding one: indexes in use (count, highest): $got"
+	[ "$got" = "3 3" ] || errs+="then: '$got', expected '3 3' (the two named remotes, and the new one at index 3); "
+	jq '.peers[0].remotes += ["2001:db8:2::1", "2001:db8:2::2"]' "$TMP/v6.json" >"$TMP/v6-more.json"
+	apply "$NS_V6" "$TMP/v6-more.json" || errs+="apply of one more address failed; "
+	got=$(v6_slots)
+	[ "$got" = "4 4" ] || errs+="then: '$got', expected '4 4'; "
+	stt_ctl "$NS_V6" fdb show --context 100 | grep -qx 'context 100 02:00:00:00:06:02 -> 2001:db8::2 static' ||
+		errs+="the fdb entry no longer prints 2001:db8::2; "
+	apply "$NS_V6" "$TMP/v6-more.json"
+	[ "$(changes)" = 0 ] || errs+="the same document again: $(changes) changes; "
+	if [ -n "$errs" ]; then not_ok "$name" "${errs%; }"; else ok "$name"; fi
+}
+
+# (p) Detach through apply restores IPv6 forwarding and removes the IPv6 neighbours.
+test_ipv6_detach() {
+	local name="IPv6: detach restores IPv6 forwarding" errs=''
+	echo '{"version": 1, "attachment": null}' >"$TMP/empty.json"
+	apply "$NS_V6" "$TMP/empty.json" || errs+="apply failed: $(head -1 "$TMP/apply.err"); "
+	[ "$(ip netns exec "$NS_V6" sysctl -n net.ipv6.conf.ul6.forwarding)" = 0 ] ||
+		errs+="IPv6 forwarding left on; "
+	ip -n "$NS_V6" neigh show dev ul6 | grep -q managed && errs+="managed neighbour left; "
+	if [ -n "$errs" ]; then not_ok "$name" "${errs%; }"; else ok "$name"; fi
+	ip netns del "$NS_V6" 2>/dev/null
+}
+
 # Main ------------------------------------------------------------------------------------
 
 TESTS=(test_from_scratch test_apply_twice test_round_trip test_invalid test_learn_vlan
 	test_learn_change test_learn_vlan_rollback test_vlan_remove test_learn_vlan_invalid test_change_only
-	test_rollback test_bpftool_example test_api_examples test_under_traffic test_apply_nothing)
+	test_rollback test_bpftool_example test_api_examples test_under_traffic test_apply_nothing
+	test_ipv6_apply test_ipv6_round_trip test_ipv6_mixed_flood test_ipv6_listings
+	test_ipv6_index_reuse test_ipv6_detach)
 
 if ! reason=$(stt_prereqs) || ! command -v bpftool >/dev/null; then
 	for t in "${TESTS[@]}"; do skip "${t#test_}" "${reason:-bpftool missing}"; done
