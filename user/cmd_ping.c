@@ -343,7 +343,8 @@ int cmd_ping(int argc, char **argv)
 		if (v6) {
 			build_probe6(probe, &cfg, &local6, &remote6, ctx, sport, frame_id,
 				     (uint32_t)seq);
-			sn = sendto(tx, probe, PROBE6_LEN, 0, (struct sockaddr *)&dst6, sizeof(dst6));
+			sn = sendto(tx, probe, PROBE6_LEN, 0, (struct sockaddr *)&dst6,
+				    sizeof(dst6));
 		} else {
 			build_probe(probe, &cfg, remote, ctx, sport, frame_id, (uint32_t)seq);
 			sn = sendto(tx, probe, PROBE_LEN, 0, (struct sockaddr *)&dst, sizeof(dst));

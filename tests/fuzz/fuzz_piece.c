@@ -152,8 +152,10 @@ ssize_t fuzz_sendmsg(int fd, const struct msghdr *msg, int flags)
 		size_t et = inner[12] == 0x81 && inner[13] == 0x00 ? 16 : 12;
 		bool in6 = ilen >= et + 2 && inner[et] == 0x86 && inner[et + 1] == 0xdd;
 
-		CHECK(vh->gso_type == (in6 ? VIRTIO_NET_HDR_GSO_TCPV6 : VIRTIO_NET_HDR_GSO_TCPV4) &&
-			      vh->gso_size && vh->csum_offset == 16 && ilen > 14u + 40 + vh->gso_size,
+		unsigned int want = in6 ? VIRTIO_NET_HDR_GSO_TCPV6 : VIRTIO_NET_HDR_GSO_TCPV4;
+
+		CHECK(vh->gso_type == want && vh->gso_size && vh->csum_offset == 16 &&
+			      ilen > 14u + 40 + vh->gso_size,
 		      "GSO header fields");
 	}
 	stub.sends++;
@@ -252,8 +254,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			CHECK(pkt, "out of memory");
 			memcpy(pkt, p + 1, plen);
 			ok = reasm_outer_csum_ok(pkt, (uint32_t)plen, v6);
-			CHECK(ok == ref_csum_ok(pkt, plen, v6), "outer_csum_ok says %d on %zu bytes%s", ok,
-			      plen, v6 ? " (IPv6)" : "");
+			CHECK(ok == ref_csum_ok(pkt, plen, v6),
+			      "outer_csum_ok says %d on %zu bytes%s", ok, plen, v6 ? " (v6)" : "");
 			free(pkt);
 			csum_bad = !(p->flags & STT_PIECE_GRO) && !ok;
 			peer = p->saddr && (((const uint8_t *)&p->saddr)[3] & 1);
@@ -296,10 +298,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				CHECK(d.tx_errors == tx_errors + (sent && stub.fail_send),
 				      "tx_errors not counted");
 				if (stub.strict && !peer)
-					CHECK(!sent, "frame of a non-peer (remote %#x) sent, strict peers",
-					      p->saddr);
+					CHECK(!sent, "non-peer frame (remote %#x) sent", p->saddr);
 				if (!stub.strict)
-					CHECK(d.peer_denied == peer_denied, "peer denied with open peers");
+					CHECK(d.peer_denied == peer_denied, "denied, open peers");
 			}
 		}
 		free(buf);

@@ -421,11 +421,12 @@ static void t_senders6(void)
 		for (int half = 0; half < 2; half++) {
 			for (uint32_t i = 0; i < N; i++) {
 				struct reasm_key kk = key6(0, 0x0100a8c0, 50000, 77);
+				uint32_t o = half * 32;
 
 				kk.saddr = 0x01000000;
 				kk.addr6[4] = (uint8_t)(i >> 8), kk.addr6[5] = (uint8_t)i;
 				fill(b, 64, 1000 + i);
-				switch (reasm_add(r, &kk, 64, half * 32, b + half * 32, 32, 0, 0, &out)) {
+				switch (reasm_add(r, &kk, 64, o, b + o, 32, 0, 0, &out)) {
 				case REASM_COMPLETE:
 					complete++;
 					wrong += out.len != 64 || memcmp(out.data, b, 64);
@@ -532,7 +533,7 @@ static void t_piece_csum6(void)
 	ASSERT_EQ(rp.key.frame_id, 5, "frame ID");
 	ASSERT_EQ(rp.key.sport, 49153, "source port");
 	ASSERT_TRUE(rp.data == s.pkt + 14 + 40 + 20 && rp.len == 200, "payload");
-	ASSERT_EQ(reasm_outer_csum_ok(s.pkt, s.p.pkt_len, 1), 1, "checksum over the IPv6 pseudo header");
+	ASSERT_EQ(reasm_outer_csum_ok(s.pkt, s.p.pkt_len, 1), 1, "over the IPv6 pseudo header");
 	ASSERT_EQ(reasm_outer_csum_ok(s.pkt, s.p.pkt_len, 0), 0, "not over an IPv4 one");
 
 	/* A flipped payload bit, a changed source or destination address: bad checksum. */
@@ -630,14 +631,15 @@ static void t_piece_senders6(void)
 	fill(fb, sizeof(fb), 12);
 	for (int half = 0; half < 2; half++) {
 		for (int who = 0; who < 2; who++) {
-			uint32_t n = mk_sample(&s, 1, who ? b : a, 99, (who ? fb : fa) + half * 200);
+			const uint8_t *fr = who ? fb : fa;
+			uint32_t n = mk_sample(&s, 1, who ? b : a, 99, fr + half * 200);
 			enum reasm_result res;
 
 			s.p.seg_off = half * 200;
 			if (!ASSERT_EQ(reasm_piece_parse(&s, n, &rp), REASM_PIECE_OK, "sample"))
 				goto out;
-			res = reasm_add(r, &rp.key, s.p.frame_len, s.p.seg_off, rp.data, rp.len, 0, 0,
-					&out);
+			res = reasm_add(r, &rp.key, s.p.frame_len, s.p.seg_off, rp.data, rp.len, 0,
+					0, &out);
 			if (res == REASM_COMPLETE) {
 				got++;
 				ASSERT_MEM_EQ(out.data, out.len, who ? fb : fa, 400, "own bytes");
