@@ -4,11 +4,12 @@
  * through the tunnel itself (OAM, include/stt_proto.h).
  *
  * Each probe is a valid one-segment STT frame of the context carrying an IEEE 802.1ag CFM
- * Loopback Message to the reserved OAM MAC, sent through a raw IP socket (the kernel routes
- * it and resolves the next hop like any STT segment). The remote endpoint's stt_tc_rx
- * answers with a Loopback Reply; this endpoint's stt_tc_rx consumes the reply, and this
- * command reads it from a packet socket on the underlay, which sees packets ahead of TC.
- * No tenant ever sees either.
+ * Loopback Message to the reserved OAM MAC, sent through a raw IP socket with the IP header
+ * included (IPv4, or IPv6 to an IPv6 remote, from stt_cfg6's local6): the kernel routes it
+ * and resolves the next hop (ARP or neighbour discovery) like any STT segment. The remote
+ * endpoint's stt_tc_rx answers with a Loopback Reply (outer addresses swapped, opcode 3 ->
+ * 2); this endpoint's stt_tc_rx consumes the reply, and this command reads it from a packet
+ * socket on the underlay, which sees packets ahead of TC. No tenant ever sees either.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -23,6 +24,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include <bpf/bpf.h>
 #include <json-c/json.h>
 #include "common.h"
 
@@ -30,6 +32,7 @@
 #define PROBE_INNER (14 + CFM_LEN)
 #define PROBE_STT (sizeof(struct stt_hdr) + PROBE_INNER)
 #define PROBE_LEN (20 + 20 + PROBE_STT)
+#define PROBE6_LEN (40 + 20 + PROBE_STT)
 
 static void ping_usage(void)
 {
@@ -40,8 +43,9 @@ static void ping_usage(void)
 		"  tunnel and report each reply's round-trip time. A probe is a valid STT frame\n"
 		"  carrying an 802.1ag CFM loopback message to a reserved MAC: the remote endpoint\n"
 		"  answers it if it has a vport for the context (and, with strict peers, accepts\n"
-		"  this endpoint), and no tenant ever sees it. Exit status 0 if any probe was\n"
-		"  answered, 1 otherwise.\n");
+		"  this endpoint), and no tenant ever sees it. ADDR is an IPv4 or an IPv6\n"
+		"  address (IPv6: the endpoint needs an IPv6 local address). Exit status 0 if any\n"
+		"  probe was answered, 1 otherwise.\n");
 }
 
 static double now_ms(void)
@@ -75,26 +79,18 @@ static uint32_t get32(const uint8_t *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-/* One probe: IPv4 + TCP + STT + inner Ethernet + CFM LBM, checksums complete. */
-static void build_probe(uint8_t *b, const struct stt_cfg *cfg, __be32 remote, __u64 ctx,
-			uint16_t sport, uint32_t frame_id, uint32_t xid)
+/*
+ * What follows the IP header of a probe: TCP + STT + inner Ethernet + CFM LBM. pseudo is the
+ * sum of the pseudo header's addresses (IPv4 or IPv6); the TCP checksum is complete.
+ */
+static void build_probe_tcp(uint8_t *tcp, uint32_t pseudo, const struct stt_cfg *cfg, __u64 ctx,
+			    uint16_t sport, uint32_t frame_id, uint32_t xid)
 {
 	static const uint8_t oam[6] = STT_OAM_MAC;
-	uint8_t *ip = b, *tcp = b + 20, *stt = tcp + 20, *in = stt + sizeof(struct stt_hdr);
-	uint32_t sum;
+	uint8_t *stt = tcp + 20, *in = stt + sizeof(struct stt_hdr);
 	__u64 ctx_be = htobe64(ctx);
 
-	memset(b, 0, PROBE_LEN);
-	ip[0] = 0x45;
-	put16(ip + 2, PROBE_LEN);
-	put16(ip + 4, (uint16_t)frame_id);
-	put16(ip + 6, 0x4000); /* DF, like every STT segment */
-	ip[8] = cfg->ttl ? cfg->ttl : 64;
-	ip[9] = IPPROTO_TCP;
-	memcpy(ip + 12, &cfg->local4, 4);
-	memcpy(ip + 16, &remote, 4);
-	put16(ip + 10, fold(csum_add(0, ip, 20)));
-
+	memset(tcp, 0, 20 + PROBE_STT);
 	put16(tcp, sport);
 	put16(tcp + 2, cfg->port);
 	put32(tcp + 4, STT_SEQ(PROBE_STT, 0));
@@ -114,17 +110,66 @@ static void build_probe(uint8_t *b, const struct stt_cfg *cfg, __be32 remote, __
 	in[17] = 4;	       /* first TLV offset */
 	put32(in + 18, xid);   /* transaction ID; in[22] = End TLV (0) */
 
-	sum = csum_add(IPPROTO_TCP + 20 + PROBE_STT, ip + 12, 8);
-	sum = csum_add(sum, tcp, 20 + PROBE_STT);
-	put16(tcp + 16, fold(sum));
+	/* The pseudo header's length and protocol are the same sum for IPv4 and IPv6. */
+	put16(tcp + 16, fold(csum_add(pseudo + IPPROTO_TCP + 20 + PROBE_STT, tcp, 20 + PROBE_STT)));
 }
 
-/* Whether an Ethernet frame is the reply to probe (frame_id, xid); fills *ttl_left. */
+/* One probe: IPv4 + TCP + STT + inner Ethernet + CFM LBM, checksums complete. */
+static void build_probe(uint8_t *b, const struct stt_cfg *cfg, __be32 remote, __u64 ctx,
+			uint16_t sport, uint32_t frame_id, uint32_t xid)
+{
+	uint8_t *ip = b;
+
+	memset(b, 0, 20);
+	ip[0] = 0x45;
+	put16(ip + 2, PROBE_LEN);
+	put16(ip + 4, (uint16_t)frame_id);
+	put16(ip + 6, 0x4000); /* DF, like every STT segment */
+	ip[8] = cfg->ttl ? cfg->ttl : 64;
+	ip[9] = IPPROTO_TCP;
+	memcpy(ip + 12, &cfg->local4, 4);
+	memcpy(ip + 16, &remote, 4);
+	put16(ip + 10, fold(csum_add(0, ip, 20)));
+	build_probe_tcp(ip + 20, csum_add(0, ip + 12, 8), cfg, ctx, sport, frame_id, xid);
+}
+
+/*
+ * One probe over IPv6: IPv6 (traffic class 0, flow label 0, next header TCP, hop limit the
+ * endpoint's TTL or 64, from local6) + the same TCP + STT + CFM LBM.
+ */
+static void build_probe6(uint8_t *b, const struct stt_cfg *cfg, const struct stt_addr6 *local6,
+			 const struct stt_addr6 *remote6, __u64 ctx, uint16_t sport,
+			 uint32_t frame_id, uint32_t xid)
+{
+	uint8_t *ip = b;
+
+	memset(b, 0, 40);
+	ip[0] = 0x60;
+	put16(ip + 4, 20 + PROBE_STT); /* payload length */
+	ip[6] = IPPROTO_TCP;
+	ip[7] = cfg->ttl ? cfg->ttl : 64;
+	memcpy(ip + 8, local6, 16);
+	memcpy(ip + 24, remote6, 16);
+	build_probe_tcp(ip + 40, csum_add(0, ip + 8, 32), cfg, ctx, sport, frame_id, xid);
+}
+
+/* Whether TCP + STT + CFM (at tcp, the whole probe length there) answer probe (frame_id, xid). */
+static bool is_reply_tcp(const uint8_t *tcp, const struct stt_cfg *cfg, __u64 ctx,
+			 uint32_t frame_id, uint32_t xid)
+{
+	const uint8_t *stt = tcp + 20, *in = stt + sizeof(struct stt_hdr);
+	__u64 ctx_be = htobe64(ctx);
+
+	return tcp[2] == (cfg->port >> 8) && tcp[3] == (uint8_t)cfg->port &&
+	       get32(tcp + 8) == frame_id && !memcmp(stt + 8, &ctx_be, 8) && in[12] == 0x89 &&
+	       in[13] == 0x02 && in[15] == STT_CFM_LBR && get32(in + 18) == xid;
+}
+
+/* Whether an Ethernet frame is the reply to probe (frame_id, xid). */
 static bool is_reply(const uint8_t *f, size_t len, const struct stt_cfg *cfg, __be32 remote,
 		     __u64 ctx, uint32_t frame_id, uint32_t xid)
 {
-	const uint8_t *ip = f + 14, *tcp, *stt, *in;
-	__u64 ctx_be = htobe64(ctx);
+	const uint8_t *ip = f + 14;
 	size_t ihl;
 
 	if (len < 14 + PROBE_LEN || f[12] != 0x08 || f[13] != 0x00 || (ip[0] >> 4) != 4 ||
@@ -133,12 +178,67 @@ static bool is_reply(const uint8_t *f, size_t len, const struct stt_cfg *cfg, __
 	ihl = (ip[0] & 0x0f) * 4u;
 	if (ihl != 20 || memcmp(ip + 12, &remote, 4) || memcmp(ip + 16, &cfg->local4, 4))
 		return false;
-	tcp = ip + ihl;
-	stt = tcp + 20;
-	in = stt + sizeof(struct stt_hdr);
-	return tcp[2] == (cfg->port >> 8) && tcp[3] == (uint8_t)cfg->port &&
-	       get32(tcp + 8) == frame_id && !memcmp(stt + 8, &ctx_be, 8) && in[12] == 0x89 &&
-	       in[13] == 0x02 && in[15] == STT_CFM_LBR && get32(in + 18) == xid;
+	return is_reply_tcp(ip + ihl, cfg, ctx, frame_id, xid);
+}
+
+/* The same over IPv6: from remote6 to local6, no extension header. */
+static bool is_reply6(const uint8_t *f, size_t len, const struct stt_cfg *cfg,
+		      const struct stt_addr6 *local6, const struct stt_addr6 *remote6, __u64 ctx,
+		      uint32_t frame_id, uint32_t xid)
+{
+	const uint8_t *ip = f + 14;
+
+	if (len < 14 + PROBE6_LEN || f[12] != 0x86 || f[13] != 0xdd || (ip[0] >> 4) != 6 ||
+	    ip[6] != IPPROTO_TCP || memcmp(ip + 8, remote6, 16) || memcmp(ip + 24, local6, 16))
+		return false;
+	return is_reply_tcp(ip + 40, cfg, ctx, frame_id, xid);
+}
+
+/*
+ * The endpoint's IPv6 local address (pinned stt_cfg6), for probes to an IPv6 remote.
+ * Returns 0, or -1 after saying why there is none.
+ */
+static int local6_get(const struct stt_state *st, const char *raddr, struct stt_addr6 *local6)
+{
+	struct stt_cfg6 c6 = { 0 };
+	char path[512];
+	__u32 zero = 0;
+	int fd, rc;
+
+	snprintf(path, sizeof(path), "%s/stt_cfg6", st->dir);
+	fd = bpf_obj_get(path);
+	if (fd < 0) {
+		err_msg("cannot ping %s: this attachment has no IPv6 underlay maps "
+			"(re-run 'sttctl attach')", raddr);
+		return -1;
+	}
+	rc = bpf_map_lookup_elem(fd, &zero, &c6);
+	close(fd);
+	if (rc || !(c6.flags & STT_CFG6_LOCAL)) {
+		err_msg("cannot ping %s: the endpoint has no IPv6 local address "
+			"(attach it with one)", raddr);
+		return -1;
+	}
+	*local6 = c6.local6;
+	return 0;
+}
+
+/* --remote: an IPv4 address, or an IPv6 unicast address (*v6 set). */
+static int parse_remote(const char *v, __be32 *remote, struct stt_addr6 *remote6, bool *v6)
+{
+	*v6 = strchr(v, ':') != NULL;
+	if (!*v6)
+		return parse_ipv4(v, remote);
+	if (inet_pton(AF_INET6, v, remote6) != 1) {
+		err_msg("invalid IPv6 address '%s'", v);
+		return -1;
+	}
+	if (STT_IS_MCAST6(remote6) || !memcmp(remote6, &in6addr_any, 16) ||
+	    !memcmp(remote6, &in6addr_loopback, 16)) {
+		err_msg("cannot ping %s: not a unicast address of another endpoint", v);
+		return -1;
+	}
+	return 0;
 }
 
 int cmd_ping(int argc, char **argv)
@@ -147,6 +247,9 @@ int cmd_ping(int argc, char **argv)
 	/* ETH_P_ALL: only such taps run ahead of TC ingress, which consumes the reply. */
 	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL) };
 	struct sockaddr_in dst = { .sin_family = AF_INET };
+	struct sockaddr_in6 dst6 = { .sin6_family = AF_INET6 };
+	struct stt_addr6 local6 = { 0 }, remote6 = { 0 };
+	bool v6 = false;
 	unsigned long count = 3;
 	double interval = 1.0, timeout = 1.0, min = 0, max = 0, total = 0;
 	const char *v, *raddr = NULL;
@@ -172,7 +275,7 @@ int cmd_ping(int argc, char **argv)
 				goto out;
 			have_ctx = true;
 		} else if ((v = opt_value(argc, argv, &i, "--remote"))) {
-			if (parse_ipv4(v, &remote))
+			if (parse_remote(v, &remote, &remote6, &v6))
 				goto out;
 			raddr = v;
 		} else if ((v = opt_value(argc, argv, &i, "--count"))) {
@@ -211,10 +314,15 @@ int cmd_ping(int argc, char **argv)
 		state_close(&st);
 		goto out;
 	}
+	if (v6 && local6_get(&st, raddr, &local6)) {
+		state_close(&st);
+		goto out;
+	}
 	state_close(&st);
 
 	rx = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
-	tx = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+	/* IPPROTO_RAW: the IP header is ours (IP_HDRINCL; for IPv6, IPV6_HDRINCL implied). */
+	tx = socket(v6 ? AF_INET6 : AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
 	sll.sll_ifindex = cfg.ifindex;
 	if (rx < 0 || tx < 0 || bind(rx, (struct sockaddr *)&sll, sizeof(sll)) ||
 	    !if_indextoname(cfg.ifindex, ifname) ||
@@ -223,14 +331,25 @@ int cmd_ping(int argc, char **argv)
 		goto out;
 	}
 	dst.sin_addr.s_addr = remote;
+	memcpy(&dst6.sin6_addr, &remote6, 16);
+	dst6.sin6_scope_id = cfg.ifindex; /* used only for a link-local remote */
 
 	for (unsigned long seq = 1; seq <= count; seq++) {
-		uint8_t probe[PROBE_LEN], buf[2048];
+		uint8_t probe[PROBE6_LEN], buf[2048];
 		uint32_t frame_id = 0x4f000000u | ((getpid() & 0xff) << 16) | (seq & 0xffff);
 		double t0 = now_ms(), deadline = t0 + timeout * 1e3, rtt = -1;
+		ssize_t sn;
 
-		build_probe(probe, &cfg, remote, ctx, sport, frame_id, (uint32_t)seq);
-		if (sendto(tx, probe, sizeof(probe), 0, (struct sockaddr *)&dst, sizeof(dst)) < 0) {
+		if (v6) {
+			build_probe6(probe, &cfg, &local6, &remote6, ctx, sport, frame_id,
+				     (uint32_t)seq);
+			sn = sendto(tx, probe, PROBE6_LEN, 0, (struct sockaddr *)&dst6,
+				    sizeof(dst6));
+		} else {
+			build_probe(probe, &cfg, remote, ctx, sport, frame_id, (uint32_t)seq);
+			sn = sendto(tx, probe, PROBE_LEN, 0, (struct sockaddr *)&dst, sizeof(dst));
+		}
+		if (sn < 0) {
 			err_msg("cannot ping %s: %s", raddr, strerror(errno));
 			goto out;
 		}
@@ -246,7 +365,9 @@ int cmd_ping(int argc, char **argv)
 				break;
 			n = recvfrom(rx, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
 			if (n > 0 && from.sll_pkttype != PACKET_OUTGOING &&
-			    is_reply(buf, n, &cfg, remote, ctx, frame_id, (uint32_t)seq)) {
+			    (v6 ? is_reply6(buf, n, &cfg, &local6, &remote6, ctx, frame_id,
+					    (uint32_t)seq)
+				: is_reply(buf, n, &cfg, remote, ctx, frame_id, (uint32_t)seq))) {
 				rtt = now_ms() - t0;
 				break;
 			}

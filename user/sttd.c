@@ -66,31 +66,6 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
-/*
- * Outer TCP checksum of a single segment (IPv4 header at 14, no options, TCP after it).
- * A segment from a sender on this machine (a veth) may still carry the checksum offload
- * seed (the pseudo-header sum) with the skb marked CHECKSUM_PARTIAL, which the perf buffer
- * cannot show: such a field is accepted as "not computed yet". A segment damaged on a wire
- * matches that value 1 time in 65536.
- */
-static int outer_csum_ok(const uint8_t *pkt, uint32_t len)
-{
-	const uint8_t *ip = pkt + 14;
-	uint32_t tcp_len, pseudo = 0, sum;
-	uint16_t field;
-
-	if (len < 14 + 20 + 20)
-		return 0;
-	tcp_len = len - 14 - 20;
-	pseudo = csum_add(pseudo, ip + 12, 8); /* addresses */
-	pseudo += 6 + tcp_len;
-	sum = csum_add(pseudo, ip + 20, tcp_len);
-	if (csum_fold(sum) == 0xffff)
-		return 1;
-	field = (uint16_t)(ip[20 + 16] << 8 | ip[20 + 17]);
-	return field == csum_fold(pseudo);
-}
-
 static void publish_stats(struct sttd *d)
 {
 	const struct reasm_stats *s = reasm_stats(d->r);
@@ -185,7 +160,8 @@ static void deliver(struct sttd *d, uint8_t *f, uint32_t len, uint32_t saddr, ui
 		struct stt_peer_key pk = { .context = ctx, .remote4 = saddr };
 		__u32 pv;
 
-		if (d->peers_fd < 0 || bpf_map_lookup_elem(d->peers_fd, &pk, &pv)) {
+		/* saddr 0: an IPv6 sender without a remote index, never a peer. */
+		if (!saddr || d->peers_fd < 0 || bpf_map_lookup_elem(d->peers_fd, &pk, &pv)) {
 			d->peer_denied++;
 			return;
 		}
@@ -270,18 +246,18 @@ static void on_piece(void *ctx, int cpu, void *data, __u32 size)
 {
 	struct sttd *d = ctx;
 	const struct stt_piece *p = data;
-	const uint8_t *pkt = (const uint8_t *)(p + 1);
-	struct reasm_key k;
+	struct reasm_piece rp;
 	struct reasm_out out;
 
-	if (size < sizeof(*p) || p->pkt_len > size - sizeof(*p) ||
-	    p->payload_off + (uint64_t)p->payload_len > p->pkt_len) {
-		d->bad_frame++;
-		return;
-	}
-	/* GRO verified what it merged; a lone segment is checked here. */
-	if (!(p->flags & STT_PIECE_GRO) && !outer_csum_ok(pkt, p->pkt_len)) {
+	/* Every length is checked, and the outer checksum of a lone segment (reasm.c). */
+	switch (reasm_piece_parse(data, size, &rp)) {
+	case REASM_PIECE_OK:
+		break;
+	case REASM_PIECE_BAD_CSUM:
 		d->bad_csum++;
+		return;
+	default:
+		d->bad_frame++;
 		return;
 	}
 	if (g_opts.verbose && d->debug_left > 0) {
@@ -289,15 +265,13 @@ static void on_piece(void *ctx, int cpu, void *data, __u32 size)
 		fprintf(stderr, "piece id %#x len %u off %u payload %u flags %#x\n", p->frame_id,
 			p->frame_len, p->seg_off, p->payload_len, p->flags);
 	}
-	memset(&k, 0, sizeof(k));
-	k.saddr = p->saddr;
-	k.sport = p->sport;
-	k.frame_id = p->frame_id;
-	if (reasm_add(d->r, &k, p->frame_len, p->seg_off, pkt + p->payload_off, p->payload_len,
+	/* p->tos: the outer IPv4 TOS or IPv6 traffic class, as BPF read it. */
+	if (reasm_add(d->r, &rp.key, p->frame_len, p->seg_off, rp.data, rp.len,
 		      ((p->tos & STT_ECN_MASK) == STT_ECN_CE ? PIECE_CE : 0) |
 			      (p->seg_off == 0 ? PIECE_FIRST | (uint32_t)p->tos << PIECE_TOS_SHIFT
 					       : 0),
 		      now_ns(), &out) == REASM_COMPLETE) {
+		/* The peer check takes the sender's remote: IPv4 address or IPv6 index form. */
 		deliver(d, out.data, out.len, p->saddr, out.flags);
 		free(out.data);
 	}

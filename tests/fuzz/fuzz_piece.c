@@ -1,28 +1,34 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * libFuzzer target: sttd's handling of a perf sample (user/sttd.c on_piece: struct stt_piece
- * then packet bytes -> bounds checks -> outer_csum_ok -> reasm_add -> deliver).
+ * then packet bytes -> reasm_piece_parse (bounds checks, reasm_outer_csum_ok, the key) ->
+ * reasm_add -> deliver), over an IPv4 or (STT_PIECE_V6) an IPv6 outer header.
  *
- * sttd.c is #included with its main renamed, so the real static on_piece, outer_csum_ok and
- * deliver run. The two calls that reach outside the process are renamed to stubs here:
- * bpf_map_lookup_elem (the context -> vport lookup: a context is known unless it is
- * divisible by 3, and maps to ifindex 1000 + context % 1000) and sendmsg (checks what would
- * go to the AF_PACKET socket and reads every byte of it). Nothing else of sttd is stubbed:
- * what is fuzzed is exactly the code that handles untrusted bytes.
+ * sttd.c is #included with its main renamed, so the real static on_piece and deliver run
+ * (and reasm.c's piece checks, linked in). The two calls that reach outside the process are
+ * renamed to stubs here: bpf_map_lookup_elem (the context -> vport lookup: a context is
+ * known unless it is divisible by 3, and maps to ifindex 1000 + context % 1000; the peers
+ * lookup: a remote is a peer of every context when its last byte is odd) and sendmsg (checks
+ * what would go to the AF_PACKET socket and reads every byte of it). Nothing else of sttd is
+ * stubbed: what is fuzzed is exactly the code that handles untrusted bytes.
  *
  * Input: records [flags u8][length u16 LE][length bytes]; each record is one sample, given
  * to on_piece in a buffer of exactly its length (ASan reports any read past it). Flag bit 0
- * makes sendmsg fail, bit 1 turns on sttd's -v logging of pieces. A fresh reassembly engine
- * per input (64 KiB cap, 1 hour timeout: no dependence on the clock) lets the pieces of one
- * input make frames that get delivered.
+ * makes sendmsg fail, bit 1 turns on sttd's -v logging of pieces, bit 2 turns strict peers
+ * on. A fresh reassembly engine per input (64 KiB cap, 1 hour timeout: no dependence on the
+ * clock) lets the pieces of one input make frames that get delivered.
  *
  * Properties:
  * - a sample is refused (bad_frame) exactly when it is malformed: shorter than the header,
- *   pkt_len past its end, or the payload past pkt_len; nothing is read out of bounds;
+ *   pkt_len past its end, or the payload past pkt_len, or (IPv6) without an Ethernet +
+ *   IPv6 + TCP header of type 0x86dd, version 6, next header 6; nothing is read out of bounds;
  * - a lone segment (no GRO flag) is refused (bad_csum) exactly when a reference RFC 1071
- *   checksum over pseudo-header + TCP segment says it is wrong and the field is not the
- *   offload seed; outer_csum_ok, also called on an exact-size copy of the packet, reads
- *   nothing past it;
+ *   checksum over pseudo-header (IPv4 or IPv6) + TCP segment says it is wrong and the field
+ *   is not the offload seed; reasm_outer_csum_ok, also called on an exact-size copy of the
+ *   packet, reads nothing past it;
+ * - with strict peers, a frame completed by a piece whose sender is not a peer is never
+ *   sent; a sender without a remote (saddr 0, an IPv6 sender without an index) is never
+ *   looked up as one;
  * - every other sample reaches the reassembly engine (its piece counter moves by one);
  * - a complete frame is either refused (bad_frame: short, bad version, unknown context) or
  *   sent exactly once, to the ifindex of its own context, with the inner frame's bytes and a
@@ -39,7 +45,7 @@
 #include <stdbool.h>
 
 #define CONTEXTS_FD 4242
-#define PEERS_FD 4040   /* stt_peers: never consulted with open peers */
+#define PEERS_FD 4040   /* stt_peers: consulted only with strict peers */
 #define PKT_FD 4343
 
 static FILE *diag; /* the real stderr: sttd's -v output goes to /dev/null */
@@ -60,6 +66,7 @@ static struct {
 	bool fail_send;
 	unsigned int lookups, sends;
 	__u64 last_ctx;
+	bool strict;
 	volatile uint8_t sink;
 } stub;
 
@@ -68,6 +75,20 @@ int fuzz_map_lookup_elem(int fd, const void *key, void *value)
 	__u64 ctx;
 	struct stt_ctx_val cv = { 0 };
 
+	if (fd == PEERS_FD) {
+		const struct stt_peer_key *pk = key;
+		const uint8_t *rb = (const uint8_t *)&pk->remote4;
+
+		CHECK(stub.strict, "peers looked up with open peers");
+		CHECK(pk->context == stub.last_ctx && !pk->pad, "peer key");
+		CHECK(pk->remote4 != 0, "remote 0 looked up as a peer");
+		if (!(rb[3] & 1)) {
+			errno = ENOENT;
+			return -ENOENT;
+		}
+		memset(value, 0, sizeof(__u32));
+		return 0;
+	}
 	CHECK(fd == CONTEXTS_FD, "lookup in map fd %d", fd);
 	memcpy(&ctx, key, sizeof(ctx));
 	stub.lookups++;
@@ -126,10 +147,17 @@ ssize_t fuzz_sendmsg(int fd, const struct msghdr *msg, int flags)
 	 * (packet_snd_vnet_parse raises a short hdr_len and refuses one past the frame): only
 	 * what sttd itself decides is checked.
 	 */
-	if (vh->gso_type != VIRTIO_NET_HDR_GSO_NONE)
-		CHECK(vh->gso_type == VIRTIO_NET_HDR_GSO_TCPV4 && vh->gso_size &&
-		      vh->csum_offset == 16 && ilen > 14u + 40 + vh->gso_size,
+	if (vh->gso_type != VIRTIO_NET_HDR_GSO_NONE) {
+		/* TCPv6 for an inner IPv6 frame (its type behind a VLAN tag sttd put back). */
+		size_t et = inner[12] == 0x81 && inner[13] == 0x00 ? 16 : 12;
+		bool in6 = ilen >= et + 2 && inner[et] == 0x86 && inner[et + 1] == 0xdd;
+
+		unsigned int want = in6 ? VIRTIO_NET_HDR_GSO_TCPV6 : VIRTIO_NET_HDR_GSO_TCPV4;
+
+		CHECK(vh->gso_type == want && vh->gso_size && vh->csum_offset == 16 &&
+			      ilen > 14u + 40 + vh->gso_size,
 		      "GSO header fields");
+	}
 	stub.sends++;
 	if (stub.fail_send) {
 		errno = ENOBUFS;
@@ -138,24 +166,29 @@ ssize_t fuzz_sendmsg(int fd, const struct msghdr *msg, int flags)
 	return (ssize_t)(sizeof(*vh) + ilen);
 }
 
-/* RFC 1071 over pseudo-header + TCP segment, written independently of sttd's. */
-static int ref_csum_ok(const uint8_t *pkt, size_t len)
+/*
+ * RFC 1071 over pseudo-header + TCP segment, written independently of sttd's: IPv4 (RFC 793
+ * 3.1) or IPv6 (RFC 8200 8.1: 32 bytes of addresses, a 32-bit upper-layer length, next header).
+ */
+static int ref_csum_ok(const uint8_t *pkt, size_t len, bool v6)
 {
 	uint64_t sum = 0, seed = 0;
-	size_t tcp_len, i;
+	size_t tcp_len, i, tcp = v6 ? 54 : 34, addrs = v6 ? 22 : 26, alen = v6 ? 32 : 8;
 	uint16_t field, folded;
 
-	if (len < 14 + 20 + 20)
+	if (len < tcp + 20)
 		return 0;
-	tcp_len = len - 34;
-	for (i = 0; i < 8; i += 2)
-		seed += (uint32_t)pkt[26 + i] << 8 | pkt[27 + i];
+	tcp_len = len - tcp;
+	if (v6 && tcp_len > 65535)
+		return 0; /* no lone IPv6 segment is longer */
+	for (i = 0; i < alen; i += 2)
+		seed += (uint32_t)pkt[addrs + i] << 8 | pkt[addrs + 1 + i];
 	seed += 6; /* protocol */
 	seed += tcp_len & 0xffff;
 	seed += tcp_len >> 16;
 	sum = seed;
 	for (i = 0; i < tcp_len; i++)
-		sum += i & 1 ? pkt[34 + i] : (uint32_t)pkt[34 + i] << 8;
+		sum += i & 1 ? pkt[tcp + i] : (uint32_t)pkt[tcp + i] << 8;
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
 	if (sum == 0xffff)
@@ -163,7 +196,7 @@ static int ref_csum_ok(const uint8_t *pkt, size_t len)
 	while (seed >> 16)
 		seed = (seed & 0xffff) + (seed >> 16);
 	folded = (uint16_t)seed;
-	field = (uint16_t)(pkt[34 + 16] << 8 | pkt[34 + 17]);
+	field = (uint16_t)(pkt[tcp + 16] << 8 | pkt[tcp + 17]);
 	return field == folded;
 }
 
@@ -193,7 +226,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		__u64 ecn_drops = d.ecn_drops, peer_denied = d.peer_denied;
 		unsigned int sends = stub.sends, lookups = stub.lookups;
 		uint8_t *buf;
-		bool malformed, csum_bad = false;
+		bool malformed, csum_bad = false, v6 = false, peer = false;
 
 		pos += 3;
 		if (len > size - pos)
@@ -205,6 +238,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		p = (const void *)buf;
 		malformed = len < sizeof(*p) || p->pkt_len > len - sizeof(*p) ||
 			    (uint64_t)p->payload_off + p->payload_len > p->pkt_len;
+		if (!malformed && (p->flags & STT_PIECE_V6)) {
+			const uint8_t *b = (const uint8_t *)(p + 1);
+
+			v6 = true;
+			malformed = p->pkt_len < 74 || b[12] != 0x86 || b[13] != 0xdd ||
+				    b[14] >> 4 != 6 || b[20] != 6;
+		}
 		if (!malformed) {
 			plen = p->pkt_len;
 			/* outer_csum_ok on an exact-size copy: nothing past the packet is read. */
@@ -213,14 +253,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 			CHECK(pkt, "out of memory");
 			memcpy(pkt, p + 1, plen);
-			ok = outer_csum_ok(pkt, (uint32_t)plen);
-			CHECK(ok == ref_csum_ok(pkt, plen), "outer_csum_ok says %d on %zu bytes", ok,
-			      plen);
+			ok = reasm_outer_csum_ok(pkt, (uint32_t)plen, v6);
+			CHECK(ok == ref_csum_ok(pkt, plen, v6),
+			      "outer_csum_ok says %d on %zu bytes%s", ok, plen, v6 ? " (v6)" : "");
 			free(pkt);
 			csum_bad = !(p->flags & STT_PIECE_GRO) && !ok;
+			peer = p->saddr && (((const uint8_t *)&p->saddr)[3] & 1);
 		}
 
 		stub.fail_send = fl & 1;
+		stub.strict = fl & 4;
+		d.cfg.opts = stub.strict ? STT_OPT_PEERS_STRICT : 0;
 		g_opts.verbose = fl & 2;
 		d.debug_left = 2;
 		on_piece(&d, 0, buf, (__u32)len);
@@ -254,6 +297,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				CHECK(stub.lookups - lookups <= 1, "several context lookups for one frame");
 				CHECK(d.tx_errors == tx_errors + (sent && stub.fail_send),
 				      "tx_errors not counted");
+				if (stub.strict && !peer)
+					CHECK(!sent, "non-peer frame (remote %#x) sent", p->saddr);
+				if (!stub.strict)
+					CHECK(d.peer_denied == peer_denied, "denied, open peers");
 			}
 		}
 		free(buf);

@@ -78,8 +78,11 @@ static uint32_t u32(struct in *in)
 	return (uint32_t)u16(in) | (uint32_t)u16(in) << 16;
 }
 
-/* ---- keys: some ordinary, some that all land in one hash bucket ---- */
-#define NKEYS 32
+/*
+ * ---- keys: some ordinary, some that all land in one hash bucket; IPv6 senders alike but for
+ * one high byte of the address, some of them in that bucket too ----
+ */
+#define NKEYS 48
 static struct reasm_key keys[NKEYS];
 
 static void init_keys(void)
@@ -94,7 +97,7 @@ static void init_keys(void)
 		n++;
 	}
 	/* Same bucket as keys[0]: exercises the hash chains. */
-	for (uint32_t id = 1; n < NKEYS; id++) {
+	for (uint32_t id = 1; n < 32; id++) {
 		struct reasm_key k;
 
 		memset(&k, 0, sizeof(k));
@@ -103,12 +106,41 @@ static void init_keys(void)
 		if (key_hash(&k) == key_hash(&keys[0]))
 			keys[n++] = k;
 	}
+	/* IPv6: keys[0]'s port and frame ID, its address as the low 32 bits of each. */
+	for (int i = 0; i < 8; i++) {
+		memset(&keys[n], 0, sizeof(keys[n]));
+		keys[n].v6 = 1;
+		keys[n].addr6[0] = 0x20, keys[n].addr6[1] = 0x01;
+		keys[n].addr6[4] = (uint8_t)(i + 1);
+		memcpy(keys[n].addr6 + 12, &keys[0].saddr, 4);
+		keys[n].saddr = i & 1 ? keys[0].saddr : 0;
+		keys[n].sport = keys[0].sport;
+		keys[n].frame_id = keys[0].frame_id;
+		n++;
+	}
+	/* IPv6 keys in keys[0]'s bucket. */
+	for (uint32_t v = 1; n < NKEYS; v++) {
+		struct reasm_key k = keys[32];
+
+		k.addr6[6] = (uint8_t)(v >> 8), k.addr6[7] = (uint8_t)v;
+		if (key_hash(&k) == key_hash(&keys[0]))
+			keys[n++] = k;
+	}
+}
+
+/* The model's own key equality: every byte of the key (keys are zeroed, then filled in). */
+static NOCOV int m_key_eq(const struct reasm_key *a, const struct reasm_key *b)
+{
+	return !memcmp(a, b, sizeof(*a));
 }
 
 static NOCOV uint8_t pattern(const struct reasm_key *k, uint32_t frame_len, uint32_t i)
 {
 	uint32_t h = k->saddr * 0x9e3779b1u ^ k->frame_id * 0x85ebca77u ^ k->sport * 0xc2b2ae3du ^
 		     frame_len * 0x27d4eb2fu ^ i * 0x165667b1u;
+
+	for (int j = 0; j < 16; j++)
+		h = (h ^ k->addr6[j]) * 0x01000193u;
 
 	h ^= h >> 13;
 	h *= 0x5bd1e995u;
@@ -146,7 +178,7 @@ static NOCOV void m_drop(struct model *m, size_t i)
 static NOCOV long m_find(const struct model *m, const struct reasm_key *k)
 {
 	for (size_t i = 0; i < m->n; i++)
-		if (key_eq(&m->f[i].key, k))
+		if (m_key_eq(&m->f[i].key, k))
 			return (long)i;
 	return -1;
 }
@@ -285,7 +317,7 @@ static NOCOV void check_frame(const struct frame *f, const struct mframe *mf, bo
 {
 	uint32_t got = 0, i, pos = 0;
 
-	CHECK(key_eq(&f->key, &mf->key), "age list order differs from the model");
+	CHECK(m_key_eq(&f->key, &mf->key), "age list order differs from the model");
 	CHECK(f->frame_len == mf->frame_len, "frame_len %u, model %u", f->frame_len, mf->frame_len);
 	CHECK(f->first_ns == mf->first_ns, "first_ns differs");
 	CHECK(f->flags == mf->flags, "flags %#x, model %#x", f->flags, mf->flags);
@@ -382,7 +414,8 @@ static void add(struct run *ru, const struct reasm_key *k, uint32_t frame_len, u
 		data = guard;
 	exp = m_add(&ru->m, k, frame_len, off, data, len, flags, ru->now, &done);
 	got = reasm_add(ru->r, k, frame_len, off, data, len, flags, ru->now, &out);
-	LOG("add key %u/%u/%#x len %u off %u plen %u flags %#x now %llu: %s\n", k->saddr, k->sport,
+	LOG("add key %u%s%02x%02x%02x/%u/%#x len %u off %u plen %u flags %#x now %llu: %s\n",
+	    k->saddr, k->v6 ? "/v6 " : "/", k->addr6[4], k->addr6[6], k->addr6[7], k->sport,
 	    k->frame_id, frame_len, off, len, flags, (unsigned long long)ru->now, res_name(got));
 	CHECK(got == exp, "reasm_add returned %s, model says %s (len %u off %u plen %u)",
 	      res_name(got), res_name(exp), frame_len, off, len);

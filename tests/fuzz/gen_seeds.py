@@ -102,6 +102,71 @@ def gen_piece():
         s[:28] + struct.pack("<I", 0xFFFFFFF0) + s[32:]))  # payload_len past pkt_len
 
 
+# IPv6 underlay: 2001:db8::1 -> 2001:db8::2; saddr of the piece is the sender's remote index
+# form (index 1: 00 00 00 01, a peer in the target's stub) or 0 (no index).
+SADDR6 = bytes([0x20, 0x01, 0x0D, 0xB8] + [0] * 11 + [1])
+DADDR6 = bytes([0x20, 0x01, 0x0D, 0xB8] + [0] * 11 + [2])
+IDX1 = bytes([0, 0, 0, 1])
+
+
+def segment6(payload, frame_len, seg_off, good_csum=True, seed_csum=False, src=SADDR6):
+    """Outer Ethernet + IPv6 + TCP (checksum computed) + payload."""
+    eth = bytes([2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1]) + b"\x86\xdd"
+    seq = (frame_len << 16) | (seg_off & 0xFFFF)
+    ip = struct.pack(">IHBB16s16s", 6 << 28, 20 + len(payload), 6, 64, src, DADDR6)
+    tcp = bytearray(struct.pack(">HHIIBBHHH", 49153, 7471, seq, 0x1234, 5 << 4, 0x18, 65535,
+                                0, 0))
+    seg = bytes(tcp) + payload
+    pseudo = csum(src + DADDR6 + struct.pack(">IxxxB", len(seg), 6))
+    if seed_csum:
+        c = pseudo
+    else:
+        c = 0xFFFF - csum(seg, pseudo)
+        if not good_csum:
+            c ^= 0x0101
+    tcp[16:18] = struct.pack(">H", c)
+    return eth + ip + bytes(tcp) + payload
+
+
+def piece6(frame_id, frame_len, seg_off, pkt, payload_len, flags=0, remote=IDX1, tos=0):
+    hdr = struct.pack("<4s4sHHIIIIIIIB3x", remote, bytes(4), 49153, flags | 2, frame_id,
+                      frame_len, seg_off, 74, payload_len, len(pkt), 3, tos)
+    return hdr + pkt
+
+
+def one_piece_frame6(frame_id, frame, remote=IDX1, **kw):
+    return piece6(frame_id, len(frame), 0, segment6(frame, len(frame), 0, **kw), len(frame),
+                  remote=remote)
+
+
+def gen_piece6():
+    c = "corpus/fuzz_piece"
+    f = stt_frame(5, 120)
+    write(c, "v6-single-segment", record(one_piece_frame6(1, f)))
+    write(c, "v6-offload-seed-csum", record(one_piece_frame6(2, f, seed_csum=True)))
+    write(c, "v6-bad-csum", record(one_piece_frame6(3, f, good_csum=False)))
+    # Two senders, one frame ID, same index form and low address bits, pieces interleaved.
+    other = bytes([0x20, 0x01, 0x0D, 0xB8, 0xAA] + [0] * 10 + [1])
+    g, h = stt_frame(7, 700, mss=300), stt_frame(10, 700)
+    out = b""
+    for off in (400, 0):
+        for src, fr in ((SADDR6, g), (other, h)):
+            part = fr[off:] if off else fr[:400]
+            out += record(piece6(4, len(fr), off, segment6(part, len(fr), off, src=src),
+                                 len(part), flags=1 if off == 0 else 0))
+    write(c, "v6-two-senders", out)
+    # Strict peers (record flag 4): a sender with an index that is a peer, one without.
+    write(c, "v6-strict-peers", record(one_piece_frame6(8, f), 4) +
+          record(one_piece_frame6(9, f, remote=bytes(4)), 4))
+    # CE in the traffic class of the first piece.
+    s = one_piece_frame6(11, f)
+    write(c, "v6-ce", record(s[:40] + bytes([3]) + s[41:]))
+    cut = piece6(12, 400, 0, s[44:44 + 73], 10, flags=1)  # GRO piece, IPv6 header cut
+    cut = cut[:36] + struct.pack("<I", 73) + cut[40:]
+    write(c, "v6-malformed", record(cut) + record(s[:44 + 12] + b"\x08\x00" + s[58:]) +
+          record(s[:44 + 20] + b"\x11" + s[65:]))
+
+
 # ---------------------------------------------------------------- fuzz_reasm
 
 def gen_reasm():
@@ -178,5 +243,6 @@ def gen_parsers():
 
 if __name__ == "__main__":
     gen_piece()
+    gen_piece6()
     gen_reasm()
     gen_parsers()

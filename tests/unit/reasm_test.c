@@ -2,11 +2,15 @@
 /*
  * Unit tests of the reassembly engine (user/reasm.c): in-order, out-of-order, duplicates,
  * overlaps (agreeing and conflicting), missing pieces, timeouts, the memory cap, frame ID
- * reuse, many interleaved senders, and bounds. No BPF, no root.
+ * reuse, many interleaved senders, and bounds; and what sttd makes of a perf sample
+ * (reasm_piece_parse: bounds, the outer TCP checksum over IPv4 and IPv6, the sender's key).
+ * No BPF, no root.
  */
 #include <stdlib.h>
 #include "test.h"
+#include <linux/types.h>
 #include "reasm.h"
+#include "stt_maps.h"
 
 #define MS 1000000ull
 
@@ -355,6 +359,302 @@ static void t_random(void)
 #undef RND
 }
 
+/* An IPv6 sender's key: the whole address, whose last 4 bytes are low32. */
+static struct reasm_key key6(uint8_t hi, uint32_t low32, uint16_t sport, uint32_t id)
+{
+	struct reasm_key k = key(0, sport, id);
+
+	k.v6 = 1;
+	k.addr6[0] = 0x20, k.addr6[1] = 0x01, k.addr6[2] = 0x0d, k.addr6[3] = 0xb8;
+	k.addr6[4] = hi;
+	memcpy(k.addr6 + 12, &low32, 4);
+	return k;
+}
+
+static void t_senders6(void)
+{
+	struct reasm *r = reasm_new(16 << 20, 1000 * MS);
+	static uint8_t f[4][6000];
+	struct reasm_key k[4];
+	struct reasm_out out = {};
+	int done[4] = { 0 };
+
+	/*
+	 * The same frame ID and source port from: two IPv6 addresses that differ only in one
+	 * high byte (same low 32 bits, same saddr as sttd would give them), the IPv4 sender whose
+	 * address is those low 32 bits, and a third IPv6 address. Pieces interleaved.
+	 */
+	k[0] = key6(1, 0x0100a8c0, 50000, 77);
+	k[1] = key6(2, 0x0100a8c0, 50000, 77);
+	k[2] = key(0x0100a8c0, 50000, 77);
+	k[3] = key6(1, 0x0200a8c0, 50000, 77);
+	k[0].saddr = k[1].saddr = 0x01000000; /* even with the same index form */
+	for (int i = 0; i < 4; i++)
+		fill(f[i], 6000, 200 + i);
+	for (uint32_t off = 0; off < 6000; off += 1500) {
+		for (int i = 0; i < 4; i++) {
+			if (reasm_add(r, &k[i], 6000, off, f[i] + off, 1500, 0, 0, &out) ==
+			    REASM_COMPLETE) {
+				done[i]++;
+				ASSERT_MEM_EQ(out.data, out.len, f[i], 6000, "each its own bytes");
+				free(out.data);
+			}
+		}
+		if (off == 0)
+			ASSERT_EQ(reasm_stats(r)->inflight, 4, "four frames held apart");
+	}
+	for (int i = 0; i < 4; i++)
+		ASSERT_EQ(done[i], 1, "each sender's frame completes once");
+	ASSERT_EQ(reasm_stats(r)->conflicts + reasm_stats(r)->duplicates, 0, "nothing mixed");
+	reasm_free(r);
+
+	/*
+	 * More IPv6 senders than hash buckets, all alike but for two high bytes of the
+	 * address: some must share a bucket, and still never share a frame.
+	 */
+	{
+		enum { N = 5000 };
+		uint8_t b[64];
+		int complete = 0, wrong = 0;
+
+		r = reasm_new(64 << 20, 1000 * MS);
+		for (int half = 0; half < 2; half++) {
+			for (uint32_t i = 0; i < N; i++) {
+				struct reasm_key kk = key6(0, 0x0100a8c0, 50000, 77);
+				uint32_t o = half * 32;
+
+				kk.saddr = 0x01000000;
+				kk.addr6[4] = (uint8_t)(i >> 8), kk.addr6[5] = (uint8_t)i;
+				fill(b, 64, 1000 + i);
+				switch (reasm_add(r, &kk, 64, o, b + o, 32, 0, 0, &out)) {
+				case REASM_COMPLETE:
+					complete++;
+					wrong += out.len != 64 || memcmp(out.data, b, 64);
+					free(out.data);
+					break;
+				case REASM_INCOMPLETE:
+					wrong += half;
+					break;
+				default:
+					wrong++;
+				}
+			}
+		}
+		ASSERT_EQ(complete, N, "5000 IPv6 senders: every frame completes");
+		ASSERT_EQ(wrong, 0, "each with its own bytes");
+		reasm_free(r);
+	}
+}
+
+/* ---- perf samples: struct stt_piece + Ethernet + IPv4 or IPv6 + TCP + payload ---- */
+
+/* RFC 1071 with a 64-bit accumulator, written apart from reasm.c's. */
+static uint16_t ref_sum(uint64_t sum, const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		sum += i & 1 ? p[i] : (uint64_t)p[i] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+struct sample {
+	struct stt_piece p;
+	uint8_t pkt[14 + 40 + 20 + 200];
+};
+
+/*
+ * One lone segment of frame (frame_id, 200-byte payload) from src (IPv6 when v6), outer
+ * TCP checksum correct.
+ */
+static uint32_t mk_sample(struct sample *s, int v6, const uint8_t *src, uint32_t frame_id,
+			  const uint8_t *payload)
+{
+	uint32_t iplen = v6 ? 40 : 20, hl = 14 + iplen + 20, tcp_len = 20 + 200;
+	uint8_t *ip = s->pkt + 14, *tcp = ip + iplen;
+	uint64_t pseudo = 6 + tcp_len;
+	uint16_t c;
+
+	memset(s, 0, sizeof(*s));
+	s->pkt[12] = v6 ? 0x86 : 0x08, s->pkt[13] = v6 ? 0xdd : 0x00;
+	if (v6) {
+		ip[0] = 0x60;
+		ip[4] = (uint8_t)(tcp_len >> 8), ip[5] = (uint8_t)tcp_len;
+		ip[6] = 6, ip[7] = 64;
+		memcpy(ip + 8, src, 16);
+		ip[24] = 0x20, ip[25] = 0x01, ip[26] = 0x0d, ip[27] = 0xb8, ip[39] = 2;
+		for (int i = 8; i < 40; i += 2)
+			pseudo += (uint32_t)ip[i] << 8 | ip[i + 1];
+	} else {
+		ip[0] = 0x45;
+		ip[9] = 6;
+		memcpy(ip + 12, src, 4);
+		ip[16] = 198, ip[17] = 18, ip[19] = 2;
+		for (int i = 12; i < 20; i += 2)
+			pseudo += (uint32_t)ip[i] << 8 | ip[i + 1];
+	}
+	tcp[0] = 0xc0, tcp[1] = 0x01; /* sport 49153 */
+	tcp[2] = 0x1d, tcp[3] = 0x2f; /* 7471 */
+	tcp[12] = 5 << 4;
+	memcpy(tcp + 20, payload, 200);
+	c = (uint16_t)~ref_sum(pseudo, tcp, tcp_len);
+	tcp[16] = (uint8_t)(c >> 8), tcp[17] = (uint8_t)c;
+	s->p.saddr = v6 ? 0x01000000 : 0; /* IPv6: an index form; IPv4 below */
+	if (!v6)
+		memcpy(&s->p.saddr, src, 4);
+	s->p.sport = 49153;
+	s->p.flags = v6 ? STT_PIECE_V6 : 0;
+	s->p.frame_id = frame_id;
+	s->p.frame_len = 400; /* the frame's other half never comes */
+	s->p.payload_off = hl;
+	s->p.payload_len = 200;
+	s->p.pkt_len = hl + 200;
+	s->p.tos = 0x02;
+	return (uint32_t)sizeof(s->p) + hl + 200;
+}
+
+static void t_piece_csum6(void)
+{
+	static const uint8_t src[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0,
+					 0, 0, 0, 0, 0, 0, 0, 1 };
+	uint8_t pl[200];
+	struct sample s;
+	struct reasm_piece rp;
+	uint32_t n;
+	uint8_t *tcp = s.pkt + 14 + 40;
+
+	fill(pl, sizeof(pl), 9);
+	n = mk_sample(&s, 1, src, 5, pl);
+	if (!ASSERT_EQ(reasm_piece_parse(&s, n, &rp), REASM_PIECE_OK, "good IPv6 segment"))
+		return;
+	ASSERT_EQ(rp.key.v6, 1, "key is IPv6");
+	ASSERT_MEM_EQ(rp.key.addr6, 16, src, 16, "key has the whole source address");
+	ASSERT_EQ(rp.key.saddr, 0, "no IPv4 address in an IPv6 key");
+	ASSERT_EQ(rp.key.frame_id, 5, "frame ID");
+	ASSERT_EQ(rp.key.sport, 49153, "source port");
+	ASSERT_TRUE(rp.data == s.pkt + 14 + 40 + 20 && rp.len == 200, "payload");
+	ASSERT_EQ(reasm_outer_csum_ok(s.pkt, s.p.pkt_len, 1), 1, "over the IPv6 pseudo header");
+	ASSERT_EQ(reasm_outer_csum_ok(s.pkt, s.p.pkt_len, 0), 0, "not over an IPv4 one");
+
+	/* A flipped payload bit, a changed source or destination address: bad checksum. */
+	s.pkt[14 + 40 + 20 + 100] ^= 0x10;
+	ASSERT_EQ(reasm_piece_parse(&s, n, &rp), REASM_PIECE_BAD_CSUM, "flipped payload bit");
+	s.pkt[14 + 40 + 20 + 100] ^= 0x10;
+	s.pkt[14 + 8 + 4] ^= 1;
+	ASSERT_EQ(reasm_piece_parse(&s, n, &rp), REASM_PIECE_BAD_CSUM, "other source address");
+	s.pkt[14 + 8 + 4] ^= 1;
+	s.pkt[14 + 24 + 6] ^= 0x80;
+	ASSERT_EQ(reasm_piece_parse(&s, n, &rp), REASM_PIECE_BAD_CSUM, "other destination");
+	/* GRO verified it: not checked again. */
+	s.p.flags |= STT_PIECE_GRO;
+	ASSERT_EQ(reasm_piece_parse(&s, n, &rp), REASM_PIECE_OK, "GRO piece not checked again");
+	s.pkt[14 + 24 + 6] ^= 0x80;
+	s.p.flags &= ~STT_PIECE_GRO;
+	ASSERT_EQ(reasm_piece_parse(&s, n, &rp), REASM_PIECE_OK, "good again");
+
+	/* The offload seed (pseudo-header sum, not inverted) is accepted as "not computed". */
+	{
+		uint64_t pseudo = 6 + 220;
+		uint16_t seed;
+
+		for (int i = 8; i < 40; i += 2)
+			pseudo += (uint32_t)s.pkt[14 + i] << 8 | s.pkt[15 + i];
+		seed = ref_sum(pseudo, NULL, 0);
+		tcp[16] = (uint8_t)(seed >> 8), tcp[17] = (uint8_t)seed;
+		ASSERT_EQ(reasm_piece_parse(&s, n, &rp), REASM_PIECE_OK, "offload seed");
+		tcp[17] ^= 1;
+		ASSERT_EQ(reasm_piece_parse(&s, n, &rp), REASM_PIECE_BAD_CSUM, "seed off by one");
+	}
+
+	/* Bounds: an IPv6 piece must hold its headers, within the sample. */
+	n = mk_sample(&s, 1, src, 5, pl);
+	ASSERT_EQ(reasm_piece_parse(&s, n - 1, &rp), REASM_PIECE_MALFORMED, "sample 1 byte short");
+	ASSERT_EQ(reasm_piece_parse(&s, sizeof(s.p) - 1, &rp), REASM_PIECE_MALFORMED,
+		  "shorter than the header");
+	s.p.payload_len = 201;
+	ASSERT_EQ(reasm_piece_parse(&s, n, &rp), REASM_PIECE_MALFORMED, "payload past the packet");
+	s.p.payload_len = 0;
+	s.p.payload_off = 0xffffffffu;
+	ASSERT_EQ(reasm_piece_parse(&s, n, &rp), REASM_PIECE_MALFORMED, "payload offset wraps");
+	n = mk_sample(&s, 1, src, 5, pl);
+	s.p.flags |= STT_PIECE_GRO;
+	s.p.pkt_len = 14 + 40 + 19;
+	s.p.payload_off = 0, s.p.payload_len = 10;
+	ASSERT_EQ(reasm_piece_parse(&s, n, &rp), REASM_PIECE_MALFORMED, "IPv6 headers cut");
+	n = mk_sample(&s, 1, src, 5, pl);
+	s.pkt[13] = 0x00;
+	ASSERT_EQ(reasm_piece_parse(&s, n, &rp), REASM_PIECE_MALFORMED, "IPv6 flag, IPv4 type");
+	n = mk_sample(&s, 1, src, 5, pl);
+	s.pkt[14 + 6] = 17;
+	ASSERT_EQ(reasm_piece_parse(&s, n, &rp), REASM_PIECE_MALFORMED, "next header not TCP");
+	n = mk_sample(&s, 1, src, 5, pl);
+	s.pkt[14] = 0x45;
+	ASSERT_EQ(reasm_piece_parse(&s, n, &rp), REASM_PIECE_MALFORMED, "IP version 4");
+}
+
+static void t_piece_ipv4(void)
+{
+	static const uint8_t src[4] = { 198, 18, 0, 1 };
+	uint8_t pl[200];
+	struct sample s;
+	struct reasm_piece rp;
+	uint32_t n;
+
+	fill(pl, sizeof(pl), 10);
+	n = mk_sample(&s, 0, src, 6, pl);
+	if (!ASSERT_EQ(reasm_piece_parse(&s, n, &rp), REASM_PIECE_OK, "good IPv4 segment"))
+		return;
+	ASSERT_EQ(rp.key.v6, 0, "IPv4 key");
+	ASSERT_EQ(rp.key.saddr, s.p.saddr, "key is the IPv4 address");
+	ASSERT_TRUE(rp.data == s.pkt + 14 + 20 + 20 && rp.len == 200, "payload");
+	s.pkt[14 + 20 + 20 + 7] ^= 4;
+	ASSERT_EQ(reasm_piece_parse(&s, n, &rp), REASM_PIECE_BAD_CSUM, "bad IPv4 checksum");
+	s.p.flags = STT_PIECE_GRO;
+	ASSERT_EQ(reasm_piece_parse(&s, n, &rp), REASM_PIECE_OK, "GRO piece");
+}
+
+/* Two IPv6 senders, one index form, same low address bits, frame ID and port: two frames. */
+static void t_piece_senders6(void)
+{
+	struct reasm *r = reasm_new(1 << 20, 1000 * MS);
+	uint8_t a[16] = { 0x20, 0x01, 0x0d, 0xb8, 0xaa, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7 };
+	uint8_t b[16];
+	static uint8_t fa[400], fb[400];
+	struct sample s;
+	struct reasm_piece rp;
+	struct reasm_out out = {};
+	int got = 0;
+
+	memcpy(b, a, 16);
+	b[4] = 0xbb;
+	fill(fa, sizeof(fa), 11);
+	fill(fb, sizeof(fb), 12);
+	for (int half = 0; half < 2; half++) {
+		for (int who = 0; who < 2; who++) {
+			const uint8_t *fr = who ? fb : fa;
+			uint32_t n = mk_sample(&s, 1, who ? b : a, 99, fr + half * 200);
+			enum reasm_result res;
+
+			s.p.seg_off = half * 200;
+			if (!ASSERT_EQ(reasm_piece_parse(&s, n, &rp), REASM_PIECE_OK, "sample"))
+				goto out;
+			res = reasm_add(r, &rp.key, s.p.frame_len, s.p.seg_off, rp.data, rp.len, 0,
+					0, &out);
+			if (res == REASM_COMPLETE) {
+				got++;
+				ASSERT_MEM_EQ(out.data, out.len, who ? fb : fa, 400, "own bytes");
+				free(out.data);
+			} else {
+				ASSERT_EQ(res, REASM_INCOMPLETE, "first half held");
+			}
+		}
+	}
+	ASSERT_EQ(got, 2, "both frames complete");
+	ASSERT_EQ(reasm_stats(r)->conflicts, 0, "no conflict");
+out:
+	reasm_free(r);
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(void);
@@ -371,6 +671,10 @@ static const struct {
 	{ "reasm: interleaved senders with the same frame ID", t_interleaved_senders },
 	{ "reasm: bounds", t_bounds },
 	{ "reasm: 300 random frames in random pieces", t_random },
+	{ "reasm: IPv6 senders with the same frame ID, port and low address bits", t_senders6 },
+	{ "piece: IPv6 lone segment, outer checksum and bounds", t_piece_csum6 },
+	{ "piece: IPv4 lone segment as before", t_piece_ipv4 },
+	{ "piece: two IPv6 senders, one index form, reassemble apart", t_piece_senders6 },
 };
 
 int main(int argc, char **argv)
