@@ -224,7 +224,7 @@ static int local6_get(const struct stt_state *st, const char *raddr, struct stt_
 }
 
 /* --remote: an IPv4 address, or an IPv6 unicast address (*v6 set). */
-static int parse_remote(const char *v, __be32 *remote, struct stt_addr6 *remote6, bool *v6)
+static int ping_parse_remote(const char *v, __be32 *remote, struct stt_addr6 *remote6, bool *v6)
 {
 	*v6 = strchr(v, ':') != NULL;
 	if (!*v6)
@@ -275,7 +275,7 @@ int cmd_ping(int argc, char **argv)
 				goto out;
 			have_ctx = true;
 		} else if ((v = opt_value(argc, argv, &i, "--remote"))) {
-			if (parse_remote(v, &remote, &remote6, &v6))
+			if (ping_parse_remote(v, &remote, &remote6, &v6))
 				goto out;
 			raddr = v;
 		} else if ((v = opt_value(argc, argv, &i, "--count"))) {
