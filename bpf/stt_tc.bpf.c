@@ -1270,10 +1270,10 @@ static __always_inline long stt_rx_vlan(struct __sk_buff *skb, __u32 vflags, __u
  * skb is CHECKSUM_UNNECESSARY) take this path; anything else still goes to sttd.
  */
 struct stt_piece_key {
-	__be32 saddr;
+	__be32 saddr[4]; /* the sender's whole address (IPv4: the first word, the rest 0) */
 	__be32 frame_id;
 	__u16 sport;
-	__u16 pad;
+	__u16 v6;
 };
 
 struct stt_piece_hdrs {
@@ -1323,8 +1323,7 @@ struct {
 static __noinline int stt_rx_piece(struct __sk_buff *skb, struct stt_rx *rx,
 				   const struct stt_cfg *cfg)
 {
-	struct stt_piece_key k = { .saddr = rx->saddr, .frame_id = rx->frame_id,
-				   .sport = rx->sport };
+	struct stt_piece_key k = { .frame_id = rx->frame_id, .sport = rx->sport, .v6 = rx->v6 };
 	__u32 zero = 0, o = rx->seg_off, outer = rx->outer_len, hlen, ihl, dlen, d, last;
 	__u64 flags = skb->gso_size ? BPF_F_ADJ_ROOM_FIXED_GSO : 0;
 	struct stt_piece_hdrs *h;
@@ -1334,8 +1333,16 @@ static __noinline int stt_rx_piece(struct __sk_buff *skb, struct stt_rx *rx,
 
 	if (!skb->gso_size && bpf_csum_level(skb, BPF_CSUM_LEVEL_QUERY) < 0)
 		return 0; /* outer checksum not verified by the kernel: sttd checks it */
-	if (outer != 54)
+	/*
+	 * The same over IPv6 (outer 74): keyed by the sender's whole address (an IPv6 sender
+	 * need not have a remote index, and two such must never share a frame), and retyped
+	 * 6-to-4 before the outer headers go (see below), after which the offsets are IPv4's.
+	 */
+	if (outer == 54) {
+		k.saddr[0] = rx->saddr;
+	} else if (outer != 74 || bpf_skb_load_bytes(skb, 14 + 8, k.saddr, 16)) {
 		return 0;
+	}
 
 	h = bpf_map_lookup_elem(&stt_piece_hdrs, &k);
 	if (h && h->to_sttd && h->frame_len == rx->frame_len &&
@@ -1349,8 +1356,8 @@ static __noinline int stt_rx_piece(struct __sk_buff *skb, struct stt_rx *rx,
 		__u32 thl;
 
 		h = bpf_map_lookup_elem(&stt_piece_scratch, &zero);
-		if (!h || bpf_skb_load_bytes(skb, 54, &sh, sizeof(sh)) ||
-		    bpf_skb_load_bytes(skb, 54 + sizeof(sh), hb, sizeof(hb)))
+		if (!h || bpf_skb_load_bytes(skb, outer, &sh, sizeof(sh)) ||
+		    bpf_skb_load_bytes(skb, outer + sizeof(sh), hb, sizeof(hb)))
 			return 0;
 		if (sh.version != STT_VERSION || !sh.mss ||
 		    (sh.flags & (STT_F_IPV4 | STT_F_TCP)) != (STT_F_IPV4 | STT_F_TCP) ||
@@ -1374,7 +1381,7 @@ static __noinline int stt_rx_piece(struct __sk_buff *skb, struct stt_rx *rx,
 		{
 			__u8 doff;
 
-			if (bpf_skb_load_bytes(skb, 54 + 18 + 14 + ihl + 12, &doff, 1))
+			if (bpf_skb_load_bytes(skb, outer + 18 + 14 + ihl + 12, &doff, 1))
 				return 0;
 			thl = (doff >> 4) * 4;
 		}
@@ -1383,7 +1390,7 @@ static __noinline int stt_rx_piece(struct __sk_buff *skb, struct stt_rx *rx,
 		hlen = 14 + ihl + thl;
 		if (hlen < 54 || hlen > STT_GSO_HDRS || 18 + hlen >= rx->payload_len)
 			return 0;
-		if (bpf_skb_load_bytes(skb, 54 + 18, h->hdrs, hlen))
+		if (bpf_skb_load_bytes(skb, outer + 18, h->hdrs, hlen))
 			return 0;
 		h->ifindex = vp->ifindex;
 		h->to_sttd = 0;
@@ -1402,7 +1409,8 @@ static __noinline int stt_rx_piece(struct __sk_buff *skb, struct stt_rx *rx,
 		dlen = rx->payload_len - 18 - hlen;
 		d = 0;
 		/* Outer IP + TCP + STT + inner Ethernet off, inner Ethernet back in front. */
-		if (bpf_skb_adjust_room(skb, -(40 + 18 + 14 - 4), BPF_ADJ_ROOM_MAC, flags) ||
+		if ((outer == 74 && bpf_skb_change_proto(skb, bpf_htons(ETH_P_IP), 0)) ||
+		    bpf_skb_adjust_room(skb, -(40 + 18 + 14 - 4), BPF_ADJ_ROOM_MAC, flags) ||
 		    bpf_skb_adjust_room(skb, -4, BPF_ADJ_ROOM_MAC, flags) ||
 		    bpf_skb_store_bytes(skb, 0, h->hdrs, 14, 0))
 			return -1;
@@ -1430,7 +1438,8 @@ static __noinline int stt_rx_piece(struct __sk_buff *skb, struct stt_rx *rx,
 		d = o - 18 - hlen;
 		dlen = rx->payload_len;
 		/* Outer IP + TCP off (two steps: CHECKSUM_NONE), the frame's headers in front. */
-		if (bpf_skb_adjust_room(skb, -(40 - 4), BPF_ADJ_ROOM_MAC, flags) ||
+		if ((outer == 74 && bpf_skb_change_proto(skb, bpf_htons(ETH_P_IP), 0)) ||
+		    bpf_skb_adjust_room(skb, -(40 - 4), BPF_ADJ_ROOM_MAC, flags) ||
 		    bpf_skb_adjust_room(skb, -4, BPF_ADJ_ROOM_MAC, flags) ||
 		    bpf_skb_adjust_room(skb, hlen - 14, BPF_ADJ_ROOM_MAC, flags) ||
 		    bpf_skb_store_bytes(skb, 0, h->hdrs, hlen, 0))

@@ -224,6 +224,16 @@ test_wire_v6() {
 	fi
 	tenant_tso on
 	nsx "$NS_H1" ethtool -K "$UL1" tso off gso on tx off >/dev/null 2>&1
+	# Goodput first, with what the receiver made of GRO's output: whole frames, pieces
+	# delivered directly (stt_rx_piece), frames sttd reassembled.
+	local p0 p1 f0 f1 g0 g1 b
+	p0=$(counter "$NS_H2" rx_pieces_direct) g0=$(counter "$NS_H2" rx_gro_frames)
+	f0=$(stt_ctl "$NS_H2" stats --json | jq '.reasm.reasm_frames // 0')
+	b=$(iperf_run "$NS_T1" "$T2_IP" 3)
+	p1=$(counter "$NS_H2" rx_pieces_direct) g1=$(counter "$NS_H2" rx_gro_frames)
+	f1=$(stt_ctl "$NS_H2" stats --json | jq '.reasm.reasm_frames // 0')
+	echo "iperf3 3 s wire mode: $b bytes; h2 rx_gro_frames +$((g1 - g0)), rx_pieces_direct +$((p1 - p0)), reasm_frames +$((f1 - f0))" | diag
+	[ "$b" -gt 10000000 ] || why+="iperf3 moved $b bytes in 3 s; "
 	# Captured where the segments leave (after software GSO): the receiver's GRO would
 	# merge them again before its packet taps.
 	capture wf6 "$NS_H1" "$UL1" ip6 src "$UL1_IP6" and tcp dst port 7471 || { not_ok "$name" "capture"; return; }

@@ -9,7 +9,8 @@
 #
 # Checks: tenants reach each other; a broadcast frame leaves h1 as ONE STT copy to the group
 # (the bridge delivers it to both other hosts), validated with tshark's STT dissector; an
-# endpoint that no longer names the group refuses STT sent to it (not_local).
+# endpoint that no longer names the group refuses STT sent to it (not_local). Then the same
+# over an IPv6 underlay (2001:db8:2::1..3) with the IPv6 group ff05::db8:0:5.
 set -u
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -138,7 +139,65 @@ test_unicast_group_refused() {
 	fi
 }
 
-TESTS=(test_group_flood test_group_left test_unicast_group_refused)
+GROUP6=ff05::db8:0:5
+
+# Every host moves to IPv6: addresses on the underlay, attach with both families, the
+# flood list the IPv6 group (a flood list is one family), unicast entries IPv6 remotes.
+mcast_v6() {
+	local i j h
+	for i in 1 2 3; do
+		h=${STT_NS_PREFIX}h$i
+		nsx "$h" sysctl -qw "net.ipv6.conf.ul$i.disable_ipv6=0" || return 1
+		ip -n "$h" addr add "2001:db8:2::$i/64" dev "ul$i" nodad || return 1
+		stt_run_ctl "$h" attach "ul$i" --local "198.18.0.$i" --local "2001:db8:2::$i" || return 1
+		stt_ctl "$h" fdb del --context "$CTX_A" --mac ff:ff:ff:ff:ff:ff --remote "$GROUP" >/dev/null 2>&1
+		stt_run_ctl "$h" fdb add --context "$CTX_A" --mac ff:ff:ff:ff:ff:ff --remote "$GROUP6" || return 1
+		for j in 1 2 3; do
+			[ "$i" = "$j" ] && continue
+			local mac
+			mac=$(stt_mac "${STT_NS_PREFIX}t$j" eth0)
+			stt_ctl "$h" fdb del --context "$CTX_A" --mac "$mac" >/dev/null 2>&1
+			stt_run_ctl "$h" fdb add --context "$CTX_A" --mac "$mac" --remote "2001:db8:2::$j" || return 1
+		done
+	done
+	for i in 1 2 3; do
+		ip -n "${STT_NS_PREFIX}t$i" neigh flush dev eth0
+	done
+	sleep 0.5 # the managed neighbour entries resolve
+}
+
+test_group_flood_v6() {
+	local name="IPv6 underlay: broadcast leaves as one STT copy to an IPv6 group, both hosts deliver it"
+	local a b copies uni
+	if ! mcast_v6 >"$TMP/v6.log" 2>&1; then
+		diag <"$TMP/v6.log"
+		not_ok "$name" "moving to IPv6 failed"
+		return
+	fi
+	stt_capture_start "$NS_H1" "$UL1" "$TMP/h1v6.pcap" -Q out tcp || { not_ok "$name" "capture"; return; }
+	CAP_PID=$STT_CAP_PID
+	a=$(pings "$NS_T1" "$T2_IP")
+	b=$(pings "$NS_T1" "$T3_IP")
+	stt_capture_stop "$CAP_PID"
+	CAP_PID=''
+	copies=$(tshark -r "$TMP/h1v6.pcap" -o ipv6.try_heuristic_first:TRUE \
+		-Y 'stt && eth.dst == ff:ff:ff:ff:ff:ff' -T fields -E occurrence=f \
+		-e ipv6.dst -e eth.dst 2>/dev/null | sort | uniq -c | xargs)
+	uni=$(tshark -r "$TMP/h1v6.pcap" -o ipv6.try_heuristic_first:TRUE \
+		-Y "stt && eth.dst == ff:ff:ff:ff:ff:ff && !(ipv6.dst == $GROUP6)" -T fields -e frame.number 2>/dev/null | wc -l)
+	echo "t1 -> t2 $a/3, t1 -> t3 $b/3; broadcast copies from h1 (count, outer dst, outer MAC): $copies; other copies: $uni" | diag
+	if [ "$a" != 3 ] || [ "$b" != 3 ]; then
+		not_ok "$name" "pings: $a/3 and $b/3"
+	elif ! [[ $copies =~ ^2\ $GROUP6\ 33:33:00:00:00:05$ ]]; then
+		not_ok "$name" "broadcast copies from h1: '$copies' (want 2 to $GROUP6, MAC 33:33:00:00:00:05)"
+	elif [ "$uni" -ne 0 ]; then
+		not_ok "$name" "$uni broadcast copies went elsewhere"
+	else
+		ok "$name"
+	fi
+}
+
+TESTS=(test_group_flood test_group_left test_unicast_group_refused test_group_flood_v6)
 if ! reason=$(stt_prereqs); then
 	for t in "${TESTS[@]}"; do skip "${t#test_}" "$reason"; done
 elif ! mcast_up >"$TMP/setup.log" 2>&1; then
