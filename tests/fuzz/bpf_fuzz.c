@@ -2,11 +2,12 @@
 /*
  * Fuzz harness for the STT BPF programs, through BPF_PROG_TEST_RUN.
  *
- *   build/stt_bpf_fuzz [-n N] [-s SEED] [-v]
+ *   build/stt_bpf_fuzz [-n N] [-s SEED] [-k] [-v]
  *
  *   -n N     random iterations (default 5000); each feeds one underlay packet to stt_xdp_rx
  *            and stt_tc_rx, and one tenant frame to stt_tc_tx
  *   -s SEED  seed of the generator (default fixed: the same N and SEED feed the same inputs)
+ *   -k       known datapath bugs (known[] below) fail like anything else, instead of a TODO
  *   -v       libbpf warnings and every failure in full
  *
  * The fixture is the unit tests' (tests/unit/test_datapath.c): both skeletons opened with a
@@ -28,6 +29,15 @@
  *    outer checksums; the perf sample sttd would get; every FRESH/ADVANCE pass of a cut frame
  *    (clones captured from lo with a packet socket), segment by segment;
  *  - counters that add up over the whole run, per program.
+ *
+ * IPv6 underlay (draft 3.3): the endpoint has local4 and, in most runs, local6
+ * (STT_CFG6_LOCAL); IPv6 remotes are stt_remotes6 indexes (include/stt_maps.h). Receive:
+ * STT over IPv6 to local6, to a group in stt_groups or not, from senders with and without an
+ * index, behind extension headers, later fragments, every STT-level mutation, ICMPv6 packet
+ * too big. Transmit: FDB entries and flood lists naming IPv6 remotes (an address, an index
+ * without one, a group, lists of mixed families), the outer IPv6 header (traffic class, flow
+ * label = inner hash & 0xfffff, payload length, hop limit, TCP checksum over the IPv6 pseudo
+ * header) and the cut passes over IPv6.
  *
  * Inputs: a deterministic phase (seed packets as they are, then each truncated at every
  * length, with the IP total length kept and fixed up), then N random iterations: valid STT
@@ -111,16 +121,55 @@
 #define T_TCP_ACK 0x10
 #define T_TCP_PSH 0x08
 
+/* The same over an IPv6 underlay: the outer IPv6 header is 20 bytes longer. */
+#define TCP_OFF6   54
+#define STT_OFF6   74
+#define INNER_OFF6 92
+#define OVERHEAD6  78
+
 #define PKT_MAX 16384
 #define OUT_MAX (PKT_MAX + 512)
 
 static uint32_t local4, remote4, remote4b; /* 198.18.0.1, .2, .3, network order */
+static uint32_t group4, group4b;          /* 239.1.2.3 (in stt_groups), 239.1.2.4 (not) */
+
+/*
+ * IPv6 addresses of the fixture and the remote (stt_remotes6 index) each has in
+ * stt_remote6_ids, 0 for none: the local address, two unicast remotes, a sender with no
+ * index, a group in stt_groups, a group with an index but not in stt_groups, a group with
+ * no index. Index IDX6_NOADDR is named by the FDB and flood lists but has no address behind
+ * it (stt_remotes6 all zero there).
+ */
+enum { A6_LOCAL, A6_REMOTE, A6_REMOTE_B, A6_UNKNOWN, A6_GROUP, A6_GROUP_OUT, A6_GROUP_NOIDX, A6_MAX };
+static const uint8_t addr6[A6_MAX][16] = {
+    [A6_LOCAL] = {0x20, 0x01, 0x0d, 0xb8, [15] = 0x01},
+    [A6_REMOTE] = {0x20, 0x01, 0x0d, 0xb8, [15] = 0x02},
+    [A6_REMOTE_B] = {0x20, 0x01, 0x0d, 0xb8, [15] = 0x03},
+    [A6_UNKNOWN] = {0x20, 0x01, 0x0d, 0xb8, [14] = 0x01, [15] = 0x99},
+    [A6_GROUP] = {0xff, 0x0e, [12] = 0x0d, [13] = 0xb8, [15] = 0x01},
+    [A6_GROUP_OUT] = {0xff, 0x0e, [12] = 0x0d, [13] = 0xb8, [15] = 0x02},
+    [A6_GROUP_NOIDX] = {0xff, 0x0e, [12] = 0x0d, [13] = 0xb8, [15] = 0x03},
+};
+static const uint32_t addr6_idx[A6_MAX] = {
+    [A6_REMOTE] = 1, [A6_REMOTE_B] = 2, [A6_GROUP] = 3, [A6_GROUP_OUT] = 4,
+};
+#define IDX6_NOADDR 5
+
+/* A remote in the index form of include/stt_maps.h, as the maps hold it (network order). */
+static uint32_t r6(uint32_t idx)
+{
+	return htonl(idx);
+}
 static const uint8_t vm_a[6] = {0x02, 0x00, 0x00, 0x00, 0x0a, 0x01};
 static const uint8_t vm_b[6] = {0x02, 0x00, 0x00, 0x00, 0x0b, 0x02}; /* in the FDB */
 static const uint8_t vm_unknown[6] = {0x02, 0x00, 0x00, 0x00, 0x0c, 0x03};
 static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 static const uint8_t mcast[6] = {0x01, 0x00, 0x5e, 0x00, 0x00, 0x01};
 static const uint8_t vm_b_group[6] = {0x03, 0x00, 0x00, 0x00, 0x0b, 0x02};
+/* In the FDB with IPv6 remotes: an address, an index with no address, a group. */
+static const uint8_t vm_c6[6] = {0x02, 0x00, 0x00, 0x00, 0x0c, 0x06};
+static const uint8_t vm_d6[6] = {0x02, 0x00, 0x00, 0x00, 0x0d, 0x06};
+static const uint8_t vm_g6[6] = {0x02, 0x00, 0x00, 0x00, 0x0e, 0x06};
 static const uint8_t ul_local[6] = {0x02, 0x55, 0x00, 0x00, 0x00, 0x01};
 static const uint8_t ul_remote[6] = {0x02, 0x55, 0x00, 0x00, 0x00, 0x02};
 static const uint8_t zero6[6];
@@ -301,6 +350,23 @@ static void l4_set_csum(struct pkt *p, size_t ip)
 	v = ~fold16(sum16(p->d + l4, tot - ihl,
 			  pseudo4(p->d + ip + 12, p->d + ip + 16, proto, tot - ihl))) &
 	    0xffff;
+	if (proto == 17 && !v)
+		v = 0xffff;
+	set16(p, coff, v);
+}
+
+/* TCP/UDP checksum of the IPv6 packet at ip whose next header is TCP or UDP, over its payload. */
+static void l4_set_csum6(struct pkt *p, size_t ip)
+{
+	size_t plen = get16(p->d, ip + 4), l4 = ip + 40;
+	uint8_t proto = p->d[ip + 6];
+	size_t coff = l4 + (proto == 6 ? 16 : 6);
+	uint16_t v;
+
+	if (l4 + plen > p->len || coff + 2 > l4 + plen)
+		return;
+	set16(p, coff, 0);
+	v = ~fold16(sum16(p->d + l4, plen, pseudo6(p->d + ip, proto, plen))) & 0xffff;
 	if (proto == 17 && !v)
 		v = 0xffff;
 	set16(p, coff, v);
@@ -552,9 +618,49 @@ static void build_segment(struct pkt *p, const struct pkt *inner, uint8_t stt_fl
 	l4_set_csum(p, ip);
 }
 
+/*
+ * The same frame over an IPv6 underlay, from saddr to daddr (draft 3.3): traffic class 0,
+ * a flow label, next header TCP right behind the IPv6 header.
+ */
+static void build_segment6(struct pkt *p, const struct pkt *inner, uint8_t stt_flags,
+			   uint8_t l4_off, uint64_t context, const uint8_t *saddr,
+			   const uint8_t *daddr)
+{
+	uint8_t *ip, *t, *s;
+	size_t plen = 20 + 18 + inner->len;
+
+	p->len = 0;
+	put_eth(p, ul_local, ul_remote, 0x86dd);
+	ip = pkt_put(p, 40);
+	ip[0] = 0x60, ip[1] = 0x0a, ip[2] = 0xbc, ip[3] = 0xde;
+	ip[4] = plen >> 8, ip[5] = plen & 0xff;
+	ip[6] = 6, ip[7] = 64;
+	memcpy(ip + 8, saddr, 16);
+	memcpy(ip + 24, daddr, 16);
+	t = pkt_put(p, 20);
+	t[0] = 51234 >> 8, t[1] = 51234 & 0xff;
+	t[2] = STT_PORT >> 8, t[3] = STT_PORT & 0xff;
+	set32(p, TCP_OFF6 + 4, STT_SEQ(18 + inner->len, 0));
+	set32(p, TCP_OFF6 + 8, 0x01000006);
+	t = p->d + TCP_OFF6;
+	t[12] = 5 << 4;
+	t[13] = T_TCP_ACK | T_TCP_PSH;
+	s = pkt_put(p, 18);
+	s[1] = stt_flags;
+	s[2] = l4_off;
+	set64(p, STT_OFF6 + 8, context);
+	pkt_append(p, inner->d, inner->len);
+	l4_set_csum6(p, IP_OFF);
+}
+
 /* Recompute the outer IP and TCP checksums where they are whole (the datapath checks neither). */
 static void refresh_outer(struct pkt *p)
 {
+	if (p->len >= 54 && get16(p->d, 12) == 0x86dd) {
+		if (p->d[20] == 6 && get16(p->d, 18) + 54u == p->len)
+			l4_set_csum6(p, IP_OFF);
+		return;
+	}
 	if (p->len < 34 || get16(p->d, 12) != 0x0800)
 		return;
 	ip4_set_csum(p, IP_OFF);
@@ -562,7 +668,26 @@ static void refresh_outer(struct pkt *p)
 		l4_set_csum(p, IP_OFF);
 }
 
-enum ul_kind { UL_TCP80, UL_UDP7471, UL_ARP, UL_ICMP, UL_IPV6, UL_MAX };
+enum ul_kind { UL_TCP80, UL_UDP7471, UL_ARP, UL_ICMP, UL_IPV6, UL_TCP6_80, UL_ICMP6_PTB, UL_MAX };
+
+/* Outer IPv6 header at the end of p, from saddr to daddr; returns its offset. */
+static size_t put_ip6(struct pkt *p, const uint8_t *saddr, const uint8_t *daddr, uint8_t nh,
+		      size_t plen)
+{
+	size_t off = p->len;
+	uint8_t *ip = pkt_put(p, 40);
+
+	ip[0] = 0x60;
+	ip[4] = plen >> 8, ip[5] = plen & 0xff;
+	ip[6] = nh, ip[7] = 64;
+	memcpy(ip + 8, saddr, 16);
+	memcpy(ip + 24, daddr, 16);
+	return off;
+}
+
+/* The MTU an ICMPv6 packet too big of build_underlay says (set before building one). */
+static uint32_t ptb_mtu;
+static int ptb_about; /* A6_* of the remote its quoted segment went to */
 
 static void build_underlay(struct pkt *p, int kind, size_t payload)
 {
@@ -606,6 +731,33 @@ static void build_underlay(struct pkt *p, int kind, size_t payload)
 	case UL_IPV6:
 		build_inner(p, K_IPV6, ul_local, ul_remote, payload, 7471);
 		break;
+	case UL_TCP6_80: /* IPv6 TCP that looks like STT but for the port */
+		put_eth(p, ul_local, ul_remote, 0x86dd);
+		ip = put_ip6(p, addr6[A6_REMOTE], addr6[A6_LOCAL], 6, 20 + payload);
+		l4 = pkt_put(p, 20);
+		l4[0] = 0xc7, l4[1] = 0x38, l4[3] = 80;
+		l4[12] = 5 << 4, l4[13] = T_TCP_ACK;
+		set32(p, ip + 44, STT_SEQ(payload, 0));
+		fill_payload(pkt_put(p, payload), payload, 0x5a);
+		l4_set_csum6(p, ip);
+		break;
+	case UL_ICMP6_PTB: { /* ICMPv6 packet too big quoting an STT segment we sent (RFC 4443 3.2) */
+		size_t q = 40 + 20 + 18 + (payload < 64 ? payload : 64);
+
+		put_eth(p, ul_local, ul_remote, 0x86dd);
+		ip = put_ip6(p, addr6[A6_REMOTE], addr6[A6_LOCAL], 58, 8 + q);
+		l4 = pkt_put(p, 8);
+		l4[0] = 2;
+		set32(p, ip + 44, ptb_mtu);
+		put_ip6(p, addr6[A6_LOCAL], addr6[ptb_about], 6, 20 + 18 + payload);
+		l4 = pkt_put(p, 20);
+		l4[0] = 0xc1, l4[1] = 0x05;
+		l4[2] = STT_PORT >> 8, l4[3] = STT_PORT & 0xff;
+		l4[12] = 5 << 4, l4[13] = T_TCP_ACK | T_TCP_PSH;
+		fill_payload(pkt_put(p, q - 60), q - 60, 0x4b);
+		set16(p, ip + 42, ~fold16(sum16(p->d + ip + 40, 8 + q, pseudo6(p->d + ip, 58, 8 + q))));
+		break;
+	}
 	}
 }
 
@@ -617,6 +769,7 @@ static struct stt_xdp_bpf *xdp_skel;
 static struct perf_buffer *pb;
 static int ncpus, cur_cpu = -1, perf_fd = -1;
 static int fd_cfg, fd_vports, fd_contexts, fd_fdb, fd_flood, fd_stats, fd_events;
+static int fd_cfg6, fd_remotes6, fd_remote6_ids, fd_groups, fd_underlay, fd_pmtu;
 static int fd_tx, fd_tc_rx, fd_xdp_rx;
 static size_t tc_limit, xdp_linear;
 static bool batch_ok = true;
@@ -876,6 +1029,12 @@ static int setup(void)
 	fd_flood = bpf_map__fd(tc_skel->maps.stt_flood);
 	fd_stats = bpf_map__fd(tc_skel->maps.stt_stats);
 	fd_events = bpf_map__fd(tc_skel->maps.stt_reasm_events);
+	fd_cfg6 = bpf_map__fd(tc_skel->maps.stt_cfg6);
+	fd_remotes6 = bpf_map__fd(tc_skel->maps.stt_remotes6);
+	fd_remote6_ids = bpf_map__fd(tc_skel->maps.stt_remote6_ids);
+	fd_groups = bpf_map__fd(tc_skel->maps.stt_groups);
+	fd_underlay = bpf_map__fd(tc_skel->maps.stt_underlay);
+	fd_pmtu = bpf_map__fd(tc_skel->maps.stt_pmtu);
 	fd_tx = bpf_program__fd(tc_skel->progs.stt_tc_tx);
 	fd_tc_rx = bpf_program__fd(tc_skel->progs.stt_tc_rx);
 	fd_xdp_rx = bpf_program__fd(xdp_skel->progs.stt_xdp_rx);
@@ -916,9 +1075,79 @@ static int setup(void)
 /* ------------------------------------------------------------------------------------------ */
 /* Map contents per input                                                                      */
 
-enum flood_mode { FL_ONE, FL_NONE, FL_TWO, FL_ZERO, FL_SIXTEEN, FL_MAX };
-static const char *const flood_names[FL_MAX] = {"1 remote", "no entry", "2 remotes", "count 0",
-						 "count 17 (16 used)"};
+/*
+ * Flood lists of CTX. sttctl keeps a list one family; the datapath takes the first target's
+ * and drops copies of the other (tx_family), so mixed lists are fuzzed too.
+ */
+enum flood_mode {
+	FL_ONE,
+	FL_NONE,
+	FL_TWO,
+	FL_ZERO,
+	FL_SIXTEEN,
+	FL_V6_ONE,
+	FL_V6_TWO,
+	FL_V6_GROUP,	  /* an IPv6 group first (copies to a group need no neighbour), a remote */
+	FL_V6_GROUP_LAST, /* a remote, then the group */
+	FL_V6_NOADDR,	  /* an index with no address behind it, then a remote */
+	FL_V6_NOADDR_LAST,
+	FL_MIX4, /* IPv4 first: the IPv6 copy is tx_family */
+	FL_MIX6, /* IPv6 first: the IPv4 copy is tx_family */
+	FL_MAX
+};
+static const char *const flood_names[FL_MAX] = {
+    "1 remote",	      "no entry",	   "2 remotes",		   "count 0",
+    "count 17 (16 used)", "1 IPv6 remote",	   "2 IPv6 remotes",	   "IPv6 group, remote",
+    "IPv6 remote, group", "IPv6 no-address, remote", "IPv6 remote, no-address", "IPv4, IPv6, IPv4",
+    "IPv6, IPv4, IPv6"};
+
+/* The stt_flood value of a mode (count 0 for FL_NONE, which has no entry). */
+static void flood_list(int mode, struct stt_flood_val *fl)
+{
+	memset(fl, 0, sizeof(*fl));
+	switch (mode) {
+	case FL_ONE:
+		fl->count = 1, fl->remote4[0] = remote4;
+		break;
+	case FL_TWO:
+		fl->count = 2, fl->remote4[0] = remote4, fl->remote4[1] = remote4b;
+		break;
+	case FL_ZERO:
+		fl->count = 0, fl->remote4[0] = remote4;
+		break;
+	case FL_SIXTEEN:
+		fl->count = 17;
+		for (int i = 0; i < STT_MAX_FLOOD; i++)
+			fl->remote4[i] = i == STT_MAX_FLOOD - 1 ? remote4b : remote4;
+		break;
+	case FL_V6_ONE:
+		fl->count = 1, fl->remote4[0] = r6(1);
+		break;
+	case FL_V6_TWO:
+		fl->count = 2, fl->remote4[0] = r6(1), fl->remote4[1] = r6(2);
+		break;
+	case FL_V6_GROUP:
+		fl->count = 2, fl->remote4[0] = r6(3), fl->remote4[1] = r6(1);
+		break;
+	case FL_V6_GROUP_LAST:
+		fl->count = 2, fl->remote4[0] = r6(1), fl->remote4[1] = r6(3);
+		break;
+	case FL_V6_NOADDR:
+		fl->count = 2, fl->remote4[0] = r6(IDX6_NOADDR), fl->remote4[1] = r6(2);
+		break;
+	case FL_V6_NOADDR_LAST:
+		fl->count = 2, fl->remote4[0] = r6(2), fl->remote4[1] = r6(IDX6_NOADDR);
+		break;
+	case FL_MIX4:
+		fl->count = 3, fl->remote4[0] = remote4, fl->remote4[1] = r6(1);
+		fl->remote4[2] = remote4b;
+		break;
+	case FL_MIX6:
+		fl->count = 3, fl->remote4[0] = r6(1), fl->remote4[1] = remote4;
+		fl->remote4[2] = r6(2);
+		break;
+	}
+}
 
 struct env {
 	bool ctx_xdp;  /* STT_VPORT_XDP on CTX */
@@ -927,6 +1156,7 @@ struct env {
 	int flood;     /* enum flood_mode */
 	uint32_t mtu;  /* underlay MTU */
 	uint8_t ttl;   /* cfg ttl (0: the datapath uses 64) */
+	bool local6;   /* STT_CFG6_LOCAL in stt_cfg6: an IPv6 endpoint too (local6) */
 };
 
 static struct env cur_env;
@@ -964,26 +1194,19 @@ static bool apply_env(const struct env *e)
 		else
 			bpf_map_delete_elem(fd_events, &key);
 	}
+	if (!env_valid || e->local6 != cur_env.local6) {
+		struct stt_cfg6 c6 = {.flags = e->local6 ? STT_CFG6_LOCAL : 0};
+		__u32 zero = 0;
+
+		/* Without the flag the address stays: the datapath must look at the flag. */
+		memcpy(&c6.local6, addr6[A6_LOCAL], 16);
+		err |= bpf_map_update_elem(fd_cfg6, &zero, &c6, BPF_ANY);
+	}
 	if (!env_valid || e->flood != cur_env.flood) {
-		struct stt_flood_val fl = {};
+		struct stt_flood_val fl;
 		__u64 ctx = CTX;
 
-		switch (e->flood) {
-		case FL_ONE:
-			fl.count = 1, fl.remote4[0] = remote4;
-			break;
-		case FL_TWO:
-			fl.count = 2, fl.remote4[0] = remote4, fl.remote4[1] = remote4b;
-			break;
-		case FL_ZERO:
-			fl.count = 0, fl.remote4[0] = remote4;
-			break;
-		case FL_SIXTEEN:
-			fl.count = 17;
-			for (int i = 0; i < STT_MAX_FLOOD; i++)
-				fl.remote4[i] = i == STT_MAX_FLOOD - 1 ? remote4b : remote4;
-			break;
-		}
+		flood_list(e->flood, &fl);
 		if (e->flood == FL_NONE)
 			bpf_map_delete_elem(fd_flood, &ctx);
 		else
@@ -1004,8 +1227,10 @@ static int populate_maps(void)
 	struct stt_ctx_val cv2 = {.ifindex = LO_IFINDEX, .flags = STT_VPORT_XDP};
 	struct stt_fdb_key fk = {.context = CTX};
 	struct stt_fdb_val fv = {.remote4 = remote4};
-	struct env e = {.ctx_xdp = true, .sttd = false, .flood = FL_ONE, .mtu = 1500, .ttl = 64};
-	__u32 lo = LO_IFINDEX;
+	struct env e = {.ctx_xdp = true, .sttd = false, .flood = FL_ONE, .mtu = 1500, .ttl = 64,
+			.local6 = true};
+	struct stt_underlay ul = {};
+	__u32 lo = LO_IFINDEX, one = 1, zero = 0;
 	__u64 ctx2 = CTX2;
 	int err = 0;
 
@@ -1013,6 +1238,38 @@ static int populate_maps(void)
 	err |= bpf_map_update_elem(fd_vports, &lo, &vp, BPF_ANY);
 	err |= bpf_map_update_elem(fd_contexts, &ctx2, &cv2, BPF_ANY);
 	err |= bpf_map_update_elem(fd_fdb, &fk, &fv, BPF_ANY);
+	/* IPv6 remotes: an address, an index with no address, a group (include/stt_maps.h). */
+	{
+		const struct {
+			const uint8_t *mac;
+			uint32_t remote;
+		} f6[] = {{vm_c6, r6(1)}, {vm_d6, r6(IDX6_NOADDR)}, {vm_g6, r6(3)}};
+
+		for (size_t i = 0; i < sizeof(f6) / sizeof(f6[0]); i++) {
+			memcpy(fk.mac, f6[i].mac, 6);
+			fv.remote4 = f6[i].remote;
+			err |= bpf_map_update_elem(fd_fdb, &fk, &fv, BPF_ANY);
+		}
+	}
+	for (int a = 0; a < A6_MAX; a++) {
+		__u32 idx = addr6_idx[a], rem = r6(idx);
+		struct stt_addr6 k;
+
+		if (!idx)
+			continue;
+		memcpy(&k, addr6[a], 16);
+		err |= bpf_map_update_elem(fd_remotes6, &idx, &k, BPF_ANY);
+		err |= bpf_map_update_elem(fd_remote6_ids, &k, &rem, BPF_ANY);
+	}
+	{
+		__u32 g6 = r6(addr6_idx[A6_GROUP]);
+
+		err |= bpf_map_update_elem(fd_groups, &g6, &one, BPF_ANY);
+		err |= bpf_map_update_elem(fd_groups, &group4, &one, BPF_ANY);
+	}
+	/* The source MAC of copies to a group. */
+	memcpy(ul.mac, ul_local, 6);
+	err |= bpf_map_update_elem(fd_underlay, &zero, &ul, BPF_ANY);
 	return err || !apply_env(&e);
 }
 
@@ -1116,14 +1373,15 @@ static const char *const group_names[G_MAX] = {
     [G_TC_STTD] = "stt_tc_rx: pieces for sttd: one perf sample, header and packet bytes right",
     [G_TC_MODEL] = "stt_tc_rx: verdict and every counter as the reference model predicts",
     [G_TX_VERDICT] = "stt_tc_tx: verdict is TC_ACT_SHOT or TC_ACT_REDIRECT",
-    [G_TX_HDR] = "stt_tc_tx: REDIRECT output: outer headers well-formed (IPv4 ihl 5, tot_len, DF, "
-		 "TCP doff 5, port 7471, SEQ, STT version 0, context, frame ID)",
-    [G_TX_PAYLOAD] = "stt_tc_tx: REDIRECT output: tenant frame after the 72-byte header, byte for "
-		     "byte (partial checksum completed when cut)",
-    [G_TX_CSUM] = "stt_tc_tx: single-segment output: outer IP checksum, outer TCP checksum "
-		  "(local checksum offload)",
-    [G_TX_MODEL] = "stt_tc_tx: verdict, mark, STT flags, remote, TTL and every counter as the "
-		   "reference model predicts",
+    [G_TX_HDR] = "stt_tc_tx: REDIRECT output: outer headers well-formed (IPv4 ihl 5, tot_len, DF; "
+		 "IPv6 payload length, next header 6, local6; TCP doff 5, port 7471, SEQ, STT "
+		 "version 0, context, frame ID)",
+    [G_TX_PAYLOAD] = "stt_tc_tx: REDIRECT output: tenant frame after the 72-byte (IPv6: 92-byte) "
+		     "header, byte for byte (partial checksum completed when cut)",
+    [G_TX_CSUM] = "stt_tc_tx: single-segment output: outer IPv4 checksum, outer TCP checksum "
+		  "over the IPv4 or IPv6 pseudo header (local checksum offload)",
+    [G_TX_MODEL] = "stt_tc_tx: verdict, mark, STT flags, remote, TTL/hop limit, source port and "
+		   "flow label (inner hash), MACs and every counter as the reference model predicts",
     [G_TX_CUT] = "stt_tc_tx: cut frames: each FRESH/ADVANCE pass sends a well-formed segment "
 		 "(SEQ offset, PSH on the last, checksums) and re-injects the rest; the segments "
 		 "join to the frame",
@@ -1197,15 +1455,17 @@ static void env_str(const struct env *e, int prog, char *buf, size_t n)
 {
 	switch (prog) {
 	case P_XDP:
-		snprintf(buf, n, "ctx 0x%llx %s XDP flag", (unsigned long long)CTX,
-			 e->ctx_xdp ? "with" : "without");
+		snprintf(buf, n, "ctx 0x%llx %s XDP flag, local6 %s", (unsigned long long)CTX,
+			 e->ctx_xdp ? "with" : "without", e->local6 ? "set" : "unset");
 		break;
 	case P_TC_RX:
-		snprintf(buf, n, "sttd %s, stt_cfg %s STT_CFG_XDP", e->sttd ? "listening" : "absent",
-			 e->cfg_xdp ? "with" : "without");
+		snprintf(buf, n, "sttd %s, stt_cfg %s STT_CFG_XDP, local6 %s, mtu %u",
+			 e->sttd ? "listening" : "absent", e->cfg_xdp ? "with" : "without",
+			 e->local6 ? "set" : "unset", e->mtu);
 		break;
 	default:
-		snprintf(buf, n, "flood %s, mtu %u, ttl %u", flood_names[e->flood], e->mtu, e->ttl);
+		snprintf(buf, n, "flood %s, mtu %u, ttl %u, local6 %s", flood_names[e->flood], e->mtu,
+			 e->ttl, e->local6 ? "set" : "unset");
 	}
 }
 
@@ -1258,6 +1518,38 @@ static void check(int g)
 {
 	if (RECORDING)
 		G[g].checks++;
+}
+
+/*
+ * Known datapath bugs, reported and not fixed yet (tests/fuzz/README.md). A run that shows
+ * exactly the known wrong behaviour is counted as a TODO, not a failure, unless -k: then it
+ * fails like anything else. A run that behaves right passes either way, so a fix makes the
+ * TODO disappear by itself.
+ */
+static bool known_strict;
+static struct {
+	const char *name, *what;
+	unsigned long hits;
+	char first[200];
+} known[] = {
+    {"ipv6-outer-short-ipv6-inner",
+     "stt_tc_rx drops as rx_error a whole frame over IPv6 whose inner frame is IPv6 (EtherType "
+     "0x86dd) of 34..53 bytes: bpf_skb_adjust_room() keeps 40 bytes behind the MAC header of an "
+     "IPv6-typed skb (the same frame over IPv4, or through XDP, is delivered)",
+     0, ""},
+};
+
+/* True when the run is to be taken as known bug k (and counted). */
+static bool known_bug(int k)
+{
+	if (known_strict)
+		return false;
+	if (RECORDING && known[k].hits++ == 0) {
+		snprintf(known[k].first, sizeof(known[k].first), "%s", R.desc);
+		printf("# TODO known bug %s: %s (first input: %s)\n", known[k].name, known[k].what,
+		       R.desc);
+	}
+	return true;
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -1334,26 +1626,74 @@ struct rx_model {
 	uint32_t frame_len, seg_off, payload_len;
 	uint64_t context;
 	uint8_t stt_flags;
+	bool v6;	/* the outer header is IPv6 */
+	size_t stt;	/* offset of the STT header: 54, 74 over IPv6 */
+	uint8_t tos;	/* outer TOS or traffic class */
+	uint32_t saddr; /* the sender: IPv4 address, IPv6 remote (index form, 0: none) */
 };
 
-/*
- * The classification stt_rx_parse() must make of a packet of len bytes whose first lin
- * bytes are linear (XDP puts the rest in fragments), with the drop reasons in the order
- * their checks come. Written from the wire format and the reasons' descriptions.
- */
-static void rx_classify(const uint8_t *p, size_t len, size_t lin, struct rx_model *m)
+/* The remote (index form) stt_remote6_ids holds for an IPv6 address, 0 for none. */
+static uint32_t model_remote6(const uint8_t *a)
 {
-	size_t ihl, tot;
+	for (int i = 0; i < A6_MAX; i++)
+		if (addr6_idx[i] && !memcmp(a, addr6[i], 16))
+			return r6(addr6_idx[i]);
+	return 0;
+}
 
-	memset(m, 0, sizeof(*m));
-	m->cls = RX_NOT_STT;
-	if (lin > len)
-		lin = len;
-	/* STT over IPv6 (up to two extension headers): dropped, the underlay is IPv4 only. */
-	if (lin >= 14 + 40 && get16(p, 12) == 0x86dd) {
-		size_t off = 14 + 40;
-		uint8_t nh = p[14 + 6];
+/*
+ * What both families share once the outer TCP header is known (stt_rx_tcp): TCP data
+ * offset, SEQ lengths, the STT header of a whole frame. tcp: its offset; l4: the outer IP
+ * payload length.
+ */
+static void rx_classify_tcp(const uint8_t *p, size_t lin, size_t tcp, size_t l4,
+			    struct rx_model *m)
+{
+	m->cls = RX_DROP;
+	m->stt = tcp + 20;
+	if ((p[tcp + 12] >> 4) != 5) {
+		m->reason = STT_DROP_TCP_HDR;
+		return;
+	}
+	m->payload_len = l4 - 20;
+	m->frame_len = STT_SEQ_LEN(get32(p, tcp + 4));
+	m->seg_off = STT_SEQ_OFF(get32(p, tcp + 4));
+	if (m->payload_len == 0 || m->frame_len < 18 || m->seg_off + m->payload_len > m->frame_len)
+		m->reason = STT_DROP_LENGTH;
+	else if (m->frame_len < 18 + 14)
+		m->reason = STT_DROP_INNER_SHORT;
+	else if (m->seg_off == 0 && m->payload_len == m->frame_len) {
+		if (lin < m->stt + 18)
+			m->reason = STT_DROP_TRUNCATED;
+		else if (p[m->stt] != STT_VERSION)
+			m->reason = STT_DROP_VERSION;
+		else {
+			m->cls = RX_FRAME;
+			m->context = get64(p, m->stt + 8);
+			m->stt_flags = p[m->stt + 1];
+		}
+	} else {
+		m->cls = RX_SEGMENT;
+	}
+}
 
+/*
+ * STT over IPv6 (stt_rx_parse6): TCP to the STT port right behind the IPv6 header is ours
+ * (with STT_CFG6_LOCAL: to local6 or to a group in stt_groups by its index); behind up to
+ * two extension headers (a first fragment among them) it is dropped as ipv6_outer; later
+ * fragments and deeper chains are not STT.
+ */
+static void rx_classify6(const uint8_t *p, size_t len, size_t lin, const struct env *e,
+			 struct rx_model *m)
+{
+	size_t off = 14 + 40, plen;
+	uint8_t nh;
+
+	m->v6 = true;
+	if (lin < 14 + 40 || (p[14] >> 4) != 6)
+		return;
+	nh = p[14 + 6];
+	if (nh != 6) {
 		for (int i = 0; i < 2; i++) {
 			size_t x = off;
 
@@ -1374,6 +1714,48 @@ static void rx_classify(const uint8_t *p, size_t len, size_t lin, struct rx_mode
 		}
 		return;
 	}
+	if (lin < TCP_OFF6 + 4 || get16(p, TCP_OFF6 + 2) != STT_PORT)
+		return;
+
+	m->cls = RX_DROP;
+	m->stt = STT_OFF6;
+	if (!e->local6)
+		m->reason = STT_DROP_IPV6_OUTER;
+	else if (memcmp(p + 38, addr6[A6_LOCAL], 16) &&
+		 !(p[38] == 0xff && model_remote6(p + 38) == r6(addr6_idx[A6_GROUP])))
+		m->reason = STT_DROP_NOT_LOCAL;
+	else if (lin < TCP_OFF6 + 20)
+		m->reason = STT_DROP_TRUNCATED;
+	else if ((plen = get16(p, 18)) + 54 > len)
+		m->reason = STT_DROP_TRUNCATED;
+	else if (plen < 20 || plen + 54 != len)
+		m->reason = STT_DROP_IP_HDR;
+	else {
+		m->saddr = model_remote6(p + 22);
+		m->tos = (uint8_t)(p[14] << 4) | (p[15] >> 4);
+		rx_classify_tcp(p, lin, TCP_OFF6, plen, m);
+	}
+}
+
+/*
+ * The classification stt_rx_parse() must make of a packet of len bytes whose first lin
+ * bytes are linear (XDP puts the rest in fragments), with the drop reasons in the order
+ * their checks come. Written from the wire format and the reasons' descriptions.
+ */
+static void rx_classify(const uint8_t *p, size_t len, size_t lin, const struct env *e,
+			struct rx_model *m)
+{
+	size_t ihl, tot;
+
+	memset(m, 0, sizeof(*m));
+	m->cls = RX_NOT_STT;
+	m->stt = STT_OFF;
+	if (lin > len)
+		lin = len;
+	if (lin >= 14 && get16(p, 12) == 0x86dd) {
+		rx_classify6(p, len, lin, e, m);
+		return;
+	}
 	/* Not STT: not IPv4 TCP, no ports (later fragment, truncated), another port. */
 	if (lin < 34 || get16(p, 12) != 0x0800 || p[23] != 6 || (p[14] >> 4) != 4)
 		return;
@@ -1383,7 +1765,8 @@ static void rx_classify(const uint8_t *p, size_t len, size_t lin, struct rx_mode
 		return;
 
 	m->cls = RX_DROP;
-	if (memcmp(p + 30, &local4, 4))
+	/* To us: our address, or a multicast group in stt_groups. */
+	if (memcmp(p + 30, &local4, 4) && memcmp(p + 30, &group4, 4))
 		m->reason = STT_DROP_NOT_LOCAL;
 	else if (get16(p, 20) & 0x2000)
 		m->reason = STT_DROP_IP_FRAGMENT;
@@ -1395,30 +1778,10 @@ static void rx_classify(const uint8_t *p, size_t len, size_t lin, struct rx_mode
 		m->reason = STT_DROP_TRUNCATED;
 	else if (tot < 40 || tot + 14 != len)
 		m->reason = STT_DROP_IP_HDR;
-	else if ((p[46] >> 4) != 5)
-		m->reason = STT_DROP_TCP_HDR;
 	else {
-		m->payload_len = tot - 40;
-		m->frame_len = STT_SEQ_LEN(get32(p, 38));
-		m->seg_off = STT_SEQ_OFF(get32(p, 38));
-		if (m->payload_len == 0 || m->frame_len < 18 ||
-		    m->seg_off + m->payload_len > m->frame_len)
-			m->reason = STT_DROP_LENGTH;
-		else if (m->frame_len < 18 + 14)
-			m->reason = STT_DROP_INNER_SHORT;
-		else if (m->seg_off == 0 && m->payload_len == m->frame_len) {
-			if (lin < 72)
-				m->reason = STT_DROP_TRUNCATED;
-			else if (p[54] != STT_VERSION)
-				m->reason = STT_DROP_VERSION;
-			else {
-				m->cls = RX_FRAME;
-				m->context = get64(p, 62);
-				m->stt_flags = p[55];
-			}
-		} else {
-			m->cls = RX_SEGMENT;
-		}
+		memcpy(&m->saddr, p + 26, 4);
+		m->tos = p[15];
+		rx_classify_tcp(p, lin, TCP_OFF, tot - 20, m);
 	}
 }
 
@@ -1434,23 +1797,55 @@ static int ctx_flags(uint64_t context, const struct env *e)
 
 /*
  * Property predicate, independent of the model: a well-formed single-segment STT frame
- * addressed to us (draft-davie-stt-03: IPv4 without options, not fragmented, TCP without
- * options to the STT port, SEQ = frame length << 16 with offset 0 and that length what the
- * packet carries, STT version 0, an inner frame of at least an Ethernet header).
+ * addressed to us (draft-davie-stt-03: IPv4 without options, not fragmented, or IPv6 with
+ * TCP right behind its header; TCP without options to the STT port, SEQ = frame length << 16
+ * with offset 0 and that length what the packet carries, STT version 0, an inner frame of at
+ * least an Ethernet header). To us: our address or a group in stt_groups; over IPv6 only
+ * with STT_CFG6_LOCAL. Returns the offset of the STT header, 0 if it is not one.
  */
-static bool wellformed_frame(const uint8_t *p, size_t len)
+static size_t wellformed_frame(const uint8_t *p, size_t len, const struct env *e)
 {
+	if (len >= INNER_OFF6 + 14 && get16(p, 12) == 0x86dd)
+		return e->local6 && (p[14] >> 4) == 6 && p[20] == 6 && get16(p, 18) + 54u == len &&
+			       (!memcmp(p + 38, addr6[A6_LOCAL], 16) ||
+				!memcmp(p + 38, addr6[A6_GROUP], 16)) &&
+			       get16(p, 56) == STT_PORT && (p[66] >> 4) == 5 &&
+			       get32(p, 58) == (uint32_t)(len - STT_OFF6) << 16 && p[74] == 0
+			   ? STT_OFF6
+			   : 0;
 	return len >= INNER_OFF + 14 && get16(p, 12) == 0x0800 && p[14] == 0x45 && p[23] == 6 &&
-	       !(get16(p, 20) & 0x3fff) && get16(p, 16) + 14u == len && !memcmp(p + 30, &local4, 4) &&
-	       get16(p, 36) == STT_PORT && (p[46] >> 4) == 5 &&
-	       get32(p, 38) == (uint32_t)(len - STT_OFF) << 16 && p[54] == 0;
+		       !(get16(p, 20) & 0x3fff) && get16(p, 16) + 14u == len &&
+		       (!memcmp(p + 30, &local4, 4) || !memcmp(p + 30, &group4, 4)) &&
+		       get16(p, 36) == STT_PORT && (p[46] >> 4) == 5 &&
+		       get32(p, 38) == (uint32_t)(len - STT_OFF) << 16 && p[54] == 0
+		   ? STT_OFF
+		   : 0;
 }
 
-/* TCP to the STT port: what must never be left to the host's TCP (it would answer a RST). */
+/*
+ * TCP to the STT port: what must never be left to the host's TCP (it would answer a RST).
+ * IPv6: right behind the IPv6 header, or behind up to two extension headers (hop-by-hop,
+ * routing, destination options, a first fragment).
+ */
 static bool tcp_to_stt_port(const uint8_t *p, size_t len)
 {
 	size_t ihl;
 
+	if (len >= 54 && get16(p, 12) == 0x86dd && (p[14] >> 4) == 6) {
+		size_t off = 54;
+		uint8_t nh = p[20];
+
+		for (int i = 0; i < 2 && nh != 6; i++) {
+			size_t x = off;
+
+			if ((nh != 0 && nh != 43 && nh != 60 && nh != 44) || x + 8 > len ||
+			    (nh == 44 && (get16(p, x + 2) & 0xfff8)))
+				return false;
+			off += nh == 44 ? 8 : (p[x + 1] + 1) * 8u;
+			nh = p[x];
+		}
+		return nh == 6 && off + 4 <= len && get16(p, off + 2) == STT_PORT;
+	}
 	if (len < 34 || get16(p, 12) != 0x0800 || (p[14] >> 4) != 4 || p[23] != 6)
 		return false;
 	ihl = (p[14] & 15) * 4;
@@ -1493,9 +1888,9 @@ static const char *tc_verdict_name(__u32 v)
 /* Statistics */
 static unsigned long execs[P_MAX], einval[P_MAX], min_execs;
 static unsigned long verdicts[P_MAX][8];
-static unsigned long rx_classes[2][RX_CLASSES];
+static unsigned long rx_classes[2][RX_CLASSES], rx_v6_classes[2][RX_CLASSES];
 static unsigned long lco_premise_broken, xdp_multibuf, tx_cut_runs, tc_flag_runs, tc_flag_ok;
-static unsigned long cut_chains_skipped;
+static unsigned long cut_chains_skipped, ptb_runs[2], tx_v6_runs[2], tx_copy_drops, tx_sum_bad;
 static counters_t sums[P_MAX];
 static unsigned long inputs_ran[P_MAX];
 static size_t max_len_seen[P_MAX];
@@ -1545,20 +1940,22 @@ static bool check_errno(const struct run *r, const struct pkt *in, bool skb)
 /*
  * ECN and DSCP at decapsulation (include/stt_tos.h), uniform model (the fuzzed stt_cfg has
  * dscp 0): what the datapath must do to the inner IP header of a whole frame in p, whose
- * first lin bytes are readable. 0: nothing; 1: drop (CE outside a Not-ECT packet); 2:
- * rewrite, and *out (when given) is the inner frame with the new TOS (and, for IPv4, the
- * header checksum updated the way bpf_l3_csum_replace does it).
+ * first lin bytes are readable and whose STT header is at so (54, or 74 over IPv6; the
+ * outer TOS is the IPv4 TOS or the IPv6 traffic class). 0: nothing; 1: drop (CE outside a
+ * Not-ECT packet); 2: rewrite, and *out (when given) is the inner frame with the new TOS
+ * (and, for IPv4, the header checksum updated the way bpf_l3_csum_replace does it).
  */
-static int model_rx_tos(const uint8_t *p, size_t len, size_t lin, struct pkt *out)
+static int model_rx_tos(const uint8_t *p, size_t len, size_t lin, size_t so, struct pkt *out)
 {
-	size_t ip = INNER_OFF + 14;
+	size_t inner = so + 18, ip = inner + 14;
+	uint8_t outer = so == STT_OFF6 ? (uint8_t)(p[14] << 4) | (p[15] >> 4) : p[15];
 	uint16_t proto;
 	uint8_t tos, b0, b1;
 	int t;
 
 	if (lin < ip + 2 || len < ip + 2)
 		return 0;
-	proto = get16(p, INNER_OFF + 12);
+	proto = get16(p, inner + 12);
 	b0 = p[ip];
 	b1 = p[ip + 1];
 	if (proto == 0x0800 && (b0 >> 4) == 4)
@@ -1567,14 +1964,14 @@ static int model_rx_tos(const uint8_t *p, size_t len, size_t lin, struct pkt *ou
 		tos = (uint8_t)(b0 << 4) | (b1 >> 4);
 	else
 		return 0;
-	t = stt_decap_tos(p[15], tos, STT_DSCP_INHERIT);
+	t = stt_decap_tos(outer, tos, STT_DSCP_INHERIT);
 	if (t < 0)
 		return 1;
 	if (t == tos)
 		return 0;
 	if (out) {
 		out->len = 0;
-		pkt_append(out, p + INNER_OFF, len - INNER_OFF);
+		pkt_append(out, p + inner, len - inner);
 		if (proto == 0x0800) {
 			uint16_t oldw = (uint16_t)(b0 << 8 | b1), neww = (uint16_t)(b0 << 8 | t);
 
@@ -1617,21 +2014,21 @@ static void exec_xdp(const struct pkt *in, const struct env *e)
 		fail(G_XDP_VERDICT, "verdict %s", xdp_verdict_name(r.retval));
 
 	if (r.retval == XDP_REDIRECT) {
-		int f = in->len >= 70 ? ctx_flags(get64(in->d, 62), e) : -1;
+		size_t so = wellformed_frame(in->d, in->len, e), io = so + 18;
+		int f = so ? ctx_flags(get64(in->d, so + 8), e) : -1;
 
 		check(G_XDP_REDIRECT);
-		redirect_ok = wellformed_frame(in->d, in->len) && f >= 0 && (f & STT_VPORT_XDP) &&
-			      !(in->d[55] & STT_F_CSUM_PARTIAL) && !(in->d[60] & 0x10) &&
-			      in->len <= xdp_linear && !model_rx_tos(in->d, in->len, lin, NULL);
+		redirect_ok = so && f >= 0 && (f & STT_VPORT_XDP) &&
+			      !(in->d[so + 1] & STT_F_CSUM_PARTIAL) && !(in->d[so + 6] & 0x10) &&
+			      in->len <= xdp_linear && !model_rx_tos(in->d, in->len, lin, so, NULL);
 		if (!redirect_ok)
 			fail(G_XDP_REDIRECT, "XDP_REDIRECT of a packet that is not a well-formed, "
 					     "linear, non-partial single-segment frame of a "
 					     "context with STT_VPORT_XDP");
-		else if (r.len != in->len - INNER_OFF ||
-			 memcmp(r.out, in->d + INNER_OFF, r.len)) {
+		else if (r.len != in->len - io || memcmp(r.out, in->d + io, r.len)) {
 			fail(G_XDP_REDIRECT, "output is not the inner frame");
 			if (R.mode != M_QUIET)
-				hex_diff(r.out, r.len, in->d + INNER_OFF, in->len - INNER_OFF);
+				hex_diff(r.out, r.len, in->d + io, in->len - io);
 		}
 	}
 	if (r.retval == XDP_PASS) {
@@ -1644,9 +2041,11 @@ static void exec_xdp(const struct pkt *in, const struct env *e)
 	}
 
 	/* The model: one outcome per input, and exactly its counters. */
-	rx_classify(in->d, in->len, lin, &m);
-	if (RECORDING)
+	rx_classify(in->d, in->len, lin, e, &m);
+	if (RECORDING) {
 		rx_classes[0][m.cls]++;
+		rx_v6_classes[0][m.cls] += m.v6;
+	}
 	switch (m.cls) {
 	case RX_NOT_STT:
 		exp[STT_C_PASS] = 1;
@@ -1664,7 +2063,7 @@ static void exec_xdp(const struct pkt *in, const struct env *e)
 		int f = ctx_flags(m.context, e);
 
 		exp[STT_C_RX_SEGMENTS] = 1;
-		int tos = f < 0 ? 0 : model_rx_tos(in->d, in->len, lin, NULL);
+		int tos = f < 0 ? 0 : model_rx_tos(in->d, in->len, lin, m.stt, NULL);
 
 		if (f < 0) {
 			/* Counted as a segment first, then dropped: two counters, one input. */
@@ -1676,12 +2075,13 @@ static void exec_xdp(const struct pkt *in, const struct env *e)
 		} else if (tos == 2) {
 			want = XDP_PASS; /* TC rewrites the inner TOS */
 		} else if (!(f & STT_VPORT_XDP) || lin != in->len ||
-			   (m.stt_flags & STT_F_CSUM_PARTIAL) || (in->d[60] & 0x10)) {
+			   (m.stt_flags & STT_F_CSUM_PARTIAL) || (in->d[m.stt + 6] & 0x10)) {
 			/* TC decapsulates (and restores a VLAN tag when V=1). */
 			want = XDP_PASS;
 		} else {
 			exp[STT_C_RX_FRAMES] = 1;
 			exp[STT_C_RX_XDP_FRAMES] = 1;
+			exp[STT_C_RX_FRAMES6] = m.v6;
 			exp[STT_C_RX_BYTES] = m.frame_len - 18;
 			want = XDP_REDIRECT;
 		}
@@ -1695,12 +2095,34 @@ static void exec_xdp(const struct pkt *in, const struct env *e)
 	check_deltas(G_XDP_MODEL, &r, exp);
 }
 
+/*
+ * stt_rx_icmp6: the counter an ICMPv6 packet too big quoting an STT segment from local6
+ * moves (pmtu_learned or pmtu_ignored; -1: none), the remote whose path MTU it names (0:
+ * an address with no index) and the MTU it says.
+ */
+static int model_icmp6(const uint8_t *p, size_t len, const struct env *e, uint32_t *remote,
+		       uint32_t *mtu)
+{
+	*remote = 0;
+	if (len < 54 || get16(p, 12) != 0x86dd || p[20] != 58 || !e->local6)
+		return -1;
+	if (len < 62 || p[54] != 2 || p[55] != 0 || len < 102 || p[62 + 6] != 6 ||
+	    memcmp(p + 62 + 8, addr6[A6_LOCAL], 16) || len < 106 || get16(p, 104) != STT_PORT)
+		return -1;
+	*mtu = get32(p, 58);
+	*remote = model_remote6(p + 62 + 24);
+	if (*mtu < STT_PMTU6_MIN || *mtu >= e->mtu || !*remote)
+		return STT_C_PMTU_IGNORED;
+	return STT_C_PMTU_LEARNED;
+}
+
 static void exec_tc_rx(const struct pkt *in, const struct env *e)
 {
 	static struct run r;
 	struct rx_model m;
 	__u64 exp[STT_NR_COUNTERS] = {};
-	int want;
+	uint32_t ptb_remote = 0, ptb_mtu_got = 0;
+	int want, ptb = -1;
 
 	if (!apply_env(e)) {
 		fail(G_SETUP, "map update failed: %s", strerror(errno));
@@ -1733,25 +2155,28 @@ static void exec_tc_rx(const struct pkt *in, const struct env *e)
 	if (r.retval == TC_ACT_REDIRECT) {
 		check(G_TC_REDIRECT);
 		static struct pkt tos_out;
-		const uint8_t *want_d = in->d + INNER_OFF;
+		size_t so = wellformed_frame(in->d, in->len, e), io = so + 18;
+		const uint8_t *want_d = in->d + io;
 
 		/* Inner frames of 34 bytes or more get ECN/DSCP applied (stt_tc_rx). */
-		if (in->len >= INNER_OFF + 34 &&
-		    model_rx_tos(in->d, in->len, in->len, &tos_out) == 2)
+		if (so && in->len >= io + 34 &&
+		    model_rx_tos(in->d, in->len, in->len, so, &tos_out) == 2)
 			want_d = tos_out.d;
-		if (!wellformed_frame(in->d, in->len) || ctx_flags(get64(in->d, 62), e) < 0)
+		if (!so || ctx_flags(get64(in->d, so + 8), e) < 0)
 			fail(G_TC_REDIRECT, "TC_ACT_REDIRECT of a packet that is not a well-formed "
 					    "single-segment frame of a known context");
-		else if (r.len != in->len - INNER_OFF || memcmp(r.out, want_d, r.len)) {
+		else if (r.len != in->len - io || memcmp(r.out, want_d, r.len)) {
 			fail(G_TC_REDIRECT, "output is not the inner frame (ECN/DSCP applied)");
 			if (R.mode != M_QUIET)
-				hex_diff(r.out, r.len, want_d, in->len - INNER_OFF);
+				hex_diff(r.out, r.len, want_d, in->len - io);
 		}
 	}
 
-	rx_classify(in->d, in->len, in->len, &m);
-	if (RECORDING)
+	rx_classify(in->d, in->len, in->len, e, &m);
+	if (RECORDING) {
 		rx_classes[1][m.cls]++;
+		rx_v6_classes[1][m.cls] += m.v6;
+	}
 	/* No XDP flag in stt_cfg: TC counts pass and rx_segments itself (gso_segs 0: one). */
 	if (e->cfg_xdp)
 		;
@@ -1766,6 +2191,10 @@ static void exec_tc_rx(const struct pkt *in, const struct env *e)
 	switch (m.cls) {
 	case RX_NOT_STT:
 		want = TC_ACT_UNSPEC;
+		/* An ICMPv6 packet too big about one of our segments: a path MTU, or not. */
+		ptb = model_icmp6(in->d, in->len, e, &ptb_remote, &ptb_mtu_got);
+		if (ptb >= 0)
+			exp[ptb] = 1;
 		break;
 	case RX_DROP:
 		exp[STT_C_DROP_BASE + m.reason] = 1;
@@ -1783,13 +2212,21 @@ static void exec_tc_rx(const struct pkt *in, const struct env *e)
 			exp[DROP(UNKNOWN_CTX)] = 1;
 			want = TC_ACT_SHOT;
 		} else if (m.frame_len - 18 >= 34 &&
-			   model_rx_tos(in->d, in->len, in->len, NULL) == 1) {
+			   model_rx_tos(in->d, in->len, in->len, m.stt, NULL) == 1) {
 			exp[DROP(ECN_CE_NOT_ECT)] = 1;
 			want = TC_ACT_SHOT;
 		} else {
 			exp[STT_C_RX_FRAMES] = 1;
+			exp[STT_C_RX_FRAMES6] = m.v6;
 			exp[STT_C_RX_BYTES] = m.frame_len - 18;
 			want = TC_ACT_REDIRECT;
+			/* Known bug: IPv6 outside, a 34..53-byte "IPv6" frame inside. */
+			if (m.v6 && m.frame_len - 18 >= 34 && m.frame_len - 18 < 54 &&
+			    get16(in->d, m.stt + 18 + 12) == 0x86dd && r.retval == TC_ACT_SHOT &&
+			    r.delta[DROP(RX_ERROR)] == 1 && !r.delta[STT_C_RX_FRAMES] && known_bug(0)) {
+				check(G_TC_MODEL);
+				return;
+			}
 		}
 	}
 	check(G_TC_MODEL);
@@ -1798,6 +2235,21 @@ static void exec_tc_rx(const struct pkt *in, const struct env *e)
 		     tc_verdict_name(want), rx_class_names[m.cls], m.cls == RX_DROP ? ": " : "",
 		     m.cls == RX_DROP ? counter_name(STT_C_DROP_BASE + m.reason) : "");
 	check_deltas(G_TC_MODEL, &r, exp);
+	/* The path MTU it set, if any; then forgotten, so that transmit keeps the underlay's. */
+	if (ptb >= 0 && ptb_remote) {
+		struct stt_pmtu_val pv;
+		bool have = !bpf_map_lookup_elem(fd_pmtu, &ptb_remote, &pv);
+
+		if (RECORDING)
+			ptb_runs[ptb == STT_C_PMTU_LEARNED]++;
+		if (ptb == STT_C_PMTU_LEARNED && (!have || pv.mtu != ptb_mtu_got))
+			fail(G_TC_MODEL, "packet too big (MTU %u): stt_pmtu %s %u", ptb_mtu_got,
+			     have ? "holds" : "has no entry, expected", have ? pv.mtu : ptb_mtu_got);
+		if (ptb == STT_C_PMTU_IGNORED && have)
+			fail(G_TC_MODEL, "packet too big (MTU %u, ignored): stt_pmtu holds %u",
+			     ptb_mtu_got, pv.mtu);
+		bpf_map_delete_elem(fd_pmtu, &ptb_remote);
+	}
 
 	/* What sttd gets: struct stt_piece, then the packet as it was. */
 	check(G_TC_STTD);
@@ -1815,21 +2267,30 @@ static void exec_tc_rx(const struct pkt *in, const struct env *e)
 			fail(G_TC_STTD, "sample of %zu bytes for a %zu-byte packet", sample.size,
 			     in->len);
 		} else {
+			/* Over IPv6: the sender's remote (0: none), no daddr, STT_PIECE_V6. */
+			size_t tcp = m.stt - 20;
+			uint32_t daddr = 0;
+
+			if (!m.v6)
+				memcpy(&daddr, p + 30, 4);
 			memcpy(&pc, sample.data, sizeof(pc));
-			if (memcmp(&pc.saddr, p + 26, 4) || memcmp(&pc.daddr, p + 30, 4) ||
-			    pc.sport != get16(p, 34) || pc.flags != 0 || pc.frame_id != get32(p, 42) ||
-			    pc.frame_len != m.frame_len || pc.seg_off != m.seg_off ||
-			    pc.payload_off != STT_OFF || pc.payload_len != m.payload_len ||
-			    pc.pkt_len != in->len || pc.ifindex != LO_IFINDEX || pc.tos != p[15])
+			if (pc.saddr != m.saddr || pc.daddr != daddr || pc.sport != get16(p, tcp) ||
+			    pc.flags != (m.v6 ? STT_PIECE_V6 : 0) ||
+			    pc.frame_id != get32(p, tcp + 8) || pc.frame_len != m.frame_len ||
+			    pc.seg_off != m.seg_off || pc.payload_off != m.stt ||
+			    pc.payload_len != m.payload_len || pc.pkt_len != in->len ||
+			    pc.ifindex != LO_IFINDEX || pc.tos != m.tos)
 				fail(G_TC_STTD,
-				     "piece header: sport %u flags %u frame_id 0x%x frame_len %u "
-				     "seg_off %u payload_off %u payload_len %u pkt_len %u ifindex %u "
-				     "tos %u; expected sport %u frame_id 0x%x frame_len %u seg_off %u "
-				     "payload_len %u pkt_len %zu",
-				     pc.sport, pc.flags, pc.frame_id, pc.frame_len, pc.seg_off,
-				     pc.payload_off, pc.payload_len, pc.pkt_len, pc.ifindex, pc.tos,
-				     get16(p, 34), get32(p, 42), m.frame_len, m.seg_off,
-				     m.payload_len, in->len);
+				     "piece header: saddr 0x%08x daddr 0x%08x sport %u flags %u "
+				     "frame_id 0x%x frame_len %u seg_off %u payload_off %u "
+				     "payload_len %u pkt_len %u ifindex %u tos %u; expected saddr "
+				     "0x%08x daddr 0x%08x sport %u flags %u frame_id 0x%x frame_len %u "
+				     "seg_off %u payload_off %zu payload_len %u pkt_len %zu tos %u",
+				     ntohl(pc.saddr), ntohl(pc.daddr), pc.sport, pc.flags, pc.frame_id,
+				     pc.frame_len, pc.seg_off, pc.payload_off, pc.payload_len,
+				     pc.pkt_len, pc.ifindex, pc.tos, ntohl(m.saddr), ntohl(daddr),
+				     get16(p, tcp), m.v6 ? STT_PIECE_V6 : 0, get32(p, tcp + 8),
+				     m.frame_len, m.seg_off, m.stt, m.payload_len, in->len, m.tos);
 			if (memcmp(sample.data + sizeof(pc), p, in->len))
 				fail(G_TC_STTD, "sample bytes differ from the packet");
 		}
@@ -1846,23 +2307,120 @@ struct tx_model {
 	bool shortcut; /* outer checksum by local checksum offload: inner headers only */
 	bool v6;       /* the inner packet is IPv6 (ihl 40, IPv6 pseudo header) */
 	bool partial;
+	bool outer6;   /* the outer header is IPv6: the remote is an IPv6 one */
+	bool id_taken; /* a frame ID was drawn (the outer headers were begun) */
+	bool hdr;      /* the outer headers of some copy were written into the output */
 	uint8_t flags, l4_off;
 	size_t ihl, tot;
 	uint8_t proto;
-	uint32_t daddr; /* remote of the copy whose headers the output carries */
+	uint32_t daddr; /* remote of the copy whose headers the output carries (IPv6: index form) */
 };
+
+/* An IPv6 remote (index form, include/stt_maps.h), as stt_remote_is6() says. */
+static bool is_remote6(uint32_t r)
+{
+	return r && !((const uint8_t *)&r)[0];
+}
+
+/* The address stt_remotes6 holds for an IPv6 remote, NULL for none (all zero). */
+static const uint8_t *model_addr6(uint32_t r)
+{
+	for (int a = 0; a < A6_MAX; a++)
+		if (addr6_idx[a] && r6(addr6_idx[a]) == r)
+			return addr6[a];
+	return NULL;
+}
+
+/* The FDB entry of (CTX, a unicast MAC): its remote, 0 for none. */
+static uint32_t model_fdb(const uint8_t *mac)
+{
+	if (mac[0] & 1)
+		return 0;
+	if (!memcmp(mac, vm_b, 6))
+		return remote4;
+	if (!memcmp(mac, vm_c6, 6))
+		return r6(1);
+	if (!memcmp(mac, vm_d6, 6))
+		return r6(IDX6_NOADDR);
+	if (!memcmp(mac, vm_g6, 6))
+		return r6(addr6_idx[A6_GROUP]);
+	return 0;
+}
+
+/* murmur3's mixing (bpf/lib/hash.h), on words loaded as the datapath loads them. */
+static uint32_t h_mix(uint32_t h, uint32_t v)
+{
+	v *= 0xcc9e2d51;
+	v = (v << 15) | (v >> 17);
+	v *= 0x1b873593;
+	h ^= v;
+	h = (h << 13) | (h >> 19);
+	return h * 5 + 0xe6546b64;
+}
+
+static uint32_t h_word(const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return v;
+}
+
+/*
+ * The inner flow hash of stt_tx_inner (addresses, protocol and ports of IPv4 or IPv6
+ * without extension headers, else the MAC addresses): the outer source port takes its low
+ * 14 bits, the IPv6 flow label its low 20 (RFC 6438).
+ */
+static uint32_t model_tx_hash(const uint8_t *p, size_t len)
+{
+	uint16_t et = get16(p, 12);
+	uint32_t h = 0x5354;
+
+	if (et == 0x0800 && len >= 34 && (p[14] >> 4) == 4) {
+		size_t ihl = (p[14] & 15) * 4;
+		uint8_t proto = p[23];
+
+		h = h_mix(h, h_word(p + 26));
+		h = h_mix(h, h_word(p + 30));
+		h = h_mix(h, proto);
+		if (ihl >= 20 && !(get16(p, 20) & 0x3fff) && (proto == 6 || proto == 17) &&
+		    14 + ihl + 4 <= len)
+			h = h_mix(h, h_word(p + 14 + ihl));
+	} else if (et == 0x86dd) {
+		if (len >= 54) {
+			for (int k = 0; k < 4; k++) {
+				h = h_mix(h, h_word(p + 22 + 4 * k));
+				h = h_mix(h, h_word(p + 38 + 4 * k));
+			}
+			h = h_mix(h, p[20]);
+			if ((p[20] == 6 || p[20] == 17) && len >= 58)
+				h = h_mix(h, h_word(p + 54));
+		}
+	} else {
+		h = h_mix(h, h_word(p));
+		h = h_mix(h, h_word(p + 4));
+		h = h_mix(h, h_word(p + 8));
+	}
+	h ^= h >> 16;
+	h *= 0x85ebca6b;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35;
+	h ^= h >> 16;
+	return h;
+}
 
 static void tx_classify(const uint8_t *p, size_t len, const struct env *e, struct tx_model *x,
 			__u64 *exp)
 {
-	bool fdb, is_ip;
-	int copies = 1;
+	struct stt_flood_val fl = {};
+	uint32_t uc;
+	bool is_ip, leaves;
 	uint16_t ethertype = get16(p, 12);
+	unsigned int n;
 
 	memset(x, 0, sizeof(*x));
 	x->verdict = TC_ACT_SHOT;
-	x->cut = len + OVERHEAD > e->mtu;
-	if (40 + len + 18 > 0xffff || (x->cut && len > SUM_MAX)) {
+	if (40 + len + 18 > 0xffff) {
 		exp[DROP(TX_TOO_BIG)] = 1;
 		return;
 	}
@@ -1899,38 +2457,74 @@ static void tx_classify(const uint8_t *p, size_t len, const struct env *e, struc
 			x->l4_off = 14 + x->ihl;
 		}
 	}
-	fdb = !(p[0] & 1) && !memcmp(p, vm_b, 6);
-	if (!fdb && (e->flood == FL_NONE || e->flood == FL_ZERO)) {
-		exp[DROP(TX_NO_REMOTE)] = 1;
+	/* The remote: the FDB's for a known unicast MAC, else the flood list. */
+	uc = model_fdb(p);
+	if (!uc) {
+		flood_list(e->flood, &fl);
+		if (e->flood == FL_NONE || !fl.count) {
+			exp[DROP(TX_NO_REMOTE)] = 1;
+			return;
+		}
+	}
+	/* The outer family is the remote's, or the first flood target's. */
+	x->outer6 = is_remote6(uc ? uc : fl.remote4[0]);
+	x->cut = len + (x->outer6 ? OVERHEAD6 : OVERHEAD) > e->mtu;
+	if (x->cut && len > SUM_MAX) {
+		exp[DROP(TX_TOO_BIG)] = 1;
 		return;
 	}
-	if (!fdb)
-		copies = e->flood == FL_TWO ? 2 : e->flood == FL_SIXTEEN ? STT_MAX_FLOOD : 1;
-	x->daddr = fdb || e->flood == FL_ONE ? remote4 : remote4b;
+	x->id_taken = true;
+	if (x->outer6 && !e->local6) {
+		exp[DROP(TX_NO_REMOTE6)] = 1; /* no IPv6 address to send from */
+		return;
+	}
 	x->encap = true;
 	exp[STT_C_TX_FRAMES] = 1;
 	exp[STT_C_TX_BYTES] = len;
+	exp[STT_C_TX_FRAMES6] = x->outer6;
 	if (x->cut) {
 		/* Pass 1: encapsulated whole, inner checksum completed, back to the vport. */
 		x->flags &= ~STT_F_CSUM_PARTIAL;
 		x->l4_off = 0;
 		exp[STT_C_TX_CUT_FRAMES] = 1;
-		if (!fdb)
-			exp[STT_C_TX_FLOOD_COPIES] = copies;
-		x->verdict = TC_ACT_REDIRECT;
-		return;
 	}
 	/*
-	 * The FIB lookup fails in our namespace: every copy but the last is dropped as
-	 * tx_no_neigh (bpf_redirect_neigh cannot clone), the last leaves through
-	 * bpf_redirect_neigh if the skb is IP; a non-IP one is dropped too.
+	 * Each copy: one of the other family is tx_family, an IPv6 index with no address
+	 * tx_no_remote6. Cut frames: every other copy goes back to the vport. Otherwise the FIB
+	 * lookup fails in our namespace: a copy to an IPv6 group needs none (group MAC, the
+	 * underlay), every other copy but the last is dropped as tx_no_neigh
+	 * (bpf_redirect_neigh cannot clone), the last leaves through bpf_redirect_neigh if the
+	 * skb's protocol lets it reach the outer header: IP for an IPv4 outer header, only IPv6
+	 * for an IPv6 one (it picks its path by the inner frame's protocol).
 	 */
 	is_ip = ethertype == 0x0800 || ethertype == 0x86dd;
-	exp[DROP(TX_NO_NEIGH)] = copies - 1 + !is_ip;
-	if (is_ip) {
-		exp[STT_C_TX_SEGMENTS] = 1;
-		exp[STT_C_TX_FLOOD_COPIES] = fdb ? 0 : 1;
-		x->verdict = TC_ACT_REDIRECT;
+	leaves = x->outer6 ? ethertype == 0x86dd : is_ip;
+	n = uc ? 1 : fl.count < STT_MAX_FLOOD ? fl.count : STT_MAX_FLOOD;
+	for (unsigned int i = 0; i < n; i++) {
+		uint32_t r = uc ? uc : fl.remote4[i];
+		const uint8_t *a = is_remote6(r) ? model_addr6(r) : NULL;
+		bool last = i + 1 == n;
+
+		if (is_remote6(r) != x->outer6) {
+			exp[DROP(TX_FAMILY)]++;
+			continue;
+		}
+		if (x->outer6 && !a) {
+			exp[DROP(TX_NO_REMOTE6)]++;
+			continue;
+		}
+		x->hdr = true;
+		if (!x->cut && !(a && a[0] == 0xff) && !(last && leaves)) {
+			exp[DROP(TX_NO_NEIGH)]++;
+			continue;
+		}
+		if (!uc)
+			exp[STT_C_TX_FLOOD_COPIES]++;
+		if (!x->cut)
+			exp[STT_C_TX_SEGMENTS]++;
+		x->daddr = r;
+		if (last)
+			x->verdict = TC_ACT_REDIRECT;
 	}
 }
 
@@ -1958,7 +2552,10 @@ static void check_cut_chain(const uint8_t *f, size_t flen, const struct env *e)
 {
 	static struct run r;
 	static struct pkt frame, stale;
-	size_t L = flen - STT_OFF, seg_max = (e->mtu - 40) & ~7u, off = 0;
+	/* Over IPv6: 20 more bytes of header in each segment, each sent to the group's MAC. */
+	bool v6 = get16(f, 12) == 0x86dd, group = v6 && f[38] == 0xff;
+	size_t T = v6 ? TCP_OFF6 : TCP_OFF, S = T + 20;
+	size_t L = flen - S, seg_max = (e->mtu - (S - 14)) & ~7u, off = 0;
 	__u64 exp[STT_NR_COUNTERS] = {};
 	__u32 mark = T_MARK_FRESH;
 	int stale_n = 0;
@@ -1993,12 +2590,45 @@ static void check_cut_chain(const uint8_t *f, size_t flen, const struct env *e)
 		check_deltas(G_TX_CUT, &r, exp);
 		if (r.ctx_out.mark)
 			fail(G_TX_CUT, "%s: skb mark 0x%x left", what, r.ctx_out.mark);
-		if (r.len != STT_OFF + n) {
-			fail(G_TX_CUT, "%s: segment of %zu bytes, expected %zu", what, r.len,
-			     STT_OFF + n);
+		if (r.len != S + n) {
+			fail(G_TX_CUT, "%s: segment of %zu bytes, expected %zu", what, r.len, S + n);
 			return;
 		}
-		{
+		if (v6) {
+			uint8_t macs[14];
+			struct {
+				const char *what;
+				uint64_t got, want;
+			} c[] = {
+			    {"MACs (zero, or the group's) and EtherType", 0, 0},
+			    {"IPv6 version, traffic class, flow label", get32(o, 14), get32(f, 14)},
+			    {"IPv6 payload length", get16(o, 18), 20 + n},
+			    {"IPv6 next header, hop limit", get16(o, 20), get16(f, 20)},
+			    {"IPv6 addresses", memcmp(o + 22, f + 22, 32), 0},
+			    {"TCP ports and ACK (frame ID)", memcmp(o + T, f + T, 4) ||
+				 memcmp(o + T + 8, f + T + 8, 4), 0},
+			    {"SEQ", get32(o, T + 4), STT_SEQ(L, off)},
+			    {"TCP data offset", o[T + 12], 5 << 4},
+			    {"TCP flags", o[T + 13], T_TCP_ACK | (last ? T_TCP_PSH : 0)},
+			    {"TCP checksum ok over this segment (IPv6 pseudo header)",
+			     fold16(sum16(o + T, 20 + n, pseudo6(o + IP_OFF, 6, 20 + n))) == 0xffff, 1},
+			    {"segment bytes = the frame's at this offset",
+			     memcmp(o + S, f + S + off, n), 0},
+			};
+
+			memcpy(macs, f, 14);
+			if (group) {
+				macs[0] = 0x33, macs[1] = 0x33;
+				memcpy(macs + 2, f + 38 + 12, 4);
+				memcpy(macs + 6, ul_local, 6);
+			}
+			c[0].got = memcmp(o, macs, 14);
+			for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++)
+				if (c[i].got != c[i].want)
+					fail(G_TX_CUT, "%s: %s: 0x%llx, expected 0x%llx", what, c[i].what,
+					     (unsigned long long)c[i].got,
+					     (unsigned long long)c[i].want);
+		} else {
 			struct {
 				const char *what;
 				uint64_t got, want;
@@ -2052,7 +2682,7 @@ static void exec_tx(const struct pkt *in, const struct env *e)
 	uint16_t exp_vlan = 0;
 	__u64 exp[STT_NR_COUNTERS] = {};
 	const uint8_t *o;
-	size_t ol;
+	size_t ol, T, S, I;
 
 	if (!apply_env(e)) {
 		fail(G_SETUP, "map update failed: %s", strerror(errno));
@@ -2066,6 +2696,24 @@ static void exec_tx(const struct pkt *in, const struct env *e)
 		return;
 	o = r.out;
 	ol = r.len;
+	/*
+	 * For the sums, from the counters alone: a frame not encapsulated is dropped with one
+	 * drop counter; drops of a frame that was (tx_frames) are drops of its copies; a
+	 * REDIRECT sent a copy or a frame to cut.
+	 */
+	if (RECORDING) {
+		__u64 d = 0;
+
+		for (int i = STT_C_DROP_BASE; i < STT_NR_COUNTERS; i++)
+			d += r.delta[i];
+		if (r.delta[STT_C_TX_FRAMES])
+			tx_copy_drops += d;
+		else if (d != 1 || r.retval != TC_ACT_SHOT)
+			tx_sum_bad++;
+		if (r.retval == TC_ACT_REDIRECT &&
+		    !r.delta[STT_C_TX_SEGMENTS] && !r.delta[STT_C_TX_CUT_FRAMES])
+			tx_sum_bad++;
+	}
 
 	/*
 	 * An 802.1Q-tagged tenant frame leaves untagged, its tag in the STT header
@@ -2106,36 +2754,79 @@ static void exec_tx(const struct pkt *in, const struct env *e)
 	tx_classify(cmp->d, cmp->len, e, &x, exp);
 	if (RECORDING)
 		tx_cut_runs += x.cut;
+	/* Outer TCP, STT header and inner frame: 20 bytes further over IPv6. */
+	T = x.outer6 ? TCP_OFF6 : TCP_OFF;
+	S = T + 20;
+	I = S + 18;
 	check(G_TX_MODEL);
 	if (r.retval != (__u32)x.verdict)
 		fail(G_TX_MODEL, "verdict %s, expected %s", tc_verdict_name(r.retval),
 		     tc_verdict_name(x.verdict));
 	check_deltas(G_TX_MODEL, &r, exp);
-	if (r.ctx_out.mark != (x.cut && x.encap ? T_MARK_FRESH : 0))
+	if (r.ctx_out.mark != (x.cut && x.verdict == TC_ACT_REDIRECT ? T_MARK_FRESH : 0))
 		fail(G_TX_MODEL, "skb mark 0x%x, expected 0x%x", r.ctx_out.mark,
-		     x.cut && x.encap ? T_MARK_FRESH : 0);
+		     x.cut && x.verdict == TC_ACT_REDIRECT ? T_MARK_FRESH : 0);
+	if (RECORDING && x.outer6)
+		tx_v6_runs[x.verdict == TC_ACT_REDIRECT]++;
 
-	/* Frame IDs: one per encapsulated frame, consecutive on our CPU. */
-	if (x.encap && ol >= INNER_OFF && r.retval == (__u32)x.verdict) {
-		uint32_t ack = get32(o, 42);
+	/*
+	 * Frame IDs: one per frame whose outer headers were begun, consecutive on our CPU
+	 * (one drawn for a frame then dropped with no header written is not seen).
+	 */
+	if (x.id_taken && x.hdr && ol >= I && r.retval == (__u32)x.verdict) {
+		uint32_t ack = get32(o, T + 8);
 
 		if (have_prev_ack &&
 		    ack != ((prev_ack & 0xff000000) | ((prev_ack + 1) & 0x00ffffff)))
 			fail(G_TX_HDR, "frame ID 0x%08x after 0x%08x", ack, prev_ack);
 		prev_ack = ack;
 		have_prev_ack = RECORDING;
+	} else if (x.id_taken && r.retval == (__u32)x.verdict) {
+		prev_ack = (prev_ack & 0xff000000) | ((prev_ack + 1) & 0x00ffffff);
 	}
 	if (r.retval != TC_ACT_REDIRECT)
 		return;
 
 	/* Outer headers: what any REDIRECT output must be. */
 	check(G_TX_HDR);
-	if (ol != cmp->len + INNER_OFF) {
-		fail(G_TX_HDR, "output of %zu bytes for a %zu-byte frame (+72 expected)", ol,
-		     cmp->len);
+	if (ol != cmp->len + I) {
+		fail(G_TX_HDR, "output of %zu bytes for a %zu-byte frame (+%zu expected)", ol,
+		     cmp->len, I);
 		return;
 	}
-	{
+	if (x.outer6) {
+		struct {
+			const char *what;
+			uint64_t got, want;
+		} f[] = {
+		    {"EtherType", get16(o, 12), 0x86dd},
+		    {"IPv6 version", o[14] >> 4, 6},
+		    {"IPv6 traffic class (uniform DSCP, ECN copied)", (uint8_t)(o[14] << 4 | o[15] >> 4),
+		     stt_encap_tos(model_tx_tos(cmp->d, cmp->len), STT_DSCP_INHERIT)},
+		    {"IPv6 payload length", get16(o, 18), ol - 54},
+		    {"IPv6 next header (no extension headers)", o[20], 6},
+		    {"IPv6 source = local6", memcmp(o + 22, addr6[A6_LOCAL], 16), 0},
+		    {"TCP destination port", get16(o, T + 2), STT_PORT},
+		    {"TCP source port >= 49152", get16(o, T) >= 49152, 1},
+		    {"SEQ (frame length << 16)", get32(o, T + 4), (uint64_t)(ol - S) << 16},
+		    {"frame ID CPU byte", get32(o, T + 8) >> 24, (uint64_t)cur_cpu},
+		    {"TCP data offset", o[T + 12], 5 << 4},
+		    {"TCP flags", o[T + 13], T_TCP_ACK | T_TCP_PSH},
+		    {"TCP window", get16(o, T + 14), 0},
+		    {"TCP urgent pointer", get16(o, T + 18), 0},
+		    {"STT version", o[S], 0},
+		    {"STT reserved", o[S + 3], 0},
+		    {"STT MSS", get16(o, S + 4), 0},
+		    {"STT VLAN TCI", get16(o, S + 6), exp_vlan},
+		    {"STT context", get64(o, S + 8), CTX},
+		    {"STT padding", get16(o, S + 16), 0},
+		};
+
+		for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+			if (f[i].got != f[i].want)
+				fail(G_TX_HDR, "%s: 0x%llx, expected 0x%llx", f[i].what,
+				     (unsigned long long)f[i].got, (unsigned long long)f[i].want);
+	} else {
 		struct {
 			const char *what;
 			uint64_t got, want;
@@ -2176,15 +2867,46 @@ static void exec_tx(const struct pkt *in, const struct env *e)
 	/* What depends on the frame and the maps. */
 	{
 		uint8_t ttl = e->ttl ? e->ttl : 64;
+		uint32_t hash = model_tx_hash(cmp->d, cmp->len);
 
-		if (o[22] != ttl)
-			fail(G_TX_MODEL, "IP TTL %u, expected %u", o[22], ttl);
-		if (memcmp(o + 30, &x.daddr, 4))
-			fail(G_TX_MODEL, "IP destination %u.%u.%u.%u, expected the remote %s",
-			     o[30], o[31], o[32], o[33], x.daddr == remote4 ? ".2" : ".3");
-		if (o[55] != x.flags || o[56] != x.l4_off)
+		if (get16(o, T) != (STT_SPORT_BASE | (hash & STT_SPORT_MASK)))
+			fail(G_TX_MODEL, "TCP source port %u, expected %u (inner flow hash 0x%08x)",
+			     get16(o, T), STT_SPORT_BASE | (hash & STT_SPORT_MASK), hash);
+		if (o[S + 1] != x.flags || o[S + 2] != x.l4_off)
 			fail(G_TX_MODEL, "STT flags 0x%02x l4 offset %u, expected 0x%02x and %u",
-			     o[55], o[56], x.flags, x.l4_off);
+			     o[S + 1], o[S + 2], x.flags, x.l4_off);
+		if (!x.outer6) {
+			if (o[22] != ttl)
+				fail(G_TX_MODEL, "IP TTL %u, expected %u", o[22], ttl);
+			if (memcmp(o + 30, &x.daddr, 4))
+				fail(G_TX_MODEL, "IP destination %u.%u.%u.%u, expected the remote %s",
+				     o[30], o[31], o[32], o[33], x.daddr == remote4 ? ".2" : ".3");
+		} else {
+			const uint8_t *a = model_addr6(x.daddr);
+			/* A copy to a group: its MAC (RFC 2464) from the underlay's; else no
+			 * neighbour, zero MACs. Cut frames come back with zero MACs. */
+			uint8_t mac[12] = {};
+
+			if (a && a[0] == 0xff && !x.cut) {
+				mac[0] = 0x33, mac[1] = 0x33;
+				memcpy(mac + 2, a + 12, 4);
+				memcpy(mac + 6, ul_local, 6);
+			}
+			if (o[21] != ttl)
+				fail(G_TX_MODEL, "IPv6 hop limit %u, expected %u", o[21], ttl);
+			if (!a || memcmp(o + 38, a, 16))
+				fail(G_TX_MODEL, "IPv6 destination %02x%02x..%02x%02x, expected "
+						 "the address of remote index %u",
+				     o[38], o[39], o[52], o[53], ntohl(x.daddr));
+			if ((get32(o, 14) & 0xfffff) != (hash & 0xfffff))
+				fail(G_TX_MODEL, "IPv6 flow label 0x%05x, expected 0x%05x (inner "
+						 "flow hash)", get32(o, 14) & 0xfffff, hash & 0xfffff);
+			if (memcmp(o, mac, 12))
+				fail(G_TX_MODEL, "outer MACs %02x:%02x:%02x:%02x:%02x:%02x > "
+						 "%02x:%02x:%02x:%02x:%02x:%02x, expected %s",
+				     o[6], o[7], o[8], o[9], o[10], o[11], o[0], o[1], o[2], o[3],
+				     o[4], o[5], mac[0] ? "the group's from the underlay's" : "zero");
+		}
 	}
 
 	/* The tenant frame, untouched but for a partial checksum completed before cutting. */
@@ -2199,11 +2921,11 @@ static void exec_tx(const struct pkt *in, const struct env *e)
 			c = 0xffff;
 		set16(&exp_inner, l4 + (x.proto == 6 ? 16 : 6), c);
 	}
-	if (memcmp(o + INNER_OFF, exp_inner.d, cmp->len)) {
+	if (memcmp(o + I, exp_inner.d, cmp->len)) {
 		fail(G_TX_PAYLOAD, "inner frame differs from the tenant's%s",
 		     x.cut && x.partial ? " (with its partial checksum completed)" : "");
 		if (R.mode != M_QUIET)
-			hex_diff(o + INNER_OFF, cmp->len, exp_inner.d, cmp->len);
+			hex_diff(o + I, cmp->len, exp_inner.d, cmp->len);
 	}
 
 	/* Checksums of a segment that leaves as it is (cut frames: each pass computes its own). */
@@ -2216,16 +2938,19 @@ static void exec_tx(const struct pkt *in, const struct env *e)
 		return;
 	}
 	check(G_TX_CSUM);
-	if (fold16(sum16(o + IP_OFF, 20, 0)) != 0xffff)
+	if (!x.outer6 && fold16(sum16(o + IP_OFF, 20, 0)) != 0xffff)
 		fail(G_TX_CSUM, "outer IPv4 header checksum 0x%04x is wrong", get16(o, 24));
 	{
 		/*
 		 * Local checksum offload: the outer checksum counts an inner TCP/UDP span as
 		 * the complement of its pseudo header (what it sums to once its checksum is
-		 * complete), anything else byte by byte. That is exact for every frame.
+		 * complete), anything else byte by byte. That is exact for every frame. The
+		 * outer pseudo header is IPv4's or IPv6's (RFC 8200 8.1).
 		 */
-		size_t end = x.shortcut ? INNER_OFF + 14 + x.ihl : ol;
-		uint64_t s = pseudo4(o + 26, o + 30, 6, ol - TCP_OFF) + sum16(o + TCP_OFF, end - TCP_OFF, 0);
+		size_t end = x.shortcut ? I + 14 + x.ihl : ol;
+		uint64_t s = (x.outer6 ? pseudo6(o + IP_OFF, 6, ol - T)
+				       : pseudo4(o + 26, o + 30, 6, ol - T)) +
+			     sum16(o + T, end - T, 0);
 		const uint8_t *ip = cmp->d + 14;
 
 		uint64_t ps = x.v6 ? pseudo6(ip, x.proto, x.tot - x.ihl)
@@ -2234,7 +2959,7 @@ static void exec_tx(const struct pkt *in, const struct env *e)
 		if (x.shortcut)
 			s += ~fold16(ps) & 0xffff;
 		if (fold16(s) != 0xffff)
-			fail(G_TX_CSUM, "outer TCP checksum 0x%04x is wrong%s", get16(o, 50),
+			fail(G_TX_CSUM, "outer TCP checksum 0x%04x is wrong%s", get16(o, T + 16),
 			     x.shortcut ? " (inner L4 span counted as complete)" : "");
 		/* Informational: frames whose inner checksum is neither complete nor the seed. */
 		if (x.shortcut && !x.partial && RECORDING &&
@@ -2294,6 +3019,67 @@ static const uint8_t rx_offs8[] = {12, 13, 14, 15, 16, 17, 20, 21, 22, 23, 30, 3
 static const uint8_t rx_offs16[] = {12, 16, 18, 20, 24, 34, 36, 38, 40, 42, 44, 46, 48, 50,
 				    54, 56, 58, 60, 62, 68, 70, 84};
 
+/* SEQ of the outer TCP header (STT header at so): frame length and offset. */
+static void mutate_seq(struct pkt *p, size_t so, char *desc, size_t dn)
+{
+	uint32_t pay = p->len > so ? p->len - so : 0, fl, o;
+	const uint32_t fls[] = {pay, pay + 1, pay - 1, pay + 1000, 0, 17, 18, 31, 32, 33,
+				0xffff, rnd(0x10000)};
+
+	fl = fls[rnd(sizeof(fls) / sizeof(fls[0]))] & 0xffff;
+	switch (rnd(6)) {
+	case 0:
+	case 1:
+	case 2:
+		o = 0;
+		break;
+	case 3:
+		o = fl > pay ? fl - pay : 0;
+		break;
+	case 4:
+		o = fl - pay + 1;
+		break;
+	default:
+		o = rnd(0x10000);
+	}
+	note(desc, dn, " seq(%u,%u)", fl, o & 0xffff);
+	set32(p, so - 16, STT_SEQ(fl, o));
+}
+
+/* A field of the STT header at so. */
+static void mutate_stt(struct pkt *p, size_t so, char *desc, size_t dn)
+{
+	switch (rnd(6)) {
+	case 0:
+		note(desc, dn, " stt-version");
+		set8(p, so, chance(50) ? 1 : rnd(256));
+		break;
+	case 1:
+		note(desc, dn, " stt-flags");
+		set8(p, so + 1,
+		     chance(50) && p->len > so + 1 ? p->d[so + 1] ^ STT_F_CSUM_PARTIAL : rnd(256));
+		break;
+	case 2:
+		note(desc, dn, " stt-l4off");
+		set8(p, so + 2, rnd(256));
+		break;
+	case 3:
+		note(desc, dn, " stt-mss");
+		set16(p, so + 4, interesting16(p->len));
+		break;
+	case 4:
+		note(desc, dn, " stt-vlan");
+		set16(p, so + 6, chance(50) ? (uint16_t)(STT_VLAN_V | rnd(0x1000)) : rnd(0x10000));
+		break;
+	default: {
+		const uint64_t c[] = {CTX, CTX2, CTX_UNKNOWN, 0, ~0ULL, rnd64()};
+
+		note(desc, dn, " stt-context");
+		set64(p, so + 8, c[rnd(6)]);
+	}
+	}
+}
+
 static void mutate_rx(struct pkt *p, char *desc, size_t dn)
 {
 	size_t off, n;
@@ -2315,31 +3101,9 @@ static void mutate_rx(struct pkt *p, char *desc, size_t dn)
 		note(desc, dn, " u16@%zu", off);
 		set16(p, off, interesting16(p->len));
 		break;
-	case 3: { /* SEQ: frame length and offset */
-		uint32_t pay = p->len > 54 ? p->len - 54 : 0, fl, so;
-		const uint32_t fls[] = {pay, pay + 1, pay - 1, pay + 1000, 0, 17, 18, 31, 32, 33,
-					0xffff, rnd(0x10000)};
-
-		fl = fls[rnd(sizeof(fls) / sizeof(fls[0]))] & 0xffff;
-		switch (rnd(6)) {
-		case 0:
-		case 1:
-		case 2:
-			so = 0;
-			break;
-		case 3:
-			so = fl > pay ? fl - pay : 0;
-			break;
-		case 4:
-			so = fl - pay + 1;
-			break;
-		default:
-			so = rnd(0x10000);
-		}
-		note(desc, dn, " seq(%u,%u)", fl, so & 0xffff);
-		set32(p, 38, STT_SEQ(fl, so));
+	case 3: /* SEQ: frame length and offset */
+		mutate_seq(p, STT_OFF, desc, dn);
 		break;
-	}
 	case 4:
 		if (p->len > 14) {
 			n = 14 + rnd(p->len - 14);
@@ -2374,34 +3138,7 @@ static void mutate_rx(struct pkt *p, char *desc, size_t dn)
 			fix_tot_len(p);
 		break;
 	case 7: /* STT header */
-		switch (rnd(6)) {
-		case 0:
-			note(desc, dn, " stt-version");
-			set8(p, 54, chance(50) ? 1 : rnd(256));
-			break;
-		case 1:
-			note(desc, dn, " stt-flags");
-			set8(p, 55, chance(50) && p->len > 55 ? p->d[55] ^ STT_F_CSUM_PARTIAL : rnd(256));
-			break;
-		case 2:
-			note(desc, dn, " stt-l4off");
-			set8(p, 56, rnd(256));
-			break;
-		case 3:
-			note(desc, dn, " stt-mss");
-			set16(p, 58, interesting16(p->len));
-			break;
-		case 4:
-			note(desc, dn, " stt-vlan");
-			set16(p, 60, chance(50) ? (uint16_t)(STT_VLAN_V | rnd(0x1000)) : rnd(0x10000));
-			break;
-		default: {
-			const uint64_t c[] = {CTX, CTX2, CTX_UNKNOWN, 0, ~0ULL, rnd64()};
-
-			note(desc, dn, " stt-context");
-			set64(p, 62, c[rnd(6)]);
-		}
-		}
+		mutate_stt(p, STT_OFF, desc, dn);
 		break;
 	case 8: { /* IP header length, with options inserted to match (or not) */
 		unsigned int ihl = rnd(16);
@@ -2445,11 +3182,11 @@ static void mutate_rx(struct pkt *p, char *desc, size_t dn)
 			note(desc, dn, " frag");
 			set16(p, 20, fr[rnd(8)]);
 		} else {
-			uint32_t d[] = {local4, remote4, remote4b, rnd(0xffffffff)};
+			uint32_t d[] = {local4, remote4, remote4b, rnd(0xffffffff), group4, group4b};
 
 			note(desc, dn, " daddr");
 			if (p->len >= 34)
-				memcpy(p->d + 30, &d[rnd(4)], 4);
+				memcpy(p->d + 30, &d[rnd(6)], 4);
 		}
 		break;
 	}
@@ -2483,6 +3220,217 @@ static void mutate_rx(struct pkt *p, char *desc, size_t dn)
 			note(desc, dn, " rand@%zu", off);
 			p->d[off] = rnd(256);
 		}
+		break;
+	default:
+		note(desc, dn, " csums");
+		refresh_outer(p);
+	}
+}
+
+/* Fix the outer IPv6 payload length to the packet (as a sender would have). */
+static void fix_plen6(struct pkt *p)
+{
+	if (p->len >= 54)
+		set16(p, 18, (uint16_t)(p->len - 54));
+}
+
+/*
+ * n extension headers between the outer IPv6 header and what follows it: hop-by-hop (0),
+ * routing (43), destination options (60) of 8..32 bytes, or a fragment header (44), a
+ * first fragment or sometimes a later one (offset > 0). The chain of next headers is kept.
+ */
+static void insert_ext6(struct pkt *p, int n, char *desc, size_t dn)
+{
+	const uint8_t kinds[] = {0, 43, 60, 44};
+	uint8_t nh;
+
+	if (p->len < 54)
+		return;
+	nh = p->d[20];
+	note(desc, dn, " ext6(");
+	for (int i = 0; i < n; i++) {
+		uint8_t k = kinds[rnd(4)];
+		size_t l = k == 44 ? 8 : 8 * (1 + rnd(4));
+
+		pkt_insert(p, 54, l, 0);
+		set8(p, 54, nh);
+		if (k == 44) {
+			uint16_t fo = chance(75) ? 0 : (uint16_t)((1 + rnd(0x1fff)) << 3);
+
+			set16(p, 56, fo | (chance(50) ? 1 : 0));
+			set32(p, 58, 0x5354000 + i);
+			note(desc, dn, "%sfrag%s", i ? "," : "", fo ? "-later" : "");
+		} else {
+			set8(p, 55, (uint8_t)(l / 8 - 1));
+			/* PadN over the rest of the options */
+			set8(p, 56, 1);
+			set8(p, 57, (uint8_t)(l - 4));
+			note(desc, dn, "%s%u", i ? "," : "", k);
+		}
+		nh = k;
+	}
+	set8(p, 20, nh);
+	note(desc, dn, ")");
+	if (chance(90))
+		fix_plen6(p);
+}
+
+/* The outer header offsets of STT over IPv6: IPv6, TCP at 54, STT at 74, inner at 92. */
+static const uint8_t rx6_offs8[] = {12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 37, 38,
+				    39, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 65, 66,
+				    67, 74, 75, 76, 77, 78, 79, 80, 81, 82, 89, 90, 91,
+				    92, 98, 104, 105, 106};
+static const uint8_t rx6_offs16[] = {12, 14, 16, 18, 20, 38, 52, 54, 56, 58, 60, 62,
+				     64, 66, 68, 70, 74, 76, 78, 80, 82, 88, 90, 104};
+
+static void mutate_rx6(struct pkt *p, char *desc, size_t dn)
+{
+	size_t off, n;
+
+	switch (rnd(18)) {
+	case 0:
+		n = 1 + rnd(4);
+		note(desc, dn, " flip%zu", n);
+		for (size_t i = 0; i < n && p->len; i++)
+			p->d[rnd(p->len)] ^= 1u << rnd(8);
+		break;
+	case 1:
+		off = rx6_offs8[rnd(sizeof(rx6_offs8))];
+		note(desc, dn, " byte@%zu", off);
+		set8(p, off, chance(70) ? interesting8[rnd(sizeof(interesting8))] : rnd(256));
+		break;
+	case 2:
+		off = rx6_offs16[rnd(sizeof(rx6_offs16))];
+		note(desc, dn, " u16@%zu", off);
+		set16(p, off, interesting16(p->len));
+		break;
+	case 3:
+		mutate_seq(p, STT_OFF6, desc, dn);
+		break;
+	case 4:
+		if (p->len > 14) {
+			n = 14 + rnd(p->len - 14);
+			note(desc, dn, " trunc%zu", n);
+			p->len = n;
+			if (chance(50)) {
+				note(desc, dn, "+plen");
+				fix_plen6(p);
+			}
+		}
+		break;
+	case 5:
+		n = 1 + rnd(chance(80) ? 64 : 2000);
+		note(desc, dn, " extend%zu", n);
+		pkt_insert(p, p->len, n, chance(50) ? 0 : -1);
+		if (chance(60)) {
+			note(desc, dn, "+plen");
+			fix_plen6(p);
+		}
+		break;
+	case 6:
+		off = rnd(p->len + 1);
+		n = 1 + rnd(16);
+		if (chance(50)) {
+			note(desc, dn, " ins%zu@%zu", n, off);
+			pkt_insert(p, off, n, -1);
+		} else {
+			note(desc, dn, " del%zu@%zu", n, off);
+			pkt_remove(p, off, n);
+		}
+		if (chance(50))
+			fix_plen6(p);
+		break;
+	case 7:
+		mutate_stt(p, STT_OFF6, desc, dn);
+		break;
+	case 8:
+		insert_ext6(p, 1 + rnd(3), desc, dn);
+		break;
+	case 9: { /* TCP data offset, with options inserted to match (or not) */
+		unsigned int doff = rnd(16);
+
+		note(desc, dn, " doff%u", doff);
+		set8(p, TCP_OFF6 + 12, doff << 4);
+		if (doff > 5 && chance(70)) {
+			pkt_insert(p, STT_OFF6, (doff - 5) * 4, 1);
+			fix_plen6(p);
+		}
+		break;
+	}
+	case 10: {
+		const uint16_t et[] = {0x0800, 0x86dd, 0x8100, 0x0806, 0x0000, 0x05dc};
+		const uint8_t nh[] = {6, 17, 58, 0, 43, 44, 60, 59, 255};
+
+		if (chance(30)) {
+			note(desc, dn, " ethertype");
+			set16(p, 12, chance(80) ? et[rnd(6)] : rnd(0x10000));
+		} else {
+			note(desc, dn, " nexthdr");
+			set8(p, 20, chance(80) ? nh[rnd(9)] : rnd(256));
+		}
+		break;
+	}
+	case 11: {
+		const int d[] = {A6_LOCAL, A6_LOCAL, A6_GROUP, A6_GROUP_OUT, A6_GROUP_NOIDX,
+				 A6_REMOTE, A6_UNKNOWN};
+		const int sa[] = {A6_REMOTE, A6_REMOTE_B, A6_UNKNOWN, A6_LOCAL, A6_GROUP};
+
+		if (p->len < 54)
+			break;
+		if (chance(50)) {
+			note(desc, dn, " daddr6");
+			memcpy(p->d + 38, addr6[d[rnd(7)]], 16);
+			if (chance(10))
+				p->d[38 + rnd(16)] ^= 1u << rnd(8);
+		} else {
+			note(desc, dn, " saddr6");
+			memcpy(p->d + 22, addr6[sa[rnd(5)]], 16);
+		}
+		if (chance(50))
+			refresh_outer(p);
+		break;
+	}
+	case 12:
+		if (chance(40)) {
+			note(desc, dn, " tcp-flags");
+			set8(p, TCP_OFF6 + 13, rnd(256));
+		} else if (p->len >= 16) {
+			/* ECN/DSCP: outer traffic class (CE, ECT(1), ...) and the inner IP's. */
+			uint8_t tc = chance(70) ? rnd(4) | (chance(50) ? 0 : rnd(64) << 2) : rnd(256);
+
+			note(desc, dn, " tclass");
+			p->d[14] = (p->d[14] & 0xf0) | (tc >> 4);
+			p->d[15] = (p->d[15] & 0x0f) | (uint8_t)(tc << 4);
+			if (chance(70) && p->len > INNER_OFF6 + 16) {
+				size_t ip = INNER_OFF6 + 14;
+
+				if (get16(p->d, INNER_OFF6 + 12) == 0x86dd)
+					set8(p, ip + 1, (p->d[ip + 1] & 0x0f) | (uint8_t)(rnd(16) << 4));
+				else
+					set8(p, ip + 1, rnd(256));
+			}
+		}
+		break;
+	case 13:
+		note(desc, dn, " ports");
+		set16(p, TCP_OFF6 + (chance(50) ? 2 : 0), interesting16(p->len));
+		break;
+	case 14:
+		if (p->len) {
+			off = rnd(p->len);
+			note(desc, dn, " rand@%zu", off);
+			p->d[off] = rnd(256);
+		}
+		break;
+	case 15:
+		note(desc, dn, " version");
+		if (p->len > 14)
+			p->d[14] = (p->d[14] & 0x0f) | (uint8_t)((chance(50) ? 4 : rnd(16)) << 4);
+		break;
+	case 16:
+		note(desc, dn, " plen");
+		set16(p, 18, chance(40) ? (uint16_t)(p->len - 54 + (int)rnd(9) - 4)
+					: interesting16(p->len));
 		break;
 	default:
 		note(desc, dn, " csums");
@@ -2549,11 +3497,12 @@ static void mutate_tx(struct pkt *p, char *desc, size_t dn)
 		pkt_insert(p, p->len, n, chance(70) ? 0 : -1);
 		break;
 	case 8: {
-		const uint8_t *m[] = {vm_b, bcast, mcast, vm_unknown, vm_b_group, vm_a};
+		const uint8_t *m[] = {vm_b, bcast, mcast, vm_unknown, vm_b_group, vm_a, vm_c6, vm_d6,
+				      vm_g6};
 
 		note(desc, dn, " dmac");
 		if (p->len >= 6)
-			memcpy(p->d, m[rnd(6)], 6);
+			memcpy(p->d, m[rnd(9)], 6);
 		break;
 	}
 	case 9: {
@@ -2616,7 +3565,16 @@ static const uint8_t *pick_dmac(void)
 {
 	unsigned int r = rnd(100);
 
-	return r < 45 ? vm_b : r < 65 ? bcast : r < 78 ? vm_unknown : r < 88 ? mcast : r < 93 ? vm_b_group : vm_a;
+	/* IPv6 remotes: vm_c6 (an address), vm_d6 (an index without one), vm_g6 (a group). */
+	return r < 35	? vm_b
+	       : r < 50 ? vm_c6
+	       : r < 53 ? vm_d6
+	       : r < 57 ? vm_g6
+	       : r < 72 ? bcast
+	       : r < 82 ? vm_unknown
+	       : r < 90 ? mcast
+	       : r < 95 ? vm_b_group
+			: vm_a;
 }
 
 static size_t pick_payload(int kind, size_t max_frame)
@@ -2642,11 +3600,20 @@ static void gen_rx(struct pkt *p, struct env *e, char *desc, size_t dn)
 	e->ctx_xdp = chance(70);
 	e->sttd = chance(50);
 	e->cfg_xdp = chance(20);
+	e->local6 = chance(85);
 	if (r < 60) {
 		int kind = rnd(K_MAX);
 		uint64_t ctxs[] = {CTX, CTX, CTX, CTX, CTX2, CTX_UNKNOWN};
 		uint64_t c = ctxs[rnd(6)];
 		uint8_t flags, l4off = 0;
+		/* Over IPv6: from a remote with an index or without, to local6 or a group. */
+		bool v6 = chance(40);
+		const int srcs[] = {A6_REMOTE, A6_REMOTE, A6_REMOTE, A6_REMOTE_B, A6_UNKNOWN,
+				    A6_UNKNOWN, A6_LOCAL};
+		const int dsts[] = {A6_LOCAL, A6_LOCAL, A6_LOCAL, A6_LOCAL, A6_LOCAL, A6_LOCAL,
+				    A6_LOCAL, A6_GROUP, A6_GROUP, A6_GROUP_OUT, A6_GROUP_NOIDX,
+				    A6_REMOTE};
+		int sa = srcs[rnd(7)], da = dsts[rnd(12)];
 
 		if (chance(3))
 			max_frame = PKT_MAX - INNER_OFF; /* multi-buffer for XDP, too big for TC */
@@ -2661,22 +3628,47 @@ static void gen_rx(struct pkt *p, struct env *e, char *desc, size_t dn)
 			l4off = 34;
 			l4_set_seed(&inner, 14);
 		}
-		build_segment(p, &inner, flags, l4off, c);
-		note(desc, dn, "segment(%s,%zu,%s%s)", kind_names[kind], inner.len,
-		     c == CTX ? "ctx" : c == CTX2 ? "ctx2" : "unknown-ctx",
-		     flags & STT_F_CSUM_PARTIAL ? ",partial" : "");
+		if (v6) {
+			build_segment6(p, &inner, flags, l4off, c, addr6[sa], addr6[da]);
+			note(desc, dn, "segment6(%s,%zu,%s%s,src %d,dst %d)", kind_names[kind],
+			     inner.len, c == CTX ? "ctx" : c == CTX2 ? "ctx2" : "unknown-ctx",
+			     flags & STT_F_CSUM_PARTIAL ? ",partial" : "", sa, da);
+		} else {
+			build_segment(p, &inner, flags, l4off, c);
+			note(desc, dn, "segment(%s,%zu,%s%s)", kind_names[kind], inner.len,
+			     c == CTX ? "ctx" : c == CTX2 ? "ctx2" : "unknown-ctx",
+			     flags & STT_F_CSUM_PARTIAL ? ",partial" : "");
+		}
 		if (chance(15)) { /* a segment of a larger frame */
-			uint32_t pay = p->len - 54, fl = pay + rnd(3000), so = rnd(fl - pay + 1);
+			size_t so = v6 ? STT_OFF6 : STT_OFF;
+			uint32_t pay = p->len - so, fl = pay + rnd(3000), o = rnd(fl - pay + 1);
 
 			if (fl > 0xffff)
 				fl = 0xffff;
-			set32(p, 38, STT_SEQ(fl, so));
-			note(desc, dn, " piece(%u@%u)", fl, so);
+			set32(p, so - 16, STT_SEQ(fl, o));
+			note(desc, dn, " piece(%u@%u)", fl, o);
+			if (v6)
+				refresh_outer(p);
 		}
+		if (v6 && chance(10)) { /* a traffic class, ECN included */
+			uint8_t tc = rnd(256);
+
+			p->d[14] = 0x60 | (tc >> 4);
+			p->d[15] = (p->d[15] & 0x0f) | (uint8_t)(tc << 4);
+			note(desc, dn, " tclass%02x", tc);
+		}
+		if (v6 && chance(8))
+			insert_ext6(p, 1 + rnd(3), desc, dn);
 		nmut = chance(25) ? 0 : 1 + rnd(chance(70) ? 2 : 6);
 	} else if (r < 80) {
 		int kind = rnd(UL_MAX);
+		const int about[] = {A6_REMOTE, A6_REMOTE, A6_REMOTE_B, A6_UNKNOWN, A6_GROUP};
+		const uint32_t mtus[] = {1000, 1279, 1280, 1281, 1400, e->mtu - 1, e->mtu, e->mtu + 1,
+					 9000, (uint32_t)rnd64()};
 
+		/* An ICMPv6 packet too big: a path MTU below, at or above what can be taken. */
+		ptb_mtu = mtus[rnd(10)];
+		ptb_about = about[rnd(5)];
 		build_underlay(p, kind, rnd(chance(80) ? 200 : 1400));
 		note(desc, dn, "underlay(%d,%zu)", kind, p->len);
 		nmut = chance(30) ? 0 : 1 + rnd(4);
@@ -2686,7 +3678,19 @@ static void gen_rx(struct pkt *p, struct env *e, char *desc, size_t dn)
 		p->len = 0;
 		pkt_insert(p, 0, n, -1);
 		note(desc, dn, "garbage(%zu)", n);
-		if (chance(60) && p->len >= 40) { /* garbage that gets past the first checks */
+		if (chance(20) && p->len >= 60) { /* IPv6 garbage that gets past the first checks */
+			set16(p, 12, 0x86dd);
+			set8(p, 14, chance(80) ? 0x60 : rnd(256));
+			set8(p, 20, chance(80) ? 6 : rnd(256));
+			set16(p, 56, STT_PORT);
+			if (chance(70))
+				memcpy(p->d + 38, addr6[A6_LOCAL], 16);
+			if (chance(50))
+				fix_plen6(p);
+			if (chance(50))
+				set8(p, 66, 0x50);
+			note(desc, dn, "+stt6-ish");
+		} else if (chance(60) && p->len >= 40) { /* garbage that gets past the first checks */
 			set16(p, 12, 0x0800);
 			set8(p, 14, chance(70) ? 0x45 : 0x40 | rnd(16));
 			set8(p, 23, 6);
@@ -2702,8 +3706,13 @@ static void gen_rx(struct pkt *p, struct env *e, char *desc, size_t dn)
 		}
 		nmut = chance(50) ? 0 : 1 + rnd(3);
 	}
-	for (int i = 0; i < nmut; i++)
-		mutate_rx(p, desc, dn);
+	/* The mutations of the packet's outer family (IPv6: other offsets, extension headers). */
+	for (int i = 0; i < nmut; i++) {
+		if (p->len >= ETH_LEN && get16(p->d, 12) == 0x86dd)
+			mutate_rx6(p, desc, dn);
+		else
+			mutate_rx(p, desc, dn);
+	}
 	if (chance(1)) { /* shorter than an Ethernet header: refused by test_run */
 		p->len = rnd(ETH_LEN);
 		note(desc, dn, " tiny%zu", p->len);
@@ -2713,18 +3722,22 @@ static void gen_rx(struct pkt *p, struct env *e, char *desc, size_t dn)
 static void gen_tx(struct pkt *p, struct env *e, char *desc, size_t dn)
 {
 	const uint32_t mtus[] = {1500, 1500, 1500, 1500, 1500, 1500, 1280, 9000, 600, 576};
-	const int floods[] = {FL_ONE, FL_ONE, FL_ONE, FL_ONE, FL_ONE, FL_TWO, FL_TWO, FL_NONE,
-			      FL_ZERO, FL_SIXTEEN};
+	const int floods[] = {FL_ONE,	     FL_ONE,	       FL_ONE,	      FL_ONE,
+			      FL_ONE,	     FL_TWO,	       FL_TWO,	      FL_NONE,
+			      FL_ZERO,	     FL_SIXTEEN,       FL_V6_ONE,     FL_V6_ONE,
+			      FL_V6_ONE,     FL_V6_TWO,	       FL_V6_GROUP,   FL_V6_GROUP_LAST,
+			      FL_V6_NOADDR,  FL_V6_NOADDR_LAST, FL_MIX4,	      FL_MIX6};
 	int kind = rnd(K_MAX), nmut;
 	unsigned int r = rnd(100);
 	size_t payload, h = inner_hdrs(kind);
 
 	desc[0] = 0;
 	e->mtu = mtus[rnd(10)];
-	e->flood = floods[rnd(10)];
+	e->flood = floods[rnd(20)];
 	e->ttl = chance(60) ? 64 : chance(50) ? 0 : rnd(256);
-	if (r < 25) { /* around the largest frame that fits one segment */
-		size_t fit = e->mtu - OVERHEAD;
+	e->local6 = chance(85);
+	if (r < 25) { /* around the largest frame that fits one segment (IPv4 or IPv6 outside) */
+		size_t fit = e->mtu - (chance(50) ? OVERHEAD : OVERHEAD6);
 		long want = (long)fit + (long)rnd(33) - 16;
 
 		if (want > (long)tc_limit)
@@ -2787,7 +3800,8 @@ static void exec_rx_both(const struct pkt *in, const struct env *e, const char *
 static void phase_seeds(void)
 {
 	static struct pkt inner, seg, t;
-	struct env e = {.ctx_xdp = true, .sttd = false, .flood = FL_ONE, .mtu = 1500, .ttl = 64};
+	struct env e = {.ctx_xdp = true, .sttd = false, .flood = FL_ONE, .mtu = 1500, .ttl = 64,
+			.local6 = true};
 	char desc[200];
 	struct {
 		int kind;
@@ -2820,6 +3834,24 @@ static void phase_seeds(void)
 	    {K_UDP, 1514 - 42, vm_b, true, 1500, true},
 	    {K_UDP, 301, bcast, true, 1500, true},
 	    {K_UDP, 300, vm_b, false, 1500, true},
+	    /* IPv6 remotes: an address, no address behind the index, a group; cut. */
+	    {K_TCP, 100, vm_c6, false, 1500, false},	{K_IPV6, 40, vm_c6, false, 1500, false},
+	    {K_TCP, 60, vm_c6, true, 1500, false},	{K_UDP, 30, vm_d6, false, 1500, false},
+	    {K_ARP, 0, vm_g6, false, 1500, false},	{K_IPV6, 1500 - 78 - 62 + 1, vm_c6, false, 1500, false},
+	    {K_UDP, 700, vm_c6, true, 600, false},	{K_IPV6, 700, vm_g6, false, 600, false},
+	};
+	/* IPv6 underlay: sender, destination (A6_*) and what is inside. */
+	struct {
+		int kind;
+		size_t payload;
+		int src, dst;
+		uint64_t ctx;
+	} rx6_seeds[] = {
+	    {K_TCP, 100, A6_REMOTE, A6_LOCAL, CTX},	{K_IPV6, 20, A6_UNKNOWN, A6_LOCAL, CTX},
+	    {K_ARP, 0, A6_REMOTE_B, A6_LOCAL, CTX2},	{K_SHORT, 6, A6_REMOTE, A6_LOCAL, CTX},
+	    {K_UDP, 64, A6_REMOTE, A6_GROUP, CTX},	{K_UDP, 64, A6_REMOTE, A6_GROUP_OUT, CTX},
+	    {K_UDP, 64, A6_REMOTE, A6_GROUP_NOIDX, CTX}, {K_ICMP, 56, A6_REMOTE, A6_REMOTE_B, CTX},
+	    {K_TCP, 40, A6_REMOTE, A6_LOCAL, CTX_UNKNOWN},
 	};
 
 	for (size_t i = 0; i < sizeof(rx_seeds) / sizeof(rx_seeds[0]); i++) {
@@ -2860,7 +3892,67 @@ static void phase_seeds(void)
 			exec_rx_both(&t, &e, desc);
 		}
 	}
+	for (size_t i = 0; i < sizeof(rx6_seeds) / sizeof(rx6_seeds[0]); i++) {
+		build_inner(&inner, rx6_seeds[i].kind, vm_a, vm_b, rx6_seeds[i].payload, 40000);
+		build_segment6(&seg, &inner, stt_flags_of(&inner), 0, rx6_seeds[i].ctx,
+			       addr6[rx6_seeds[i].src], addr6[rx6_seeds[i].dst]);
+		for (int v = 0; v < 3; v++) {
+			/* As it is, without local6, and behind a first-fragment header. */
+			e.local6 = v != 1;
+			e.ctx_xdp = v != 2;
+			t = seg;
+			if (v == 2)
+				insert_ext6(&t, 1, desc, 0);
+			snprintf(desc, sizeof(desc), "seed segment6(%s,%zu,src %d,dst %d)%s",
+				 kind_names[rx6_seeds[i].kind], inner.len, rx6_seeds[i].src,
+				 rx6_seeds[i].dst, v == 1 ? " no-local6" : v == 2 ? " ext-header" : "");
+			exec_rx_both(&t, &e, desc);
+		}
+		e.local6 = true;
+		e.ctx_xdp = true;
+		for (size_t n = ETH_LEN; n < seg.len; n++) {
+			t.len = n;
+			memcpy(t.d, seg.d, n);
+			e.sttd = n & 1;
+			snprintf(desc, sizeof(desc), "seed segment6(%s) truncated to %zu",
+				 kind_names[rx6_seeds[i].kind], n);
+			exec_rx_both(&t, &e, desc);
+			fix_plen6(&t);
+			snprintf(desc, sizeof(desc), "seed segment6(%s) truncated to %zu, payload "
+				 "length fixed", kind_names[rx6_seeds[i].kind], n);
+			exec_rx_both(&t, &e, desc);
+		}
+	}
+	/*
+	 * Inner frames cut to every length from 14 bytes, the outer lengths kept right, over
+	 * both families: short IPv4, IPv6 and ARP frames behind a whole STT header.
+	 */
+	{
+		const int kinds[] = {K_TCP, K_IPV6, K_ARP};
+
+		for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+			build_inner(&t, kinds[k], vm_a, vm_b, 30, 40000);
+			for (size_t n = ETH_LEN; n <= t.len; n++) {
+				inner.len = n;
+				memcpy(inner.d, t.d, n);
+				for (int v6 = 0; v6 < 2; v6++) {
+					if (v6)
+						build_segment6(&seg, &inner, 0, 0, CTX, addr6[A6_REMOTE],
+							       addr6[A6_LOCAL]);
+					else
+						build_segment(&seg, &inner, 0, 0, CTX);
+					e.ctx_xdp = n & 1;
+					snprintf(desc, sizeof(desc), "seed segment%s(%s cut to %zu)",
+						 v6 ? "6" : "", kind_names[kinds[k]], n);
+					exec_rx_both(&seg, &e, desc);
+				}
+			}
+		}
+		e.ctx_xdp = true;
+	}
 	for (int k = 0; k < UL_MAX; k++) {
+		ptb_mtu = 1400;
+		ptb_about = A6_REMOTE;
 		build_underlay(&seg, k, 30);
 		snprintf(desc, sizeof(desc), "seed underlay(%d)", k);
 		exec_rx_both(&seg, &e, desc);
@@ -2880,18 +3972,21 @@ static void phase_seeds(void)
 		if (tx_seeds[i].partial)
 			l4_set_seed(&inner, 14);
 		e.mtu = tx_seeds[i].mtu;
-		for (int fl = 0; fl < FL_MAX; fl++) {
-			e.flood = fl;
+		for (int fl = 0; fl < FL_MAX + 1; fl++) {
+			/* Every flood list, then the first one without local6. */
+			e.flood = fl < FL_MAX ? fl : FL_V6_ONE;
+			e.local6 = fl < FL_MAX;
 			snprintf(desc, sizeof(desc), "seed frame(%s,%zu)%s",
 				 kind_names[tx_seeds[i].kind], inner.len,
 				 tx_seeds[i].partial ? ",partial" : "");
 			exec_one(P_TX, &inner, &e, desc, M_RECORD);
 		}
 		e.flood = FL_ONE;
+		e.local6 = true;
 		for (size_t n = ETH_LEN; n < inner.len; n++) {
 			t.len = n;
 			memcpy(t.d, inner.d, n);
-			e.flood = n % 3 ? FL_ONE : FL_TWO;
+			e.flood = n % 3 ? FL_ONE : (n & 1) ? FL_TWO : FL_V6_TWO;
 			snprintf(desc, sizeof(desc), "seed frame(%s) truncated to %zu",
 				 kind_names[tx_seeds[i].kind], n);
 			exec_one(P_TX, &t, &e, desc, M_RECORD);
@@ -2927,6 +4022,14 @@ static void shrink_tail(const struct pkt *old, struct pkt *t, size_t n, int prog
 
 	*t = *old;
 	t->len = len;
+	if (prog != P_TX && len >= 54 && get16(old->d, 12) == 0x86dd) {
+		/* Over IPv6: the payload length, SEQ behind the IPv6 header. */
+		if (get16(old->d, 18) + 54u == old->len)
+			set16(t, 18, (uint16_t)(len - 54));
+		if (len >= 78 && old->len >= 74 && STT_SEQ_LEN(get32(old->d, 58)) == old->len - 74)
+			set32(t, 58, STT_SEQ(len - 74, STT_SEQ_OFF(get32(old->d, 58))));
+		return;
+	}
 	if (len >= 18 && get16(old->d, 16) + 14u == old->len)
 		set16(t, 16, (uint16_t)(len - 14));
 	if (prog == P_TX)
@@ -3062,27 +4165,31 @@ static void check_sums(void)
 	 * stt_tc_tx: each frame is dropped before encapsulation (one drop counter) or
 	 * encapsulated (tx_frames); an encapsulated frame is cut (tx_cut_frames, redirected to
 	 * the vport for the passes) or sent as one segment per copy, each copy leaving
-	 * (tx_segments) or dropped as tx_no_neigh (a drop counter for an input already
-	 * counted in tx_frames: flood copies but the last, and non-IP frames).
+	 * (tx_segments) or dropped (a drop counter for an input already counted in tx_frames:
+	 * tx_no_neigh for flood copies but the last and frames bpf_redirect_neigh cannot take,
+	 * tx_family, tx_no_remote6 for an index with no address). A REDIRECT sent something.
 	 */
 	{
 		const __u64 *s = sums[P_TX];
-		__u64 neigh = s[DROP(TX_NO_NEIGH)], early = drops[P_TX] - neigh;
+		__u64 early = drops[P_TX] - tx_copy_drops;
 		__u64 frames = s[STT_C_TX_FRAMES], cut = s[STT_C_TX_CUT_FRAMES];
 		__u64 segs = s[STT_C_TX_SEGMENTS];
 
-		printf("# stt_tc_tx: %llu dropped before encapsulation + %llu encapsulated (%llu cut, "
-		       "%llu sent as a segment, %llu with no copy sent) = %llu; %lu inputs ran; "
-		       "%llu tx_no_neigh drops of copies\n",
+		printf("# stt_tc_tx: %llu dropped before encapsulation + %llu encapsulated (%llu to "
+		       "IPv6 remotes; %llu cut, %llu copies sent as a segment) = %llu; %lu inputs ran; "
+		       "%llu drops of copies (%llu tx_no_neigh, %llu tx_family)\n",
 		       (unsigned long long)early, (unsigned long long)frames,
-		       (unsigned long long)cut, (unsigned long long)segs,
-		       (unsigned long long)(frames - cut - segs), (unsigned long long)(early + frames),
-		       inputs_ran[P_TX], (unsigned long long)neigh);
+		       (unsigned long long)s[STT_C_TX_FRAMES6], (unsigned long long)cut,
+		       (unsigned long long)segs, (unsigned long long)(early + frames),
+		       inputs_ran[P_TX], (unsigned long long)tx_copy_drops,
+		       (unsigned long long)s[DROP(TX_NO_NEIGH)], (unsigned long long)s[DROP(TX_FAMILY)]);
 		if (early + frames != inputs_ran[P_TX])
 			fail(G_SUMS, "stt_tc_tx: early drops + tx_frames != inputs");
-		if (cut + segs != verdicts[P_TX][TC_ACT_REDIRECT] ||
-		    early + (frames - cut - segs) != verdicts[P_TX][TC_ACT_SHOT])
-			fail(G_SUMS, "stt_tc_tx: counters disagree with the verdicts");
+		if (tx_sum_bad)
+			fail(G_SUMS, "stt_tc_tx: %lu runs whose counters disagree with the verdict",
+			     tx_sum_bad);
+		if (s[STT_C_TX_FRAMES6] > frames)
+			fail(G_SUMS, "stt_tc_tx: tx_frames6 > tx_frames");
 	}
 	/* Cut passes: each sends one segment (tx_segments) or is dropped (one drop counter). */
 	{
@@ -3103,7 +4210,7 @@ static void check_sums(void)
 
 static void usage(const char *prog)
 {
-	fprintf(stderr, "usage: %s [-n N] [-s SEED] [-v]\n", prog);
+	fprintf(stderr, "usage: %s [-n N] [-s SEED] [-k] [-v]\n", prog);
 	exit(2);
 }
 
@@ -3125,8 +4232,11 @@ int main(int argc, char **argv)
 	double t0, t1, t2;
 	counters_t total0, total1;
 
-	while ((opt = getopt(argc, argv, "n:s:vh")) != -1) {
+	while ((opt = getopt(argc, argv, "n:s:kvh")) != -1) {
 		switch (opt) {
+		case 'k':
+			known_strict = true;
+			break;
 		case 'n':
 			n = strtoul(optarg, NULL, 0);
 			break;
@@ -3147,6 +4257,8 @@ int main(int argc, char **argv)
 	local4 = htonl(0xc6120001);
 	remote4 = htonl(0xc6120002);
 	remote4b = htonl(0xc6120003);
+	group4 = htonl(0xef010203);
+	group4b = htonl(0xef010204);
 
 	t0 = now();
 	rc = setup();
@@ -3248,6 +4360,13 @@ int main(int argc, char **argv)
 	printf("; tx frames cut: %lu (passes not run for %lu: pass 1's output exceeds what "
 	       "test_run takes)\n",
 	       tx_cut_runs, cut_chains_skipped);
+	printf("# IPv6 underlay: model classes (xdp / tc): ");
+	for (int c = 0; c < RX_CLASSES; c++)
+		printf("%s%s %lu/%lu", c ? ", " : "", rx_class_names[c], rx_v6_classes[0][c],
+		       rx_v6_classes[1][c]);
+	printf("; packet too big: %lu taken, %lu ignored; tx to IPv6 remotes: %lu sent, %lu "
+	       "dropped\n",
+	       ptb_runs[1], ptb_runs[0], tx_v6_runs[1], tx_v6_runs[0]);
 	printf("# drops by reason (xdp / tc_rx / tc_tx):");
 	for (int i = STT_C_DROP_BASE; i < STT_NR_COUNTERS; i++)
 		if (sums[P_XDP][i] + sums[P_TC_RX][i] + sums[P_TX][i] + sums[P_CUT][i])
@@ -3261,6 +4380,10 @@ int main(int argc, char **argv)
 		       "frame with a correct inner checksum, not for their bytes (local checksum "
 		       "offload, docs/DESIGN.md)\n",
 		       lco_premise_broken);
+	for (size_t k = 0; k < sizeof(known) / sizeof(known[0]); k++)
+		if (known[k].hits)
+			printf("# TODO known bug %s: %lu runs (first: %s); -k makes them failures\n",
+			       known[k].name, known[k].hits, known[k].first);
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }
