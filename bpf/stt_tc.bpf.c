@@ -1754,11 +1754,11 @@ int stt_tc_rx(struct __sk_buff *skb)
 		return bpf_redirect(vp->ifindex, 0);
 	}
 	flags = gso ? BPF_F_ADJ_ROOM_FIXED_GSO : 0;
-	if (rx.v6 && inner_eth.proto != bpf_htons(ETH_P_IPV6)) {
+	if (rx.v6 && (inner_eth.proto != bpf_htons(ETH_P_IPV6) || inner_len < 14 + 40)) {
 		/*
-		 * IPv6 outside, anything but IPv6 inside. bpf_skb_adjust_room() leaves at
-		 * least a header of the skb's protocol behind the MAC header, 40 bytes for
-		 * IPv6, and an ARP is 28. And a frame merged from IPv6 segments is typed
+		 * IPv6 outside, anything but IPv6 inside (or an "IPv6" frame too short to
+		 * hold the header). bpf_skb_adjust_room() leaves at least a header of the
+		 * skb's protocol behind the MAC header, 40 bytes for IPv6, and an ARP is 28. And a frame merged from IPv6 segments is typed
 		 * TCPv6 GSO, wrong for IPv4 inside. The 6-to-4 translation fixes both: it
 		 * retypes the skb IPv4 (TCPv4 GSO) and takes 20 bytes from behind the MAC
 		 * header, which were outer bytes anyway.
