@@ -10,6 +10,9 @@
 #           over IPv4), because the underlay stays at MTU 1500 for every path
 #   none    no tunnel: in each host a bridge with the vport and the underlay veth itself;
 #           tenants MTU 1500
+#   stt6    stt over an IPv6 underlay (2001:db8:1::1 and ::2 on the same veths, every
+#           remote IPv6); tenants MTU 1500
+#   vxlan6  kernel VXLAN over IPv6 (the same addresses); tenants MTU 1430 (1500 - 70)
 #
 #   offload  underlay veths at their defaults (tso/gso/tx checksum on), GRO on
 #   wire     underlay veths with tso, gso and tx checksum off (the kernel segments and
@@ -37,6 +40,8 @@ source "$HERE/lib.sh"
 SECS=${1:-3}
 TENANT_MTU=1500 TENANT_TSO=default # veth defaults: large frames
 VXLAN_MTU=1450
+VXLAN6_MTU=1430
+UL1_IP6=2001:db8:1::1 UL2_IP6=2001:db8:1::2
 HZ=$(getconf CLK_TCK)
 TMP=$(mktemp -d /tmp/stb-bench.XXXXXX)
 IPERF_PID=''
@@ -104,13 +109,37 @@ unpath_stt() {
 	q stt_ctl "$NS_H2" detach "$UL2"
 }
 
+# IPv6 on the underlay veths (the hosts run with IPv6 off, scripts/lib.sh), no DAD.
+underlay_ipv6() {
+	local n
+	for n in 1 2; do
+		q nsx "${STT_NS_PREFIX}h$n" sysctl -qw "net.ipv6.conf.ul$n.disable_ipv6=0" || return 1
+		ip -n "${STT_NS_PREFIX}h$n" addr replace "2001:db8:1::$n/64" dev "ul$n" nodad || return 1
+	done
+}
+
+path_stt6() {
+	stt_run_ctl "$NS_H1" attach "$UL1" --local "$UL1_IP6" &&
+		stt_run_ctl "$NS_H2" attach "$UL2" --local "$UL2_IP6" &&
+		stt_run_ctl "$NS_H1" vport add vp1 --context "$CTX_A" &&
+		stt_run_ctl "$NS_H2" vport add vp2 --context "$CTX_A" &&
+		stt_run_ctl "$NS_H1" fdb add --context "$CTX_A" --mac ff:ff:ff:ff:ff:ff --remote "$UL2_IP6" &&
+		stt_run_ctl "$NS_H2" fdb add --context "$CTX_A" --mac ff:ff:ff:ff:ff:ff --remote "$UL1_IP6" &&
+		stt_run_ctl "$NS_H1" fdb add --context "$CTX_A" --mac "$T2_MAC" --remote "$UL2_IP6" &&
+		stt_run_ctl "$NS_H2" fdb add --context "$CTX_A" --mac "$T1_MAC" --remote "$UL1_IP6" || return 1
+	q ip -n "$NS_T1" neigh flush dev eth0
+	q ip -n "$NS_T2" neigh flush dev eth0
+	sttd_start
+	echo "# stt6: attach --local IPv6, every remote IPv6; sttd: $([ ${#STTD_PIDS[@]} -gt 0 ] && echo running || echo 'not built')"
+}
+
 path_vxlan() {
 	local h ns ul lip rip vp
 	for h in 1 2; do
 		if [ "$h" = 1 ]; then
-			ns=$NS_H1 ul=$UL1 lip=$UL1_IP rip=$UL2_IP vp=vp1
+			ns=$NS_H1 ul=$UL1 lip=${1:-$UL1_IP} rip=${2:-$UL2_IP} vp=vp1
 		else
-			ns=$NS_H2 ul=$UL2 lip=$UL2_IP rip=$UL1_IP vp=vp2
+			ns=$NS_H2 ul=$UL2 lip=${2:-$UL2_IP} rip=${1:-$UL1_IP} vp=vp2
 		fi
 		ip -n "$ns" link add vx0 type vxlan id 100 local "$lip" remote "$rip" dstport 4789 dev "$ul" || return 1
 		ip -n "$ns" link add br0 type bridge || return 1
@@ -118,8 +147,8 @@ path_vxlan() {
 		ip -n "$ns" link set "$vp" master br0 || return 1
 		ip -n "$ns" link set vx0 up && ip -n "$ns" link set br0 up || return 1
 	done
-	set_tenant_mtu "$VXLAN_MTU" || return 1
-	echo "# vxlan: vx0 (VNI 100, port 4789, MTU $(ip -n "$NS_H1" -j link show vx0 | jq '.[0].mtu')) + br0 with the vport in each host; tenants MTU $VXLAN_MTU"
+	set_tenant_mtu "${3:-$VXLAN_MTU}" || return 1
+	echo "# vxlan: vx0 (VNI 100, port 4789, MTU $(ip -n "$NS_H1" -j link show vx0 | jq '.[0].mtu'), $lip <-> $rip) + br0 with the vport in each host; tenants MTU ${3:-$VXLAN_MTU}"
 }
 
 unpath_vxlan() {
@@ -209,10 +238,24 @@ fi
 path_stt
 measure_path stt
 unpath_stt
+if underlay_ipv6 && path_stt6 >"$TMP/stt6.log" 2>&1; then
+	cat "$TMP/stt6.log"
+	measure_path stt6
+else
+	cat "$TMP/stt6.log"
+	echo "# stt6: setup failed"
+fi
+unpath_stt
 if path_vxlan; then
 	measure_path vxlan
 else
 	echo "# vxlan: setup failed"
+fi
+unpath_vxlan
+if path_vxlan "$UL1_IP6" "$UL2_IP6" "$VXLAN6_MTU"; then
+	measure_path vxlan6
+else
+	echo "# vxlan6: setup failed"
 fi
 unpath_vxlan
 if path_none; then
@@ -233,5 +276,17 @@ for mode in offload wire; do
 		echo "| $mode | $p | $s | $v | $n | $(ratio "$s" "$v") | $(ratio "$s" "$n") |" \
 			"${CPU[stt/$mode/$p]:--} | ${CPU[vxlan/$mode/$p]:--} | ${CPU[none/$mode/$p]:--} |" \
 			"${RETR[stt/$mode/$p]:--} / ${RETR[vxlan/$mode/$p]:--} / ${RETR[none/$mode/$p]:--} |"
+	done
+done
+echo
+echo "Over an IPv6 underlay (the same veths; no-tunnel as above):"
+echo
+echo "| underlay | streams | STT6 | VXLAN6 | STT6/VXLAN6 | STT6/no tunnel | STT6/STT (IPv4) | CPU s/GB STT6 | CPU s/GB VXLAN6 | retransmits STT6 / VXLAN6 |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+for mode in offload wire; do
+	for p in 1 4; do
+		s=${GBPS[stt6/$mode/$p]:--} v=${GBPS[vxlan6/$mode/$p]:--} n=${GBPS[none/$mode/$p]:--} s4=${GBPS[stt/$mode/$p]:--}
+		echo "| $mode | $p | $s | $v | $(ratio "$s" "$v") | $(ratio "$s" "$n") | $(ratio "$s" "$s4") |" \
+			"${CPU[stt6/$mode/$p]:--} | ${CPU[vxlan6/$mode/$p]:--} | ${RETR[stt6/$mode/$p]:--} / ${RETR[vxlan6/$mode/$p]:--} |"
 	done
 done
