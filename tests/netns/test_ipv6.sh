@@ -146,6 +146,19 @@ test_ping_v6() {
 	if [ -n "$why" ]; then not_ok "$name" "${why%; }"; else ok "$name"; fi
 }
 
+test_dscp_v6() {
+	local name="uniform DSCP/ECN over IPv6: the inner TOS is the outer traffic class" why='' got w
+	capture ds6 "$NS_H2" "$UL2" ip6 src "$UL1_IP6" and tcp dst port 7471 || { not_ok "$name" "capture"; return; }
+	got=$(timeout 20 ip netns exec "$NS_T1" ping -n -c 3 -i 0.2 -W 1 -Q 0xba "$T2_IP" 2>&1 |
+		sed -n 's/.* \([0-9]\+\) received.*/\1/p' | head -1 | grep . || echo 0)
+	stt_capture_stop "$LAST_CAP"
+	w=$(stt_fields "$TMP/ds6.pcap" -Y 'stt && icmp.type == 8' -e ipv6.tclass -e ip.dsfield | sort | uniq -c | xargs)
+	echo "answered $got/3; echo requests (count, outer traffic class, inner TOS): $w" | diag
+	[ "$got" = 3 ] || why+="$got/3 answered; "
+	[[ $w =~ ^3\ 0x0*ba\ 0x0*ba$ ]] || why+="wire: '$w' (want 3 with 0xba outside and in); "
+	if [ -n "$why" ]; then not_ok "$name" "${why%; }"; else ok "$name"; fi
+}
+
 test_large_ping_v6() {
 	local name="frames larger than a segment over IPv6: cut, reassembled, 3/3" why='' got segs
 	if [ "$STTD_STATE" != running ]; then
@@ -410,7 +423,7 @@ test_isolation_v6() {
 
 # Main ------------------------------------------------------------------------------------
 
-TESTS=(test_attach_v6 test_ping_v6 test_large_ping_v6 test_ipv6_inside_ping test_isolation_v6
+TESTS=(test_attach_v6 test_ping_v6 test_dscp_v6 test_large_ping_v6 test_ipv6_inside_ping test_isolation_v6
 	test_tso_v6 test_wire_v6 test_peers_v6 test_oam_v6 test_pmtu_v6
 	test_xdp_v6 test_dual_stack)
 # ST6_TESTS="test_a test_b" runs only those (debugging).
