@@ -239,64 +239,91 @@ struct {
 #define STT_SEND_IP 0x2    /* the skb's protocol is IP: bpf_redirect_neigh can take it */
 
 /*
- * Write the first hdr_len bytes of h (outer Ethernet and what follows) with the next
- * hop's MAC addresses from the FIB and neighbour table, and send. Returns 0 when a clone
- * left, TC_ACT_REDIRECT when the skb itself goes, -1 when this copy was dropped.
- * Without a usable neighbour entry (or with forwarding off on the underlay, which the FIB
- * helper requires), bpf_redirect_neigh resolves the neighbour itself, but only for skbs
- * whose protocol is IP, and it cannot clone: non-IP frames and all but the last flood
- * copy are dropped and counted until the neighbour is known.
+ * Write the first hdr_len bytes of h (struct stt_encap4 or stt_encap6, by the Ethernet type
+ * in it: outer Ethernet and what follows) with the next hop's MAC addresses from the FIB
+ * and neighbour table, and send. Returns 0 when a clone left, TC_ACT_REDIRECT when the skb
+ * itself goes, -1 when this copy was dropped.
+ * A multicast group (draft 3.4) needs no FIB or neighbour: the MAC is the group's (RFC
+ * 1112: 01:00:5e + low 23 bits; RFC 2464: 33:33 + low 32 bits) and the device the
+ * underlay. The FIB helper needs forwarding on the underlay (sttctl attach turns it on).
+ * Without a usable neighbour entry, bpf_redirect_neigh resolves the neighbour itself, but
+ * it cannot clone, and it picks its IPv4 or IPv6 path by the skb's protocol, the inner
+ * frame's, reading the destination from the header it thinks is there: so only a frame
+ * whose inner family is the outer one can take it (seen over IPv6: with an explicit next
+ * hop, IPv4 and ARP inner frames vanished and no neighbour entry was ever made). Anything
+ * else is dropped and counted until the neighbour is known; sttctl keeps every remote's
+ * entry managed (NTF_MANAGED), so the kernel resolves it as soon as the remote is named.
  */
-static __noinline long stt_tx_send(struct __sk_buff *skb, struct stt_encap4 *h, __u32 hdr_len,
+static __noinline long stt_tx_send(struct __sk_buff *skb, void *h, __u32 hdr_len,
 				   const struct stt_cfg *cfg, __u32 flags)
 {
+	struct stt_eth *eth = h;
+	struct stt_encap4 *h4 = h;
+	struct stt_encap6 *h6 = h;
+	int v6 = eth->proto == bpf_htons(ETH_P_IPV6);
 	struct bpf_fib_lookup fib = {};
-	__u32 zero = 0;
+	__u32 zero = 0, ifindex;
 	long rc;
 
-	fib.family = AF_INET;
+	if (hdr_len < sizeof(*eth) || hdr_len > (v6 ? sizeof(*h6) : sizeof(*h4)))
+		return -1;
 	fib.l4_protocol = 6;
-	fib.sport = h->tcp.source;
-	fib.dport = h->tcp.dest;
-	fib.tot_len = bpf_ntohs(h->ip.tot_len);
 	fib.ifindex = cfg->ifindex;
-	fib.ipv4_src = cfg->local4;
-	fib.ipv4_dst = h->ip.daddr;
-	if (STT_IS_MCAST4(h->ip.daddr)) {
-		/*
-		 * A multicast group (draft 3.4): no FIB or neighbour, the MAC is the group's
-		 * (RFC 1112: 01:00:5e + low 23 bits) and the device is the underlay.
-		 */
+	if (v6) {
+		fib.family = AF_INET6;
+		fib.sport = h6->tcp.source;
+		fib.dport = h6->tcp.dest;
+		fib.tot_len = sizeof(h6->ip) + bpf_ntohs(h6->ip.payload_len);
+		__builtin_memcpy(fib.ipv6_src, h6->ip.saddr, 16);
+		__builtin_memcpy(fib.ipv6_dst, h6->ip.daddr, 16);
+	} else {
+		fib.family = AF_INET;
+		fib.sport = h4->tcp.source;
+		fib.dport = h4->tcp.dest;
+		fib.tot_len = bpf_ntohs(h4->ip.tot_len);
+		fib.ipv4_src = cfg->local4;
+		fib.ipv4_dst = h4->ip.daddr;
+	}
+	if (v6 ? STT_IS_MCAST6(h6->ip.daddr) : STT_IS_MCAST4(h4->ip.daddr)) {
 		const struct stt_underlay *ul = bpf_map_lookup_elem(&stt_underlay, &zero);
-		const __u8 *g = (const __u8 *)&h->ip.daddr;
 
 		if (!ul)
 			return -1;
-		h->eth.dst[0] = 0x01, h->eth.dst[1] = 0x00, h->eth.dst[2] = 0x5e;
-		h->eth.dst[3] = g[1] & 0x7f, h->eth.dst[4] = g[2], h->eth.dst[5] = g[3];
-		__builtin_memcpy(h->eth.src, ul->mac, 6);
-		if (hdr_len > sizeof(*h) || bpf_skb_store_bytes(skb, 0, h, hdr_len, 0))
-			return -1;
-		if (!(flags & STT_SEND_LAST))
-			return bpf_clone_redirect(skb, cfg->ifindex, 0) ? -1 : 0;
-		return bpf_redirect(cfg->ifindex, 0);
-	}
-	rc = bpf_fib_lookup(skb, &fib, sizeof(fib), BPF_FIB_LOOKUP_OUTPUT);
-	if (rc == BPF_FIB_LKUP_RET_SUCCESS) {
-		__builtin_memcpy(h->eth.dst, fib.dmac, 6);
-		__builtin_memcpy(h->eth.src, fib.smac, 6);
+		if (v6) {
+			const __u8 *g = (const __u8 *)h6->ip.daddr;
+
+			eth->dst[0] = 0x33, eth->dst[1] = 0x33, eth->dst[2] = g[12];
+			eth->dst[3] = g[13], eth->dst[4] = g[14], eth->dst[5] = g[15];
+		} else {
+			const __u8 *g = (const __u8 *)&h4->ip.daddr;
+
+			eth->dst[0] = 0x01, eth->dst[1] = 0x00, eth->dst[2] = 0x5e;
+			eth->dst[3] = g[1] & 0x7f, eth->dst[4] = g[2], eth->dst[5] = g[3];
+		}
+		__builtin_memcpy(eth->src, ul->mac, 6);
+		rc = BPF_FIB_LKUP_RET_SUCCESS;
+		ifindex = cfg->ifindex;
 	} else {
-		__builtin_memset(h->eth.dst, 0, 6);
-		__builtin_memset(h->eth.src, 0, 6);
+		rc = bpf_fib_lookup(skb, &fib, sizeof(fib), BPF_FIB_LOOKUP_OUTPUT);
+		if (rc == BPF_FIB_LKUP_RET_SUCCESS) {
+			__builtin_memcpy(eth->dst, fib.dmac, 6);
+			__builtin_memcpy(eth->src, fib.smac, 6);
+		} else {
+			__builtin_memset(eth->dst, 0, 6);
+			__builtin_memset(eth->src, 0, 6);
+		}
+		ifindex = fib.ifindex;
 	}
-	if (hdr_len > sizeof(*h) || bpf_skb_store_bytes(skb, 0, h, hdr_len, 0))
+	if (bpf_skb_store_bytes(skb, 0, h, hdr_len, 0))
 		return -1;
 	if (rc == BPF_FIB_LKUP_RET_SUCCESS) {
 		if (!(flags & STT_SEND_LAST))
-			return bpf_clone_redirect(skb, fib.ifindex, 0) ? -1 : 0;
-		return bpf_redirect(fib.ifindex, 0);
+			return bpf_clone_redirect(skb, ifindex, 0) ? -1 : 0;
+		return bpf_redirect(ifindex, 0);
 	}
-	if ((flags & STT_SEND_LAST) && (flags & STT_SEND_IP))
+	if (!(flags & STT_SEND_LAST))
+		return -1;
+	if (v6 ? skb->protocol == bpf_htons(ETH_P_IPV6) : (flags & STT_SEND_IP) != 0)
 		return bpf_redirect_neigh(cfg->ifindex, NULL, 0, 0);
 	return -1;
 }
@@ -322,73 +349,6 @@ static __always_inline __u64 stt_sum6(const __be32 *a)
 }
 
 /*
- * stt_tx_send for an IPv6 outer header: the FIB lookup is AF_INET6 (it needs IPv6
- * forwarding on the underlay, which sttctl attach turns on), a multicast group's MAC is
- * 33:33 + its low 32 bits (RFC 2464).
- */
-static __noinline long stt_tx_send6(struct __sk_buff *skb, struct stt_encap6 *h, __u32 hdr_len,
-				    const struct stt_cfg *cfg, __u32 flags)
-{
-	struct bpf_fib_lookup fib = {};
-	__u32 zero = 0;
-	long rc;
-
-	if (hdr_len < sizeof(h->eth) || hdr_len > sizeof(*h))
-		return -1;
-	fib.family = AF_INET6;
-	fib.l4_protocol = 6;
-	fib.sport = h->tcp.source;
-	fib.dport = h->tcp.dest;
-	fib.tot_len = sizeof(h->ip) + bpf_ntohs(h->ip.payload_len);
-	fib.ifindex = cfg->ifindex;
-	__builtin_memcpy(fib.ipv6_src, h->ip.saddr, 16);
-	__builtin_memcpy(fib.ipv6_dst, h->ip.daddr, 16);
-	if (STT_IS_MCAST6(h->ip.daddr)) {
-		const struct stt_underlay *ul = bpf_map_lookup_elem(&stt_underlay, &zero);
-		const __u8 *g = (const __u8 *)h->ip.daddr;
-
-		if (!ul)
-			return -1;
-		h->eth.dst[0] = 0x33, h->eth.dst[1] = 0x33;
-		h->eth.dst[2] = g[12], h->eth.dst[3] = g[13], h->eth.dst[4] = g[14];
-		h->eth.dst[5] = g[15];
-		__builtin_memcpy(h->eth.src, ul->mac, 6);
-		if (hdr_len > sizeof(*h) || bpf_skb_store_bytes(skb, 0, h, hdr_len, 0))
-			return -1;
-		if (!(flags & STT_SEND_LAST))
-			return bpf_clone_redirect(skb, cfg->ifindex, 0) ? -1 : 0;
-		return bpf_redirect(cfg->ifindex, 0);
-	}
-	rc = bpf_fib_lookup(skb, &fib, sizeof(fib), BPF_FIB_LOOKUP_OUTPUT);
-	if (rc == BPF_FIB_LKUP_RET_SUCCESS) {
-		__builtin_memcpy(h->eth.dst, fib.dmac, 6);
-		__builtin_memcpy(h->eth.src, fib.smac, 6);
-	} else {
-		__builtin_memset(h->eth.dst, 0, 6);
-		__builtin_memset(h->eth.src, 0, 6);
-	}
-	if (hdr_len > sizeof(*h) || bpf_skb_store_bytes(skb, 0, h, hdr_len, 0))
-		return -1;
-	if (rc == BPF_FIB_LKUP_RET_SUCCESS) {
-		if (!(flags & STT_SEND_LAST))
-			return bpf_clone_redirect(skb, fib.ifindex, 0) ? -1 : 0;
-		return bpf_redirect(fib.ifindex, 0);
-	}
-	/*
-	 * No resolved neighbour: bpf_redirect_neigh() picks its IPv4 or IPv6 path by the
-	 * skb's protocol, which is the inner frame's, and reads the destination from the
-	 * header it thinks is there. Only an IPv6 inner frame makes that the outer header
-	 * (seen: with an explicit next hop, IPv4 and ARP inner frames vanished without a
-	 * neighbour ever being created). Anything else is dropped and counted until the
-	 * neighbour is known; sttctl keeps every remote's entry managed (NTF_MANAGED), so
-	 * the kernel resolves it as soon as the remote is named.
-	 */
-	if ((flags & STT_SEND_LAST) && skb->protocol == bpf_htons(ETH_P_IPV6))
-		return bpf_redirect_neigh(cfg->ifindex, NULL, 0, 0);
-	return -1;
-}
-
-/*
  * Finish the IPv6 outer headers for one remote (index form) and send. -3: the index has no
  * address behind it (sttctl writes the address before any map names the index).
  */
@@ -403,7 +363,7 @@ static __noinline long stt_tx_one6(struct __sk_buff *skb, struct stt_tx_state *s
 		return -3;
 	__builtin_memcpy(h->ip.daddr, a->a, 16);
 	h->tcp.check = ~stt_csum_fold(st->base_sum + stt_sum6(a->a));
-	return stt_tx_send6(skb, h, sizeof(*h), cfg,
+	return stt_tx_send(skb, h, sizeof(*h), cfg,
 			    (last ? STT_SEND_LAST : 0) | (st->is_ip ? STT_SEND_IP : 0));
 }
 
@@ -731,7 +691,7 @@ static __noinline int stt_tx_cut(struct __sk_buff *skb, const struct stt_cfg *cf
 
 	/* The skb's protocol is the outer one here (it re-entered as one): the kernel can resolve. */
 	if (v6)
-		rc = stt_tx_send6(skb, &c->h6, offsetof(struct stt_encap6, stt), cfg,
+		rc = stt_tx_send(skb, &c->h6, offsetof(struct stt_encap6, stt), cfg,
 				  STT_SEND_LAST | STT_SEND_IP);
 	else
 		rc = stt_tx_send(skb, &c->h4, offsetof(struct stt_encap4, stt), cfg,
