@@ -75,6 +75,27 @@ PING_PID=$!
 stt_ctl "$NS_H1" monitor --count 2
 wait "$PING_PID"
 
+say "The same endpoints over IPv6: each host gets 2001:db8:1::N on its underlay and" \
+	"attaches with both families; h1 then reaches t2 through h2's IPv6 address."
+for n in 1 2; do
+	ip netns exec "${STT_NS_PREFIX}h$n" sysctl -qw "net.ipv6.conf.ul$n.disable_ipv6=0"
+	ip -n "${STT_NS_PREFIX}h$n" addr add "2001:db8:1::$n/64" dev "ul$n" nodad
+	stt_run_ctl "${STT_NS_PREFIX}h$n" attach "ul$n" --local "198.18.0.$n" --local "2001:db8:1::$n"
+done
+stt_run_ctl "$NS_H1" fdb del --context "$CTX_A" --mac "$T2_MAC"
+stt_run_ctl "$NS_H1" fdb add --context "$CTX_A" --mac "$T2_MAC" --remote 2001:db8:1::2
+stt_run_ctl "$NS_H2" fdb del --context "$CTX_A" --mac "$T1_MAC"
+stt_run_ctl "$NS_H2" fdb add --context "$CTX_A" --mac "$T1_MAC" --remote 2001:db8:1::1
+# sttctl made managed neighbour entries for the new remotes; the kernel resolves them.
+stt_wait_neigh "$NS_H1" 2001:db8:1::2
+stt_wait_neigh "$NS_H2" 2001:db8:1::1
+stt_capture_start "$NS_H2" "$UL2" "$TMP/ul2v6.pcap" ip6 and tcp dst port 7471 && V6CAP=$STT_CAP_PID
+timeout 15 ip netns exec "$NS_T1" ping -n -c 3 -W 1 "$T2_IP"
+stt_capture_stop "${V6CAP:-}"
+echo "On h2's underlay (tcpdump): the pings as STT over IPv6"
+tcpdump -n -r "$TMP/ul2v6.pcap" 2>/dev/null | head -4
+stt_ctl "$NS_H1" ping --context "$CTX_A" --remote 2001:db8:1::2 --count 2 --interval 0.2
+
 for ns in "$NS_H1" "$NS_H2"; do
 	say "sttctl -n $ns show"
 	stt_ctl "$ns" show

@@ -202,6 +202,18 @@ stt_run_ctl() {
 	fi
 }
 
+# Wait until a host's neighbour entry for ADDR is resolved: stt_wait_neigh NS ADDR [TRIES].
+# Right after IPv6 is turned on, neighbour discovery takes about a second (seen: INCOMPLETE
+# for 1 s), and until then the datapath drops what it cannot send (tx_no_neigh).
+stt_wait_neigh() {
+	local ns=$1 addr=$2 i
+	for ((i = 0; i < ${3:-50}; i++)); do
+		ip -n "$ns" neigh show "$addr" 2>/dev/null | grep -qE 'REACHABLE|STALE|DELAY|PROBE' && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # Wait until a TCP port listens in a namespace: stt_wait_listen NS PORT [TRIES]
 stt_wait_listen() {
 	local ns=$1 port=$2 i

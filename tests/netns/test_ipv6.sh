@@ -76,7 +76,7 @@ csum_status() {
 # The topology of scripts/lib.sh, then IPv6 on the underlay, the endpoints attached by
 # their IPv6 addresses only, and every forwarding entry naming an IPv6 remote.
 topo_up() {
-	local n o ns
+	local n ns
 	stt_topo_down
 	stt_build_devices || return 1
 	for n in 1 2; do
@@ -104,13 +104,8 @@ topo_up() {
 		ip -n "$ns" addr add "2001:db8:100::$n/64" dev eth0 nodad || return 1
 	done
 	# The managed neighbour entries sttctl made resolve in the background.
-	for n in 1 2; do
-		o=$((3 - n))
-		for _ in $(seq 30); do
-			ip -n "${STT_NS_PREFIX}h$n" -6 neigh show "2001:db8:1::$o" | grep -qE 'REACHABLE|STALE|DELAY|PROBE' && break
-			sleep 0.1
-		done
-	done
+	stt_wait_neigh "$NS_H1" "$UL2_IP6"
+	stt_wait_neigh "$NS_H2" "$UL1_IP6"
 }
 
 # Tests -----------------------------------------------------------------------------------

@@ -163,7 +163,11 @@ mcast_v6() {
 	for i in 1 2 3; do
 		ip -n "${STT_NS_PREFIX}t$i" neigh flush dev eth0
 	done
-	sleep 0.5 # the managed neighbour entries resolve
+	for i in 1 2 3; do
+		for j in 1 2 3; do
+			[ "$i" = "$j" ] || stt_wait_neigh "${STT_NS_PREFIX}h$i" "2001:db8:2::$j"
+		done
+	done
 }
 
 test_group_flood_v6() {
