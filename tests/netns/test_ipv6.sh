@@ -408,6 +408,32 @@ test_peers_v6() {
 	if [ -n "$why" ]; then not_ok "$name" "${why%; }"; else ok "$name"; fi
 }
 
+# Learning over IPv6: h1's static entry for t2 goes and vp1 learns; t2's MAC is learned
+# behind h2's IPv6 address (it has a remote index: the flood list names it) and unicast to
+# it goes by the learned entry.
+test_learning_v6() {
+	local name="learning over IPv6: t2's MAC learned behind $UL2_IP6 and used for unicast" why='' got fdb tl0 tl1
+	stt_run_ctl "$NS_H1" fdb del --context "$CTX_A" --mac "$T2_MAC" >/dev/null 2>&1 &&
+		stt_run_ctl "$NS_H1" vport del vp1 >/dev/null 2>&1 &&
+		stt_run_ctl "$NS_H1" vport add vp1 --context "$CTX_A" --learn --learn-cap 64 >/dev/null 2>&1 ||
+		{ not_ok "$name" "reconfiguring h1 failed"; return; }
+	ip -n "$NS_T1" neigh flush dev eth0
+	tl0=$(counter "$NS_H1" tx_learned)
+	got=$(pings "$NS_T1" 3 56 "$T2_IP")
+	tl1=$(counter "$NS_H1" tx_learned)
+	fdb=$(stt_ctl "$NS_H1" fdb show --json 2>/dev/null)
+	echo "pings $got/3; h1 tx_learned +$((tl1 - tl0)); learned: $(jq -c '[.[] | select(.type == "learned")]' <<<"$fdb")" | diag
+	stt_run_ctl "$NS_H1" vport del vp1 >/dev/null 2>&1
+	stt_run_ctl "$NS_H1" vport add vp1 --context "$CTX_A" >/dev/null 2>&1
+	stt_run_ctl "$NS_H1" fdb add --context "$CTX_A" --mac "$T2_MAC" --remote "$UL2_IP6" >/dev/null 2>&1
+	[ "$got" = 3 ] || why+="$got/3 answered; "
+	jq -e --arg m "$T2_MAC" --arg r "$UL2_IP6" \
+		'any(.[]; .type == "learned" and .mac == $m and .remote == $r and .context == "100")' \
+		<<<"$fdb" >/dev/null || why+="t2's MAC not learned behind $UL2_IP6; "
+	[ "$((tl1 - tl0))" -ge 2 ] || why+="tx_learned +$((tl1 - tl0)): unicast did not use the learned entry; "
+	if [ -n "$why" ]; then not_ok "$name" "${why%; }"; else ok "$name"; fi
+}
+
 test_isolation_v6() {
 	local name="context 200 (t3) sees nothing of context 100 over IPv6" n0 n1
 	n0=$(nsx "$NS_T3" ip -j -s link show eth0 | jq '.[0].stats64.rx.packets')
@@ -419,7 +445,7 @@ test_isolation_v6() {
 # Main ------------------------------------------------------------------------------------
 
 TESTS=(test_attach_v6 test_ping_v6 test_dscp_v6 test_large_ping_v6 test_ipv6_inside_ping test_isolation_v6
-	test_tso_v6 test_wire_v6 test_peers_v6 test_oam_v6 test_pmtu_v6
+	test_tso_v6 test_wire_v6 test_peers_v6 test_learning_v6 test_oam_v6 test_pmtu_v6
 	test_xdp_v6 test_dual_stack)
 # ST6_TESTS="test_a test_b" runs only those (debugging).
 [ -z "${ST6_TESTS:-}" ] || read -r -a TESTS <<<"$ST6_TESTS"
