@@ -289,7 +289,8 @@ struct stt_piece {
 	X(MEM_PEAK, "reasm_mem_peak", "most bytes ever held")                                       \
 	X(INFLIGHT, "reasm_inflight", "incomplete frames held now")                               \
 	X(ECN_DROPS, "reasm_ecn_ce_not_ect", "frames dropped: CE on a piece, inner packet not ECT") \
-	X(PEER_DENIED, "reasm_peer_denied", "frames dropped: strict peers, sender not a peer")
+	X(PEER_DENIED, "reasm_peer_denied", "frames dropped: strict peers, sender not a peer") \
+	X(LEARNED, "reasm_learned", "MACs learned (or moved) from frames sttd delivered (vport --learn)")
 
 #define STT_REASM_ENUM(name, str, help) STT_R_##name,
 enum stt_reasm_counter { STT_REASM_COUNTERS(STT_REASM_ENUM) STT_R_MAX };

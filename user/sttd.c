@@ -44,9 +44,15 @@
 
 struct sttd {
 	struct reasm *r;
-	int contexts_fd, stats_fd, pkt_fd, cfg_fd, peers_fd;
+	int contexts_fd, stats_fd, pkt_fd, cfg_fd, peers_fd, learn_fd;
 	struct stt_cfg cfg; /* read again with every stats update (refresh_cfg), not per frame */
-	__u64 lost, bad_csum, bad_frame, tx_errors, ecn_drops, peer_denied;
+	__u64 lost, bad_csum, bad_frame, tx_errors, ecn_drops, peer_denied, learned;
+	/* Learning tables (stt_learn's inner maps) opened so far, by map ID. */
+	struct {
+		__u32 id;
+		int fd;
+	} tables[16];
+	unsigned int next_table;
 	int debug_left; /* with -v, pieces still to log */
 	struct stt_stats_fds sfds; /* with --metrics: every counter, for the exposition */
 };
@@ -79,6 +85,7 @@ static void publish_stats(struct sttd *d)
 		[STT_R_LOST] = d->lost,		    [STT_R_MEM] = s->mem,
 		[STT_R_MEM_PEAK] = s->mem_peak,	    [STT_R_INFLIGHT] = s->inflight,
 		[STT_R_ECN_DROPS] = d->ecn_drops,   [STT_R_PEER_DENIED] = d->peer_denied,
+		[STT_R_LEARNED] = d->learned,
 	};
 
 	for (__u32 k = 0; k < STT_R_MAX; k++)
@@ -132,6 +139,54 @@ static void refresh_cfg(struct sttd *d)
 }
 
 /* Deliver a whole STT frame (STT header + inner Ethernet frame) to its vport. */
+/* The learning table of a context (its map in stt_learn), -1 if it has none. */
+static int learn_table(struct sttd *d, __u64 ctx)
+{
+	__u32 id, k;
+	int fd;
+
+	if (d->learn_fd < 0 || bpf_map_lookup_elem(d->learn_fd, &ctx, &id))
+		return -1;
+	for (k = 0; k < sizeof(d->tables) / sizeof(d->tables[0]); k++)
+		if (d->tables[k].fd >= 0 && d->tables[k].id == id)
+			return d->tables[k].fd;
+	fd = bpf_map_get_fd_by_id(id);
+	if (fd < 0)
+		return -1;
+	/* A small cache, oldest out first: contexts that learn are few per endpoint. */
+	k = d->next_table++ % (sizeof(d->tables) / sizeof(d->tables[0]));
+	if (d->tables[k].fd >= 0)
+		close(d->tables[k].fd);
+	d->tables[k].id = id;
+	d->tables[k].fd = fd;
+	return fd;
+}
+
+/*
+ * Learning from a frame sttd delivers (vport --learn), as stt_learn_mac() does for the BPF
+ * paths: the inner source MAC (unicast) lives behind the sender; written only when new,
+ * moved, or last seen over a second ago. A sender over IPv6 without a remote index (0)
+ * teaches nothing.
+ */
+static void learn(struct sttd *d, __u64 ctx, const uint8_t *src_mac, uint32_t saddr)
+{
+	struct stt_learn_key k = { 0 };
+	struct stt_learn_val v = { 0 }, cur;
+	uint64_t now = now_ns();
+	int fd, have;
+
+	if ((src_mac[0] & 1) || !saddr || (fd = learn_table(d, ctx)) < 0)
+		return;
+	memcpy(k.mac, src_mac, 6);
+	have = !bpf_map_lookup_elem(fd, &k, &cur);
+	if (have && cur.remote4 == saddr && now - cur.seen_ns < 1000000000ull)
+		return;
+	v.remote4 = saddr;
+	v.seen_ns = now;
+	if (!bpf_map_update_elem(fd, &k, &v, BPF_ANY) && (!have || cur.remote4 != saddr))
+		d->learned++;
+}
+
 static void deliver(struct sttd *d, uint8_t *f, uint32_t len, uint32_t saddr, uint32_t pflags)
 {
 	const struct stt_hdr *h = (const void *)f;
@@ -170,6 +225,8 @@ static void deliver(struct sttd *d, uint8_t *f, uint32_t len, uint32_t saddr, ui
 		d->ecn_drops++;
 		return;
 	}
+	if (cv.flags & STT_VPORT_LEARN)
+		learn(d, ctx, inner + 6, saddr);
 	if ((h->flags & STT_F_CSUM_PARTIAL) &&
 	    (((h->flags & STT_F_IPV4) && h->l4_offset >= 34 && inner[12] == 0x08 &&
 	      inner[13] == 0x00) ||
@@ -419,6 +476,9 @@ int main(int argc, char **argv)
 	d.cfg_fd = st.cfg_fd;
 	refresh_cfg(&d);
 	d.peers_fd = st.peers_fd;
+	d.learn_fd = st.learn_fd;
+	for (unsigned int k = 0; k < sizeof(d.tables) / sizeof(d.tables[0]); k++)
+		d.tables[k].fd = -1;
 	d.r = reasm_new(mem, (uint64_t)timeout_ms * 1000000ull);
 	d.pkt_fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
 	if (!d.r || d.pkt_fd < 0 ||

@@ -288,6 +288,40 @@ test_learning() {
 	fi
 }
 
+# Learning from frames sttd reassembles: h2 sends h1 a hand-made frame in three segments
+# with different outer TOS (GRO merges only equal TOS, so the pieces go to sttd), from an
+# inner source MAC h1 has never seen. h1's sttd delivers it and learns the MAC behind h2.
+test_learning_sttd() {
+	local name="learning: sttd learns from the frames it reassembles" why='' fdb l0 l1 f0 f1
+	local mac=02:00:00:00:77:01
+	if [ "$STTD_STATE" != running ]; then
+		skip "$name" "sttd is $STTD_STATE"
+		return
+	fi
+	stt_run_ctl "$NS_H1" vport del vp1 >/dev/null 2>&1 &&
+		stt_run_ctl "$NS_H1" vport add vp1 --context "$CTX_A" --learn >/dev/null 2>&1 ||
+		{ not_ok "$name" "vport add --learn failed"; return; }
+	l0=$(reasm_count "$NS_H1" reasm_learned)
+	f0=$(reasm_count "$NS_H1" reasm_frames)
+	ip netns exec "$NS_H2" python3 "$SEND" --ifname "$UL2" --dmac "$UL1_MAC" --smac "$UL2_MAC" \
+		--src "$UL2_IP" --dst "$UL1_IP" --context "$CTX_A" --inner-dmac "$T1_MAC" \
+		--inner-smac "$mac" --inner-src "$T2_IP" --inner-dst "$T1_IP" --payload 2000 \
+		--seg 800 --tos 0,4,0 --frame-id 0x5a0077aa
+	sleep 0.5
+	l1=$(reasm_count "$NS_H1" reasm_learned)
+	f1=$(reasm_count "$NS_H1" reasm_frames)
+	fdb=$(stt_ctl "$NS_H1" fdb show --json 2>/dev/null)
+	echo "h1 reasm_frames +$((f1 - f0)), reasm_learned +$((l1 - l0)); learned: $(jq -c '[.[] | select(.type == "learned")]' <<<"$fdb")" | diag
+	stt_run_ctl "$NS_H1" vport del vp1 >/dev/null 2>&1
+	stt_run_ctl "$NS_H1" vport add vp1 --context "$CTX_A" >/dev/null 2>&1
+	[ "$((f1 - f0))" -eq 1 ] || why+="sttd reassembled $((f1 - f0)) frames (want 1); "
+	[ "$((l1 - l0))" -eq 1 ] || why+="reasm_learned +$((l1 - l0)) (want 1); "
+	jq -e --arg m "$mac" --arg r "$UL2_IP" \
+		'any(.[]; .type == "learned" and .mac == $m and .remote == $r and .context == "100")' \
+		<<<"$fdb" >/dev/null || why+="$mac not learned behind $UL2_IP; "
+	if [ -n "$why" ]; then not_ok "$name" "${why%; }"; else ok "$name"; fi
+}
+
 # OAM: sttctl ping answers through the tunnel, is valid STT and CFM on the wire (tshark),
 # and never reaches a tenant; an unknown context gets no answer.
 test_oam_ping() {
@@ -511,7 +545,7 @@ test_options_rejected() {
 # Main ------------------------------------------------------------------------------------
 
 TESTS=(test_dscp_uniform test_dscp_pipe test_ecn_single_segment test_ecn_reassembled
-	test_ecn_all_segments	test_peers_strict_endpoint test_peers_strict_context test_learning test_oam_ping
+	test_ecn_all_segments	test_peers_strict_endpoint test_peers_strict_context test_learning test_learning_sttd test_oam_ping
 	test_oam_unknown_context test_oam_tenant_refused test_vlan_trunk test_options_rejected test_pmtu)
 
 if ! reason=$(stt_prereqs); then
