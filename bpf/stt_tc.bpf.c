@@ -1124,6 +1124,39 @@ static __noinline int stt_rx_tos(struct __sk_buff *skb, __u32 off, __be16 proto,
  * Reply is consumed (sttctl ping saw it on its packet socket). Nothing reaches a tenant.
  * Only a whole one-segment frame whose outer TCP checksum is right gets an answer.
  */
+/* Per CPU: the second the OAM replies are counted in, and how many were sent in it. */
+struct stt_oam_rate {
+	__u64 second;
+	__u32 sent;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct stt_oam_rate);
+} stt_oam_rate SEC(".maps");
+
+/* True when this CPU may send one more OAM reply this second (STT_OAM_RATE). */
+static __always_inline int stt_oam_allowed(void)
+{
+	__u32 zero = 0;
+	struct stt_oam_rate *r = bpf_map_lookup_elem(&stt_oam_rate, &zero);
+	__u64 now = bpf_ktime_get_ns() / 1000000000ULL;
+
+	if (!r)
+		return 0;
+	if (r->second != now) {
+		r->second = now;
+		r->sent = 0;
+	}
+	if (r->sent >= STT_OAM_RATE)
+		return 0;
+	r->sent++;
+	return 1;
+}
+
 static __noinline int stt_rx_oam(struct __sk_buff *skb, struct stt_rx *rx,
 				 const struct stt_cfg *cfg)
 {
@@ -1162,6 +1195,10 @@ static __noinline int stt_rx_oam(struct __sk_buff *skb, struct stt_rx *rx,
 	sum += stt_sum_bytes(skb, l4, tcp_len);
 	if (stt_csum_fold(sum) != 0xffff)
 		goto bad;
+	if (!stt_oam_allowed()) {
+		stt_drop(STT_DROP_OAM_RATE);
+		return TC_ACT_SHOT;
+	}
 
 	__builtin_memcpy(mac, eth.dst, 6);
 	__builtin_memcpy(eth.dst, eth.src, 6);

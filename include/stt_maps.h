@@ -355,13 +355,21 @@ enum stt_counter { STT_COUNTERS(STT_COUNTER_ENUM) STT_C_DROP_BASE };
 	X(OAM_BAD, "oam_bad", "OAM frame that is not a well-formed, checksummed CFM loopback")     \
 	X(TX_OAM, "tx_oam", "tenant frame to the reserved OAM MAC (only sttctl ping sends those)") \
 	X(TX_NO_REMOTE6, "tx_no_remote6", "IPv6 remote with no address behind its index, or no IPv6 local address") \
-	X(TX_FAMILY, "tx_family", "flood copy whose family differs from the first target's (lists are one family)")
+	X(TX_FAMILY, "tx_family", "flood copy whose family differs from the first target's (lists are one family)") \
+	X(OAM_RATE, "oam_rate", "OAM probe not answered: this CPU already sent 100 replies this second")
 
 #define STT_DROP_ENUM(name, str, help) STT_DROP_##name,
 enum stt_drop { STT_DROP_REASONS(STT_DROP_ENUM) STT_DROP_MAX };
 #undef STT_DROP_ENUM
 
 #define STT_NR_COUNTERS (STT_C_DROP_BASE + STT_DROP_MAX)
+
+/*
+ * Replies to OAM probes (sttctl ping) a second, per CPU, at most. A reply goes to the
+ * probe's source address, which only strict peers check: the limit bounds what forged
+ * probes can make an endpoint send to a third party (one reply per probe, no larger).
+ */
+#define STT_OAM_RATE 100 /* the oam_rate help text says 100 too */
 
 /*
  * The stats map has room to spare, so that a build with more counters can reuse the pinned

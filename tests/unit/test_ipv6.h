@@ -1227,6 +1227,50 @@ static void build_cfm(struct pkt *p, uint8_t opcode)
 	c[4] = 0xde, c[5] = 0xad, c[6] = 0xbe, c[7] = 0xef; /* transaction ID; c[8]: End TLV */
 }
 
+/*
+ * OAM replies are limited to STT_OAM_RATE a second per CPU (a reply goes to the probe's
+ * source, which open peers do not check). 250 good probes back to back on this one CPU
+ * span at most two seconds of the counter: 100 to 200 are answered, the rest counted
+ * oam_rate, never answered.
+ */
+static void test_oam_rate(const void *arg)
+{
+	struct pkt lbm = {}, probe = {};
+	struct outer6 o = {
+	    .dmac = ul_local, .smac = ul_remote, .saddr = remote6a, .daddr = local6,
+	    .hlim = 64, .sport = 50123, .dport = STT_PORT, .ack = 0x0200000a, .context = CTX,
+	};
+	struct counters before, after;
+	unsigned int redirected = 0, shot = 0, i;
+	__u64 replied, limited;
+	struct run r;
+
+	if (!v6_setup(true))
+		return;
+	build_cfm(&lbm, STT_CFM_LBM);
+	o.seq = STT_SEQ(18 + lbm.len, 0);
+	build_stt6(&probe, &o, &lbm);
+	if (!read_counters(&before))
+		return;
+	for (i = 0; i < 250; i++) {
+		if (!run_prog(fd_tc_rx, &probe, 0, &r))
+			return;
+		redirected += r.retval == TC_ACT_REDIRECT;
+		shot += r.retval == TC_ACT_SHOT;
+	}
+	if (!read_counters(&after))
+		return;
+	replied = after.c[STT_C_OAM_REPLIED] - before.c[STT_C_OAM_REPLIED];
+	limited = after.c[DROP(OAM_RATE)] - before.c[DROP(OAM_RATE)];
+	printf("# 250 probes: %llu answered, %llu over the rate (oam_rate)\n",
+	       (unsigned long long)replied, (unsigned long long)limited);
+	ASSERT_TRUE(replied >= 1 && replied <= 2 * STT_OAM_RATE && limited >= 50,
+		    "answered: at most two seconds' worth, the rest limited");
+	ASSERT_EQ(replied + limited, 250, "every probe answered or counted oam_rate");
+	ASSERT_EQ(redirected, replied, "answered = redirected");
+	ASSERT_EQ(shot, limited, "over the rate = dropped");
+}
+
 /* 8. A CFM loopback message over IPv6 is answered: addresses swapped, opcode 2. */
 static void test_v6_oam(const void *arg)
 {
@@ -1362,6 +1406,7 @@ static const enum v6_bad v6b_not_local = V6B_NOT_LOCAL, v6b_no_local6 = V6B_NO_L
 	{"ipv6 pmtu: ICMPv6 packet too big lowers the path MTU by index, frames are cut",         \
 	 test_v6_pmtu, NULL},                                                                     \
 	{"ipv6 oam: CFM loopback over IPv6 answered, reply consumed, bad checksum refused",      \
-	 test_v6_oam, NULL}
+	 test_v6_oam, NULL},                                                                      \
+	{"oam: replies limited to STT_OAM_RATE a second per CPU (oam_rate)", test_oam_rate, NULL}
 
 #endif /* STT_TEST_IPV6_H */
