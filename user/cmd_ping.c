@@ -27,6 +27,7 @@
 #include <bpf/bpf.h>
 #include <json-c/json.h>
 #include "common.h"
+#include "remote.h"
 
 #define CFM_LEN 9 /* MD level/version, opcode, flags, TLV offset, transaction ID, End TLV */
 #define PROBE_INNER (14 + CFM_LEN)
@@ -223,21 +224,26 @@ static int local6_get(const struct stt_state *st, const char *raddr, struct stt_
 	return 0;
 }
 
-/* --remote: an IPv4 address, or an IPv6 unicast address (*v6 set). */
+/*
+ * --remote: an IPv4 or IPv6 address (*v6 set) that can name another endpoint: the rules
+ * every other command applies (remote.h), and no multicast group (a group does not answer).
+ */
 static int ping_parse_remote(const char *v, __be32 *remote, struct stt_addr6 *remote6, bool *v6)
 {
-	*v6 = strchr(v, ':') != NULL;
-	if (!*v6)
-		return parse_ipv4(v, remote);
-	if (inet_pton(AF_INET6, v, remote6) != 1) {
-		err_msg("invalid IPv6 address '%s'", v);
+	struct stt_addr6 a;
+	const char *why = raddr_parse(v, &a);
+
+	if (!why && raddr_is_mcast(&a))
+		why = "a multicast group: ping one endpoint";
+	if (why) {
+		err_msg("cannot ping '%s': %s", v, why);
 		return -1;
 	}
-	if (STT_IS_MCAST6(remote6) || !memcmp(remote6, &in6addr_any, 16) ||
-	    !memcmp(remote6, &in6addr_loopback, 16)) {
-		err_msg("cannot ping %s: not a unicast address of another endpoint", v);
-		return -1;
-	}
+	*v6 = !raddr_is4(&a);
+	if (*v6)
+		*remote6 = a;
+	else
+		*remote = a.a[3];
 	return 0;
 }
 
