@@ -138,7 +138,11 @@ stt_topo_up() {
 	T1_MAC=$(stt_mac "$NS_T1" eth0)
 	T2_MAC=$(stt_mac "$NS_T2" eth0)
 	T3_MAC=$(stt_mac "$NS_T3" eth0)
+	stt_topo_configure
+}
 
+# The sttctl part of stt_topo_up (hosts attached, vports, fdb), on devices that exist.
+stt_topo_configure() {
 	stt_run_ctl "$NS_H1" attach "$UL1" --local "$UL1_IP" &&
 		stt_run_ctl "$NS_H2" attach "$UL2" --local "$UL2_IP" &&
 		stt_run_ctl "$NS_H1" vport add vp1 --context "$CTX_A" &&
