@@ -316,6 +316,42 @@ static void cfg6_clear(const char *dir)
 	close(fd);
 }
 
+/*
+ * Whether addr is an address of this host (network namespace): a socket can bind to it.
+ * A tentative IPv6 address (duplicate address detection still running) counts as not.
+ */
+static bool addr_is_local(int family, const void *addr)
+{
+	struct sockaddr_in6 s6 = { .sin6_family = AF_INET6 };
+	struct sockaddr_in s4 = { .sin_family = AF_INET };
+	int fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0), rc;
+
+	if (fd < 0)
+		return true; /* cannot tell: say nothing */
+	if (family == AF_INET6) {
+		memcpy(&s6.sin6_addr, addr, 16);
+		rc = bind(fd, (struct sockaddr *)&s6, sizeof(s6));
+	} else {
+		memcpy(&s4.sin_addr, addr, 4);
+		rc = bind(fd, (struct sockaddr *)&s4, sizeof(s4));
+	}
+	close(fd);
+	return rc == 0 || errno != EADDRNOTAVAIL;
+}
+
+static void warn_not_local(__be32 a4, const struct stt_addr6 *a6, const char *dev)
+{
+	char buf[INET6_ADDRSTRLEN];
+
+	if (a6)
+		inet_ntop(AF_INET6, a6, buf, sizeof(buf));
+	else
+		inet_ntop(AF_INET, &a4, buf, sizeof(buf));
+	/* A warning goes to stderr always (info_msg only with -v); the attach goes on. */
+	fprintf(stderr, "sttctl: warning: --local %s is not an address of this host yet: STT "
+		"to it arrives only once it is (for example on %s)\n", buf, dev);
+}
+
 int cmd_attach(int argc, char **argv)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oopts);
@@ -422,6 +458,11 @@ int cmd_attach(int argc, char **argv)
 	ifindex = dev_index(dev, "cannot attach to");
 	if (ifindex < 0)
 		return 1;
+	/* A --local that is no address of this host: said, not refused (it may come later). */
+	if (have_local4 && !addr_is_local(AF_INET, &cfg.local4))
+		warn_not_local(cfg.local4, NULL, dev);
+	if (have_local6 && !addr_is_local(AF_INET6, &cfg6.local6))
+		warn_not_local(0, &cfg6.local6, dev);
 	/* Without --local, each family's address of the device (either may be missing). */
 	if (!have_local4 && !have_local6) {
 		if (dev_ipv4(dev, &cfg.local4))

@@ -111,7 +111,7 @@ topo_up() {
 # Tests -----------------------------------------------------------------------------------
 
 test_attach_v6() {
-	local name="attach --local IPv6: stt_cfg6 set, IPv6 forwarding on, managed neighbour" why='' j fwd neigh
+	local name="attach --local IPv6: stt_cfg6 set, IPv6 forwarding on, managed neighbour" why='' j fwd neigh w
 	j=$(stt_ctl "$NS_H1" show --json 2>/dev/null)
 	fwd=$(nsx "$NS_H1" sysctl -n "net.ipv6.conf.$UL1.forwarding")
 	neigh=$(ip -n "$NS_H1" -6 neigh show "$UL2_IP6" dev "$UL1")
@@ -120,6 +120,10 @@ test_attach_v6() {
 	[ "$fwd" = 1 ] || why+="IPv6 forwarding on $UL1 is '$fwd'; "
 	grep -q managed <<<"$neigh" || why+="no managed neighbour for $UL2_IP6; "
 	stt_ctl "$NS_H1" fdb show 2>/dev/null | grep -q "$UL2_IP6" || why+="fdb show does not print $UL2_IP6; "
+	# An address the host does not have: attached, with a warning that says so.
+	w=$(stt_ctl "$NS_H1" attach "$UL1" --local 2001:db8:1::99 2>&1 >/dev/null) || why+="attach with a foreign --local failed: $w; "
+	grep -q "not an address of this host" <<<"$w" || why+="no warning for a --local the host does not have ('$w'); "
+	stt_ctl "$NS_H1" attach "$UL1" --local "$UL1_IP6" 2>&1 | grep -q warning && why+="a warning for $UL1_IP6, which h1 has; "
 	if [ -n "$why" ]; then not_ok "$name" "${why%; }"; else ok "$name"; fi
 }
 
