@@ -29,6 +29,9 @@
 # during each run, as CPU seconds per GB of goodput. The machine is shared: anything else
 # running counts too. Numbers drift between runs; compare only within one invocation.
 #
+# Small packets: also, per path in offload mode, iperf3 UDP with 64-byte payloads (packets a
+# second received), a per-packet cost that TCP goodput hides.
+#
 # Usage: scripts/bench.sh [SECONDS]   (default 3; `make bench` runs it)
 set -u
 
@@ -45,7 +48,7 @@ UL1_IP6=2001:db8:1::1 UL2_IP6=2001:db8:1::2
 HZ=$(getconf CLK_TCK)
 TMP=$(mktemp -d /tmp/stb-bench.XXXXXX)
 IPERF_PID=''
-declare -A GBPS CPU RETR
+declare -A GBPS CPU RETR PPS
 
 cleanup() {
 	local pid
@@ -204,6 +207,25 @@ run() {
 		"$path" "$mode" "$p" "${GBPS[$key]}" "$bytes" "$retr" "$(awk -v j=$((j1 - j0)) -v hz="$HZ" 'BEGIN {print j / hz}')" "$cpu"
 }
 
+# run_small PATH: small packets, iperf3 UDP with 64-byte payloads as fast as it sends, for
+# SECS: packets a second received by t2 (offload mode; a per-packet cost, not goodput).
+run_small() {
+	local path=$1 pps
+	timeout $((SECS + 20)) ip netns exec "$NS_T2" iperf3 -s -1 -p 5201 -B "$T2_IP" >/dev/null 2>&1 &
+	IPERF_PID=$!
+	stt_wait_listen "$NS_T2" 5201
+	timeout $((SECS + 15)) ip netns exec "$NS_T1" iperf3 -c "$T2_IP" -p 5201 -u -b 0 -l 64 \
+		-t "$SECS" -J --connect-timeout 3000 >"$TMP/iperf.json" 2>/dev/null
+	timeout 5 tail --pid="$IPERF_PID" -f /dev/null 2>/dev/null || kill "$IPERF_PID" 2>/dev/null
+	wait "$IPERF_PID" 2>/dev/null
+	IPERF_PID=
+	pps=$(jq -r --arg s "$SECS" '((.end.sum.packets // 0) - (.end.sum.lost_packets // 0)) / ($s | tonumber) | floor' \
+		"$TMP/iperf.json" 2>/dev/null || echo 0)
+	[[ $pps =~ ^[0-9]+$ ]] || pps=0
+	PPS[$path]=$pps
+	printf '# %-6s 64-byte UDP: %s packets/s received\n' "$path" "$pps"
+}
+
 measure_path() {
 	local path=$1 mode p
 	for mode in offload wire; do
@@ -213,6 +235,7 @@ measure_path() {
 		for p in 1 4; do
 			run "$path" "$mode" "$p"
 		done
+		[ "$mode" = offload ] && run_small "$path"
 	done
 }
 
@@ -290,3 +313,10 @@ for mode in offload wire; do
 			"${CPU[stt6/$mode/$p]:--} | ${CPU[vxlan6/$mode/$p]:--} | ${RETR[stt6/$mode/$p]:--} / ${RETR[vxlan6/$mode/$p]:--} |"
 	done
 done
+echo
+echo "Small packets: iperf3 UDP, 64-byte payloads, as fast as one sender goes (offload mode), packets a second received:"
+echo
+echo "| STT | VXLAN | no tunnel | STT6 | VXLAN6 | STT/VXLAN | STT6/VXLAN6 |"
+echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+echo "| ${PPS[stt]:--} | ${PPS[vxlan]:--} | ${PPS[none]:--} | ${PPS[stt6]:--} | ${PPS[vxlan6]:--} |" \
+	"$(ratio "${PPS[stt]:--}" "${PPS[vxlan]:--}") | $(ratio "${PPS[stt6]:--}" "${PPS[vxlan6]:--}") |"
