@@ -15,3 +15,23 @@ harness_summary() {
 	echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
 	[ "$FAILED" -eq 0 ]
 }
+
+# Packet captures of a test: capture NAME NS DEV [FILTER...] starts one into
+# $TMP/NAME.pcap (stt_capture_start) and sets LAST_CAP; captures_kill, in the test's
+# cleanup, stops whatever is still running.
+CAP_PIDS=() LAST_CAP=''
+capture() {
+	local name=$1 ns=$2 dev=$3
+	shift 3
+	stt_capture_start "$ns" "$dev" "$TMP/$name.pcap" "$@" || return 1
+	CAP_PIDS+=("$STT_CAP_PID")
+	LAST_CAP=$STT_CAP_PID
+}
+
+captures_kill() {
+	local pid
+	for pid in "${CAP_PIDS[@]}"; do
+		kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	done
+	CAP_PIDS=()
+}

@@ -29,12 +29,8 @@ UL1_IP6=2001:db8:1::1 UL2_IP6=2001:db8:1::2
 T1_IP6=2001:db8:100::1 T2_IP6=2001:db8:100::2
 
 TMP=$(mktemp -d /tmp/stt-ipv6.XXXXXX)
-CAP_PIDS=()
 cleanup() {
-	local pid
-	for pid in "${CAP_PIDS[@]}"; do
-		kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-	done
+	captures_kill
 	[ -n "${ST6_KEEP:-}" ] && return # debugging: leave the topology up
 	stt_topo_down
 	rm -rf "$TMP"
@@ -51,13 +47,6 @@ pings() {
 		sed -n 's/.* \([0-9]\+\) received.*/\1/p' | head -1 | grep . || echo 0
 }
 
-capture() {
-	local name=$1 ns=$2 dev=$3
-	shift 3
-	stt_capture_start "$ns" "$dev" "$TMP/$name.pcap" "$@" || return 1
-	CAP_PIDS+=("$STT_CAP_PID")
-	LAST_CAP=$STT_CAP_PID
-}
 
 # STT fields of a capture, one line per packet (the IPv6 heuristic must be asked for).
 stt_fields() {

@@ -23,12 +23,8 @@ SEND="$STT_REPO/tests/tools/stt_send.py"
 
 
 TMP=$(mktemp -d /tmp/stt-qos.XXXXXX)
-CAP_PIDS=()
 cleanup() {
-	local pid
-	for pid in "${CAP_PIDS[@]}"; do
-		kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-	done
+	captures_kill
 	stt_topo_down
 	rm -rf "$TMP"
 }
@@ -54,14 +50,6 @@ reattach() {
 	stt_run_ctl "$ns" attach "$dev" --local "$addr" "$@"
 }
 
-# capture NAME NS DEV FILTER...: start a capture; its file is $TMP/NAME.pcap
-capture() {
-	local name=$1 ns=$2 dev=$3
-	shift 3
-	stt_capture_start "$ns" "$dev" "$TMP/$name.pcap" "$@" || return 1
-	CAP_PIDS+=("$STT_CAP_PID")
-	LAST_CAP=$STT_CAP_PID
-}
 
 # send_stt ARGS...: hand-made STT from h1's underlay to h2's (context 100, to t2)
 send_stt() {
