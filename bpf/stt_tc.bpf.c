@@ -342,12 +342,6 @@ static __noinline long stt_tx_one(struct __sk_buff *skb, struct stt_tx_state *st
 			   (last ? STT_SEND_LAST : 0) | (st->is_ip ? STT_SEND_IP : 0));
 }
 
-/* Sum of an IPv6 address's words, for pseudo headers. */
-static __always_inline __u64 stt_sum6(const __be32 *a)
-{
-	return (__u64)a[0] + a[1] + a[2] + a[3];
-}
-
 /*
  * Finish the IPv6 outer headers for one remote (index form) and send. -3: the index has no
  * address behind it (sttctl writes the address before any map names the index).
@@ -356,10 +350,9 @@ static __noinline long stt_tx_one6(struct __sk_buff *skb, struct stt_tx_state *s
 				   int last, const struct stt_cfg *cfg)
 {
 	struct stt_encap6 *h = &st->h6;
-	__u32 idx = stt_remote6_idx(remote);
-	const struct stt_addr6 *a = bpf_map_lookup_elem(&stt_remotes6, &idx);
+	const struct stt_addr6 *a = stt_remote6_addr(remote);
 
-	if (!a || !(a->a[0] | a->a[1] | a->a[2] | a->a[3]))
+	if (!a)
 		return -3;
 	__builtin_memcpy(h->ip.daddr, a->a, 16);
 	h->tcp.check = ~stt_csum_fold(st->base_sum + stt_sum6(a->a));
@@ -735,13 +728,9 @@ static __noinline long stt_tx_cut_hdr(struct __sk_buff *skb, struct stt_tx_state
 		st->h.ip.daddr = remote;
 		return bpf_skb_store_bytes(skb, 0, &st->h, sizeof(st->h), 0) ? -1 : 0;
 	} else {
-		__u32 idx = stt_remote6_idx(remote);
 		const struct stt_addr6 *a;
 
-		if (!stt_remote_is6(remote))
-			return -3;
-		a = bpf_map_lookup_elem(&stt_remotes6, &idx);
-		if (!a || !(a->a[0] | a->a[1] | a->a[2] | a->a[3]))
+		if (!stt_remote_is6(remote) || !(a = stt_remote6_addr(remote)))
 			return -3;
 		__builtin_memcpy(st->h6.ip.daddr, a->a, 16);
 		return bpf_skb_store_bytes(skb, 0, &st->h6, sizeof(st->h6), 0) ? -1 : 0;

@@ -25,6 +25,12 @@ static __always_inline __u64 stt_pseudo4_tail(__u8 proto, __u16 l4_len)
 	return (__u64)bpf_htons(proto) + bpf_htons(l4_len);
 }
 
+/* Sum of an IPv6 address's words, for pseudo headers. */
+static __always_inline __u64 stt_sum6(const __be32 *a)
+{
+	return (__u64)a[0] + a[1] + a[2] + a[3];
+}
+
 static __always_inline __u16 stt_ipv4_csum(const struct stt_ipv4 *ip)
 {
 	const __u16 *w = (const __u16 *)ip;

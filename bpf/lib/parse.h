@@ -71,17 +71,6 @@ static __always_inline int stt_rx_tcp(struct stt_tcp *tcp, void *data_end, __u32
 	return STT_RX_SEGMENT;
 }
 
-/* The remote (index form, include/stt_maps.h) of an IPv6 address, 0 if it has none. */
-static __always_inline __be32 stt_remote6_of(const __be32 *a)
-{
-	struct stt_addr6 k;
-	__u32 *r;
-
-	__builtin_memcpy(&k, a, sizeof(k));
-	r = bpf_map_lookup_elem(&stt_remote6_ids, &k);
-	return r ? *r : 0;
-}
-
 static __always_inline int stt_addr6_eq(const __be32 *a, const __be32 *b)
 {
 	return a[0] == b[0] && a[1] == b[1] && a[2] == b[2] && a[3] == b[3];
