@@ -29,23 +29,6 @@
 
 /* ---- the installed state as a document ---- */
 
-/* The pinned stt_cfg6 of dir; -1 (and zero) if there is none (an older attachment). */
-static int cfg6_get(const char *dir, struct stt_cfg6 *c6)
-{
-	char path[PATH_MAX];
-	__u32 zero = 0;
-	int fd, rc;
-
-	memset(c6, 0, sizeof(*c6));
-	snprintf(path, sizeof(path), "%s/stt_cfg6", dir);
-	fd = bpf_obj_get(path);
-	if (fd < 0)
-		return -1;
-	rc = bpf_map_lookup_elem(fd, &zero, c6) ? -1 : 0;
-	close(fd);
-	return rc;
-}
-
 static int open_peers(const char *dir)
 {
 	char path[PATH_MAX];
@@ -118,7 +101,7 @@ static int read_state(struct stt_state *st, int peers_fd, struct ap_doc *doc, st
 
 		a->local4 = cfg->local4;
 		a->have_local = cfg->local4 != 0;
-		if (cfg6_get(st->dir, &c6) == 0 && (c6.flags & STT_CFG6_LOCAL)) {
+		if (state_get_cfg6(st, &c6) == 0 && (c6.flags & STT_CFG6_LOCAL)) {
 			a->local6 = c6.local6;
 			a->have_local6 = true;
 		}
@@ -235,12 +218,15 @@ static int read_state(struct stt_state *st, int peers_fd, struct ap_doc *doc, st
 
 int ap_read_cfg6(struct stt_cfg6 *cfg6)
 {
-	char dir[256];
+	struct stt_state st;
+	int rc;
 
 	memset(cfg6, 0, sizeof(*cfg6));
-	if (pin_dir(dir, sizeof(dir)))
+	if (state_open(&st, false))
 		return -1;
-	return cfg6_get(dir, cfg6);
+	rc = state_get_cfg6(&st, cfg6);
+	state_close(&st);
+	return rc;
 }
 
 int ap_read_installed(struct ap_doc *doc, struct stt_cfg *cfg)

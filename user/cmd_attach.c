@@ -281,41 +281,6 @@ static int pin_prog(struct bpf_program *prog, const char *dir, const char *name)
 	return 0;
 }
 
-/* The pinned stt_cfg6 of dir (zero if there is none: an attachment by an older sttctl). */
-static int cfg6_read(const char *dir, struct stt_cfg6 *c6)
-{
-	char path[PATH_MAX];
-	__u32 zero = 0;
-	int fd, rc = -1;
-
-	memset(c6, 0, sizeof(*c6));
-	if (pin_path(path, dir, "stt_cfg6"))
-		return -1;
-	fd = bpf_obj_get(path);
-	if (fd < 0)
-		return -1;
-	if (bpf_map_lookup_elem(fd, &zero, c6) == 0)
-		rc = 0;
-	close(fd);
-	return rc;
-}
-
-static void cfg6_clear(const char *dir)
-{
-	struct stt_cfg6 empty = {};
-	char path[PATH_MAX];
-	__u32 zero = 0;
-	int fd;
-
-	if (pin_path(path, dir, "stt_cfg6"))
-		return;
-	fd = bpf_obj_get(path);
-	if (fd < 0)
-		return;
-	bpf_map_update_elem(fd, &zero, &empty, 0);
-	close(fd);
-}
-
 /*
  * Whether addr is an address of this host (network namespace): a socket can bind to it.
  * A tentative IPv6 address (duplicate address detection still running) counts as not.
@@ -496,7 +461,7 @@ int cmd_attach(int argc, char **argv)
 	if (state_open(&st, false) == 0) {
 		state_get_cfg(&st, &old);
 		/* stt_cfg6: what an earlier attach with IPv6 recorded (forwarding turned on). */
-		cfg6_read(st.dir, &old6);
+		state_get_cfg6(&st, &old6);
 		state_close(&st);
 		if (old.ifindex && old.ifindex != (__u32)ifindex) {
 			err_msg("cannot attach to %s: this namespace is already attached to %s "
@@ -691,7 +656,7 @@ int cmd_detach(int argc, char **argv)
 {
 	struct stt_state st;
 	struct stt_cfg cfg, empty = {};
-	struct stt_cfg6 cfg6;
+	struct stt_cfg6 cfg6, empty6 = {};
 	char ifname[IF_NAMESIZE];
 	__u32 zero = 0;
 	int ifindex, err;
@@ -714,9 +679,10 @@ int cmd_detach(int argc, char **argv)
 		return 1;
 	}
 	/* Stop the datapath first, then take the programs away. */
-	cfg6_read(st.dir, &cfg6);
+	state_get_cfg6(&st, &cfg6);
 	bpf_map_update_elem(st.cfg_fd, &zero, &empty, 0);
-	cfg6_clear(st.dir);
+	if (st.cfg6_fd >= 0)
+		bpf_map_update_elem(st.cfg6_fd, &zero, &empty6, 0);
 	xdp_link_remove(st.dir);
 	err = xdp_detach_ours(ifindex, 0);
 	if (err)

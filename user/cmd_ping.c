@@ -199,23 +199,16 @@ static bool is_reply6(const uint8_t *f, size_t len, const struct stt_cfg *cfg,
  * The endpoint's IPv6 local address (pinned stt_cfg6), for probes to an IPv6 remote.
  * Returns 0, or -1 after saying why there is none.
  */
-static int local6_get(const struct stt_state *st, const char *raddr, struct stt_addr6 *local6)
+static int local6_get(struct stt_state *st, const char *raddr, struct stt_addr6 *local6)
 {
-	struct stt_cfg6 c6 = { 0 };
-	char path[512];
-	__u32 zero = 0;
-	int fd, rc;
+	struct stt_cfg6 c6;
 
-	snprintf(path, sizeof(path), "%s/stt_cfg6", st->dir);
-	fd = bpf_obj_get(path);
-	if (fd < 0) {
+	if (st->cfg6_fd < 0) {
 		err_msg("cannot ping %s: this attachment has no IPv6 underlay maps "
 			"(re-run 'sttctl attach')", raddr);
 		return -1;
 	}
-	rc = bpf_map_lookup_elem(fd, &zero, &c6);
-	close(fd);
-	if (rc || !(c6.flags & STT_CFG6_LOCAL)) {
+	if (state_get_cfg6(st, &c6) || !(c6.flags & STT_CFG6_LOCAL)) {
 		err_msg("cannot ping %s: the endpoint has no IPv6 local address "
 			"(attach it with one)", raddr);
 		return -1;

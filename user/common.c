@@ -137,7 +137,7 @@ int state_open(struct stt_state *st, bool must_exist)
 	memset(st, 0, sizeof(*st));
 	st->cfg_fd = st->vports_fd = st->contexts_fd = st->fdb_fd = st->flood_fd = st->stats_fd = -1;
 	st->peers_fd = st->ctx_stats_fd = st->remote_stats_fd = st->learn_fd = st->groups_fd = -1;
-	st->vlan_fd = -1;
+	st->vlan_fd = st->cfg6_fd = -1;
 	if (ensure_bpffs() || pin_dir(st->dir, sizeof(st->dir)))
 		return -1;
 	st->cfg_fd = open_pin(st->dir, "stt_cfg");
@@ -152,6 +152,7 @@ int state_open(struct stt_state *st, bool must_exist)
 	st->learn_fd = open_pin(st->dir, "stt_learn");
 	st->groups_fd = open_pin(st->dir, "stt_groups");
 	st->vlan_fd = open_pin(st->dir, "stt_vlan_vports");
+	st->cfg6_fd = open_pin(st->dir, "stt_cfg6");
 	if (st->cfg_fd < 0 || st->vports_fd < 0 || st->contexts_fd < 0 || st->fdb_fd < 0 ||
 	    st->flood_fd < 0 || st->stats_fd < 0) {
 		state_close(st);
@@ -167,7 +168,8 @@ void state_close(struct stt_state *st)
 {
 	int *fds[] = { &st->cfg_fd,   &st->vports_fd, &st->contexts_fd,  &st->fdb_fd,
 		       &st->flood_fd, &st->stats_fd,  &st->peers_fd,	 &st->ctx_stats_fd,
-		       &st->remote_stats_fd, &st->learn_fd, &st->groups_fd, &st->vlan_fd };
+		       &st->remote_stats_fd, &st->learn_fd, &st->groups_fd, &st->vlan_fd,
+		       &st->cfg6_fd };
 
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
 		if (*fds[i] >= 0)
@@ -240,6 +242,18 @@ int state_get_cfg(struct stt_state *st, struct stt_cfg *cfg)
 
 	memset(cfg, 0, sizeof(*cfg));
 	return bpf_map_lookup_elem(st->cfg_fd, &zero, cfg);
+}
+
+int state_get_cfg6(struct stt_state *st, struct stt_cfg6 *c6)
+{
+	__u32 zero = 0;
+
+	memset(c6, 0, sizeof(*c6));
+	if (st->cfg6_fd < 0 || bpf_map_lookup_elem(st->cfg6_fd, &zero, c6)) {
+		memset(c6, 0, sizeof(*c6));
+		return -1;
+	}
+	return 0;
 }
 
 int parse_context(const char *s, __u64 *out)

@@ -28,7 +28,7 @@ struct stt_state {
 	char dir[256];
 	int cfg_fd, vports_fd, contexts_fd, fdb_fd, flood_fd, stats_fd;
 	/* Maps newer than the first release: -1 until an 'attach' with this build made them. */
-	int peers_fd, ctx_stats_fd, remote_stats_fd, learn_fd, groups_fd, vlan_fd;
+	int peers_fd, ctx_stats_fd, remote_stats_fd, learn_fd, groups_fd, vlan_fd, cfg6_fd;
 };
 
 void err_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -42,6 +42,8 @@ int state_open(struct stt_state *st, bool must_exist);
 void state_close(struct stt_state *st);
 int state_remove_pins(const char *dir);
 int state_get_cfg(struct stt_state *st, struct stt_cfg *cfg);
+/* stt_cfg6, zero and -1 when the attachment has none (made by an sttctl without IPv6). */
+int state_get_cfg6(struct stt_state *st, struct stt_cfg6 *c6);
 bool has_vports(struct stt_state *st);
 int learn_table_create(__u32 cap);
 bool ifindex_in_use(struct stt_state *st, __u32 ifindex);
