@@ -29,14 +29,6 @@
 
 /* ---- the installed state as a document ---- */
 
-static int open_peers(const char *dir)
-{
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), "%s/stt_peers", dir);
-	return bpf_obj_get(path);
-}
-
 /* The size (max_entries) of the learning table installed for ctx; 0 if there is none. */
 static __u32 learn_cap_of(int learn_fd, __u64 ctx)
 {
@@ -86,8 +78,9 @@ static int read_vport(struct stt_state *st, struct ap_doc *doc, size_t *cap, __u
 	return 0;
 }
 
-static int read_state(struct stt_state *st, int peers_fd, struct ap_doc *doc, struct stt_cfg *cfg)
+static int read_state(struct stt_state *st, struct ap_doc *doc, struct stt_cfg *cfg)
 {
+	int peers_fd = st->peers_fd;
 	char name[IF_NAMESIZE];
 	size_t cap;
 
@@ -232,16 +225,13 @@ int ap_read_cfg6(struct stt_cfg6 *cfg6)
 int ap_read_installed(struct ap_doc *doc, struct stt_cfg *cfg)
 {
 	struct stt_state st;
-	int peers_fd, rc;
+	int rc;
 
 	memset(doc, 0, sizeof(*doc));
 	memset(cfg, 0, sizeof(*cfg));
 	if (state_open(&st, false))
 		return -1;
-	peers_fd = open_peers(st.dir);
-	rc = read_state(&st, peers_fd, doc, cfg);
-	if (peers_fd >= 0)
-		close(peers_fd);
+	rc = read_state(&st, doc, cfg);
 	state_close(&st);
 	return rc;
 }
@@ -1037,7 +1027,7 @@ static int open_state(struct apply_ctx *a)
 	if (state_open(&a->st, true))
 		return -1;
 	a->have_st = true;
-	a->peers_fd = open_peers(a->st.dir);
+	a->peers_fd = a->st.peers_fd; /* state_close() closes it */
 	snprintf(path, sizeof(path), "%s/prog_tc_tx", a->st.dir);
 	a->run.prog_fd = bpf_obj_get(path);
 	return 0;
@@ -1047,8 +1037,6 @@ static void close_state(struct apply_ctx *a)
 {
 	if (!a->have_st)
 		return;
-	if (a->peers_fd >= 0)
-		close(a->peers_fd);
 	if (a->run.prog_fd >= 0)
 		close(a->run.prog_fd);
 	a->peers_fd = a->run.prog_fd = -1;
