@@ -98,7 +98,7 @@ $(OUT)/stt_unit: $(UNIT_SRCS) $(wildcard tests/unit/*.h) $(SKELS) $(BPF_HDRS)
 	$(Q)$(CC) $(CFLAGS) -Itests/unit $(UNIT_SRCS) -o $@ $(LDLIBS)
 
 # Fuzz harness of the BPF programs through BPF_PROG_TEST_RUN (tests/fuzz/README.md).
-$(OUT)/stt_bpf_fuzz: tests/fuzz/bpf_fuzz.c tests/unit/test.h tests/unit/pins.h $(SKELS) $(BPF_HDRS)
+$(OUT)/stt_bpf_fuzz: tests/fuzz/bpf_fuzz.c tests/unit/test.h tests/unit/pins.h tests/unit/lo_capture.h $(SKELS) $(BPF_HDRS)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/unit $< -o $@ $(LDLIBS)
 

@@ -860,76 +860,7 @@ static int load_null_prog(enum bpf_prog_type type, int ret)
  * refuses the clone); in our namespace IP drops the clones (no route to 198.18.0.x), and a
  * packet socket with a filter on the mark takes them for the next pass, as in the unit tests.
  */
-static bool lo_set_up(bool up)
-{
-	struct ifreq ifr = {};
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	bool ok = false;
-
-	if (fd < 0)
-		return false;
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
-	if (!ioctl(fd, SIOCGIFFLAGS, &ifr)) {
-		if (up)
-			ifr.ifr_flags |= IFF_UP;
-		else
-			ifr.ifr_flags &= ~IFF_UP;
-		ok = !ioctl(fd, SIOCSIFFLAGS, &ifr);
-	}
-	close(fd);
-	return ok;
-}
-
-static int capture_open(__u32 mark)
-{
-	struct sock_filter f[] = {
-	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_AD_OFF + SKF_AD_MARK),
-	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, mark, 0, 1),
-	    BPF_STMT(BPF_RET | BPF_K, 0x40000),
-	    BPF_STMT(BPF_RET | BPF_K, 0),
-	};
-	struct sock_fprog prog = {.len = sizeof(f) / sizeof(f[0]), .filter = f};
-	struct sockaddr_ll sll = {
-	    .sll_family = AF_PACKET,
-	    .sll_protocol = htons(ETH_P_ALL),
-	    .sll_ifindex = LO_IFINDEX,
-	};
-	int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0), rcvbuf = 4 << 20;
-
-	if (fd < 0)
-		return -errno;
-	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
-	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) ||
-	    bind(fd, (struct sockaddr *)&sll, sizeof(sll))) {
-		int err = -errno;
-
-		close(fd);
-		return err;
-	}
-	return fd;
-}
-
-/* The next packet that entered lo with the socket's mark, or false after timeout_ms. */
-static bool capture_next(int fd, struct pkt *p, int timeout_ms)
-{
-	struct pollfd pfd = {.fd = fd, .events = POLLIN};
-
-	for (;;) {
-		struct sockaddr_ll from;
-		socklen_t fl = sizeof(from);
-		ssize_t n;
-
-		if (poll(&pfd, 1, timeout_ms) <= 0)
-			return false;
-		n = recvfrom(fd, p->d, sizeof(p->d), MSG_TRUNC, (struct sockaddr *)&from, &fl);
-		if (n < 0)
-			return false;
-		if (from.sll_pkttype == PACKET_OUTGOING)
-			continue;
-		p->len = (size_t)n > sizeof(p->d) ? sizeof(p->d) : (size_t)n;
-		return true;
-	}
-}
+#include "lo_capture.h"
 
 /* The largest data_size_in BPF_PROG_TEST_RUN takes for a TC program (linear skbs only). */
 static size_t probe_tc_limit(void)

@@ -1205,76 +1205,7 @@ static void set_partial_seed(struct pkt *p)
  * To check the clones, packet sockets on lo capture them, one per mark (a classic BPF filter
  * reads skb->mark); each test takes every clone it expects and fails on any other.
  */
-static bool lo_set_up(bool up)
-{
-	struct ifreq ifr = {};
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	bool ok = false;
-
-	if (fd < 0)
-		return false;
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
-	if (!ioctl(fd, SIOCGIFFLAGS, &ifr)) {
-		if (up)
-			ifr.ifr_flags |= IFF_UP;
-		else
-			ifr.ifr_flags &= ~IFF_UP;
-		ok = !ioctl(fd, SIOCSIFFLAGS, &ifr);
-	}
-	close(fd);
-	return ok;
-}
-
-static int capture_open(__u32 mark)
-{
-	struct sock_filter f[] = {
-	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_AD_OFF + SKF_AD_MARK),
-	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, mark, 0, 1),
-	    BPF_STMT(BPF_RET | BPF_K, 0x40000),
-	    BPF_STMT(BPF_RET | BPF_K, 0),
-	};
-	struct sock_fprog prog = {.len = sizeof(f) / sizeof(f[0]), .filter = f};
-	struct sockaddr_ll sll = {
-	    .sll_family = AF_PACKET,
-	    .sll_protocol = htons(ETH_P_ALL),
-	    .sll_ifindex = LO_IFINDEX,
-	};
-	/* Protocol 0: nothing queues before bind(), which comes after the filter. */
-	int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
-
-	if (fd < 0)
-		return -errno;
-	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) ||
-	    bind(fd, (struct sockaddr *)&sll, sizeof(sll))) {
-		int err = -errno;
-
-		close(fd);
-		return err;
-	}
-	return fd;
-}
-
-/* The next packet that entered lo with the socket's mark, or false after timeout_ms. */
-static bool capture_next(int fd, struct pkt *p, int timeout_ms)
-{
-	struct pollfd pfd = {.fd = fd, .events = POLLIN};
-
-	for (;;) {
-		struct sockaddr_ll from;
-		socklen_t fl = sizeof(from);
-		ssize_t n;
-
-		if (poll(&pfd, 1, timeout_ms) <= 0)
-			return false;
-		n = recvfrom(fd, p->d, sizeof(p->d), MSG_TRUNC, (struct sockaddr *)&from, &fl);
-		if (n < 0)
-			return false;
-		if (from.sll_pkttype == PACKET_OUTGOING)
-			continue;
-		p->len = (size_t)n > sizeof(p->d) ? sizeof(p->d) : (size_t)n;
-		return true;
-	}
-}
+#include "lo_capture.h"
 
 struct cut_env {
 	int cap_adv;   /* clones marked ADVANCE: the rest of a frame, for the next pass */
