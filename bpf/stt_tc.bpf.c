@@ -1242,6 +1242,25 @@ static __always_inline long stt_rx_vlan(struct __sk_buff *skb, __u32 vflags, __u
 /* Inner frames shorter than this are decapsulated by copying (see stt_tc_rx). */
 #define STT_SMALL_INNER 34
 
+/*
+ * Move a short inner frame (14 .. STT_SMALL_INNER - 1 bytes at off) to the front of the
+ * packet and cut the rest. Its own function so that the length reaches the helpers in one
+ * register the verifier bounded: older verifiers (6.1) lose the bound of a spilled copy.
+ */
+static __noinline int stt_rx_small(struct __sk_buff *skb, __u32 off, __u32 inner_len)
+{
+	__u8 buf[64];
+	__u32 n;
+
+	if (inner_len < sizeof(struct stt_eth) || inner_len >= STT_SMALL_INNER || off > 128)
+		return -1;
+	n = ((inner_len - 1) & 63) + 1; /* inner_len, and 1..64 to the verifier */
+	if (bpf_skb_load_bytes(skb, off, buf, n) || bpf_skb_store_bytes(skb, 0, buf, n, 0) ||
+	    bpf_skb_change_tail(skb, n, 0))
+		return -1;
+	return 0;
+}
+
 /* Inner headers the receive side reads: outer IPv4 + TCP + STT + inner Ethernet. */
 #define STT_RX_PULL (14 + 60 + 20 + 18 + 14)
 
@@ -1717,13 +1736,7 @@ int stt_tc_rx(struct __sk_buff *skb)
 		 * header, and legal inner frames can be shorter (a PPPoE PADI is 24 bytes):
 		 * move the inner frame to the front and cut the tail instead.
 		 */
-		__u8 buf[STT_SMALL_INNER];
-		__u32 off = rx.outer_len + sizeof(struct stt_hdr);
-
-		if (inner_len < sizeof(struct stt_eth) || inner_len > sizeof(buf) || off > 128 ||
-		    bpf_skb_load_bytes(skb, off, buf, inner_len) ||
-		    bpf_skb_store_bytes(skb, 0, buf, inner_len, 0) ||
-		    bpf_skb_change_tail(skb, inner_len, 0)) {
+		if (stt_rx_small(skb, rx.outer_len + sizeof(struct stt_hdr), inner_len)) {
 			stt_drop(STT_DROP_RX_ERROR);
 			return TC_ACT_SHOT;
 		}

@@ -62,7 +62,8 @@ static long stt_sum_chunk(__u32 i, void *arg)
 	} else {
 		/* The tail, zero-padded: how an odd last byte counts (high half of its word). */
 		__builtin_memset(buf, 0, sizeof(buf));
-		if (!n || bpf_skb_load_bytes(c->skb, c->off + i * 64, buf, n & 63))
+		/* (n - 1) % 64 + 1 is n here, and 1..64 to every verifier (6.1 too). */
+		if (!n || bpf_skb_load_bytes(c->skb, c->off + i * 64, buf, ((n - 1) & 63) + 1))
 			return 1;
 	}
 	c->sum += (__u32)bpf_csum_diff(NULL, 0, (void *)buf, sizeof(buf), 0);
