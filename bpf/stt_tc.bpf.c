@@ -1356,6 +1356,7 @@ static __noinline int stt_rx_piece(struct __sk_buff *skb, struct stt_rx *rx,
 	if (o == 0) {
 		struct stt_hdr sh;
 		const struct stt_ctx_val *vp;
+		enum stt_drop why;
 		__u8 hb[34];
 		__u64 ctx;
 		__u32 thl;
@@ -1364,7 +1365,8 @@ static __noinline int stt_rx_piece(struct __sk_buff *skb, struct stt_rx *rx,
 		if (!h || bpf_skb_load_bytes(skb, outer, &sh, sizeof(sh)) ||
 		    bpf_skb_load_bytes(skb, outer + sizeof(sh), hb, sizeof(hb)))
 			return 0;
-		if (sh.version != STT_VERSION || !sh.mss ||
+		/* A header sttd would refuse goes there, to be refused and counted once. */
+		if (!stt_hdr_ok(&sh, hb, rx->frame_len - sizeof(sh), &why) || !sh.mss ||
 		    (sh.flags & (STT_F_IPV4 | STT_F_TCP)) != (STT_F_IPV4 | STT_F_TCP) ||
 		    hb[12] != 0x08 || hb[13] != 0x00 || hb[14 + 9] != 6)
 			return 0;

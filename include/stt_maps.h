@@ -282,7 +282,7 @@ struct stt_piece {
 	X(REUSED, "reasm_id_reuse", "frames dropped: their frame ID came back with another length") \
 	X(INVALID, "reasm_invalid", "pieces dropped: lengths or offsets out of bounds")            \
 	X(BAD_CSUM, "reasm_bad_csum", "pieces dropped: outer TCP checksum wrong")                  \
-	X(BAD_FRAME, "reasm_bad_frame", "frames dropped: bad STT header or unknown context")        \
+	X(BAD_FRAME, "reasm_bad_frame", "frames dropped: shorter than an inner Ethernet header, or unknown context") \
 	X(TX_ERRORS, "reasm_tx_errors", "frames dropped: the vport refused the frame")             \
 	X(LOST, "reasm_lost", "pieces lost in the perf buffer (sttd too slow)")                     \
 	X(MEM, "reasm_mem_bytes", "bytes held for incomplete frames now")                         \
@@ -290,7 +290,11 @@ struct stt_piece {
 	X(INFLIGHT, "reasm_inflight", "incomplete frames held now")                               \
 	X(ECN_DROPS, "reasm_ecn_ce_not_ect", "frames dropped: CE on a piece, inner packet not ECT") \
 	X(PEER_DENIED, "reasm_peer_denied", "frames dropped: strict peers, sender not a peer") \
-	X(LEARNED, "reasm_learned", "MACs learned (or moved) from frames sttd delivered (vport --learn)")
+	X(LEARNED, "reasm_learned", "MACs learned (or moved) from frames sttd delivered (vport --learn)") \
+	X(BAD_VERSION, "reasm_bad_version", "frames dropped: STT version is not 0") \
+	X(BAD_FLAGS, "reasm_bad_flags", "frames dropped: reserved STT flags, or checksum verified and partial") \
+	X(BAD_L4_OFFSET, "reasm_bad_l4_offset", "frames dropped: STT L4 offset disagrees with the flags or inner headers") \
+	X(BAD_MSS, "reasm_bad_mss", "frames dropped: STT MSS without a partial TCP checksum, or below 48")
 
 #define STT_REASM_ENUM(name, str, help) STT_R_##name,
 enum stt_reasm_counter { STT_REASM_COUNTERS(STT_REASM_ENUM) STT_R_MAX };
@@ -356,7 +360,10 @@ enum stt_counter { STT_COUNTERS(STT_COUNTER_ENUM) STT_C_DROP_BASE };
 	X(TX_OAM, "tx_oam", "tenant frame to the reserved OAM MAC (only sttctl ping sends those)") \
 	X(TX_NO_REMOTE6, "tx_no_remote6", "IPv6 remote with no address behind its index, or no IPv6 local address") \
 	X(TX_FAMILY, "tx_family", "flood copy whose family differs from the first target's (lists are one family)") \
-	X(OAM_RATE, "oam_rate", "OAM probe not answered: this CPU already sent 100 replies this second")
+	X(OAM_RATE, "oam_rate", "OAM probe not answered: this CPU already sent 100 replies this second") \
+	X(FLAGS, "bad_flags", "STT flags with reserved bits set, or checksum verified and partial together") \
+	X(L4_OFFSET, "bad_l4_offset", "STT L4 offset without a partial checksum, or not where the inner L4 header is") \
+	X(MSS, "bad_mss", "STT MSS without a partial TCP checksum, or below 48")
 
 #define STT_DROP_ENUM(name, str, help) STT_DROP_##name,
 enum stt_drop { STT_DROP_REASONS(STT_DROP_ENUM) STT_DROP_MAX };

@@ -33,6 +33,7 @@
 #include "metrics.h"
 #include "stats_read.h"
 #include "stt_tos.h"
+#include "stt_check.h"
 
 /*
  * What sttd keeps of the pieces' outer TOS, in reasm_add()'s flags (OR-ed over a frame's
@@ -47,6 +48,7 @@ struct sttd {
 	int contexts_fd, stats_fd, pkt_fd, cfg_fd, peers_fd, learn_fd;
 	struct stt_cfg cfg; /* read again with every stats update (refresh_cfg), not per frame */
 	__u64 lost, bad_csum, bad_frame, tx_errors, ecn_drops, peer_denied, learned;
+	__u64 hdr_drops[STT_DROP_MAX]; /* frames whose STT header stt_hdr_ok() refused */
 	/* Learning tables (stt_learn's inner maps) opened so far, by map ID. */
 	struct {
 		__u32 id;
@@ -86,6 +88,10 @@ static void publish_stats(struct sttd *d)
 		[STT_R_MEM_PEAK] = s->mem_peak,	    [STT_R_INFLIGHT] = s->inflight,
 		[STT_R_ECN_DROPS] = d->ecn_drops,   [STT_R_PEER_DENIED] = d->peer_denied,
 		[STT_R_LEARNED] = d->learned,
+		[STT_R_BAD_VERSION] = d->hdr_drops[STT_DROP_VERSION],
+		[STT_R_BAD_FLAGS] = d->hdr_drops[STT_DROP_FLAGS],
+		[STT_R_BAD_L4_OFFSET] = d->hdr_drops[STT_DROP_L4_OFFSET],
+		[STT_R_BAD_MSS] = d->hdr_drops[STT_DROP_MSS],
 	};
 
 	for (__u32 k = 0; k < STT_R_MAX; k++)
@@ -187,6 +193,19 @@ static void learn(struct sttd *d, __u64 ctx, const uint8_t *src_mac, uint32_t sa
 		d->learned++;
 }
 
+/* The STT header rules every receive path applies (stt_check.h), counted by reason. */
+static bool hdr_ok(struct sttd *d, const struct stt_hdr *h, const uint8_t *inner, uint32_t ilen)
+{
+	uint8_t head[STT_CHECK_INNER] = { 0 };
+	enum stt_drop why;
+
+	memcpy(head, inner, ilen < sizeof(head) ? ilen : sizeof(head));
+	if (stt_hdr_ok(h, head, ilen, &why))
+		return true;
+	d->hdr_drops[why]++;
+	return false;
+}
+
 static void deliver(struct sttd *d, uint8_t *f, uint32_t len, uint32_t saddr, uint32_t pflags)
 {
 	const struct stt_hdr *h = (const void *)f;
@@ -201,10 +220,12 @@ static void deliver(struct sttd *d, uint8_t *f, uint32_t len, uint32_t saddr, ui
 	const struct stt_cfg *cfg = &d->cfg;
 	__u64 ctx;
 
-	if (len < sizeof(*h) + 14 || h->version != STT_VERSION) {
+	if (len < sizeof(*h) + 14) {
 		d->bad_frame++;
 		return;
 	}
+	if (!hdr_ok(d, h, inner, ilen))
+		return;
 	ctx = be64toh(h->context_id);
 	if (bpf_map_lookup_elem(d->contexts_fd, &ctx, &cv)) {
 		d->bad_frame++; /* a frame only ever goes to the vport of its own context */
@@ -227,24 +248,14 @@ static void deliver(struct sttd *d, uint8_t *f, uint32_t len, uint32_t saddr, ui
 	}
 	if (cv.flags & STT_VPORT_LEARN)
 		learn(d, ctx, inner + 6, saddr);
-	if ((h->flags & STT_F_CSUM_PARTIAL) &&
-	    (((h->flags & STT_F_IPV4) && h->l4_offset >= 34 && inner[12] == 0x08 &&
-	      inner[13] == 0x00) ||
-	     (!(h->flags & STT_F_IPV4) && h->l4_offset == 54 && inner[12] == 0x86 &&
-	      inner[13] == 0xdd)) &&
-	    h->l4_offset + 20u <= ilen) {
-		bool v6 = !(h->flags & STT_F_IPV4);
-		uint8_t proto = v6 ? inner[14 + 6] : inner[14 + 9];
+	/* hdr_ok() checked the offset, the inner IP version and protocol against the flags. */
+	if (h->flags & STT_F_CSUM_PARTIAL) {
+		bool v6 = !(h->flags & STT_F_IPV4), tcp = h->flags & STT_F_TCP;
 
-		/* Only TCP and UDP checksums can be left partial; anything else is refused. */
-		if (proto != 6 && proto != 17) {
-			d->bad_frame++;
-			return;
-		}
 		vh.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
 		vh.csum_start = h->l4_offset;
-		vh.csum_offset = proto == 6 ? 16 : 6;
-		if (proto == 6 && ntohs(h->mss) && ilen > 14u + 40 + ntohs(h->mss)) {
+		vh.csum_offset = tcp ? 16 : 6;
+		if (tcp && ntohs(h->mss) && ilen > 14u + 40 + ntohs(h->mss)) {
 			uint32_t thl = (inner[h->l4_offset + 12] >> 4) * 4;
 
 			vh.gso_type = v6 ? VIRTIO_NET_HDR_GSO_TCPV6 : VIRTIO_NET_HDR_GSO_TCPV4;

@@ -8,6 +8,7 @@
 #define STT_BPF_PARSE_H
 
 #include "csum.h"
+#include "stt_check.h"
 
 enum stt_rx_verdict {
 	STT_RX_NOT_STT, /* leave it to the stack */
@@ -27,6 +28,21 @@ struct stt_rx {
 	__u8 tos;
 	__u8 v6;           /* the outer header is IPv6; saddr is the sender's remote (index form) */
 };
+
+/* The first STT_CHECK_INNER bytes at p into out (zeroed by the caller), as many as the window has. */
+static __always_inline void stt_inner_head(const __u8 *p, void *data_end, __u8 *out)
+{
+	if ((void *)(p + STT_CHECK_INNER) <= data_end) {
+		__builtin_memcpy(out, p, STT_CHECK_INNER);
+		return;
+	}
+#pragma unroll
+	for (int i = 0; i < STT_CHECK_INNER; i++) {
+		if ((void *)(p + i + 1) > data_end)
+			break;
+		out[i] = p[i];
+	}
+}
 
 /*
  * What both outer families share once the TCP header is in the window: the TCP checks,
@@ -57,15 +73,16 @@ static __always_inline int stt_rx_tcp(struct stt_tcp *tcp, void *data_end, __u32
 	}
 	if (rx->seg_off == 0 && rx->payload_len == rx->frame_len) {
 		struct stt_hdr *stt = (void *)(tcp + 1);
+		__u8 inner[STT_CHECK_INNER] = {};
 
 		if ((void *)(stt + 1) > data_end) {
 			*reason = STT_DROP_TRUNCATED;
 			return STT_RX_DROP;
 		}
-		if (stt->version != STT_VERSION) {
-			*reason = STT_DROP_VERSION;
+		/* The window ends where the frame does: the whole inner head is in it. */
+		stt_inner_head((void *)(stt + 1), data_end, inner);
+		if (!stt_hdr_ok(stt, inner, rx->frame_len - sizeof(*stt), reason))
 			return STT_RX_DROP;
-		}
 		return STT_RX_FRAME;
 	}
 	return STT_RX_SEGMENT;

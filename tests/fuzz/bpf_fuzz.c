@@ -1570,6 +1570,35 @@ static uint32_t model_remote6(const uint8_t *a)
 }
 
 /*
+ * The STT header rules (include/stt_check.h), modelled from the draft on their own: the
+ * drop reason, or -1 for a header to accept. stt: its offset; ilen: the inner frame's length.
+ */
+static int rx_model_hdr(const uint8_t *p, size_t lin, size_t stt, uint32_t ilen)
+{
+	uint8_t flags = p[stt + 1], l4 = p[stt + 2];
+	uint16_t mss = p[stt + 4] << 8 | p[stt + 5];
+	size_t in = stt + 18;
+	bool partial = flags & 0x02, tcp = flags & 0x08, v4 = flags & 0x04;
+	uint8_t b[24] = {0};
+
+	for (size_t i = 0; i < sizeof(b) && i < ilen && in + i < lin; i++)
+		b[i] = p[in + i];
+	if (flags >> 4 || (flags & 0x03) == 0x03)
+		return STT_DROP_FLAGS;
+	if (!partial)
+		return l4 ? STT_DROP_L4_OFFSET : mss ? STT_DROP_MSS : -1;
+	if (v4 ? (get16(b, 12) != 0x0800 || b[14] >> 4 != 4 || (b[14] & 15) < 5 ||
+		  l4 != 14 + 4 * (b[14] & 15) || b[23] != (tcp ? 6 : 17))
+	       : (get16(b, 12) != 0x86dd || b[14] >> 4 != 6 || l4 != 54 || b[20] != (tcp ? 6 : 17)))
+		return STT_DROP_L4_OFFSET;
+	if (l4 + (tcp ? 20u : 8u) > ilen)
+		return STT_DROP_L4_OFFSET;
+	if (mss && (!tcp || mss < 48))
+		return STT_DROP_MSS;
+	return -1;
+}
+
+/*
  * What both families share once the outer TCP header is known (stt_rx_tcp): TCP data
  * offset, SEQ lengths, the STT header of a whole frame. tcp: its offset; l4: the outer IP
  * payload length.
@@ -1595,6 +1624,8 @@ static void rx_classify_tcp(const uint8_t *p, size_t lin, size_t tcp, size_t l4,
 			m->reason = STT_DROP_TRUNCATED;
 		else if (p[m->stt] != STT_VERSION)
 			m->reason = STT_DROP_VERSION;
+		else if ((m->reason = rx_model_hdr(p, lin, m->stt, m->frame_len - 18)) >= 0)
+			; /* a header field the draft pins down is wrong */
 		else {
 			m->cls = RX_FRAME;
 			m->context = get64(p, m->stt + 8);

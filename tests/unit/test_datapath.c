@@ -64,6 +64,7 @@
 
 #include "stt_proto.h"
 #include "stt_maps.h"
+#include "stt_check.h"
 #include "stt_tc.skel.h"
 #include "stt_xdp.skel.h"
 #include "test.h"

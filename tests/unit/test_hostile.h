@@ -412,9 +412,23 @@ enum h_mal {
 	HM_IHL_15, HM_IHL_4,
 	HM_FRAG_OFF, HM_FRAG_OFF_MF, HM_FRAG_MF_DF,
 	HM_L4OFF_OUTSIDE, HM_L4OFF_255, HM_PARTIAL_OFF_0, HM_PARTIAL_OFF_ODD,
-	HM_VLAN_BITS_V0, HM_VLAN_V1, HM_RESERVED_BITS,
+	HM_PARTIAL_OK, HM_PARTIAL_MSS_OK, HM_PARTIAL_AS_IPV6, HM_PARTIAL_AS_UDP,
+	HM_PARTIAL_VERIFIED, HM_L4OFF_NOT_PARTIAL, HM_MSS_NOT_PARTIAL, HM_MSS_TINY,
+	HM_VLAN_BITS_V0, HM_VLAN_V1, HM_RESERVED_BITS, HM_RESERVED_BYTE,
 	HM_OUTER_IPV6, HM_OUTER_IPV6_FRAG_HDR,
 	HM_MAX
+};
+
+/* Every case by its own number: the argument of test_h_malformed. */
+static const enum h_mal h_mal_args[HM_MAX] = {
+    HM_DOFF_0, HM_DOFF_4, HM_DOFF_15, HM_VERSION_2, HM_VERSION_255, HM_FRAME_LEN_0,
+    HM_FRAME_LEN_14, HM_FRAME_LEN_17, HM_INNER_0, HM_INNER_13, HM_OFF_EQ_LEN, HM_OFF_BEYOND,
+    HM_OVERRUN_1, HM_OVERRUN_SEG, HM_PAYLOAD_0, HM_IHL_15, HM_IHL_4, HM_FRAG_OFF,
+    HM_FRAG_OFF_MF, HM_FRAG_MF_DF, HM_L4OFF_OUTSIDE, HM_L4OFF_255, HM_PARTIAL_OFF_0,
+    HM_PARTIAL_OFF_ODD, HM_PARTIAL_OK, HM_PARTIAL_MSS_OK, HM_PARTIAL_AS_IPV6,
+    HM_PARTIAL_AS_UDP, HM_PARTIAL_VERIFIED, HM_L4OFF_NOT_PARTIAL, HM_MSS_NOT_PARTIAL,
+    HM_MSS_TINY, HM_VLAN_BITS_V0, HM_VLAN_V1, HM_RESERVED_BITS, HM_RESERVED_BYTE,
+    HM_OUTER_IPV6, HM_OUTER_IPV6_FRAG_HDR,
 };
 
 /* IPv6 + TCP to the STT port carrying an STT frame: the datapath is IPv4-only. */
@@ -559,19 +573,54 @@ static void test_h_malformed(const void *arg)
 	case HM_L4OFF_255:
 	case HM_PARTIAL_OFF_0:
 	case HM_PARTIAL_OFF_ODD:
-		/*
-		 * The BPF receive path never uses the L4 offset: the frame is delivered as it is
-		 * (XDP leaves a checksum-partial frame to TC), the tenant checks the inner
-		 * checksum itself. sttd checks the offset before it uses it.
-		 */
+		/* The inner frame is IPv4 + TCP: a partial checksum's L4 offset must be 34. */
 		h_stt(&seg)->flags |= STT_F_CSUM_PARTIAL;
 		h_stt(&seg)->l4_offset = m == HM_L4OFF_OUTSIDE ? 200 :
 					 m == HM_L4OFF_255     ? 255 :
 					 m == HM_PARTIAL_OFF_0 ? 0 :
 								 35;
 		stt_refresh_csums(&seg);
+		c.reason = STT_DROP_L4_OFFSET;
+		break;
+	case HM_PARTIAL_OK:
+	case HM_PARTIAL_MSS_OK:
+		/* Right: delivered, by TC (XDP would lose the skb's checksum state). */
+		h_stt(&seg)->flags |= STT_F_CSUM_PARTIAL;
+		h_stt(&seg)->l4_offset = 34;
+		h_stt(&seg)->mss = htons(m == HM_PARTIAL_MSS_OK ? STT_MIN_MSS : 0);
+		stt_refresh_csums(&seg);
 		c.e = H_DELIVER;
 		c.xdp_to_tc = true;
+		break;
+	case HM_PARTIAL_AS_IPV6:
+	case HM_PARTIAL_AS_UDP:
+		/* The flags say IPv6 (or UDP) of an IPv4 TCP frame: the offset means nothing. */
+		h_stt(&seg)->flags = STT_F_CSUM_PARTIAL |
+				     (m == HM_PARTIAL_AS_IPV6 ? STT_F_TCP : STT_F_IPV4);
+		h_stt(&seg)->l4_offset = m == HM_PARTIAL_AS_IPV6 ? 54 : 34;
+		stt_refresh_csums(&seg);
+		c.reason = STT_DROP_L4_OFFSET;
+		break;
+	case HM_PARTIAL_VERIFIED:
+		h_stt(&seg)->flags |= STT_F_CSUM_PARTIAL | STT_F_CSUM_VERIFIED;
+		h_stt(&seg)->l4_offset = 34;
+		stt_refresh_csums(&seg);
+		c.reason = STT_DROP_FLAGS;
+		break;
+	case HM_L4OFF_NOT_PARTIAL:
+		h_stt(&seg)->l4_offset = 34;
+		stt_refresh_csums(&seg);
+		c.reason = STT_DROP_L4_OFFSET;
+		break;
+	case HM_MSS_NOT_PARTIAL:
+	case HM_MSS_TINY:
+		if (m == HM_MSS_TINY) {
+			h_stt(&seg)->flags |= STT_F_CSUM_PARTIAL;
+			h_stt(&seg)->l4_offset = 34;
+		}
+		h_stt(&seg)->mss = htons(m == HM_MSS_TINY ? STT_MIN_MSS - 1 : 1448);
+		stt_refresh_csums(&seg);
+		c.reason = STT_DROP_MSS;
 		break;
 	case HM_VLAN_BITS_V0:
 		/* V=0: the VLAN ID and PCP are not valid and must be ignored: delivered untagged. */
@@ -587,8 +636,13 @@ static void test_h_malformed(const void *arg)
 		c.xdp_to_tc = true;
 		break;
 	case HM_RESERVED_BITS:
-		/* Reserved: set by nobody, ignored on receive (draft 3.1). */
-		h_stt(&seg)->flags |= STT_F_RESERVED;
+		/* Set by no sender: refused (include/stt_check.h says why). */
+		h_stt(&seg)->flags |= 0x80;
+		stt_refresh_csums(&seg);
+		c.reason = STT_DROP_FLAGS;
+		break;
+	case HM_RESERVED_BYTE:
+		/* The reserved byte and the padding: ignored on receive (draft 3.1). */
 		h_stt(&seg)->reserved = 0xff;
 		h_stt(&seg)->pad = 0xffff;
 		stt_refresh_csums(&seg);
@@ -676,14 +730,6 @@ static void test_h_truncate_all(const void *arg)
 		  n_seg, n_deliver);
 }
 
-static const enum h_mal h_mal_args_tc[HM_MAX] = {
-    HM_DOFF_0, HM_DOFF_4, HM_DOFF_15, HM_VERSION_2, HM_VERSION_255, HM_FRAME_LEN_0,
-    HM_FRAME_LEN_14, HM_FRAME_LEN_17, HM_INNER_0, HM_INNER_13, HM_OFF_EQ_LEN, HM_OFF_BEYOND,
-    HM_OVERRUN_1, HM_OVERRUN_SEG, HM_PAYLOAD_0, HM_IHL_15, HM_IHL_4, HM_FRAG_OFF,
-    HM_FRAG_OFF_MF, HM_FRAG_MF_DF, HM_L4OFF_OUTSIDE, HM_L4OFF_255, HM_PARTIAL_OFF_0,
-    HM_PARTIAL_OFF_ODD, HM_VLAN_BITS_V0, HM_VLAN_V1, HM_RESERVED_BITS, HM_OUTER_IPV6,
-    HM_OUTER_IPV6_FRAG_HDR,
-};
 
 /*
  * The same inputs with stt_cfg as sttctl attaches on a veth (no XDP): TC alone classifies,
@@ -701,7 +747,7 @@ static void test_h_tc_only(const void *arg)
 		return;
 	h_tc_only = true;
 	for (int m = 0; m < HM_MAX && !T.failed; m++)
-		test_h_malformed(&h_mal_args_tc[m]);
+		test_h_malformed(&h_mal_args[m]);
 	if (!T.failed)
 		test_h_truncate_all(NULL);
 	h_tc_only = false;
@@ -868,14 +914,82 @@ static void test_h_entropy_ipv6(const void *arg)
 
 /* ------------------------------------------------------------------------------------------ */
 
-static const enum h_mal h_mal_args[HM_MAX] = {
-    HM_DOFF_0, HM_DOFF_4, HM_DOFF_15, HM_VERSION_2, HM_VERSION_255, HM_FRAME_LEN_0,
-    HM_FRAME_LEN_14, HM_FRAME_LEN_17, HM_INNER_0, HM_INNER_13, HM_OFF_EQ_LEN, HM_OFF_BEYOND,
-    HM_OVERRUN_1, HM_OVERRUN_SEG, HM_PAYLOAD_0, HM_IHL_15, HM_IHL_4, HM_FRAG_OFF,
-    HM_FRAG_OFF_MF, HM_FRAG_MF_DF, HM_L4OFF_OUTSIDE, HM_L4OFF_255, HM_PARTIAL_OFF_0,
-    HM_PARTIAL_OFF_ODD, HM_VLAN_BITS_V0, HM_VLAN_V1, HM_RESERVED_BITS, HM_OUTER_IPV6,
-    HM_OUTER_IPV6_FRAG_HDR,
-};
+
+/*
+ * include/stt_check.h on its own (the rule every receive path applies): each field at and
+ * next to its limits, IPv4 and IPv6 inside, TCP and UDP, against the reason it must give.
+ */
+static void test_h_hdr_check(const void *arg)
+{
+	static const struct {
+		const char *what;
+		bool v6, udp;
+		__u8 flags, l4, ihl;
+		__u16 mss;
+		__u32 ilen;
+		int want; /* -1: accepted, else STT_DROP_* */
+	} t[] = {
+		{"plain frame", 0, 0, 0, 0, 5, 0, 60, -1},
+		{"IPv4/TCP hints without partial", 0, 0, STT_F_IPV4 | STT_F_TCP, 0, 5, 0, 60, -1},
+		{"verified", 0, 0, STT_F_CSUM_VERIFIED, 0, 5, 0, 60, -1},
+		{"reserved bit 4", 0, 0, 0x10, 0, 5, 0, 60, STT_DROP_FLAGS},
+		{"verified + partial", 0, 0, 0x03 | STT_F_IPV4 | STT_F_TCP, 34, 5, 0, 60,
+		 STT_DROP_FLAGS},
+		{"L4 offset alone", 0, 0, 0, 34, 5, 0, 60, STT_DROP_L4_OFFSET},
+		{"MSS alone", 0, 0, 0, 0, 5, 1448, 60, STT_DROP_MSS},
+		{"v4 TCP partial", 0, 0, 0x02 | STT_F_IPV4 | STT_F_TCP, 34, 5, 1448, 60, -1},
+		{"v4 TCP partial, IP options", 0, 0, 0x02 | STT_F_IPV4 | STT_F_TCP, 38, 6, 0, 60, -1},
+		{"v4 TCP partial, offset skips the options", 0, 0, 0x02 | STT_F_IPV4 | STT_F_TCP, 34,
+		 6, 0, 60, STT_DROP_L4_OFFSET},
+		{"v4 TCP partial, TCP header ends at the frame's end", 0, 0,
+		 0x02 | STT_F_IPV4 | STT_F_TCP, 34, 5, 0, 54, -1},
+		{"v4 TCP partial, TCP header one byte past the end", 0, 0,
+		 0x02 | STT_F_IPV4 | STT_F_TCP, 34, 5, 0, 53, STT_DROP_L4_OFFSET},
+		{"v4 UDP partial", 0, 1, 0x02 | STT_F_IPV4, 34, 5, 0, 42, -1},
+		{"v4 UDP partial, 7 bytes of UDP", 0, 1, 0x02 | STT_F_IPV4, 34, 5, 0, 41,
+		 STT_DROP_L4_OFFSET},
+		{"v4 UDP partial with an MSS", 0, 1, 0x02 | STT_F_IPV4, 34, 5, 1448, 60, STT_DROP_MSS},
+		{"v4 UDP said TCP", 0, 1, 0x02 | STT_F_IPV4 | STT_F_TCP, 34, 5, 0, 60,
+		 STT_DROP_L4_OFFSET},
+		{"v4 said IPv6", 0, 0, 0x02 | STT_F_TCP, 54, 5, 0, 80, STT_DROP_L4_OFFSET},
+		{"MSS 48", 0, 0, 0x02 | STT_F_IPV4 | STT_F_TCP, 34, 5, 48, 60, -1},
+		{"MSS 47", 0, 0, 0x02 | STT_F_IPV4 | STT_F_TCP, 34, 5, 47, 60, STT_DROP_MSS},
+		{"v6 TCP partial", 1, 0, 0x02 | STT_F_TCP, 54, 0, 1440, 74, -1},
+		{"v6 TCP partial, 19 bytes of TCP", 1, 0, 0x02 | STT_F_TCP, 54, 0, 0, 73,
+		 STT_DROP_L4_OFFSET},
+		{"v6 UDP partial", 1, 1, 0x02, 54, 0, 0, 62, -1},
+		{"v6 partial, offset 34", 1, 0, 0x02 | STT_F_TCP, 34, 0, 0, 74, STT_DROP_L4_OFFSET},
+		{"v6 said IPv4", 1, 0, 0x02 | STT_F_IPV4 | STT_F_TCP, 54, 0, 0, 74,
+		 STT_DROP_L4_OFFSET},
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct stt_hdr h = {.version = 0, .flags = t[i].flags, .l4_offset = t[i].l4,
+				    .mss = htons(t[i].mss)};
+		__u8 in[STT_CHECK_INNER] = {0};
+		enum stt_drop why = STT_DROP_MAX;
+		int ok;
+
+		in[12] = t[i].v6 ? 0x86 : 0x08;
+		in[13] = t[i].v6 ? 0xdd : 0x00;
+		in[14] = t[i].v6 ? 0x60 : 0x40 | t[i].ihl;
+		in[t[i].v6 ? 20 : 23] = t[i].udp ? 17 : 6;
+		ok = stt_hdr_ok(&h, in, t[i].ilen, &why);
+		ASSERT_EQ(ok, t[i].want < 0, t[i].what);
+		if (t[i].want >= 0)
+			ASSERT_EQ(why, t[i].want, t[i].what);
+	}
+	/* Version: any but 0, before anything else. */
+	for (int v = 1; v < 256; v++) {
+		struct stt_hdr h = {.version = v};
+		__u8 in[STT_CHECK_INNER] = {0};
+		enum stt_drop why = STT_DROP_MAX;
+
+		if (!ASSERT_EQ(stt_hdr_ok(&h, in, 60, &why), 0, "version") ||
+		    !ASSERT_EQ(why, STT_DROP_VERSION, "version: bad_version"))
+			break;
+	}
+}
 
 #define HM(m, str) {"hostile rx: " str, test_h_malformed, &h_mal_args[m]}
 
@@ -888,6 +1002,7 @@ static const enum h_mal h_mal_args[HM_MAX] = {
 	 "remote only",                                                                           \
 	 test_h_tx_forged, NULL},                                                                 \
 	{"hostile rx: truncated at every length (3 ways)", test_h_truncate_all, NULL},           \
+	{"hostile rx: the STT header check (stt_check.h) field by field", test_h_hdr_check, NULL}, \
 	{"hostile rx, TC only (veth underlay): every malformed case and truncation, counted by TC", \
 	 test_h_tc_only, NULL},                                                                   \
 	HM(HM_DOFF_0, "TCP data offset 0: tcp_header"),	\
@@ -910,13 +1025,22 @@ static const enum h_mal h_mal_args[HM_MAX] = {
 	HM(HM_FRAG_OFF, "IP fragment offset 8, last: not STT (no ports), left to the stack"),	\
 	HM(HM_FRAG_OFF_MF, "IP fragment offset 8 with MF: not STT (no ports), left to the stack"),	\
 	HM(HM_FRAG_MF_DF, "IP MF and DF both set: ip_fragment"),	\
-	HM(HM_L4OFF_OUTSIDE, "checksum partial, L4 offset 200 past the inner frame: delivered by TC as is"),	\
-	HM(HM_L4OFF_255, "checksum partial, L4 offset 255: delivered by TC as is"),	\
-	HM(HM_PARTIAL_OFF_0, "checksum partial, L4 offset 0: delivered by TC as is"),	\
-	HM(HM_PARTIAL_OFF_ODD, "checksum partial, L4 offset 35 (odd, in the IP header): delivered by TC as is"),	\
+	HM(HM_L4OFF_OUTSIDE, "checksum partial, L4 offset 200 past the inner frame: bad_l4_offset"),	\
+	HM(HM_L4OFF_255, "checksum partial, L4 offset 255: bad_l4_offset"),	\
+	HM(HM_PARTIAL_OFF_0, "checksum partial, L4 offset 0: bad_l4_offset"),	\
+	HM(HM_PARTIAL_OFF_ODD, "checksum partial, L4 offset 35 (odd, in the IP header): bad_l4_offset"),	\
+	HM(HM_PARTIAL_OK, "checksum partial, L4 offset 34 of an IPv4 TCP frame: delivered by TC"),	\
+	HM(HM_PARTIAL_MSS_OK, "checksum partial with MSS 48 (TCP): delivered by TC"),	\
+	HM(HM_PARTIAL_AS_IPV6, "checksum partial, flags say IPv6 of an IPv4 frame: bad_l4_offset"),	\
+	HM(HM_PARTIAL_AS_UDP, "checksum partial, flags say UDP of a TCP frame: bad_l4_offset"),	\
+	HM(HM_PARTIAL_VERIFIED, "checksum partial and verified together: bad_flags"),	\
+	HM(HM_L4OFF_NOT_PARTIAL, "L4 offset without a partial checksum: bad_l4_offset"),	\
+	HM(HM_MSS_NOT_PARTIAL, "MSS without a partial checksum: bad_mss"),	\
+	HM(HM_MSS_TINY, "checksum partial with MSS 47: bad_mss"),	\
 	HM(HM_VLAN_BITS_V0, "VLAN ID and PCP bits set with V=0: ignored, delivered (XDP too)"),	\
 	HM(HM_VLAN_V1, "V=1: XDP leaves it to TC, TC delivers"),	\
-	HM(HM_RESERVED_BITS, "reserved flag bits, reserved byte and pad set: ignored, delivered"),	\
+	HM(HM_RESERVED_BITS, "reserved flag bit 7 set: bad_flags"),	\
+	HM(HM_RESERVED_BYTE, "reserved byte and padding set: ignored, delivered"),	\
 	HM(HM_OUTER_IPV6, "outer IPv6 to TCP port 7471: dropped (ipv6_outer), never to the stack"),	\
 	HM(HM_OUTER_IPV6_FRAG_HDR, "outer IPv6 + fragment header to TCP 7471: dropped (ipv6_outer)"),	\
 	{"hostile entropy: 10,000 flows, ports in range, stable, chi-square uniform",            \
