@@ -19,9 +19,10 @@
   stt_raw.py piece-reuse DEV DSTMAC SRC DST --ctx-a C --mac-a M --ctx-b C --mac-b M
       A TSO-like frame of context A in two pieces, then only the second piece of a frame of
       context B with the same sender, source port and frame ID.
-  stt_raw.py partial-bad DEV DSTMAC SRC DST INNERMAC INNERDST --ctx C
-      Frames flagged checksum-partial with L4 offsets 0, 1, 35, 200, 255, carrying UDP with a
-      wrong checksum or the bare pseudo-header seed.
+  stt_raw.py headers DEV DSTMAC SRC DST INNERMAC INNERDST --ctx C [--split] [--pcap FILE]
+      One frame per STT header case (HEADER_CASES: well-formed controls, then each field
+      wrong in turn), each tagged with its index; prints the cases with the verdict each
+      must get and the tshark expert info it must raise (tests/netns/test_header.sh).
   stt_raw.py ipv6 DEV DSTMAC SRC6 DST6 --ctx C [--count N]
       STT carried over IPv6 (TCP to 7471), a whole frame for context C.
   stt_raw.py frag DEV DSTMAC SRC DST --ctx C
@@ -107,17 +108,25 @@ def udp4(src, dst, sport, dport, payload):
 
 
 class Sender:
-    def __init__(self, dev):
+    def __init__(self, dev, pcap=None):
         self.s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)
         self.s.bind((dev, 0))
         self.mac = self.s.getsockname()[4][:6]
         self.n = 0
+        # pcap: every frame sent, as sent (a capture could miss some; this cannot).
+        self.pcap = open(pcap, "wb") if pcap else None
+        if self.pcap:
+            self.pcap.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
 
     def send(self, frame):
         if len(frame) < 60:
             frame += b"\0" * (60 - len(frame))
         self.s.send(frame)
         self.n += 1
+        if self.pcap:
+            t = time.time()
+            self.pcap.write(struct.pack("<IIII", int(t), int(t % 1 * 1e6), len(frame), len(frame)) + frame)
+            self.pcap.flush()
 
 
 def unbound_ids(bound):
@@ -256,31 +265,68 @@ def cmd_piece_reuse(a):
     print(json.dumps({"sent": tx.n}))
 
 
-def cmd_partial_bad(a):
-    """Whole frames marked checksum-partial with L4 offsets that point anywhere, carrying
-    IPv4/UDP to DST:9 whose checksum is wrong (or is the pseudo-header seed). The endpoint
-    must not trust the flag: the tenant has to see a bad checksum."""
-    tx = Sender(a.dev)
+# The header cases of cmd_headers: name, version, flags, L4 offset, MSS, reserved byte and
+# padding, inner L4 (udp, tcp), what the receiver must do (deliver, or the drop reason) and
+# the expert info tshark's STT dissector raises for it (None: tshark has no such rule).
+V4, TCPF, PART, VER = 0x04, 0x08, 0x02, 0x01
+HEADER_CASES = [
+    ("control: plain", 0, V4, 0, 0, 0, "udp", "deliver", None),
+    ("control: checksum verified", 0, V4 | VER, 0, 0, 0, "udp", "deliver", None),
+    ("control: reserved byte and padding set", 0, V4, 0, 0, 0xFF, "udp", "deliver", None),
+    ("control: partial UDP, offset 34", 0, V4 | PART, 34, 0, 0, "udp", "deliver", None),
+    ("control: partial TCP, offset 34, MSS 1448", 0, V4 | TCPF | PART, 34, 1448, 0, "tcp", "deliver", None),
+    ("version 1", 1, V4, 0, 0, 0, "udp", "bad_version", "stt.version_unknown.expert"),
+    ("reserved flag bit 4", 0, V4 | 0x10, 0, 0, 0, "udp", "bad_flags", None),
+    ("reserved flag bit 7", 0, V4 | 0x80, 0, 0, 0, "udp", "bad_flags", None),
+    ("partial and verified", 0, V4 | PART | VER, 34, 0, 0, "udp", "bad_flags", None),
+    ("L4 offset without partial", 0, V4, 34, 0, 0, "udp", "bad_l4_offset", "stt.l4offset_bad.expert"),
+    ("partial, L4 offset 0", 0, V4 | PART, 0, 0, 0, "udp", "bad_l4_offset", "stt.l4offset_bad.expert"),
+    ("partial, L4 offset 35", 0, V4 | PART, 35, 0, 0, "udp", "bad_l4_offset", None),
+    ("partial, L4 offset 200 past the end", 0, V4 | PART, 200, 0, 0, "udp", "bad_l4_offset", None),
+    ("partial, flags say TCP of UDP", 0, V4 | TCPF | PART, 34, 0, 0, "udp", "bad_l4_offset", None),
+    ("partial, flags say IPv6 of IPv4", 0, PART, 54, 0, 0, "udp", "bad_l4_offset", None),
+    ("MSS without partial", 0, V4, 0, 1448, 0, "udp", "bad_mss", "stt.mss_bad.expert"),
+    ("partial UDP with an MSS", 0, V4 | PART, 34, 1448, 0, "udp", "bad_mss", None),
+    ("partial TCP, MSS 47", 0, V4 | TCPF | PART, 34, 47, 0, "tcp", "bad_mss", None),
+]
+
+
+def cmd_headers(a):
+    """One STT frame per HEADER_CASES entry for context CTX, from SRC to DST: IPv4 inside,
+    to INNERMAC / INNERDST port 9, tagged b"STTHDR" + the case's index (1 byte). The frame
+    ID (ACK) is 0x4800 + index. An inner checksum is complete, or the pseudo-header seed
+    where the header says partial. --split: each frame in two segments, the second first.
+    --pcap FILE: every frame sent, as a capture. Prints JSON: the cases, in order."""
+    tx = Sender(a.dev, a.pcap)
     ctx = int(a.ctx, 0)
-    n = 0
-    for l4 in (0, 1, 35, 200, 255):
-        for kind in ("wrong", "seed"):
-            payload = b"partial-bad" + bytes(29)
-            src, dst = "198.19.0.1", a.innerdst
-            udp = struct.pack("!HHHH", 40001, 9, 8 + len(payload), 0) + payload
-            pseudo = socket.inet_aton(src) + socket.inet_aton(dst) + struct.pack("!BBH", 0, 17, len(udp))
-            good = csum(pseudo + udp) or 0xFFFF
-            if kind == "wrong":
-                c = good ^ 0x1234
-            else:
-                c = (~csum(pseudo)) & 0xFFFF  # the pseudo-header seed a stack leaves for offload
-            udp = udp[:6] + struct.pack("!H", c) + udp[8:]
-            inner = eth(mac(a.innermac), b"\x02\x53\x54\x48\x00\x0c", 0x0800) + ipv4(src, dst, 17, udp) + udp
-            body = stt_hdr(ctx, flags=0x06, l4=l4) + inner
-            t = tcp4(a.src, a.dst, 50200 + n, STT_PORT, len(body) << 16, 0x5000 + n, body)
-            tx.send(eth(mac(a.dstmac), tx.mac, 0x0800) + ipv4(a.src, a.dst, 6, t, ident=n) + t)
-            n += 1
-    print(json.dumps({"sent": n}))
+    src, dst = "198.19.0.1", a.innerdst
+    out = []
+    for i, (name, ver, flags, l4, mss, rsv, kind, want, expert) in enumerate(HEADER_CASES):
+        payload = b"STTHDR" + bytes([i]) + bytes(33)
+        proto = 6 if kind == "tcp" else 17
+        if kind == "tcp":
+            l4h = struct.pack("!HHIIBBHHH", 40001, 9, 1, 0, 5 << 4, 0x18, 65535, 0, 0)
+            cpos = 16
+        else:
+            l4h = struct.pack("!HHHH", 40001, 9, 8 + len(payload), 0)
+            cpos = 6
+        seg = l4h + payload
+        pseudo = socket.inet_aton(src) + socket.inet_aton(dst) + struct.pack("!BBH", 0, proto, len(seg))
+        c = (~csum(pseudo)) & 0xFFFF if flags & PART else (csum(pseudo + seg) or 0xFFFF)
+        seg = seg[:cpos] + struct.pack("!H", c) + seg[cpos + 2:]
+        inner = eth(mac(a.innermac), b"\x02\x53\x54\x48\x44\x52", 0x0800) + ipv4(src, dst, proto, seg) + seg
+        body = struct.pack("!BBBBHHQH", ver, flags, l4, rsv, mss, 0, ctx, rsv * 0x101) + inner
+        fid = 0x4800 + i
+        if a.split:
+            cut = 40
+            for off, part, tf in ((cut, body[cut:], 0x18), (0, body[:cut], 0x10)):
+                t = tcp4(a.src, a.dst, 50300 + i, STT_PORT, (len(body) << 16) | off, fid, part, tf)
+                tx.send(eth(mac(a.dstmac), tx.mac, 0x0800) + ipv4(a.src, a.dst, 6, t, ident=fid + off) + t)
+        else:
+            t = tcp4(a.src, a.dst, 50300 + i, STT_PORT, len(body) << 16, fid, body)
+            tx.send(eth(mac(a.dstmac), tx.mac, 0x0800) + ipv4(a.src, a.dst, 6, t, ident=fid) + t)
+        out.append({"index": i, "name": name, "frame_id": fid, "want": want, "expert": expert})
+    print(json.dumps({"sent": tx.n, "cases": out}))
 
 
 def cmd_ipv6(a):
@@ -353,10 +399,12 @@ def main():
     s.add_argument("--ctx-b", required=True)
     s.add_argument("--mac-b", required=True)
     s.add_argument("--stage", default="all", choices=("all", "x-only"))
-    s = sub.add_parser("partial-bad")
+    s = sub.add_parser("headers")
     for x in ("dev", "dstmac", "src", "dst", "innermac", "innerdst"):
         s.add_argument(x)
     s.add_argument("--ctx", required=True)
+    s.add_argument("--split", action="store_true", help="each frame as two segments, the second first")
+    s.add_argument("--pcap", help="write every frame sent to this capture file")
     s = sub.add_parser("ipv6")
     for x in ("dev", "dstmac", "src", "dst"):
         s.add_argument(x)
@@ -369,7 +417,7 @@ def main():
     a = p.parse_args()
     {"isolation": cmd_isolation, "tenant": cmd_tenant, "vlan": cmd_vlan, "ipv6": cmd_ipv6,
      "frag": cmd_frag, "vlan-split": cmd_vlan_split, "piece-reuse": cmd_piece_reuse,
-     "partial-bad": cmd_partial_bad}[a.cmd](a)
+     "headers": cmd_headers}[a.cmd](a)
 
 
 if __name__ == "__main__":
