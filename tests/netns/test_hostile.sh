@@ -464,8 +464,6 @@ test_fragments() {
 	fi
 }
 
-# The checksum-partial flag and the L4 offset come from the sender: the receive path must not
-# make a bad inner checksum look good (it leaves the check to the tenant).
 # A frame with V=1 that sttd reassembles must reach the tenant tagged, as one TC decapsulates.
 # Known bug: sttd's deliver() ignores the STT header's VLAN field (the frame arrives untagged).
 test_vlan_sttd() {
