@@ -15,6 +15,9 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -mcpu=v3 -Wall -Werror 
 CFLAGS ?= -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter
 CFLAGS += -Iinclude -I$(OUT) -D_GNU_SOURCE
 LDLIBS := -lbpf -lxdp -ljson-c -lmnl -lelf -lz
+# sttd's metrics endpoint (user/metrics.c) is served by libmicrohttpd.
+MHD_CFLAGS := $(shell pkg-config --cflags libmicrohttpd 2>/dev/null)
+MHD_LIBS := $(shell pkg-config --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd)
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUT)/%.bpf.o,$(BPF_SRCS))
@@ -59,13 +62,15 @@ $(OUT)/user/%.o: user/%.c $(USER_HDRS) $(SKELS) | $(OUT)/user
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Iuser -c $< -o $@
 
+$(OUT)/user/metrics.o: CFLAGS += $(MHD_CFLAGS)
+
 $(OUT)/sttctl: $(USER_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
 $(OUT)/sttd: $(STTD_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) $(MHD_LIBS)
 
 # Test tool: the STT fault injector's loader (tests/netns/test_faults.sh builds it on demand).
 $(OUT)/stt_fault: tests/tools/stt_fault.c $(OUT)/stt_fault.skel.h include/stt_proto.h
@@ -129,7 +134,7 @@ $(OUT)/fuzz/fuzz_parsers $(OUT)/fuzz/fuzz_piece: $(OUT)/fuzz/%: tests/fuzz/%.c u
 		user/common.c user/reasm.c user/metrics.c user/stats_read.c $(USER_HDRS) | $(OUT)/fuzz
 	$(call msg,FUZZ-CC,$@)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $< user/common.c user/reasm.c user/metrics.c user/stats_read.c \
-		-o $@ -lbpf -ljson-c
+		-o $@ -lbpf -ljson-c $(MHD_LIBS)
 
 # The desired-state document parser of sttctl apply: pure, no system access.
 $(OUT)/fuzz/fuzz_apply: tests/fuzz/fuzz_apply.c user/apply_doc.c user/apply.h include/stt_maps.h \

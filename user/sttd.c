@@ -369,29 +369,28 @@ static int render_metrics(void *arg, char **text, size_t *len)
 }
 
 /*
- * With --metrics, one poll() covers the perf buffer's epoll descriptor and the metrics
- * sockets, and a scrape is answered between two batches of pieces. Polling that epoll
- * descriptor from outside takes the perf events' readiness (perf_poll clears it as it
- * reports it), so a perf_buffer__poll after it would find nothing ready and leave the
- * pieces in the rings: every ring is consumed instead, on each pass (it costs a look at
- * each CPU's ring head), so no piece waits for a later wakeup. Returns 1 when pieces were
- * signalled, 0 on a timeout, or a negative error.
+ * With --metrics, one poll() covers the perf buffer's epoll descriptor and libmicrohttpd's,
+ * and a scrape is answered between two batches of pieces. Polling that epoll descriptor from
+ * outside takes the perf events' readiness (perf_poll clears it as it reports it), so a
+ * perf_buffer__poll after it would find nothing ready and leave the pieces in the rings:
+ * every ring is consumed instead, on each pass (it costs a look at each CPU's ring head), so
+ * no piece waits for a later wakeup. Returns 1 when pieces were signalled, 0 on a timeout,
+ * or a negative error.
  */
-static int poll_all(struct perf_buffer *pb, struct metrics_server *m, struct sttd *d)
+static int poll_all(struct perf_buffer *pb, struct metrics_server *m)
 {
-	struct pollfd pfd[1 + METRICS_MAX_FDS];
-	int n = 1, rc;
+	struct pollfd pfd[2] = {
+		{ .fd = perf_buffer__epoll_fd(pb), .events = POLLIN },
+		{ .fd = metrics_fd(m), .events = POLLIN },
+	};
+	int rc;
 
-	pfd[0].fd = perf_buffer__epoll_fd(pb);
-	pfd[0].events = POLLIN;
-	pfd[0].revents = 0;
-	n += metrics_pollfds(m, pfd + 1, METRICS_MAX_FDS);
-	if (poll(pfd, n, 100) < 0)
+	if (poll(pfd, 2, metrics_timeout_ms(m, 100)) < 0)
 		return -errno;
 	rc = perf_buffer__consume(pb);
 	if (rc < 0)
 		return rc;
-	metrics_process(m, pfd + 1, n - 1, now_ns() / 1000000, render_metrics, d);
+	metrics_process(m, now_ns() / 1000000);
 	return pfd[0].revents ? 1 : 0;
 }
 
@@ -508,7 +507,7 @@ int main(int argc, char **argv)
 			err_msg("sttd: cannot open the counters under %s", st.dir);
 			goto out;
 		}
-		metrics = metrics_listen(metrics_addr);
+		metrics = metrics_listen(metrics_addr, render_metrics, &d);
 		if (!metrics)
 			goto out;
 	}
@@ -516,7 +515,7 @@ int main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	info_msg("sttd: running (mem cap %zu bytes, timeout %lu ms)", mem, timeout_ms);
 	while (!stop) {
-		int n = metrics ? poll_all(pb, metrics, &d) : perf_buffer__poll(pb, 100);
+		int n = metrics ? poll_all(pb, metrics) : perf_buffer__poll(pb, 100);
 		uint64_t now = now_ns();
 
 		if (n < 0 && n != -EINTR) {
