@@ -48,11 +48,20 @@ all: $(OUT)/sttctl $(OUT)/sttd $(OUT)/stt_unit $(OUT)/reasm_test $(OUT)/stt_bpf_
 $(OUT) $(OUT)/user:
 	$(Q)mkdir -p $@
 
-$(OUT)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) vmlinux.h | $(OUT)
+define bpf_compile
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp.o
 	$(Q)$(BPFTOOL) gen object $@ $@.tmp.o
 	$(Q)rm -f $@.tmp.o
+endef
+
+# The product programs (bpf/), then the test tools' programs (tests/tools/), which no
+# product target builds: `make build/stt_fault`, `make build/stt_foreign`.
+$(OUT)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) vmlinux.h | $(OUT)
+	$(bpf_compile)
+
+$(OUT)/%.bpf.o: tests/tools/%.bpf.c $(BPF_HDRS) vmlinux.h | $(OUT)
+	$(bpf_compile)
 
 $(OUT)/%.skel.h: $(OUT)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
@@ -72,7 +81,8 @@ $(OUT)/sttd: $(STTD_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) $(MHD_LIBS)
 
-# Test tool: the STT fault injector's loader (tests/netns/test_faults.sh builds it on demand).
+# Test tool: the STT fault injector (tests/tools/stt_fault.bpf.c) and its loader
+# (tests/netns/test_faults.sh builds it on demand).
 $(OUT)/stt_fault: tests/tools/stt_fault.c $(OUT)/stt_fault.skel.h include/stt_proto.h
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@ $(LDLIBS)
@@ -84,12 +94,6 @@ $(OUT)/stt_flood: tests/tools/stt_flood.c include/stt_proto.h | $(OUT)
 
 # Test tool: a foreign TC program for the coexistence tests (tests/netns/test_ops.sh builds
 # it on demand with `make build/stt_foreign`).
-$(OUT)/foreign.bpf.o: tests/tools/foreign.bpf.c vmlinux.h | $(OUT)
-	$(call msg,BPF,$@)
-	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp.o
-	$(Q)$(BPFTOOL) gen object $@ $@.tmp.o
-	$(Q)rm -f $@.tmp.o
-
 $(OUT)/stt_foreign: tests/tools/stt_foreign.c $(OUT)/foreign.skel.h
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@ $(LDLIBS)
