@@ -25,9 +25,10 @@ SKELS := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
 BPF_HDRS := $(wildcard bpf/lib/*.h) $(wildcard include/*.h)
 
 USER_SRCS := $(wildcard user/*.c)
-USER_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(filter-out user/sttd.c user/metrics.c,$(USER_SRCS)))
-STTD_OBJS := $(OUT)/user/sttd.o $(OUT)/user/common.o $(OUT)/user/reasm.o \
-	$(OUT)/user/metrics.o $(OUT)/user/stats_read.o
+USER_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,\
+	$(filter-out user/sttd.c user/sttd_piece.c user/metrics.c,$(USER_SRCS)))
+STTD_OBJS := $(OUT)/user/sttd.o $(OUT)/user/sttd_piece.o $(OUT)/user/common.o \
+	$(OUT)/user/reasm.o $(OUT)/user/metrics.o $(OUT)/user/stats_read.o
 USER_HDRS := $(wildcard user/*.h) $(wildcard include/*.h)
 
 UNIT_SRCS := $(filter-out tests/unit/reasm_test.c,$(wildcard tests/unit/*.c))
@@ -133,12 +134,18 @@ $(OUT)/fuzz/fuzz_reasm: tests/fuzz/fuzz_reasm.c user/reasm.c user/reasm.h | $(OU
 	$(call msg,FUZZ-CC,$@)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $< -o $@
 
-# These two #include user/sttd.c (its main renamed) to reach its static functions.
-$(OUT)/fuzz/fuzz_parsers $(OUT)/fuzz/fuzz_piece: $(OUT)/fuzz/%: tests/fuzz/%.c user/sttd.c \
-		user/common.c user/reasm.c user/metrics.c user/stats_read.c $(USER_HDRS) | $(OUT)/fuzz
+# The option parsers of sttctl and sttd (user/common.c).
+$(OUT)/fuzz/fuzz_parsers: tests/fuzz/fuzz_parsers.c user/common.c $(USER_HDRS) | $(OUT)/fuzz
 	$(call msg,FUZZ-CC,$@)
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $< user/common.c user/reasm.c user/metrics.c user/stats_read.c \
-		-o $@ -lbpf -ljson-c $(MHD_LIBS)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $< user/common.c -o $@ -lbpf -ljson-c
+
+# sttd's piece path (user/sttd_piece.c), its two calls out of the process (the map lookup,
+# the AF_PACKET send) replaced at link time by the target's stubs.
+$(OUT)/fuzz/fuzz_piece: tests/fuzz/fuzz_piece.c user/sttd_piece.c user/reasm.c user/common.c \
+		$(USER_HDRS) | $(OUT)/fuzz
+	$(call msg,FUZZ-CC,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $< user/sttd_piece.c user/reasm.c user/common.c -o $@ \
+		-Wl,--wrap=bpf_map_lookup_elem,--wrap=sendmsg -lbpf -ljson-c
 
 # The desired-state document parser of sttctl apply: pure, no system access.
 $(OUT)/fuzz/fuzz_apply: tests/fuzz/fuzz_apply.c user/apply_doc.c user/apply.h include/stt_maps.h \
