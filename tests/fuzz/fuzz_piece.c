@@ -31,9 +31,10 @@
  *   sent; a sender without a remote (saddr 0, an IPv6 sender without an index) is never
  *   looked up as one;
  * - every other sample reaches the reassembly engine (its piece counter moves by one);
- * - a complete frame is either refused (bad_frame: short, bad version, unknown context) or
- *   sent exactly once, to the ifindex of its own context, with the inner frame's bytes and a
- *   virtio header whose checksum offsets lie inside the frame.
+ * - a complete frame is either refused (bad_frame: short, unknown context; hdr_drops: an STT
+ *   header stt_hdr_ok() refuses; ecn_drops; peer_denied) or sent exactly once, to the
+ *   ifindex of its own context, with the inner frame's bytes and a virtio header whose
+ *   checksum offsets lie inside the frame.
  */
 #include <endian.h>
 #include <errno.h>
@@ -205,6 +206,16 @@ static int ref_csum_ok(const uint8_t *pkt, size_t len, bool v6)
 	return field == folded;
 }
 
+/* Frames refused by the STT header check, every reason. */
+static __u64 hdr_drops(const struct sttd *d)
+{
+	__u64 n = 0;
+
+	for (unsigned int i = 0; i < STT_DROP_MAX; i++)
+		n += d->hdr_drops[i];
+	return n;
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	diag = stderr;
@@ -228,7 +239,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		const struct stt_piece *p;
 		struct reasm_stats before = *reasm_stats(d.r);
 		__u64 bad_frame = d.bad_frame, bad_csum = d.bad_csum, tx_errors = d.tx_errors;
-		__u64 ecn_drops = d.ecn_drops, peer_denied = d.peer_denied;
+		__u64 ecn_drops = d.ecn_drops, peer_denied = d.peer_denied, hdr = hdr_drops(&d);
 		unsigned int sends = stub.sends, lookups = stub.lookups;
 		uint8_t *buf;
 		bool malformed, csum_bad = false, v6 = false, peer = false;
@@ -286,16 +297,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			      "well-formed sample did not reach the engine");
 			if (reasm_stats(d.r)->frames == before.frames) {
 				CHECK(stub.sends == sends && d.bad_frame == bad_frame &&
-					      d.ecn_drops == ecn_drops && d.peer_denied == peer_denied,
+					      d.ecn_drops == ecn_drops && d.peer_denied == peer_denied &&
+					      hdr_drops(&d) == hdr,
 				      "something sent, or refused, without a complete frame");
 			} else {
 				/*
-				 * One frame completed: refused (bad frame, CE outside a Not-ECT
-				 * packet, sender not a peer) or sent, exactly once.
+				 * One frame completed: refused (bad frame, bad STT header, CE
+				 * outside a Not-ECT packet, sender not a peer) or sent, exactly once.
 				 */
 				unsigned int sent = stub.sends - sends;
 				__u64 refused = (d.bad_frame - bad_frame) + (d.ecn_drops - ecn_drops) +
-						(d.peer_denied - peer_denied);
+						(d.peer_denied - peer_denied) + (hdr_drops(&d) - hdr);
 
 				CHECK(sent + refused == 1, "complete frame: %u sends, %llu refusals", sent,
 				      (unsigned long long)refused);
