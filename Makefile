@@ -15,6 +15,9 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -mcpu=v3 -Wall -Werror 
 CFLAGS ?= -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter
 CFLAGS += -Iinclude -I$(OUT) -D_GNU_SOURCE
 LDLIBS := -lbpf -lxdp -ljson-c -lmnl -lelf -lz
+# sttd's metrics endpoint (user/metrics.c) is served by libmicrohttpd.
+MHD_CFLAGS := $(shell pkg-config --cflags libmicrohttpd 2>/dev/null)
+MHD_LIBS := $(shell pkg-config --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd)
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUT)/%.bpf.o,$(BPF_SRCS))
@@ -22,9 +25,10 @@ SKELS := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
 BPF_HDRS := $(wildcard bpf/lib/*.h) $(wildcard include/*.h)
 
 USER_SRCS := $(wildcard user/*.c)
-USER_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(filter-out user/sttd.c user/metrics.c,$(USER_SRCS)))
-STTD_OBJS := $(OUT)/user/sttd.o $(OUT)/user/common.o $(OUT)/user/reasm.o \
-	$(OUT)/user/metrics.o $(OUT)/user/stats_read.o
+USER_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,\
+	$(filter-out user/sttd.c user/sttd_piece.c user/metrics.c,$(USER_SRCS)))
+STTD_OBJS := $(OUT)/user/sttd.o $(OUT)/user/sttd_piece.o $(OUT)/user/common.o \
+	$(OUT)/user/reasm.o $(OUT)/user/metrics.o $(OUT)/user/stats_read.o
 USER_HDRS := $(wildcard user/*.h) $(wildcard include/*.h)
 
 UNIT_SRCS := $(filter-out tests/unit/reasm_test.c,$(wildcard tests/unit/*.c))
@@ -45,11 +49,20 @@ all: $(OUT)/sttctl $(OUT)/sttd $(OUT)/stt_unit $(OUT)/reasm_test $(OUT)/stt_bpf_
 $(OUT) $(OUT)/user:
 	$(Q)mkdir -p $@
 
-$(OUT)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) vmlinux.h | $(OUT)
+define bpf_compile
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp.o
 	$(Q)$(BPFTOOL) gen object $@ $@.tmp.o
 	$(Q)rm -f $@.tmp.o
+endef
+
+# The product programs (bpf/), then the test tools' programs (tests/tools/), which no
+# product target builds: `make build/stt_fault`, `make build/stt_foreign`.
+$(OUT)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) vmlinux.h | $(OUT)
+	$(bpf_compile)
+
+$(OUT)/%.bpf.o: tests/tools/%.bpf.c $(BPF_HDRS) vmlinux.h | $(OUT)
+	$(bpf_compile)
 
 $(OUT)/%.skel.h: $(OUT)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
@@ -59,15 +72,18 @@ $(OUT)/user/%.o: user/%.c $(USER_HDRS) $(SKELS) | $(OUT)/user
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Iuser -c $< -o $@
 
+$(OUT)/user/metrics.o: CFLAGS += $(MHD_CFLAGS)
+
 $(OUT)/sttctl: $(USER_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
 $(OUT)/sttd: $(STTD_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) $(MHD_LIBS)
 
-# Test tool: the STT fault injector's loader (tests/netns/test_faults.sh builds it on demand).
+# Test tool: the STT fault injector (tests/tools/stt_fault.bpf.c) and its loader
+# (tests/netns/test_faults.sh builds it on demand).
 $(OUT)/stt_fault: tests/tools/stt_fault.c $(OUT)/stt_fault.skel.h include/stt_proto.h
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@ $(LDLIBS)
@@ -79,12 +95,6 @@ $(OUT)/stt_flood: tests/tools/stt_flood.c include/stt_proto.h | $(OUT)
 
 # Test tool: a foreign TC program for the coexistence tests (tests/netns/test_ops.sh builds
 # it on demand with `make build/stt_foreign`).
-$(OUT)/foreign.bpf.o: tests/tools/foreign.bpf.c vmlinux.h | $(OUT)
-	$(call msg,BPF,$@)
-	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp.o
-	$(Q)$(BPFTOOL) gen object $@ $@.tmp.o
-	$(Q)rm -f $@.tmp.o
-
 $(OUT)/stt_foreign: tests/tools/stt_foreign.c $(OUT)/foreign.skel.h
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@ $(LDLIBS)
@@ -124,12 +134,18 @@ $(OUT)/fuzz/fuzz_reasm: tests/fuzz/fuzz_reasm.c user/reasm.c user/reasm.h | $(OU
 	$(call msg,FUZZ-CC,$@)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $< -o $@
 
-# These two #include user/sttd.c (its main renamed) to reach its static functions.
-$(OUT)/fuzz/fuzz_parsers $(OUT)/fuzz/fuzz_piece: $(OUT)/fuzz/%: tests/fuzz/%.c user/sttd.c \
-		user/common.c user/reasm.c user/metrics.c user/stats_read.c $(USER_HDRS) | $(OUT)/fuzz
+# The option parsers of sttctl and sttd (user/common.c).
+$(OUT)/fuzz/fuzz_parsers: tests/fuzz/fuzz_parsers.c user/common.c $(USER_HDRS) | $(OUT)/fuzz
 	$(call msg,FUZZ-CC,$@)
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $< user/common.c user/reasm.c user/metrics.c user/stats_read.c \
-		-o $@ -lbpf -ljson-c
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $< user/common.c -o $@ -lbpf -ljson-c
+
+# sttd's piece path (user/sttd_piece.c), its two calls out of the process (the map lookup,
+# the AF_PACKET send) replaced at link time by the target's stubs.
+$(OUT)/fuzz/fuzz_piece: tests/fuzz/fuzz_piece.c user/sttd_piece.c user/reasm.c user/common.c \
+		$(USER_HDRS) | $(OUT)/fuzz
+	$(call msg,FUZZ-CC,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $< user/sttd_piece.c user/reasm.c user/common.c -o $@ \
+		-Wl,--wrap=bpf_map_lookup_elem,--wrap=sendmsg -lbpf -ljson-c
 
 # The desired-state document parser of sttctl apply: pure, no system access.
 $(OUT)/fuzz/fuzz_apply: tests/fuzz/fuzz_apply.c user/apply_doc.c user/apply.h include/stt_maps.h \

@@ -325,6 +325,33 @@ int parse_uint(const char *s, unsigned long max, unsigned long *out)
 	return 0;
 }
 
+int parse_size(const char *s, size_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	int shift = 0;
+
+	if (!isdigit((unsigned char)*s))
+		return -1; /* strtoull would take white space and a sign */
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || end == s)
+		return -1;
+	switch (*end) {
+	case 'G': case 'g': shift = 30; end++; break;
+	case 'M': case 'm': shift = 20; end++; break;
+	case 'K': case 'k': shift = 10; end++; break;
+	case 0: break;
+	default: return -1;
+	}
+	if (*end || !v || v > (~0ull >> shift))
+		return -1;
+	v <<= shift;
+	*out = v;
+	return 0;
+}
+
 void fmt_mac(const __u8 mac[6], char *buf, size_t len)
 {
 	snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4],

@@ -52,6 +52,8 @@ int parse_context(const char *s, __u64 *out);
 int parse_mac(const char *s, __u8 mac[6]);
 int parse_ipv4(const char *s, __be32 *out);
 int parse_uint(const char *s, unsigned long max, unsigned long *out);
+/* A byte count (sttd --mem): a number, then K, M or G (either case); -1, silently, if not. */
+int parse_size(const char *s, size_t *out);
 void fmt_mac(const __u8 mac[6], char *buf, size_t len);
 void fmt_ipv4(__be32 a, char *buf, size_t len);
 

@@ -1,14 +1,13 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * Prometheus text exposition of the stt counters, and the HTTP/1.0 responder that serves it
- * (see metrics.h). One request per connection: the server reads at most METRICS_REQ_MAX
- * bytes of request line and headers, answers GET (or HEAD) /metrics with the exposition,
- * any other path with 404 and any other method with 405, then closes. Everything is
- * non-blocking: a slow client never holds up sttd's reassembly.
+ * Prometheus text exposition of the stt counters, and its HTTP endpoint (see metrics.h),
+ * served by libmicrohttpd: one request per connection, GET (or HEAD) /metrics answered with
+ * the exposition, any other path with 404 and any other method with 405, then the
+ * connection closes. Everything is non-blocking: a slow client never holds up sttd's
+ * reassembly.
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <net/if.h>
 #include <netdb.h>
 #include <stdio.h>
@@ -16,6 +15,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <microhttpd.h>
 #include "common.h"
 #include "metrics.h"
 
@@ -116,22 +116,19 @@ int metrics_render(const struct stt_snapshot *s, const char *device, char **text
 	return 0;
 }
 
-/* The HTTP side ------------------------------------------------------------------------- */
-
-struct client {
-	int fd; /* -1: free slot */
-	size_t in_len;
-	char *out;
-	size_t out_len, out_off;
-	uint64_t deadline_ms;
-	char in[METRICS_REQ_MAX];
-};
+/* The HTTP side: libmicrohttpd ---------------------------------------------------------- */
 
 struct metrics_server {
-	int lfd;
-	struct client c[METRICS_MAX_CLIENTS];
-	int map[METRICS_MAX_FDS]; /* pollfd slot -> client index, -1 the listener */
-	int nmap;
+	struct MHD_Daemon *mhd;
+	metrics_render_fn render;
+	void *arg;
+	uint64_t now_ms; /* as of the last metrics_process: when MHD_run accepts a connection */
+	/* Open connections, for a deadline from the accept (MHD's timeouts are idle ones). */
+	struct {
+		struct MHD_Connection *conn; /* NULL: free slot */
+		int fd;
+		uint64_t deadline_ms;
+	} c[METRICS_MAX_CLIENTS];
 };
 
 static int parse_addr_port(const char *s, struct addrinfo **res)
@@ -173,11 +170,122 @@ static int parse_addr_port(const char *s, struct addrinfo **res)
 	return getaddrinfo(host, port, &hints, res) ? -1 : 0;
 }
 
-struct metrics_server *metrics_listen(const char *addr_port)
+/* Queue one response: HTTP/1.0 status line, then the connection closes. */
+static enum MHD_Result respond(struct MHD_Connection *conn, unsigned int status, const char *ctype,
+			       char *body, size_t len)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+	if (!r) {
+		free(body);
+		return MHD_NO;
+	}
+	MHD_set_response_options(r, MHD_RF_HTTP_1_0_SERVER, MHD_RO_END);
+	if (MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype) == MHD_NO ||
+	    MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close") == MHD_NO ||
+	    (status == MHD_HTTP_METHOD_NOT_ALLOWED &&
+	     MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD") == MHD_NO)) {
+		MHD_destroy_response(r);
+		return MHD_NO;
+	}
+	ret = MHD_queue_response(conn, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result error_page(struct MHD_Connection *conn, unsigned int status)
+{
+	char *body = NULL;
+
+	if (asprintf(&body, "%u %s\n", status, MHD_get_reason_phrase_for(status)) < 0)
+		return MHD_NO;
+	return respond(conn, status, "text/plain; charset=utf-8", body, strlen(body));
+}
+
+/* MHD hands over the raw request target here, before it splits off the query. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	return (void *)(uintptr_t)strlen(uri);
+}
+
+static enum MHD_Result add_header_len(void *cls, enum MHD_ValueKind kind, const char *key,
+				      const char *value)
+{
+	*(size_t *)cls += strlen(key) + 2 + (value ? strlen(value) : 0) + 2; /* "k: v\r\n" */
+	return MHD_YES;
+}
+
+/*
+ * The request head's length as sent (but for optional white space): request line, header
+ * lines, blank line. MHD's own bound is its memory per connection, which also pays for each
+ * header line it keeps: METRICS_REQ_MAX is checked here, on the bytes.
+ */
+static size_t head_len(struct MHD_Connection *conn, const char *method, const char *version,
+		       size_t target_len)
+{
+	size_t n = strlen(method) + 1 + target_len + 1 + strlen(version) + 2 + 2;
+
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, add_header_len, &n);
+	return n;
+}
+
+/*
+ * The whole request head is in (MHD calls this first when it has parsed the headers): answer
+ * right away, body or not. MHD leaves the body out of a HEAD answer and the query string out
+ * of url.
+ */
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+				  const char *method, const char *version, const char *upload_data,
+				  size_t *upload_data_size, void **req_cls)
+{
+	struct metrics_server *m = cls;
+	char *text = NULL;
+	size_t len = 0;
+
+	if (head_len(conn, method, version, (uintptr_t)*req_cls) > METRICS_REQ_MAX)
+		return error_page(conn, MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE);
+	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
+		return error_page(conn, MHD_HTTP_METHOD_NOT_ALLOWED);
+	if (strcmp(url, "/metrics"))
+		return error_page(conn, MHD_HTTP_NOT_FOUND);
+	if (m->render(m->arg, &text, &len)) {
+		free(text);
+		return error_page(conn, MHD_HTTP_INTERNAL_SERVER_ERROR);
+	}
+	return respond(conn, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", text, len);
+}
+
+/* Track each connection from its accept, with its deadline. */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+			  enum MHD_ConnectionNotificationCode toe)
+{
+	struct metrics_server *m = cls;
+	const union MHD_ConnectionInfo *ci;
+
+	for (int k = 0; k < METRICS_MAX_CLIENTS; k++) {
+		if (toe == MHD_CONNECTION_NOTIFY_CLOSED && m->c[k].conn == conn) {
+			m->c[k].conn = NULL;
+			return;
+		}
+		if (toe == MHD_CONNECTION_NOTIFY_STARTED && !m->c[k].conn) {
+			ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+			if (!ci)
+				return;
+			m->c[k].conn = conn;
+			m->c[k].fd = ci->connect_fd;
+			m->c[k].deadline_ms = m->now_ms + METRICS_CLIENT_TIMEOUT_MS;
+			return;
+		}
+	}
+}
+
+struct metrics_server *metrics_listen(const char *addr_port, metrics_render_fn render, void *arg)
 {
 	struct metrics_server *m;
 	struct addrinfo *ai = NULL;
-	int one = 1;
+	int one = 1, lfd;
 
 	if (parse_addr_port(addr_port, &ai)) {
 		fprintf(stderr,
@@ -186,224 +294,87 @@ struct metrics_server *metrics_listen(const char *addr_port)
 			addr_port);
 		return NULL;
 	}
-	m = calloc(1, sizeof(*m));
-	if (!m) {
+	/* The listening socket is ours, so that a failure names its reason (errno). */
+	lfd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (lfd < 0 || setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(lfd, ai->ai_addr, ai->ai_addrlen) || listen(lfd, 16)) {
+		fprintf(stderr, "sttd: cannot listen on %s for metrics: %s\n", addr_port,
+			strerror(errno));
+		if (lfd >= 0)
+			close(lfd);
 		freeaddrinfo(ai);
 		return NULL;
 	}
-	for (int i = 0; i < METRICS_MAX_CLIENTS; i++)
-		m->c[i].fd = -1;
-	m->lfd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (m->lfd < 0 || setsockopt(m->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-	    bind(m->lfd, ai->ai_addr, ai->ai_addrlen) || listen(m->lfd, 16)) {
-		fprintf(stderr, "sttd: cannot listen on %s for metrics: %s\n", addr_port,
-			strerror(errno));
-		if (m->lfd >= 0)
-			close(m->lfd);
-		free(m);
-		m = NULL;
-	}
 	freeaddrinfo(ai);
+	m = calloc(1, sizeof(*m));
+	if (!m) {
+		close(lfd);
+		return NULL;
+	}
+	m->render = render;
+	m->arg = arg;
+	/*
+	 * No MHD thread: MHD_USE_EPOLL without MHD_USE_INTERNAL_POLLING_THREAD is MHD's
+	 * external event loop, one epoll descriptor that sttd polls with the perf buffer's. The
+	 * render callback then runs on sttd's thread, between two batches of pieces, and reads
+	 * sttd's counters without a lock. MHD's memory per connection holds a request head of
+	 * METRICS_REQ_MAX bytes and its header lines, with room to spare.
+	 */
+	/* clang-format off */
+	m->mhd = MHD_start_daemon(MHD_USE_EPOLL, 0, NULL, NULL, on_request, m,
+				  MHD_OPTION_LISTEN_SOCKET, (MHD_socket)lfd,
+				  MHD_OPTION_CONNECTION_LIMIT, (unsigned int)METRICS_MAX_CLIENTS,
+				  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)METRICS_MHD_MEMORY,
+				  MHD_OPTION_NOTIFY_CONNECTION, on_connection, m,
+				  MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
+				  MHD_OPTION_END);
+	/* clang-format on */
+	if (!m->mhd) {
+		fprintf(stderr,
+			"sttd: cannot listen on %s for metrics: libmicrohttpd did not start\n",
+			addr_port);
+		close(lfd);
+		free(m);
+		return NULL;
+	}
 	return m;
 }
 
-static void client_close(struct client *c)
+int metrics_fd(struct metrics_server *m)
 {
-	if (c->fd >= 0)
-		close(c->fd);
-	free(c->out);
-	c->fd = -1;
-	c->out = NULL;
-	c->in_len = c->out_len = c->out_off = 0;
+	const union MHD_DaemonInfo *di = MHD_get_daemon_info(m->mhd, MHD_DAEMON_INFO_EPOLL_FD);
+
+	return di ? di->epoll_fd : -1;
 }
 
-int metrics_pollfds(struct metrics_server *m, struct pollfd *pfd, int max)
+int metrics_timeout_ms(struct metrics_server *m, int max_ms)
 {
-	int n = 0, busy = 0;
+	MHD_UNSIGNED_LONG_LONG t;
 
-	for (int i = 0; i < METRICS_MAX_CLIENTS && n < max; i++) {
-		if (m->c[i].fd < 0)
-			continue;
-		busy++;
-		pfd[n].fd = m->c[i].fd;
-		pfd[n].events = m->c[i].out ? POLLOUT : POLLIN;
-		pfd[n].revents = 0;
-		m->map[n++] = i;
-	}
-	/* While every slot is taken, new connections wait in the listen backlog. */
-	if (busy < METRICS_MAX_CLIENTS && n < max) {
-		pfd[n].fd = m->lfd;
-		pfd[n].events = POLLIN;
-		pfd[n].revents = 0;
-		m->map[n++] = -1;
-	}
-	m->nmap = n;
-	return n;
+	if (MHD_get_timeout(m->mhd, &t) == MHD_YES && t < (MHD_UNSIGNED_LONG_LONG)max_ms)
+		return (int)t;
+	return max_ms;
 }
 
-static void respond(struct client *c, const char *status, const char *ctype, const char *body,
-		    size_t body_len, int head_only)
+void metrics_process(struct metrics_server *m, uint64_t now_ms)
 {
-	FILE *f = open_memstream(&c->out, &c->out_len);
-
-	if (!f) {
-		client_close(c);
-		return;
-	}
-	fprintf(f,
-		"HTTP/1.0 %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-		"Connection: close\r\n%s\r\n",
-		status, ctype, body_len, strncmp(status, "405", 3) ? "" : "Allow: GET, HEAD\r\n");
-	if (!head_only)
-		fwrite(body, 1, body_len, f);
-	if (fclose(f)) {
-		client_close(c);
-		return;
-	}
-	c->out_off = 0;
-}
-
-static void error_page(struct client *c, const char *status, int head_only)
-{
-	char body[128];
-
-	snprintf(body, sizeof(body), "%s\n", status);
-	respond(c, status, "text/plain; charset=utf-8", body, strlen(body), head_only);
-}
-
-/* A whole request head is in c->in: answer it. */
-static void handle_request(struct client *c, metrics_render_fn render, void *arg)
-{
-	char method[16], target[256], version[16];
-	char line[METRICS_REQ_MAX + 1];
-	char *eol;
-	int head;
-
-	memcpy(line, c->in, c->in_len);
-	line[c->in_len] = 0;
-	eol = strpbrk(line, "\r\n");
-	if (eol)
-		*eol = 0;
-	if (sscanf(line, "%15s %255s %15s", method, target, version) != 3 ||
-	    strncmp(version, "HTTP/1.", 7)) {
-		error_page(c, "400 Bad Request", 0);
-		return;
-	}
-	head = !strcmp(method, "HEAD");
-	if (strcmp(method, "GET") && !head) {
-		error_page(c, "405 Method Not Allowed", 0);
-		return;
-	}
-	if (strcmp(target, "/metrics") && strncmp(target, "/metrics?", 9)) {
-		error_page(c, "404 Not Found", head);
-		return;
-	}
-	{
-		char *text = NULL;
-		size_t len = 0;
-
-		if (render(arg, &text, &len)) {
-			free(text);
-			error_page(c, "500 Internal Server Error", head);
-			return;
-		}
-		respond(c, "200 OK", "text/plain; version=0.0.4; charset=utf-8", text, len, head);
-		free(text);
-	}
-}
-
-static int head_complete(const struct client *c)
-{
-	return memmem(c->in, c->in_len, "\r\n\r\n", 4) || memmem(c->in, c->in_len, "\n\n", 2);
-}
-
-static void client_read(struct client *c, metrics_render_fn render, void *arg)
-{
-	for (;;) {
-		ssize_t n = recv(c->fd, c->in + c->in_len, sizeof(c->in) - c->in_len, 0);
-
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-			return;
-		if (n <= 0) { /* closed before a whole request, or an error */
-			client_close(c);
-			return;
-		}
-		c->in_len += n;
-		if (head_complete(c)) {
-			handle_request(c, render, arg);
-			return;
-		}
-		if (c->in_len == sizeof(c->in)) {
-			error_page(c, "431 Request Header Fields Too Large", 0);
-			return;
-		}
-	}
-}
-
-static void client_write(struct client *c)
-{
-	while (c->out_off < c->out_len) {
-		ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
-				 MSG_NOSIGNAL | MSG_DONTWAIT);
-
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-			return;
-		if (n <= 0) {
-			client_close(c);
-			return;
-		}
-		c->out_off += n;
-	}
-	shutdown(c->fd, SHUT_WR);
-	client_close(c);
-}
-
-void metrics_process(struct metrics_server *m, const struct pollfd *pfd, int n, uint64_t now_ms,
-		     metrics_render_fn render, void *arg)
-{
-	for (int i = 0; i < n && i < m->nmap; i++) {
-		struct client *c;
-
-		if (!pfd[i].revents)
-			continue;
-		if (m->map[i] < 0) {
-			/* Accept what fits in the free slots. */
-			for (int k = 0; k < METRICS_MAX_CLIENTS; k++) {
-				int fd;
-
-				if (m->c[k].fd >= 0)
-					continue;
-				fd = accept4(m->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-				if (fd < 0)
-					break;
-				m->c[k].fd = fd;
-				m->c[k].deadline_ms = now_ms + METRICS_CLIENT_TIMEOUT_MS;
-			}
-			continue;
-		}
-		c = &m->c[m->map[i]];
-		if (c->fd != pfd[i].fd)
-			continue;
-		if (c->out)
-			client_write(c);
-		else
-			client_read(c, render, arg);
-		/* A response ready right away: try to send it now rather than after a poll. */
-		if (c->fd >= 0 && c->out && (pfd[i].revents & POLLIN))
-			client_write(c);
-	}
+	m->now_ms = now_ms;
+	/*
+	 * Past its deadline, whatever its state, a connection is shut down: MHD then reads its
+	 * end and closes it (and its descriptor) itself, in the MHD_run below.
+	 */
 	for (int k = 0; k < METRICS_MAX_CLIENTS; k++)
-		if (m->c[k].fd >= 0 && now_ms >= m->c[k].deadline_ms)
-			client_close(&m->c[k]);
-	m->nmap = 0;
+		if (m->c[k].conn && m->c[k].fd >= 0 && now_ms >= m->c[k].deadline_ms) {
+			shutdown(m->c[k].fd, SHUT_RDWR);
+			m->c[k].fd = -1;
+		}
+	MHD_run(m->mhd);
 }
 
 void metrics_close(struct metrics_server *m)
 {
 	if (!m)
 		return;
-	for (int k = 0; k < METRICS_MAX_CLIENTS; k++)
-		client_close(&m->c[k]);
-	close(m->lfd);
+	MHD_stop_daemon(m->mhd); /* closes the connections and the listening socket */
 	free(m);
 }

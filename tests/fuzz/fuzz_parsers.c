@@ -2,9 +2,8 @@
 /*
  * libFuzzer target: the command-line parsers of sttctl and sttd.
  *
- * user/common.c: parse_context, parse_mac, parse_ipv4, parse_uint, opt_value and err_msg
- * (plain text on stderr, or JSON on stdout through json-c); user/sttd.c: parse_size (--mem),
- * reached by #including sttd.c with its main renamed (nothing else of sttd runs here).
+ * user/common.c: parse_context, parse_mac, parse_ipv4, parse_uint, parse_size (sttd --mem),
+ * opt_value and err_msg (plain text on stderr, or JSON on stdout through json-c).
  *
  * Input: one control byte (bit 0: JSON messages; bits 1-3: the max given to parse_uint),
  * then the text, parsed as a NUL-terminated copy (so it ends at its first NUL byte). The rest
@@ -24,12 +23,13 @@
  * reported once as "# TODO known bug <name>" and the run goes on. tests/fuzz/run_short.sh
  * and `make fuzz` set it, so that they look for new bugs.
  */
-#define main sttd_main
-#include "../../user/sttd.c"
-#undef main
-
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "common.h"
 
 static FILE *diag; /* the real stderr: err_msg's text output goes to /dev/null */
 static bool todo_mode;

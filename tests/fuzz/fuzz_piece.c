@@ -1,19 +1,20 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * libFuzzer target: sttd's handling of a perf sample (user/sttd.c on_piece: struct stt_piece
- * then packet bytes -> reasm_piece_parse (bounds checks, reasm_outer_csum_ok, the key) ->
- * reasm_add -> deliver), over an IPv4 or (STT_PIECE_V6) an IPv6 outer header.
+ * libFuzzer target: sttd's handling of a perf sample (user/sttd_piece.c sttd_on_piece:
+ * struct stt_piece then packet bytes -> reasm_piece_parse (bounds checks, reasm_outer_csum_ok,
+ * the key) -> reasm_add -> deliver), over an IPv4 or (STT_PIECE_V6) an IPv6 outer header.
  *
- * sttd.c is #included with its main renamed, so the real static on_piece and deliver run
- * (and reasm.c's piece checks, linked in). The two calls that reach outside the process are
- * renamed to stubs here: bpf_map_lookup_elem (the context -> vport lookup: a context is
+ * sttd_piece.c and reasm.c are linked in as sttd has them, so the real sttd_on_piece and
+ * deliver run. The two calls that reach outside the process are replaced at link time
+ * (ld --wrap, see the Makefile) by stubs here: bpf_map_lookup_elem (the context -> vport
+ * lookup: a context is
  * known unless it is divisible by 3, and maps to ifindex 1000 + context % 1000; the peers
  * lookup: a remote is a peer of every context when its last byte is odd) and sendmsg (checks
  * what would go to the AF_PACKET socket and reads every byte of it). Nothing else of sttd is
  * stubbed: what is fuzzed is exactly the code that handles untrusted bytes.
  *
  * Input: records [flags u8][length u16 LE][length bytes]; each record is one sample, given
- * to on_piece in a buffer of exactly its length (ASan reports any read past it). Flag bit 0
+ * to sttd_on_piece in a buffer of exactly its length (ASan reports any read past it). Flag bit 0
  * makes sendmsg fail, bit 1 turns on sttd's -v logging of pieces, bit 2 turns strict peers
  * on. A fresh reassembly engine per input (64 KiB cap, 1 hour timeout: no dependence on the
  * clock) lets the pieces of one input make frames that get delivered.
@@ -30,19 +31,24 @@
  *   sent; a sender without a remote (saddr 0, an IPv6 sender without an index) is never
  *   looked up as one;
  * - every other sample reaches the reassembly engine (its piece counter moves by one);
- * - a complete frame is either refused (bad_frame: short, bad version, unknown context) or
- *   sent exactly once, to the ifindex of its own context, with the inner frame's bytes and a
- *   virtio header whose checksum offsets lie inside the frame.
+ * - a complete frame is either refused (bad_frame: short, unknown context; hdr_drops: an STT
+ *   header stt_hdr_ok() refuses; ecn_drops; peer_denied) or sent exactly once, to the
+ *   ifindex of its own context, with the inner frame's bytes and a virtio header whose
+ *   checksum offsets lie inside the frame.
  */
-#define main sttd_main
-#define bpf_map_lookup_elem fuzz_map_lookup_elem
-#define sendmsg fuzz_sendmsg
-#include "../../user/sttd.c"
-#undef main
-#undef bpf_map_lookup_elem
-#undef sendmsg
-
+#include <endian.h>
+#include <errno.h>
+#include <linux/if_packet.h>
+#include <linux/virtio_net.h>
+#include <net/ethernet.h>
 #include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include "common.h"
+#include "reasm.h"
+#include "sttd_piece.h"
 
 #define CONTEXTS_FD 4242
 #define PEERS_FD 4040   /* stt_peers: consulted only with strict peers */
@@ -70,7 +76,7 @@ static struct {
 	volatile uint8_t sink;
 } stub;
 
-int fuzz_map_lookup_elem(int fd, const void *key, void *value)
+int __wrap_bpf_map_lookup_elem(int fd, const void *key, void *value)
 {
 	__u64 ctx;
 	struct stt_ctx_val cv = { 0 };
@@ -102,7 +108,7 @@ int fuzz_map_lookup_elem(int fd, const void *key, void *value)
 	return 0;
 }
 
-ssize_t fuzz_sendmsg(int fd, const struct msghdr *msg, int flags)
+ssize_t __wrap_sendmsg(int fd, const struct msghdr *msg, int flags)
 {
 	const struct sockaddr_ll *sll = msg->msg_name;
 	const struct virtio_net_hdr *vh;
@@ -200,6 +206,16 @@ static int ref_csum_ok(const uint8_t *pkt, size_t len, bool v6)
 	return field == folded;
 }
 
+/* Frames refused by the STT header check, every reason. */
+static __u64 hdr_drops(const struct sttd *d)
+{
+	__u64 n = 0;
+
+	for (unsigned int i = 0; i < STT_DROP_MAX; i++)
+		n += d->hdr_drops[i];
+	return n;
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	diag = stderr;
@@ -223,7 +239,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		const struct stt_piece *p;
 		struct reasm_stats before = *reasm_stats(d.r);
 		__u64 bad_frame = d.bad_frame, bad_csum = d.bad_csum, tx_errors = d.tx_errors;
-		__u64 ecn_drops = d.ecn_drops, peer_denied = d.peer_denied;
+		__u64 ecn_drops = d.ecn_drops, peer_denied = d.peer_denied, hdr = hdr_drops(&d);
 		unsigned int sends = stub.sends, lookups = stub.lookups;
 		uint8_t *buf;
 		bool malformed, csum_bad = false, v6 = false, peer = false;
@@ -266,7 +282,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		d.cfg.opts = stub.strict ? STT_OPT_PEERS_STRICT : 0;
 		g_opts.verbose = fl & 2;
 		d.debug_left = 2;
-		on_piece(&d, 0, buf, (__u32)len);
+		sttd_on_piece(&d, 0, buf, (__u32)len);
 
 		if (malformed) {
 			CHECK(d.bad_frame == bad_frame + 1, "malformed sample of %zu bytes not refused",
@@ -281,16 +297,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			      "well-formed sample did not reach the engine");
 			if (reasm_stats(d.r)->frames == before.frames) {
 				CHECK(stub.sends == sends && d.bad_frame == bad_frame &&
-					      d.ecn_drops == ecn_drops && d.peer_denied == peer_denied,
+					      d.ecn_drops == ecn_drops && d.peer_denied == peer_denied &&
+					      hdr_drops(&d) == hdr,
 				      "something sent, or refused, without a complete frame");
 			} else {
 				/*
-				 * One frame completed: refused (bad frame, CE outside a Not-ECT
-				 * packet, sender not a peer) or sent, exactly once.
+				 * One frame completed: refused (bad frame, bad STT header, CE
+				 * outside a Not-ECT packet, sender not a peer) or sent, exactly once.
 				 */
 				unsigned int sent = stub.sends - sends;
 				__u64 refused = (d.bad_frame - bad_frame) + (d.ecn_drops - ecn_drops) +
-						(d.peer_denied - peer_denied);
+						(d.peer_denied - peer_denied) + (hdr_drops(&d) - hdr);
 
 				CHECK(sent + refused == 1, "complete frame: %u sends, %llu refusals", sent,
 				      (unsigned long long)refused);

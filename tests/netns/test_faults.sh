@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # Loss, duplication and reordering of STT segments on the underlay, injected by
-# build/stt_fault (bpf/stt_fault.bpf.c; built here on demand with `make build/stt_fault`).
+# build/stt_fault (tests/tools/stt_fault.bpf.c; built here on demand with `make build/stt_fault`).
 #
 # Topology: scripts/lib.sh's hosts and tenants (prefix "stf-"), tenants at veth defaults
 # (TSO on, MTU 1500), underlay in wire mode (ul1/ul2: tso, gso, tx checksum off; GRO on at
@@ -104,7 +104,7 @@ sttd_check() {
 build_fault() {
 	local f
 	if [ -x "$FAULT" ]; then
-		for f in "$STT_REPO/bpf/stt_fault.bpf.c" "$STT_REPO/tests/tools/stt_fault.c"; do
+		for f in "$STT_REPO/tests/tools/stt_fault.bpf.c" "$STT_REPO/tests/tools/stt_fault.c"; do
 			[ "$f" -nt "$FAULT" ] && break
 			f=
 		done

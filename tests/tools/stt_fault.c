@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * stt_fault: load the STT fault injector (bpf/stt_fault.bpf.c) on the egress of a device,
+ * stt_fault: load the STT fault injector (tests/tools/stt_fault.bpf.c) on the egress of a device,
  * print what it did, remove it. A test tool, not part of the endpoint.
  *
  *   stt_fault [-n NETNS] DEV [FAULTS...] [--seed N] [--port N] [--json]   attach
@@ -42,7 +42,7 @@
 #define PIN_BASE "/sys/fs/bpf/stt_fault"
 #define LOADER_CREATED_CLSACT 0x01
 
-#define FAULT_F_ONLY_OFFSET_NONZERO 0x01 /* as in bpf/stt_fault.bpf.c */
+#define FAULT_F_ONLY_OFFSET_NONZERO 0x01 /* as in tests/tools/stt_fault.bpf.c */
 #define FAULT_F_ONLY_MULTI 0x02
 
 static bool json;
@@ -82,7 +82,7 @@ static void usage(FILE *f)
 		"  --json                   counters as one JSON object\n"
 		"A drop wins over the others; a duplicated segment can also be reordered (the clone\n"
 		"leaves first). Reorder sends the segment on a detour through DEV's ingress backlog\n"
-		"(see bpf/stt_fault.bpf.c); a fixed delay is not possible on this kernel.\n",
+		"(see tests/tools/stt_fault.bpf.c); a fixed delay is not possible on this kernel.\n",
 		STT_DEFAULT_PORT);
 }
 
