@@ -7,7 +7,7 @@ set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
 PKGS=(clang llvm libbpf-dev bpftool libxdp-dev xdp-tools libelf-dev zlib1g-dev
-      libjson-c-dev libmnl-dev iproute2 ethtool tcpdump tshark iperf3 iputils-ping
+      libjson-c-dev libmnl-dev libmicrohttpd-dev iproute2 ethtool tcpdump tshark iperf3 iputils-ping
       pkg-config make gcc libc6-dev jq curl
       libclang-rt-14-dev) # libFuzzer + ASan/UBSan runtimes of clang 14 (make fuzz-build)
 
