@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* sttctl show: what is installed. */
 #include <net/if.h>
+#include <sys/utsname.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,14 @@ static struct json_object *jstr(const char *s)
  * `sttctl show --json | sttctl apply -` changes nothing; "status" holds what apply does not
  * set (it ignores that key).
  */
+/* The running kernel's release (uname -r). */
+static const char *kernel_release(void)
+{
+	static struct utsname u;
+
+	return u.release[0] || !uname(&u) ? u.release : "unknown";
+}
+
 static struct json_object *build_status(const struct ap_doc *doc, const struct stt_cfg *cfg)
 {
 	struct json_object *st = json_object_new_object();
@@ -34,6 +43,7 @@ static struct json_object *build_status(const struct ap_doc *doc, const struct s
 		json_object_object_add(a, "gro", json_object_new_boolean(
 							dev_gro_get(dev_name(cfg->ifindex, name)) == 1));
 		json_object_object_add(a, "tc", jstr(cfg->flags & STT_CFG_TCX ? "tcx" : "clsact"));
+		json_object_object_add(a, "kernel", jstr(kernel_release()));
 		json_object_object_add(a, "gro_enabled_by_stt",
 				       json_object_new_boolean(cfg->flags & STT_CFG_GRO_ENABLED));
 		json_object_object_add(a, "forwarding_enabled_by_stt",
@@ -88,6 +98,10 @@ static void print_show(const struct ap_doc *doc, const struct stt_cfg *cfg)
 		       cfg->flags & STT_CFG_GRO_ENABLED ? " (turned on by stt)" : "",
 		       cfg->flags & STT_CFG_FWD_ENABLED ? "  forwarding on (by stt)" : "",
 		       c6.flags & STT_CFG6_FWD_ENABLED ? "  IPv6 forwarding on (by stt)" : "");
+		/* What this kernel gives: the one attach difference between 6.1 and 6.6+. */
+		printf("  kernel %s: TC %s\n", kernel_release(),
+		       cfg->flags & STT_CFG_TCX ? "through tcx links"
+						: "through clsact filters (tcx links need Linux 6.6)");
 		if (a->dscp == STT_DSCP_INHERIT)
 			printf("  dscp inherit  peers %s\n", a->strict ? "strict" : "open");
 		else
