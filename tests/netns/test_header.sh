@@ -34,11 +34,10 @@ RAW=(python3 "$STT_REPO/tests/tools/stt_raw.py")
 TSHARK=(tshark -n -o ip.try_heuristic_first:TRUE)
 EXPERTS='stt.version_unknown.expert || stt.l4offset_bad.expert || stt.mss_bad.expert || stt.data_offset_bad.expert'
 TMP=$(mktemp -d /tmp/sthd-test.XXXXXX)
-STTD_PID=''
 
 cleanup() {
 	captures_kill
-	[ -z "$STTD_PID" ] || { kill "$STTD_PID" 2>/dev/null && wait "$STTD_PID" 2>/dev/null; }
+	sttd_stop
 	stt_topo_down
 	[ -n "${STHD_KEEP_TMP:-}" ] && echo "# kept $TMP" || rm -rf "$TMP"
 }
@@ -132,6 +131,11 @@ header_run() {
 	REPLY=${why%; }
 }
 
+sttd_stop() {
+	[ "${#STTD_PIDS[@]}" -eq 0 ] || { kill "${STTD_PIDS[@]}" 2>/dev/null; wait "${STTD_PIDS[@]}" 2>/dev/null; }
+	STTD_PIDS=()
+}
+
 report() { if [ -n "$2" ]; then not_ok "$1" "$2"; else ok "$1"; fi; }
 
 test_headers_tc() {
@@ -141,21 +145,13 @@ test_headers_tc() {
 
 test_headers_sttd() {
 	local name="headers (sttd): the same frames in two segments, refused by sttd"
-	if [ ! -x "$STTD" ]; then
-		skip "$name" "build/sttd is not built"
-		return
-	fi
-	"$STTD" -n "$NS_H2" >"$TMP/sttd.log" 2>&1 &
-	STTD_PID=$!
-	sleep 0.5
-	if ! kill -0 "$STTD_PID" 2>/dev/null; then
-		not_ok "$name" "sttd did not start: $(tr '\n' ' ' <"$TMP/sttd.log")"
-		return
-	fi
-	header_run sttd --split
-	report "$name" "$REPLY"
-	kill "$STTD_PID" 2>/dev/null && wait "$STTD_PID" 2>/dev/null
-	STTD_PID=''
+	stt_sttd_start "$TMP"
+	case $STTD_STATE in
+	absent) skip "$name" "build/sttd is not built" ;;
+	running) header_run sttd --split && report "$name" "$REPLY" ;;
+	*) not_ok "$name" "sttd: $STTD_STATE" ;;
+	esac
+	sttd_stop
 }
 
 test_headers_xdp() {
@@ -178,7 +174,7 @@ test_own_wire() {
 		{ not_ok "$name" "ethtool -K $UL1 failed"; return; }
 	# Cut frames arrive as pieces GRO may leave apart: sttd reassembles them.
 	stt_sttd_start "$TMP"
-	[ "$STTD_STATE" = running ] || { not_ok "$name" "sttd: $STTD_STATE"; return; }
+	[ "$STTD_STATE" = running ] || { not_ok "$name" "sttd: $STTD_STATE"; sttd_stop; return; }
 	capture own "$NS_H1" "$UL1" -Q out tcp port "$STT_PORT" || { not_ok "$name" "tcpdump"; return; }
 	nsx "$NS_T1" ping -c 3 -i 0.2 -W 1 "$T2_IP" >/dev/null 2>&1 || why+="ping failed; "
 	nsx "$NS_T1" ping -c 3 -i 0.2 -W 1 -s 1472 "$T2_IP" >"$TMP/ping-big.log" 2>&1 ||
@@ -200,8 +196,7 @@ test_own_wire() {
 	[ "$gso" -gt 0 ] || why+="no GSO frame (partial checksum + MSS) on the wire; "
 	[ "$flagged" -eq 0 ] || why+="tshark flags $flagged segments: $("${TSHARK[@]}" -r "$pcap" -Y "$EXPERTS" -T fields -e _ws.expert.message 2>/dev/null | sort | uniq -c | head -3 | tr '\n' ' '); "
 	[ "$bad" -eq 0 ] || why+="$bad TCP checksums not good; "
-	kill "${STTD_PIDS[@]}" 2>/dev/null
-	wait "${STTD_PIDS[@]}" 2>/dev/null
+	sttd_stop
 	report "$name" "${why%; }"
 }
 
