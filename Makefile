@@ -89,6 +89,14 @@ $(OUT)/stt_foreign: tests/tools/stt_foreign.c $(OUT)/foreign.skel.h
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@ $(LDLIBS)
 
+# Test tool: loads each BPF program of build/*.bpf.o on its own through the running kernel's
+# verifier (tests/vm/guest.sh). The objects stay after a build for it (.SECONDARY).
+.SECONDARY: $(BPF_OBJS) $(OUT)/foreign.bpf.o
+
+$(OUT)/stt_progcheck: tests/tools/stt_progcheck.c | $(OUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< -o $@ $(LDLIBS)
+
 $(OUT)/reasm_test: tests/unit/reasm_test.c tests/unit/test.h user/reasm.c user/reasm.h
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/unit -Iuser tests/unit/reasm_test.c user/reasm.c -o $@
