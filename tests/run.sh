@@ -1,6 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-# Run every test suite: the unit tests (build/stt_unit) and each tests/netns/test_*.sh.
+# Run every test suite: the unit tests (build/stt_unit), each tests/netns/test_*.sh, and a
+# subset once more inside a VM on Debian 12's kernel (make test-vm; STT_VM=0 skips it).
 # Each suite must end with a line `N passed, N failed[, N skipped]` (tests/suite.sh counts
 # them). The last line printed here is the totals; exit 1 on failure.
 set -u
@@ -55,5 +56,19 @@ for t in tests/netns/test_*.sh; do
 	[ -e "$t" ] || continue
 	run_suite "$t" 900 bash "$t"
 done
+
+# The unit tests, the BPF programs' load check and a subset of the namespace suites once more
+# inside a VM on Debian 12's own kernel (make test-vm, tests/vm/). STT_VM=0 skips it; inside
+# that VM (STT_IN_VM=1) it is not run again.
+VM_SUITE="Debian 12 kernel in a VM (make test-vm)"
+if [ "${STT_VM:-1}" = 0 ]; then
+	skip_suite "$VM_SUITE" "STT_VM=0 in the environment"
+elif [ -n "${STT_IN_VM:-}" ]; then
+	skip_suite "$VM_SUITE" "already inside the VM"
+elif ! reason=$(tests/vm/vm.sh --check 2>&1); then
+	skip_suite "$VM_SUITE" "qemu cannot run here: $reason"
+else
+	run_suite "$VM_SUITE" 2400 make --no-print-directory -s test-vm
+fi
 
 suite_totals
