@@ -95,7 +95,13 @@ reason=$(check) || die "cannot run a VM: $reason"
 if [ -z "$TREE" ]; then
 	TREE=$(git rev-parse --show-toplevel 2>/dev/null || pwd)
 fi
-TREE=$(cd "$TREE" && pwd) || die "no tree $TREE"
+abs=$(cd "$TREE" 2>/dev/null && pwd) || die "no directory $TREE"
+TREE=$abs
+# The guest mounts its own /tmp, /run, /dev, /proc and /sys over the host's.
+case $TREE/ in
+/tmp/* | /run/* | /dev/* | /proc/* | /sys/*)
+	die "the tree $TREE is under a directory the guest mounts its own (tmpfs) over: move it" ;;
+esac
 
 # Everything of this run lives in one temporary directory: the initramfs and the results
 # share. qemu runs under `timeout` (QEMU_PID is that process); both go on exit.
