@@ -109,6 +109,7 @@ W=$(mktemp -d /tmp/stt-vm.XXXXXX)
 QEMU_PID='' TAIL_PID=''
 cleanup() {
 	local pid
+	set +e
 	for pid in $QEMU_PID $TAIL_PID; do
 		kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
 	done
