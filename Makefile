@@ -171,11 +171,13 @@ test-tools: $(TEST_TOOLS)
 # test-vm: on Debian 12's kernel (the package linux-image-amd64 depends on, Linux 6.1), the
 # BPF program load check, the unit tests and the CI subset of the namespace suites
 # (tests/vm/guest.sh); tests/run.sh runs it too. VM_TIMEOUT: seconds for the whole run;
-# KPKG: another kernel package (make test-vm KPKG=linux-image-6.12-amd64).
+# KPKG: another kernel package (make test-vm KPKG=linux-image-6.12-amd64); VM_SUITES: other
+# namespace suites than the CI subset (make test-vm VM_SUITES="test_qos test_mcast").
 VM_TIMEOUT ?= 2100
 KPKG ?= default
+VM_SUITES ?=
 test-vm: all test-tools
-	$(Q)tests/vm/vm.sh --kpkg "$(KPKG)" --timeout $(VM_TIMEOUT) -- tests/vm/guest.sh
+	$(Q)tests/vm/vm.sh --kpkg "$(KPKG)" --timeout $(VM_TIMEOUT) -- tests/vm/guest.sh $(VM_SUITES)
 
 # test-kernels: every namespace suite on each Debian kernel package of KERNELS, with a line of
 # totals per kernel and one for all. "default" is test-vm's kernel. For the next LTS, add its

@@ -4,7 +4,7 @@
 # project tree that is the current directory:
 #   1. stt_progcheck on build/*.bpf.o: does this kernel's verifier accept each program alone;
 #   2. build/stt_unit and build/reasm_test;
-#   3. the namespace suites named by the arguments or STT_VM_SUITES: names of
+#   3. the namespace suites named by the arguments (or STT_VM_SUITES): names of
 #      tests/netns/test_*.sh (test_basic or basic), "all" or "none"; default: VM_CI_SUITES.
 # Every step through tests/suite.sh's accounting, as tests/run.sh does it; the last line is
 # the totals `N passed, N failed, N skipped`, and the exit status 1 if anything failed.

@@ -8,7 +8,8 @@
 #   tests/vm/vm.sh [OPTIONS] -- COMMAND...
 #   tests/vm/vm.sh --check          exit 0 if a VM can run here, else print why and exit 1
 #
-# COMMAND runs as root in TREE (the same path in the guest), under /bin/sh -c. Its output
+# COMMAND runs as root in TREE (the same path in the guest), with a fresh environment
+# (STT_IN_VM=1; pass variables as `env VAR=VALUE COMMAND...`). Its output
 # (stdout and stderr) is printed on stdout as it comes; vm.sh's own messages go to stderr as
 # `# vm: ...` lines. The exit status is COMMAND's, or 124 if the time limit ran out, or 125
 # if the guest ended without reporting a status (the console's tail is printed then).
@@ -120,8 +121,8 @@ trap 'say "interrupted"; exit 130' INT TERM HUP
 
 # Follow a meta-package (linux-image-amd64, linux-image-6.12-amd64) to the image package.
 resolve_kpkg() {
-	local p=$1 dep i
-	for i in 1 2 3; do
+	local p=$1 dep _
+	for _ in 1 2 3; do
 		dep=$(apt-cache depends "$p" 2>/dev/null | awk '$1 == "Depends:" && $2 ~ /^linux-image-/ {print $2; exit}')
 		[ -n "$dep" ] || break
 		p=$dep
