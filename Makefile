@@ -42,7 +42,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .DELETE_ON_ERROR:
-.PHONY: all clean test demo deps vmlinux format install bench
+.PHONY: all clean test demo deps vmlinux format install bench test-tools test-vm test-kernels
 
 all: $(OUT)/sttctl $(OUT)/sttd $(OUT)/stt_unit $(OUT)/reasm_test $(OUT)/stt_bpf_fuzz
 
@@ -96,6 +96,14 @@ $(OUT)/stt_flood: tests/tools/stt_flood.c include/stt_proto.h | $(OUT)
 # Test tool: a foreign TC program for the coexistence tests (tests/netns/test_ops.sh builds
 # it on demand with `make build/stt_foreign`).
 $(OUT)/stt_foreign: tests/tools/stt_foreign.c $(OUT)/foreign.skel.h
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< -o $@ $(LDLIBS)
+
+# Test tool: loads each BPF program of build/*.bpf.o on its own through the running kernel's
+# verifier (tests/vm/guest.sh). The objects stay after a build for it (.SECONDARY).
+.SECONDARY: $(BPF_OBJS) $(OUT)/foreign.bpf.o
+
+$(OUT)/stt_progcheck: tests/tools/stt_progcheck.c | $(OUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@ $(LDLIBS)
 
@@ -168,6 +176,36 @@ fuzz-build: $(FUZZ_BINS) $(OUT)/reasm_test_asan $(OUT)/stt_unit_asan
 fuzz: fuzz-build
 	$(Q)rc=0; for t in $(FUZZ_TARGETS); do \
 		tests/fuzz/run_short.sh $$t $(FUZZ_TIME) $(FUZZ_FLAGS) || rc=1; done; exit $$rc
+
+# The test tools that the tests would otherwise build on demand, and the BPF objects for
+# stt_progcheck: built on the host, since building them in the VM (emulated) is slow.
+TEST_TOOLS := $(OUT)/stt_progcheck $(OUT)/stt_fault $(OUT)/stt_flood $(OUT)/stt_foreign \
+	$(BPF_OBJS) $(OUT)/foreign.bpf.o
+test-tools: $(TEST_TOOLS)
+
+# Tests in a VM on a Debian kernel package under qemu, no KVM needed (tests/vm/vm.sh).
+# test-vm: on Debian 12's kernel (the package linux-image-amd64 depends on, Linux 6.1), the
+# BPF program load check, the unit tests and the CI subset of the namespace suites
+# (tests/vm/guest.sh); tests/run.sh runs it too. VM_TIMEOUT: seconds for the whole run;
+# KPKG: another kernel package (make test-vm KPKG=linux-image-6.12-amd64); VM_SUITES: other
+# namespace suites than the CI subset (make test-vm VM_SUITES="test_qos test_mcast").
+VM_TIMEOUT ?= 2100
+KPKG ?= default
+VM_SUITES ?=
+test-vm: all test-tools
+	$(Q)tests/vm/vm.sh --kpkg "$(KPKG)" --timeout $(VM_TIMEOUT) -- tests/vm/guest.sh $(VM_SUITES)
+
+# test-kernels: every namespace suite on each Debian kernel package of KERNELS, with a line of
+# totals per kernel and one for all. "default" is test-vm's kernel. For the next LTS, add its
+# package (a meta-package is followed to the image), e.g.
+#   make test-kernels KERNELS="default linux-image-6.12-amd64"
+KERNELS ?= default
+KERNEL_TIMEOUT ?= 5400
+test-kernels: all test-tools
+	$(Q)bash -c 'source tests/suite.sh; for k in $(KERNELS); do \
+		run_suite "kernel package $$k" $$(($(KERNEL_TIMEOUT) + 60)) \
+			tests/vm/vm.sh --kpkg "$$k" --timeout $(KERNEL_TIMEOUT) -- tests/vm/guest.sh all; \
+		done; suite_totals'
 
 vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux.h

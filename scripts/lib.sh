@@ -75,6 +75,26 @@ stt_mac() { ip -n "$1" -j link show "$2" | jq -r '.[0].address'; }
 # Inode of a named namespace: the key of its pin directory.
 stt_ns_inode() { stat -L -c %i "/run/netns/$1" 2>/dev/null; }
 
+# Does the kernel have tcx links (Linux 6.6+; without them sttctl attaches through clsact)?
+# Asks the kernel: a query of lo's tcx ingress fails with EINVAL where there is no tcx
+# (tests/tools/stt_foreign, built on demand); the kernel version decides if that cannot run.
+# The answer is kept in STT_HAS_TCX: call it once outside $(...) to keep it for the test.
+stt_kernel_has_tcx() {
+	local out v
+	if [ -z "${STT_HAS_TCX:-}" ]; then
+		if make -C "$STT_REPO" --no-print-directory -s build/stt_foreign >/dev/null 2>&1 &&
+			out=$("$STT_REPO/build/stt_foreign" query lo 2>&1); then
+			STT_HAS_TCX=yes
+		elif [[ ${out:-} == *"Invalid argument"* ]]; then
+			STT_HAS_TCX=no
+		else
+			v=$(uname -r | cut -d- -f1)
+			[ "$(printf '6.6\n%s\n' "$v" | sort -V | head -n 1)" == 6.6 ] && STT_HAS_TCX=yes || STT_HAS_TCX=no
+		fi
+	fi
+	[ "$STT_HAS_TCX" == yes ]
+}
+
 stt_prereqs() {
 	local missing=() c
 	[ "$(id -u)" -eq 0 ] || { echo "not root"; return 1; }

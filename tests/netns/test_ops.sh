@@ -61,8 +61,19 @@ counter() { stt_ctl "$1" stats --json 2>/dev/null | jq -r "$2 // 0" 2>/dev/null 
 # State that an upgrade must keep: vports, forwarding entries, flood lists.
 entries() { stt_ctl "$1" show --json 2>/dev/null | jq -S -c '{vports, fdb, flood}'; }
 
-# ID of the stt program attached at the tcx ingress of DEV (empty if none).
-tcx_id() { "$FOREIGN" -n "$1" query "$2" 2>/dev/null | awk -v n="$3" '$2 == n {print $1}' | paste -sd, -; }
+# The programs at DEV's TC ingress, "ID NAME" per line in order: its tcx chain, or on a
+# kernel without tcx links (Linux < 6.6) its clsact filters.
+tc_progs() {
+	if stt_kernel_has_tcx; then
+		"$FOREIGN" -n "$1" query "$2" 2>/dev/null
+	else
+		tc -n "$1" -j filter show dev "$2" ingress 2>/dev/null |
+			jq -r '.[].options.prog // empty | "\(.id) \(.name)"'
+	fi
+}
+
+# ID of the stt program NAME attached at the TC ingress of DEV (empty if none).
+tcx_id() { tc_progs "$1" "$2" | awk -v n="$3" '$2 == n {print $1}' | paste -sd, -; }
 xdp_id() { ip -n "$1" link show "$2" | sed -n 's/.*prog\/xdp id \([0-9]*\) name \([^ ]*\).*/\1 \2/p'; }
 
 # ping_bg NS DST COUNT INTERVAL [SIZE]: ping in the background into $TMP/ping.log (PING_PID)
@@ -148,7 +159,19 @@ test_upgrade_release() {
 	stt_ctl "$NS_H2" vport del vp3 >/dev/null 2>&1
 	if ! STTCTL=$old/build/sttctl stt_topo_configure >"$TMP/release.log" 2>&1; then
 		diag <"$TMP/release.log"
-		not_ok "$name" "the release's sttctl could not set the hosts up"
+		# The release's TC programs predate the changes that Linux 6.1's verifier needs.
+		if grep -q 'Permission denied' "$TMP/release.log" && ! stt_kernel_has_tcx; then
+			skip "$name" "the release's programs do not pass the verifier of Linux $(uname -r) (< 6.6)"
+		else
+			not_ok "$name" "the release's sttctl could not set the hosts up"
+		fi
+		# This build sets the hosts up again for the tests that follow.
+		for n in 1 2; do
+			stt_ctl "${STT_NS_PREFIX}h$n" vport del "vp$n" >/dev/null 2>&1
+			stt_ctl "${STT_NS_PREFIX}h$n" detach "ul$n" >/dev/null 2>&1
+		done
+		stt_ctl "$NS_H2" vport del vp3 >/dev/null 2>&1
+		stt_topo_configure >"$TMP/release.log" 2>&1 || diag <"$TMP/release.log"
 		return
 	fi
 	e1=$(entries "$NS_H1") e2=$(entries "$NS_H2")
@@ -172,10 +195,11 @@ test_upgrade_release() {
 # (a) Re-running attach (a new build, same maps) under a ping flood: nothing lost, entries
 # kept, the TC programs really replaced (new IDs), no program twice.
 test_upgrade_tc() {
-	local name="upgrade under a ping flood (TC, tcx links)" v
+	local name="upgrade under a ping flood (TC, tcx links)" v mode=tcx
+	stt_kernel_has_tcx || name="upgrade under a ping flood (TC, clsact: no tcx in Linux $(uname -r))" mode=clsact
 	upgrade_under_flood "$name" 5
 	v=$(stt_ctl "$NS_H2" show --json | jq -r '.status.attachment.tc // empty')
-	[ "$v" == tcx ] || REPLY+="show says tc=${v:-nothing}, expected tcx; "
+	[ "$v" == "$mode" ] || REPLY+="show says tc=${v:-nothing}, expected $mode; "
 	if [ -n "$REPLY" ]; then
 		diag <"$TMP/ping.log"
 		not_ok "$name" "${REPLY%; }"
@@ -399,6 +423,10 @@ test_xdp_coexist_after() {
 test_tc_coexist() {
 	local name="coexistence: foreign tcx and clsact programs attached before stt" why='' order
 	local t0 t1 c0 c1 got
+	if ! stt_kernel_has_tcx; then
+		skip "$name" "no tcx links in Linux $(uname -r) (6.6+)"
+		return
+	fi
 	if ! make -C "$STT_REPO" --no-print-directory -s build/stt_foreign >"$TMP/make.log" 2>&1; then
 		diag <"$TMP/make.log"
 		not_ok "$name" "cannot build build/stt_foreign"
@@ -446,6 +474,10 @@ test_tc_coexist() {
 # detach and vport del then remove the clsact qdiscs it had created. Tears h1 down.
 test_clsact_to_tcx() {
 	local name="upgrade from clsact filters to tcx links" why='' tx rx dev
+	if ! stt_kernel_has_tcx; then
+		skip "$name" "no tcx links in Linux $(uname -r) (6.6+)"
+		return
+	fi
 	stt_run_ctl "$NS_H1" vport del vp1 >/dev/null && stt_run_ctl "$NS_H1" detach "$UL1" >/dev/null ||
 		{ not_ok "$name" "tearing h1 down failed"; return; }
 	STT_TC_MODE=clsact stt_run_ctl "$NS_H1" attach "$UL1" >/dev/null &&
@@ -497,13 +529,13 @@ test_detach_clean() {
 	stt_run_ctl "$NS_H2" attach "$UL2" --xdp on >/dev/null || why+="attach --xdp on failed; "
 	# Something to remove, or the checks below would be vacuous.
 	for dev in "$UL2" vp2 vp3; do
-		[ -n "$("$FOREIGN" -n "$NS_H2" query "$dev")" ] || why+="no tcx program on $dev before detach; "
+		[ -n "$(tc_progs "$NS_H2" "$dev")" ] || why+="no TC program on $dev before detach; "
 	done
 	ip -n "$NS_H2" link show "$UL2" | grep -q 'prog/xdp' || why+="no XDP on $UL2 before detach; "
 	for dev in vp2 vp3; do stt_run_ctl "$NS_H2" vport del "$dev" >/dev/null || why+="vport del $dev failed; "; done
 	stt_run_ctl "$NS_H2" detach "$UL2" >/dev/null || why+="detach failed; "
 	for dev in "$UL2" vp2 vp3; do
-		[ -z "$("$FOREIGN" -n "$NS_H2" query "$dev")" ] || why+="tcx programs left on $dev; "
+		[ -z "$(tc_progs "$NS_H2" "$dev")" ] || why+="TC programs left on $dev; "
 		tc -n "$NS_H2" qdisc show dev "$dev" | grep -q clsact && why+="clsact left on $dev; "
 	done
 	ip -n "$NS_H2" link show "$UL2" | grep -q 'prog/xdp' && why+="XDP left on $UL2; "
@@ -561,6 +593,7 @@ elif ! stt_topo_up >"$TMP/setup.log" 2>&1; then
 	for t in "${TESTS[@]}"; do not_ok "${t#test_}" "topology setup failed"; done
 else
 	stt_log "topology up (prefix $STT_NS_PREFIX): t1 $T1_MAC, t2 $T2_MAC, t3 $T3_MAC"
+	stt_kernel_has_tcx || stt_log "no tcx links in Linux $(uname -r): stt attaches through clsact"
 	for t in "${TESTS[@]}"; do
 		"$t"
 	done
