@@ -98,11 +98,15 @@ if [ -z "$TREE" ]; then
 fi
 abs=$(cd "$TREE" 2>/dev/null && pwd) || die "no directory $TREE"
 TREE=$abs
-# The guest mounts its own /tmp, /run, /dev, /proc and /sys over the host's.
+# The guest mounts its own /run, /dev, /proc and /sys over the host's, and its own /tmp
+# unless the tree is there (a clone in /tmp: the guest then keeps the host's /tmp, under
+# the same writable overlay as the rest of /).
 case $TREE/ in
-/tmp/* | /run/* | /dev/* | /proc/* | /sys/*)
+/run/* | /dev/* | /proc/* | /sys/*)
 	die "the tree $TREE is under a directory the guest mounts its own (tmpfs) over: move it" ;;
 esac
+HOSTTMP=0
+case $TREE/ in /tmp/*) HOSTTMP=1 ;; esac
 
 # Everything of this run lives in one temporary directory: the initramfs and the results
 # share. qemu runs under `timeout` (QEMU_PID is that process); both go on exit.
@@ -224,7 +228,7 @@ timeout --kill-after=10 "$TIMEOUT" qemu-system-x86_64 \
 	-accel tcg -cpu max -m "$MEM" -smp "$SMP" \
 	-nographic -monitor none -serial "file:$W/console.log" -no-reboot -nic none \
 	-kernel "$KDIR/boot/vmlinuz-$KVER" -initrd "$W/initramfs.gz" \
-	-append "console=ttyS0 rdinit=/init panic=-1 loglevel=4 mitigations=off sttvm_kmods=$KDIR/lib/modules/$KVER" \
+	-append "console=ttyS0 rdinit=/init panic=-1 loglevel=4 mitigations=off sttvm_hosttmp=$HOSTTMP sttvm_kmods=$KDIR/lib/modules/$KVER" \
 	-fsdev "local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap" \
 	-device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot \
 	-fsdev "local,id=results,path=$RES,security_model=none,multidevs=remap" \
