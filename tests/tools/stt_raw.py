@@ -229,12 +229,13 @@ def cmd_vlan_split(a):
 
 
 def tso_body(ctx, innermac, marker, plen):
-    """STT header (TSO frame: IPv4|TCP, MSS 1000) + inner Ethernet/IPv4/TCP + payload."""
+    """STT header (TSO frame: IPv4|TCP, checksum partial at L4 offset 34 as the draft
+    requires with TSO, MSS 1000) + inner Ethernet/IPv4/TCP + payload."""
     payload = (marker * (plen // len(marker) + 1))[:plen]
     src, dst = "198.19.0.1", "198.19.0.2"
     t = tcp4(src, dst, 40000, 5001, 1000, 1, payload)
     inner = eth(mac(innermac), b"\x02\x53\x54\x48\x00\x0b", 0x0800) + ipv4(src, dst, 6, t) + t
-    return stt_hdr(ctx, flags=0x0C, mss=1000) + inner
+    return stt_hdr(ctx, flags=0x0E, l4=34, mss=1000) + inner
 
 
 def cmd_piece_reuse(a):
