@@ -1365,10 +1365,13 @@ static __noinline int stt_rx_piece(struct __sk_buff *skb, struct stt_rx *rx,
 		if (!h || bpf_skb_load_bytes(skb, outer, &sh, sizeof(sh)) ||
 		    bpf_skb_load_bytes(skb, outer + sizeof(sh), hb, sizeof(hb)))
 			return 0;
-		/* A header sttd would refuse goes there, to be refused and counted once. */
+		/*
+		 * A header sttd would refuse goes there, to be refused and counted once. Past
+		 * stt_hdr_ok(), an MSS means a partial TCP checksum, and the IPv4 flag an inner
+		 * IPv4 packet: a TSO frame over IPv4, the only kind delivered piece by piece.
+		 */
 		if (!stt_hdr_ok(&sh, hb, rx->frame_len - sizeof(sh), &why) || !sh.mss ||
-		    (sh.flags & (STT_F_IPV4 | STT_F_TCP)) != (STT_F_IPV4 | STT_F_TCP) ||
-		    hb[12] != 0x08 || hb[13] != 0x00 || hb[14 + 9] != 6)
+		    !(sh.flags & STT_F_IPV4))
 			return 0;
 		ctx = bpf_be64_to_cpu(sh.context_id);
 		vp = bpf_map_lookup_elem(&stt_contexts, &ctx);

@@ -11,24 +11,11 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
 # shellcheck source=suite.sh
 source tests/suite.sh
 
-if [ -x build/stt_unit ]; then
-	run_suite "unit tests" 300 build/stt_unit
-else
-	skip_suite "unit tests" "build/stt_unit is not built (run make)"
-fi
-
-if [ -x build/reasm_test ]; then
-	run_suite "reassembly unit tests" 120 build/reasm_test
-else
-	skip_suite "reassembly unit tests" "build/reasm_test is not built (run make)"
-fi
+run_built "unit tests" 300 build/stt_unit
+run_built "reassembly unit tests" 120 build/reasm_test
 
 # The BPF programs fuzzed through BPF_PROG_TEST_RUN: a short run (tests/fuzz/README.md).
-if [ -x build/stt_bpf_fuzz ]; then
-	run_suite "BPF fuzz (short run)" 300 build/stt_bpf_fuzz -n 2000
-else
-	skip_suite "BPF fuzz" "build/stt_bpf_fuzz is not built (run make)"
-fi
+run_built "BPF fuzz (short run)" 300 build/stt_bpf_fuzz -n 2000
 
 # The same tests built with ASan+UBSan, and a short run of each libFuzzer target (make
 # fuzz-build; see tests/fuzz/README.md). FUZZ_SHORT: seconds per target (default 10).

@@ -44,6 +44,15 @@ skip_suite() {
 	SKIPPED=$((SKIPPED + 1))
 }
 
+# run_built NAME TIMEOUT PROGRAM [ARGS...]: run_suite if PROGRAM is built, else a skip.
+run_built() {
+	if [ -x "$3" ]; then
+		run_suite "$@"
+	else
+		skip_suite "$1" "$3 is not built (run make)"
+	fi
+}
+
 suite_totals() {
 	echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
 	[ "$FAILED" -eq 0 ]

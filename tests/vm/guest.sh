@@ -60,16 +60,8 @@ else
 fi
 
 # 2. The unit tests (BPF_PROG_TEST_RUN on this kernel) and the reassembly tests.
-if [ -x build/stt_unit ]; then
-	run_suite "unit tests" 1200 build/stt_unit
-else
-	skip_suite "unit tests" "build/stt_unit is not built (run make)"
-fi
-if [ -x build/reasm_test ]; then
-	run_suite "reassembly unit tests" 300 build/reasm_test
-else
-	skip_suite "reassembly unit tests" "build/reasm_test is not built (run make)"
-fi
+run_built "unit tests" 1200 build/stt_unit
+run_built "reassembly unit tests" 300 build/reasm_test
 
 # 3. The namespace suites.
 for t in $SUITES; do
