@@ -27,6 +27,10 @@
       STT carried over IPv6 (TCP to 7471), a whole frame for context C.
   stt_raw.py frag DEV DSTMAC SRC DST --ctx C
       An STT frame for context C as two IPv4 fragments, and two orphan non-first fragments.
+  stt_raw.py wire DEV DSTMAC
+      A fixed set of tenant frames for every transmit path (single segments of many sizes
+      and kinds, VLAN, DSCP/ECN, IPv6 inside, frames cut into segments, TSO bursts through
+      a PACKET_VNET_HDR socket), the same bytes on every run (tests/tools/wire_compare.sh).
 Contexts are decimal or 0x hex, 0 .. 2^64-1.
 """
 import argparse
@@ -365,6 +369,85 @@ def cmd_frag(a):
     print(json.dumps(sent))
 
 
+def ip6hdr(src, dst, nxt, payload, tc=0):
+    return struct.pack("!IHBB", (6 << 28) | (tc << 20), len(payload), nxt, 64) + \
+        socket.inet_pton(socket.AF_INET6, src) + socket.inet_pton(socket.AF_INET6, dst)
+
+
+def l4_csum6(src, dst, proto, seg, cpos):
+    pseudo = (socket.inet_pton(socket.AF_INET6, src) + socket.inet_pton(socket.AF_INET6, dst) +
+              struct.pack("!IxxxB", len(seg), proto))
+    c = csum(pseudo + seg) or 0xFFFF
+    return seg[:cpos] + struct.pack("!H", c) + seg[cpos + 2:]
+
+
+def cmd_wire(a):
+    """Deterministic tenant traffic: the same frames, byte for byte, on every run, so that
+    two builds' captures can be compared field by field."""
+    tx = Sender(a.dev)
+    dmac, bcast = mac(a.dstmac), b"\xff" * 6
+    s4, d4 = "198.19.0.1", "198.19.0.2"
+    s6, d6 = "2001:db8:19::1", "2001:db8:19::2"
+
+    def ip4(payload, proto, tos=0, frag=0x4000, ident=7):
+        h = ipv4(s4, d4, proto, payload, frag=frag, ident=ident)
+        h = h[:1] + bytes([tos]) + h[2:10] + b"\0\0" + h[12:20]
+        return h[:10] + struct.pack("!H", csum(h)) + h[12:] + payload
+
+    def udp(n, sport=40000, zero=False):
+        body = bytes((i * 7) & 0xFF for i in range(n))
+        u = udp4(s4, d4, sport, 9, body)[20:]
+        return u[:6] + b"\0\0" + u[8:] if zero else u
+
+    for n in (1, 18, 100, 500, 1000, 1400, 1444, 1472):
+        tx.send(eth(dmac, tx.mac, 0x0800) + ip4(udp(n, 40000 + n), 17))
+    tx.send(eth(dmac, tx.mac, 0x0800) + ip4(udp(300, zero=True), 17))
+    for tos in (0xB8, 0xB9, 0x02, 0x03):
+        tx.send(eth(dmac, tx.mac, 0x0800) + ip4(udp(200, 41000 + tos), 17, tos=tos))
+    tx.send(eth(bcast, tx.mac, 0x0806) + bytes(range(28)))
+    tx.send(eth(dmac, tx.mac, 0x88B5) + b"STTWIRE" + bytes(53))
+    icmp = struct.pack("!BBHHH", 8, 0, 0, 0x1234, 1) + bytes(56)
+    icmp = icmp[:2] + struct.pack("!H", csum(icmp)) + icmp[4:]
+    tx.send(eth(dmac, tx.mac, 0x0800) + ip4(icmp, 1))
+    for n in (0, 100, 1400, 1460):
+        t = tcp4(s4, d4, 42000 + n, 5001, 1000, 1, bytes(n))
+        tx.send(eth(dmac, tx.mac, 0x0800) + ip4(t, 6))
+    frag = udp(800)
+    tx.send(eth(dmac, tx.mac, 0x0800) + ip4(frag[:400], 17, frag=0x2000, ident=99))
+    tx.send(eth(dmac, tx.mac, 0x0800) + ip4(frag[400:], 17, frag=50, ident=99))
+    for pcp, vid in ((5, 10), (0, 4094)):
+        tx.send(eth(dmac, tx.mac, 0x8100) + struct.pack("!HH", (pcp << 13) | vid, 0x0800) +
+                ip4(udp(120, 43000 + vid), 17))
+    for n in (64, 1400):
+        u = struct.pack("!HHHH", 44000 + n, 9, 8 + n, 0) + bytes(n)
+        tx.send(eth(dmac, tx.mac, 0x86DD) + ip6hdr(s6, d6, 17, l4_csum6(s6, d6, 17, u, 6), tc=0xB8))
+        t = struct.pack("!HHIIBBHHH", 45000 + n, 5001, 1, 1, 5 << 4, 0x18, 65535, 0, 0) + bytes(n)
+        tx.send(eth(dmac, tx.mac, 0x86DD) + ip6hdr(s6, d6, 6, l4_csum6(s6, d6, 6, t, 16)))
+    # TSO bursts: a virtio_net_hdr in front of each frame (PACKET_VNET_HDR = 15) makes the
+    # kernel build a GSO skb with CHECKSUM_PARTIAL, as a tenant's TCP stack would.
+    g = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)
+    g.setsockopt(263, 15, 1)
+    g.bind((a.dev, 0))
+    for n, mss, v6 in ((4000, 1000, False), (30000, 1448, False), (9000, 1428, True)):
+        th = struct.pack("!HHIIBBHHH", 46000 + n // 100, 5001, 5, 1, 5 << 4, 0x10, 65535, 0, 0)
+        body = bytes((i * 13) & 0xFF for i in range(n))
+        if v6:
+            pseudo = (socket.inet_pton(socket.AF_INET6, s6) + socket.inet_pton(socket.AF_INET6, d6) +
+                      struct.pack("!IxxxB", 20 + n, 6))
+            l3, et, gtype = ip6hdr(s6, d6, 6, th + body), 0x86DD, 4
+            l3 = l3[:40]
+        else:
+            pseudo = socket.inet_aton(s4) + socket.inet_aton(d4) + struct.pack("!BBH", 0, 6, 20 + n)
+            l3, et, gtype = ip4(th + body, 6)[:20], 0x0800, 1
+        seed = (~csum(pseudo)) & 0xFFFF
+        th = th[:16] + struct.pack("!H", seed) + th[18:]
+        hl = 14 + len(l3)
+        vnet = struct.pack("<BBHHHH", 1, gtype, hl + 20, mss, hl, 16)
+        g.send(vnet + eth(dmac, tx.mac, et) + l3 + th + body)
+        tx.n += 1
+    print(json.dumps({"sent": tx.n}))
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -415,9 +498,12 @@ def main():
     for x in ("dev", "dstmac", "src", "dst"):
         s.add_argument(x)
     s.add_argument("--ctx", required=True)
+    s = sub.add_parser("wire")
+    s.add_argument("dev")
+    s.add_argument("dstmac")
     a = p.parse_args()
     {"isolation": cmd_isolation, "tenant": cmd_tenant, "vlan": cmd_vlan, "ipv6": cmd_ipv6,
-     "frag": cmd_frag, "vlan-split": cmd_vlan_split, "piece-reuse": cmd_piece_reuse,
+     "frag": cmd_frag, "wire": cmd_wire, "vlan-split": cmd_vlan_split, "piece-reuse": cmd_piece_reuse,
      "headers": cmd_headers}[a.cmd](a)
 
 
