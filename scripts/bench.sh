@@ -39,6 +39,8 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 STT_NS_PREFIX=${STB_NS_PREFIX:-stb-}
 # shellcheck source=lib.sh
 source "$HERE/lib.sh"
+# shellcheck source=bench_lib.sh
+source "$HERE/bench_lib.sh"
 
 SECS=${1:-3}
 TENANT_MTU=1500 TENANT_TSO=default # veth defaults: large frames
@@ -62,27 +64,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-
-q() { "$@" >/dev/null 2>&1; }
-
 set_tenant_mtu() {
 	ip -n "$NS_T1" link set eth0 mtu "$1" && ip -n "$NS_H1" link set vp1 mtu "$1" &&
 		ip -n "$NS_T2" link set eth0 mtu "$1" && ip -n "$NS_H2" link set vp2 mtu "$1"
-}
-
-set_mode() {
-	local f=on
-	[ "$1" = wire ] && f=off
-	q nsx "$NS_H1" ethtool -K "$UL1" tso "$f" gso "$f" tx "$f"
-	q nsx "$NS_H2" ethtool -K "$UL2" tso "$f" gso "$f" tx "$f"
-	q nsx "$NS_H1" ethtool -K "$UL1" gro on
-	q nsx "$NS_H2" ethtool -K "$UL2" gro on
-}
-
-ul_features() {
-	nsx "$1" ethtool -k "$2" | awk -F': ' '/^(tcp-segmentation-offload|generic-segmentation-offload|tx-checksumming|generic-receive-offload):/ {
-		sub(/-offload$/, "", $1); sub(/^tcp-segmentation$/, "tso", $1); sub(/^generic-segmentation$/, "gso", $1);
-		sub(/^generic-receive$/, "gro", $1); sub(/^tx-checksumming$/, "tx", $1); printf "%s %s ", $1, $2}'
 }
 
 sttd_start() { stt_sttd_start "$TMP"; }
@@ -178,35 +162,6 @@ path_none() {
 
 # Measurement ---------------------------------------------------------------------------------
 
-busy_jiffies() { awk '$1 == "cpu" {print $2 + $3 + $4 + $7 + $8 + $9; exit}' /proc/stat; }
-
-# run PATH MODE STREAMS
-run() {
-	local path=$1 mode=$2 p=$3 j0 j1 bytes gbps retr cpu key="$1/$2/$3"
-	timeout $((SECS + 20)) ip netns exec "$NS_T2" iperf3 -s -1 -p 5201 -B "$T2_IP" >/dev/null 2>&1 &
-	IPERF_PID=$!
-	stt_wait_listen "$NS_T2" 5201
-	j0=$(busy_jiffies)
-	timeout $((SECS + 15)) ip netns exec "$NS_T1" iperf3 -c "$T2_IP" -p 5201 -t "$SECS" -P "$p" -J \
-		--connect-timeout 3000 >"$TMP/iperf.json" 2>/dev/null
-	j1=$(busy_jiffies)
-	timeout 5 tail --pid="$IPERF_PID" -f /dev/null 2>/dev/null || kill "$IPERF_PID" 2>/dev/null
-	wait "$IPERF_PID" 2>/dev/null
-	IPERF_PID=
-	bytes=$(jq -r '.end.sum_received.bytes // 0 | floor' "$TMP/iperf.json" 2>/dev/null || echo 0)
-	gbps=$(jq -r '(.end.sum_received.bits_per_second // 0) / 1e9' "$TMP/iperf.json" 2>/dev/null || echo 0)
-	retr=$(jq -r '.end.sum_sent.retransmits // "?"' "$TMP/iperf.json" 2>/dev/null || echo '?')
-	[[ $bytes =~ ^[0-9]+$ ]] || bytes=0
-	if [ "$bytes" -gt 0 ]; then
-		cpu=$(awk -v j=$((j1 - j0)) -v hz="$HZ" -v b="$bytes" 'BEGIN {printf "%.2f", j / hz / (b / 1e9)}')
-	else
-		cpu=-
-	fi
-	GBPS[$key]=$(printf '%.2f' "$gbps") CPU[$key]=$cpu RETR[$key]=$retr
-	printf '# %-5s %-7s -P %s: %6s Gbit/s, %11s bytes, %6s retransmits, %5.2f CPU s busy, %s CPU s/GB\n' \
-		"$path" "$mode" "$p" "${GBPS[$key]}" "$bytes" "$retr" "$(awk -v j=$((j1 - j0)) -v hz="$HZ" 'BEGIN {print j / hz}')" "$cpu"
-}
-
 # run_small PATH: small packets, iperf3 UDP with 64-byte payloads as fast as it sends, for
 # SECS: packets a second received by t2 (offload mode; a per-packet cost, not goodput).
 run_small() {
@@ -237,10 +192,6 @@ measure_path() {
 		done
 		[ "$mode" = offload ] && run_small "$path"
 	done
-}
-
-ratio() {
-	awk -v a="$1" -v b="$2" 'BEGIN {if (b + 0 > 0 && a != "-") printf "%.2f", a / b; else print "-"}'
 }
 
 # Main ----------------------------------------------------------------------------------------
