@@ -92,7 +92,7 @@ static __always_inline int stt_rx_frame(struct __sk_buff *skb, struct stt_rx *rx
 	vlan = bpf_ntohs(stt->vlan_tci);
 	segs = skb->gso_segs ? skb->gso_segs : 1; /* before adjusting room zeroes it */
 	inner_len = rx->frame_len - sizeof(struct stt_hdr);
-	if (vp->flags & STT_VPORT_LEARN)
+	if (stt_learns(vp->flags, inner_eth.src, rx->saddr))
 		stt_learn_mac(context, inner_eth.src, rx->saddr);
 	/* GRO merges only segments with the same TOS: one CE segment keeps its frame apart. */
 	if (inner_len >= STT_SMALL_INNER) {

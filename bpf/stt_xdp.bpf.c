@@ -76,7 +76,7 @@ static __always_inline int stt_xdp_frame(struct xdp_md *ctx, const struct stt_cf
 	/* OAM (sttctl ping): TC answers or consumes it; never a tenant's. */
 	if ((void *)(ie + 1) <= data_end && stt_is_oam(ie))
 		return XDP_PASS;
-	if ((vp->flags & STT_VPORT_LEARN) && (void *)(ie + 1) <= data_end)
+	if ((void *)(ie + 1) <= data_end && stt_learns(vp->flags, ie->src, rx->saddr))
 		stt_learn_mac(context, ie->src, rx->saddr);
 	ret = stt_xdp_tos(stt, data_end, rx->tos, cfg->dscp);
 	if (stt_is_drop(ret))

@@ -10,6 +10,7 @@
 #include "drop.h"
 #include "parse.h"
 #include "stt_tos.h"
+#include "stt_policy.h"
 
 /* Inner headers the receive side reads: outer IPv4 + TCP + STT + inner Ethernet. */
 #define STT_RX_PULL (14 + 60 + 20 + 18 + 14)
@@ -47,18 +48,16 @@ static __noinline int stt_rx_tos(struct __sk_buff *skb, __u32 off, __be16 proto,
 }
 
 /*
- * The tag a decapsulated frame gets back: with V=1, PCP and VLAN ID as sent (DEI 0); a
- * trunk VLAN's vport gets its own VLAN ID instead, with the PCP as sent. vlan is the STT
- * header's PCP/V/VID in host order. Returns non-zero when the push failed.
+ * Tag a decapsulated frame as the policy says (stt_rx_vlan_tag, include/stt_policy.h);
+ * vlan is the STT header's PCP/V/VID in host order. Returns non-zero when the push failed.
  */
 static __always_inline long stt_rx_vlan(struct __sk_buff *skb, __u32 vflags, __u16 vlan)
 {
-	if (vflags & STT_VPORT_VLAN)
-		vlan = STT_VLAN_V | (vlan & STT_VLAN_PCP_MASK) | STT_CTX_VID(vflags);
-	if (!(vlan & STT_VLAN_V))
+	__u16 tci;
+
+	if (!stt_rx_vlan_tag(vflags, vlan, &tci))
 		return 0;
-	return bpf_skb_vlan_push(skb, bpf_htons(ETH_P_8021Q),
-				 (vlan & STT_VLAN_PCP_MASK) | (vlan & STT_VLAN_VID_MASK));
+	return bpf_skb_vlan_push(skb, bpf_htons(ETH_P_8021Q), tci);
 }
 
 /*

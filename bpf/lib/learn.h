@@ -8,25 +8,23 @@
 
 #include "defs.h"
 #include "stats.h"
+#include "stt_policy.h"
 
-/*
- * Strict peers (docs/DESIGN.md): with STT_OPT_PEERS_STRICT for the endpoint, or
- * STT_VPORT_PEERS_STRICT for the context, only the (context, sender) pairs in stt_peers
- * may deliver. The draft has no authentication: this is an address filter, no more.
- */
+/* Strict peers (include/stt_policy.h): is saddr refused by the context? */
 static __always_inline int stt_peer_denied(const struct stt_cfg *cfg, const struct stt_ctx_val *vp,
 					   __u64 context, __be32 saddr)
 {
 	struct stt_peer_key k = {.context = context, .remote4 = saddr};
 
-	if (!(cfg->opts & STT_OPT_PEERS_STRICT) && !(vp->flags & STT_VPORT_PEERS_STRICT))
+	if (!stt_peers_strict(cfg->opts, vp->flags))
 		return 0;
 	return !bpf_map_lookup_elem(&stt_peers, &k);
 }
 
 /*
- * Learning on receive: the frame's inner source MAC (unicast only) lives behind saddr.
- * Written only when new, moved, or last seen over a second ago, to keep writes rare.
+ * Learning on receive, for a frame the policy says teaches (stt_learns, include/
+ * stt_policy.h): its inner source MAC lives behind saddr. Written only when new, moved,
+ * or last seen a while ago (stt_learn_current), to keep writes rare.
  */
 static __noinline __maybe_unused void stt_learn_mac(__u64 context, const __u8 *src_mac,
 						    __be32 saddr)
@@ -36,15 +34,13 @@ static __noinline __maybe_unused void stt_learn_mac(__u64 context, const __u8 *s
 	void *tbl;
 	__u64 now;
 
-	if ((src_mac[0] & 1) || !saddr)
-		return; /* multicast source, or an IPv6 sender with no remote index */
 	tbl = bpf_map_lookup_elem(&stt_learn, &context);
 	if (!tbl)
 		return;
 	__builtin_memcpy(k.mac, src_mac, 6);
 	now = bpf_ktime_get_ns();
 	cur = bpf_map_lookup_elem(tbl, &k);
-	if (cur && cur->remote4 == saddr && now - cur->seen_ns < 1000000000ULL)
+	if (cur && stt_learn_current(1, cur->remote4, cur->seen_ns, saddr, now))
 		return;
 	v.remote4 = saddr;
 	v.seen_ns = now;

@@ -82,7 +82,7 @@ static __always_inline void stt_tx_fib_ask(struct bpf_fib_lookup *fib, void *h, 
  * neighbour entry only bpf_redirect_neigh can send, and only a last copy whose skb
  * protocol is the outer family (it reads the destination from where that family's
  * header would be); sttctl keeps every remote's neighbour entry managed, so this is rare
- * (docs/DESIGN.md, "Next hops").
+ * (docs/DESIGN.md: outer Ethernet addresses, and the IPv6 transmit notes).
  */
 static __noinline long stt_tx_send(struct __sk_buff *skb, void *h, __u32 hdr_len,
 				   const struct stt_cfg *cfg, __u32 flags)

@@ -68,7 +68,7 @@ stt_piece_first(struct __sk_buff *skb, struct stt_rx *rx, const struct stt_cfg *
 	/* Not a peer: sttd refuses it too, and counts it there. */
 	if (!vp || stt_peer_denied(cfg, vp, ctx, rx->saddr))
 		return NULL;
-	if (vp->flags & STT_VPORT_LEARN)
+	if (stt_learns(vp->flags, hb + 6, rx->saddr))
 		stt_learn_mac(ctx, hb + 6, rx->saddr);
 	/* A trunk VLAN's frames are tagged on delivery: sttd does that for pieces. */
 	if (vp->flags & STT_VPORT_VLAN)
