@@ -256,12 +256,15 @@ int stt_tc_tx(struct __sk_buff *skb)
 	struct stt_drop_ctx d = {};
 	int ret;
 
-	if (!cfg || !cfg->ifindex)
+	if (!cfg || !cfg->ifindex) {
 		ret = stt_ret_drop(STT_DROP_TX_NO_UNDERLAY);
-	else if (skb->mark == STT_MARK_FRESH || skb->mark == STT_MARK_ADVANCE)
-		ret = stt_tx_cut(skb, cfg, &d); /* a pass of a frame this program is cutting */
-	else
+	} else if (skb->mark == STT_MARK_FRESH || skb->mark == STT_MARK_ADVANCE) {
+		/* A pass of a frame this program is cutting: every drop counts for its context. */
+		d.what = STT_DIR_TX | STT_ACC_DROP;
+		ret = stt_tx_cut(skb, cfg, &d.context);
+	} else {
 		ret = stt_tx_frame(skb, cfg, &d);
+	}
 	if (stt_is_drop(ret))
 		return stt_drop_exit(ret, &d, TC_ACT_SHOT);
 	return ret;

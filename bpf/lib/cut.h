@@ -104,17 +104,15 @@ static __noinline long stt_tx_cut_hdr(struct __sk_buff *skb, struct stt_tx_state
 
 /*
  * Read back the outer headers stt_tc_tx wrote into c and check them (only frames this
- * program encapsulated come back marked; check anyway). Sets the context's drop counting
- * in d. Returns 0 or a drop.
+ * program encapsulated come back marked; check anyway), and the frame's context (0 when
+ * unreadable) for its counters. Returns 0 or a drop.
  */
 static __always_inline int stt_cut_read(struct __sk_buff *skb, const struct stt_cfg *cfg,
-					struct stt_cut_hdrs *c, struct stt_drop_ctx *d, int *v6)
+					struct stt_cut_hdrs *c, __u64 *context, int *v6)
 {
 	__u32 zero = 0, hoff;
-	__u64 context = 0;
 	__be16 proto;
 
-	d->what = STT_DIR_TX | STT_ACC_DROP;
 	if (bpf_skb_load_bytes(skb, 12, &proto, 2))
 		return stt_ret_drop(STT_DROP_TX_ERROR);
 	*v6 = proto == bpf_htons(ETH_P_IPV6);
@@ -123,8 +121,8 @@ static __always_inline int stt_cut_read(struct __sk_buff *skb, const struct stt_
 		: bpf_skb_load_bytes(skb, 0, &c->h4, offsetof(struct stt_encap4, stt)))
 		return stt_ret_drop(STT_DROP_TX_ERROR);
 	/* The context, for its counters: from the STT header this program wrote. */
-	if (!bpf_skb_load_bytes(skb, hoff + 8, &context, 8))
-		d->context = bpf_be64_to_cpu(context);
+	if (!bpf_skb_load_bytes(skb, hoff + 8, context, 8))
+		*context = bpf_be64_to_cpu(*context);
 	if (*v6) {
 		const struct stt_cfg6 *c6 = bpf_map_lookup_elem(&stt_cfg6, &zero);
 
@@ -196,9 +194,11 @@ static __always_inline void stt_cut_seal(struct __sk_buff *skb, struct stt_cut_h
 	tcp->check = ~stt_csum_fold(sum);
 }
 
-/* One pass of a cut frame (see STT_MARK_FRESH); the outer header is IPv4 or IPv6. */
-static __noinline int stt_tx_cut(struct __sk_buff *skb, const struct stt_cfg *cfg,
-				 struct stt_drop_ctx *d)
+/*
+ * One pass of a cut frame (see STT_MARK_FRESH); the outer header is IPv4 or IPv6. Sets
+ * *context (the caller's, for counting a drop) as soon as it is known.
+ */
+static __noinline int stt_tx_cut(struct __sk_buff *skb, const struct stt_cfg *cfg, __u64 *context)
 {
 	__u32 adv = skb->mark == STT_MARK_ADVANCE, zero = 0, seg_max, seq, rem, seg, hoff;
 	struct stt_cut_hdrs *c;
@@ -208,12 +208,11 @@ static __noinline int stt_tx_cut(struct __sk_buff *skb, const struct stt_cfg *cf
 	long rc;
 
 	skb->mark = 0;
-	d->what = STT_DIR_TX | STT_ACC_DROP;
 	/* The headers live in a per-CPU scratch slot: this call chain's stack is full. */
 	c = bpf_map_lookup_elem(&stt_cut_scratch, &zero);
 	if (!c)
 		return stt_ret_drop(STT_DROP_TX_ERROR);
-	ret = stt_cut_read(skb, cfg, c, d, &v6);
+	ret = stt_cut_read(skb, cfg, c, context, &v6);
 	if (ret)
 		return ret;
 	hoff = v6 ? offsetof(struct stt_encap6, stt) : offsetof(struct stt_encap4, stt);
@@ -247,10 +246,11 @@ static __noinline int stt_tx_cut(struct __sk_buff *skb, const struct stt_cfg *cf
 	else
 		rc = stt_tx_send(skb, &c->h4, offsetof(struct stt_encap4, stt), cfg,
 				 STT_SEND_LAST | STT_SEND_IP);
+	rc = stt_tx_sent(rc);
 	if (stt_is_drop(rc))
 		return rc;
 	stt_count(STT_C_TX_SEGMENTS, 1);
-	stt_ctx_account(d->context, STT_DIR_TX, 1, 0);
+	stt_ctx_account(*context, STT_DIR_TX, 1, 0);
 	stt_remote_account(remote, STT_DIR_TX, 1, 0);
 	return rc;
 }

@@ -27,57 +27,11 @@ static __always_inline __u32 stt_next_frame_id(void)
 }
 
 /*
- * A multicast group (draft 3.4) needs no FIB or neighbour: the MAC is the group's (RFC
- * 1112: 01:00:5e + low 23 bits; RFC 2464: 33:33 + low 32 bits), the source the underlay's.
- */
-static __always_inline int stt_tx_group_macs(struct stt_eth *eth, const __u8 *g, int v6)
-{
-	__u32 zero = 0;
-	const struct stt_underlay *ul = bpf_map_lookup_elem(&stt_underlay, &zero);
-
-	if (!ul)
-		return -1;
-	if (v6) {
-		eth->dst[0] = 0x33, eth->dst[1] = 0x33, eth->dst[2] = g[12];
-		eth->dst[3] = g[13], eth->dst[4] = g[14], eth->dst[5] = g[15];
-	} else {
-		eth->dst[0] = 0x01, eth->dst[1] = 0x00, eth->dst[2] = 0x5e;
-		eth->dst[3] = g[1] & 0x7f, eth->dst[4] = g[2], eth->dst[5] = g[3];
-	}
-	__builtin_memcpy(eth->src, ul->mac, 6);
-	return 0;
-}
-
-/* The FIB lookup's question for the outer headers in h (IPv4 or IPv6 by v6). */
-static __always_inline void stt_tx_fib_ask(struct bpf_fib_lookup *fib, void *h, int v6,
-					   const struct stt_cfg *cfg)
-{
-	struct stt_encap4 *h4 = h;
-	struct stt_encap6 *h6 = h;
-
-	fib->l4_protocol = IPPROTO_TCP;
-	fib->ifindex = cfg->ifindex;
-	if (v6) {
-		fib->family = AF_INET6;
-		fib->sport = h6->tcp.source;
-		fib->dport = h6->tcp.dest;
-		fib->tot_len = sizeof(h6->ip) + bpf_ntohs(h6->ip.payload_len);
-		__builtin_memcpy(fib->ipv6_src, h6->ip.saddr, 16);
-		__builtin_memcpy(fib->ipv6_dst, h6->ip.daddr, 16);
-	} else {
-		fib->family = AF_INET;
-		fib->sport = h4->tcp.source;
-		fib->dport = h4->tcp.dest;
-		fib->tot_len = bpf_ntohs(h4->ip.tot_len);
-		fib->ipv4_src = cfg->local4;
-		fib->ipv4_dst = h4->ip.daddr;
-	}
-}
-
-/*
  * Write the first hdr_len bytes of h (struct stt_encap4 or stt_encap6, by its Ethernet
  * type) with the next hop's MACs and send. Returns 0 when a clone left, the redirect's
- * verdict when the skb itself goes, a drop (tx_no_neigh) when this copy could not go.
+ * verdict when the skb itself goes, -1 when this copy was dropped (stt_tx_sent says which).
+ * A multicast group (draft 3.4) needs no FIB or neighbour: the MAC is the group's (RFC
+ * 1112: 01:00:5e + low 23 bits; RFC 2464: 33:33 + low 32 bits), the device the underlay.
  * The FIB helper needs forwarding on the underlay (sttctl attach turns it on). Without a
  * neighbour entry only bpf_redirect_neigh can send, and only a last copy whose skb
  * protocol is the outer family (it reads the destination from where that family's
@@ -92,16 +46,45 @@ static __noinline long stt_tx_send(struct __sk_buff *skb, void *h, __u32 hdr_len
 	struct stt_encap6 *h6 = h;
 	int v6 = eth->proto == bpf_htons(ETH_P_IPV6);
 	struct bpf_fib_lookup fib = {};
-	__u32 ifindex;
+	__u32 zero = 0, ifindex;
 	long rc;
 
 	if (hdr_len < sizeof(*eth) || hdr_len > (v6 ? sizeof(*h6) : sizeof(*h4)))
-		return stt_ret_drop(STT_DROP_TX_NO_NEIGH);
-	stt_tx_fib_ask(&fib, h, v6, cfg);
+		return -1;
+	fib.l4_protocol = IPPROTO_TCP;
+	fib.ifindex = cfg->ifindex;
+	if (v6) {
+		fib.family = AF_INET6;
+		fib.sport = h6->tcp.source;
+		fib.dport = h6->tcp.dest;
+		fib.tot_len = sizeof(h6->ip) + bpf_ntohs(h6->ip.payload_len);
+		__builtin_memcpy(fib.ipv6_src, h6->ip.saddr, 16);
+		__builtin_memcpy(fib.ipv6_dst, h6->ip.daddr, 16);
+	} else {
+		fib.family = AF_INET;
+		fib.sport = h4->tcp.source;
+		fib.dport = h4->tcp.dest;
+		fib.tot_len = bpf_ntohs(h4->ip.tot_len);
+		fib.ipv4_src = cfg->local4;
+		fib.ipv4_dst = h4->ip.daddr;
+	}
 	if (v6 ? STT_IS_MCAST6(h6->ip.daddr) : STT_IS_MCAST4(h4->ip.daddr)) {
-		if (stt_tx_group_macs(
-			eth, v6 ? (const __u8 *)h6->ip.daddr : (const __u8 *)&h4->ip.daddr, v6))
-			return stt_ret_drop(STT_DROP_TX_NO_NEIGH);
+		const struct stt_underlay *ul = bpf_map_lookup_elem(&stt_underlay, &zero);
+
+		if (!ul)
+			return -1;
+		if (v6) {
+			const __u8 *g = (const __u8 *)h6->ip.daddr;
+
+			eth->dst[0] = 0x33, eth->dst[1] = 0x33, eth->dst[2] = g[12];
+			eth->dst[3] = g[13], eth->dst[4] = g[14], eth->dst[5] = g[15];
+		} else {
+			const __u8 *g = (const __u8 *)&h4->ip.daddr;
+
+			eth->dst[0] = 0x01, eth->dst[1] = 0x00, eth->dst[2] = 0x5e;
+			eth->dst[3] = g[1] & 0x7f, eth->dst[4] = g[2], eth->dst[5] = g[3];
+		}
+		__builtin_memcpy(eth->src, ul->mac, 6);
 		rc = BPF_FIB_LKUP_RET_SUCCESS;
 		ifindex = cfg->ifindex;
 	} else {
@@ -116,20 +99,23 @@ static __noinline long stt_tx_send(struct __sk_buff *skb, void *h, __u32 hdr_len
 		ifindex = fib.ifindex;
 	}
 	if (bpf_skb_store_bytes(skb, 0, h, hdr_len, 0))
-		return stt_ret_drop(STT_DROP_TX_NO_NEIGH);
+		return -1;
 	if (rc == BPF_FIB_LKUP_RET_SUCCESS) {
 		if (!(flags & STT_SEND_LAST))
-			return bpf_clone_redirect(skb, ifindex, 0)
-				   ? stt_ret_drop(STT_DROP_TX_NO_NEIGH)
-				   : 0;
-		rc = bpf_redirect(ifindex, 0);
-	} else if ((flags & STT_SEND_LAST) &&
-		   (v6 ? skb->protocol == bpf_htons(ETH_P_IPV6) : (flags & STT_SEND_IP) != 0)) {
-		rc = bpf_redirect_neigh(cfg->ifindex, NULL, 0, 0);
-	} else {
-		return stt_ret_drop(STT_DROP_TX_NO_NEIGH);
+			return bpf_clone_redirect(skb, ifindex, 0) ? -1 : 0;
+		return bpf_redirect(ifindex, 0);
 	}
-	return rc == TC_ACT_SHOT ? stt_ret_drop(STT_DROP_TX_NO_NEIGH) : rc;
+	if (!(flags & STT_SEND_LAST))
+		return -1;
+	if (v6 ? skb->protocol == bpf_htons(ETH_P_IPV6) : (flags & STT_SEND_IP) != 0)
+		return bpf_redirect_neigh(cfg->ifindex, NULL, 0, 0);
+	return -1;
+}
+
+/* What stt_tx_send returned, as a verdict or a drop (tx_no_neigh: the copy did not go). */
+static __always_inline long stt_tx_sent(long rc)
+{
+	return rc < 0 || rc == TC_ACT_SHOT ? stt_ret_drop(STT_DROP_TX_NO_NEIGH) : rc;
 }
 
 /*
@@ -149,13 +135,13 @@ static __noinline long stt_tx_one(struct __sk_buff *skb, struct stt_tx_state *st
 			return stt_ret_drop(STT_DROP_TX_NO_REMOTE6);
 		__builtin_memcpy(h->ip.daddr, a->a, 16);
 		h->tcp.check = ~stt_csum_fold(st->base_sum + stt_sum6(a->a));
-		return stt_tx_send(skb, h, sizeof(*h), cfg, flags);
+		return stt_tx_sent(stt_tx_send(skb, h, sizeof(*h), cfg, flags));
 	}
 	st->h.ip.daddr = remote;
 	st->h.ip.check = 0;
 	st->h.ip.check = stt_ipv4_csum(&st->h.ip);
 	st->h.tcp.check = ~stt_csum_fold(st->base_sum + remote);
-	return stt_tx_send(skb, &st->h, sizeof(st->h), cfg, flags);
+	return stt_tx_sent(stt_tx_send(skb, &st->h, sizeof(st->h), cfg, flags));
 }
 
 /*
