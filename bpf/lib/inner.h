@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * The tenant's frame at transmit: its VLAN tags, its flow hash (source port and flow label
- * entropy), its TOS and the sum it adds to the outer TCP checksum (stt_tx_inner).
+ * The tenant's frame at transmit: its vport and VLAN tag (stt_tx_vport, stt_tx_untag), its
+ * flow hash (source port and flow label entropy), its TOS and the sum it adds to the outer
+ * TCP checksum (stt_tx_inner).
  */
 #ifndef STT_BPF_INNER_H
 #define STT_BPF_INNER_H
@@ -9,6 +10,8 @@
 #include "defs.h"
 #include "hash.h"
 #include "skb.h"
+#include "types.h"
+#include "drop.h"
 
 /* Headers we read at transmit: inner Ethernet, IPv4 with options, TCP up to its checksum. */
 #define STT_TX_PULL (14 + 60 + 20)
@@ -37,6 +40,58 @@ static __always_inline int stt_inner_qinq(struct __sk_buff *skb)
 	if (skb->protocol != bpf_htons(ETH_P_8021Q) || bpf_skb_load_bytes(skb, 16, &et, 2))
 		return 0;
 	return et == bpf_htons(ETH_P_8021Q) || et == bpf_htons(ETH_P_8021AD);
+}
+
+/* The vport of a frame: a trunk's VLAN (stt_vlan_vports), else the interface's. */
+static __always_inline const struct stt_vport *stt_tx_vport(struct __sk_buff *skb, int *trunk)
+{
+	__u32 ifindex = skb->ifindex;
+	const struct stt_vport *vp = NULL;
+
+	if (skb->vlan_present || skb->protocol == bpf_htons(ETH_P_8021Q)) {
+		struct stt_vlan_key vk = {.ifindex = ifindex};
+		__be16 tci = 0;
+
+		if (skb->vlan_present)
+			vk.vid = skb->vlan_tci & STT_VLAN_VID_MASK;
+		else if (!bpf_skb_load_bytes(skb, 14, &tci, 2))
+			vk.vid = bpf_ntohs(tci) & STT_VLAN_VID_MASK;
+		vp = bpf_map_lookup_elem(&stt_vlan_vports, &vk);
+		*trunk = vp != NULL;
+	}
+	if (!vp)
+		vp = bpf_map_lookup_elem(&stt_vports, &ifindex);
+	return vp;
+}
+
+/*
+ * A tagged tenant frame travels untagged, its tag in the STT header (draft 3.1): PCP(3)
+ * V(1) VID(12). The tag may be skb metadata or in the frame (802.1Q); left on the skb, it
+ * would end up on the outer frame. A trunk VLAN's own context: the tag is the context's,
+ * only its PCP travels (V=0). Returns 0 or a drop.
+ */
+static __always_inline int stt_tx_untag(struct __sk_buff *skb, int trunk, __u16 *vlan)
+{
+	__be16 tci;
+
+	if ((skb->vlan_present && (skb->protocol == bpf_htons(ETH_P_8021Q) ||
+				   skb->protocol == bpf_htons(ETH_P_8021AD))) ||
+	    stt_inner_qinq(skb))
+		return stt_ret_drop(STT_DROP_TX_QINQ);
+	if (skb->vlan_present) {
+		*vlan = skb->vlan_tci;
+		if (bpf_skb_vlan_pop(skb))
+			return stt_ret_drop(STT_DROP_TX_ERROR);
+		*vlan = (*vlan & STT_VLAN_PCP_MASK) | STT_VLAN_V | (*vlan & STT_VLAN_VID_MASK);
+	} else if (skb->protocol == bpf_htons(ETH_P_8021Q)) {
+		if (bpf_skb_load_bytes(skb, 14, &tci, 2) || bpf_skb_vlan_pop(skb))
+			return stt_ret_drop(STT_DROP_TX_ERROR);
+		*vlan = bpf_ntohs(tci);
+		*vlan = (*vlan & STT_VLAN_PCP_MASK) | STT_VLAN_V | (*vlan & STT_VLAN_VID_MASK);
+	}
+	if (trunk)
+		*vlan &= STT_VLAN_PCP_MASK;
+	return 0;
 }
 
 /*
