@@ -20,6 +20,7 @@
 
 /* PCP(3) V(1) VLAN ID(12), host order once ntohs'd. */
 #define STT_VLAN_PCP_SHIFT 13
+#define STT_VLAN_PCP_MASK 0xe000
 #define STT_VLAN_V 0x1000
 #define STT_VLAN_VID_MASK 0x0fff
 
@@ -101,6 +102,7 @@ struct stt_tcp {
 #define STT_TCP_RST 0x04
 #define STT_TCP_PSH 0x08
 #define STT_TCP_ACK 0x10
+#define STT_TCP_CWR 0x80
 
 /*
  * Everything an STT segment carries in front of the tenant's frame, as one struct: it is

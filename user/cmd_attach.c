@@ -14,10 +14,27 @@
 #include <linux/if_link.h>
 #include <xdp/libxdp.h>
 #include "common.h"
-#include "stt_tc.skel.h"
+#include "stt_tx.skel.h"
+#include "stt_tc_rx.skel.h"
 #include "stt_xdp.skel.h"
 
 #define XDP_PROG_NAME "stt_xdp_rx"
+
+/*
+ * Open and load the TC programs: transmit (stt_tx, whose maps are every pinned map) and
+ * TC receive (stt_tc_rx), sharing the pinned maps under opts' pin_root_path.
+ */
+static int load_tc_progs(struct bpf_object_open_opts *opts, struct stt_tx_bpf **tx,
+			 struct stt_tc_rx_bpf **rx)
+{
+	*tx = stt_tx_bpf__open_opts(opts);
+	if (!*tx || stt_tx_bpf__load(*tx))
+		return -1;
+	*rx = stt_tc_rx_bpf__open_opts(opts);
+	if (!*rx || stt_tc_rx_bpf__load(*rx))
+		return -1;
+	return 0;
+}
 
 static void attach_usage(void)
 {
@@ -320,7 +337,8 @@ static void warn_not_local(__be32 a4, const struct stt_addr6 *a6, const char *de
 int cmd_attach(int argc, char **argv)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oopts);
-	struct stt_tc_bpf *tc = NULL;
+	struct stt_tx_bpf *tx = NULL;
+	struct stt_tc_rx_bpf *rx = NULL;
 	struct stt_xdp_bpf *xdp = NULL;
 	struct xdp_program *xprog = NULL;
 	struct stt_cfg cfg = {}, old = {};
@@ -480,8 +498,7 @@ int cmd_attach(int argc, char **argv)
 	}
 
 	oopts.pin_root_path = dir;
-	tc = stt_tc_bpf__open_opts(&oopts);
-	if (!tc || stt_tc_bpf__load(tc)) {
+	if (load_tc_progs(&oopts, &tx, &rx)) {
 		err_msg("cannot load the TC programs: %s", strerror(errno));
 		goto out;
 	}
@@ -514,7 +531,7 @@ int cmd_attach(int argc, char **argv)
 	}
 
 	/* TC: a new tcx link, or the program of the pinned one swapped (tcattach.c). */
-	err = tc_attach_ingress(ifindex, bpf_program__fd(tc->progs.stt_tc_rx), &created);
+	err = tc_attach_ingress(ifindex, bpf_program__fd(rx->progs.stt_tc_rx), &created);
 	if (err) {
 		err_msg("cannot attach TC ingress to %s: %s", dev, strerror(-err));
 		goto out;
@@ -529,8 +546,8 @@ int cmd_attach(int argc, char **argv)
 	if (reattach && (old.flags & STT_CFG_CREATED_CLSACT))
 		created = true;
 
-	if (pin_prog(tc->progs.stt_tc_tx, dir, "prog_tc_tx") ||
-	    pin_prog(tc->progs.stt_tc_rx, dir, "prog_tc_rx")) {
+	if (pin_prog(tx->progs.stt_tc_tx, dir, "prog_tc_tx") ||
+	    pin_prog(rx->progs.stt_tc_rx, dir, "prog_tc_rx")) {
 		err_msg("cannot pin programs under %s: %s", dir, strerror(errno));
 		goto out;
 	}
@@ -539,7 +556,7 @@ int cmd_attach(int argc, char **argv)
 	{
 		__u32 key, next, *prev = NULL;
 		struct stt_vport vp;
-		int fd = bpf_map__fd(tc->maps.stt_vports);
+		int fd = bpf_map__fd(tx->maps.stt_vports);
 
 		while (bpf_map_get_next_key(fd, prev, &next) == 0) {
 			key = next;
@@ -547,7 +564,7 @@ int cmd_attach(int argc, char **argv)
 			if (bpf_map_lookup_elem(fd, &key, &vp))
 				continue;
 			/* A clsact qdisc stt created stays until vport del, as above. */
-			err = tc_attach_ingress(key, bpf_program__fd(tc->progs.stt_tc_tx), NULL);
+			err = tc_attach_ingress(key, bpf_program__fd(tx->progs.stt_tc_tx), NULL);
 			if (err)
 				err_msg("warning: vport %s keeps its previous program: %s",
 					dev_name(key, ifname), strerror(-err));
@@ -588,25 +605,25 @@ int cmd_attach(int argc, char **argv)
 		else
 			cfg.flags |= STT_CFG_GRO_ENABLED;
 	}
-	remotes_neigh(bpf_map__fd(tc->maps.stt_fdb), bpf_map__fd(tc->maps.stt_flood), ifindex, true);
+	remotes_neigh(bpf_map__fd(tx->maps.stt_fdb), bpf_map__fd(tx->maps.stt_flood), ifindex, true);
 	{
 		struct stt_underlay ul = {};
 
 		/* Multicast flood targets: the source MAC, and the groups' receive filter. */
 		if (dev_mac(dev, ul.mac) ||
-		    bpf_map_update_elem(bpf_map__fd(tc->maps.stt_underlay), &zero, &ul, 0)) {
+		    bpf_map_update_elem(bpf_map__fd(tx->maps.stt_underlay), &zero, &ul, 0)) {
 			err_msg("cannot read the MAC address of %s: %s", dev, strerror(errno));
 			goto out;
 		}
-		groups_sync(bpf_map__fd(tc->maps.stt_flood), bpf_map__fd(tc->maps.stt_groups),
+		groups_sync(bpf_map__fd(tx->maps.stt_flood), bpf_map__fd(tx->maps.stt_groups),
 			    ifindex, true);
 	}
 	/* The IPv6 side, then stt_cfg last: the datapath acts only once every piece is in place. */
-	if (bpf_map_update_elem(bpf_map__fd(tc->maps.stt_cfg6), &zero, &cfg6, 0)) {
+	if (bpf_map_update_elem(bpf_map__fd(tx->maps.stt_cfg6), &zero, &cfg6, 0)) {
 		err_msg("cannot write the IPv6 configuration: %s", strerror(errno));
 		goto out;
 	}
-	if (bpf_map_update_elem(bpf_map__fd(tc->maps.stt_cfg), &zero, &cfg, 0)) {
+	if (bpf_map_update_elem(bpf_map__fd(tx->maps.stt_cfg), &zero, &cfg, 0)) {
 		err_msg("cannot write the configuration: %s", strerror(errno));
 		goto out;
 	}
@@ -648,7 +665,8 @@ out:
 	if (xprog)
 		xdp_program__close(xprog);
 	stt_xdp_bpf__destroy(xdp);
-	stt_tc_bpf__destroy(tc);
+	stt_tc_rx_bpf__destroy(rx);
+	stt_tx_bpf__destroy(tx);
 	return rc;
 }
 

@@ -21,6 +21,7 @@
 #include "sttd_piece.h"
 #include "stt_tos.h"
 #include "stt_check.h"
+#include "stt_policy.h"
 
 /*
  * What sttd keeps of the pieces' outer TOS, in reasm_add()'s flags (OR-ed over a frame's
@@ -99,10 +100,9 @@ static int learn_table(struct sttd *d, __u64 ctx)
 }
 
 /*
- * Learning from a frame sttd delivers (vport --learn), as stt_learn_mac() does for the BPF
- * paths: the inner source MAC (unicast) lives behind the sender; written only when new,
- * moved, or last seen over a second ago. A sender over IPv6 without a remote index (0)
- * teaches nothing.
+ * Learning from a frame sttd delivers that teaches (stt_learns), as stt_learn_mac() does
+ * for the BPF paths: the inner source MAC lives behind the sender; written only when new,
+ * moved, or last seen over a second ago (stt_learn_current).
  */
 static void learn(struct sttd *d, __u64 ctx, const uint8_t *src_mac, uint32_t saddr)
 {
@@ -111,11 +111,11 @@ static void learn(struct sttd *d, __u64 ctx, const uint8_t *src_mac, uint32_t sa
 	uint64_t now = sttd_now_ns();
 	int fd, have;
 
-	if ((src_mac[0] & 1) || !saddr || (fd = learn_table(d, ctx)) < 0)
+	if ((fd = learn_table(d, ctx)) < 0)
 		return;
 	memcpy(k.mac, src_mac, 6);
 	have = !bpf_map_lookup_elem(fd, &k, &cur);
-	if (have && cur.remote4 == saddr && now - cur.seen_ns < 1000000000ull)
+	if (stt_learn_current(have, cur.remote4, cur.seen_ns, saddr, now))
 		return;
 	v.remote4 = saddr;
 	v.seen_ns = now;
@@ -149,6 +149,7 @@ static void deliver(struct sttd *d, uint8_t *f, uint32_t len, uint32_t saddr, ui
 	uint8_t *inner = f + sizeof(*h), *tagged = NULL;
 	uint32_t ilen = len - sizeof(*h);
 	const struct stt_cfg *cfg = &d->cfg;
+	__u16 tci_h;
 	__u64 ctx;
 
 	if (len < sizeof(*h) + 14) {
@@ -163,7 +164,7 @@ static void deliver(struct sttd *d, uint8_t *f, uint32_t len, uint32_t saddr, ui
 		return;
 	}
 	/* The same policy as the BPF paths: strict peers, then ECN/DSCP. */
-	if ((cfg->opts & STT_OPT_PEERS_STRICT) || (cv.flags & STT_VPORT_PEERS_STRICT)) {
+	if (stt_peers_strict(cfg->opts, cv.flags)) {
 		struct stt_peer_key pk = { .context = ctx, .remote4 = saddr };
 		__u32 pv;
 
@@ -177,7 +178,7 @@ static void deliver(struct sttd *d, uint8_t *f, uint32_t len, uint32_t saddr, ui
 		d->ecn_drops++;
 		return;
 	}
-	if (cv.flags & STT_VPORT_LEARN)
+	if (stt_learns(cv.flags, inner + 6, saddr))
 		learn(d, ctx, inner + 6, saddr);
 	/* hdr_ok() checked the offset, the inner IP version and protocol against the flags. */
 	if (h->flags & STT_F_CSUM_PARTIAL) {
@@ -200,17 +201,9 @@ static void deliver(struct sttd *d, uint8_t *f, uint32_t len, uint32_t saddr, ui
 	iov[0].iov_len = sizeof(vh);
 	iov[1].iov_base = (void *)inner;
 	iov[1].iov_len = ilen;
-	if ((ntohs(h->vlan_tci) & STT_VLAN_V) || (cv.flags & STT_VPORT_VLAN)) {
-		/*
-		 * V=1: the vport gets the frame tagged again (as stt_tc_rx does), PCP and VLAN
-		 * ID as sent, DEI 0; a trunk VLAN's vport gets its own VLAN ID. The tag goes in
-		 * band, behind the MAC addresses.
-		 */
-		uint16_t t = ntohs(h->vlan_tci);
-		uint16_t vid = (cv.flags & STT_VPORT_VLAN) ? STT_CTX_VID(cv.flags)
-							   : (t & STT_VLAN_VID_MASK);
-		uint16_t tci = htons((t & 0xe000) | vid);
-
+	if (stt_rx_vlan_tag(cv.flags, ntohs(h->vlan_tci), &tci_h)) {
+		/* Tagged again as the policy says (stt_policy.h), in band behind the MACs. */
+		uint16_t tci = htons(tci_h);
 		uint8_t *t2;
 
 		/* The STT header stays in front, as for an untagged frame (f, then inner). */

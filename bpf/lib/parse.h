@@ -7,29 +7,32 @@
 #ifndef STT_BPF_PARSE_H
 #define STT_BPF_PARSE_H
 
+#include "defs.h"
+#include "cfg.h"
 #include "csum.h"
 #include "stt_check.h"
 
 enum stt_rx_verdict {
 	STT_RX_NOT_STT, /* leave it to the stack */
-	STT_RX_DROP,    /* STT, malformed or not for us: drop and count */
-	STT_RX_FRAME,   /* a whole STT frame in this packet */
+	STT_RX_DROP,	/* STT, malformed or not for us: drop and count */
+	STT_RX_FRAME,	/* a whole STT frame in this packet */
 	STT_RX_SEGMENT, /* one segment of a larger frame */
 };
 
 struct stt_rx {
 	__u32 outer_len;   /* bytes from the start of the packet to the STT header */
 	__u32 frame_len;   /* STT frame length from SEQ (STT header + inner frame) */
-	__u32 seg_off;     /* offset of this segment in the frame */
+	__u32 seg_off;	   /* offset of this segment in the frame */
 	__u32 payload_len; /* TCP payload bytes in this packet */
-	__be32 saddr;      /* the sender: IPv4 address, or IPv6 remote (0: none) */
+	__be32 saddr;	   /* the sender: IPv4 address, or IPv6 remote (0: none) */
 	__be32 frame_id;
 	__u16 sport;
 	__u8 tos;
-	__u8 v6;           /* the outer header is IPv6; saddr is the sender's remote (index form) */
+	__u8 v6; /* the outer header is IPv6; saddr is the sender's remote (index form) */
 };
 
-/* The first STT_CHECK_INNER bytes at p into out (zeroed by the caller), as many as the window has. */
+/* The first STT_CHECK_INNER bytes at p into out (zeroed by the caller), as many as the window has.
+ */
 static __always_inline void stt_inner_head(const __u8 *p, void *data_end, __u8 *out)
 {
 	if ((void *)(p + STT_CHECK_INNER) <= data_end) {
@@ -88,11 +91,6 @@ static __always_inline int stt_rx_tcp(struct stt_tcp *tcp, void *data_end, __u32
 	return STT_RX_SEGMENT;
 }
 
-static __always_inline int stt_addr6_eq(const __be32 *a, const __be32 *b)
-{
-	return a[0] == b[0] && a[1] == b[1] && a[2] == b[2] && a[3] == b[3];
-}
-
 /*
  * STT over IPv6: TCP to the STT port right behind the IPv6 header. STT endpoints send no
  * extension headers, so TCP to the STT port behind hop-by-hop, routing, destination
@@ -101,8 +99,8 @@ static __always_inline int stt_addr6_eq(const __be32 *a, const __be32 *b)
  * ports: they go on, and never reassemble without their first.
  */
 static __always_inline int stt_rx_parse6(void *data, void *data_end, __u32 pkt_len,
-				    const struct stt_cfg *cfg, struct stt_rx *rx,
-				    enum stt_drop *reason)
+					 const struct stt_cfg *cfg, struct stt_rx *rx,
+					 enum stt_drop *reason)
 {
 	struct stt_ipv6 *ip6 = data + sizeof(struct stt_eth);
 	const struct stt_cfg6 *c6;
@@ -113,25 +111,26 @@ static __always_inline int stt_rx_parse6(void *data, void *data_end, __u32 pkt_l
 	if ((void *)(ip6 + 1) > data_end || (ip6->ver_tc_flow[0] >> 4) != 6)
 		return STT_RX_NOT_STT;
 	nh = ip6->nexthdr;
-	if (nh != 6) {
+	if (nh != IPPROTO_TCP) {
 		__u8 *h = (void *)ip6;
 		__u32 off = 40;
 
 		for (int i = 0; i < 2; i++) {
 			__u8 *x = h + off;
 
-			if (nh != 0 && nh != 43 && nh != 60 && nh != 44)
+			if (nh != IPPROTO_HOPOPTS && nh != IPPROTO_ROUTING &&
+			    nh != IPPROTO_DSTOPTS && nh != IPPROTO_FRAGMENT)
 				break;
 			if ((void *)(x + 8) > data_end)
 				return STT_RX_NOT_STT;
-			if (nh == 44 && (x[2] << 8 | x[3]) & 0xfff8)
+			if (nh == IPPROTO_FRAGMENT && (x[2] << 8 | x[3]) & IP6_OFFSET)
 				return STT_RX_NOT_STT; /* a later fragment: no ports */
-			off += nh == 44 ? 8 : (x[1] + 1) * 8;
+			off += nh == IPPROTO_FRAGMENT ? 8 : (x[1] + 1) * 8;
 			nh = x[0];
 			if (off > 40 + 2 * 2048)
 				return STT_RX_NOT_STT;
 		}
-		if (nh == 6) {
+		if (nh == IPPROTO_TCP) {
 			__u8 *t = h + (off & 0x1fff);
 
 			if ((void *)(t + 4) <= data_end && (t[2] << 8 | t[3]) == cfg->port) {
@@ -188,8 +187,8 @@ static __always_inline int stt_rx_parse6(void *data, void *data_end, __u32 pkt_l
  * exceed the linear window in TC.
  */
 static __always_inline int stt_rx_parse(void *data, void *data_end, __u32 pkt_len,
-					 const struct stt_cfg *cfg, struct stt_rx *rx,
-					 enum stt_drop *reason)
+					const struct stt_cfg *cfg, struct stt_rx *rx,
+					enum stt_drop *reason)
 {
 	struct stt_eth *eth = data;
 	struct stt_ipv4 *ip;
@@ -198,21 +197,21 @@ static __always_inline int stt_rx_parse(void *data, void *data_end, __u32 pkt_le
 
 	if ((void *)(eth + 1) > data_end)
 		return STT_RX_NOT_STT;
-	if (eth->proto == bpf_htons(0x86dd))
+	if (eth->proto == bpf_htons(ETH_P_IPV6))
 		return stt_rx_parse6(data, data_end, pkt_len, cfg, rx, reason);
-	if (eth->proto != bpf_htons(0x0800))
+	if (eth->proto != bpf_htons(ETH_P_IP))
 		return STT_RX_NOT_STT;
 	ip = (void *)(eth + 1);
 	if ((void *)(ip + 1) > data_end)
 		return STT_RX_NOT_STT;
-	if (ip->protocol != 6 || (ip->ver_ihl >> 4) != 4)
+	if (ip->protocol != IPPROTO_TCP || (ip->ver_ihl >> 4) != 4)
 		return STT_RX_NOT_STT;
 	ihl = (ip->ver_ihl & 0x0f) * 4;
 	if (ihl < sizeof(*ip))
 		return STT_RX_NOT_STT;
 	tcp = (void *)ip + ihl;
 	/* A non-first fragment carries no ports; its first fragment is dropped below. */
-	if (ip->frag_off & bpf_htons(0x1fff))
+	if (ip->frag_off & bpf_htons(IP_OFFSET))
 		return STT_RX_NOT_STT;
 	if ((void *)tcp + 4 > data_end)
 		return STT_RX_NOT_STT;
@@ -229,7 +228,7 @@ static __always_inline int stt_rx_parse(void *data, void *data_end, __u32 pkt_le
 			return STT_RX_DROP;
 		}
 	}
-	if (ip->frag_off & bpf_htons(0x2000)) {
+	if (ip->frag_off & bpf_htons(IP_MF)) {
 		*reason = STT_DROP_IP_FRAGMENT;
 		return STT_RX_DROP;
 	}
@@ -260,21 +259,6 @@ static __always_inline int stt_rx_parse(void *data, void *data_end, __u32 pkt_le
 static __always_inline struct stt_hdr *stt_rx_hdr(void *data, const struct stt_rx *rx)
 {
 	return data + (rx->outer_len & 0x7f);
-}
-
-/* The reserved OAM MAC (include/stt_proto.h): only sttctl ping sends to it. */
-static __always_inline int stt_is_oam_mac(const __u8 *m)
-{
-	const __u8 oam[6] = STT_OAM_MAC;
-
-	return m[0] == oam[0] && m[1] == oam[1] && m[2] == oam[2] && m[3] == oam[3] &&
-	       m[4] == oam[4] && m[5] == oam[5];
-}
-
-/* An OAM frame: CFM to the reserved MAC, answered or consumed by TC, never delivered. */
-static __always_inline int stt_is_oam(const struct stt_eth *e)
-{
-	return e->proto == bpf_htons(STT_OAM_ETHERTYPE) && stt_is_oam_mac(e->dst);
 }
 
 #endif

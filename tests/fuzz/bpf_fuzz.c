@@ -93,7 +93,8 @@
 #include "stt_proto.h"
 #include "stt_maps.h"
 #include "stt_tos.h"
-#include "stt_tc.skel.h"
+#include "stt_tx.skel.h"
+#include "stt_tc_rx.skel.h"
 #include "stt_xdp.skel.h"
 #include "test.h"
 #include "pins.h"
@@ -764,7 +765,8 @@ static void build_underlay(struct pkt *p, int kind, size_t payload)
 /* ------------------------------------------------------------------------------------------ */
 /* BPF fixture                                                                                */
 
-static struct stt_tc_bpf *tc_skel;
+static struct stt_tx_bpf *tc_skel; /* the transmit object: its maps are every pinned map */
+static struct stt_tc_rx_bpf *rx_skel;
 static struct stt_xdp_bpf *xdp_skel;
 static struct perf_buffer *pb;
 static int ncpus, cur_cpu = -1, perf_fd = -1;
@@ -786,8 +788,11 @@ static void cleanup(void)
 	cap_adv = -1;
 	if (xdp_skel)
 		stt_xdp_bpf__destroy(xdp_skel);
+	if (rx_skel)
+		stt_tc_rx_bpf__destroy(rx_skel);
 	if (tc_skel)
-		stt_tc_bpf__destroy(tc_skel);
+		stt_tx_bpf__destroy(tc_skel);
+	rx_skel = NULL;
 	xdp_skel = NULL;
 	tc_skel = NULL;
 	remove_pin_dir();
@@ -950,7 +955,7 @@ static int setup(void)
 		return -1;
 	}
 
-	err = load_skels("stt-fuzz", cleanup, &tc_skel, &xdp_skel);
+	err = load_skels("stt-fuzz", cleanup, &tc_skel, &rx_skel, &xdp_skel);
 	if (err)
 		return err;
 	fd_cfg = bpf_map__fd(tc_skel->maps.stt_cfg);
@@ -967,7 +972,7 @@ static int setup(void)
 	fd_underlay = bpf_map__fd(tc_skel->maps.stt_underlay);
 	fd_pmtu = bpf_map__fd(tc_skel->maps.stt_pmtu);
 	fd_tx = bpf_program__fd(tc_skel->progs.stt_tc_tx);
-	fd_tc_rx = bpf_program__fd(tc_skel->progs.stt_tc_rx);
+	fd_tc_rx = bpf_program__fd(rx_skel->progs.stt_tc_rx);
 	fd_xdp_rx = bpf_program__fd(xdp_skel->progs.stt_xdp_rx);
 	if (bpf_map__fd(xdp_skel->maps.stt_stats) < 0) {
 		printf("# setup: stt_xdp has no stt_stats\n");

@@ -49,11 +49,8 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 #include "stt_proto.h"
+#include "lib/defs.h"
 #include "lib/hash.h"
-
-#define TC_ACT_UNSPEC (-1)
-#define TC_ACT_SHOT 2
-#define ETH_P_IP 0x0800
 
 #define FAULT_MARK_CLONE 0x53464331  /* "SFC1": a duplicate, pass it */
 #define FAULT_MARK_BOUNCE 0x53464231 /* "SFB1": on its detour through the ingress */

@@ -4,7 +4,7 @@
  * objects, each loaded on its own? One line per program:
  *
  *   ok - build/stt_xdp.bpf.o: stt_xdp_rx (xdp), 5421 instructions verified
- *   not ok - build/stt_tc.bpf.o: stt_tc_tx (tc): Permission denied
+ *   not ok - build/stt_tx.bpf.o: stt_tc_tx (tc): Permission denied
  *   #   <the last LINES lines of the verifier log>
  *
  * and a last line `N passed, N failed, 0 skipped` (tests/run.sh reads it). Exit status 1 if

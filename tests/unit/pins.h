@@ -83,13 +83,13 @@ static void note_pin_paths(struct bpf_object *obj)
 }
 
 /*
- * Open and load both stt skeletons with their maps pinned in a private directory
+ * Open and load the three stt skeletons (transmit, TC receive, XDP) with their maps pinned in a private directory
  * /sys/fs/bpf/PREFIX-PID (removed by cleanup, registered here with atexit, and by
  * fatal_signal). Returns 0, 1 to skip (no bpffs rights, no BPF), -1 on failure (said).
- * Needs stt_tc.skel.h and stt_xdp.skel.h.
+ * Needs stt_tx.skel.h, stt_tc_rx.skel.h and stt_xdp.skel.h.
  */
-static int load_skels(const char *prefix, void (*cleanup)(void), struct stt_tc_bpf **tc,
-		      struct stt_xdp_bpf **xdp)
+static int load_skels(const char *prefix, void (*cleanup)(void), struct stt_tx_bpf **tc,
+		      struct stt_tc_rx_bpf **rx, struct stt_xdp_bpf **xdp)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo);
 	int err;
@@ -115,19 +115,27 @@ static int load_skels(const char *prefix, void (*cleanup)(void), struct stt_tc_b
 	signal(SIGBUS, fatal_signal);
 
 	oo.pin_root_path = pin_dir;
-	*tc = stt_tc_bpf__open_opts(&oo);
+	*tc = stt_tx_bpf__open_opts(&oo);
 	if (!*tc) {
-		printf("# setup: opening stt_tc: %s\n", strerror(errno));
+		printf("# setup: opening stt_tx: %s\n", strerror(errno));
 		return -1;
 	}
 	note_pin_paths((*tc)->obj);
+	*rx = stt_tc_rx_bpf__open_opts(&oo);
+	if (!*rx) {
+		printf("# setup: opening stt_tc_rx: %s\n", strerror(errno));
+		return -1;
+	}
+	note_pin_paths((*rx)->obj);
 	*xdp = stt_xdp_bpf__open_opts(&oo);
 	if (!*xdp) {
 		printf("# setup: opening stt_xdp: %s\n", strerror(errno));
 		return -1;
 	}
 	note_pin_paths((*xdp)->obj);
-	err = stt_tc_bpf__load(*tc);
+	err = stt_tx_bpf__load(*tc);
+	if (!err)
+		err = stt_tc_rx_bpf__load(*rx);
 	if (!err)
 		err = stt_xdp_bpf__load(*xdp);
 	if (err) {

@@ -65,7 +65,8 @@
 #include "stt_proto.h"
 #include "stt_maps.h"
 #include "stt_check.h"
-#include "stt_tc.skel.h"
+#include "stt_tx.skel.h"
+#include "stt_tc_rx.skel.h"
 #include "stt_xdp.skel.h"
 #include "test.h"
 #include "pins.h"
@@ -467,7 +468,8 @@ static void stt_refresh_csums(struct pkt *p)
 /* ------------------------------------------------------------------------------------------ */
 /* BPF fixture                                                                                */
 
-static struct stt_tc_bpf *tc_skel;
+static struct stt_tx_bpf *tc_skel; /* the transmit object: its maps are every pinned map */
+static struct stt_tc_rx_bpf *rx_skel;
 static struct stt_xdp_bpf *xdp_skel;
 static int ncpus;
 static bool private_netns;
@@ -481,8 +483,11 @@ static void cleanup(void)
 {
 	if (xdp_skel)
 		stt_xdp_bpf__destroy(xdp_skel);
+	if (rx_skel)
+		stt_tc_rx_bpf__destroy(rx_skel);
 	if (tc_skel)
-		stt_tc_bpf__destroy(tc_skel);
+		stt_tx_bpf__destroy(tc_skel);
+	rx_skel = NULL;
 	xdp_skel = NULL;
 	tc_skel = NULL;
 	remove_pin_dir();
@@ -526,7 +531,7 @@ static int setup(void)
 		return -1;
 	}
 
-	err = load_skels("stt-unit", cleanup, &tc_skel, &xdp_skel);
+	err = load_skels("stt-unit", cleanup, &tc_skel, &rx_skel, &xdp_skel);
 	if (err)
 		return err;
 
@@ -540,7 +545,7 @@ static int setup(void)
 	fd_remotes6 = bpf_map__fd(tc_skel->maps.stt_remotes6);
 	fd_remote6_ids = bpf_map__fd(tc_skel->maps.stt_remote6_ids);
 	fd_tx = bpf_program__fd(tc_skel->progs.stt_tc_tx);
-	fd_tc_rx = bpf_program__fd(tc_skel->progs.stt_tc_rx);
+	fd_tc_rx = bpf_program__fd(rx_skel->progs.stt_tc_rx);
 	fd_xdp_rx = bpf_program__fd(xdp_skel->progs.stt_xdp_rx);
 	return 0;
 }
@@ -1117,7 +1122,7 @@ static int load_null_prog(enum bpf_prog_type type, int ret);
 /* ------------------------------------------------------------------------------------------ */
 /* Tests: frames too big for one segment                                                      */
 
-/* From bpf/stt_tc.bpf.c and bpf/lib/encap.h; copied, like the wire structs. */
+/* From bpf/lib/cut.h and bpf/lib/skb.h; copied, like the wire structs. */
 #define T_MARK_FRESH   0x53545446 /* "STTF": encapsulated whole, to be cut */
 #define T_MARK_ADVANCE 0x53545441 /* "STTA": drop the bytes an earlier pass sent, then cut */
 #define T_SUM_MAX      9216	  /* largest frame the datapath sums (and so cuts) */

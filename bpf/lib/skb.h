@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
-/* Transmit-side helpers: inner flow hash, inner checksum contribution, outer headers. */
-#ifndef STT_BPF_ENCAP_H
-#define STT_BPF_ENCAP_H
+/* Generic skb helpers: packet pointers the verifier accepts, and ones' complement sums. */
+#ifndef STT_BPF_SKB_H
+#define STT_BPF_SKB_H
 
+#include "defs.h"
 #include "csum.h"
-#include "hash.h"
 
 /*
  * Load skb->data / data_end with one instruction off the context register. Without this,
@@ -34,15 +34,6 @@ static __always_inline void *stt_skb_data_end(struct __sk_buff *skb)
 /* Largest inner frame the single-segment path sums word by word (underlay MTU 9000 + slack). */
 #define STT_SUM_MAX 9216
 
-struct stt_inner {
-	__u64 csum;     /* ones' complement sum the inner frame adds to the outer TCP checksum */
-	__u32 hash;     /* flow hash: source port entropy */
-	__u8 flags;     /* STT_F_* */
-	__u8 l4_off;    /* STT L4 offset: set with STT_F_CSUM_PARTIAL */
-	__u8 tos;       /* inner IPv4 TOS or IPv6 traffic class; 0 for non-IP frames */
-};
-
-
 struct stt_sum_ctx {
 	struct __sk_buff *skb;
 	__u32 off;
@@ -50,7 +41,7 @@ struct stt_sum_ctx {
 	__u64 sum;
 };
 
-static long stt_sum_chunk(__u32 i, void *arg)
+static __maybe_unused long stt_sum_chunk(__u32 i, void *arg)
 {
 	struct stt_sum_ctx *c = arg;
 	__u32 n = c->len - i * 64;
@@ -75,9 +66,9 @@ static long stt_sum_chunk(__u32 i, void *arg)
  * 64-byte chunks through bpf_loop() keep the verifier's work independent of the length
  * (and this call chain's stack small: no buffer here, one in the callback).
  */
-static __noinline __u64 stt_sum_bytes(struct __sk_buff *skb, __u32 off, __u32 len)
+static __noinline __maybe_unused __u64 stt_sum_bytes(struct __sk_buff *skb, __u32 off, __u32 len)
 {
-	struct stt_sum_ctx c = { .skb = skb, .off = off, .len = len };
+	struct stt_sum_ctx c = {.skb = skb, .off = off, .len = len};
 
 	if (len > STT_SUM_MAX)
 		return 0;

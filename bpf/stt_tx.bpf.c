@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * stt_tc_tx: TC ingress of a vport (the host end of a tenant's interface). Each tenant
+ * frame is encapsulated as one STT frame and redirected out of the underlay, to the remote
+ * its forwarding entry names, or to every flood target of the context: one segment, one
+ * GSO frame for a TSO burst (lib/gso.h), or a frame cut into segments (lib/cut.h).
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "stt_proto.h"
+#define STT_MAPS_TX
+#include "lib/maps.h"
+#include "lib/defs.h"
+#include "lib/drop.h"
+#include "lib/inner.h"
+#include "lib/outer.h"
+#include "lib/gso.h"
+#include "lib/cut.h"
+#include "lib/fdb.h"
+#include "lib/flood.h"
+#include "lib/learn.h"
+#include "lib/oam.h"
+#include "lib/pmtu.h"
+
+/* Encapsulate a tenant frame and send it. Returns a verdict or a drop (counted by d). */
+static __always_inline int stt_tx_frame(struct __sk_buff *skb, const struct stt_cfg *cfg,
+					struct stt_drop_ctx *d)
+{
+	const struct stt_flood_val *flood = NULL;
+	struct stt_inner in = {};
+	struct stt_tx_state *st;
+	const struct stt_vport *vp;
+	__u32 zero = 0, len, mtu, ovh, segs;
+	__be32 uc_remote;
+	__u16 vlan = 0;
+	int trunk = 0, gso, ret;
+	long r;
+
+	vp = stt_tx_vport(skb, &trunk);
+	if (!vp)
+		return stt_ret_drop(STT_DROP_TX_NO_VPORT);
+	d->context = vp->context;
+	d->what = STT_DIR_TX | STT_ACC_DROP;
+	/* The outer headers under construction: a per-CPU slot, the call chain's stack is full. */
+	st = bpf_map_lookup_elem(&stt_tx_scratch, &zero);
+	if (!st)
+		return stt_ret_drop(STT_DROP_TX_ERROR);
+	__builtin_memset(st, 0, sizeof(*st));
+	ret = stt_tx_untag(skb, trunk, &vlan);
+	if (ret)
+		return ret;
+	len = skb->len;
+	gso = skb->gso_size != 0;
+	segs = gso && skb->gso_segs ? skb->gso_segs : 1; /* adjusting room zeroes gso_segs */
+	/*
+	 * Every frame must fit STT's 16-bit length and the outer IPv4 total length (the IPv6
+	 * payload length is looser); frames we cut ourselves are summed in full, so they are
+	 * bounded by STT_SUM_MAX. GSO segments are made to fit the path MTU (stt_tx_gso_fit).
+	 */
+	if (len < sizeof(struct stt_eth) ||
+	    sizeof(struct stt_ipv4) + sizeof(struct stt_tcp) + sizeof(struct stt_hdr) + len >
+		0xffff)
+		return stt_ret_drop(STT_DROP_TX_TOO_BIG);
+	if (stt_tx_inner(skb, &in))
+		return stt_ret_drop(STT_DROP_TX_ERROR);
+	r = stt_tx_route(skb, vp, &flood);
+	if (stt_is_drop(r))
+		return r;
+	uc_remote = r;
+	mtu = stt_tx_path_mtu(cfg, uc_remote, flood);
+	/* The outer family is the remote's; a flood list is one family (sttctl refuses to mix
+	 * them), the first target's, and a copy to the other family is dropped and counted. */
+	st->v6 = stt_remote_is6(uc_remote ? uc_remote : flood->remote4[0]);
+	ovh = st->v6 ? STT_ENCAP6_OVERHEAD : STT_ENCAP4_OVERHEAD;
+	/* Larger than the path (or the underlay): cut by this program, bounded by the sum. */
+	if (!gso && len + ovh > mtu && len > STT_SUM_MAX)
+		return stt_ret_drop(STT_DROP_TX_TOO_BIG);
+	st->is_ip = skb->protocol == bpf_htons(ETH_P_IP) || skb->protocol == bpf_htons(ETH_P_IPV6);
+	ret = stt_tx_build(skb, st, &in, cfg, d->context, vlan, len, gso);
+	if (ret)
+		return ret;
+	if (!gso && len + ovh > mtu)
+		return stt_tx_to_cut(skb, st, &in, cfg, d->context, uc_remote, flood, len);
+	if (gso) {
+		if ((ret = stt_tx_gso(skb, st)) || (ret = stt_tx_gso_fit(skb, ovh, mtu)))
+			return ret;
+		stt_count(STT_C_TX_GSO_FRAMES, 1);
+	} else if (bpf_skb_change_head(
+		       skb, st->v6 ? sizeof(struct stt_encap6) : sizeof(struct stt_encap4), 0)) {
+		return stt_ret_drop(STT_DROP_TX_ERROR);
+	}
+	return stt_tx_out(skb, st, cfg, d, uc_remote, flood, segs, len);
+}
+
+SEC("tc")
+int stt_tc_tx(struct __sk_buff *skb)
+{
+	const struct stt_cfg *cfg = stt_get_cfg();
+	struct stt_drop_ctx d = {};
+	int ret;
+
+	if (!cfg || !cfg->ifindex) {
+		ret = stt_ret_drop(STT_DROP_TX_NO_UNDERLAY);
+	} else if (skb->mark == STT_MARK_FRESH || skb->mark == STT_MARK_ADVANCE) {
+		/* A pass of a frame this program is cutting: every drop counts for its context. */
+		d.what = STT_DIR_TX | STT_ACC_DROP;
+		ret = stt_tx_cut(skb, cfg, &d.context);
+	} else {
+		ret = stt_tx_frame(skb, cfg, &d);
+	}
+	if (stt_is_drop(ret))
+		return stt_drop_exit(ret, &d, TC_ACT_SHOT);
+	return ret;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
