@@ -33,7 +33,7 @@ FIELDS=(frame.len eth.type vlan.id ip.dsfield ip.len ip.flags ip.ttl ip.proto
 
 # capture_tree TREE OUT: the decoded STT segments of one tree's transmit, sorted.
 capture_tree() {
-	local tree=$1 out=$2 pid
+	local tree=$1 out=$2 pid i n
 	STTCTL=$tree/build/sttctl
 	# Fixed tenant MACs: the source port of a non-IP frame hashes its MACs.
 	T1_MAC=02:53:54:57:43:01 T2_MAC=02:53:54:57:43:02 T3_MAC=02:53:54:57:43:03
@@ -47,7 +47,13 @@ capture_tree() {
 		return 1
 	pid=$STT_CAP_PID
 	nsx "$NS_T1" python3 "$HERE/stt_raw.py" wire eth0 "$T2_MAC" >"$out.sent" || return 1
-	sleep 0.5
+	# On a busy machine the last TSO burst can reach the capture a while later: wait until
+	# the capture file stops growing.
+	for ((i = 0, n = -1; i < 50; i++)); do
+		sleep 0.3
+		[ "$(stat -c %s "$out.pcap")" = "$n" ] && break
+		n=$(stat -c %s "$out.pcap")
+	done
 	stt_capture_stop "$pid"
 	tshark -n -r "$out.pcap" -o ip.try_heuristic_first:TRUE -o tcp.check_checksum:TRUE \
 		-o ip.check_checksum:TRUE -Y "stt.dport==$STT_PORT" -T fields -E separator=' ' \
