@@ -317,10 +317,42 @@ static void warn_not_local(__be32 a4, const struct stt_addr6 *a6, const char *de
 		"to it arrives only once it is (for example on %s)\n", buf, dev);
 }
 
+/*
+ * The TC programs and the maps they pin under dir (pin_root_path): opened and loaded from
+ * the skeleton here, and nowhere else, so that what follows uses only these fields.
+ */
+struct tc_skel {
+	struct stt_tc_bpf *tc;
+	struct bpf_program *tx, *rx;
+	int vports_fd, fdb_fd, flood_fd, groups_fd, underlay_fd, cfg_fd, cfg6_fd;
+};
+
+static int tc_skel_load(struct tc_skel *s, struct bpf_object_open_opts *oopts)
+{
+	s->tc = stt_tc_bpf__open_opts(oopts);
+	if (!s->tc || stt_tc_bpf__load(s->tc))
+		return -1;
+	s->tx = s->tc->progs.stt_tc_tx;
+	s->rx = s->tc->progs.stt_tc_rx;
+	s->vports_fd = bpf_map__fd(s->tc->maps.stt_vports);
+	s->fdb_fd = bpf_map__fd(s->tc->maps.stt_fdb);
+	s->flood_fd = bpf_map__fd(s->tc->maps.stt_flood);
+	s->groups_fd = bpf_map__fd(s->tc->maps.stt_groups);
+	s->underlay_fd = bpf_map__fd(s->tc->maps.stt_underlay);
+	s->cfg_fd = bpf_map__fd(s->tc->maps.stt_cfg);
+	s->cfg6_fd = bpf_map__fd(s->tc->maps.stt_cfg6);
+	return 0;
+}
+
+static void tc_skel_destroy(struct tc_skel *s)
+{
+	stt_tc_bpf__destroy(s->tc);
+}
+
 int cmd_attach(int argc, char **argv)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oopts);
-	struct stt_tc_bpf *tc = NULL;
+	struct tc_skel tc = {};
 	struct stt_xdp_bpf *xdp = NULL;
 	struct xdp_program *xprog = NULL;
 	struct stt_cfg cfg = {}, old = {};
@@ -480,8 +512,7 @@ int cmd_attach(int argc, char **argv)
 	}
 
 	oopts.pin_root_path = dir;
-	tc = stt_tc_bpf__open_opts(&oopts);
-	if (!tc || stt_tc_bpf__load(tc)) {
+	if (tc_skel_load(&tc, &oopts)) {
 		err_msg("cannot load the TC programs: %s", strerror(errno));
 		goto out;
 	}
@@ -514,7 +545,7 @@ int cmd_attach(int argc, char **argv)
 	}
 
 	/* TC: a new tcx link, or the program of the pinned one swapped (tcattach.c). */
-	err = tc_attach_ingress(ifindex, bpf_program__fd(tc->progs.stt_tc_rx), &created);
+	err = tc_attach_ingress(ifindex, bpf_program__fd(tc.rx), &created);
 	if (err) {
 		err_msg("cannot attach TC ingress to %s: %s", dev, strerror(-err));
 		goto out;
@@ -529,8 +560,7 @@ int cmd_attach(int argc, char **argv)
 	if (reattach && (old.flags & STT_CFG_CREATED_CLSACT))
 		created = true;
 
-	if (pin_prog(tc->progs.stt_tc_tx, dir, "prog_tc_tx") ||
-	    pin_prog(tc->progs.stt_tc_rx, dir, "prog_tc_rx")) {
+	if (pin_prog(tc.tx, dir, "prog_tc_tx") || pin_prog(tc.rx, dir, "prog_tc_rx")) {
 		err_msg("cannot pin programs under %s: %s", dir, strerror(errno));
 		goto out;
 	}
@@ -539,7 +569,7 @@ int cmd_attach(int argc, char **argv)
 	{
 		__u32 key, next, *prev = NULL;
 		struct stt_vport vp;
-		int fd = bpf_map__fd(tc->maps.stt_vports);
+		int fd = tc.vports_fd;
 
 		while (bpf_map_get_next_key(fd, prev, &next) == 0) {
 			key = next;
@@ -547,7 +577,7 @@ int cmd_attach(int argc, char **argv)
 			if (bpf_map_lookup_elem(fd, &key, &vp))
 				continue;
 			/* A clsact qdisc stt created stays until vport del, as above. */
-			err = tc_attach_ingress(key, bpf_program__fd(tc->progs.stt_tc_tx), NULL);
+			err = tc_attach_ingress(key, bpf_program__fd(tc.tx), NULL);
 			if (err)
 				err_msg("warning: vport %s keeps its previous program: %s",
 					dev_name(key, ifname), strerror(-err));
@@ -588,25 +618,23 @@ int cmd_attach(int argc, char **argv)
 		else
 			cfg.flags |= STT_CFG_GRO_ENABLED;
 	}
-	remotes_neigh(bpf_map__fd(tc->maps.stt_fdb), bpf_map__fd(tc->maps.stt_flood), ifindex, true);
+	remotes_neigh(tc.fdb_fd, tc.flood_fd, ifindex, true);
 	{
 		struct stt_underlay ul = {};
 
 		/* Multicast flood targets: the source MAC, and the groups' receive filter. */
-		if (dev_mac(dev, ul.mac) ||
-		    bpf_map_update_elem(bpf_map__fd(tc->maps.stt_underlay), &zero, &ul, 0)) {
+		if (dev_mac(dev, ul.mac) || bpf_map_update_elem(tc.underlay_fd, &zero, &ul, 0)) {
 			err_msg("cannot read the MAC address of %s: %s", dev, strerror(errno));
 			goto out;
 		}
-		groups_sync(bpf_map__fd(tc->maps.stt_flood), bpf_map__fd(tc->maps.stt_groups),
-			    ifindex, true);
+		groups_sync(tc.flood_fd, tc.groups_fd, ifindex, true);
 	}
 	/* The IPv6 side, then stt_cfg last: the datapath acts only once every piece is in place. */
-	if (bpf_map_update_elem(bpf_map__fd(tc->maps.stt_cfg6), &zero, &cfg6, 0)) {
+	if (bpf_map_update_elem(tc.cfg6_fd, &zero, &cfg6, 0)) {
 		err_msg("cannot write the IPv6 configuration: %s", strerror(errno));
 		goto out;
 	}
-	if (bpf_map_update_elem(bpf_map__fd(tc->maps.stt_cfg), &zero, &cfg, 0)) {
+	if (bpf_map_update_elem(tc.cfg_fd, &zero, &cfg, 0)) {
 		err_msg("cannot write the configuration: %s", strerror(errno));
 		goto out;
 	}
@@ -648,7 +676,7 @@ out:
 	if (xprog)
 		xdp_program__close(xprog);
 	stt_xdp_bpf__destroy(xdp);
-	stt_tc_bpf__destroy(tc);
+	tc_skel_destroy(&tc);
 	return rc;
 }
 
