@@ -2,7 +2,7 @@
 /*
  * libFuzzer target: the command-line parsers of sttctl and sttd.
  *
- * user/common.c: parse_context, parse_mac, parse_ipv4, parse_uint, parse_size (sttd --mem),
+ * user/lib/common.c: parse_context, parse_mac, parse_ipv4, parse_uint, parse_size (sttd --mem),
  * opt_value and err_msg (plain text on stderr, or JSON on stdout through json-c).
  *
  * Input: one control byte (bit 0: JSON messages; bits 1-3: the max given to parse_uint),

@@ -13,7 +13,7 @@
 #include <bpf/libbpf.h>
 #include <linux/if_link.h>
 #include <xdp/libxdp.h>
-#include "common.h"
+#include "cli.h"
 #include "stt_tc.skel.h"
 #include "stt_xdp.skel.h"
 

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <bpf/bpf.h>
 #include <json-c/json.h>
-#include "common.h"
+#include "cli.h"
 
 static void peer_usage(void)
 {

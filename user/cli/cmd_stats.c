@@ -7,7 +7,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include "common.h"
+#include "cli.h"
 #include "stats_read.h"
 
 static struct json_object *ju64(__u64 v)

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
-#include "common.h"
+#include "cli.h"
 
 static void usage(FILE *f)
 {

@@ -26,7 +26,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <json-c/json.h>
-#include "common.h"
+#include "cli.h"
 #include "remote.h"
 
 #define CFM_LEN 9 /* MD level/version, opcode, flags, TLV offset, transaction ID, End TLV */

@@ -111,17 +111,6 @@ const char *drop_help(unsigned int reason);
 const char *counter_name(unsigned int idx);
 const char *counter_help(unsigned int idx);
 
-int cmd_attach(int argc, char **argv);
-int cmd_detach(int argc, char **argv);
-int cmd_vport(int argc, char **argv);
-int cmd_fdb(int argc, char **argv);
-int cmd_peer(int argc, char **argv);
-int cmd_ping(int argc, char **argv);
-int cmd_show(int argc, char **argv);
-int cmd_stats(int argc, char **argv);
-int cmd_apply(int argc, char **argv); /* cmd_apply.c: desired-state documents */
-int cmd_monitor(int argc, char **argv);
-
 /* Long option helper: returns the value of --name at argv[*i], advancing *i. */
 const char *opt_value(int argc, char **argv, int *i, const char *name);
 int parse_list_args(int argc, char **argv, const char *what, bool *have_ctx, __u64 *ctx);

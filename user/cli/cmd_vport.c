@@ -8,7 +8,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include "common.h"
+#include "cli.h"
 
 static void vport_usage(void)
 {

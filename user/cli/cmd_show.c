@@ -8,7 +8,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include "common.h"
+#include "cli.h"
 #include "apply.h"
 
 static struct json_object *jstr(const char *s)

@@ -24,7 +24,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
-#include "common.h"
+#include "cli.h"
 #include "apply.h"
 
 /* ---- the installed state as a document ---- */

@@ -16,7 +16,7 @@
 #include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
-#include "common.h"
+#include "cli.h"
 #include "stats_read.h"
 
 static volatile sig_atomic_t mon_stop;
