@@ -162,23 +162,25 @@ $(OUT)/fuzz/fuzz_reasm: tests/fuzz/fuzz_reasm.c user/lib/reasm.c user/lib/reasm.
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $< user/lib/reasm.c -o $@
 
 # The option parsers of sttctl and sttd (user/lib/common.c).
-$(OUT)/fuzz/fuzz_parsers: tests/fuzz/fuzz_parsers.c user/lib/common.c $(USER_HDRS) | $(OUT)/fuzz
+$(OUT)/fuzz/fuzz_parsers: tests/fuzz/fuzz_parsers.c user/lib/common.c user/lib/mac.c $(USER_HDRS) \
+		| $(OUT)/fuzz
 	$(call msg,FUZZ-CC,$@)
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $< user/lib/common.c -o $@ -lbpf -ljson-c
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $< user/lib/common.c user/lib/mac.c -o $@ -lbpf -ljson-c
 
 # sttd's piece path (user/daemon/sttd_piece.c), its two calls out of the process (the map
 # lookup, the AF_PACKET send) replaced at link time by the target's stubs.
-PIECE_SRCS := user/daemon/sttd_piece.c user/lib/reasm.c user/lib/common.c
+PIECE_SRCS := user/daemon/sttd_piece.c user/lib/reasm.c user/lib/common.c user/lib/mac.c
 $(OUT)/fuzz/fuzz_piece: tests/fuzz/fuzz_piece.c $(PIECE_SRCS) $(USER_HDRS) | $(OUT)/fuzz
 	$(call msg,FUZZ-CC,$@)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $< $(PIECE_SRCS) -o $@ \
 		-Wl,--wrap=bpf_map_lookup_elem,--wrap=sendmsg -lbpf -ljson-c
 
 # The desired-state document parser of sttctl apply: pure, no system access.
-$(OUT)/fuzz/fuzz_apply: tests/fuzz/fuzz_apply.c user/lib/apply_doc.c user/lib/apply.h \
+APPLY_DOC_SRCS := user/lib/apply_doc.c user/lib/mac.c
+$(OUT)/fuzz/fuzz_apply: tests/fuzz/fuzz_apply.c $(APPLY_DOC_SRCS) user/lib/apply.h user/lib/mac.h \
 		include/stt_maps.h include/stt_proto.h | $(OUT)/fuzz
 	$(call msg,FUZZ-CC,$@)
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $< user/lib/apply_doc.c -o $@ -ljson-c
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $< $(APPLY_DOC_SRCS) -o $@ -ljson-c
 
 $(OUT)/reasm_test_asan: tests/unit/reasm_test.c tests/unit/test.h user/lib/reasm.c \
 		user/lib/reasm.h | $(OUT)

@@ -26,6 +26,9 @@
 #include <bpf/bpf.h>
 #include "cli.h"
 #include "apply.h"
+#include "fdb.h"
+#include "txn.h"
+#include "vport.h"
 
 /* ---- the installed state as a document ---- */
 
@@ -645,320 +648,16 @@ static int diff(const struct ap_doc *want, const struct ap_doc *have, struct ops
 	return 0;
 }
 
-/* ---- the journal: every change made, so that a failure can undo them all ---- */
-
-enum { J_MAP, J_TC_ATTACHED, J_TC_DETACHED, J_LEARN };
-
-struct jent {
-	int type;
-	int fd;
-	__u32 klen, vlen;
-	bool had;
-	__u8 key[16];
-	__u8 old[sizeof(struct stt_flood_val)];
-	int ifindex;
-	bool created;
-	int inner; /* J_LEARN: the table that was installed before (kept open), or -1 */
-};
-
-struct run {
-	struct jent *j;
-	size_t n, cap;
-	long fail_after; /* test hook: STT_APPLY_FAIL_AFTER=N fails step N+1 */
-	long steps;
-	int prog_fd;
-};
-
-static struct jent *jnew(struct run *r, int type)
-{
-	if (r->n == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 256;
-		void *m = realloc(r->j, cap * sizeof(*r->j));
-
-		if (!m)
-			return NULL;
-		r->j = m;
-		r->cap = cap;
-	}
-	memset(&r->j[r->n], 0, sizeof(r->j[0]));
-	r->j[r->n].type = type;
-	return &r->j[r->n++];
-}
-
-/* A step: the test hook may fail it. */
-static int step(struct run *r)
-{
-	if (r->fail_after >= 0 && r->steps++ >= r->fail_after) {
-		errno = EIO;
-		return -1;
-	}
-	return 0;
-}
-
-static int jmap(struct run *r, int fd, const void *key, __u32 klen, const void *val, __u32 vlen,
-		__u64 flags)
-{
-	struct jent e = {.type = J_MAP, .fd = fd, .klen = klen, .vlen = vlen}, *p;
-
-	memcpy(e.key, key, klen);
-	e.had = bpf_map_lookup_elem(fd, key, e.old) == 0;
-	if (!val && !e.had)
-		return 0;
-	if (step(r))
-		return -1;
-	if (val ? bpf_map_update_elem(fd, key, val, flags) : bpf_map_delete_elem(fd, key))
-		return -1;
-	p = jnew(r, J_MAP);
-	if (!p)
-		return -1;
-	*p = e;
-	return 0;
-}
-
-/*
- * Install (table >= 0) or remove (-1) the learning table of a context in stt_learn (a hash
- * of maps: a lookup gives the inner map's ID, an update takes a descriptor). The table it
- * replaces is kept open in the journal, so that undo puts the very same table back, with
- * what it learned.
- */
-static int jlearn(struct run *r, int learn_fd, __u64 ctx, int table)
-{
-	struct jent *e;
-	__u32 id;
-	int old = -1;
-
-	if (bpf_map_lookup_elem(learn_fd, &ctx, &id) == 0) {
-		old = bpf_map_get_fd_by_id(id);
-		if (old < 0)
-			return -1;
-	} else if (table < 0) {
-		return 0;
-	}
-	if (step(r) || !(e = jnew(r, J_LEARN))) {
-		if (old >= 0)
-			close(old);
-		return -1;
-	}
-	if (table >= 0 ? bpf_map_update_elem(learn_fd, &ctx, &table, BPF_ANY)
-		       : bpf_map_delete_elem(learn_fd, &ctx)) {
-		int err = errno;
-
-		r->n--;
-		if (old >= 0)
-			close(old);
-		errno = err;
-		return -1;
-	}
-	e->fd = learn_fd;
-	memcpy(e->key, &ctx, sizeof(ctx));
-	e->inner = old;
-	return 0;
-}
-
-/* Forget the journal (after success, or after undo): close the tables it kept. */
-static void journal_free(struct run *r)
-{
-	for (size_t i = 0; i < r->n; i++)
-		if (r->j[i].type == J_LEARN && r->j[i].inner >= 0)
-			close(r->j[i].inner);
-	free(r->j);
-	r->j = NULL;
-	r->n = r->cap = 0;
-}
-
-static void undo(struct run *r)
-{
-	while (r->n) {
-		struct jent *e = &r->j[--r->n];
-
-		switch (e->type) {
-		case J_LEARN:
-			if (e->inner >= 0) {
-				bpf_map_update_elem(e->fd, e->key, &e->inner, BPF_ANY);
-				close(e->inner);
-			} else {
-				bpf_map_delete_elem(e->fd, e->key);
-			}
-			break;
-		case J_MAP:
-			if (e->had)
-				bpf_map_update_elem(e->fd, e->key, e->old, 0);
-			else
-				bpf_map_delete_elem(e->fd, e->key);
-			break;
-		case J_TC_ATTACHED:
-			tc_detach_ingress(e->ifindex, e->created);
-			break;
-		case J_TC_DETACHED:
-			if (r->prog_fd >= 0)
-				tc_attach_ingress(e->ifindex, r->prog_fd, NULL);
-			break;
-		}
-	}
-}
-
 /* ---- executing one change ---- */
 
 struct apply_ctx {
 	struct stt_state st;
 	bool have_st;
 	int peers_fd;
-	struct run run;
+	struct stt_txn run;
 	bool attached; /* the attachment step ran (it is undone apart from the journal) */
 	const struct ap_doc *want, *have;
 };
-
-/* A new learning table of cap entries, installed for ctx (journaled). */
-static int learn_install(struct apply_ctx *a, __u64 ctx, __u32 cap)
-{
-	int fd, rc;
-
-	fd = learn_table_create(cap);
-	if (fd < 0)
-		return -1;
-	rc = jlearn(&a->run, a->st.learn_fd, ctx, fd);
-	close(fd); /* the outer map holds it */
-	return rc;
-}
-
-/* The maps a vport needs that an endpoint attached by an older sttctl may lack. */
-static int vport_maps_ok(struct apply_ctx *a, const struct ap_vport *v)
-{
-	const char *what = v->vid && a->st.vlan_fd < 0	    ? "VLAN"
-			   : v->learn && a->st.learn_fd < 0 ? "learning"
-							    : NULL;
-
-	if (!what)
-		return 0;
-	err_msg("vport %s: this endpoint has no %s map yet: re-run 'sttctl attach DEV' with this "
-		"build",
-		v->ifname, what);
-	errno = EOPNOTSUPP;
-	return -1;
-}
-
-static __u32 vport_flags(const struct ap_vport *v)
-{
-	return (v->xdp ? STT_VPORT_XDP : 0) | (v->strict ? STT_VPORT_PEERS_STRICT : 0) |
-	       (v->learn ? STT_VPORT_LEARN : 0) | (v->vid ? STT_VPORT_VLAN : 0);
-}
-
-static __u32 ctx_flags(__u32 vport_flags, __u16 vid)
-{
-	return vport_flags | (vid ? (__u32)vid << STT_CTX_VID_SHIFT : 0);
-}
-
-/* Write the transmit side of a vport: stt_vports, or stt_vlan_vports for a VLAN. */
-static int vport_write(struct apply_ctx *a, const struct ap_vport *v, const struct stt_vport *vp,
-		       __u64 flags)
-{
-	struct stt_vlan_key vk = {.ifindex = v->ifindex, .vid = v->vid};
-	__u32 key = v->ifindex;
-
-	if (v->vid)
-		return jmap(&a->run, a->st.vlan_fd, &vk, sizeof(vk), vp, vp ? sizeof(*vp) : 0,
-			    flags);
-	return jmap(&a->run, a->st.vports_fd, &key, sizeof(key), vp, vp ? sizeof(*vp) : 0, flags);
-}
-
-static int vport_add(struct apply_ctx *a, const struct ap_vport *v)
-{
-	struct stt_vport vp = {.context = v->context, .flags = vport_flags(v)};
-	struct stt_ctx_val cv = {.ifindex = v->ifindex};
-	bool created = false;
-	struct jent *e;
-	int err;
-
-	/* As vport add: the age is stored even without learning. */
-	vp.learn_age = v->learn ? v->learn_age : STT_LEARN_AGE_DEFAULT;
-	if (a->run.prog_fd < 0) {
-		errno = ENOENT;
-		return -1;
-	}
-	if (vport_maps_ok(a, v))
-		return -1;
-	/* The interface may carry stt's program already (its own vport, or other VLANs). */
-	if (!ifindex_in_use(&a->st, v->ifindex)) {
-		if (step(&a->run))
-			return -1;
-		err = tc_attach_ingress(v->ifindex, a->run.prog_fd, &created);
-		if (err) {
-			errno = -err;
-			return -1;
-		}
-		e = jnew(&a->run, J_TC_ATTACHED);
-		if (!e)
-			return -1;
-		e->ifindex = v->ifindex;
-		e->created = created;
-	}
-	if (created)
-		vp.flags |= STT_VPORT_CREATED_CLSACT;
-	cv.flags = ctx_flags(vp.flags, v->vid);
-	/* Its learning table, then receive mapping, then transmit (as vport add does). */
-	if (v->learn && learn_install(a, v->context, v->learn_cap))
-		return -1;
-	if (jmap(&a->run, a->st.contexts_fd, &v->context, sizeof(__u64), &cv, sizeof(cv),
-		 BPF_NOEXIST))
-		return -1;
-	return vport_write(a, v, &vp, BPF_NOEXIST);
-}
-
-static int vport_del(struct apply_ctx *a, const struct ap_vport *v)
-{
-	struct stt_ctx_val cv;
-	struct jent *e;
-
-	/* Stop transmit, then receive, then remove the program (as vport del does). */
-	if ((!v->vid || a->st.vlan_fd >= 0) && vport_write(a, v, NULL, 0))
-		return -1;
-	if (bpf_map_lookup_elem(a->st.contexts_fd, &v->context, &cv) == 0 &&
-	    cv.ifindex == v->ifindex &&
-	    jmap(&a->run, a->st.contexts_fd, &v->context, sizeof(__u64), NULL, 0, 0))
-		return -1;
-	/* Its learning table goes with it (kept in the journal, for undo). */
-	if (a->st.learn_fd >= 0 && jlearn(&a->run, a->st.learn_fd, v->context, -1))
-		return -1;
-	/* The program stays while the interface carries other VLANs (or its own vport). */
-	if (ifindex_in_use(&a->st, v->ifindex))
-		return 0;
-	if (step(&a->run))
-		return -1;
-	tc_detach_ingress(v->ifindex, v->flags & STT_VPORT_CREATED_CLSACT);
-	e = jnew(&a->run, J_TC_DETACHED);
-	if (!e)
-		return -1;
-	e->ifindex = v->ifindex;
-	return 0;
-}
-
-/*
- * xdp, peers and learning of a vport, in place. Learning turned on or resized: a new table
- * is installed first (one update of stt_learn: the datapath sees the old table or the new
- * one; a new table starts empty); turned off: the flag goes first, then the table.
- */
-static int vport_mod(struct apply_ctx *a, const struct ap_vport *n, const struct ap_vport *o)
-{
-	__u32 keep = STT_VPORT_CREATED_CLSACT | STT_VPORT_VLAN;
-	__u32 flags = (o->flags & keep) | vport_flags(n);
-	struct stt_vport vp = {.context = n->context, .flags = flags};
-	struct stt_ctx_val cv = {.ifindex = n->ifindex, .flags = ctx_flags(flags, n->vid)};
-
-	vp.learn_age = n->learn ? n->learn_age : STT_LEARN_AGE_DEFAULT;
-	if (vport_maps_ok(a, n))
-		return -1;
-	if (n->learn && (!o->learn || n->learn_cap != o->learn_cap) &&
-	    learn_install(a, n->context, n->learn_cap))
-		return -1;
-	if (jmap(&a->run, a->st.contexts_fd, &n->context, sizeof(__u64), &cv, sizeof(cv),
-		 BPF_EXIST))
-		return -1;
-	if (vport_write(a, n, &vp, BPF_EXIST))
-		return -1;
-	if (!n->learn && o->learn && jlearn(&a->run, a->st.learn_fd, n->context, -1))
-		return -1;
-	return 0;
-}
 
 static int cfg_write(struct apply_ctx *a)
 {
@@ -970,7 +669,7 @@ static int cfg_write(struct apply_ctx *a)
 	cfg.dscp = a->want->att.dscp;
 	cfg.opts =
 	    (cfg.opts & ~STT_OPT_PEERS_STRICT) | (a->want->att.strict ? STT_OPT_PEERS_STRICT : 0);
-	return jmap(&a->run, a->st.cfg_fd, &zero, sizeof(zero), &cfg, sizeof(cfg), BPF_EXIST);
+	return txn_map(&a->run, a->st.cfg_fd, &zero, sizeof(zero), &cfg, sizeof(cfg), BPF_EXIST);
 }
 
 static int run_attach(const struct ap_attach *w)
@@ -1020,7 +719,6 @@ static int run_detach(const char *dev)
 
 static int open_state(struct apply_ctx *a)
 {
-	char path[PATH_MAX];
 
 	if (a->have_st)
 		return 0;
@@ -1028,8 +726,7 @@ static int open_state(struct apply_ctx *a)
 		return -1;
 	a->have_st = true;
 	a->peers_fd = a->st.peers_fd; /* state_close() closes it */
-	snprintf(path, sizeof(path), "%s/prog_tc_tx", a->st.dir);
-	a->run.prog_fd = bpf_obj_get(path);
+	a->run.prog_fd = open_pin(a->st.dir, "prog_tc_tx");
 	return 0;
 }
 
@@ -1052,7 +749,7 @@ static int exec_op(struct apply_ctx *a, const struct op *p)
 	case OP_ATTACH:
 	case OP_REATTACH:
 	case OP_REPLACE:
-		if (step(&a->run))
+		if (txn_step(&a->run))
 			return -1;
 		close_state(a);
 		if (p->kind == OP_REPLACE && run_detach(a->have->att.device))
@@ -1069,26 +766,24 @@ static int exec_op(struct apply_ctx *a, const struct op *p)
 	case OP_DETACH:
 		return 0; /* done by the caller, after everything else */
 	case OP_VPORT_ADD:
-		return vport_add(a, &p->vp);
+		return vport_bind(&a->st, &a->run, &p->vp);
 	case OP_VPORT_DEL:
-		return vport_del(a, &p->old_vp);
+		return vport_unbind(&a->st, &a->run, &p->old_vp);
 	case OP_VPORT_MOD:
-		return vport_mod(a, &p->vp, &p->old_vp);
+		return vport_change(&a->st, &a->run, &p->vp, &p->old_vp);
 	case OP_FDB_ADD:
 	case OP_FDB_MOD:
 	case OP_FDB_DEL: {
-		struct stt_fdb_key k = {.context = p->fdb.context};
-		struct stt_fdb_val v = {};
+		__be32 r;
 
-		memcpy(k.mac, p->fdb.mac, 6);
 		if (p->kind == OP_FDB_DEL)
-			return jmap(&a->run, a->st.fdb_fd, &k, sizeof(k), NULL, 0, 0);
+			return fdb_clear(&a->st, &a->run, p->fdb.context, p->fdb.mac);
 		/* An IPv6 remote by its index (given one if new: not journaled, see remote.h). */
-		if (remote_get(&p->fdb.remote, &v.remote4, true))
+		if (remote_get(&p->fdb.remote, &r, true))
 			return errno = ENOSPC, -1;
 		/* A changed remote is one update: readers see the old remote or the new one. */
-		return jmap(&a->run, a->st.fdb_fd, &k, sizeof(k), &v, sizeof(v),
-			    p->kind == OP_FDB_ADD ? BPF_NOEXIST : BPF_EXIST);
+		return fdb_set(&a->st, &a->run, p->fdb.context, p->fdb.mac, r,
+			       p->kind == OP_FDB_ADD ? BPF_NOEXIST : BPF_EXIST);
 	}
 	case OP_FLOOD_SET: {
 		struct stt_flood_val fv = {.count = p->fl.count};
@@ -1096,24 +791,23 @@ static int exec_op(struct apply_ctx *a, const struct op *p)
 		for (__u32 i = 0; i < p->fl.count && i < STT_MAX_FLOOD; i++)
 			if (remote_get(&p->fl.remote[i], &fv.remote4[i], true))
 				return errno = ENOSPC, -1;
-		return jmap(&a->run, a->st.flood_fd, &p->fl.context, sizeof(__u64), &fv, sizeof(fv),
-			    0);
+		return flood_set(&a->st, &a->run, p->fl.context, &fv);
 	}
 	case OP_FLOOD_DEL:
-		return jmap(&a->run, a->st.flood_fd, &p->old_fl.context, sizeof(__u64), NULL, 0, 0);
+		return flood_clear(&a->st, &a->run, p->old_fl.context);
 	case OP_PEER_ADD:
 	case OP_PEER_DEL: {
-		struct stt_peer_key k = {.context = p->peer.context};
-		__u32 zero = 0;
+		__be32 r;
 
 		if (a->peers_fd < 0) {
 			errno = ENOENT;
 			return -1;
 		}
-		if (remote_get(&p->peer.remote, &k.remote4, true))
+		if (remote_get(&p->peer.remote, &r, true))
 			return errno = ENOSPC, -1;
-		return jmap(&a->run, a->peers_fd, &k, sizeof(k),
-			    p->kind == OP_PEER_ADD ? &zero : NULL, sizeof(zero), BPF_NOEXIST);
+		return p->kind == OP_PEER_ADD
+			   ? peer_set(&a->st, &a->run, p->peer.context, r, BPF_NOEXIST)
+			   : peer_clear(&a->st, &a->run, p->peer.context, r);
 	}
 	}
 	return 0;
@@ -1444,7 +1138,7 @@ int cmd_apply(int argc, char **argv)
 		 */
 		if (state_get_cfg(&a.st, &cfg) == 0 && cfg.ifindex)
 			update_neighbours(&want, &have, cfg.ifindex);
-		if (step(&a.run) || run_detach(have.att.device)) {
+		if (txn_step(&a.run) || run_detach(have.att.device)) {
 			err_msg("apply: detaching %s failed; undoing the other changes",
 				have.att.device);
 			goto fail;
@@ -1478,7 +1172,7 @@ int cmd_apply(int argc, char **argv)
 	rc = 0;
 	goto out;
 fail:
-	undo(&a.run);
+	txn_undo(&a.run);
 	/* The attachment step is not in the map journal: take it back too. */
 	if (a.attached) {
 		close_state(&a);
@@ -1506,7 +1200,7 @@ out:
 	close_state(&a);
 	if (lock_fd >= 0)
 		close(lock_fd);
-	journal_free(&a.run);
+	txn_free(&a.run);
 	free(ops.v);
 	free(text);
 	ap_doc_free(&want);

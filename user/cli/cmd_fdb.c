@@ -8,6 +8,7 @@
 #include <bpf/bpf.h>
 #include <json-c/json.h>
 #include "cli.h"
+#include "fdb.h"
 
 static const __u8 bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 
@@ -51,7 +52,7 @@ static int flood_add(struct stt_state *st, __u64 ctx, __be32 remote, const char 
 	}
 	fv.remote4[fv.count++] = remote;
 	/* The whole list is one map value: readers see the old list or the new one. */
-	if (bpf_map_update_elem(st->flood_fd, &ctx, &fv, 0)) {
+	if (flood_set(st, NULL, ctx, &fv)) {
 		err_msg("cannot add flood target %s: %s", addr, strerror(errno));
 		return 1;
 	}
@@ -68,7 +69,7 @@ static int flood_del(struct stt_state *st, __u64 ctx, bool have_remote, __be32 r
 		return 1;
 	}
 	if (!have_remote) {
-		bpf_map_delete_elem(st->flood_fd, &ctx);
+		flood_clear(st, NULL, ctx);
 		return 0;
 	}
 	for (__u32 i = 0; i < fv.count && i < STT_MAX_FLOOD; i++)
@@ -80,8 +81,8 @@ static int flood_del(struct stt_state *st, __u64 ctx, bool have_remote, __be32 r
 		return 1;
 	}
 	if (!nv.count)
-		return bpf_map_delete_elem(st->flood_fd, &ctx) ? 1 : 0;
-	return bpf_map_update_elem(st->flood_fd, &ctx, &nv, 0) ? 1 : 0;
+		return flood_clear(st, NULL, ctx) ? 1 : 0;
+	return flood_set(st, NULL, ctx, &nv) ? 1 : 0;
 }
 
 static void fdb_row(struct json_object *arr, __u64 ctx, const __u8 *mac, __be32 remote,
@@ -270,7 +271,7 @@ int cmd_fdb(int argc, char **argv)
 				"(delete it first)", buf, (unsigned long long)key.context);
 			goto out;
 		}
-		if (bpf_map_update_elem(st.fdb_fd, &key, &val, BPF_NOEXIST)) {
+		if (fdb_set(&st, NULL, key.context, key.mac, val.remote4, BPF_NOEXIST)) {
 			err_msg("cannot add %s in context %llu: %s", buf,
 				(unsigned long long)key.context, strerror(errno));
 			goto out;
@@ -286,7 +287,7 @@ int cmd_fdb(int argc, char **argv)
 				(unsigned long long)key.context);
 			goto out;
 		}
-		bpf_map_delete_elem(st.fdb_fd, &key);
+		fdb_clear(&st, NULL, key.context, key.mac);
 	}
 	rc = 0;
 out:

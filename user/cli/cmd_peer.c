@@ -6,6 +6,7 @@
 #include <bpf/bpf.h>
 #include <json-c/json.h>
 #include "cli.h"
+#include "fdb.h"
 
 static void peer_usage(void)
 {
@@ -80,7 +81,6 @@ int cmd_peer(int argc, char **argv)
 	struct stt_state st;
 	const char *v, *addr = NULL;
 	bool add, have_ctx = false;
-	__u32 one = 1;
 	int rc = 1;
 
 	if (argc < 1 || !strcmp(argv[0], "help") || !strcmp(argv[0], "--help")) {
@@ -131,11 +131,11 @@ int cmd_peer(int argc, char **argv)
 	}
 	if (add) {
 		/* Adding an existing peer again changes nothing. */
-		if (bpf_map_update_elem(st.peers_fd, &k, &one, BPF_ANY))
+		if (peer_set(&st, NULL, k.context, k.remote4, BPF_ANY))
 			err_msg("cannot add peer %s: %s", addr, strerror(errno));
 		else
 			rc = 0;
-	} else if (bpf_map_delete_elem(st.peers_fd, &k)) {
+	} else if (peer_clear(&st, NULL, k.context, k.remote4)) {
 		err_msg("cannot delete peer %s: it is not a peer of context %llu", addr,
 			(unsigned long long)k.context);
 	} else {

@@ -9,6 +9,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "cli.h"
+#include "vport.h"
 
 static void vport_usage(void)
 {
@@ -39,27 +40,33 @@ static void vport_usage(void)
 		STT_LEARN_CAP_DEFAULT, STT_LEARN_AGE_DEFAULT);
 }
 
-/* The context's own learning table: an LRU hash of cap entries in stt_learn. */
-static int learn_table_add(struct stt_state *st, __u64 ctx, unsigned long cap)
+/* The vport described by the options, bound through the library (vport.c), or undone. */
+static int bind_vport(struct stt_state *st, const char *name, const struct stt_vport *vp,
+		      int ifindex, unsigned long vid, unsigned long cap, int prog_fd)
 {
-	int fd, err = 0;
+	struct ap_vport v = {
+	    .context = vp->context,
+	    .xdp = vp->flags & STT_VPORT_XDP,
+	    .strict = vp->flags & STT_VPORT_PEERS_STRICT,
+	    .learn = vp->flags & STT_VPORT_LEARN,
+	    .learn_cap = cap,
+	    .learn_age = vp->learn_age,
+	    .vid = vid,
+	    .ifindex = ifindex,
+	};
+	struct stt_txn t;
+	int rc;
 
-	if (st->learn_fd < 0) {
-		err_msg("this endpoint has no learning map yet: re-run 'sttctl attach DEV' with "
-			"this build");
-		return -1;
+	snprintf(v.ifname, sizeof(v.ifname), "%s", name);
+	txn_init(&t);
+	t.prog_fd = prog_fd;
+	rc = vport_bind(st, &t, &v);
+	if (rc) {
+		err_msg("cannot add vport %s: %s", v.ifname, strerror(errno));
+		txn_undo(&t);
 	}
-	fd = learn_table_create(cap);
-	if (fd < 0) {
-		err_msg("cannot create the learning table: %s", strerror(errno));
-		return -1;
-	}
-	if (bpf_map_update_elem(st->learn_fd, &ctx, &fd, BPF_NOEXIST)) {
-		err = -1;
-		err_msg("cannot install the learning table: %s", strerror(errno));
-	}
-	close(fd); /* the outer map holds it */
-	return err;
+	txn_free(&t);
+	return rc;
 }
 
 static int vport_add(int argc, char **argv)
@@ -67,12 +74,12 @@ static int vport_add(int argc, char **argv)
 	struct stt_state st;
 	struct stt_vport vp = {}, existing;
 	struct stt_ctx_val cv = {};
-	char path[PATH_MAX], ifname[IF_NAMESIZE];
+	char ifname[IF_NAMESIZE];
 	const char *name = NULL, *v;
-	bool have_ctx = false, created = false, learn_added = false;
+	bool have_ctx = false;
 	unsigned long cap = STT_LEARN_CAP_DEFAULT, age = STT_LEARN_AGE_DEFAULT, vid = 0;
 	struct stt_vlan_key vk = {};
-	int ifindex, prog_fd = -1, rc = 1, err;
+	int ifindex, prog_fd = -1, rc = 1;
 	__u32 key;
 
 	for (int i = 0; i < argc; i++) {
@@ -164,48 +171,20 @@ static int vport_add(int argc, char **argv)
 			goto out;
 		}
 	}
-	snprintf(path, sizeof(path), "%s/prog_tc_tx", st.dir);
-	prog_fd = bpf_obj_get(path);
+	if ((vp.flags & STT_VPORT_LEARN) && st.learn_fd < 0) {
+		err_msg("this endpoint has no learning map yet: re-run 'sttctl attach DEV' with "
+			"this build");
+		goto out;
+	}
+	prog_fd = open_pin(st.dir, "prog_tc_tx");
 	if (prog_fd < 0) {
 		err_msg("cannot add vport %s: stt is not attached (run 'sttctl attach DEV' first)",
 			name);
 		goto out;
 	}
-	/* The interface may carry stt already (its own vport, or other VLANs of it). */
-	if (!ifindex_in_use(&st, ifindex)) {
-		err = tc_attach_ingress(ifindex, prog_fd, &created);
-		if (err) {
-			err_msg("cannot add vport %s: TC attach failed: %s", name, strerror(-err));
-			goto out;
-		}
-	}
-	if (created)
-		vp.flags |= STT_VPORT_CREATED_CLSACT;
-	if (vid)
-		vp.flags |= STT_VPORT_VLAN;
-	cv.ifindex = ifindex;
-	cv.flags = vp.flags | (vid ? (__u32)vid << STT_CTX_VID_SHIFT : 0);
 	vp.learn_age = age;
-	if (vp.flags & STT_VPORT_LEARN) {
-		if (learn_table_add(&st, vp.context, cap)) {
-			if (!ifindex_in_use(&st, ifindex))
-				tc_detach_ingress(ifindex, created);
-			goto out;
-		}
-		learn_added = true;
-	}
-	/* Receive mapping first, then transmit; undo both on failure. */
-	if (bpf_map_update_elem(st.contexts_fd, &vp.context, &cv, BPF_NOEXIST) ||
-	    (vid ? bpf_map_update_elem(st.vlan_fd, &vk, &vp, BPF_NOEXIST)
-		 : bpf_map_update_elem(st.vports_fd, &key, &vp, BPF_NOEXIST))) {
-		err_msg("cannot add vport %s: %s", name, strerror(errno));
-		bpf_map_delete_elem(st.contexts_fd, &vp.context);
-		if (learn_added)
-			bpf_map_delete_elem(st.learn_fd, &vp.context);
-		if (!ifindex_in_use(&st, ifindex))
-			tc_detach_ingress(ifindex, created);
+	if (bind_vport(&st, name, &vp, ifindex, vid, cap, prog_fd))
 		goto out;
-	}
 	rc = 0;
 out:
 	if (prog_fd >= 0)
@@ -214,11 +193,30 @@ out:
 	return rc;
 }
 
+/* The installed vport vp, unbound through the library (vport.c). */
+static int unbind_vport(struct stt_state *st, const char *name, const struct stt_vport *vp,
+			int ifindex, unsigned long vid)
+{
+	struct ap_vport v = {
+	    .context = vp->context, .vid = vid, .ifindex = ifindex, .flags = vp->flags};
+	struct stt_txn t;
+	int rc;
+
+	snprintf(v.ifname, sizeof(v.ifname), "%s", name);
+	txn_init(&t);
+	rc = vport_unbind(st, &t, &v);
+	if (rc) {
+		err_msg("cannot delete vport %s: %s", name, strerror(errno));
+		txn_undo(&t);
+	}
+	txn_free(&t);
+	return rc;
+}
+
 static int vport_del(int argc, char **argv)
 {
 	struct stt_state st;
 	struct stt_vport vp;
-	struct stt_ctx_val cv;
 	struct stt_cfg cfg = {};
 	struct stt_vlan_key vk = {};
 	unsigned long vid = 0;
@@ -252,22 +250,8 @@ static int vport_del(int argc, char **argv)
 		state_close(&st);
 		return 1;
 	}
-	/* Stop transmit, then receive, then remove the program. */
-	if (vid)
-		bpf_map_delete_elem(st.vlan_fd, &vk);
-	else
-		bpf_map_delete_elem(st.vports_fd, &key);
-	if (bpf_map_lookup_elem(st.contexts_fd, &vp.context, &cv) == 0 &&
-	    cv.ifindex == (__u32)ifindex)
-		bpf_map_delete_elem(st.contexts_fd, &vp.context);
-	if (st.learn_fd >= 0)
-		bpf_map_delete_elem(st.learn_fd, &vp.context);
-	/* Its OAM counters go with it: the map holds one entry per vport at most. */
-	if (st.ctx_stats_fd >= 0)
-		bpf_map_delete_elem(st.ctx_stats_fd, &vp.context);
-	/* The program stays while the interface carries other VLANs (or its own vport). */
-	if (!ifindex_in_use(&st, ifindex))
-		tc_detach_ingress(ifindex, vp.flags & STT_VPORT_CREATED_CLSACT);
+	if (unbind_vport(&st, argv[0], &vp, ifindex, vid))
+		return state_close(&st), 1;
 	state_get_cfg(&st, &cfg);
 	state_close(&st);
 	if (!cfg.ifindex) {

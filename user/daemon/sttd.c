@@ -138,7 +138,6 @@ int main(int argc, char **argv)
 	const char *metrics_addr = NULL;
 	size_t mem = 64ull << 20;
 	unsigned long timeout_ms = 1000;
-	char path[512];
 	int ev_fd = -1, rc = 1, one = 1;
 	uint64_t last_pub = 0;
 
@@ -169,10 +168,8 @@ int main(int argc, char **argv)
 		return 1;
 	if (state_open(&st, true))
 		return 1;
-	snprintf(path, sizeof(path), "%s/stt_reasm_events", st.dir);
-	ev_fd = bpf_obj_get(path);
-	snprintf(path, sizeof(path), "%s/stt_reasm_stats", st.dir);
-	d.stats_fd = bpf_obj_get(path);
+	ev_fd = open_pin(st.dir, "stt_reasm_events");
+	d.stats_fd = open_pin(st.dir, "stt_reasm_stats");
 	if (ev_fd < 0 || d.stats_fd < 0) {
 		err_msg("sttd: this attachment has no reassembly maps (re-run 'sttctl attach')");
 		goto out;

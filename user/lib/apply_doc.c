@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "apply.h"
+#include "mac.h"
 #include "stt_proto.h"
 
 #define PATH_LEN 96
@@ -76,31 +77,6 @@ static int parse_ctx_str(const char *s, __u64 *out)
 		v = v * 10 + d;
 	}
 	*out = v;
-	return 0;
-}
-
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-static int parse_mac_str(const char *s, __u8 mac[6])
-{
-	if (strlen(s) != 17)
-		return -1;
-	for (int i = 0; i < 6; i++) {
-		int h = hexval(s[3 * i]), l = hexval(s[3 * i + 1]);
-
-		if (h < 0 || l < 0 || (i < 5 && s[3 * i + 2] != ':'))
-			return -1;
-		mac[i] = h << 4 | l;
-	}
 	return 0;
 }
 
@@ -368,7 +344,7 @@ static int get_mac(struct ctx *c, struct json_object *v, const char *path, __u8 
 
 	if (get_string(c, v, path, &s))
 		return -1;
-	if (parse_mac_str(s, mac)) {
+	if (mac_parse(s, mac)) {
 		ap_err(c->errs, path, "%s is not a MAC address (xx:xx:xx:xx:xx:xx)",
 		       quote(s, q, sizeof(q)));
 		return -1;
@@ -973,9 +949,7 @@ int ap_parse(const char *text, size_t len, struct ap_doc *doc, struct ap_errs *e
 					continue;
 				char m[24];
 
-				snprintf(m, sizeof(m), "%02x:%02x:%02x:%02x:%02x:%02x", s[i].mac[0],
-					 s[i].mac[1], s[i].mac[2], s[i].mac[3], s[i].mac[4],
-					 s[i].mac[5]);
+				fmt_mac(s[i].mac, m, sizeof(m));
 				ap_err(errs, "$.fdb", "context %llu, MAC %s: listed more than once",
 				       (unsigned long long)s[i].context, m);
 				while (i + 1 < doc->nfdb && !ap_fdb_cmp(&s[i], &s[i + 1]))
@@ -1086,8 +1060,7 @@ struct json_object *ap_doc_to_json(const struct ap_doc *doc)
 		struct json_object *o = json_object_new_object();
 		char m[24];
 
-		snprintf(m, sizeof(m), "%02x:%02x:%02x:%02x:%02x:%02x", e->mac[0], e->mac[1],
-			 e->mac[2], e->mac[3], e->mac[4], e->mac[5]);
+		fmt_mac(e->mac, m, sizeof(m));
 		json_object_object_add(o, "context", jctx(e->context));
 		json_object_object_add(o, "mac", json_object_new_string(m));
 		json_object_object_add(o, "remote", jaddr(&e->remote));
