@@ -161,11 +161,11 @@ $(OUT)/fuzz/fuzz_reasm: tests/fuzz/fuzz_reasm.c user/lib/reasm.c user/lib/reasm.
 	$(call msg,FUZZ-CC,$@)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $< user/lib/reasm.c -o $@
 
-# The option parsers of sttctl and sttd (user/lib/common.c).
-$(OUT)/fuzz/fuzz_parsers: tests/fuzz/fuzz_parsers.c user/lib/common.c user/lib/mac.c $(USER_HDRS) \
-		| $(OUT)/fuzz
+# The option parsers of sttctl and sttd (user/lib/common.c, user/cli/cmd.c).
+PARSER_SRCS := user/lib/common.c user/lib/mac.c user/cli/cmd.c
+$(OUT)/fuzz/fuzz_parsers: tests/fuzz/fuzz_parsers.c $(PARSER_SRCS) $(USER_HDRS) | $(OUT)/fuzz
 	$(call msg,FUZZ-CC,$@)
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $< user/lib/common.c user/lib/mac.c -o $@ -lbpf -ljson-c
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -Iuser/cli $< $(PARSER_SRCS) -o $@ -lbpf -ljson-c
 
 # sttd's piece path (user/daemon/sttd_piece.c), its two calls out of the process (the map
 # lookup, the AF_PACKET send) replaced at link time by the target's stubs.

@@ -35,18 +35,16 @@
 #define PROBE_LEN (20 + 20 + PROBE_STT)
 #define PROBE6_LEN (40 + 20 + PROBE_STT)
 
-static void ping_usage(void)
+static void ping_help(FILE *f)
 {
-	fprintf(stderr,
-		"Usage: sttctl ping --context ID --remote ADDR [--count N] [--interval SECS]\n"
-		"                   [--timeout SECS]\n"
-		"  Send N (default 3) OAM probes of context ID to the endpoint ADDR through the\n"
-		"  tunnel and report each reply's round-trip time. A probe is a valid STT frame\n"
-		"  carrying an 802.1ag CFM loopback message to a reserved MAC: the remote endpoint\n"
-		"  answers it if it has a vport for the context (and, with strict peers, accepts\n"
-		"  this endpoint), and no tenant ever sees it. ADDR is an IPv4 or an IPv6\n"
-		"  address (IPv6: the endpoint needs an IPv6 local address). Exit status 0 if any\n"
-		"  probe was answered, 1 otherwise.\n");
+	fprintf(
+	    f, "  Send N (default 3) OAM probes of context ID to the endpoint ADDR through the\n"
+	       "  tunnel and report each reply's round-trip time. A probe is a valid STT frame\n"
+	       "  carrying an 802.1ag CFM loopback message to a reserved MAC: the remote endpoint\n"
+	       "  answers it if it has a vport for the context (and, with strict peers, accepts\n"
+	       "  this endpoint), and no tenant ever sees it. ADDR is an IPv4 or an IPv6\n"
+	       "  address (IPv6: the endpoint needs an IPv6 local address). Exit status 0 if any\n"
+	       "  probe was answered, 1 otherwise.\n");
 }
 
 static double now_ms(void)
@@ -240,196 +238,278 @@ static int ping_parse_remote(const char *v, __be32 *remote, struct stt_addr6 *re
 	return 0;
 }
 
-int cmd_ping(int argc, char **argv)
-{
-	struct json_object *replies = json_object_new_array();
-	/* ETH_P_ALL: only such taps run ahead of TC ingress, which consumes the reply. */
-	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL) };
-	struct sockaddr_in dst = { .sin_family = AF_INET };
-	struct sockaddr_in6 dst6 = { .sin6_family = AF_INET6 };
-	struct stt_addr6 local6 = { 0 }, remote6 = { 0 };
-	bool v6 = false;
-	unsigned long count = 3;
-	double interval = 1.0, timeout = 1.0, min = 0, max = 0, total = 0;
-	const char *v, *raddr = NULL;
-	bool have_ctx = false;
-	struct stt_state st;
+/* One ping run: its options, the underlay, the sockets, the tally. */
+struct ping {
+	unsigned long count;
+	double interval, timeout;
+	const char *raddr;
+	bool have_ctx, v6;
+	__u64 ctx;
+	__be32 remote;
+	struct stt_addr6 local6, remote6;
 	struct stt_cfg cfg;
-	__be32 remote = 0;
-	__u64 ctx = 0;
-	int rx = -1, tx = -1, rc = 1;
-	unsigned long sent = 0, got = 0;
+	int rx, tx;
+	uint16_t sport;
+	unsigned long sent, got;
+	double min, max, total;
+	struct json_object *replies;
+};
+
+/* --interval and --timeout: 0.01 .. 60 seconds. */
+static int opt_secs(const char *opt, const char *v, double *out)
+{
+	char *end;
+	double d = strtod(v, &end);
+
+	if (!*v || *end || !(d >= 0.01 && d <= 60)) {
+		err_msg("invalid %s '%s': expected 0.01 .. 60 seconds", opt, v);
+		return -1;
+	}
+	*out = d;
+	return 0;
+}
+
+static int ping_opt(struct ping *p, int o, const char *v)
+{
+	switch (o) {
+	case 'c':
+		p->have_ctx = true;
+		return parse_context(v, &p->ctx);
+	case 'r':
+		p->raddr = v;
+		return ping_parse_remote(v, &p->remote, &p->remote6, &p->v6);
+	case 'n':
+		return cmd_num(v, 100000, "invalid --count 0", &p->count);
+	case 'i':
+		return opt_secs("--interval", v, &p->interval);
+	case 't':
+		return opt_secs("--timeout", v, &p->timeout);
+	case 'j':
+		g_opts.json = true;
+	}
+	return 0;
+}
+
+static int ping_opts(const struct cmd *c, int argc, char **argv, struct ping *p)
+{
+	static const struct option opts[] = {
+	    {"context", required_argument, NULL, 'c'},
+	    {"remote", required_argument, NULL, 'r'},
+	    {"count", required_argument, NULL, 'n'},
+	    {"interval", required_argument, NULL, 'i'},
+	    {"timeout", required_argument, NULL, 't'},
+	    {"json", no_argument, NULL, 'j'},
+	    CMD_OPT_HELP,
+	    {},
+	};
+	int o;
+
+	while ((o = cmd_getopt(c, argc, argv, "jh", opts)) != -1) {
+		if (o == CMD_HELP || o == CMD_BAD)
+			return o;
+		if (ping_opt(p, o, optarg))
+			return CMD_BAD;
+	}
+	if (cmd_args(c, argc, argv, NULL, 0))
+		return CMD_BAD;
+	if (!p->have_ctx || !p->raddr)
+		return cmd_bad(c, "ping: --context ID and --remote ADDR are needed"), CMD_BAD;
+	return 0;
+}
+
+/* The attachment (underlay, local IPv6 address) and the probe sockets. */
+static int ping_setup(struct ping *p)
+{
+	/* ETH_P_ALL: only such taps run ahead of TC ingress, which consumes the reply. */
+	struct sockaddr_ll sll = {.sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL)};
 	char ifname[IF_NAMESIZE];
-	uint16_t sport = 49152 | (getpid() & 0x3fff);
+	struct stt_state st;
 
-	for (int i = 0; i < argc; i++) {
-		char *end;
-
-		if (!strcmp(argv[i], "help") || !strcmp(argv[i], "--help")) {
-			ping_usage();
-			json_object_put(replies);
-			return 0;
-		} else if ((v = opt_value(argc, argv, &i, "--context"))) {
-			if (parse_context(v, &ctx))
-				goto out;
-			have_ctx = true;
-		} else if ((v = opt_value(argc, argv, &i, "--remote"))) {
-			if (ping_parse_remote(v, &remote, &remote6, &v6))
-				goto out;
-			raddr = v;
-		} else if ((v = opt_value(argc, argv, &i, "--count"))) {
-			if (parse_uint(v, 100000, &count) || !count) {
-				if (!count)
-					err_msg("invalid --count 0");
-				goto out;
-			}
-		} else if ((v = opt_value(argc, argv, &i, "--interval")) ||
-			   (v = opt_value(argc, argv, &i, "--timeout"))) {
-			double d = strtod(v, &end);
-
-			if (!*v || *end || !(d >= 0.01 && d <= 60)) {
-				err_msg("invalid %s '%s': expected 0.01 .. 60 seconds", argv[i - 1], v);
-				goto out;
-			}
-			if (!strcmp(argv[i - 1], "--interval"))
-				interval = d;
-			else
-				timeout = d;
-		} else if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "-j")) {
-			g_opts.json = true;
-		} else {
-			err_msg("ping: unexpected argument '%s'", argv[i]);
-			goto out;
-		}
-	}
-	if (!have_ctx || !raddr) {
-		ping_usage();
-		goto out;
-	}
 	if (state_open(&st, true))
-		goto out;
-	if (state_get_cfg(&st, &cfg) || !cfg.ifindex) {
+		return -1;
+	if (state_get_cfg(&st, &p->cfg) || !p->cfg.ifindex) {
 		err_msg("cannot ping: this namespace is not attached (run 'sttctl attach DEV')");
 		state_close(&st);
-		goto out;
+		return -1;
 	}
-	if (v6 && local6_get(&st, raddr, &local6)) {
+	if (p->v6 && local6_get(&st, p->raddr, &p->local6)) {
 		state_close(&st);
-		goto out;
+		return -1;
 	}
 	state_close(&st);
-
-	rx = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
+	p->rx = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
 	/* IPPROTO_RAW: the IP header is ours (IP_HDRINCL; for IPv6, IPV6_HDRINCL implied). */
-	tx = socket(v6 ? AF_INET6 : AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
-	sll.sll_ifindex = cfg.ifindex;
-	if (rx < 0 || tx < 0 || bind(rx, (struct sockaddr *)&sll, sizeof(sll)) ||
-	    !if_indextoname(cfg.ifindex, ifname) ||
-	    setsockopt(tx, SOL_SOCKET, SO_BINDTODEVICE, ifname, strlen(ifname) + 1)) {
+	p->tx = socket(p->v6 ? AF_INET6 : AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+	sll.sll_ifindex = p->cfg.ifindex;
+	if (p->rx < 0 || p->tx < 0 || bind(p->rx, (struct sockaddr *)&sll, sizeof(sll)) ||
+	    !if_indextoname(p->cfg.ifindex, ifname) ||
+	    setsockopt(p->tx, SOL_SOCKET, SO_BINDTODEVICE, ifname, strlen(ifname) + 1)) {
 		err_msg("cannot ping: opening the probe sockets: %s", strerror(errno));
-		goto out;
+		return -1;
 	}
-	dst.sin_addr.s_addr = remote;
-	memcpy(&dst6.sin6_addr, &remote6, 16);
-	dst6.sin6_scope_id = cfg.ifindex; /* used only for a link-local remote */
+	return 0;
+}
 
-	for (unsigned long seq = 1; seq <= count; seq++) {
-		uint8_t probe[PROBE6_LEN], buf[2048];
+/* Probe seq sent; -1 (said) if it cannot be. */
+static int ping_send(struct ping *p, unsigned long seq, uint32_t frame_id)
+{
+	struct sockaddr_in dst = {.sin_family = AF_INET, .sin_addr.s_addr = p->remote};
+	struct sockaddr_in6 dst6 = {.sin6_family = AF_INET6};
+	uint8_t probe[PROBE6_LEN];
+	ssize_t sn;
+
+	memcpy(&dst6.sin6_addr, &p->remote6, 16);
+	dst6.sin6_scope_id = p->cfg.ifindex; /* used only for a link-local remote */
+	if (p->v6) {
+		build_probe6(probe, &p->cfg, &p->local6, &p->remote6, p->ctx, p->sport, frame_id,
+			     (uint32_t)seq);
+		sn = sendto(p->tx, probe, PROBE6_LEN, 0, (struct sockaddr *)&dst6, sizeof(dst6));
+	} else {
+		build_probe(probe, &p->cfg, p->remote, p->ctx, p->sport, frame_id, (uint32_t)seq);
+		sn = sendto(p->tx, probe, PROBE_LEN, 0, (struct sockaddr *)&dst, sizeof(dst));
+	}
+	if (sn < 0) {
+		err_msg("cannot ping %s: %s", p->raddr, strerror(errno));
+		return -1;
+	}
+	p->sent++;
+	return 0;
+}
+
+/* The reply to probe seq before the deadline: its round-trip time, or -1. */
+static double ping_wait(struct ping *p, unsigned long seq, uint32_t frame_id, double t0)
+{
+	double deadline = t0 + p->timeout * 1e3;
+	uint8_t buf[2048];
+
+	for (;;) {
+		struct pollfd pfd = {.fd = p->rx, .events = POLLIN};
+		struct sockaddr_ll from;
+		socklen_t fl = sizeof(from);
+		double left = deadline - now_ms();
+		ssize_t n;
+
+		if (left <= 0 || poll(&pfd, 1, (int)left + 1) <= 0)
+			return -1;
+		n = recvfrom(p->rx, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
+		if (n > 0 && from.sll_pkttype != PACKET_OUTGOING &&
+		    (p->v6 ? is_reply6(buf, n, &p->cfg, &p->local6, &p->remote6, p->ctx, frame_id,
+				       (uint32_t)seq)
+			   : is_reply(buf, n, &p->cfg, p->remote, p->ctx, frame_id, (uint32_t)seq)))
+			return now_ms() - t0;
+	}
+}
+
+/* One probe's result: counted, and printed (text) or kept (JSON). */
+static void ping_result(struct ping *p, unsigned long seq, double rtt)
+{
+	if (rtt >= 0) {
+		p->got++;
+		p->total += rtt;
+		p->min = p->got == 1 || rtt < p->min ? rtt : p->min;
+		p->max = rtt > p->max ? rtt : p->max;
+	}
+	if (g_opts.json) {
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "seq", json_object_new_int64(seq));
+		json_object_object_add(o, "rtt_ms", rtt >= 0 ? json_object_new_double(rtt) : NULL);
+		json_object_array_add(p->replies, o);
+	} else if (rtt >= 0) {
+		printf("reply from %s context %llu: seq=%lu time=%.3f ms\n", p->raddr,
+		       (unsigned long long)p->ctx, seq, rtt);
+	} else {
+		printf("no reply from %s context %llu: seq=%lu (timeout %.2f s)\n", p->raddr,
+		       (unsigned long long)p->ctx, seq, p->timeout);
+	}
+	fflush(stdout);
+}
+
+static void ping_summary(struct ping *p)
+{
+	struct json_object *o;
+	char cbuf[24];
+
+	if (!g_opts.json) {
+		printf("%lu probes sent, %lu replies, %.0f%% loss", p->sent, p->got,
+		       100.0 * (p->sent - p->got) / p->sent);
+		if (p->got)
+			printf(", rtt min/avg/max = %.3f/%.3f/%.3f ms", p->min, p->total / p->got,
+			       p->max);
+		putchar('\n');
+		return;
+	}
+	o = json_object_new_object();
+	snprintf(cbuf, sizeof(cbuf), "%llu", (unsigned long long)p->ctx);
+	json_object_object_add(o, "remote", json_object_new_string(p->raddr));
+	json_object_object_add(o, "context", json_object_new_string(cbuf));
+	json_object_object_add(o, "sent", json_object_new_int64(p->sent));
+	json_object_object_add(o, "received", json_object_new_int64(p->got));
+	json_object_object_add(o, "loss_pct",
+			       json_object_new_double(100.0 * (p->sent - p->got) / p->sent));
+	json_object_object_add(o, "rtt_min_ms", p->got ? json_object_new_double(p->min) : NULL);
+	json_object_object_add(o, "rtt_avg_ms",
+			       p->got ? json_object_new_double(p->total / p->got) : NULL);
+	json_object_object_add(o, "rtt_max_ms", p->got ? json_object_new_double(p->max) : NULL);
+	json_object_object_add(o, "probes", p->replies);
+	p->replies = NULL;
+	json_out(o);
+}
+
+/* Every probe, a reply awaited for each, one per interval. */
+static int ping_probes(struct ping *p)
+{
+	for (unsigned long seq = 1; seq <= p->count; seq++) {
 		uint32_t frame_id = 0x4f000000u | ((getpid() & 0xff) << 16) | (seq & 0xffff);
-		double t0 = now_ms(), deadline = t0 + timeout * 1e3, rtt = -1;
-		ssize_t sn;
+		double t0 = now_ms();
 
-		if (v6) {
-			build_probe6(probe, &cfg, &local6, &remote6, ctx, sport, frame_id,
-				     (uint32_t)seq);
-			sn = sendto(tx, probe, PROBE6_LEN, 0, (struct sockaddr *)&dst6,
-				    sizeof(dst6));
-		} else {
-			build_probe(probe, &cfg, remote, ctx, sport, frame_id, (uint32_t)seq);
-			sn = sendto(tx, probe, PROBE_LEN, 0, (struct sockaddr *)&dst, sizeof(dst));
-		}
-		if (sn < 0) {
-			err_msg("cannot ping %s: %s", raddr, strerror(errno));
-			goto out;
-		}
-		sent++;
-		for (;;) {
-			struct pollfd pfd = { .fd = rx, .events = POLLIN };
-			struct sockaddr_ll from;
-			socklen_t fl = sizeof(from);
-			double left = deadline - now_ms();
-			ssize_t n;
-
-			if (left <= 0 || poll(&pfd, 1, (int)left + 1) <= 0)
-				break;
-			n = recvfrom(rx, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
-			if (n > 0 && from.sll_pkttype != PACKET_OUTGOING &&
-			    (v6 ? is_reply6(buf, n, &cfg, &local6, &remote6, ctx, frame_id,
-					    (uint32_t)seq)
-				: is_reply(buf, n, &cfg, remote, ctx, frame_id, (uint32_t)seq))) {
-				rtt = now_ms() - t0;
-				break;
-			}
-		}
-		if (rtt >= 0) {
-			got++;
-			total += rtt;
-			min = got == 1 || rtt < min ? rtt : min;
-			max = rtt > max ? rtt : max;
-		}
-		if (g_opts.json) {
-			struct json_object *o = json_object_new_object();
-
-			json_object_object_add(o, "seq", json_object_new_int64(seq));
-			json_object_object_add(o, "rtt_ms", rtt >= 0 ? json_object_new_double(rtt) : NULL);
-			json_object_array_add(replies, o);
-		} else if (rtt >= 0) {
-			printf("reply from %s context %llu: seq=%lu time=%.3f ms\n", raddr,
-			       (unsigned long long)ctx, seq, rtt);
-		} else {
-			printf("no reply from %s context %llu: seq=%lu (timeout %.2f s)\n", raddr,
-			       (unsigned long long)ctx, seq, timeout);
-		}
-		fflush(stdout);
-		if (seq < count) {
-			double wait = interval * 1e3 - (now_ms() - t0);
+		if (ping_send(p, seq, frame_id))
+			return -1;
+		ping_result(p, seq, ping_wait(p, seq, frame_id, t0));
+		if (seq < p->count) {
+			double wait = p->interval * 1e3 - (now_ms() - t0);
 
 			if (wait > 0)
 				usleep((useconds_t)(wait * 1e3));
 		}
 	}
-	rc = got ? 0 : 1;
-	if (g_opts.json) {
-		struct json_object *o = json_object_new_object();
-		char cbuf[24];
+	return 0;
+}
 
-		snprintf(cbuf, sizeof(cbuf), "%llu", (unsigned long long)ctx);
-		json_object_object_add(o, "remote", json_object_new_string(raddr));
-		json_object_object_add(o, "context", json_object_new_string(cbuf));
-		json_object_object_add(o, "sent", json_object_new_int64(sent));
-		json_object_object_add(o, "received", json_object_new_int64(got));
-		json_object_object_add(o, "loss_pct",
-				       json_object_new_double(100.0 * (sent - got) / sent));
-		json_object_object_add(o, "rtt_min_ms", got ? json_object_new_double(min) : NULL);
-		json_object_object_add(o, "rtt_avg_ms",
-				       got ? json_object_new_double(total / got) : NULL);
-		json_object_object_add(o, "rtt_max_ms", got ? json_object_new_double(max) : NULL);
-		json_object_object_add(o, "probes", replies);
-		replies = NULL;
-		json_out(o);
+static int ping_main(const struct cmd *c, int argc, char **argv)
+{
+	struct ping p = {
+	    .count = 3,
+	    .interval = 1.0,
+	    .timeout = 1.0,
+	    .rx = -1,
+	    .tx = -1,
+	    .sport = 49152 | (getpid() & 0x3fff),
+	    .replies = json_object_new_array(),
+	};
+	int rc = ping_opts(c, argc, argv, &p);
+
+	if (rc) {
+		rc = rc == CMD_HELP ? 0 : 1;
+	} else if (ping_setup(&p) || ping_probes(&p)) {
+		rc = 1;
 	} else {
-		printf("%lu probes sent, %lu replies, %.0f%% loss", sent, got,
-		       100.0 * (sent - got) / sent);
-		if (got)
-			printf(", rtt min/avg/max = %.3f/%.3f/%.3f ms", min, total / got, max);
-		putchar('\n');
+		rc = p.got ? 0 : 1;
+		ping_summary(&p);
 	}
-out:
-	if (replies)
-		json_object_put(replies);
-	if (rx >= 0)
-		close(rx);
-	if (tx >= 0)
-		close(tx);
+	if (p.replies)
+		json_object_put(p.replies);
+	if (p.rx >= 0)
+		close(p.rx);
+	if (p.tx >= 0)
+		close(p.tx);
 	return rc;
 }
+
+const struct cmd cmd_ping = {
+    .name = "ping",
+    .synopsis = "ping --context ID --remote ADDR [--count N] [--interval SECS]\n"
+		"     [--timeout SECS]",
+    .help = ping_help,
+    .run = ping_main,
+};

@@ -7,29 +7,22 @@
 #include <xdp/libxdp.h>
 #include "cli.h"
 
+/* The commands, in the order 'sttctl help' lists them. */
+static const struct cmd *const cmds[] = {
+    &cmd_attach, &cmd_detach, &cmd_vport, &cmd_fdb,	&cmd_peer, &cmd_ping,
+    &cmd_show,	 &cmd_apply,  &cmd_stats, &cmd_monitor, NULL,
+};
+
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"Usage: sttctl [-n NETNS] [-j|--json] [-p|--pretty] [-v] OBJECT ...\n"
-		"  attach DEV [--local ADDR] [--port N] [--ttl N] [--xdp auto|on|off]\n"
-		"             [--dscp inherit|0..63] [--peers open|strict]\n"
-		"  detach DEV\n"
-		"  vport add IFNAME --context ID [--xdp] [--peers open|strict] | vport del IFNAME\n"
-		"  fdb add --context ID --mac MAC --remote ADDR\n"
-		"  fdb del --context ID --mac MAC [--remote ADDR]\n"
-		"  fdb show [--context ID]\n"
-		"  peer add|del --context ID ADDR | peer list [--context ID]\n"
-		"  ping --context ID --remote ADDR [--count N] [--interval SECS]\n"
-		"  show [--json]\n"
-		"  apply [--dry-run] FILE|-   (desired state as JSON, docs/API.md)\n"
-		"  stats [--json] [--context ID] [--remote ADDR]\n"
-		"  monitor [--interval SECS] [--count N]\n"
-		"Options:\n"
-		"  -n NETNS  act in network namespace /run/netns/NETNS (use this, not\n"
-		"            'ip netns exec', which hides the pinned state in a private bpffs)\n"
-		"  -j        JSON output; errors become {\"error\": \"...\"} on stdout\n"
-		"  -v        show libbpf and libxdp messages\n"
-		"'sttctl OBJECT help' describes each command.\n");
+	fprintf(f, "Usage: sttctl [-n NETNS] [-j|--json] [-p|--pretty] [-v] OBJECT ...\n");
+	cmd_synopses(cmds, f);
+	fprintf(f, "Options:\n"
+		   "  -n NETNS  act in network namespace /run/netns/NETNS (use this, not\n"
+		   "            'ip netns exec', which hides the pinned state in a private bpffs)\n"
+		   "  -j        JSON output; errors become {\"error\": \"...\"} on stdout\n"
+		   "  -v        show libbpf and libxdp messages\n"
+		   "'sttctl OBJECT help' describes each command.\n");
 }
 
 static int print_fn(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -46,43 +39,55 @@ static int xdp_print_fn(enum libxdp_print_level level, const char *fmt, va_list 
 	return vfprintf(stderr, fmt, ap);
 }
 
-static const struct {
-	const char *name;
-	int (*fn)(int argc, char **argv);
-} cmds[] = {
-	{ "attach", cmd_attach }, { "detach", cmd_detach }, { "vport", cmd_vport },
-	{ "fdb", cmd_fdb },	  { "peer", cmd_peer },	  { "show", cmd_show },	    { "stats", cmd_stats },
-	{ "apply", cmd_apply },
-	{ "monitor", cmd_monitor }, { "ping", cmd_ping },
-};
-
-int main(int argc, char **argv)
+/* The options before OBJECT: 0 and *next the index of OBJECT, or the exit status (> 0). */
+static int global_opts(int argc, char **argv, int *next)
 {
-	int i;
+	static const struct option opts[] = {
+	    {"json", no_argument, NULL, 'j'},	 {"pretty", no_argument, NULL, 'p'},
+	    {"verbose", no_argument, NULL, 'v'}, {"netns", required_argument, NULL, 'n'},
+	    {"help", no_argument, NULL, 'h'},	 {},
+	};
+	int o;
 
-	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
-		if (!strcmp(argv[i], "-j") || !strcmp(argv[i], "--json")) {
+	opterr = 0;
+	while ((o = getopt_long(argc, argv, "+:jpvn:h", opts, NULL)) != -1) {
+		switch (o) {
+		case 'j':
 			g_opts.json = true;
-		} else if (!strcmp(argv[i], "-p") || !strcmp(argv[i], "--pretty")) {
+			break;
+		case 'p':
 			g_opts.json = g_opts.pretty = true;
-		} else if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose")) {
+			break;
+		case 'v':
 			g_opts.verbose = true;
-		} else if (!strcmp(argv[i], "-n") || !strcmp(argv[i], "--netns")) {
-			if (++i >= argc) {
-				err_msg("option -n needs a network namespace name");
-				return 1;
-			}
-			g_opts.netns = argv[i];
-		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			break;
+		case 'n':
+			g_opts.netns = optarg;
+			break;
+		case 'h':
 			usage(stdout);
-			return 0;
-		} else {
-			err_msg("unknown option '%s'", argv[i]);
+			return -1;
+		case ':':
+			err_msg("option -n needs a network namespace name");
+			return 1;
+		default:
+			err_msg("unknown option '%s'", argv[optind - 1]);
 			usage(stderr);
 			return 1;
 		}
 	}
+	*next = optind;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	int i, rc = global_opts(argc, argv, &i);
+
+	if (rc)
+		return rc < 0 ? 0 : rc;
 	if (i >= argc) {
+		err_msg("an OBJECT is needed");
 		usage(stderr);
 		return 1;
 	}
@@ -94,9 +99,10 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
-	for (size_t c = 0; c < sizeof(cmds) / sizeof(cmds[0]); c++)
-		if (!strcmp(argv[i], cmds[c].name))
-			return cmds[c].fn(argc - i - 1, argv + i + 1);
+	for (size_t c = 0; cmds[c]; c++)
+		if (!strcmp(argv[i], cmds[c]->name))
+			return cmd_run(cmds[c], argc - i, argv + i);
 	err_msg("unknown object '%s' (try 'sttctl help')", argv[i]);
+	usage(stderr);
 	return 1;
 }

@@ -807,30 +807,6 @@ const char *counter_help(unsigned int idx)
 	return idx < STT_C_DROP_BASE ? helps[idx] : drop_help(idx - STT_C_DROP_BASE);
 }
 
-/*
- * The arguments of a listing command: [--context ID] [--json|-j]. Returns -1 (with the
- * error said) on anything else; *have_ctx says whether a context was given.
- */
-int parse_list_args(int argc, char **argv, const char *what, bool *have_ctx, __u64 *ctx)
-{
-	const char *v;
-
-	*have_ctx = false;
-	for (int i = 0; i < argc; i++) {
-		if ((v = opt_value(argc, argv, &i, "--context"))) {
-			if (parse_context(v, ctx))
-				return -1;
-			*have_ctx = true;
-		} else if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "-j")) {
-			g_opts.json = true;
-		} else {
-			err_msg("%s: unexpected argument '%s'", what, argv[i]);
-			return -1;
-		}
-	}
-	return 0;
-}
-
 /* End a listing: print arr as JSON with -j (the rows were printed as text otherwise). */
 int list_out(struct json_object *arr)
 {
@@ -838,16 +814,4 @@ int list_out(struct json_object *arr)
 		return json_out(arr);
 	json_object_put(arr);
 	return 0;
-}
-
-const char *opt_value(int argc, char **argv, int *i, const char *name)
-{
-	if (strcmp(argv[*i], name))
-		return NULL;
-	if (*i + 1 >= argc) {
-		err_msg("option %s needs a value", name);
-		return "";
-	}
-	(*i)++;
-	return argv[*i];
 }

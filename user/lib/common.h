@@ -113,9 +113,6 @@ const char *drop_help(unsigned int reason);
 const char *counter_name(unsigned int idx);
 const char *counter_help(unsigned int idx);
 
-/* Long option helper: returns the value of --name at argv[*i], advancing *i. */
-const char *opt_value(int argc, char **argv, int *i, const char *name);
-int parse_list_args(int argc, char **argv, const char *what, bool *have_ctx, __u64 *ctx);
 int list_out(struct json_object *arr); /* prints (with -j) and frees */
 
 /* Ones' complement sum of big-endian 16-bit words (an odd last byte padded with zero). */
