@@ -15,7 +15,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -mcpu=v3 -Wall -Werror 
 CFLAGS ?= -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter
 CFLAGS += -Iinclude -I$(OUT) -D_GNU_SOURCE
 LDLIBS := -lbpf -lxdp -ljson-c -lmnl -lelf -lz
-# sttd's metrics endpoint (user/metrics.c) is served by libmicrohttpd.
+# sttd's metrics endpoint (user/daemon/metrics.c) is served by libmicrohttpd.
 MHD_CFLAGS := $(shell pkg-config --cflags libmicrohttpd 2>/dev/null)
 MHD_LIBS := $(shell pkg-config --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd)
 
@@ -24,12 +24,17 @@ BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUT)/%.bpf.o,$(BPF_SRCS))
 SKELS := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
 BPF_HDRS := $(wildcard bpf/lib/*.h) $(wildcard include/*.h)
 
-USER_SRCS := $(wildcard user/*.c)
-USER_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,\
-	$(filter-out user/sttd.c user/sttd_piece.c user/metrics.c,$(USER_SRCS)))
-STTD_OBJS := $(OUT)/user/sttd.o $(OUT)/user/sttd_piece.o $(OUT)/user/common.o \
-	$(OUT)/user/reasm.o $(OUT)/user/metrics.o $(OUT)/user/stats_read.o
-USER_HDRS := $(wildcard user/*.h) $(wildcard include/*.h)
+# user/cli: sttctl; user/daemon: sttd; user/lib: the code both (and later tools) share,
+# linked into each program as a static library, which takes only the objects a program uses.
+CLI_SRCS := $(wildcard user/cli/*.c)
+DAEMON_SRCS := $(wildcard user/daemon/*.c)
+LIB_SRCS := $(wildcard user/lib/*.c)
+USER_SRCS := $(CLI_SRCS) $(DAEMON_SRCS) $(LIB_SRCS)
+CLI_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(CLI_SRCS))
+DAEMON_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(DAEMON_SRCS))
+LIB_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(LIB_SRCS))
+USER_LIB := $(OUT)/user/libstt.a
+USER_HDRS := $(wildcard user/*/*.h) $(wildcard include/*.h)
 
 UNIT_SRCS := $(filter-out tests/unit/reasm_test.c,$(wildcard tests/unit/*.c))
 
@@ -46,7 +51,7 @@ endif
 
 all: $(OUT)/sttctl $(OUT)/sttd $(OUT)/stt_unit $(OUT)/reasm_test $(OUT)/stt_bpf_fuzz
 
-$(OUT) $(OUT)/user:
+$(OUT) $(OUT)/user/cli $(OUT)/user/daemon $(OUT)/user/lib:
 	$(Q)mkdir -p $@
 
 define bpf_compile
@@ -68,17 +73,29 @@ $(OUT)/%.skel.h: $(OUT)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
 
-$(OUT)/user/%.o: user/%.c $(USER_HDRS) $(SKELS) | $(OUT)/user
+$(OUT)/user/cli/%.o: user/cli/%.c $(USER_HDRS) $(SKELS) | $(OUT)/user/cli
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Iuser -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) -Iuser/lib -c $< -o $@
 
-$(OUT)/user/metrics.o: CFLAGS += $(MHD_CFLAGS)
+$(OUT)/user/daemon/%.o: user/daemon/%.c $(USER_HDRS) $(SKELS) | $(OUT)/user/daemon
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Iuser/lib -c $< -o $@
 
-$(OUT)/sttctl: $(USER_OBJS)
+$(OUT)/user/lib/%.o: user/lib/%.c $(USER_HDRS) $(SKELS) | $(OUT)/user/lib
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Iuser/lib -c $< -o $@
+
+$(OUT)/user/daemon/metrics.o: CFLAGS += $(MHD_CFLAGS)
+
+$(USER_LIB): $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(OUT)/sttctl: $(CLI_OBJS) $(USER_LIB)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
-$(OUT)/sttd: $(STTD_OBJS)
+$(OUT)/sttd: $(DAEMON_OBJS) $(USER_LIB)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) $(MHD_LIBS)
 
@@ -107,9 +124,9 @@ $(OUT)/stt_progcheck: tests/tools/stt_progcheck.c | $(OUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@ $(LDLIBS)
 
-$(OUT)/reasm_test: tests/unit/reasm_test.c tests/unit/test.h user/reasm.c user/reasm.h
+$(OUT)/reasm_test: tests/unit/reasm_test.c tests/unit/test.h user/lib/reasm.c user/lib/reasm.h
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Itests/unit -Iuser tests/unit/reasm_test.c user/reasm.c -o $@
+	$(Q)$(CC) $(CFLAGS) -Itests/unit -Iuser/lib tests/unit/reasm_test.c user/lib/reasm.c -o $@
 
 $(OUT)/stt_unit: $(UNIT_SRCS) $(wildcard tests/unit/*.h) $(SKELS) $(BPF_HDRS)
 	$(call msg,CC,$@)
@@ -128,7 +145,7 @@ FUZZ_TIME ?= 600
 FUZZ_FLAGS ?=
 SAN_CFLAGS := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
 	-fno-sanitize-recover=undefined -Wall -Wextra -Werror -Wno-unused-parameter \
-	-Iinclude -Iuser -D_GNU_SOURCE
+	-Iinclude -Iuser/lib -Iuser/daemon -D_GNU_SOURCE
 FUZZ_CFLAGS := -fsanitize=fuzzer $(SAN_CFLAGS)
 FUZZ_TARGETS := fuzz_reasm fuzz_parsers fuzz_piece fuzz_apply
 FUZZ_BINS := $(patsubst %,$(OUT)/fuzz/%,$(FUZZ_TARGETS))
@@ -138,32 +155,37 @@ FUZZ_BINS := $(patsubst %,$(OUT)/fuzz/%,$(FUZZ_TARGETS))
 $(OUT)/fuzz:
 	$(Q)mkdir -p $@
 
-$(OUT)/fuzz/fuzz_reasm: tests/fuzz/fuzz_reasm.c user/reasm.c user/reasm.h | $(OUT)/fuzz
+# The engine linked in; its private structures (reasm_impl.h) let the checks walk it.
+$(OUT)/fuzz/fuzz_reasm: tests/fuzz/fuzz_reasm.c user/lib/reasm.c user/lib/reasm.h \
+		user/lib/reasm_impl.h | $(OUT)/fuzz
 	$(call msg,FUZZ-CC,$@)
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $< -o $@
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $< user/lib/reasm.c -o $@
 
-# The option parsers of sttctl and sttd (user/common.c).
-$(OUT)/fuzz/fuzz_parsers: tests/fuzz/fuzz_parsers.c user/common.c $(USER_HDRS) | $(OUT)/fuzz
+# The option parsers of sttctl and sttd (user/lib/common.c, user/cli/cmd.c).
+PARSER_SRCS := user/lib/common.c user/lib/mac.c user/cli/cmd.c
+$(OUT)/fuzz/fuzz_parsers: tests/fuzz/fuzz_parsers.c $(PARSER_SRCS) $(USER_HDRS) | $(OUT)/fuzz
 	$(call msg,FUZZ-CC,$@)
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $< user/common.c -o $@ -lbpf -ljson-c
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -Iuser/cli $< $(PARSER_SRCS) -o $@ -lbpf -ljson-c
 
-# sttd's piece path (user/sttd_piece.c), its two calls out of the process (the map lookup,
-# the AF_PACKET send) replaced at link time by the target's stubs.
-$(OUT)/fuzz/fuzz_piece: tests/fuzz/fuzz_piece.c user/sttd_piece.c user/reasm.c user/common.c \
-		$(USER_HDRS) | $(OUT)/fuzz
+# sttd's piece path (user/daemon/sttd_piece.c), its two calls out of the process (the map
+# lookup, the AF_PACKET send) replaced at link time by the target's stubs.
+PIECE_SRCS := user/daemon/sttd_piece.c user/lib/reasm.c user/lib/common.c user/lib/mac.c
+$(OUT)/fuzz/fuzz_piece: tests/fuzz/fuzz_piece.c $(PIECE_SRCS) $(USER_HDRS) | $(OUT)/fuzz
 	$(call msg,FUZZ-CC,$@)
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $< user/sttd_piece.c user/reasm.c user/common.c -o $@ \
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $< $(PIECE_SRCS) -o $@ \
 		-Wl,--wrap=bpf_map_lookup_elem,--wrap=sendmsg -lbpf -ljson-c
 
 # The desired-state document parser of sttctl apply: pure, no system access.
-$(OUT)/fuzz/fuzz_apply: tests/fuzz/fuzz_apply.c user/apply_doc.c user/apply.h include/stt_maps.h \
-		include/stt_proto.h | $(OUT)/fuzz
+APPLY_DOC_SRCS := user/lib/apply_doc.c user/lib/mac.c
+$(OUT)/fuzz/fuzz_apply: tests/fuzz/fuzz_apply.c $(APPLY_DOC_SRCS) user/lib/apply.h user/lib/mac.h \
+		include/stt_maps.h include/stt_proto.h | $(OUT)/fuzz
 	$(call msg,FUZZ-CC,$@)
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $< user/apply_doc.c -o $@ -ljson-c
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $< $(APPLY_DOC_SRCS) -o $@ -ljson-c
 
-$(OUT)/reasm_test_asan: tests/unit/reasm_test.c tests/unit/test.h user/reasm.c user/reasm.h | $(OUT)
+$(OUT)/reasm_test_asan: tests/unit/reasm_test.c tests/unit/test.h user/lib/reasm.c \
+		user/lib/reasm.h | $(OUT)
 	$(call msg,SAN-CC,$@)
-	$(Q)$(FUZZ_CC) $(SAN_CFLAGS) -Itests/unit tests/unit/reasm_test.c user/reasm.c -o $@
+	$(Q)$(FUZZ_CC) $(SAN_CFLAGS) -Itests/unit tests/unit/reasm_test.c user/lib/reasm.c -o $@
 
 # The BPF_PROG_TEST_RUN unit tests with ASan+UBSan: the test's own packet building, checksum
 # and counter code (the BPF programs run in the kernel either way).
@@ -226,7 +248,8 @@ bench: deps
 	$(Q)scripts/bench.sh
 
 format:
-	clang-format -i $(BPF_SRCS) bpf/lib/*.h include/*.h $(USER_SRCS) user/*.h $(UNIT_SRCS)
+	clang-format -i $(BPF_SRCS) bpf/lib/*.h include/*.h $(USER_SRCS) user/*/*.h \
+		$(UNIT_SRCS)
 
 # `make install [PREFIX=/usr/local] [DESTDIR=]`: binaries in $(SBINDIR), man pages in
 # $(MANDIR)/man8, systemd units (sttd.service, sttd@NETNS.service) in $(UNITDIR).

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * libFuzzer target: the desired-state document parser and validator of `sttctl apply`
- * (user/apply_doc.c), which touches nothing outside memory (the checks against the system
+ * (user/lib/apply_doc.c), which touches nothing outside memory (the checks against the system
  * live in cmd_apply.c). Input: the document text, as is.
  *
  * Properties:

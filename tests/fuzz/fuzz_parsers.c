@@ -2,12 +2,13 @@
 /*
  * libFuzzer target: the command-line parsers of sttctl and sttd.
  *
- * user/common.c: parse_context, parse_mac, parse_ipv4, parse_uint, parse_size (sttd --mem),
- * opt_value and err_msg (plain text on stderr, or JSON on stdout through json-c).
+ * user/lib/common.c: parse_context, parse_mac, parse_ipv4, parse_uint, parse_size (sttd --mem),
+ * err_msg (plain text on stderr, or JSON on stdout through json-c); user/cli/cmd.c: the
+ * option parsing of sttctl's commands (cmd_getopt through cmd_list_opts).
  *
  * Input: one control byte (bit 0: JSON messages; bits 1-3: the max given to parse_uint),
  * then the text, parsed as a NUL-terminated copy (so it ends at its first NUL byte). The rest
- * after that NUL, split at NUL bytes, is an argv for opt_value.
+ * after that NUL, split at NUL bytes, is an argv for cmd_list_opts.
  *
  * Properties, checked against a strict reference written here:
  * - each parser accepts exactly the canonical spellings: context and parse_uint: decimal
@@ -29,7 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "common.h"
+#include "cli.h"
 
 static FILE *diag; /* the real stderr: err_msg's text output goes to /dev/null */
 static bool todo_mode;
@@ -307,27 +308,26 @@ static void check_size(const char *s)
 	      (unsigned long long)(want * mul));
 }
 
-static void check_opt_value(int argc, char **argv)
+/*
+ * A listing command's options ([--context ID] [-j|--json], getopt_long): any argv ends in
+ * one of the three outcomes, and a context is given only when it was accepted.
+ */
+static void check_getopt(int argc, char **argv)
 {
-	static const char *names[] = { "--context", "--mac", "--remote", "--port", "" };
+	static const struct cmd c = {.name = "list", .synopsis = "list [--context ID]"};
+	char *av[66] = {"list"};
+	bool have_ctx, json = g_opts.json;
+	__u64 ctx = 0;
+	int rc;
 
-	for (int i = 0; i < argc; i++) {
-		for (size_t n = 0; n < sizeof(names) / sizeof(names[0]); n++) {
-			int j = i;
-			const char *v = opt_value(argc, argv, &j, names[n]);
-
-			if (strcmp(argv[i], names[n])) {
-				CHECK(!v && j == i, "opt_value matched \"%s\" for %s", argv[i],
-				      names[n]);
-			} else if (i + 1 < argc) {
-				CHECK(v == argv[i + 1] && j == i + 1, "opt_value: value of %s",
-				      names[n]);
-			} else {
-				CHECK(v && !*v && j == i, "opt_value: missing value of %s",
-				      names[n]);
-			}
-		}
-	}
+	memcpy(av + 1, argv, argc * sizeof(*argv));
+	optind = 0;
+	rc = cmd_list_opts(&c, argc + 1, av, &have_ctx, &ctx);
+	CHECK(rc == 0 || rc == CMD_HELP || rc == CMD_BAD, "cmd_list_opts returned %d", rc);
+	CHECK(optind >= 1 && optind <= argc + 1, "cmd_list_opts left optind at %d of %d", optind,
+	      argc + 1);
+	CHECK(rc != 0 || !have_ctx || argc >= 1, "cmd_list_opts: a context from no argument");
+	g_opts.json = json; /* -j sets it */
 }
 
 /* Every line err_msg printed in JSON mode is {"error": "<string>"}. */
@@ -404,13 +404,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_mac(s);
 	check_ipv4(s);
 	check_size(s);
-	check_opt_value(argc, argv);
 	if (ms) {
 		stdout = saved;
 		fclose(ms);
 		check_json(mem, memlen);
 		free(mem);
 	}
+	g_opts.json = false; /* the usage (-h) is text */
+	check_getopt(argc, argv);
 	g_opts.json = false;
 	free(s);
 	return 0;

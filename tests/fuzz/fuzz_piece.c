@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * libFuzzer target: sttd's handling of a perf sample (user/sttd_piece.c sttd_on_piece:
+ * libFuzzer target: sttd's handling of a perf sample (user/daemon/sttd_piece.c sttd_on_piece:
  * struct stt_piece then packet bytes -> reasm_piece_parse (bounds checks, reasm_outer_csum_ok,
  * the key) -> reasm_add -> deliver), over an IPv4 or (STT_PIECE_V6) an IPv6 outer header.
  *

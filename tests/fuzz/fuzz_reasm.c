@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * libFuzzer target: the reassembly engine (user/reasm.c) against a reference model.
+ * libFuzzer target: the reassembly engine (user/lib/reasm.c) against a reference model.
  *
  * The input is a small header (memory cap, timeout, start time) and then a sequence of
  * operations: add a piece, add a comb of 1-byte pieces (to reach MAX_RANGES), fill the gaps
@@ -17,12 +17,15 @@
  * (hash chains, age list, range lists) must be consistent. At the end, expiring everything
  * must leave mem == 0 and inflight == 0, and ASan checks that everything was freed.
  *
- * reasm.c is #included so that the checks can walk its private structures and use its
- * frame_cost() (the memory accounting, hence which frames the cap evicts).
+ * The engine is linked as it is; its private structures (user/lib/reasm_impl.h) are
+ * included so that the checks can walk them and use its frame_cost() (the memory
+ * accounting, hence which frames the cap evicts).
  *
  * Set STT_FUZZ_VERBOSE=1 to print the operations of an input (for reading a reproducer).
  */
-#include "../../user/reasm.c"
+#include <stdlib.h>
+#include <string.h>
+#include "reasm_impl.h"
 
 #include <stdbool.h>
 #include <stdio.h>

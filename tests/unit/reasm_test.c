@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * Unit tests of the reassembly engine (user/reasm.c): in-order, out-of-order, duplicates,
+ * Unit tests of the reassembly engine (user/lib/reasm.c): in-order, out-of-order, duplicates,
  * overlaps (agreeing and conflicting), missing pieces, timeouts, the memory cap, frame ID
  * reuse, many interleaved senders, and bounds; and what sttd makes of a perf sample
  * (reasm_piece_parse: bounds, the outer TCP checksum over IPv4 and IPv6, the sender's key).

@@ -1212,7 +1212,7 @@ out:
 /* ------------------------------------------------------------------------------------------ */
 /* OAM                                                                                        */
 
-/* The inner frame of a probe (user/cmd_ping.c): CFM to the reserved MAC, 23 bytes. */
+/* The inner frame of a probe (user/cli/cmd_ping.c): CFM to the reserved MAC, 23 bytes. */
 static void build_cfm(struct pkt *p, uint8_t opcode)
 {
 	static const uint8_t oam[6] = STT_OAM_MAC;

@@ -8,6 +8,7 @@
 #include <json-c/json.h>
 #include "stt_proto.h"
 #include "stt_maps.h"
+#include "mac.h"
 #include "remote.h"
 
 /* clsact filters (where tcx is missing): fixed handle and priority, so detach removes ours. */
@@ -38,6 +39,8 @@ int json_out(struct json_object *obj); /* prints and frees */
 int enter_netns(const char *name);
 int ensure_bpffs(void);
 int pin_dir(char *buf, size_t len);
+/* The pinned object dir/name (a map or program): its descriptor, or -1. */
+int open_pin(const char *dir, const char *name);
 int state_open(struct stt_state *st, bool must_exist);
 void state_close(struct stt_state *st);
 int state_remove_pins(const char *dir);
@@ -54,7 +57,6 @@ int parse_ipv4(const char *s, __be32 *out);
 int parse_uint(const char *s, unsigned long max, unsigned long *out);
 /* A byte count (sttd --mem): a number, then K, M or G (either case); -1, silently, if not. */
 int parse_size(const char *s, size_t *out);
-void fmt_mac(const __u8 mac[6], char *buf, size_t len);
 void fmt_ipv4(__be32 a, char *buf, size_t len);
 
 /*
@@ -111,20 +113,6 @@ const char *drop_help(unsigned int reason);
 const char *counter_name(unsigned int idx);
 const char *counter_help(unsigned int idx);
 
-int cmd_attach(int argc, char **argv);
-int cmd_detach(int argc, char **argv);
-int cmd_vport(int argc, char **argv);
-int cmd_fdb(int argc, char **argv);
-int cmd_peer(int argc, char **argv);
-int cmd_ping(int argc, char **argv);
-int cmd_show(int argc, char **argv);
-int cmd_stats(int argc, char **argv);
-int cmd_apply(int argc, char **argv); /* cmd_apply.c: desired-state documents */
-int cmd_monitor(int argc, char **argv);
-
-/* Long option helper: returns the value of --name at argv[*i], advancing *i. */
-const char *opt_value(int argc, char **argv, int *i, const char *name);
-int parse_list_args(int argc, char **argv, const char *what, bool *have_ctx, __u64 *ctx);
 int list_out(struct json_object *arr); /* prints (with -j) and frees */
 
 /* Ones' complement sum of big-endian 16-bit words (an odd last byte padded with zero). */

@@ -17,61 +17,7 @@
 #include "common.h" /* csum_add, csum_fold; struct stt_piece */
 #include "reasm.h"
 
-#define NBUCKETS 4096
-#define MAX_RANGES 128 /* a frame arrives in at most this many disjoint runs */
-
-struct range {
-	uint32_t start, end; /* [start, end) */
-};
-
-struct frame {
-	struct reasm_key key;
-	struct frame *hnext;	       /* hash chain */
-	struct frame *older, *newer;   /* age list, oldest at r->oldest */
-	uint64_t first_ns;
-	uint32_t frame_len, got, flags;
-	uint32_t nranges;
-	struct range ranges[MAX_RANGES];
-	uint8_t *data;
-};
-
-struct reasm {
-	size_t cap;
-	uint64_t timeout_ns;
-	struct frame *buckets[NBUCKETS];
-	struct frame *oldest, *newest;
-	struct reasm_stats st;
-};
-
-static size_t frame_cost(uint32_t frame_len)
-{
-	return sizeof(struct frame) + frame_len;
-}
-
-static unsigned int key_hash(const struct reasm_key *k)
-{
-	uint32_t h = k->saddr * 2654435761u;
-
-	h ^= k->frame_id * 2246822519u;
-	h ^= (uint32_t)k->sport * 3266489917u;
-	if (k->v6) { /* an IPv4 key hashes as it always did */
-		for (int i = 0; i < 16; i += 4) {
-			uint32_t w;
-
-			memcpy(&w, k->addr6 + i, 4);
-			h = (h ^ w) * 668265263u;
-		}
-		h ^= 0x9e3779b9u;
-	}
-	h ^= h >> 15;
-	return h % NBUCKETS;
-}
-
-static int key_eq(const struct reasm_key *a, const struct reasm_key *b)
-{
-	return a->saddr == b->saddr && a->frame_id == b->frame_id && a->sport == b->sport &&
-	       a->v6 == b->v6 && !memcmp(a->addr6, b->addr6, sizeof(a->addr6));
-}
+#include "reasm_impl.h"
 
 struct reasm *reasm_new(size_t mem_cap, uint64_t timeout_ns)
 {
@@ -127,16 +73,6 @@ void reasm_expire(struct reasm *r, uint64_t now_ns)
 		r->st.timeouts++;
 		frame_unlink(r, r->oldest);
 	}
-}
-
-static struct frame *frame_find(struct reasm *r, const struct reasm_key *k)
-{
-	struct frame *f;
-
-	for (f = r->buckets[key_hash(k)]; f; f = f->hnext)
-		if (key_eq(&f->key, k))
-			return f;
-	return NULL;
 }
 
 static struct frame *frame_new(struct reasm *r, const struct reasm_key *k, uint32_t frame_len,

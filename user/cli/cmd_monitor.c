@@ -16,7 +16,7 @@
 #include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
-#include "common.h"
+#include "cli.h"
 #include "stats_read.h"
 
 static volatile sig_atomic_t mon_stop;
@@ -26,10 +26,9 @@ static void mon_signal(int sig)
 	mon_stop = 1;
 }
 
-static void monitor_usage(void)
+static void monitor_help(FILE *f)
 {
-	fprintf(stderr,
-		"Usage: sttctl monitor [--interval SECS] [--count N] [--json]\n"
+	fprintf(f,
 		"  Rates of the datapath counters, once per interval (default 1 s; 0.1 to 3600,\n"
 		"  fractions allowed): frames/s, bit/s of inner bytes and drops/s, transmit and\n"
 		"  receive, for the underlay device, each context and each remote endpoint,\n"
@@ -126,94 +125,77 @@ static struct json_object *rates_json(const struct rates *r)
 	return o;
 }
 
-static void show(const struct stt_snapshot *before, const struct stt_snapshot *now, bool tty,
-		 double interval)
+/* One interval: the two snapshots, the seconds between them, the time, the device. */
+struct interval {
+	const struct stt_snapshot *before, *now;
+	double secs;
+	char when[64], name[IF_NAMESIZE];
+	struct rates dev;
+};
+
+static double drop_rate(const struct interval *v, unsigned int k)
 {
-	double secs = (now->ts_ns - before->ts_ns) / 1e9;
-	char name[IF_NAMESIZE], buf[64], when[64];
+	return dlt(v->now->c[STT_C_DROP_BASE + k], v->before->c[STT_C_DROP_BASE + k]) / v->secs;
+}
+
+static void show_json(const struct interval *v)
+{
+	struct json_object *root = json_object_new_object(), *dev, *drops, *arr;
+	const struct stt_snapshot *now = v->now, *before = v->before;
 	struct rates r;
-	time_t t = time(NULL);
-	int max_rows = 1 << 30, rows = 0;
+	char buf[64];
+
+	json_object_object_add(root, "time", json_object_new_string(v->when));
+	json_object_object_add(root, "interval", json_object_new_double(v->secs));
+	dev = rates_json(&v->dev);
+	json_object_object_add(dev, "name", json_object_new_string(v->name));
+	drops = json_object_new_object();
+	for (unsigned int k = 0; k < STT_DROP_MAX; k++)
+		if (drop_rate(v, k) > 0)
+			json_object_object_add(drops, drop_name(k),
+					       json_object_new_double(drop_rate(v, k)));
+	json_object_object_add(dev, "drops", drops);
+	json_object_object_add(root, "device", dev);
+	arr = json_object_new_array();
+	for (size_t i = 0; i < now->n_ctx; i++) {
+		struct json_object *o;
+
+		flow_rates(&r, &now->ctx[i].s, find_ctx(before, now->ctx[i].context), v->secs);
+		o = rates_json(&r);
+		json_object_object_add(o, "context", json_object_new_uint64(now->ctx[i].context));
+		json_object_array_add(arr, o);
+	}
+	json_object_object_add(root, "contexts", arr);
+	arr = json_object_new_array();
+	for (size_t i = 0; i < now->n_rem; i++) {
+		struct json_object *o;
+
+		flow_rates(&r, &now->rem[i].s, find_rem(before, now->rem[i].remote), v->secs);
+		o = rates_json(&r);
+		fmt_remote(now->rem[i].remote, buf, sizeof(buf));
+		json_object_object_add(o, "remote", json_object_new_string(buf));
+		json_object_array_add(arr, o);
+	}
+	json_object_object_add(root, "remotes", arr);
+	json_out(root);
+	fflush(stdout);
+}
+
+/* The rows of contexts and remotes, at most max_rows; how many did not fit. */
+static size_t show_flows(const struct interval *v, int max_rows)
+{
+	const struct stt_snapshot *now = v->now, *before = v->before;
 	size_t hidden = 0;
+	struct rates r;
+	char buf[64];
+	int rows = 0;
 
-	if (secs <= 0)
-		secs = 1e-9;
-	remote6_forget(); /* IPv6 remotes by address: the index maps of the attachment now */
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
-	/* Device: the global counters. */
-	r.tx_fps = dlt(now->c[STT_C_TX_FRAMES], before->c[STT_C_TX_FRAMES]) / secs;
-	r.tx_bps = dlt(now->c[STT_C_TX_BYTES], before->c[STT_C_TX_BYTES]) * 8.0 / secs;
-	r.rx_fps = dlt(now->c[STT_C_RX_FRAMES], before->c[STT_C_RX_FRAMES]) / secs;
-	r.rx_bps = dlt(now->c[STT_C_RX_BYTES], before->c[STT_C_RX_BYTES]) * 8.0 / secs;
-	r.drops_ps = dlt(snapshot_drops(now), snapshot_drops(before)) / secs;
-	if (now->ifindex)
-		dev_name(now->ifindex, name);
-	else
-		snprintf(name, sizeof(name), "-");
-
-	if (g_opts.json) {
-		struct json_object *root = json_object_new_object(), *dev, *drops, *arr;
-
-		json_object_object_add(root, "time", json_object_new_string(when));
-		json_object_object_add(root, "interval", json_object_new_double(secs));
-		dev = rates_json(&r);
-		json_object_object_add(dev, "name", json_object_new_string(name));
-		drops = json_object_new_object();
-		for (unsigned int k = 0; k < STT_DROP_MAX; k++) {
-			__u64 d = dlt(now->c[STT_C_DROP_BASE + k], before->c[STT_C_DROP_BASE + k]);
-
-			if (d)
-				json_object_object_add(drops, drop_name(k),
-						       json_object_new_double(d / secs));
-		}
-		json_object_object_add(dev, "drops", drops);
-		json_object_object_add(root, "device", dev);
-		arr = json_object_new_array();
-		for (size_t i = 0; i < now->n_ctx; i++) {
-			struct json_object *o;
-
-			flow_rates(&r, &now->ctx[i].s, find_ctx(before, now->ctx[i].context), secs);
-			o = rates_json(&r);
-			json_object_object_add(o, "context",
-					       json_object_new_uint64(now->ctx[i].context));
-			json_object_array_add(arr, o);
-		}
-		json_object_object_add(root, "contexts", arr);
-		arr = json_object_new_array();
-		for (size_t i = 0; i < now->n_rem; i++) {
-			struct json_object *o;
-
-			flow_rates(&r, &now->rem[i].s, find_rem(before, now->rem[i].remote), secs);
-			o = rates_json(&r);
-			fmt_remote(now->rem[i].remote, buf, sizeof(buf));
-			json_object_object_add(o, "remote", json_object_new_string(buf));
-			json_object_array_add(arr, o);
-		}
-		json_object_object_add(root, "remotes", arr);
-		json_out(root);
-		fflush(stdout);
-		return;
-	}
-
-	if (tty) {
-		struct winsize ws;
-
-		if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 8)
-			max_rows = ws.ws_row - 6;
-		printf("\033[H\033[2J"); /* home, clear */
-		printf("stt monitor: every %.1f s, Ctrl-C to quit%*s%s\n", interval, 10, "", when);
-	} else {
-		printf("time %s interval %.2f\n", when, secs);
-	}
-	printf("%-8s %-18s %12s %10s %12s %10s %10s\n", "KIND", "NAME", "TX-frames/s", "TX-bit/s",
-	       "RX-frames/s", "RX-bit/s", "drops/s");
-	row("device", name, &r);
 	for (size_t i = 0; i < now->n_ctx; i++) {
 		if (++rows > max_rows) {
 			hidden++;
 			continue;
 		}
-		flow_rates(&r, &now->ctx[i].s, find_ctx(before, now->ctx[i].context), secs);
+		flow_rates(&r, &now->ctx[i].s, find_ctx(before, now->ctx[i].context), v->secs);
 		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)now->ctx[i].context);
 		row("context", buf, &r);
 	}
@@ -222,26 +204,74 @@ static void show(const struct stt_snapshot *before, const struct stt_snapshot *n
 			hidden++;
 			continue;
 		}
-		flow_rates(&r, &now->rem[i].s, find_rem(before, now->rem[i].remote), secs);
+		flow_rates(&r, &now->rem[i].s, find_rem(before, now->rem[i].remote), v->secs);
 		fmt_remote(now->rem[i].remote, buf, sizeof(buf));
 		row("remote", buf, &r);
 	}
+	return hidden;
+}
+
+/* The table: redrawn in place on a terminal (as many rows as fit), else one block. */
+static void show_text(const struct interval *v, bool tty, double interval)
+{
+	int max_rows = 1 << 30, n = 0;
+	size_t hidden;
+
+	if (tty) {
+		struct winsize ws;
+
+		if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 8)
+			max_rows = ws.ws_row - 6;
+		printf("\033[H\033[2J"); /* home, clear */
+		printf("stt monitor: every %.1f s, Ctrl-C to quit%*s%s\n", interval, 10, "",
+		       v->when);
+	} else {
+		printf("time %s interval %.2f\n", v->when, v->secs);
+	}
+	printf("%-8s %-18s %12s %10s %12s %10s %10s\n", "KIND", "NAME", "TX-frames/s", "TX-bit/s",
+	       "RX-frames/s", "RX-bit/s", "drops/s");
+	row("device", v->name, &v->dev);
+	hidden = show_flows(v, max_rows);
 	if (hidden)
 		printf("(%zu more rows: enlarge the terminal, or use 'sttctl stats')\n", hidden);
 	printf("drops/s by reason:");
-	rows = 0;
 	for (unsigned int k = 0; k < STT_DROP_MAX; k++) {
-		__u64 d = dlt(now->c[STT_C_DROP_BASE + k], before->c[STT_C_DROP_BASE + k]);
-
-		if (d) {
-			printf(" %s %.1f", drop_name(k), d / secs);
-			rows++;
+		if (drop_rate(v, k) > 0) {
+			printf(" %s %.1f", drop_name(k), drop_rate(v, k));
+			n++;
 		}
 	}
-	printf("%s\n", rows ? "" : " none");
+	printf("%s\n", n ? "" : " none");
 	if (!tty)
 		printf("\n");
 	fflush(stdout);
+}
+
+static void show(const struct stt_snapshot *before, const struct stt_snapshot *now, bool tty,
+		 double interval)
+{
+	struct interval v = {.before = before, .now = now};
+	time_t t = time(NULL);
+
+	v.secs = (now->ts_ns - before->ts_ns) / 1e9;
+	if (v.secs <= 0)
+		v.secs = 1e-9;
+	remote6_forget(); /* IPv6 remotes by address: the index maps of the attachment now */
+	strftime(v.when, sizeof(v.when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+	/* Device: the global counters. */
+	v.dev.tx_fps = dlt(now->c[STT_C_TX_FRAMES], before->c[STT_C_TX_FRAMES]) / v.secs;
+	v.dev.tx_bps = dlt(now->c[STT_C_TX_BYTES], before->c[STT_C_TX_BYTES]) * 8.0 / v.secs;
+	v.dev.rx_fps = dlt(now->c[STT_C_RX_FRAMES], before->c[STT_C_RX_FRAMES]) / v.secs;
+	v.dev.rx_bps = dlt(now->c[STT_C_RX_BYTES], before->c[STT_C_RX_BYTES]) * 8.0 / v.secs;
+	v.dev.drops_ps = dlt(snapshot_drops(now), snapshot_drops(before)) / v.secs;
+	if (now->ifindex)
+		dev_name(now->ifindex, v.name);
+	else
+		snprintf(v.name, sizeof(v.name), "-");
+	if (g_opts.json)
+		show_json(&v);
+	else
+		show_text(&v, tty, interval);
 }
 
 static int parse_interval(const char *s, double *out)
@@ -259,7 +289,39 @@ static int parse_interval(const char *s, double *out)
 	return 0;
 }
 
-int cmd_monitor(int argc, char **argv)
+static int monitor_opts(const struct cmd *c, int argc, char **argv, double *interval,
+			unsigned long *count)
+{
+	static const struct option opts[] = {
+	    {"json", no_argument, NULL, 'j'},
+	    {"interval", required_argument, NULL, 'i'},
+	    {"count", required_argument, NULL, 'n'},
+	    CMD_OPT_HELP,
+	    {},
+	};
+	int o;
+
+	while ((o = cmd_getopt(c, argc, argv, "jh", opts)) != -1) {
+		if (o == CMD_HELP || o == CMD_BAD)
+			return o;
+		if (o == 'j') {
+			g_opts.json = true;
+		} else if (o == 'i') {
+			if (!*optarg || parse_interval(optarg, interval))
+				return CMD_BAD;
+		} else {
+			if (!*optarg || parse_uint(optarg, 1000000000ul, count))
+				return CMD_BAD;
+			if (!*count) {
+				err_msg("invalid count '0': expected 1 or more intervals");
+				return CMD_BAD;
+			}
+		}
+	}
+	return cmd_args(c, argc, argv, NULL, 0) ? CMD_BAD : 0;
+}
+
+static int monitor_main(const struct cmd *c, int argc, char **argv)
 {
 	struct stt_snapshot before, now;
 	struct stt_stats_fds fds;
@@ -268,34 +330,10 @@ int cmd_monitor(int argc, char **argv)
 	unsigned long count = 0;
 	double interval = 1.0;
 	bool tty;
-	int rc = 0;
+	int rc = monitor_opts(c, argc, argv, &interval, &count);
 
-	if (argc &&
-	    (!strcmp(argv[0], "help") || !strcmp(argv[0], "--help") || !strcmp(argv[0], "-h"))) {
-		monitor_usage();
-		return 0;
-	}
-	for (int i = 0; i < argc; i++) {
-		const char *v;
-
-		if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "-j")) {
-			g_opts.json = true;
-		} else if ((v = opt_value(argc, argv, &i, "--interval"))) {
-			if (!*v || parse_interval(v, &interval))
-				return 1;
-		} else if ((v = opt_value(argc, argv, &i, "--count"))) {
-			if (!*v || parse_uint(v, 1000000000ul, &count))
-				return 1;
-			if (!count) {
-				err_msg("invalid count '0': expected 1 or more intervals");
-				return 1;
-			}
-		} else {
-			err_msg("monitor: unexpected argument '%s' (try 'sttctl monitor help')",
-				argv[i]);
-			return 1;
-		}
-	}
+	if (rc)
+		return rc == CMD_HELP ? 0 : 1;
 	if (state_open(&st, true))
 		return 1;
 	if (stats_fds_open(&fds, st.dir) || snapshot_read(&fds, &before)) {
@@ -334,3 +372,10 @@ int cmd_monitor(int argc, char **argv)
 	stats_fds_close(&fds);
 	return rc;
 }
+
+const struct cmd cmd_monitor = {
+    .name = "monitor",
+    .synopsis = "monitor [--interval SECS] [--count N] [--json]",
+    .help = monitor_help,
+    .run = monitor_main,
+};

@@ -137,18 +137,93 @@ static bool hdr_ok(struct sttd *d, const struct stt_hdr *h, const uint8_t *inner
 }
 
 /* Deliver a whole STT frame (STT header + inner Ethernet frame) to its vport. */
+/* The same policy as the BPF paths: strict peers, then ECN/DSCP; then learning. */
+static bool deliver_allowed(struct sttd *d, const struct stt_ctx_val *cv, __u64 ctx,
+			    uint8_t *inner, uint32_t ilen, uint32_t saddr, uint32_t pflags)
+{
+	const struct stt_cfg *cfg = &d->cfg;
+
+	if (stt_peers_strict(cfg->opts, cv->flags)) {
+		struct stt_peer_key pk = {.context = ctx, .remote4 = saddr};
+		__u32 pv;
+
+		/* saddr 0: an IPv6 sender without a remote index, never a peer. */
+		if (!saddr || d->peers_fd < 0 || bpf_map_lookup_elem(d->peers_fd, &pk, &pv)) {
+			d->peer_denied++;
+			return false;
+		}
+	}
+	if (frame_tos(inner, ilen, pflags, cfg->dscp)) {
+		d->ecn_drops++;
+		return false;
+	}
+	if (stt_learns(cv->flags, inner + 6, saddr))
+		learn(d, ctx, inner + 6, saddr);
+	return true;
+}
+
+/* The virtio header of a checksum-partial frame (and GSO for a TCP one above its MSS). */
+static void vnet_hdr(const struct stt_hdr *h, const uint8_t *inner, uint32_t ilen,
+		     struct virtio_net_hdr *vh)
+{
+	bool v6 = !(h->flags & STT_F_IPV4), tcp = h->flags & STT_F_TCP;
+
+	/* hdr_ok() checked the offset, the inner IP version and protocol against the flags. */
+	if (!(h->flags & STT_F_CSUM_PARTIAL))
+		return;
+	vh->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	vh->csum_start = h->l4_offset;
+	vh->csum_offset = tcp ? 16 : 6;
+	if (tcp && ntohs(h->mss) && ilen > 14u + 40 + ntohs(h->mss)) {
+		uint32_t thl = (inner[h->l4_offset + 12] >> 4) * 4;
+
+		vh->gso_type = v6 ? VIRTIO_NET_HDR_GSO_TCPV6 : VIRTIO_NET_HDR_GSO_TCPV4;
+		vh->gso_size = ntohs(h->mss);
+		vh->hdr_len = h->l4_offset + thl;
+	}
+}
+
+/*
+ * The frame tagged again with tci_h (stt_rx_vlan_tag decides, as for stt_tc_rx), in band
+ * behind the MAC addresses. Returns the tagged copy (iov set to it; the caller frees it),
+ * NULL if out of memory.
+ */
+static uint8_t *retag(const struct stt_hdr *h, const uint8_t *inner, uint32_t ilen,
+		      __u16 tci_h, struct virtio_net_hdr *vh, struct iovec *iov)
+{
+	uint16_t tci = htons(tci_h);
+	/* The STT header stays in front, as for an untagged frame (f, then inner). */
+	uint8_t *tagged = malloc(sizeof(*h) + ilen + 4), *t2;
+
+	if (!tagged)
+		return NULL;
+	memcpy(tagged, h, sizeof(*h));
+	t2 = tagged + sizeof(*h);
+	memcpy(t2, inner, 12);
+	t2[12] = 0x81, t2[13] = 0x00;
+	memcpy(t2 + 14, &tci, 2);
+	memcpy(t2 + 16, inner + 12, ilen - 12);
+	iov->iov_base = t2;
+	iov->iov_len = ilen + 4;
+	if (vh->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
+		vh->csum_start += 4;
+		if (vh->hdr_len)
+			vh->hdr_len += 4;
+	}
+	return tagged;
+}
+
 static void deliver(struct sttd *d, uint8_t *f, uint32_t len, uint32_t saddr, uint32_t pflags)
 {
 	const struct stt_hdr *h = (const void *)f;
 	struct virtio_net_hdr vh = {};
 	struct stt_ctx_val cv;
-	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_halen = ETH_ALEN };
+	struct sockaddr_ll sll = {.sll_family = AF_PACKET, .sll_halen = ETH_ALEN};
 	struct iovec iov[2];
-	struct msghdr msg = { .msg_name = &sll, .msg_namelen = sizeof(sll), .msg_iov = iov,
-			      .msg_iovlen = 2 };
+	struct msghdr msg = {
+	    .msg_name = &sll, .msg_namelen = sizeof(sll), .msg_iov = iov, .msg_iovlen = 2};
 	uint8_t *inner = f + sizeof(*h), *tagged = NULL;
 	uint32_t ilen = len - sizeof(*h);
-	const struct stt_cfg *cfg = &d->cfg;
 	__u16 tci_h;
 	__u64 ctx;
 
@@ -163,38 +238,9 @@ static void deliver(struct sttd *d, uint8_t *f, uint32_t len, uint32_t saddr, ui
 		d->bad_frame++; /* a frame only ever goes to the vport of its own context */
 		return;
 	}
-	/* The same policy as the BPF paths: strict peers, then ECN/DSCP. */
-	if (stt_peers_strict(cfg->opts, cv.flags)) {
-		struct stt_peer_key pk = { .context = ctx, .remote4 = saddr };
-		__u32 pv;
-
-		/* saddr 0: an IPv6 sender without a remote index, never a peer. */
-		if (!saddr || d->peers_fd < 0 || bpf_map_lookup_elem(d->peers_fd, &pk, &pv)) {
-			d->peer_denied++;
-			return;
-		}
-	}
-	if (frame_tos(inner, ilen, pflags, cfg->dscp)) {
-		d->ecn_drops++;
+	if (!deliver_allowed(d, &cv, ctx, inner, ilen, saddr, pflags))
 		return;
-	}
-	if (stt_learns(cv.flags, inner + 6, saddr))
-		learn(d, ctx, inner + 6, saddr);
-	/* hdr_ok() checked the offset, the inner IP version and protocol against the flags. */
-	if (h->flags & STT_F_CSUM_PARTIAL) {
-		bool v6 = !(h->flags & STT_F_IPV4), tcp = h->flags & STT_F_TCP;
-
-		vh.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
-		vh.csum_start = h->l4_offset;
-		vh.csum_offset = tcp ? 16 : 6;
-		if (tcp && ntohs(h->mss) && ilen > 14u + 40 + ntohs(h->mss)) {
-			uint32_t thl = (inner[h->l4_offset + 12] >> 4) * 4;
-
-			vh.gso_type = v6 ? VIRTIO_NET_HDR_GSO_TCPV6 : VIRTIO_NET_HDR_GSO_TCPV4;
-			vh.gso_size = ntohs(h->mss);
-			vh.hdr_len = h->l4_offset + thl;
-		}
-	}
+	vnet_hdr(h, inner, ilen, &vh);
 	sll.sll_ifindex = cv.ifindex;
 	memcpy(sll.sll_addr, inner, ETH_ALEN);
 	iov[0].iov_base = &vh;
@@ -202,28 +248,10 @@ static void deliver(struct sttd *d, uint8_t *f, uint32_t len, uint32_t saddr, ui
 	iov[1].iov_base = (void *)inner;
 	iov[1].iov_len = ilen;
 	if (stt_rx_vlan_tag(cv.flags, ntohs(h->vlan_tci), &tci_h)) {
-		/* Tagged again as the policy says (stt_policy.h), in band behind the MACs. */
-		uint16_t tci = htons(tci_h);
-		uint8_t *t2;
-
-		/* The STT header stays in front, as for an untagged frame (f, then inner). */
-		tagged = malloc(sizeof(*h) + ilen + 4);
+		tagged = retag(h, inner, ilen, tci_h, &vh, &iov[1]);
 		if (!tagged) {
 			d->tx_errors++;
 			return;
-		}
-		memcpy(tagged, h, sizeof(*h));
-		t2 = tagged + sizeof(*h);
-		memcpy(t2, inner, 12);
-		t2[12] = 0x81, t2[13] = 0x00;
-		memcpy(t2 + 14, &tci, 2);
-		memcpy(t2 + 16, inner + 12, ilen - 12);
-		iov[1].iov_base = t2;
-		iov[1].iov_len = ilen + 4;
-		if (vh.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
-			vh.csum_start += 4;
-			if (vh.hdr_len)
-				vh.hdr_len += 4;
 		}
 	}
 	if (sendmsg(d->pkt_fd, &msg, 0) < 0) {

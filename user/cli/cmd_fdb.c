@@ -7,16 +7,14 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <json-c/json.h>
-#include "common.h"
+#include "cli.h"
+#include "fdb.h"
 
 static const __u8 bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 
-static void fdb_usage(void)
+static void fdb_help(FILE *f)
 {
-	fprintf(stderr,
-		"Usage: sttctl fdb add --context ID --mac MAC --remote ADDR\n"
-		"       sttctl fdb del --context ID --mac MAC [--remote ADDR]\n"
-		"       sttctl fdb show [--context ID]\n"
+	fprintf(f,
 		"  A unicast entry sends frames for MAC in context ID to the endpoint ADDR\n"
 		"  (IPv4 or IPv6).\n"
 		"  MAC ff:ff:ff:ff:ff:ff adds ADDR to the context's flood list: broadcast,\n"
@@ -51,7 +49,7 @@ static int flood_add(struct stt_state *st, __u64 ctx, __be32 remote, const char 
 	}
 	fv.remote4[fv.count++] = remote;
 	/* The whole list is one map value: readers see the old list or the new one. */
-	if (bpf_map_update_elem(st->flood_fd, &ctx, &fv, 0)) {
+	if (flood_set(st, NULL, ctx, &fv)) {
 		err_msg("cannot add flood target %s: %s", addr, strerror(errno));
 		return 1;
 	}
@@ -68,7 +66,7 @@ static int flood_del(struct stt_state *st, __u64 ctx, bool have_remote, __be32 r
 		return 1;
 	}
 	if (!have_remote) {
-		bpf_map_delete_elem(st->flood_fd, &ctx);
+		flood_clear(st, NULL, ctx);
 		return 0;
 	}
 	for (__u32 i = 0; i < fv.count && i < STT_MAX_FLOOD; i++)
@@ -80,8 +78,8 @@ static int flood_del(struct stt_state *st, __u64 ctx, bool have_remote, __be32 r
 		return 1;
 	}
 	if (!nv.count)
-		return bpf_map_delete_elem(st->flood_fd, &ctx) ? 1 : 0;
-	return bpf_map_update_elem(st->flood_fd, &ctx, &nv, 0) ? 1 : 0;
+		return flood_clear(st, NULL, ctx) ? 1 : 0;
+	return flood_set(st, NULL, ctx, &nv) ? 1 : 0;
 }
 
 static void fdb_row(struct json_object *arr, __u64 ctx, const __u8 *mac, __be32 remote,
@@ -109,7 +107,7 @@ static void fdb_row(struct json_object *arr, __u64 ctx, const __u8 *mac, __be32 
 	}
 }
 
-static int fdb_show(int argc, char **argv)
+static int fdb_show(const struct cmd *c, int argc, char **argv)
 {
 	struct json_object *arr = json_object_new_array();
 	struct stt_state st;
@@ -117,8 +115,12 @@ static int fdb_show(int argc, char **argv)
 	bool have_ctx = false;
 	__u64 want = 0, now;
 
-	if (parse_list_args(argc, argv, "fdb show", &have_ctx, &want))
-		goto bad;
+	int o = cmd_list_opts(c, argc, argv, &have_ctx, &want);
+
+	if (o) {
+		json_object_put(arr);
+		return o == CMD_HELP ? 0 : 1;
+	}
 	if (state_open(&st, true))
 		goto bad;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -181,55 +183,130 @@ bad:
 	return 1;
 }
 
-int cmd_fdb(int argc, char **argv)
-{
-	struct stt_fdb_key key = {};
-	struct stt_fdb_val val = {}, cur;
-	struct stt_state st;
-	struct stt_cfg cfg = {};
-	struct stt_addr6 ra = {};
-	const char *v, *addr = NULL;
-	bool add, have_ctx = false, have_mac = false, have_remote = false;
-	char buf[32];
-	int rc = 1;
+/* fdb add/del: what the options say. */
+struct fdb_req {
+	bool add, have_ctx, have_mac, have_remote;
+	__u64 ctx;
+	__u8 mac[6];
+	struct stt_addr6 ra;
+	const char *addr; /* --remote as given */
+	__be32 remote;	  /* as the maps name it (0: an IPv6 address without an index) */
+};
 
-	if (argc < 1 || !strcmp(argv[0], "help") || !strcmp(argv[0], "--help")) {
-		fdb_usage();
-		return argc < 1;
-	}
-	if (!strcmp(argv[0], "show") || !strcmp(argv[0], "list"))
-		return fdb_show(argc - 1, argv + 1);
-	if (!strcmp(argv[0], "add"))
-		add = true;
-	else if (!strcmp(argv[0], "del") || !strcmp(argv[0], "delete"))
-		add = false;
-	else {
-		err_msg("fdb: unknown command '%s' (try 'sttctl fdb help')", argv[0]);
-		return 1;
-	}
-	for (int i = 1; i < argc; i++) {
-		if ((v = opt_value(argc, argv, &i, "--context"))) {
-			if (parse_context(v, &key.context))
-				return 1;
-			have_ctx = true;
-		} else if ((v = opt_value(argc, argv, &i, "--mac"))) {
-			if (parse_mac(v, key.mac))
-				return 1;
-			have_mac = true;
-		} else if ((v = opt_value(argc, argv, &i, "--remote"))) {
-			if (parse_remote_addr(v, &ra))
-				return 1;
-			addr = v;
-			have_remote = true;
+static int fdb_opts(const struct cmd *c, int argc, char **argv, struct fdb_req *q)
+{
+	static const struct option opts[] = {
+	    {"context", required_argument, NULL, 'c'},
+	    {"mac", required_argument, NULL, 'm'},
+	    {"remote", required_argument, NULL, 'r'},
+	    CMD_OPT_HELP,
+	    {},
+	};
+	int o, err = 0;
+
+	while (!err && (o = cmd_getopt(c, argc, argv, "h", opts)) != -1) {
+		if (o == CMD_HELP || o == CMD_BAD)
+			return o;
+		if (o == 'c') {
+			err = parse_context(optarg, &q->ctx);
+			q->have_ctx = true;
+		} else if (o == 'm') {
+			err = parse_mac(optarg, q->mac);
+			q->have_mac = true;
 		} else {
-			err_msg("fdb %s: unexpected argument '%s'", argv[0], argv[i]);
-			return 1;
+			err = parse_remote_addr(optarg, &q->ra);
+			q->addr = optarg;
+			q->have_remote = true;
 		}
 	}
-	if (!have_ctx || !have_mac || (add && !have_remote)) {
-		fdb_usage();
+	if (err || cmd_args(c, argc, argv, NULL, 0))
+		return CMD_BAD;
+	if (!q->have_ctx || !q->have_mac || (q->add && !q->have_remote))
+		return cmd_bad(c, "fdb %s: --context, --mac%s are needed", argv[0],
+			       q->add ? " and --remote" : ""),
+		       CMD_BAD;
+	return 0;
+}
+
+/* A unicast entry added: the same again is no change, another remote is refused. */
+static int unicast_add(struct stt_state *st, const struct fdb_req *q, const char *mac)
+{
+	struct stt_fdb_key key = {.context = q->ctx};
+	struct stt_fdb_val cur;
+
+	memcpy(key.mac, q->mac, 6);
+	if (raddr_is_mcast(&q->ra)) {
+		err_msg("cannot add %s: a multicast group can only be a flood target "
+			"(--mac ff:ff:ff:ff:ff:ff)",
+			q->addr);
 		return 1;
 	}
+	if (bpf_map_lookup_elem(st->fdb_fd, &key, &cur) == 0) {
+		if (cur.remote4 == q->remote)
+			return 0;
+		err_msg("cannot add %s in context %llu: it already goes to another remote "
+			"(delete it first)",
+			mac, (unsigned long long)q->ctx);
+		return 1;
+	}
+	if (fdb_set(st, NULL, q->ctx, q->mac, q->remote, BPF_NOEXIST)) {
+		err_msg("cannot add %s in context %llu: %s", mac, (unsigned long long)q->ctx,
+			strerror(errno));
+		return 1;
+	}
+	return 0;
+}
+
+/* A unicast entry deleted (with --remote: only if it goes there). */
+static int unicast_del(struct stt_state *st, const struct fdb_req *q, const char *mac)
+{
+	struct stt_fdb_key key = {.context = q->ctx};
+	struct stt_fdb_val cur;
+
+	memcpy(key.mac, q->mac, 6);
+	if (bpf_map_lookup_elem(st->fdb_fd, &key, &cur)) {
+		err_msg("cannot delete %s in context %llu: no such entry", mac,
+			(unsigned long long)q->ctx);
+		return 1;
+	}
+	if (q->have_remote && cur.remote4 != q->remote) {
+		err_msg("cannot delete %s in context %llu: it goes to another remote", mac,
+			(unsigned long long)q->ctx);
+		return 1;
+	}
+	fdb_clear(st, NULL, q->ctx, q->mac);
+	return 0;
+}
+
+/* The entry (or flood target) of q added or deleted; 0 or 1. */
+static int fdb_apply(struct stt_state *st, const struct fdb_req *q, __u32 underlay)
+{
+	char mac[32];
+	int rc;
+
+	if (!memcmp(q->mac, bcast, 6)) {
+		rc = q->add ? flood_add(st, q->ctx, q->remote, q->addr)
+			    : flood_del(st, q->ctx, q->have_remote, q->remote, q->addr);
+		/* Multicast flood targets: the groups this endpoint accepts STT on. */
+		if (!rc)
+			groups_sync(st->flood_fd, st->groups_fd, underlay, true);
+		return rc;
+	}
+	fmt_mac(q->mac, mac, sizeof(mac));
+	return q->add ? unicast_add(st, q, mac) : unicast_del(st, q, mac);
+}
+
+static int fdb_change(const struct cmd *c, int argc, char **argv)
+{
+	struct fdb_req q = {.add = !strcmp(argv[0], "add")};
+	struct stt_state st;
+	struct stt_cfg cfg = {};
+	int rc = 1;
+
+	rc = fdb_opts(c, argc, argv, &q);
+	if (rc)
+		return rc == CMD_HELP ? 0 : 1;
+	rc = 1;
 	if (state_open(&st, true))
 		return 1;
 	state_get_cfg(&st, &cfg);
@@ -237,66 +314,39 @@ int cmd_fdb(int argc, char **argv)
 	 * An IPv6 remote by its index: a new address gets one when added; one that has none
 	 * (remote 0) is named by no entry, so deleting it finds nothing.
 	 */
-	if (have_remote) {
-		int r = remote_get(&ra, &val.remote4, add);
+	if (q.have_remote) {
+		int r = remote_get(&q.ra, &q.remote, q.add);
 
 		if (r < 0)
 			goto out;
 		if (r > 0)
-			val.remote4 = 0;
+			q.remote = 0;
 	}
-
-	if (!memcmp(key.mac, bcast, 6)) {
-		rc = add ? flood_add(&st, key.context, val.remote4, addr)
-			 : flood_del(&st, key.context, have_remote, val.remote4, addr);
-		/* Multicast flood targets: the groups this endpoint accepts STT on. */
-		if (!rc)
-			groups_sync(st.flood_fd, st.groups_fd, cfg.ifindex, true);
-		goto out;
-	}
-	if (add && raddr_is_mcast(&ra)) {
-		err_msg("cannot add %s: a multicast group can only be a flood target "
-			"(--mac ff:ff:ff:ff:ff:ff)", addr);
-		goto out;
-	}
-	fmt_mac(key.mac, buf, sizeof(buf));
-	if (add) {
-		if (bpf_map_lookup_elem(st.fdb_fd, &key, &cur) == 0) {
-			if (cur.remote4 == val.remote4) {
-				rc = 0;
-				goto out;
-			}
-			err_msg("cannot add %s in context %llu: it already goes to another remote "
-				"(delete it first)", buf, (unsigned long long)key.context);
-			goto out;
-		}
-		if (bpf_map_update_elem(st.fdb_fd, &key, &val, BPF_NOEXIST)) {
-			err_msg("cannot add %s in context %llu: %s", buf,
-				(unsigned long long)key.context, strerror(errno));
-			goto out;
-		}
-	} else {
-		if (bpf_map_lookup_elem(st.fdb_fd, &key, &cur)) {
-			err_msg("cannot delete %s in context %llu: no such entry", buf,
-				(unsigned long long)key.context);
-			goto out;
-		}
-		if (have_remote && cur.remote4 != val.remote4) {
-			err_msg("cannot delete %s in context %llu: it goes to another remote", buf,
-				(unsigned long long)key.context);
-			goto out;
-		}
-		bpf_map_delete_elem(st.fdb_fd, &key);
-	}
-	rc = 0;
+	rc = fdb_apply(&st, &q, cfg.ifindex);
 out:
 	/* Keep a kernel-managed neighbour entry for each remote in use (see netutil.c). */
-	if (!rc && have_remote && cfg.ifindex) {
-		if (add)
-			neigh_addr_add(cfg.ifindex, &ra); /* none for a group */
-		else if (!remote_in_use(st.fdb_fd, st.flood_fd, val.remote4))
-			neigh_addr_del(cfg.ifindex, &ra);
+	if (!rc && q.have_remote && cfg.ifindex) {
+		if (q.add)
+			neigh_addr_add(cfg.ifindex, &q.ra); /* none for a group */
+		else if (!remote_in_use(st.fdb_fd, st.flood_fd, q.remote))
+			neigh_addr_del(cfg.ifindex, &q.ra);
 	}
 	state_close(&st);
 	return rc;
 }
+
+static const struct cmd fdb_verbs[] = {
+    {.name = "add", .run = fdb_change},
+    {.name = "del", .alias = "delete", .run = fdb_change},
+    {.name = "show", .alias = "list", .run = fdb_show},
+    {},
+};
+
+const struct cmd cmd_fdb = {
+    .name = "fdb",
+    .synopsis = "fdb add --context ID --mac MAC --remote ADDR\n"
+		"fdb del --context ID --mac MAC [--remote ADDR]\n"
+		"fdb show [--context ID]",
+    .help = fdb_help,
+    .sub = fdb_verbs,
+};

@@ -5,21 +5,18 @@
 #include <string.h>
 #include <bpf/bpf.h>
 #include <json-c/json.h>
-#include "common.h"
+#include "cli.h"
+#include "fdb.h"
 
-static void peer_usage(void)
+static void peer_help(FILE *f)
 {
-	fprintf(stderr,
-		"Usage: sttctl peer add --context ID ADDR\n"
-		"       sttctl peer del --context ID ADDR\n"
-		"       sttctl peer list [--context ID]\n"
-		"  The remote endpoints allowed to send frames of context ID when peers are\n"
-		"  strict: for every context ('sttctl attach ... --peers strict') or for one\n"
-		"  ('sttctl vport add ... --peers strict'). ADDR is IPv4 or IPv6. STT from any\n"
-		"  other source address is dropped and counted as peer_denied. With open peers\n"
-		"  (the default) the list is kept but not enforced. STT has no authentication:\n"
-		"  an attacker who can forge a peer's source address gets through; use IPsec\n"
-		"  or a trusted underlay where that matters.\n");
+	fprintf(f, "  The remote endpoints allowed to send frames of context ID when peers are\n"
+		   "  strict: for every context ('sttctl attach ... --peers strict') or for one\n"
+		   "  ('sttctl vport add ... --peers strict'). ADDR is IPv4 or IPv6. STT from any\n"
+		   "  other source address is dropped and counted as peer_denied. With open peers\n"
+		   "  (the default) the list is kept but not enforced. STT has no authentication:\n"
+		   "  an attacker who can forge a peer's source address gets through; use IPsec\n"
+		   "  or a trusted underlay where that matters.\n");
 }
 
 static int peers_open(struct stt_state *st)
@@ -35,7 +32,7 @@ static int peers_open(struct stt_state *st)
 	return 0;
 }
 
-static int peer_list(int argc, char **argv)
+static int peer_list(const struct cmd *c, int argc, char **argv)
 {
 	struct stt_peer_key k, next, *prev = NULL;
 	struct json_object *arr = json_object_new_array();
@@ -44,8 +41,12 @@ static int peer_list(int argc, char **argv)
 	__u64 ctx = 0;
 	char buf[REMOTE_STRLEN];
 
-	if (parse_list_args(argc, argv, "peer list", &have_ctx, &ctx))
-		goto bad;
+	int o = cmd_list_opts(c, argc, argv, &have_ctx, &ctx);
+
+	if (o) {
+		json_object_put(arr);
+		return o == CMD_HELP ? 0 : 1;
+	}
 	if (peers_open(&st))
 		goto bad;
 	while (bpf_map_get_next_key(st.peers_fd, prev, &next) == 0) {
@@ -73,49 +74,28 @@ bad:
 	return 1;
 }
 
-int cmd_peer(int argc, char **argv)
+static int peer_change(const struct cmd *c, int argc, char **argv)
 {
+	static const struct option opts[] = {
+	    {"context", required_argument, NULL, 'c'}, CMD_OPT_HELP, {}};
 	struct stt_peer_key k = {};
 	struct stt_addr6 ra;
 	struct stt_state st;
-	const char *v, *addr = NULL;
-	bool add, have_ctx = false;
-	__u32 one = 1;
-	int rc = 1;
+	const char *addr;
+	bool add = !strcmp(argv[0], "add"), have_ctx = false;
+	int o, rc = 1;
 
-	if (argc < 1 || !strcmp(argv[0], "help") || !strcmp(argv[0], "--help")) {
-		peer_usage();
-		return argc < 1;
-	}
-	if (!strcmp(argv[0], "list") || !strcmp(argv[0], "show"))
-		return peer_list(argc - 1, argv + 1);
-	if (!strcmp(argv[0], "add")) {
-		add = true;
-	} else if (!strcmp(argv[0], "del") || !strcmp(argv[0], "delete")) {
-		add = false;
-	} else {
-		err_msg("peer: unknown command '%s' (try 'sttctl peer help')", argv[0]);
-		return 1;
-	}
-	for (int i = 1; i < argc; i++) {
-		if ((v = opt_value(argc, argv, &i, "--context"))) {
-			if (parse_context(v, &k.context))
-				return 1;
-			have_ctx = true;
-		} else if (argv[i][0] == '-') {
-			err_msg("peer: unknown option '%s'", argv[i]);
+	while ((o = cmd_getopt(c, argc, argv, "h", opts)) != -1) {
+		if (o == CMD_HELP || o == CMD_BAD)
+			return o == CMD_HELP ? 0 : 1;
+		if (parse_context(optarg, &k.context))
 			return 1;
-		} else if (!addr) {
-			addr = argv[i];
-		} else {
-			err_msg("peer: unexpected argument '%s'", argv[i]);
-			return 1;
-		}
+		have_ctx = true;
 	}
-	if (!have_ctx || !addr) {
-		peer_usage();
+	if (cmd_args(c, argc, argv, &addr, 1))
 		return 1;
-	}
+	if (!have_ctx || !addr)
+		return cmd_bad(c, "peer %s: --context ID and ADDR are needed", argv[0]);
 	if (parse_remote_addr(addr, &ra))
 		return 1;
 	if (peers_open(&st))
@@ -131,11 +111,11 @@ int cmd_peer(int argc, char **argv)
 	}
 	if (add) {
 		/* Adding an existing peer again changes nothing. */
-		if (bpf_map_update_elem(st.peers_fd, &k, &one, BPF_ANY))
+		if (peer_set(&st, NULL, k.context, k.remote4, BPF_ANY))
 			err_msg("cannot add peer %s: %s", addr, strerror(errno));
 		else
 			rc = 0;
-	} else if (bpf_map_delete_elem(st.peers_fd, &k)) {
+	} else if (peer_clear(&st, NULL, k.context, k.remote4)) {
 		err_msg("cannot delete peer %s: it is not a peer of context %llu", addr,
 			(unsigned long long)k.context);
 	} else {
@@ -144,3 +124,19 @@ int cmd_peer(int argc, char **argv)
 	state_close(&st);
 	return rc;
 }
+
+static const struct cmd peer_verbs[] = {
+    {.name = "add", .run = peer_change},
+    {.name = "del", .alias = "delete", .run = peer_change},
+    {.name = "list", .alias = "show", .run = peer_list},
+    {},
+};
+
+const struct cmd cmd_peer = {
+    .name = "peer",
+    .synopsis = "peer add --context ID ADDR\n"
+		"peer del --context ID ADDR\n"
+		"peer list [--context ID]",
+    .help = peer_help,
+    .sub = peer_verbs,
+};

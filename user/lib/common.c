@@ -123,7 +123,7 @@ int pin_dir(char *buf, size_t len)
 	return 0;
 }
 
-static int open_pin(const char *dir, const char *name)
+int open_pin(const char *dir, const char *name)
 {
 	char path[PATH_MAX];
 
@@ -279,17 +279,8 @@ int parse_context(const char *s, __u64 *out)
 
 int parse_mac(const char *s, __u8 mac[6])
 {
-	/* Exactly xx:xx:xx:xx:xx:xx (sscanf's %x would also take spaces, signs and 0x). */
-	if (!s || strlen(s) != 17)
-		goto bad;
-	for (int i = 0; i < 17; i++) {
-		if (i % 3 == 2 ? s[i] != ':' : !isxdigit((unsigned char)s[i]))
-			goto bad;
-	}
-	for (int i = 0; i < 6; i++)
-		mac[i] = (unsigned char)strtoul((char[3]){ s[3 * i], s[3 * i + 1], 0 }, NULL, 16);
-	return 0;
-bad:
+	if (mac_parse(s, mac) == 0)
+		return 0;
 	err_msg("invalid MAC address '%s': expected xx:xx:xx:xx:xx:xx", s ? s : "");
 	return -1;
 }
@@ -350,12 +341,6 @@ int parse_size(const char *s, size_t *out)
 	v <<= shift;
 	*out = v;
 	return 0;
-}
-
-void fmt_mac(const __u8 mac[6], char *buf, size_t len)
-{
-	snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4],
-		 mac[5]);
 }
 
 void fmt_ipv4(__be32 a, char *buf, size_t len)
@@ -822,30 +807,6 @@ const char *counter_help(unsigned int idx)
 	return idx < STT_C_DROP_BASE ? helps[idx] : drop_help(idx - STT_C_DROP_BASE);
 }
 
-/*
- * The arguments of a listing command: [--context ID] [--json|-j]. Returns -1 (with the
- * error said) on anything else; *have_ctx says whether a context was given.
- */
-int parse_list_args(int argc, char **argv, const char *what, bool *have_ctx, __u64 *ctx)
-{
-	const char *v;
-
-	*have_ctx = false;
-	for (int i = 0; i < argc; i++) {
-		if ((v = opt_value(argc, argv, &i, "--context"))) {
-			if (parse_context(v, ctx))
-				return -1;
-			*have_ctx = true;
-		} else if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "-j")) {
-			g_opts.json = true;
-		} else {
-			err_msg("%s: unexpected argument '%s'", what, argv[i]);
-			return -1;
-		}
-	}
-	return 0;
-}
-
 /* End a listing: print arr as JSON with -j (the rows were printed as text otherwise). */
 int list_out(struct json_object *arr)
 {
@@ -853,16 +814,4 @@ int list_out(struct json_object *arr)
 		return json_out(arr);
 	json_object_put(arr);
 	return 0;
-}
-
-const char *opt_value(int argc, char **argv, int *i, const char *name)
-{
-	if (strcmp(argv[*i], name))
-		return NULL;
-	if (*i + 1 >= argc) {
-		err_msg("option %s needs a value", name);
-		return "";
-	}
-	(*i)++;
-	return argv[*i];
 }

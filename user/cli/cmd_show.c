@@ -8,7 +8,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include "common.h"
+#include "cli.h"
 #include "apply.h"
 
 static struct json_object *jstr(const char *s)
@@ -145,39 +145,28 @@ static void print_show(const struct ap_doc *doc, const struct stt_cfg *cfg)
 	}
 }
 
-static bool want_json(int argc, char **argv, const char *cmd, int *bad)
+static void show_help(FILE *f)
 {
-	bool j = g_opts.json;
-
-	*bad = 0;
-	for (int i = 0; i < argc; i++) {
-		if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "-j"))
-			j = true;
-		else if (!strcmp(argv[i], "--pretty") || !strcmp(argv[i], "-p"))
-			j = g_opts.pretty = true;
-		else {
-			*bad = 1;
-			err_msg("%s: unexpected argument '%s'", cmd, argv[i]);
-		}
-	}
-	return j;
+	fprintf(f, "  Attachment, vports, forwarding entries, flood lists and peers of this\n"
+		   "  network namespace. --json prints the document 'sttctl apply' takes\n"
+		   "  (docs/API.md), plus a \"status\" object that apply ignores.\n");
 }
 
-int cmd_show(int argc, char **argv)
+static int show_main(const struct cmd *c, int argc, char **argv)
 {
+	static const struct option opts[] = {CMD_OPT_JSON, CMD_OPT_HELP, {}};
 	struct ap_doc doc;
 	struct stt_cfg cfg;
-	int bad;
+	int o;
 
-	if (argc && (!strcmp(argv[0], "help") || !strcmp(argv[0], "--help"))) {
-		fprintf(stderr, "Usage: sttctl show [--json]\n"
-				"  Attachment, vports, forwarding entries, flood lists and peers of this\n"
-				"  network namespace. --json prints the document 'sttctl apply' takes\n"
-				"  (docs/API.md), plus a \"status\" object that apply ignores.\n");
-		return 0;
+	while ((o = cmd_getopt(c, argc, argv, "jph", opts)) != -1) {
+		if (o == CMD_HELP || o == CMD_BAD)
+			return o == CMD_HELP ? 0 : 1;
+		g_opts.json = true;
+		if (o == 'p')
+			g_opts.pretty = true;
 	}
-	g_opts.json = want_json(argc, argv, "show", &bad);
-	if (bad)
+	if (cmd_args(c, argc, argv, NULL, 0))
 		return 1;
 	ap_read_installed(&doc, &cfg); /* no pinned state: an empty document */
 	if (g_opts.json) {
@@ -191,3 +180,10 @@ int cmd_show(int argc, char **argv)
 	ap_doc_free(&doc);
 	return 0;
 }
+
+const struct cmd cmd_show = {
+    .name = "show",
+    .synopsis = "show [--json]",
+    .help = show_help,
+    .run = show_main,
+};

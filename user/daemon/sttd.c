@@ -10,6 +10,7 @@
  * (multi_segment), and TCP in the tenants recovers.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <linux/if_packet.h>
 #include <net/if.h>
 #include <poll.h>
@@ -128,87 +129,103 @@ static void usage(FILE *f)
 		   "  address, or an IPv6 address in brackets).\n");
 }
 
-int main(int argc, char **argv)
-{
-	struct perf_buffer *pb = NULL;
-	struct stt_state st;
-	struct sttd d = { .pkt_fd = -1, .debug_left = 200,
-			  .sfds = { -1, -1, -1, -1, -1, -1 } };
-	struct metrics_server *metrics = NULL;
-	const char *metrics_addr = NULL;
-	size_t mem = 64ull << 20;
-	unsigned long timeout_ms = 1000;
-	char path[512];
-	int ev_fd = -1, rc = 1, one = 1;
-	uint64_t last_pub = 0;
+/* sttd's options. */
+struct sttd_opts {
+	size_t mem;
+	unsigned long timeout_ms;
+	const char *metrics_addr;
+};
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "-n") && i + 1 < argc) {
-			g_opts.netns = argv[++i];
-		} else if (!strcmp(argv[i], "--mem") && i + 1 < argc) {
-			if (parse_size(argv[++i], &mem)) {
-				err_msg("invalid --mem '%s'", argv[i]);
+/* 0, or the exit status (> 0; -1: exit 0, after --help). */
+static int parse_opts(int argc, char **argv, struct sttd_opts *o)
+{
+	static const struct option opts[] = {
+	    {"mem", required_argument, NULL, 'm'},
+	    {"timeout", required_argument, NULL, 't'},
+	    {"metrics", required_argument, NULL, 'M'},
+	    {"help", no_argument, NULL, 'h'},
+	    {},
+	};
+	int c;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "n:vh", opts, NULL)) != -1) {
+		if (c == 'n') {
+			g_opts.netns = optarg;
+		} else if (c == 'm') {
+			if (parse_size(optarg, &o->mem)) {
+				err_msg("invalid --mem '%s'", optarg);
 				return 1;
 			}
-		} else if (!strcmp(argv[i], "--timeout") && i + 1 < argc) {
-			if (parse_uint(argv[++i], 3600000, &timeout_ms) || !timeout_ms)
+		} else if (c == 't') {
+			if (parse_uint(optarg, 3600000, &o->timeout_ms) || !o->timeout_ms)
 				return 1;
-		} else if (!strcmp(argv[i], "--metrics") && i + 1 < argc) {
-			metrics_addr = argv[++i];
-		} else if (!strcmp(argv[i], "-v")) {
+		} else if (c == 'M') {
+			o->metrics_addr = optarg;
+		} else if (c == 'v') {
 			g_opts.verbose = true;
-		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+		} else if (c == 'h') {
 			usage(stdout);
-			return 0;
+			return -1;
 		} else {
 			usage(stderr);
 			return 1;
 		}
 	}
-	if (g_opts.netns && enter_netns(g_opts.netns))
+	if (optind < argc) {
+		usage(stderr);
 		return 1;
-	if (state_open(&st, true))
-		return 1;
-	snprintf(path, sizeof(path), "%s/stt_reasm_events", st.dir);
-	ev_fd = bpf_obj_get(path);
-	snprintf(path, sizeof(path), "%s/stt_reasm_stats", st.dir);
-	d.stats_fd = bpf_obj_get(path);
-	if (ev_fd < 0 || d.stats_fd < 0) {
-		err_msg("sttd: this attachment has no reassembly maps (re-run 'sttctl attach')");
-		goto out;
 	}
-	d.contexts_fd = st.contexts_fd;
-	d.cfg_fd = st.cfg_fd;
-	refresh_cfg(&d);
-	d.peers_fd = st.peers_fd;
-	d.learn_fd = st.learn_fd;
-	for (unsigned int k = 0; k < sizeof(d.tables) / sizeof(d.tables[0]); k++)
-		d.tables[k].fd = -1;
-	d.r = reasm_new(mem, (uint64_t)timeout_ms * 1000000ull);
-	d.pkt_fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
-	if (!d.r || d.pkt_fd < 0 ||
-	    setsockopt(d.pkt_fd, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof(one))) {
+	return 0;
+}
+
+/* The pinned maps, the reassembly engine, the delivery socket, the perf buffer, metrics. */
+static int sttd_open(struct sttd *d, struct stt_state *st, const struct sttd_opts *o, int *ev_fd,
+		     struct perf_buffer **pb, struct metrics_server **metrics)
+{
+	int one = 1;
+
+	*ev_fd = open_pin(st->dir, "stt_reasm_events");
+	d->stats_fd = open_pin(st->dir, "stt_reasm_stats");
+	if (*ev_fd < 0 || d->stats_fd < 0) {
+		err_msg("sttd: this attachment has no reassembly maps (re-run 'sttctl attach')");
+		return -1;
+	}
+	d->contexts_fd = st->contexts_fd;
+	d->cfg_fd = st->cfg_fd;
+	refresh_cfg(d);
+	d->peers_fd = st->peers_fd;
+	d->learn_fd = st->learn_fd;
+	for (unsigned int k = 0; k < sizeof(d->tables) / sizeof(d->tables[0]); k++)
+		d->tables[k].fd = -1;
+	d->r = reasm_new(o->mem, (uint64_t)o->timeout_ms * 1000000ull);
+	d->pkt_fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	if (!d->r || d->pkt_fd < 0 ||
+	    setsockopt(d->pkt_fd, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof(one))) {
 		err_msg("sttd: cannot open the delivery socket: %s", strerror(errno));
-		goto out;
+		return -1;
 	}
 	/* Pieces are up to 64 KB: 16 MiB per CPU keeps bursts of them (power of two pages). */
-	pb = perf_buffer__new(ev_fd, 4096, sttd_on_piece, on_lost, &d, NULL);
-	if (!pb) {
+	*pb = perf_buffer__new(*ev_fd, 4096, sttd_on_piece, on_lost, d, NULL);
+	if (!*pb) {
 		err_msg("sttd: cannot open the perf buffer: %s", strerror(errno));
-		goto out;
+		return -1;
 	}
-	if (metrics_addr) {
-		if (stats_fds_open(&d.sfds, st.dir)) {
-			err_msg("sttd: cannot open the counters under %s", st.dir);
-			goto out;
-		}
-		metrics = metrics_listen(metrics_addr, render_metrics, &d);
-		if (!metrics)
-			goto out;
+	if (!o->metrics_addr)
+		return 0;
+	if (stats_fds_open(&d->sfds, st->dir)) {
+		err_msg("sttd: cannot open the counters under %s", st->dir);
+		return -1;
 	}
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	info_msg("sttd: running (mem cap %zu bytes, timeout %lu ms)", mem, timeout_ms);
+	*metrics = metrics_listen(o->metrics_addr, render_metrics, d);
+	return *metrics ? 0 : -1;
+}
+
+/* Until SIGINT or SIGTERM: pieces, expiry, the counters published every 100 ms. */
+static void sttd_loop(struct sttd *d, struct perf_buffer *pb, struct metrics_server *metrics)
+{
+	uint64_t last_pub = 0;
+
 	while (!stop) {
 		int n = metrics ? poll_all(pb, metrics) : perf_buffer__poll(pb, 100);
 		uint64_t now = sttd_now_ns();
@@ -217,16 +234,39 @@ int main(int argc, char **argv)
 			err_msg("sttd: polling: %s", strerror(-n));
 			break;
 		}
-		reasm_expire(d.r, now);
+		reasm_expire(d->r, now);
 		if (now - last_pub > 100000000ull || n > 0) {
-			publish_stats(&d);
-			refresh_cfg(&d);
+			publish_stats(d);
+			refresh_cfg(d);
 			last_pub = now;
 		}
 	}
-	publish_stats(&d);
-	rc = 0;
-out:
+	publish_stats(d);
+}
+
+int main(int argc, char **argv)
+{
+	struct perf_buffer *pb = NULL;
+	struct stt_state st;
+	struct sttd d = {.pkt_fd = -1, .debug_left = 200, .sfds = {-1, -1, -1, -1, -1, -1}};
+	struct metrics_server *metrics = NULL;
+	struct sttd_opts o = {.mem = 64ull << 20, .timeout_ms = 1000};
+	int ev_fd = -1, rc = parse_opts(argc, argv, &o);
+
+	if (rc)
+		return rc < 0 ? 0 : rc;
+	if (g_opts.netns && enter_netns(g_opts.netns))
+		return 1;
+	if (state_open(&st, true))
+		return 1;
+	rc = 1;
+	if (sttd_open(&d, &st, &o, &ev_fd, &pb, &metrics) == 0) {
+		signal(SIGINT, on_signal);
+		signal(SIGTERM, on_signal);
+		info_msg("sttd: running (mem cap %zu bytes, timeout %lu ms)", o.mem, o.timeout_ms);
+		sttd_loop(&d, pb, metrics);
+		rc = 0;
+	}
 	metrics_close(metrics);
 	stats_fds_close(&d.sfds);
 	perf_buffer__free(pb); /* also removes our perf events from the map */

@@ -4,7 +4,8 @@
  *
  * apply_doc.c parses and validates a document WITHOUT touching the system (no interface
  * lookups, no maps), so that the fuzz target (tests/fuzz/fuzz_apply.c) can run it; the
- * checks against the system and the changes themselves are in cmd_apply.c.
+ * checks against the system and the changes themselves are in the apply engine
+ * (apply_engine.h).
  */
 #ifndef STTCTL_APPLY_H
 #define STTCTL_APPLY_H
@@ -116,7 +117,7 @@ struct json_object *ap_doc_to_json(const struct ap_doc *doc);
 bool ap_flood_same(const struct ap_flood *a, const struct ap_flood *b);
 
 /*
- * cmd_apply.c (system side). The installed state of this network namespace as a document
+ * apply_read.c (system side). The installed state of this network namespace as a document
  * (vports' ifindex and flags filled); cfg gets the raw configuration (zero if none).
  * Returns 0, or -1 if there is no pinned state (doc then empty).
  */

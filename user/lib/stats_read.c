@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "common.h" /* open_pin */
 #include "stats_read.h"
 
 const struct flow_field flow_fields[STT_FLOW_NFIELDS] = {
@@ -46,14 +47,6 @@ const char *reasm_help(unsigned int idx)
 bool reasm_is_gauge(unsigned int idx)
 {
 	return idx == STT_R_MEM || idx == STT_R_MEM_PEAK || idx == STT_R_INFLIGHT;
-}
-
-static int open_pin(const char *dir, const char *name)
-{
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	return bpf_obj_get(path);
 }
 
 int stats_fds_open(struct stt_stats_fds *f, const char *dir)

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "apply.h"
+#include "mac.h"
 #include "stt_proto.h"
 
 #define PATH_LEN 96
@@ -76,31 +77,6 @@ static int parse_ctx_str(const char *s, __u64 *out)
 		v = v * 10 + d;
 	}
 	*out = v;
-	return 0;
-}
-
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-static int parse_mac_str(const char *s, __u8 mac[6])
-{
-	if (strlen(s) != 17)
-		return -1;
-	for (int i = 0; i < 6; i++) {
-		int h = hexval(s[3 * i]), l = hexval(s[3 * i + 1]);
-
-		if (h < 0 || l < 0 || (i < 5 && s[3 * i + 2] != ':'))
-			return -1;
-		mac[i] = h << 4 | l;
-	}
 	return 0;
 }
 
@@ -368,7 +344,7 @@ static int get_mac(struct ctx *c, struct json_object *v, const char *path, __u8 
 
 	if (get_string(c, v, path, &s))
 		return -1;
-	if (parse_mac_str(s, mac)) {
+	if (mac_parse(s, mac)) {
 		ap_err(c->errs, path, "%s is not a MAC address (xx:xx:xx:xx:xx:xx)",
 		       quote(s, q, sizeof(q)));
 		return -1;
@@ -535,16 +511,128 @@ static int parse_learn(struct ctx *c, struct json_object *o, const char *path, s
 	return bad;
 }
 
+/* An (ifname, vlan) of $.vports, vlan 0 for a plain vport. */
+struct port_name {
+	char name[IF_NAMESIZE];
+	__u16 vid;
+};
+
+/* "ifname" of a vport: given, valid and not the underlay device. */
+static bool vport_ifname(struct ctx *c, struct json_object *o, const char *path,
+			 const struct ap_doc *doc, struct ap_vport *vp)
+{
+	struct json_object *v = member(c, o, path, "ifname", true);
+	char p[PATH_LEN];
+
+	if (!v)
+		return false;
+	sub(p, sizeof(p), path, "ifname");
+	if (get_ifname(c, v, p, vp->ifname))
+		return false;
+	if (doc->have_attach && !strcmp(doc->att.device, vp->ifname)) {
+		ap_err(c->errs, p, "%s is the underlay device, it cannot be a vport", vp->ifname);
+		return false; /* the name is valid: *name_ok stays */
+	}
+	return true;
+}
+
+/* "vlan" of a vport (1 .. 4094; not with xdp); *vid_ok: the number itself is valid. */
+static bool vport_vlan(struct ctx *c, struct json_object *v, const char *path,
+		       struct ap_vport *vp, bool *vid_ok)
+{
+	char p[PATH_LEN];
+	long vid;
+
+	sub(p, sizeof(p), path, "vlan");
+	if (get_int(c, v, p, 1, AP_VLAN_MAX, &vid)) {
+		*vid_ok = false;
+		return false;
+	}
+	vp->vid = vid;
+	if (vp->xdp) {
+		ap_err(c->errs, p,
+		       "a VLAN vport cannot have \"xdp\": true (the tag is put back by TC)");
+		return false;
+	}
+	return true;
+}
+
+/* The members of one vport object into vp; whether they are all valid. */
+static bool vport_members(struct ctx *c, struct json_object *o, const char *path,
+			  const struct ap_doc *doc, struct ap_vport *vp, bool *name_ok,
+			  bool *vid_ok)
+{
+	struct json_object *v;
+	char p[PATH_LEN];
+	bool ok = vport_ifname(c, o, path, doc, vp);
+
+	*name_ok = vp->ifname[0] != 0;
+	if ((v = member(c, o, path, "context", true)))
+		sub(p, sizeof(p), path, "context"), ok &= !get_context(c, v, p, &vp->context);
+	else
+		ok = false;
+	if ((v = member(c, o, path, "xdp", false)))
+		sub(p, sizeof(p), path, "xdp"), get_bool(c, v, p, &vp->xdp);
+	if ((v = member(c, o, path, "peers", false)))
+		sub(p, sizeof(p), path, "peers"), get_peers_mode(c, v, p, &vp->strict);
+	if ((v = member(c, o, path, "learn", false))) {
+		sub(p, sizeof(p), path, "learn");
+		ok &= !parse_learn(c, v, p, vp);
+	}
+	if ((v = member(c, o, path, "vlan", false)))
+		ok &= vport_vlan(c, v, path, vp, vid_ok);
+	return ok;
+}
+
+/* One plain vport per interface, and one vport per VLAN of it: false if vp repeats one. */
+static bool vport_name_once(struct ctx *c, struct port_name *names, size_t *nnames,
+			    const struct ap_vport *vp, const char *path)
+{
+	char p[PATH_LEN];
+	bool ok = true;
+
+	for (size_t j = 0; j < *nnames; j++) {
+		if (strcmp(names[j].name, vp->ifname) || names[j].vid != vp->vid)
+			continue;
+		if (vp->vid) {
+			sub(p, sizeof(p), path, "vlan");
+			ap_err(c->errs, p, "%s VLAN %u is a vport twice", vp->ifname, vp->vid);
+		} else {
+			sub(p, sizeof(p), path, "ifname");
+			ap_err(c->errs, p, "%s is a vport twice", vp->ifname);
+		}
+		ok = false;
+		break;
+	}
+	memcpy(names[*nnames].name, vp->ifname, IF_NAMESIZE);
+	names[(*nnames)++].vid = vp->vid;
+	return ok;
+}
+
+/* One vport per context: false if vp's context has one in doc already. */
+static bool vport_context_once(struct ctx *c, const struct ap_doc *doc,
+			       const struct ap_vport *vp, const char *path)
+{
+	char p[PATH_LEN];
+
+	for (size_t j = 0; j < doc->nvports; j++) {
+		if (doc->vports[j].context == vp->context) {
+			sub(p, sizeof(p), path, "context");
+			ap_err(c->errs, p, "context %llu has two vports (one per context)",
+			       (unsigned long long)vp->context);
+			return false;
+		}
+	}
+	return true;
+}
+
 static void parse_vports(struct ctx *c, struct json_object *arr, struct ap_doc *doc)
 {
 	static const char *const keys[] = {"ifname", "context", "xdp", "peers",
 					   "learn",  "vlan",	NULL};
 	size_t n = json_object_array_length(arr), nnames = 0;
-	/* Every (ifname, vlan) seen so far, vlan 0 for a plain vport. */
-	struct {
-		char name[IF_NAMESIZE];
-		__u16 vid;
-	} *names = calloc(n ? n : 1, sizeof(*names));
+	/* Every (ifname, vlan) seen so far. */
+	struct port_name *names = calloc(n ? n : 1, sizeof(*names));
 
 	doc->vports = calloc(n ? n : 1, sizeof(*doc->vports));
 	if (!doc->vports || !names) {
@@ -553,11 +641,10 @@ static void parse_vports(struct ctx *c, struct json_object *arr, struct ap_doc *
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
-		struct json_object *o = json_object_array_get_idx(arr, i), *v;
+		struct json_object *o = json_object_array_get_idx(arr, i);
 		struct ap_vport vp = {.pos = i};
-		char path[PATH_LEN], p[PATH_LEN];
-		bool ok = true, name_ok = false, vid_ok = true;
-		long vid;
+		char path[PATH_LEN];
+		bool ok, name_ok, vid_ok = true;
 
 		snprintf(path, sizeof(path), "$.vports[%zu]", i);
 		if (!json_object_is_type(o, json_type_object)) {
@@ -565,80 +652,10 @@ static void parse_vports(struct ctx *c, struct json_object *arr, struct ap_doc *
 			continue;
 		}
 		check_keys(c, o, path, keys);
-		if ((v = member(c, o, path, "ifname", true))) {
-			sub(p, sizeof(p), path, "ifname");
-			if (get_ifname(c, v, p, vp.ifname)) {
-				ok = false;
-			} else {
-				name_ok = true;
-				if (doc->have_attach && !strcmp(doc->att.device, vp.ifname)) {
-					ap_err(c->errs, p,
-					       "%s is the underlay device, it cannot be a vport",
-					       vp.ifname);
-					ok = false;
-				}
-			}
-		} else {
-			ok = false;
-		}
-		if ((v = member(c, o, path, "context", true)))
-			sub(p, sizeof(p), path, "context"),
-			    ok &= !get_context(c, v, p, &vp.context);
-		else
-			ok = false;
-		if ((v = member(c, o, path, "xdp", false)))
-			sub(p, sizeof(p), path, "xdp"), get_bool(c, v, p, &vp.xdp);
-		if ((v = member(c, o, path, "peers", false)))
-			sub(p, sizeof(p), path, "peers"), get_peers_mode(c, v, p, &vp.strict);
-		if ((v = member(c, o, path, "learn", false))) {
-			sub(p, sizeof(p), path, "learn");
-			ok &= !parse_learn(c, v, p, &vp);
-		}
-		if ((v = member(c, o, path, "vlan", false))) {
-			sub(p, sizeof(p), path, "vlan");
-			if (get_int(c, v, p, 1, AP_VLAN_MAX, &vid)) {
-				ok = vid_ok = false;
-			} else {
-				vp.vid = vid;
-				if (vp.xdp) {
-					ap_err(c->errs, p,
-					       "a VLAN vport cannot have \"xdp\": true (the tag is "
-					       "put back by TC)");
-					ok = false;
-				}
-			}
-		}
-		/* One plain vport per interface, and one vport per VLAN of it. */
-		if (name_ok && vid_ok) {
-			for (size_t j = 0; j < nnames; j++) {
-				if (strcmp(names[j].name, vp.ifname) || names[j].vid != vp.vid)
-					continue;
-				if (vp.vid) {
-					sub(p, sizeof(p), path, "vlan");
-					ap_err(c->errs, p, "%s VLAN %u is a vport twice", vp.ifname,
-					       vp.vid);
-				} else {
-					sub(p, sizeof(p), path, "ifname");
-					ap_err(c->errs, p, "%s is a vport twice", vp.ifname);
-				}
-				ok = false;
-				break;
-			}
-			memcpy(names[nnames].name, vp.ifname, IF_NAMESIZE);
-			names[nnames++].vid = vp.vid;
-		}
-		if (!ok)
-			continue;
-		for (size_t j = 0; j < doc->nvports; j++) {
-			if (doc->vports[j].context == vp.context) {
-				sub(p, sizeof(p), path, "context");
-				ap_err(c->errs, p, "context %llu has two vports (one per context)",
-				       (unsigned long long)vp.context);
-				ok = false;
-				break;
-			}
-		}
-		if (ok)
+		ok = vport_members(c, o, path, doc, &vp, &name_ok, &vid_ok);
+		if (name_ok && vid_ok)
+			ok &= vport_name_once(c, names, &nnames, &vp, path);
+		if (ok && vport_context_once(c, doc, &vp, path))
 			doc->vports[doc->nvports++] = vp;
 	}
 	free(names);
@@ -698,9 +715,159 @@ static void parse_fdb(struct ctx *c, struct json_object *arr, struct ap_doc *doc
 }
 
 /* A list of {context, remotes: [...]}: flood lists (max 16 remotes) or peers. */
-static void parse_lists(struct ctx *c, struct json_object *arr, struct ap_doc *doc, bool flood)
+/* A list of $.flood or $.peers being read: the entry, and the peers' running totals. */
+struct list_entry {
+	bool flood, ok, too_many;
+	const char *name; /* "flood" or "peers" */
+	const char *path; /* $.flood[i] */
+	struct ap_flood fl;
+	size_t total;
+};
+
+/* "context" and "remotes" (an array, not empty, not too long) of one entry. */
+static struct json_object *list_members(struct ctx *c, struct json_object *o,
+					struct list_entry *e, struct json_object **ctxv, size_t *nr)
+{
+	struct json_object *rl;
+	char p[PATH_LEN];
+
+	if ((*ctxv = member(c, o, e->path, "context", true)))
+		sub(p, sizeof(p), e->path, "context"),
+		    e->ok &= !get_context(c, *ctxv, p, &e->fl.context);
+	else
+		e->ok = false;
+	sub(p, sizeof(p), e->path, "remotes");
+	rl = member(c, o, e->path, "remotes", true);
+	if (!rl) {
+		e->ok = false;
+		return NULL;
+	}
+	if (!json_object_is_type(rl, json_type_array)) {
+		ap_err(c->errs, p, "expected an array, got %s", type_name(rl));
+		e->ok = false;
+		return NULL;
+	}
+	*nr = json_object_array_length(rl);
+	if (!*nr) {
+		ap_err(c->errs, p, "empty (leave the context out instead)");
+		e->ok = false;
+	} else if (e->flood && *nr > STT_MAX_FLOOD) {
+		ap_err(c->errs, p, "%zu flood remotes, at most %d per context", *nr,
+		       STT_MAX_FLOOD);
+		e->ok = false;
+	}
+	return rl;
+}
+
+/* A context listed before in the same list: said, and the entry refused. */
+static void list_context_once(struct ctx *c, const struct ap_doc *doc, struct list_entry *e)
+{
+	char p[PATH_LEN];
+	bool dup = false;
+
+	if (e->flood) {
+		for (size_t j = 0; j < doc->nflood && !dup; j++)
+			dup = doc->flood[j].context == e->fl.context;
+	} else {
+		for (size_t j = 0; j < doc->npeers && !dup; j++)
+			dup = doc->peers[j].context == e->fl.context;
+	}
+	if (dup) {
+		sub(p, sizeof(p), e->path, "context");
+		ap_err(c->errs, p, "context %llu is listed twice in $.%s",
+		       (unsigned long long)e->fl.context, e->name);
+		e->ok = false;
+	}
+}
+
+/* Whether a is listed before in this entry (flood) or for this context (peers). */
+static bool list_remote_dup(const struct ap_doc *doc, const struct list_entry *e,
+			    const struct stt_addr6 *a)
+{
+	bool dup = false;
+
+	for (size_t k = 0; k < e->fl.count && e->flood; k++)
+		dup |= raddr_eq(&e->fl.remote[k], a);
+	if (!e->flood)
+		for (size_t k = doc->npeers; k-- > 0 && doc->peers[k].context == e->fl.context;)
+			dup |= raddr_eq(&doc->peers[k].remote, a);
+	return dup;
+}
+
+/* Remote r of the entry (rl its array): checked, then kept. -1: out of memory. */
+static int list_remote(struct ctx *c, struct ap_doc *doc, struct list_entry *e,
+		       struct json_object *rl, size_t r)
+{
+	char rp[PATH_LEN + 40], f0[REMOTE_STRLEN];
+	struct stt_addr6 a;
+	struct ap_peer *np;
+
+	snprintf(rp, sizeof(rp), "%s.remotes[%zu]", e->path, r);
+	if (get_addr(c, json_object_array_get_idx(rl, r), rp, false, &a))
+		return e->ok = false, 0;
+	if (list_remote_dup(doc, e, &a)) {
+		ap_err(c->errs, rp, "remote listed twice");
+		return e->ok = false, 0;
+	}
+	/* The datapath sends every copy in the first target's family. */
+	if (e->flood && e->fl.count && !raddr_same_family(&e->fl.remote[0], &a)) {
+		raddr_fmt(&e->fl.remote[0], f0, sizeof(f0));
+		ap_err(c->errs, rp,
+		       "%s is %s, but the list's first remote %s is %s (a flood list is one "
+		       "family)",
+		       json_object_get_string(json_object_array_get_idx(rl, r)),
+		       raddr_is4(&a) ? "IPv4" : "IPv6", f0,
+		       raddr_is4(&e->fl.remote[0]) ? "IPv4" : "IPv6");
+		return e->ok = false, 0;
+	}
+	if (e->flood) {
+		if (r < STT_MAX_FLOOD)
+			e->fl.remote[e->fl.count++] = a;
+		return 0;
+	}
+	if (!e->ok)
+		return 0;
+	if (e->total >= STT_MAX_PEERS)
+		return e->too_many = true, e->ok = false, 0;
+	np = realloc(doc->peers, (doc->npeers + 1) * sizeof(*np));
+	if (!np) {
+		ap_err(c->errs, rp, "out of memory");
+		return -1;
+	}
+	doc->peers = np;
+	doc->peers[doc->npeers++] = (struct ap_peer){e->fl.context, a};
+	e->total++;
+	return 0;
+}
+
+/* One entry of the list: 0, or -1 when out of memory. */
+static int list_entry(struct ctx *c, struct json_object *o, struct ap_doc *doc,
+		      struct list_entry *e)
 {
 	static const char *const keys[] = {"context", "remotes", NULL};
+	struct json_object *v, *rl;
+	size_t nr = 0;
+
+	check_keys(c, o, e->path, keys);
+	rl = list_members(c, o, e, &v, &nr);
+	/* Duplicate contexts. */
+	if (e->ok || (v && json_object_is_type(v, json_type_string) &&
+		      !parse_ctx_str(json_object_get_string(v), &e->fl.context)))
+		list_context_once(c, doc, e);
+	for (size_t r = 0; rl && r < nr; r++)
+		if (list_remote(c, doc, e, rl, r))
+			return -1;
+	if (e->ok && e->flood)
+		doc->flood[doc->nflood++] = e->fl;
+	else if (!e->ok && !e->flood)
+		/* Take back what this entry added: the document is rejected anyway. */
+		while (doc->npeers && doc->peers[doc->npeers - 1].context == e->fl.context)
+			doc->npeers--;
+	return 0;
+}
+
+static void parse_lists(struct ctx *c, struct json_object *arr, struct ap_doc *doc, bool flood)
+{
 	const char *name = flood ? "flood" : "peers";
 	size_t n = json_object_array_length(arr), total = 0;
 	bool too_many = false;
@@ -712,123 +879,20 @@ static void parse_lists(struct ctx *c, struct json_object *arr, struct ap_doc *d
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
-		struct json_object *o = json_object_array_get_idx(arr, i), *v, *rl = NULL;
-		struct ap_flood fl = {};
-		char path[PATH_LEN], p[PATH_LEN], rp[PATH_LEN + 40];
-		size_t nr = 0;
-		bool ok = true;
+		struct json_object *o = json_object_array_get_idx(arr, i);
+		char path[PATH_LEN];
+		struct list_entry e = {
+		    .flood = flood, .ok = true, .name = name, .path = path, .total = total};
 
 		snprintf(path, sizeof(path), "$.%s[%zu]", name, i);
 		if (!json_object_is_type(o, json_type_object)) {
 			ap_err(c->errs, path, "expected an object, got %s", type_name(o));
 			continue;
 		}
-		check_keys(c, o, path, keys);
-		if ((v = member(c, o, path, "context", true)))
-			sub(p, sizeof(p), path, "context"),
-			    ok &= !get_context(c, v, p, &fl.context);
-		else
-			ok = false;
-		sub(p, sizeof(p), path, "remotes");
-		if ((rl = member(c, o, path, "remotes", true))) {
-			if (!json_object_is_type(rl, json_type_array)) {
-				ap_err(c->errs, p, "expected an array, got %s", type_name(rl));
-				rl = NULL;
-				ok = false;
-			} else {
-				nr = json_object_array_length(rl);
-				if (!nr) {
-					ap_err(c->errs, p, "empty (leave the context out instead)");
-					ok = false;
-				} else if (flood && nr > STT_MAX_FLOOD) {
-					ap_err(c->errs, p,
-					       "%zu flood remotes, at most %d per context", nr,
-					       STT_MAX_FLOOD);
-					ok = false;
-				}
-			}
-		} else
-			ok = false;
-		/* Duplicate contexts. */
-		if (ok || (v && json_object_is_type(v, json_type_string) &&
-			   !parse_ctx_str(json_object_get_string(v), &fl.context))) {
-			bool dup = false;
-
-			if (flood) {
-				for (size_t j = 0; j < doc->nflood && !dup; j++)
-					dup = doc->flood[j].context == fl.context;
-			} else {
-				for (size_t j = 0; j < doc->npeers && !dup; j++)
-					dup = doc->peers[j].context == fl.context;
-			}
-			if (dup) {
-				sub(p, sizeof(p), path, "context");
-				ap_err(c->errs, p, "context %llu is listed twice in $.%s",
-				       (unsigned long long)fl.context, name);
-				ok = false;
-			}
-		}
-		for (size_t r = 0; rl && r < nr; r++) {
-			struct stt_addr6 a;
-			bool dup = false;
-
-			snprintf(rp, sizeof(rp), "%s.remotes[%zu]", path, r);
-			if (get_addr(c, json_object_array_get_idx(rl, r), rp, false, &a)) {
-				ok = false;
-				continue;
-			}
-			for (size_t k = 0; k < fl.count && flood; k++)
-				dup |= raddr_eq(&fl.remote[k], &a);
-			if (!flood)
-				for (size_t k = doc->npeers;
-				     k-- > 0 && doc->peers[k].context == fl.context;)
-					dup |= raddr_eq(&doc->peers[k].remote, &a);
-			if (dup) {
-				ap_err(c->errs, rp, "remote listed twice");
-				ok = false;
-				continue;
-			}
-			/* The datapath sends every copy in the first target's family. */
-			if (flood && fl.count && !raddr_same_family(&fl.remote[0], &a)) {
-				char f0[REMOTE_STRLEN];
-
-				raddr_fmt(&fl.remote[0], f0, sizeof(f0));
-				ap_err(c->errs, rp,
-				       "%s is %s, but the list's first remote %s is %s (a flood "
-				       "list is one family)",
-				       json_object_get_string(json_object_array_get_idx(rl, r)),
-				       raddr_is4(&a) ? "IPv4" : "IPv6", f0,
-				       raddr_is4(&fl.remote[0]) ? "IPv4" : "IPv6");
-				ok = false;
-				continue;
-			}
-			if (flood) {
-				if (r < STT_MAX_FLOOD)
-					fl.remote[fl.count++] = a;
-			} else if (ok) {
-				struct ap_peer *np;
-
-				if (total >= STT_MAX_PEERS) {
-					too_many = true;
-					ok = false;
-					continue;
-				}
-				np = realloc(doc->peers, (doc->npeers + 1) * sizeof(*np));
-				if (!np) {
-					ap_err(c->errs, rp, "out of memory");
-					return;
-				}
-				doc->peers = np;
-				doc->peers[doc->npeers++] = (struct ap_peer){fl.context, a};
-				total++;
-			}
-		}
-		if (ok && flood)
-			doc->flood[doc->nflood++] = fl;
-		else if (!ok && !flood)
-			/* Take back what this entry added: the document is rejected anyway. */
-			while (doc->npeers && doc->peers[doc->npeers - 1].context == fl.context)
-				doc->npeers--;
+		if (list_entry(c, o, doc, &e))
+			return;
+		total = e.total;
+		too_many |= e.too_many;
 	}
 	if (!flood && too_many)
 		ap_err(c->errs, "$.peers", "more than %d (context, remote) pairs", STT_MAX_PEERS);
@@ -973,9 +1037,7 @@ int ap_parse(const char *text, size_t len, struct ap_doc *doc, struct ap_errs *e
 					continue;
 				char m[24];
 
-				snprintf(m, sizeof(m), "%02x:%02x:%02x:%02x:%02x:%02x", s[i].mac[0],
-					 s[i].mac[1], s[i].mac[2], s[i].mac[3], s[i].mac[4],
-					 s[i].mac[5]);
+				fmt_mac(s[i].mac, m, sizeof(m));
 				ap_err(errs, "$.fdb", "context %llu, MAC %s: listed more than once",
 				       (unsigned long long)s[i].context, m);
 				while (i + 1 < doc->nfdb && !ap_fdb_cmp(&s[i], &s[i + 1]))
@@ -1086,8 +1148,7 @@ struct json_object *ap_doc_to_json(const struct ap_doc *doc)
 		struct json_object *o = json_object_new_object();
 		char m[24];
 
-		snprintf(m, sizeof(m), "%02x:%02x:%02x:%02x:%02x:%02x", e->mac[0], e->mac[1],
-			 e->mac[2], e->mac[3], e->mac[4], e->mac[5]);
+		fmt_mac(e->mac, m, sizeof(m));
 		json_object_object_add(o, "context", jctx(e->context));
 		json_object_object_add(o, "mac", json_object_new_string(m));
 		json_object_object_add(o, "remote", jaddr(&e->remote));
