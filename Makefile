@@ -47,7 +47,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .DELETE_ON_ERROR:
-.PHONY: all clean test demo deps vmlinux format install bench test-tools test-vm test-kernels
+.PHONY: all clean test demo deps vmlinux format format-check install bench test-tools test-vm test-kernels
 
 all: $(OUT)/sttctl $(OUT)/sttd $(OUT)/stt_unit $(OUT)/reasm_test $(OUT)/stt_bpf_fuzz
 
@@ -247,9 +247,15 @@ bench: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/bench.sh
 
+# The product code's style: clang-format (.clang-format, 100 columns) and functions of at
+# most 100 lines (tests/tools/style_check.py). `make format` rewrites what clang-format can.
+STYLE_SRCS := $(BPF_SRCS) $(wildcard bpf/lib/*.h include/*.h user/*/*.c user/*/*.h)
+
 format:
-	clang-format -i $(BPF_SRCS) bpf/lib/*.h include/*.h $(USER_SRCS) user/*/*.h \
-		$(UNIT_SRCS)
+	clang-format -i $(STYLE_SRCS)
+
+format-check:
+	$(Q)python3 tests/tools/style_check.py $(STYLE_SRCS)
 
 # `make install [PREFIX=/usr/local] [DESTDIR=]`: binaries in $(SBINDIR), man pages in
 # $(MANDIR)/man8, systemd units (sttd.service, sttd@NETNS.service) in $(UNITDIR).

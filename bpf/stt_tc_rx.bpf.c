@@ -26,7 +26,7 @@
  * a drop. Without the XDP program (a veth underlay), this counts what XDP would have.
  */
 static __always_inline int stt_tc_rx_parse(struct __sk_buff *skb, const struct stt_cfg *cfg,
-					   struct stt_rx *rx)
+                                           struct stt_rx *rx)
 {
 	void *data = stt_skb_data(skb), *data_end = stt_skb_data_end(skb);
 	enum stt_drop reason = STT_DROP_RX_ERROR;
@@ -46,7 +46,7 @@ static __always_inline int stt_tc_rx_parse(struct __sk_buff *skb, const struct s
  * piece of a TSO frame (stt_rx_piece), else handed to sttd. Returns a verdict or a drop.
  */
 static __always_inline int stt_rx_segment(struct __sk_buff *skb, struct stt_rx *rx,
-					  const struct stt_cfg *cfg)
+                                          const struct stt_cfg *cfg)
 {
 	int to = stt_rx_piece(skb, rx, cfg);
 
@@ -64,7 +64,7 @@ static __always_inline int stt_rx_segment(struct __sk_buff *skb, struct stt_rx *
  * its ECN says drop. Returns a verdict or a drop (counted for the context by d).
  */
 static __always_inline int stt_rx_frame(struct __sk_buff *skb, struct stt_rx *rx,
-					const struct stt_cfg *cfg, struct stt_drop_ctx *d)
+                                        const struct stt_cfg *cfg, struct stt_drop_ctx *d)
 {
 	void *data = stt_skb_data(skb), *data_end = stt_skb_data_end(skb);
 	struct stt_hdr *stt = stt_rx_hdr(data, rx);
@@ -84,7 +84,7 @@ static __always_inline int stt_rx_frame(struct __sk_buff *skb, struct stt_rx *rx
 		return stt_ret_drop(STT_DROP_UNKNOWN_CTX);
 	if (stt_peer_denied(cfg, vp, context, rx->saddr))
 		return stt_ret_drop_ctx(d, stt_ret_drop(STT_DROP_PEER_DENIED), context,
-					STT_DIR_RX | STT_ACC_DROP);
+		                        STT_DIR_RX | STT_ACC_DROP);
 	__builtin_memcpy(&inner_eth, stt + 1, sizeof(inner_eth));
 	if (stt_is_oam(&inner_eth))
 		return stt_rx_oam(skb, rx, cfg);
@@ -97,7 +97,7 @@ static __always_inline int stt_rx_frame(struct __sk_buff *skb, struct stt_rx *rx
 	/* GRO merges only segments with the same TOS: one CE segment keeps its frame apart. */
 	if (inner_len >= STT_SMALL_INNER) {
 		ret = stt_rx_tos(skb, rx->outer_len + sizeof(struct stt_hdr) + sizeof(inner_eth),
-				 inner_eth.proto, rx->tos, cfg->dscp);
+		                 inner_eth.proto, rx->tos, cfg->dscp);
 		if (ret)
 			return stt_ret_drop_ctx(d, ret, context, STT_DIR_RX | STT_ACC_DROP);
 	}

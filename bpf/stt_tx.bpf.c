@@ -25,7 +25,7 @@
 
 /* Encapsulate a tenant frame and send it. Returns a verdict or a drop (counted by d). */
 static __always_inline int stt_tx_frame(struct __sk_buff *skb, const struct stt_cfg *cfg,
-					struct stt_drop_ctx *d)
+                                        struct stt_drop_ctx *d)
 {
 	const struct stt_flood_val *flood = NULL;
 	struct stt_inner in = {};
@@ -60,7 +60,7 @@ static __always_inline int stt_tx_frame(struct __sk_buff *skb, const struct stt_
 	 */
 	if (len < sizeof(struct stt_eth) ||
 	    sizeof(struct stt_ipv4) + sizeof(struct stt_tcp) + sizeof(struct stt_hdr) + len >
-		0xffff)
+	        0xffff)
 		return stt_ret_drop(STT_DROP_TX_TOO_BIG);
 	if (stt_tx_inner(skb, &in))
 		return stt_ret_drop(STT_DROP_TX_ERROR);
@@ -87,7 +87,7 @@ static __always_inline int stt_tx_frame(struct __sk_buff *skb, const struct stt_
 			return ret;
 		stt_count(STT_C_TX_GSO_FRAMES, 1);
 	} else if (bpf_skb_change_head(
-		       skb, st->v6 ? sizeof(struct stt_encap6) : sizeof(struct stt_encap4), 0)) {
+	               skb, st->v6 ? sizeof(struct stt_encap6) : sizeof(struct stt_encap4), 0)) {
 		return stt_ret_drop(STT_DROP_TX_ERROR);
 	}
 	return stt_tx_out(skb, st, cfg, d, uc_remote, flood, segs, len);

@@ -43,8 +43,8 @@ static __always_inline int stt_xdp_tos(struct stt_hdr *stt, void *data_end, __u8
  * and restores VLAN tags (skb metadata).
  */
 static __always_inline int stt_xdp_can_deliver(struct xdp_md *ctx, const struct stt_ctx_val *vp,
-					       const struct stt_hdr *stt, void *data,
-					       void *data_end)
+                                               const struct stt_hdr *stt, void *data,
+                                               void *data_end)
 {
 	return (vp->flags & STT_VPORT_XDP) && !(vp->flags & STT_VPORT_VLAN) &&
 	       (void *)data_end - data == bpf_xdp_get_buff_len(ctx) &&
@@ -53,7 +53,7 @@ static __always_inline int stt_xdp_can_deliver(struct xdp_md *ctx, const struct 
 
 /* A whole frame: checks as TC makes them, then delivered here or left to TC. */
 static __always_inline int stt_xdp_frame(struct xdp_md *ctx, const struct stt_cfg *cfg,
-					 struct stt_rx *rx, struct stt_drop_ctx *d)
+                                         struct stt_rx *rx, struct stt_drop_ctx *d)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
@@ -71,7 +71,7 @@ static __always_inline int stt_xdp_frame(struct xdp_md *ctx, const struct stt_cf
 		return stt_ret_drop(STT_DROP_UNKNOWN_CTX);
 	if (stt_peer_denied(cfg, vp, context, rx->saddr))
 		return stt_ret_drop_ctx(d, stt_ret_drop(STT_DROP_PEER_DENIED), context,
-					STT_DIR_RX | STT_ACC_DROP);
+		                        STT_DIR_RX | STT_ACC_DROP);
 	ie = (void *)(stt + 1);
 	/* OAM (sttctl ping): TC answers or consumes it; never a tenant's. */
 	if ((void *)(ie + 1) <= data_end && stt_is_oam(ie))

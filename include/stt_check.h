@@ -35,7 +35,7 @@
  * Returns 1, or 0 with *reason set.
  */
 static inline int stt_hdr_ok(const struct stt_hdr *h, const __u8 *inner, __u32 inner_len,
-			     enum stt_drop *reason)
+                             enum stt_drop *reason)
 {
 	__u16 mss = ((__u16)((const __u8 *)&h->mss)[0] << 8) | ((const __u8 *)&h->mss)[1];
 	__u8 f = h->flags, l4 = h->l4_offset, proto, want;
@@ -45,9 +45,8 @@ static inline int stt_hdr_ok(const struct stt_hdr *h, const __u8 *inner, __u32 i
 		*reason = STT_DROP_VERSION;
 		return 0;
 	}
-	if ((f & STT_F_RESERVED) ||
-	    (f & (STT_F_CSUM_VERIFIED | STT_F_CSUM_PARTIAL)) ==
-		    (STT_F_CSUM_VERIFIED | STT_F_CSUM_PARTIAL)) {
+	if ((f & STT_F_RESERVED) || (f & (STT_F_CSUM_VERIFIED | STT_F_CSUM_PARTIAL)) ==
+	                                (STT_F_CSUM_VERIFIED | STT_F_CSUM_PARTIAL)) {
 		*reason = STT_DROP_FLAGS;
 		return 0;
 	}

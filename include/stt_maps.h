@@ -8,21 +8,21 @@
 
 #define STT_PIN_BASE "/sys/fs/bpf/stt"
 
-#define STT_MAX_VPORTS 4096
-#define STT_MAX_FDB 65536
+#define STT_MAX_VPORTS    4096
+#define STT_MAX_FDB       65536
 #define STT_MAX_FLOOD_CTX 4096
-#define STT_MAX_FLOOD 16
+#define STT_MAX_FLOOD     16
 
 /* stt_cfg (array, one entry): the underlay attachment of this network namespace. */
 struct stt_cfg {
-	__u32 ifindex;   /* underlay device; 0 = not attached */
-	__be32 local4;   /* outer source address */
-	__u16 port;      /* STT destination port, host order */
+	__u32 ifindex; /* underlay device; 0 = not attached */
+	__be32 local4; /* outer source address */
+	__u16 port;    /* STT destination port, host order */
 	__u8 ttl;
-	__u8 flags;      /* STT_CFG_* */
-	__u32 mtu;       /* underlay MTU: largest outer IP packet */
-	__u8 dscp;       /* outer DSCP: STT_DSCP_INHERIT (uniform model) or STT_DSCP_FIXED(d) */
-	__u8 opts;       /* STT_OPT_* */
+	__u8 flags; /* STT_CFG_* */
+	__u32 mtu;  /* underlay MTU: largest outer IP packet */
+	__u8 dscp;  /* outer DSCP: STT_DSCP_INHERIT (uniform model) or STT_DSCP_FIXED(d) */
+	__u8 opts;  /* STT_OPT_* */
 	__u16 pad;
 };
 
@@ -32,31 +32,31 @@ struct stt_cfg {
  * stored as d + 1, and the inner DSCP is never touched. Zero is the default so that a
  * stt_cfg written by an older sttctl means "uniform".
  */
-#define STT_DSCP_INHERIT 0
-#define STT_DSCP_FIXED(d) ((__u8)((d) + 1))
-#define STT_DSCP_VALUE(v) ((__u8)((v) - 1)) /* the fixed DSCP of a value that is not INHERIT */
-#define STT_OPT_PEERS_STRICT 0x01 /* every context accepts only the peers in stt_peers */
+#define STT_DSCP_INHERIT     0
+#define STT_DSCP_FIXED(d)    ((__u8)((d) + 1))
+#define STT_DSCP_VALUE(v)    ((__u8)((v)-1)) /* the fixed DSCP of a value that is not INHERIT */
+#define STT_OPT_PEERS_STRICT 0x01            /* every context accepts only the peers in stt_peers */
 
 #define STT_CFG_CREATED_CLSACT 0x01 /* sttctl created the clsact qdisc on the underlay */
-#define STT_CFG_XDP 0x02            /* the XDP program is attached */
-#define STT_CFG_FWD_ENABLED 0x04    /* sttctl turned IPv4 forwarding on for the underlay */
-#define STT_CFG_GRO_ENABLED 0x08    /* sttctl turned GRO on for the underlay */
-#define STT_CFG_TCX 0x10            /* TC programs attached through tcx links, not clsact */
+#define STT_CFG_XDP            0x02 /* the XDP program is attached */
+#define STT_CFG_FWD_ENABLED    0x04 /* sttctl turned IPv4 forwarding on for the underlay */
+#define STT_CFG_GRO_ENABLED    0x08 /* sttctl turned GRO on for the underlay */
+#define STT_CFG_TCX            0x10 /* TC programs attached through tcx links, not clsact */
 
 /* stt_vports (hash): vport ifindex -> its context (transmit side). */
 struct stt_vport {
 	__u64 context;
-	__u32 flags;	 /* STT_VPORT_* */
+	__u32 flags;     /* STT_VPORT_* */
 	__u32 learn_age; /* with STT_VPORT_LEARN: seconds a learned entry lives (0: 300) */
 };
 
 #define STT_VPORT_CREATED_CLSACT 0x01
-#define STT_VPORT_XDP 0x02 /* receive may redirect from XDP straight to this vport */
-#define STT_VPORT_PEERS_STRICT 0x04 /* this context accepts only the peers in stt_peers */
-#define STT_VPORT_LEARN 0x08 /* receive learns inner source MAC -> sender (stt_learn) */
-#define STT_VPORT_VLAN 0x10  /* one VLAN of a trunk vport (stt_vlan_vports) */
+#define STT_VPORT_XDP            0x02 /* receive may redirect from XDP straight to this vport */
+#define STT_VPORT_PEERS_STRICT   0x04 /* this context accepts only the peers in stt_peers */
+#define STT_VPORT_LEARN          0x08 /* receive learns inner source MAC -> sender (stt_learn) */
+#define STT_VPORT_VLAN           0x10 /* one VLAN of a trunk vport (stt_vlan_vports) */
 /* In stt_ctx_val.flags of a VLAN vport: the VLAN ID its frames are tagged with. */
-#define STT_CTX_VID_SHIFT 16
+#define STT_CTX_VID_SHIFT  16
 #define STT_CTX_VID(flags) (((flags) >> STT_CTX_VID_SHIFT) & STT_VLAN_VID_MASK)
 
 /*
@@ -81,7 +81,7 @@ struct stt_vlan_key {
  */
 #define STT_LEARN_AGE_DEFAULT 300
 #define STT_LEARN_CAP_DEFAULT 1024
-#define STT_MAX_LEARN_CTX STT_MAX_VPORTS
+#define STT_MAX_LEARN_CTX     STT_MAX_VPORTS
 
 struct stt_learn_key {
 	__u8 mac[6];
@@ -135,12 +135,12 @@ struct stt_pmtu_val {
 	__u64 learned_ns;
 };
 
-#define STT_MAX_PMTU 4096
+#define STT_MAX_PMTU    4096
 #define STT_PMTU_EXPIRE 600
-#define STT_PMTU_MIN 576
+#define STT_PMTU_MIN    576
 
 /* stt_groups (hash): IPv4 multicast group (__be32 in a __u32) -> 1: STT to it is for us. */
-#define STT_MAX_GROUPS 256
+#define STT_MAX_GROUPS   256
 #define STT_IS_MCAST4(a) ((((const __u8 *)&(a))[0] & 0xf0) == 0xe0) /* a: __be32 */
 
 /*
@@ -180,7 +180,7 @@ static inline __be32 stt_remote6_make(__u32 idx)
 	union {
 		__be32 r;
 		__u8 b[4];
-	} u = { .b = { 0, (__u8)(idx >> 16), (__u8)(idx >> 8), (__u8)idx } };
+	} u = {.b = {0, (__u8)(idx >> 16), (__u8)(idx >> 8), (__u8)idx}};
 
 	return u.r;
 }
@@ -198,9 +198,9 @@ struct stt_cfg6 {
 	__u32 pad;
 };
 
-#define STT_CFG6_LOCAL 0x01       /* local6 is set */
+#define STT_CFG6_LOCAL       0x01 /* local6 is set */
 #define STT_CFG6_FWD_ENABLED 0x02 /* sttctl turned IPv6 forwarding on for the underlay */
-#define STT_PMTU6_MIN 1280        /* IPv6 minimum link MTU (RFC 8200) */
+#define STT_PMTU6_MIN        1280 /* IPv6 minimum link MTU (RFC 8200) */
 
 /* stt_underlay (array, one entry): what transmit needs of the underlay device. */
 struct stt_underlay {
@@ -238,7 +238,7 @@ struct stt_flow_stats {
 	__u64 rx_drops;
 };
 
-#define STT_MAX_CTX_STATS STT_MAX_VPORTS
+#define STT_MAX_CTX_STATS    STT_MAX_VPORTS
 #define STT_MAX_REMOTE_STATS 4096
 
 /*
@@ -256,8 +256,8 @@ struct stt_piece {
 	__u32 seg_off;     /* offset of this piece in the frame */
 	__u32 payload_off; /* where the piece's payload starts in the packet bytes */
 	__u32 payload_len;
-	__u32 pkt_len;     /* packet bytes that follow this struct */
-	__u32 ifindex;     /* underlay device */
+	__u32 pkt_len; /* packet bytes that follow this struct */
+	__u32 ifindex; /* underlay device */
 	__u8 tos;
 	__u8 pad[3];
 };
@@ -272,29 +272,37 @@ struct stt_piece {
 
 /* stt_reasm_stats (array of __u64, written by sttd only), indexed by enum stt_reasm_counter. */
 #define STT_REASM_COUNTERS(X)                                                                      \
-	X(PIECES, "reasm_pieces", "pieces handed to sttd")                                          \
-	X(FRAMES, "reasm_frames", "frames reassembled and delivered")                               \
+	X(PIECES, "reasm_pieces", "pieces handed to sttd")                                         \
+	X(FRAMES, "reasm_frames", "frames reassembled and delivered")                              \
 	X(DUPLICATES, "reasm_duplicates", "pieces whose bytes were all there already")             \
 	X(OVERLAPS, "reasm_overlaps", "pieces that overlapped others with the same bytes")         \
 	X(CONFLICTS, "reasm_conflicts", "frames dropped: overlapping pieces disagreed")            \
-	X(TIMEOUTS, "reasm_timeouts", "frames dropped: incomplete when their time ran out")       \
-	X(EVICTED, "reasm_evicted", "frames dropped: evicted (oldest first) to stay under the cap") \
-	X(REUSED, "reasm_id_reuse", "frames dropped: their frame ID came back with another length") \
+	X(TIMEOUTS, "reasm_timeouts", "frames dropped: incomplete when their time ran out")        \
+	X(EVICTED, "reasm_evicted",                                                                \
+	  "frames dropped: evicted (oldest first) to stay under the cap")                          \
+	X(REUSED, "reasm_id_reuse",                                                                \
+	  "frames dropped: their frame ID came back with another length")                          \
 	X(INVALID, "reasm_invalid", "pieces dropped: lengths or offsets out of bounds")            \
 	X(BAD_CSUM, "reasm_bad_csum", "pieces dropped: outer TCP checksum wrong")                  \
-	X(BAD_FRAME, "reasm_bad_frame", "frames dropped: shorter than an inner Ethernet header, or unknown context") \
+	X(BAD_FRAME, "reasm_bad_frame",                                                            \
+	  "frames dropped: shorter than an inner Ethernet header, or unknown context")             \
 	X(TX_ERRORS, "reasm_tx_errors", "frames dropped: the vport refused the frame")             \
-	X(LOST, "reasm_lost", "pieces lost in the perf buffer (sttd too slow)")                     \
-	X(MEM, "reasm_mem_bytes", "bytes held for incomplete frames now")                         \
-	X(MEM_PEAK, "reasm_mem_peak", "most bytes ever held")                                       \
-	X(INFLIGHT, "reasm_inflight", "incomplete frames held now")                               \
-	X(ECN_DROPS, "reasm_ecn_ce_not_ect", "frames dropped: CE on a piece, inner packet not ECT") \
-	X(PEER_DENIED, "reasm_peer_denied", "frames dropped: strict peers, sender not a peer") \
-	X(LEARNED, "reasm_learned", "MACs learned (or moved) from frames sttd delivered (vport --learn)") \
-	X(BAD_VERSION, "reasm_bad_version", "frames dropped: STT version is not 0") \
-	X(BAD_FLAGS, "reasm_bad_flags", "frames dropped: reserved STT flags, or checksum verified and partial") \
-	X(BAD_L4_OFFSET, "reasm_bad_l4_offset", "frames dropped: STT L4 offset disagrees with the flags or inner headers") \
-	X(BAD_MSS, "reasm_bad_mss", "frames dropped: STT MSS without a partial TCP checksum, or below 48")
+	X(LOST, "reasm_lost", "pieces lost in the perf buffer (sttd too slow)")                    \
+	X(MEM, "reasm_mem_bytes", "bytes held for incomplete frames now")                          \
+	X(MEM_PEAK, "reasm_mem_peak", "most bytes ever held")                                      \
+	X(INFLIGHT, "reasm_inflight", "incomplete frames held now")                                \
+	X(ECN_DROPS, "reasm_ecn_ce_not_ect",                                                       \
+	  "frames dropped: CE on a piece, inner packet not ECT")                                   \
+	X(PEER_DENIED, "reasm_peer_denied", "frames dropped: strict peers, sender not a peer")     \
+	X(LEARNED, "reasm_learned",                                                                \
+	  "MACs learned (or moved) from frames sttd delivered (vport --learn)")                    \
+	X(BAD_VERSION, "reasm_bad_version", "frames dropped: STT version is not 0")                \
+	X(BAD_FLAGS, "reasm_bad_flags",                                                            \
+	  "frames dropped: reserved STT flags, or checksum verified and partial")                  \
+	X(BAD_L4_OFFSET, "reasm_bad_l4_offset",                                                    \
+	  "frames dropped: STT L4 offset disagrees with the flags or inner headers")               \
+	X(BAD_MSS, "reasm_bad_mss",                                                                \
+	  "frames dropped: STT MSS without a partial TCP checksum, or below 48")
 
 #define STT_REASM_ENUM(name, str, help) STT_R_##name,
 enum stt_reasm_counter { STT_REASM_COUNTERS(STT_REASM_ENUM) STT_R_MAX };
@@ -305,27 +313,30 @@ enum stt_reasm_counter { STT_REASM_COUNTERS(STT_REASM_ENUM) STT_R_MAX };
  * Drops by reason sit at STT_C_DROP_BASE + enum stt_drop.
  */
 #define STT_COUNTERS(X)                                                                            \
-	X(TX_FRAMES, "tx_frames", "tenant frames encapsulated and sent")                                    \
-	X(TX_SEGMENTS, "tx_segments", "STT segments sent (GSO frames count one per frame here)")                         \
-	X(TX_BYTES, "tx_bytes", "inner bytes sent")                                        \
-	X(TX_FLOOD_COPIES, "tx_flood_copies", "copies sent to flood targets")               \
-	X(RX_FRAMES, "rx_frames", "frames delivered to a vport")                                    \
+	X(TX_FRAMES, "tx_frames", "tenant frames encapsulated and sent")                           \
+	X(TX_SEGMENTS, "tx_segments", "STT segments sent (GSO frames count one per frame here)")   \
+	X(TX_BYTES, "tx_bytes", "inner bytes sent")                                                \
+	X(TX_FLOOD_COPIES, "tx_flood_copies", "copies sent to flood targets")                      \
+	X(RX_FRAMES, "rx_frames", "frames delivered to a vport")                                   \
 	X(RX_SEGMENTS, "rx_segments", "STT segments seen on the underlay")                         \
 	X(RX_BYTES, "rx_bytes", "inner bytes delivered")                                           \
 	X(RX_XDP_FRAMES, "rx_xdp_frames", "frames delivered by the XDP fast path")                 \
-	X(PASS, "pass", "packets that are not STT, left to the stack")                   \
-	X(TX_GSO_FRAMES, "tx_gso_frames", "frames sent as one GSO skb, segmented by GSO/TSO")     \
-	X(RX_GRO_FRAMES, "rx_gro_frames", "frames that GRO merged from several segments")         \
-	X(TX_CUT_FRAMES, "tx_cut_frames", "frames larger than a segment, cut by the transmit program")      \
+	X(PASS, "pass", "packets that are not STT, left to the stack")                             \
+	X(TX_GSO_FRAMES, "tx_gso_frames", "frames sent as one GSO skb, segmented by GSO/TSO")      \
+	X(RX_GRO_FRAMES, "rx_gro_frames", "frames that GRO merged from several segments")          \
+	X(TX_CUT_FRAMES, "tx_cut_frames",                                                          \
+	  "frames larger than a segment, cut by the transmit program")                             \
 	X(RX_TO_STTD, "rx_to_sttd", "pieces handed to sttd for reassembly")                        \
-	X(RX_PIECES_DIRECT, "rx_pieces_direct", "pieces of TSO frames delivered as TCP segments") \
-	X(LEARNED, "learned", "MACs learned, or moved to another remote (vport --learn)")         \
-	X(TX_LEARNED, "tx_learned", "frames sent unicast by a learned entry")                     \
-	X(OAM_REPLIED, "oam_replied", "OAM probes (sttctl ping) answered")                       \
-	X(OAM_REPLIES, "oam_replies", "OAM replies received (for sttctl ping), consumed")        \
-	X(PMTU_LEARNED, "pmtu_learned", "ICMP fragmentation-needed for STT that lowered a path MTU") \
-	X(PMTU_IGNORED, "pmtu_ignored", "ICMP fragmentation-needed for STT with an MTU not taken")  \
-	X(TX_MSS_LOWERED, "tx_mss_lowered", "GSO frames sent in smaller segments to fit the path MTU") \
+	X(RX_PIECES_DIRECT, "rx_pieces_direct", "pieces of TSO frames delivered as TCP segments")  \
+	X(LEARNED, "learned", "MACs learned, or moved to another remote (vport --learn)")          \
+	X(TX_LEARNED, "tx_learned", "frames sent unicast by a learned entry")                      \
+	X(OAM_REPLIED, "oam_replied", "OAM probes (sttctl ping) answered")                         \
+	X(OAM_REPLIES, "oam_replies", "OAM replies received (for sttctl ping), consumed")          \
+	X(PMTU_LEARNED, "pmtu_learned",                                                            \
+	  "ICMP fragmentation-needed for STT that lowered a path MTU")                             \
+	X(PMTU_IGNORED, "pmtu_ignored", "ICMP fragmentation-needed for STT with an MTU not taken") \
+	X(TX_MSS_LOWERED, "tx_mss_lowered",                                                        \
+	  "GSO frames sent in smaller segments to fit the path MTU")                               \
 	X(TX_FRAMES6, "tx_frames6", "frames sent to IPv6 remotes (also counted in tx_frames)")     \
 	X(RX_FRAMES6, "rx_frames6", "frames received over IPv6 (also counted in rx_frames)")
 
@@ -335,16 +346,17 @@ enum stt_counter { STT_COUNTERS(STT_COUNTER_ENUM) STT_C_DROP_BASE };
 
 /* X-macro so that the names sttctl prints come from the same list as the numbers. */
 #define STT_DROP_REASONS(X)                                                                        \
-	X(TRUNCATED, "truncated", "packet ends inside the outer IP, TCP or STT header")           \
-	X(IP_FRAGMENT, "ip_fragment", "outer IP fragment addressed to the STT port")              \
-	X(IP_HDR, "ip_header", "outer IP header length or total length is inconsistent")         \
-	X(TCP_HDR, "tcp_header", "TCP data offset is not 5 (STT segments carry no options)")     \
+	X(TRUNCATED, "truncated", "packet ends inside the outer IP, TCP or STT header")            \
+	X(IP_FRAGMENT, "ip_fragment", "outer IP fragment addressed to the STT port")               \
+	X(IP_HDR, "ip_header", "outer IP header length or total length is inconsistent")           \
+	X(TCP_HDR, "tcp_header", "TCP data offset is not 5 (STT segments carry no options)")       \
 	X(VERSION, "bad_version", "STT version is not 0")                                          \
-	X(LENGTH, "bad_length", "SEQ frame length or offset disagrees with the segment")          \
+	X(LENGTH, "bad_length", "SEQ frame length or offset disagrees with the segment")           \
 	X(INNER_SHORT, "inner_short", "inner frame shorter than an Ethernet header")               \
 	X(UNKNOWN_CTX, "unknown_context", "no vport is bound to the frame's Context ID")           \
-	X(MULTI_SEG, "multi_segment", "piece of a frame GRO left incomplete, and no sttd to take it") \
-	X(NOT_LOCAL, "not_local", "STT segment for an address that is not this endpoint's")       \
+	X(MULTI_SEG, "multi_segment",                                                              \
+	  "piece of a frame GRO left incomplete, and no sttd to take it")                          \
+	X(NOT_LOCAL, "not_local", "STT segment for an address that is not this endpoint's")        \
 	X(TX_NO_UNDERLAY, "tx_no_underlay", "tenant frame while no underlay is attached")          \
 	X(TX_NO_VPORT, "tx_no_vport", "frame from an interface that is not a vport")               \
 	X(TX_TOO_BIG, "tx_too_big", "tenant frame does not fit one STT segment")                   \
@@ -352,17 +364,23 @@ enum stt_counter { STT_COUNTERS(STT_COUNTER_ENUM) STT_C_DROP_BASE };
 	X(TX_NO_NEIGH, "tx_no_neigh", "flood copy to a remote whose neighbour is unresolved")      \
 	X(TX_ERROR, "tx_error", "a helper failed while encapsulating")                             \
 	X(TX_QINQ, "tx_qinq", "tenant frame with two VLAN tags (STT carries one)")                 \
-	X(RX_ERROR, "rx_error", "a helper failed while decapsulating")                            \
-	X(PEER_DENIED, "peer_denied", "strict peers: the sender is not a peer of the context")      \
+	X(RX_ERROR, "rx_error", "a helper failed while decapsulating")                             \
+	X(PEER_DENIED, "peer_denied", "strict peers: the sender is not a peer of the context")     \
 	X(ECN_CE_NOT_ECT, "ecn_ce_not_ect", "outer CE on a frame whose inner packet is not ECT")   \
-	X(IPV6_OUTER, "ipv6_outer", "STT over IPv6 with extension headers, or with no IPv6 local address") \
+	X(IPV6_OUTER, "ipv6_outer",                                                                \
+	  "STT over IPv6 with extension headers, or with no IPv6 local address")                   \
 	X(OAM_BAD, "oam_bad", "OAM frame that is not a well-formed, checksummed CFM loopback")     \
 	X(TX_OAM, "tx_oam", "tenant frame to the reserved OAM MAC (only sttctl ping sends those)") \
-	X(TX_NO_REMOTE6, "tx_no_remote6", "IPv6 remote with no address behind its index, or no IPv6 local address") \
-	X(TX_FAMILY, "tx_family", "flood copy whose family differs from the first target's (lists are one family)") \
-	X(OAM_RATE, "oam_rate", "OAM probe not answered: this CPU already sent 100 replies this second") \
-	X(FLAGS, "bad_flags", "STT flags with reserved bits set, or checksum verified and partial together") \
-	X(L4_OFFSET, "bad_l4_offset", "STT L4 offset without a partial checksum, or not where the inner L4 header is") \
+	X(TX_NO_REMOTE6, "tx_no_remote6",                                                          \
+	  "IPv6 remote with no address behind its index, or no IPv6 local address")                \
+	X(TX_FAMILY, "tx_family",                                                                  \
+	  "flood copy whose family differs from the first target's (lists are one family)")        \
+	X(OAM_RATE, "oam_rate",                                                                    \
+	  "OAM probe not answered: this CPU already sent 100 replies this second")                 \
+	X(FLAGS, "bad_flags",                                                                      \
+	  "STT flags with reserved bits set, or checksum verified and partial together")           \
+	X(L4_OFFSET, "bad_l4_offset",                                                              \
+	  "STT L4 offset without a partial checksum, or not where the inner L4 header is")         \
 	X(MSS, "bad_mss", "STT MSS without a partial TCP checksum, or below 48")
 
 #define STT_DROP_ENUM(name, str, help) STT_DROP_##name,

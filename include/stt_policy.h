@@ -31,7 +31,7 @@ static inline int stt_learns(__u32 vport_flags, const __u8 *src_mac, __be32 sadd
 #define STT_LEARN_REFRESH_NS 1000000000ULL
 
 static inline int stt_learn_current(int have, __be32 cur_remote, __u64 cur_seen_ns, __be32 saddr,
-				    __u64 now_ns)
+                                    __u64 now_ns)
 {
 	return have && cur_remote == saddr && now_ns - cur_seen_ns < STT_LEARN_REFRESH_NS;
 }

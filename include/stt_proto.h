@@ -9,20 +9,20 @@
 #define STT_PROTO_H
 
 #define STT_DEFAULT_PORT 7471
-#define STT_VERSION 0
+#define STT_VERSION      0
 
 /* Flags (draft 3.1). Bit numbers as in the draft, bit 0 the least significant. */
 #define STT_F_CSUM_VERIFIED 0x01
-#define STT_F_CSUM_PARTIAL 0x02
-#define STT_F_IPV4 0x04
-#define STT_F_TCP 0x08
-#define STT_F_RESERVED 0xf0
+#define STT_F_CSUM_PARTIAL  0x02
+#define STT_F_IPV4          0x04
+#define STT_F_TCP           0x08
+#define STT_F_RESERVED      0xf0
 
 /* PCP(3) V(1) VLAN ID(12), host order once ntohs'd. */
 #define STT_VLAN_PCP_SHIFT 13
-#define STT_VLAN_PCP_MASK 0xe000
-#define STT_VLAN_V 0x1000
-#define STT_VLAN_VID_MASK 0x0fff
+#define STT_VLAN_PCP_MASK  0xe000
+#define STT_VLAN_V         0x1000
+#define STT_VLAN_VID_MASK  0x0fff
 
 /* Source ports come from the ephemeral range (draft 3.2). */
 #define STT_SPORT_BASE 49152
@@ -39,7 +39,10 @@
  * packet socket on the underlay, ahead of TC).
  */
 #define STT_OAM_ETHERTYPE 0x8902
-#define STT_OAM_MAC { 0x02, 0x53, 0x54, 0x54, 0x4f, 0x41 } /* "STTOA" */
+#define STT_OAM_MAC                                                                                \
+	{                                                                                          \
+		0x02, 0x53, 0x54, 0x54, 0x4f, 0x41                                                 \
+	} /* "STTOA" */
 #define STT_CFM_LBR 2
 #define STT_CFM_LBM 3
 
@@ -90,8 +93,8 @@ struct stt_tcp {
 	__be16 dest;
 	__be32 seq;
 	__be32 ack_seq;
-	__u8 doff_res;  /* data offset << 4 */
-	__u8 flags;     /* CWR ECE URG ACK PSH RST SYN FIN */
+	__u8 doff_res; /* data offset << 4 */
+	__u8 flags;    /* CWR ECE URG ACK PSH RST SYN FIN */
 	__be16 window;
 	__sum16 check;
 	__be16 urg_ptr;
@@ -131,13 +134,15 @@ _Static_assert(sizeof(struct stt_encap4) == 72, "outer headers + STT header");
 _Static_assert(sizeof(struct stt_encap6) == 92, "outer IPv6 headers + STT header");
 
 /* Bytes added in front of an inner frame, not counting the outer Ethernet header. */
-#define STT_ENCAP4_OVERHEAD (sizeof(struct stt_ipv4) + sizeof(struct stt_tcp) + sizeof(struct stt_hdr))
+#define STT_ENCAP4_OVERHEAD                                                                        \
+	(sizeof(struct stt_ipv4) + sizeof(struct stt_tcp) + sizeof(struct stt_hdr))
 
-#define STT_ENCAP6_OVERHEAD (sizeof(struct stt_ipv6) + sizeof(struct stt_tcp) + sizeof(struct stt_hdr))
+#define STT_ENCAP6_OVERHEAD                                                                        \
+	(sizeof(struct stt_ipv6) + sizeof(struct stt_tcp) + sizeof(struct stt_hdr))
 
 /* SEQ = frame length << 16 | offset of this segment in the frame (draft 3.2). */
-#define STT_SEQ(len, off) ((((__u32)(len)) << 16) | ((__u32)(off) & 0xffff))
-#define STT_SEQ_LEN(seq) ((__u32)(seq) >> 16)
-#define STT_SEQ_OFF(seq) ((__u32)(seq) & 0xffff)
+#define STT_SEQ(len, off) ((((__u32)(len)) << 16) | ((__u32)(off)&0xffff))
+#define STT_SEQ_LEN(seq)  ((__u32)(seq) >> 16)
+#define STT_SEQ_OFF(seq)  ((__u32)(seq)&0xffff)
 
 #endif /* STT_PROTO_H */

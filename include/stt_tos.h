@@ -20,11 +20,11 @@
 #ifndef STT_TOS_H
 #define STT_TOS_H
 
-#define STT_ECN_MASK 0x03
+#define STT_ECN_MASK    0x03
 #define STT_ECN_NOT_ECT 0x00
-#define STT_ECN_ECT1 0x01
-#define STT_ECN_ECT0 0x02
-#define STT_ECN_CE 0x03
+#define STT_ECN_ECT1    0x01
+#define STT_ECN_ECT0    0x02
+#define STT_ECN_CE      0x03
 
 /* Outer TOS for an inner TOS (0 for non-IP frames). dscp is stt_cfg.dscp. */
 static inline __u8 stt_encap_tos(__u8 inner, __u8 dscp)

@@ -11,6 +11,12 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
 # shellcheck source=suite.sh
 source tests/suite.sh
 
+# The product code's style (make format-check): clang-format clean, short functions.
+if command -v clang-format >/dev/null; then
+	run_suite "style (make format-check)" 120 make --no-print-directory -s format-check
+else
+	skip_suite "style (make format-check)" "clang-format is not installed (scripts/deps.sh)"
+fi
 run_built "unit tests" 300 build/stt_unit
 run_built "reassembly unit tests" 120 build/reasm_test
 

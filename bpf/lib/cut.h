@@ -22,7 +22,7 @@
  * segment's outer checksum in full. The inner checksum is completed first (no segment
  * could complete it later).
  */
-#define STT_MARK_FRESH	 0x53545446 /* "STTF" */
+#define STT_MARK_FRESH   0x53545446 /* "STTF" */
 #define STT_MARK_ADVANCE 0x53545441 /* "STTA" */
 
 /* Segment payload of cut frames: what fits the MTU behind iplen + TCP, a multiple of 8. */
@@ -108,7 +108,7 @@ static __noinline long stt_tx_cut_hdr(struct __sk_buff *skb, struct stt_tx_state
  * unreadable) for its counters. Returns 0 or a drop.
  */
 static __always_inline int stt_cut_read(struct __sk_buff *skb, const struct stt_cfg *cfg,
-					struct stt_cut_hdrs *c, __u64 *context, int *v6)
+                                        struct stt_cut_hdrs *c, __u64 *context, int *v6)
 {
 	__u32 zero = 0, hoff;
 	__be16 proto;
@@ -118,7 +118,7 @@ static __always_inline int stt_cut_read(struct __sk_buff *skb, const struct stt_
 	*v6 = proto == bpf_htons(ETH_P_IPV6);
 	hoff = *v6 ? offsetof(struct stt_encap6, stt) : offsetof(struct stt_encap4, stt);
 	if (*v6 ? bpf_skb_load_bytes(skb, 0, &c->h6, offsetof(struct stt_encap6, stt))
-		: bpf_skb_load_bytes(skb, 0, &c->h4, offsetof(struct stt_encap4, stt)))
+	        : bpf_skb_load_bytes(skb, 0, &c->h4, offsetof(struct stt_encap4, stt)))
 		return stt_ret_drop(STT_DROP_TX_ERROR);
 	/* The context, for its counters: from the STT header this program wrote. */
 	if (!bpf_skb_load_bytes(skb, hoff + 8, context, 8))
@@ -130,7 +130,7 @@ static __always_inline int stt_cut_read(struct __sk_buff *skb, const struct stt_
 		    !stt_addr6_eq(c->h6.ip.saddr, c6->local6.a))
 			return stt_ret_drop(STT_DROP_TX_ERROR);
 	} else if (proto != bpf_htons(ETH_P_IP) || c->h4.ip.ver_ihl != 0x45 ||
-		   c->h4.ip.protocol != IPPROTO_TCP || c->h4.ip.saddr != cfg->local4) {
+	           c->h4.ip.protocol != IPPROTO_TCP || c->h4.ip.saddr != cfg->local4) {
 		return stt_ret_drop(STT_DROP_TX_ERROR);
 	}
 	return 0;
@@ -142,8 +142,8 @@ static __always_inline int stt_cut_read(struct __sk_buff *skb, const struct stt_
  * most 0xfff bytes a call: jumbo underlays need up to three. Returns 0 or a drop.
  */
 static __always_inline int stt_cut_advance(struct __sk_buff *skb, struct stt_cut_hdrs *c,
-					   struct stt_tcp *tcp, int v6, __u32 hoff, __u32 seg_max,
-					   __u32 *seq)
+                                           struct stt_tcp *tcp, int v6, __u32 hoff, __u32 seg_max,
+                                           __u32 *seq)
 {
 	__u32 left = seg_max;
 
@@ -159,17 +159,17 @@ static __always_inline int stt_cut_advance(struct __sk_buff *skb, struct stt_cut
 	*seq += seg_max;
 	tcp->seq = bpf_htonl(*seq);
 	if (left || (v6 ? bpf_skb_store_bytes(skb, sizeof(struct stt_eth), &c->h6.ip,
-					      sizeof(c->h6.ip) + sizeof(c->h6.tcp), 0)
-			: bpf_skb_store_bytes(skb, sizeof(struct stt_eth), &c->h4.ip,
-					      sizeof(c->h4.ip) + sizeof(c->h4.tcp), 0)))
+	                                      sizeof(c->h6.ip) + sizeof(c->h6.tcp), 0)
+	                : bpf_skb_store_bytes(skb, sizeof(struct stt_eth), &c->h4.ip,
+	                                      sizeof(c->h4.ip) + sizeof(c->h4.tcp), 0)))
 		return stt_ret_drop(STT_DROP_TX_ERROR);
 	return 0;
 }
 
 /* This pass's segment (seg bytes at hoff) behind its IP and TCP headers, checksums set. */
 static __always_inline void stt_cut_seal(struct __sk_buff *skb, struct stt_cut_hdrs *c,
-					 struct stt_tcp *tcp, int v6, __u32 hoff, __u32 seg,
-					 __u32 seq, int last)
+                                         struct stt_tcp *tcp, int v6, __u32 hoff, __u32 seg,
+                                         __u32 seq, int last)
 {
 	const __u16 *w = (const __u16 *)tcp;
 	__u64 sum;
@@ -219,7 +219,7 @@ static __noinline int stt_tx_cut(struct __sk_buff *skb, const struct stt_cfg *cf
 	tcp = v6 ? &c->h6.tcp : &c->h4.tcp;
 	remote = v6 ? stt_remote6_of(c->h6.ip.daddr) : c->h4.ip.daddr;
 	seg_max = stt_seg_payload(stt_remote_mtu(cfg, remote),
-				  v6 ? sizeof(struct stt_ipv6) : sizeof(struct stt_ipv4));
+	                          v6 ? sizeof(struct stt_ipv6) : sizeof(struct stt_ipv4));
 	if (tcp->dest != bpf_htons(cfg->port) || seg_max < 512 || skb->len <= hoff)
 		return stt_ret_drop(STT_DROP_TX_ERROR);
 	seq = bpf_ntohl(tcp->seq);
@@ -242,10 +242,10 @@ static __noinline int stt_tx_cut(struct __sk_buff *skb, const struct stt_cfg *cf
 	 */
 	if (v6)
 		rc = stt_tx_send(skb, &c->h6, offsetof(struct stt_encap6, stt), cfg,
-				 STT_SEND_LAST | STT_SEND_IP);
+		                 STT_SEND_LAST | STT_SEND_IP);
 	else
 		rc = stt_tx_send(skb, &c->h4, offsetof(struct stt_encap4, stt), cfg,
-				 STT_SEND_LAST | STT_SEND_IP);
+		                 STT_SEND_LAST | STT_SEND_IP);
 	rc = stt_tx_sent(rc);
 	if (stt_is_drop(rc))
 		return rc;

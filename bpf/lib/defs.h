@@ -9,9 +9,9 @@
 /* A helper of a shared header that one program file does not use. */
 #define __maybe_unused __attribute__((unused))
 
-#define TC_ACT_UNSPEC	-1
-#define TC_ACT_OK	0
-#define TC_ACT_SHOT	2
+#define TC_ACT_UNSPEC   -1
+#define TC_ACT_OK       0
+#define TC_ACT_SHOT     2
 #define TC_ACT_REDIRECT 7
 /*
  * What stt_tc_rx returns for a packet it does not consume: TC_ACT_UNSPEC, which is tcx's
@@ -26,18 +26,18 @@
 #define ETH_P_8021Q  0x8100
 #define ETH_P_8021AD 0x88a8
 
-#define AF_INET	 2
+#define AF_INET  2
 #define AF_INET6 10
 
 /* IPPROTO_ICMP, _TCP and _UDP are in vmlinux.h (an enum); the IPv6 ones are #defines. */
-#define IPPROTO_HOPOPTS	 0
-#define IPPROTO_ROUTING	 43
+#define IPPROTO_HOPOPTS  0
+#define IPPROTO_ROUTING  43
 #define IPPROTO_FRAGMENT 44
-#define IPPROTO_ICMPV6	 58
-#define IPPROTO_DSTOPTS	 60
+#define IPPROTO_ICMPV6   58
+#define IPPROTO_DSTOPTS  60
 
-#define IP_DF	   0x4000 /* IPv4 frag_off: don't fragment */
-#define IP_MF	   0x2000 /* IPv4 frag_off: more fragments */
+#define IP_DF      0x4000 /* IPv4 frag_off: don't fragment */
+#define IP_MF      0x2000 /* IPv4 frag_off: more fragments */
 #define IP_OFFSET  0x1fff /* IPv4 frag_off: fragment offset */
 #define IP6_OFFSET 0xfff8 /* IPv6 fragment header: fragment offset */
 

@@ -24,7 +24,7 @@
  * on the outside of a Not-ECT packet), rx_error (a helper failed).
  */
 static __noinline int stt_rx_tos(struct __sk_buff *skb, __u32 off, __be16 proto, __u8 outer,
-				 __u8 dscp)
+                                 __u8 dscp)
 {
 	__u16 et = bpf_ntohs(proto);
 	__u8 b[2], nb[2], tos;
@@ -84,7 +84,7 @@ static __noinline int stt_rx_small(struct __sk_buff *skb, __u32 off, __u32 inner
  * where the families differ. Returns 0 or a drop.
  */
 static __always_inline int stt_rx_retype(struct __sk_buff *skb, const struct stt_rx *rx,
-					 __be16 inner_proto, __u32 inner_len, int gso, __u32 *strip)
+                                         __be16 inner_proto, __u32 inner_len, int gso, __u32 *strip)
 {
 	if (rx->v6 && (inner_proto != bpf_htons(ETH_P_IPV6) || inner_len < 14 + 40)) {
 		/*
@@ -121,8 +121,8 @@ static __always_inline int stt_rx_retype(struct __sk_buff *skb, const struct stt
  * itself instead of trusting a partial one. Returns 0 or a drop.
  */
 static __always_inline int stt_rx_decap(struct __sk_buff *skb, const struct stt_rx *rx,
-					const struct stt_eth *inner_eth, __u32 inner_len,
-					__be16 mss)
+                                        const struct stt_eth *inner_eth, __u32 inner_len,
+                                        __be16 mss)
 {
 	__u32 strip =
 	    rx->outer_len - sizeof(struct stt_eth) + sizeof(struct stt_hdr) + sizeof(*inner_eth);

@@ -44,7 +44,7 @@ struct stt_drop_ctx {
 
 /* A drop that counts for the context too: ret (a drop), remembering how in d. */
 static __always_inline int stt_ret_drop_ctx(struct stt_drop_ctx *d, int ret, __u64 context,
-					    __u32 what)
+                                            __u32 what)
 {
 	d->context = context;
 	d->what = what;

@@ -17,7 +17,7 @@
  * context's flood list (*flood). Returns the remote, 0 to flood, or a drop.
  */
 static __always_inline long stt_tx_route(struct __sk_buff *skb, const struct stt_vport *vp,
-					 const struct stt_flood_val **flood)
+                                         const struct stt_flood_val **flood)
 {
 	void *data = stt_skb_data(skb), *data_end = stt_skb_data_end(skb);
 	const struct stt_fdb_val *fdb;

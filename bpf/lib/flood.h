@@ -18,9 +18,9 @@
  * a drop for the whole frame (a failed header write of a frame to be cut).
  */
 static __always_inline int stt_tx_flood(struct __sk_buff *skb, struct stt_tx_state *st,
-					const struct stt_flood_val *flood,
-					const struct stt_cfg *cfg, __u64 context, __u32 ifindex,
-					__u32 segs, __u32 len, int cut)
+                                        const struct stt_flood_val *flood,
+                                        const struct stt_cfg *cfg, __u64 context, __u32 ifindex,
+                                        __u32 segs, __u32 len, int cut)
 {
 	__u32 count = flood->count, i;
 	__be32 remote;
@@ -76,9 +76,9 @@ static __always_inline int stt_tx_flood(struct __sk_buff *skb, struct stt_tx_sta
  * it pass by pass.
  */
 static __always_inline int stt_tx_to_cut(struct __sk_buff *skb, struct stt_tx_state *st,
-					 const struct stt_inner *in, const struct stt_cfg *cfg,
-					 __u64 context, __be32 uc_remote,
-					 const struct stt_flood_val *flood, __u32 len)
+                                         const struct stt_inner *in, const struct stt_cfg *cfg,
+                                         __u64 context, __be32 uc_remote,
+                                         const struct stt_flood_val *flood, __u32 len)
 {
 	struct stt_encap4 *hp = &st->h;
 	__u32 ifindex = skb->ifindex;
@@ -89,7 +89,7 @@ static __always_inline int stt_tx_to_cut(struct __sk_buff *skb, struct stt_tx_st
 	hp->stt.l4_offset = 0;
 	st->h6.stt = hp->stt;
 	if (bpf_skb_change_head(skb, st->v6 ? sizeof(struct stt_encap6) : sizeof(struct stt_encap4),
-				0))
+	                        0))
 		return stt_ret_drop(STT_DROP_TX_ERROR);
 	stt_count(STT_C_TX_FRAMES, 1);
 	stt_count(STT_C_TX_BYTES, len);
@@ -108,9 +108,9 @@ static __always_inline int stt_tx_to_cut(struct __sk_buff *skb, struct stt_tx_st
 
 /* Send a frame whose outer headers are built: to its remote, or to every flood target. */
 static __always_inline int stt_tx_out(struct __sk_buff *skb, struct stt_tx_state *st,
-				      const struct stt_cfg *cfg, struct stt_drop_ctx *d,
-				      __be32 uc_remote, const struct stt_flood_val *flood,
-				      __u32 segs, __u32 len)
+                                      const struct stt_cfg *cfg, struct stt_drop_ctx *d,
+                                      __be32 uc_remote, const struct stt_flood_val *flood,
+                                      __u32 segs, __u32 len)
 {
 	long rc;
 

@@ -25,7 +25,7 @@
  * Returns 0, or a drop: tx_too_big when the frame is not one this can handle.
  */
 static __noinline int stt_tx_to_none(struct __sk_buff *skb, __u32 h, __u32 outer, __u64 flags,
-				     int retype)
+                                     int retype)
 {
 	__u8 hdrs[STT_GSO_HDRS];
 	__u32 hlen = sizeof(struct stt_eth) + h, pull = h;
@@ -85,9 +85,9 @@ static __noinline int stt_tx_gso(struct __sk_buff *skb, struct stt_tx_state *st)
 		return stt_ret_drop(STT_DROP_TX_TOO_BIG); /* only TCP is segmented this way */
 	if (st->v6)
 		return stt_tx_to_none(skb, h, sizeof(struct stt_encap6), BPF_F_ADJ_ROOM_FIXED_GSO,
-				      v6 ? 0 : STT_RETYPE_6);
+		                      v6 ? 0 : STT_RETYPE_6);
 	return stt_tx_to_none(skb, h, sizeof(struct stt_encap4), BPF_F_ADJ_ROOM_FIXED_GSO,
-			      v6 ? STT_RETYPE_4 : 0);
+	                      v6 ? STT_RETYPE_4 : 0);
 }
 
 /*

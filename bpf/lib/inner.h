@@ -75,7 +75,7 @@ static __always_inline int stt_tx_untag(struct __sk_buff *skb, int trunk, __u16 
 	__be16 tci;
 
 	if ((skb->vlan_present && (skb->protocol == bpf_htons(ETH_P_8021Q) ||
-				   skb->protocol == bpf_htons(ETH_P_8021AD))) ||
+	                           skb->protocol == bpf_htons(ETH_P_8021AD))) ||
 	    stt_inner_qinq(skb))
 		return stt_ret_drop(STT_DROP_TX_QINQ);
 	if (skb->vlan_present) {
@@ -99,8 +99,8 @@ static __always_inline int stt_tx_untag(struct __sk_buff *skb, int trunk, __u16 
  * returns STT_SUM_HDRS4 when the L4 checksum lets the headers stand for the frame.
  */
 static __always_inline int stt_inner_ip4(struct stt_ipv4 *ip, void *data_end, __u32 len,
-					 struct stt_inner *in, __u32 *h, __u8 *proto, __u32 *ihl,
-					 __u32 *tot_len)
+                                         struct stt_inner *in, __u32 *h, __u8 *proto, __u32 *ihl,
+                                         __u32 *tot_len)
 {
 	*ihl = (ip->ver_ihl & 0x0f) * 4;
 	*tot_len = bpf_ntohs(ip->tot_len);
@@ -138,8 +138,8 @@ static __always_inline int stt_inner_ip4(struct stt_ipv4 *ip, void *data_end, __
  * 40-byte header. Returns STT_SUM_HDRS6 as stt_inner_ip4 does.
  */
 static __always_inline int stt_inner_ip6(struct stt_ipv6 *ip6, void *data_end, __u32 len,
-					 struct stt_inner *in, __u32 *h, __u8 *proto, __u32 *ihl,
-					 __u32 *tot_len)
+                                         struct stt_inner *in, __u32 *h, __u8 *proto, __u32 *ihl,
+                                         __u32 *tot_len)
 {
 	__be32 *ports = (void *)(ip6 + 1);
 	__u16 *udp_check = (void *)ports + 6;
@@ -172,7 +172,7 @@ static __always_inline int stt_inner_ip6(struct stt_ipv6 *ip6, void *data_end, _
  * (see stt_tx_inner): the inner headers' sum plus the complement of the pseudo header.
  */
 static __always_inline int stt_inner_hdr_sum(struct __sk_buff *skb, struct stt_inner *in, int how,
-					     __u8 proto, __u32 ihl, __u32 tot_len)
+                                             __u8 proto, __u32 ihl, __u32 tot_len)
 {
 	void *data = stt_skb_data(skb), *data_end = stt_skb_data_end(skb);
 	struct stt_ipv4 *ip = data + sizeof(struct stt_eth);

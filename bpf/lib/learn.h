@@ -12,7 +12,7 @@
 
 /* Strict peers (include/stt_policy.h): is saddr refused by the context? */
 static __always_inline int stt_peer_denied(const struct stt_cfg *cfg, const struct stt_ctx_val *vp,
-					   __u64 context, __be32 saddr)
+                                           __u64 context, __be32 saddr)
 {
 	struct stt_peer_key k = {.context = context, .remote4 = saddr};
 
@@ -27,7 +27,7 @@ static __always_inline int stt_peer_denied(const struct stt_cfg *cfg, const stru
  * or last seen a while ago (stt_learn_current), to keep writes rare.
  */
 static __noinline __maybe_unused void stt_learn_mac(__u64 context, const __u8 *src_mac,
-						    __be32 saddr)
+                                                    __be32 saddr)
 {
 	struct stt_learn_key k = {};
 	struct stt_learn_val v = {}, *cur;

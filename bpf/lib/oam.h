@@ -48,8 +48,8 @@ static __always_inline int stt_oam_allowed(void)
 
 /* The outer headers of an answer: MACs and addresses swapped, a fresh TTL. */
 static __always_inline int stt_oam_swap(struct __sk_buff *skb, const struct stt_rx *rx,
-					const struct stt_cfg *cfg, struct stt_eth *eth,
-					struct stt_ipv4 *ip, struct stt_ipv6 *ip6)
+                                        const struct stt_cfg *cfg, struct stt_eth *eth,
+                                        struct stt_ipv4 *ip, struct stt_ipv6 *ip6)
 {
 	__u8 mac[6];
 	__be32 a;
@@ -82,7 +82,7 @@ static __always_inline int stt_oam_swap(struct __sk_buff *skb, const struct stt_
  * one-segment frame whose outer TCP checksum is right gets an answer.
  */
 static __noinline int stt_rx_oam(struct __sk_buff *skb, struct stt_rx *rx,
-				 const struct stt_cfg *cfg)
+                                 const struct stt_cfg *cfg)
 {
 	__u32 iplen = rx->v6 ? sizeof(struct stt_ipv6) : sizeof(struct stt_ipv4);
 	__u32 l4 = sizeof(struct stt_eth) + iplen;

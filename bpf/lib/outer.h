@@ -39,7 +39,7 @@ static __always_inline __u32 stt_next_frame_id(void)
  * (docs/DESIGN.md: outer Ethernet addresses, and the IPv6 transmit notes).
  */
 static __noinline long stt_tx_send(struct __sk_buff *skb, void *h, __u32 hdr_len,
-				   const struct stt_cfg *cfg, __u32 flags)
+                                   const struct stt_cfg *cfg, __u32 flags)
 {
 	struct stt_eth *eth = h;
 	struct stt_encap4 *h4 = h;
@@ -123,7 +123,7 @@ static __always_inline long stt_tx_sent(long rc)
  * send (stt_tx_send). A drop (tx_no_remote6) when an IPv6 index has no address behind it.
  */
 static __noinline long stt_tx_one(struct __sk_buff *skb, struct stt_tx_state *st, __be32 remote,
-				  int last, const struct stt_cfg *cfg)
+                                  int last, const struct stt_cfg *cfg)
 {
 	__u32 flags = (last ? STT_SEND_LAST : 0) | (st->is_ip ? STT_SEND_IP : 0);
 
@@ -180,8 +180,8 @@ static __always_inline int stt_tx_build6(struct stt_tx_state *st, __u32 hash, __
  * flood copy). Returns 0 or a drop.
  */
 static __always_inline int stt_tx_build(struct __sk_buff *skb, struct stt_tx_state *st,
-					const struct stt_inner *in, const struct stt_cfg *cfg,
-					__u64 context, __u16 vlan, __u32 len, int gso)
+                                        const struct stt_inner *in, const struct stt_cfg *cfg,
+                                        __u64 context, __u16 vlan, __u32 len, int gso)
 {
 	struct stt_encap4 *hp = &st->h;
 	__u32 frame_len = len + sizeof(struct stt_hdr), frame_id, i;

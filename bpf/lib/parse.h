@@ -14,17 +14,17 @@
 
 enum stt_rx_verdict {
 	STT_RX_NOT_STT, /* leave it to the stack */
-	STT_RX_DROP,	/* STT, malformed or not for us: drop and count */
-	STT_RX_FRAME,	/* a whole STT frame in this packet */
+	STT_RX_DROP,    /* STT, malformed or not for us: drop and count */
+	STT_RX_FRAME,   /* a whole STT frame in this packet */
 	STT_RX_SEGMENT, /* one segment of a larger frame */
 };
 
 struct stt_rx {
 	__u32 outer_len;   /* bytes from the start of the packet to the STT header */
 	__u32 frame_len;   /* STT frame length from SEQ (STT header + inner frame) */
-	__u32 seg_off;	   /* offset of this segment in the frame */
+	__u32 seg_off;     /* offset of this segment in the frame */
 	__u32 payload_len; /* TCP payload bytes in this packet */
-	__be32 saddr;	   /* the sender: IPv4 address, or IPv6 remote (0: none) */
+	__be32 saddr;      /* the sender: IPv4 address, or IPv6 remote (0: none) */
 	__be32 frame_id;
 	__u16 sport;
 	__u8 tos;
@@ -52,7 +52,7 @@ static __always_inline void stt_inner_head(const __u8 *p, void *data_end, __u8 *
  * SEQ/ACK and the frame's lengths. l4_len is the outer IP payload length (TCP + STT data).
  */
 static __always_inline int stt_rx_tcp(struct stt_tcp *tcp, void *data_end, __u32 l3_len,
-				      __u32 l4_len, struct stt_rx *rx, enum stt_drop *reason)
+                                      __u32 l4_len, struct stt_rx *rx, enum stt_drop *reason)
 {
 	if ((tcp->doff_res >> 4) != 5) {
 		*reason = STT_DROP_TCP_HDR;
@@ -99,8 +99,8 @@ static __always_inline int stt_rx_tcp(struct stt_tcp *tcp, void *data_end, __u32
  * ports: they go on, and never reassemble without their first.
  */
 static __always_inline int stt_rx_parse6(void *data, void *data_end, __u32 pkt_len,
-					 const struct stt_cfg *cfg, struct stt_rx *rx,
-					 enum stt_drop *reason)
+                                         const struct stt_cfg *cfg, struct stt_rx *rx,
+                                         enum stt_drop *reason)
 {
 	struct stt_ipv6 *ip6 = data + sizeof(struct stt_eth);
 	const struct stt_cfg6 *c6;
@@ -187,8 +187,8 @@ static __always_inline int stt_rx_parse6(void *data, void *data_end, __u32 pkt_l
  * exceed the linear window in TC.
  */
 static __always_inline int stt_rx_parse(void *data, void *data_end, __u32 pkt_len,
-					const struct stt_cfg *cfg, struct stt_rx *rx,
-					enum stt_drop *reason)
+                                        const struct stt_cfg *cfg, struct stt_rx *rx,
+                                        enum stt_drop *reason)
 {
 	struct stt_eth *eth = data;
 	struct stt_ipv4 *ip;

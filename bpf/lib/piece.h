@@ -41,7 +41,7 @@
  */
 static __always_inline struct stt_piece_hdrs *
 stt_piece_first(struct __sk_buff *skb, struct stt_rx *rx, const struct stt_cfg *cfg,
-		struct stt_piece_key *k, __u64 flags, __u32 *hlen_out, __u32 *ihl_out, int *err)
+                struct stt_piece_key *k, __u64 flags, __u32 *hlen_out, __u32 *ihl_out, int *err)
 {
 	__u32 zero = 0, outer = rx->outer_len, ihl, thl, hlen;
 	const struct stt_ctx_val *vp;
@@ -113,8 +113,8 @@ stt_piece_first(struct __sk_buff *skb, struct stt_rx *rx, const struct stt_cfg *
  * 1 to go on, 0 to leave the piece to sttd, or a drop.
  */
 static __always_inline int stt_piece_later(struct __sk_buff *skb, struct stt_rx *rx,
-					   struct stt_piece_key *k, struct stt_piece_hdrs *h,
-					   __u64 flags, __u32 *hlen_out, __u32 *ihl_out)
+                                           struct stt_piece_key *k, struct stt_piece_hdrs *h,
+                                           __u64 flags, __u32 *hlen_out, __u32 *ihl_out)
 {
 	__u32 zero = 0, hlen, ihl;
 
@@ -157,8 +157,8 @@ static __always_inline int stt_piece_later(struct __sk_buff *skb, struct stt_rx 
  * Returns 0 or a drop.
  */
 static __always_inline int stt_piece_seal(struct __sk_buff *skb, struct stt_rx *rx,
-					  struct stt_piece_hdrs *h, __u32 hlen, __u32 ihl, __u32 d,
-					  __u32 dlen)
+                                          struct stt_piece_hdrs *h, __u32 hlen, __u32 ihl, __u32 d,
+                                          __u32 dlen)
 {
 	__u32 o = rx->seg_off, last = o + rx->payload_len == rx->frame_len;
 	__be16 old_len, new_len;
@@ -207,7 +207,7 @@ static __always_inline int stt_piece_seal(struct __sk_buff *skb, struct stt_rx *
  * redirect to, 0 to leave the piece to sttd, or a drop.
  */
 static __noinline int stt_rx_piece(struct __sk_buff *skb, struct stt_rx *rx,
-				   const struct stt_cfg *cfg)
+                                   const struct stt_cfg *cfg)
 {
 	struct stt_piece_key k = {.frame_id = rx->frame_id, .sport = rx->sport, .v6 = rx->v6};
 	__u32 o = rx->seg_off, outer = rx->outer_len, hlen, ihl, dlen, d, to;
@@ -291,7 +291,7 @@ static __always_inline int stt_rx_to_sttd(struct __sk_buff *skb, const struct st
 		pp->daddr = ip->daddr;
 	if (len > 0xff00 ||
 	    bpf_perf_event_output(skb, &stt_reasm_events, BPF_F_CURRENT_CPU | ((__u64)len << 32),
-				  pp, sizeof(*pp)))
+	                          pp, sizeof(*pp)))
 		return stt_ret_drop(STT_DROP_MULTI_SEG);
 	stt_count(STT_C_RX_TO_STTD, 1);
 	return TC_ACT_SHOT;

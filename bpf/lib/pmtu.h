@@ -25,7 +25,7 @@ static __noinline __maybe_unused __u32 stt_remote_mtu(const struct stt_cfg *cfg,
 
 /* The path MTU of a frame: toward its remote, or the smallest toward any flood target. */
 static __always_inline __u32 stt_tx_path_mtu(const struct stt_cfg *cfg, __be32 uc_remote,
-					     const struct stt_flood_val *flood)
+                                             const struct stt_flood_val *flood)
 {
 	__u32 mtu, i;
 
@@ -129,8 +129,8 @@ static __always_inline void stt_rx_not_stt(struct __sk_buff *skb, const struct s
 	    ((struct stt_eth *)data)->proto == bpf_htons(ETH_P_IP) && ip->protocol == IPPROTO_ICMP)
 		stt_rx_icmp(skb, cfg);
 	else if ((void *)(ip6 + 1) <= data_end &&
-		 ((struct stt_eth *)data)->proto == bpf_htons(ETH_P_IPV6) &&
-		 ip6->nexthdr == IPPROTO_ICMPV6)
+	         ((struct stt_eth *)data)->proto == bpf_htons(ETH_P_IPV6) &&
+	         ip6->nexthdr == IPPROTO_ICMPV6)
 		stt_rx_icmp6(skb, cfg);
 }
 

@@ -16,8 +16,8 @@ static __always_inline void *stt_skb_data(struct __sk_buff *skb)
 	unsigned long v;
 
 	asm volatile("%0 = *(u32 *)(%1 + %2)"
-		     : "=r"(v)
-		     : "r"(skb), "i"(__builtin_offsetof(struct __sk_buff, data)));
+	             : "=r"(v)
+	             : "r"(skb), "i"(__builtin_offsetof(struct __sk_buff, data)));
 	return (void *)(long)v;
 }
 
@@ -26,8 +26,8 @@ static __always_inline void *stt_skb_data_end(struct __sk_buff *skb)
 	unsigned long v;
 
 	asm volatile("%0 = *(u32 *)(%1 + %2)"
-		     : "=r"(v)
-		     : "r"(skb), "i"(__builtin_offsetof(struct __sk_buff, data_end)));
+	             : "=r"(v)
+	             : "r"(skb), "i"(__builtin_offsetof(struct __sk_buff, data_end)));
 	return (void *)(long)v;
 }
 

@@ -27,7 +27,7 @@ static __always_inline void stt_count(__u32 idx, __u64 n)
 #define STT_ACC_DROP  0x4
 
 static __always_inline void stt_flow_add(struct stt_flow_stats *s, __u32 what, __u32 segs,
-					 __u32 bytes)
+                                         __u32 bytes)
 {
 	__u64 *f = (__u64 *)s + ((what & STT_DIR_RX) ? 4 : 0);
 
@@ -77,7 +77,7 @@ static __noinline void stt_remote_account(__u32 remote, __u32 what, __u32 segs, 
 
 /* A received frame delivered to its vport (XDP or TC): inner_len bytes in segs segments. */
 static __always_inline void stt_rx_account_frame(__u64 context, __be32 saddr, int v6, __u32 segs,
-						 __u32 inner_len)
+                                                 __u32 inner_len)
 {
 	stt_count(STT_C_RX_FRAMES, 1);
 	stt_count(STT_C_RX_BYTES, inner_len);

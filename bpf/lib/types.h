@@ -16,9 +16,9 @@
 struct stt_tx_state {
 	struct stt_encap4 h;
 	struct stt_encap6 h6; /* the same headers for IPv6 remotes */
-	__u64 base_sum;	      /* outer TCP checksum of all but the destination address */
-	__u32 is_ip;	      /* the skb's protocol is IPv4 or IPv6 */
-	__u32 v6;	      /* this frame goes to IPv6 remotes */
+	__u64 base_sum;       /* outer TCP checksum of all but the destination address */
+	__u32 is_ip;          /* the skb's protocol is IPv4 or IPv6 */
+	__u32 v6;             /* this frame goes to IPv6 remotes */
 };
 
 /* The outer headers a pass of a cut frame reads back (cut.h). */
@@ -51,8 +51,8 @@ struct stt_piece_hdrs {
 	__u8 to_sttd; /* a piece of this frame went to sttd first: all of it goes there */
 	__u8 pad[2];
 	__u32 frame_len; /* the frame's length (SEQ): a later piece must say the same */
-	__u32 got;	 /* bytes of the frame delivered so far */
-	__u64 born_ns;	 /* when the first piece came: entries live STT_PIECE_AGE_NS */
+	__u32 got;       /* bytes of the frame delivered so far */
+	__u64 born_ns;   /* when the first piece came: entries live STT_PIECE_AGE_NS */
 	__u8 hdrs[STT_GSO_HDRS + 2];
 };
 

@@ -53,7 +53,7 @@ enum { CMD_HELP = -2, CMD_BAD = -3 };
 		"help", no_argument, NULL, 'h'                                                     \
 	}
 int cmd_getopt(const struct cmd *c, int argc, char **argv, const char *shortopts,
-	       const struct option *longopts);
+               const struct option *longopts);
 /* After cmd_getopt: 0 and the positional arguments in want[0 .. n-1] (NULL if missing). */
 int cmd_args(const struct cmd *c, int argc, char **argv, const char **want, int n);
 

@@ -11,7 +11,7 @@ static bool is_help(const char *s)
 
 /* The synopsis lines of c: the first after first, the others after next or (continued) indent. */
 static void synopsis(const struct cmd *c, FILE *f, const char *first, const char *next,
-		     const char *indent)
+                     const char *indent)
 {
 	const char *s = c->synopsis, *e;
 
@@ -68,11 +68,11 @@ int cmd_run(const struct cmd *c, int argc, char **argv)
 		return s->run(c, argc - 1, argv + 1);
 	}
 	return cmd_bad(c, "%s: unknown command '%s' (try 'sttctl %s help')", c->name, argv[1],
-		       c->name);
+	               c->name);
 }
 
 int cmd_getopt(const struct cmd *c, int argc, char **argv, const char *shortopts,
-	       const struct option *longopts)
+               const struct option *longopts)
 {
 	char opts[32];
 	int o;

@@ -69,13 +69,13 @@ static int run_detach(const char *dev)
 static void apply_help(FILE *f)
 {
 	fprintf(f,
-		"  Make this network namespace's stt state what the JSON document FILE (- for\n"
-		"  standard input) says: attachment, vports, forwarding entries, flood lists and\n"
-		"  peers (schema: docs/API.md; 'sttctl show --json' prints the same schema).\n"
-		"  Only the difference to what is installed is applied; an invalid document is\n"
-		"  rejected whole with every error listed, and nothing changes. A step that fails\n"
-		"  while applying undoes what was done. Prints the number of changes.\n"
-		"  --dry-run  print the changes, apply nothing\n");
+	        "  Make this network namespace's stt state what the JSON document FILE (- for\n"
+	        "  standard input) says: attachment, vports, forwarding entries, flood lists and\n"
+	        "  peers (schema: docs/API.md; 'sttctl show --json' prints the same schema).\n"
+	        "  Only the difference to what is installed is applied; an invalid document is\n"
+	        "  rejected whole with every error listed, and nothing changes. A step that fails\n"
+	        "  while applying undoes what was done. Prints the number of changes.\n"
+	        "  --dry-run  print the changes, apply nothing\n");
 }
 
 static char *read_all(const char *path, size_t *len)
@@ -157,7 +157,7 @@ static void print_errors(const struct ap_errs *errs, const char *what)
 	for (size_t i = 0; i < errs->n; i++)
 		fprintf(stderr, "sttctl: %s\n", errs->msg[i]);
 	fprintf(stderr, "sttctl: %s: %zu error%s, nothing applied\n", what, errs->n,
-		errs->n == 1 ? "" : "s");
+	        errs->n == 1 ? "" : "s");
 }
 
 /* detach keeps the pinned maps while stt_vports has an entry (VLAN vports do not count). */
@@ -216,7 +216,8 @@ static int apply_plan(struct apply_job *j)
 		return -1;
 	}
 	/* Nothing changes before both checks pass. */
-	if ((ap_parse(j->text, len, &j->want, &j->errs) | ap_check_system(&j->want, &j->errs)) != 0) {
+	if ((ap_parse(j->text, len, &j->want, &j->errs) | ap_check_system(&j->want, &j->errs)) !=
+	    0) {
 		print_errors(&j->errs, file_name(j->file));
 		return -1;
 	}
@@ -283,7 +284,7 @@ static int apply_finish(struct apply_job *j)
 			ap_update_neighbours(&j->want, &j->have, j->cfg.ifindex);
 		if (txn_step(&a->run) || run_detach(j->have.att.device)) {
 			err_msg("apply: detaching %s failed; undoing the other changes",
-				j->have.att.device);
+			        j->have.att.device);
 			return -1;
 		}
 		ap_close_state(a);
@@ -356,7 +357,7 @@ static void apply_undo(struct apply_job *j)
 			if (ap_open_state(a) == 0 && state_get_cfg(&a->st, &c) == 0) {
 				c.dscp = j->have.att.dscp;
 				c.opts = (c.opts & ~STT_OPT_PEERS_STRICT) |
-					 (j->have.att.strict ? STT_OPT_PEERS_STRICT : 0);
+				         (j->have.att.strict ? STT_OPT_PEERS_STRICT : 0);
 				bpf_map_update_elem(a->st.cfg_fd, &zero, &c, 0);
 			}
 		}

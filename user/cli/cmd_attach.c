@@ -23,34 +23,34 @@
 static void attach_help(FILE *f)
 {
 	fprintf(f,
-		"  Attach the STT receive programs (XDP, TC ingress) to the underlay DEV and\n"
-		"  create the pinned state of this network namespace.\n"
-		"  --local: the endpoint's address, IPv4 or IPv6; give it once per family for\n"
-		"  both. Without --local: DEV's first IPv4 address and its first global,\n"
-		"  non-tentative IPv6 address, each if it has one (at least one is needed).\n"
-		"  With an IPv6 address, IPv6 forwarding is turned on for DEV (as IPv4\n"
-		"  forwarding is with an IPv4 one; detach restores both).\n"
-		"  N (port) defaults to %d, TTL (IPv6: hop limit) to 64. Re-running it on the\n"
-		"  same DEV replaces the programs and keeps every map entry.\n"
-		"  --xdp: the XDP receive program (early drops, optional fast path). auto, the\n"
-		"  default, attaches it except on a veth: native XDP on a veth makes its peer\n"
-		"  give up TSO, and 64 KB STT frames then cross as segments (measured: 3.7\n"
-		"  against 13.3 Gbit/s). TC classifies and drops the same way without it.\n"
-		"  --dscp: inherit (the default, RFC 2983 uniform model) copies the inner DSCP\n"
-		"  to the outer header and the outer one back in on receive; a number (pipe\n"
-		"  model) is written on every outer header and the inner DSCP is left alone.\n"
-		"  ECN always follows RFC 6040 (normal mode).\n"
-		"  --peers: open (the default) accepts STT from any sender; strict accepts a\n"
-		"  context's frames only from its peers ('sttctl peer add'). STT has no\n"
-		"  authentication: this is an address filter.\n"
-		"  Options not given take their defaults, also when re-running attach.\n",
-		STT_DEFAULT_PORT);
+	        "  Attach the STT receive programs (XDP, TC ingress) to the underlay DEV and\n"
+	        "  create the pinned state of this network namespace.\n"
+	        "  --local: the endpoint's address, IPv4 or IPv6; give it once per family for\n"
+	        "  both. Without --local: DEV's first IPv4 address and its first global,\n"
+	        "  non-tentative IPv6 address, each if it has one (at least one is needed).\n"
+	        "  With an IPv6 address, IPv6 forwarding is turned on for DEV (as IPv4\n"
+	        "  forwarding is with an IPv4 one; detach restores both).\n"
+	        "  N (port) defaults to %d, TTL (IPv6: hop limit) to 64. Re-running it on the\n"
+	        "  same DEV replaces the programs and keeps every map entry.\n"
+	        "  --xdp: the XDP receive program (early drops, optional fast path). auto, the\n"
+	        "  default, attaches it except on a veth: native XDP on a veth makes its peer\n"
+	        "  give up TSO, and 64 KB STT frames then cross as segments (measured: 3.7\n"
+	        "  against 13.3 Gbit/s). TC classifies and drops the same way without it.\n"
+	        "  --dscp: inherit (the default, RFC 2983 uniform model) copies the inner DSCP\n"
+	        "  to the outer header and the outer one back in on receive; a number (pipe\n"
+	        "  model) is written on every outer header and the inner DSCP is left alone.\n"
+	        "  ECN always follows RFC 6040 (normal mode).\n"
+	        "  --peers: open (the default) accepts STT from any sender; strict accepts a\n"
+	        "  context's frames only from its peers ('sttctl peer add'). STT has no\n"
+	        "  authentication: this is an address filter.\n"
+	        "  Options not given take their defaults, also when re-running attach.\n",
+	        STT_DEFAULT_PORT);
 }
 
 static void detach_help(FILE *f)
 {
 	fprintf(f, "  Remove what 'sttctl attach DEV' installed. The pinned maps stay while\n"
-		   "  vports remain; they are removed with the last one.\n");
+	           "  vports remain; they are removed with the last one.\n");
 }
 
 static int pin_path(char *buf, const char *dir, const char *name)
@@ -178,7 +178,7 @@ static int xdp_link_swap(int fd, const char *path, const char *dev, struct stt_x
  * older stt, is replaced in place; otherwise the error, said unless quiet_busy and EBUSY.
  */
 static int xdp_attach_refused(int ifindex, const char *dev, struct stt_xdp_bpf *xdp, int err,
-			      bool quiet_busy)
+                              bool quiet_busy)
 {
 	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifindex);
 	__u32 ids[8];
@@ -196,8 +196,8 @@ static int xdp_attach_refused(int ifindex, const char *dev, struct stt_xdp_bpf *
 			nfd = bpf_program__fd(xdp->progs.stt_xdp_rx);
 		aopts.old_prog_fd = xdp_program__fd(xdp_multiprog__main_prog(mp));
 		err = nfd < 0 ? -ENOENT
-			      : bpf_xdp_attach(ifindex, nfd, XDP_FLAGS_REPLACE | XDP_FLAGS_DRV_MODE,
-					       &aopts);
+		              : bpf_xdp_attach(ifindex, nfd, XDP_FLAGS_REPLACE | XDP_FLAGS_DRV_MODE,
+		                               &aopts);
 	}
 	if (mp)
 		xdp_multiprog__close(mp);
@@ -209,9 +209,9 @@ static int xdp_attach_refused(int ifindex, const char *dev, struct stt_xdp_bpf *
 	if (!(quiet_busy && err == -EBUSY)) {
 		libxdp_strerror(err, buf, sizeof(buf));
 		err_msg("cannot attach XDP to %s: %s%s", dev, buf,
-			err == -EBUSY ? " (another XDP program is attached, and libxdp "
-					"cannot build its dispatcher to share the device)"
-				      : "");
+		        err == -EBUSY ? " (another XDP program is attached, and libxdp "
+		                        "cannot build its dispatcher to share the device)"
+		                      : "");
 	}
 	return err;
 }
@@ -243,7 +243,7 @@ static int xdp_link_alone(int ifindex, const char *dev, const char *path, struct
 
 /* The XDP program, attached or upgraded. *xprog: libxdp's handle, if libxdp attached it. */
 static int xdp_attach(int ifindex, const char *dev, const char *dir, struct stt_xdp_bpf *xdp,
-		      struct xdp_program **xprog, bool quiet_busy)
+                      struct xdp_program **xprog, bool quiet_busy)
 {
 	DECLARE_LIBXDP_OPTS(xdp_program_opts, xopts, .obj = xdp->obj, .prog_name = XDP_PROG_NAME);
 	struct xdp_multiprog *mp;
@@ -277,7 +277,7 @@ static int xdp_attach(int ifindex, const char *dev, const char *dir, struct stt_
 		err = xdp_detach_ours(ifindex, xdp_program__id(*xprog));
 		if (err)
 			err_msg("warning: removing the previous XDP program from %s: %s", dev,
-				strerror(-err));
+			        strerror(-err));
 		return 0;
 	}
 	return xdp_link_alone(ifindex, dev, path, *xprog);
@@ -307,8 +307,8 @@ static int pin_prog(struct bpf_program *prog, const char *dir, const char *name)
  */
 static bool addr_is_local(int family, const void *addr)
 {
-	struct sockaddr_in6 s6 = { .sin6_family = AF_INET6 };
-	struct sockaddr_in s4 = { .sin_family = AF_INET };
+	struct sockaddr_in6 s6 = {.sin6_family = AF_INET6};
+	struct sockaddr_in s4 = {.sin_family = AF_INET};
 	int fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0), rc;
 
 	if (fd < 0)
@@ -333,8 +333,10 @@ static void warn_not_local(__be32 a4, const struct stt_addr6 *a6, const char *de
 	else
 		inet_ntop(AF_INET, &a4, buf, sizeof(buf));
 	/* A warning goes to stderr always (info_msg only with -v); the attach goes on. */
-	fprintf(stderr, "sttctl: warning: --local %s is not an address of this host yet: STT "
-		"to it arrives only once it is (for example on %s)\n", buf, dev);
+	fprintf(stderr,
+	        "sttctl: warning: --local %s is not an address of this host yet: STT "
+	        "to it arrives only once it is (for example on %s)\n",
+	        buf, dev);
 }
 
 /*
@@ -397,7 +399,7 @@ static int opt_local(struct attach_req *r, const char *v)
 	}
 	if (raddr_is4(&la) ? r->have_local4 : r->have_local6) {
 		err_msg("attach: --local given twice for %s (once per family)",
-			raddr_is4(&la) ? "IPv4" : "IPv6");
+		        raddr_is4(&la) ? "IPv4" : "IPv6");
 		return -1;
 	}
 	if (raddr_is4(&la)) {
@@ -419,9 +421,9 @@ static int opt_word(struct attach_req *r, int o, const char *v)
 
 	if (o == 'x') {
 		r->xdp_mode = !strcmp(v, "on") || !strcmp(v, "native") ? 1
-			      : !strcmp(v, "off")		       ? 0
-			      : !strcmp(v, "auto")		       ? -1
-								       : -2;
+		              : !strcmp(v, "off")                      ? 0
+		              : !strcmp(v, "auto")                     ? -1
+		                                                       : -2;
 		if (r->xdp_mode == -2)
 			err_msg("invalid --xdp '%s': expected auto, on or off", v);
 		return r->xdp_mode == -2 ? -1 : 0;
@@ -432,7 +434,7 @@ static int opt_word(struct attach_req *r, int o, const char *v)
 			return -1;
 		}
 		r->cfg.opts = !strcmp(v, "strict") ? r->cfg.opts | STT_OPT_PEERS_STRICT
-						   : r->cfg.opts & ~STT_OPT_PEERS_STRICT;
+		                                   : r->cfg.opts & ~STT_OPT_PEERS_STRICT;
 		return 0;
 	}
 	errno = 0;
@@ -532,8 +534,8 @@ static int attach_device(struct attach *at)
 			r->cfg6.flags |= STT_CFG6_LOCAL;
 		if (!r->cfg.local4 && !(r->cfg6.flags & STT_CFG6_LOCAL)) {
 			err_msg("cannot attach to %s: it has no IPv4 address and no global IPv6 "
-				"address (give --local ADDR)",
-				dev);
+			        "address (give --local ADDR)",
+			        dev);
 			return -1;
 		}
 	}
@@ -568,8 +570,8 @@ static int attach_state(struct attach *at)
 		state_close(&st);
 		if (at->old.ifindex && at->old.ifindex != (__u32)at->ifindex) {
 			err_msg("cannot attach to %s: this namespace is already attached to %s "
-				"(detach it first)",
-				at->dev, dev_name(at->old.ifindex, ifname));
+			        "(detach it first)",
+			        at->dev, dev_name(at->old.ifindex, ifname));
 			return -1;
 		}
 		at->reattach = at->old.ifindex == (__u32)at->ifindex;
@@ -606,8 +608,8 @@ static int attach_xdp(struct attach *at)
 		err = xdp_attach(at->ifindex, at->dev, at->dir, at->xdp, &at->xprog, quiet);
 	if (err == -EBUSY && quiet) {
 		err_msg("warning: another XDP program holds %s: XDP left off, TC classifies "
-			"and drops alone",
-			at->dev);
+		        "and drops alone",
+		        at->dev);
 		return 0;
 	}
 	if (err)
@@ -633,7 +635,7 @@ static void vports_upgrade(struct attach *at)
 		err = tc_attach_ingress(key, bpf_program__fd(at->tc.tx), NULL);
 		if (err)
 			err_msg("warning: vport %s keeps its previous program: %s",
-				dev_name(key, ifname), strerror(-err));
+			        dev_name(key, ifname), strerror(-err));
 	}
 }
 
@@ -698,8 +700,8 @@ static int attach_dev_settings(struct attach *at)
 	} else if (dev_gro_get(dev) == 0) {
 		if (dev_gro_set(dev, 1))
 			err_msg("warning: cannot turn GRO on for %s: multi-segment frames will be "
-				"reassembled segment by segment",
-				dev);
+			        "reassembled segment by segment",
+			        dev);
 		else
 			cfg->flags |= STT_CFG_GRO_ENABLED;
 	}
@@ -779,7 +781,7 @@ static int attach_install(struct attach *at)
 	if (attach_xdp(at) || attach_tc(at))
 		return -1;
 	at->r->cfg.flags = (at->created ? STT_CFG_CREATED_CLSACT : 0) |
-			   (at->xdp_done ? STT_CFG_XDP : 0) | (at->tcx ? STT_CFG_TCX : 0);
+	                   (at->xdp_done ? STT_CFG_XDP : 0) | (at->tcx ? STT_CFG_TCX : 0);
 	return attach_dev_settings(at) || attach_maps(at) ? -1 : 0;
 }
 
@@ -825,7 +827,7 @@ int detach_run(const char *dev)
 	if (state_open(&st, false) || state_get_cfg(&st, &cfg) || cfg.ifindex != (__u32)ifindex) {
 		if (st.cfg_fd >= 0 && cfg.ifindex)
 			err_msg("cannot detach from %s: stt is attached to %s, not to it", dev,
-				dev_name(cfg.ifindex, ifname));
+			        dev_name(cfg.ifindex, ifname));
 		else
 			err_msg("cannot detach from %s: stt is not attached to it", dev);
 		state_close(&st);
@@ -882,7 +884,7 @@ static int detach_main(const struct cmd *c, int argc, char **argv)
 const struct cmd cmd_attach = {
     .name = "attach",
     .synopsis = "attach DEV [--local ADDR] [--port N] [--ttl N] [--xdp auto|on|off]\n"
-		"           [--dscp inherit|0..63] [--peers open|strict]",
+                "           [--dscp inherit|0..63] [--peers open|strict]",
     .help = attach_help,
     .run = attach_main,
 };

@@ -10,21 +10,21 @@
 #include "cli.h"
 #include "fdb.h"
 
-static const __u8 bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+static const __u8 bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 
 static void fdb_help(FILE *f)
 {
 	fprintf(f,
-		"  A unicast entry sends frames for MAC in context ID to the endpoint ADDR\n"
-		"  (IPv4 or IPv6).\n"
-		"  MAC ff:ff:ff:ff:ff:ff adds ADDR to the context's flood list: broadcast,\n"
-		"  multicast and unknown unicast frames are copied to every flood target\n"
-		"  (head-end replication, at most %d per context, all of one family; a\n"
-		"  multicast group, IPv4 or IPv6, takes one copy). Adding an identical entry\n"
-		"  again changes nothing; a different remote for an existing MAC is refused.\n"
-		"  show lists static entries, flood lists and learned entries (vport --learn)\n"
-		"  with the seconds since their MAC was last seen.\n",
-		STT_MAX_FLOOD);
+	        "  A unicast entry sends frames for MAC in context ID to the endpoint ADDR\n"
+	        "  (IPv4 or IPv6).\n"
+	        "  MAC ff:ff:ff:ff:ff:ff adds ADDR to the context's flood list: broadcast,\n"
+	        "  multicast and unknown unicast frames are copied to every flood target\n"
+	        "  (head-end replication, at most %d per context, all of one family; a\n"
+	        "  multicast group, IPv4 or IPv6, takes one copy). Adding an identical entry\n"
+	        "  again changes nothing; a different remote for an existing MAC is refused.\n"
+	        "  show lists static entries, flood lists and learned entries (vport --learn)\n"
+	        "  with the seconds since their MAC was last seen.\n",
+	        STT_MAX_FLOOD);
 }
 
 static int flood_add(struct stt_state *st, __u64 ctx, __be32 remote, const char *addr)
@@ -38,13 +38,14 @@ static int flood_add(struct stt_state *st, __u64 ctx, __be32 remote, const char 
 	/* The datapath sends every copy from the first target's family (tx_family drops). */
 	if (fv.count && stt_remote_is6(fv.remote4[0]) != stt_remote_is6(remote)) {
 		err_msg("cannot add flood target %s: the flood list of context %llu is %s (a "
-			"flood list is one family)", addr, (unsigned long long)ctx,
-			stt_remote_is6(fv.remote4[0]) ? "IPv6" : "IPv4");
+		        "flood list is one family)",
+		        addr, (unsigned long long)ctx,
+		        stt_remote_is6(fv.remote4[0]) ? "IPv6" : "IPv4");
 		return 1;
 	}
 	if (fv.count >= STT_MAX_FLOOD) {
 		err_msg("cannot add flood target %s: context %llu already has %d", addr,
-			(unsigned long long)ctx, STT_MAX_FLOOD);
+		        (unsigned long long)ctx, STT_MAX_FLOOD);
 		return 1;
 	}
 	fv.remote4[fv.count++] = remote;
@@ -57,12 +58,13 @@ static int flood_add(struct stt_state *st, __u64 ctx, __be32 remote, const char 
 }
 
 static int flood_del(struct stt_state *st, __u64 ctx, bool have_remote, __be32 remote,
-		     const char *addr)
+                     const char *addr)
 {
 	struct stt_flood_val fv = {}, nv = {};
 
 	if (bpf_map_lookup_elem(st->flood_fd, &ctx, &fv)) {
-		err_msg("cannot delete: context %llu has no flood targets", (unsigned long long)ctx);
+		err_msg("cannot delete: context %llu has no flood targets",
+		        (unsigned long long)ctx);
 		return 1;
 	}
 	if (!have_remote) {
@@ -74,7 +76,7 @@ static int flood_del(struct stt_state *st, __u64 ctx, bool have_remote, __be32 r
 			nv.remote4[nv.count++] = fv.remote4[i];
 	if (nv.count == fv.count) {
 		err_msg("cannot delete: %s is not a flood target of context %llu", addr,
-			(unsigned long long)ctx);
+		        (unsigned long long)ctx);
 		return 1;
 	}
 	if (!nv.count)
@@ -83,7 +85,7 @@ static int flood_del(struct stt_state *st, __u64 ctx, bool have_remote, __be32 r
 }
 
 static void fdb_row(struct json_object *arr, __u64 ctx, const __u8 *mac, __be32 remote,
-		    const char *type, long long age)
+                    const char *type, long long age)
 {
 	char m[32], r[REMOTE_STRLEN], c[24];
 
@@ -132,7 +134,8 @@ static int fdb_show(const struct cmd *c, int argc, char **argv)
 		while (bpf_map_get_next_key(st.fdb_fd, prev, &next) == 0) {
 			k = next;
 			prev = &k;
-			if ((have_ctx && k.context != want) || bpf_map_lookup_elem(st.fdb_fd, &k, &val))
+			if ((have_ctx && k.context != want) ||
+			    bpf_map_lookup_elem(st.fdb_fd, &k, &val))
 				continue;
 			fdb_row(arr, k.context, k.mac, val.remote4, "static", -1);
 		}
@@ -171,7 +174,9 @@ static int fdb_show(const struct cmd *c, int argc, char **argv)
 				lprev = &lk;
 				if (bpf_map_lookup_elem(tfd, &lk, &lv) == 0)
 					fdb_row(arr, k, lk.mac, lv.remote4, "learned",
-						now > lv.seen_ns ? (long long)((now - lv.seen_ns) / 1000000000ull) : 0);
+					        now > lv.seen_ns ? (long long)((now - lv.seen_ns) /
+					                                       1000000000ull)
+					                         : 0);
 			}
 			close(tfd);
 		}
@@ -190,7 +195,7 @@ struct fdb_req {
 	__u8 mac[6];
 	struct stt_addr6 ra;
 	const char *addr; /* --remote as given */
-	__be32 remote;	  /* as the maps name it (0: an IPv6 address without an index) */
+	__be32 remote;    /* as the maps name it (0: an IPv6 address without an index) */
 };
 
 static int fdb_opts(const struct cmd *c, int argc, char **argv, struct fdb_req *q)
@@ -223,7 +228,7 @@ static int fdb_opts(const struct cmd *c, int argc, char **argv, struct fdb_req *
 		return CMD_BAD;
 	if (!q->have_ctx || !q->have_mac || (q->add && !q->have_remote))
 		return cmd_bad(c, "fdb %s: --context, --mac%s are needed", argv[0],
-			       q->add ? " and --remote" : ""),
+		               q->add ? " and --remote" : ""),
 		       CMD_BAD;
 	return 0;
 }
@@ -237,21 +242,21 @@ static int unicast_add(struct stt_state *st, const struct fdb_req *q, const char
 	memcpy(key.mac, q->mac, 6);
 	if (raddr_is_mcast(&q->ra)) {
 		err_msg("cannot add %s: a multicast group can only be a flood target "
-			"(--mac ff:ff:ff:ff:ff:ff)",
-			q->addr);
+		        "(--mac ff:ff:ff:ff:ff:ff)",
+		        q->addr);
 		return 1;
 	}
 	if (bpf_map_lookup_elem(st->fdb_fd, &key, &cur) == 0) {
 		if (cur.remote4 == q->remote)
 			return 0;
 		err_msg("cannot add %s in context %llu: it already goes to another remote "
-			"(delete it first)",
-			mac, (unsigned long long)q->ctx);
+		        "(delete it first)",
+		        mac, (unsigned long long)q->ctx);
 		return 1;
 	}
 	if (fdb_set(st, NULL, q->ctx, q->mac, q->remote, BPF_NOEXIST)) {
 		err_msg("cannot add %s in context %llu: %s", mac, (unsigned long long)q->ctx,
-			strerror(errno));
+		        strerror(errno));
 		return 1;
 	}
 	return 0;
@@ -266,12 +271,12 @@ static int unicast_del(struct stt_state *st, const struct fdb_req *q, const char
 	memcpy(key.mac, q->mac, 6);
 	if (bpf_map_lookup_elem(st->fdb_fd, &key, &cur)) {
 		err_msg("cannot delete %s in context %llu: no such entry", mac,
-			(unsigned long long)q->ctx);
+		        (unsigned long long)q->ctx);
 		return 1;
 	}
 	if (q->have_remote && cur.remote4 != q->remote) {
 		err_msg("cannot delete %s in context %llu: it goes to another remote", mac,
-			(unsigned long long)q->ctx);
+		        (unsigned long long)q->ctx);
 		return 1;
 	}
 	fdb_clear(st, NULL, q->ctx, q->mac);
@@ -286,7 +291,7 @@ static int fdb_apply(struct stt_state *st, const struct fdb_req *q, __u32 underl
 
 	if (!memcmp(q->mac, bcast, 6)) {
 		rc = q->add ? flood_add(st, q->ctx, q->remote, q->addr)
-			    : flood_del(st, q->ctx, q->have_remote, q->remote, q->addr);
+		            : flood_del(st, q->ctx, q->have_remote, q->remote, q->addr);
 		/* Multicast flood targets: the groups this endpoint accepts STT on. */
 		if (!rc)
 			groups_sync(st->flood_fd, st->groups_fd, underlay, true);
@@ -345,8 +350,8 @@ static const struct cmd fdb_verbs[] = {
 const struct cmd cmd_fdb = {
     .name = "fdb",
     .synopsis = "fdb add --context ID --mac MAC --remote ADDR\n"
-		"fdb del --context ID --mac MAC [--remote ADDR]\n"
-		"fdb show [--context ID]",
+                "fdb del --context ID --mac MAC [--remote ADDR]\n"
+                "fdb show [--context ID]",
     .help = fdb_help,
     .sub = fdb_verbs,
 };

@@ -29,13 +29,13 @@ static void mon_signal(int sig)
 static void monitor_help(FILE *f)
 {
 	fprintf(f,
-		"  Rates of the datapath counters, once per interval (default 1 s; 0.1 to 3600,\n"
-		"  fractions allowed): frames/s, bit/s of inner bytes and drops/s, transmit and\n"
-		"  receive, for the underlay device, each context and each remote endpoint,\n"
-		"  and the drop reasons that moved. On a terminal the view is redrawn in place\n"
-		"  until Ctrl-C; otherwise one block per interval is printed (one JSON object\n"
-		"  per line with --json). --count N stops after N intervals.\n"
-		"  Rows: KIND NAME TX-frames/s TX-bit/s RX-frames/s RX-bit/s drops/s.\n");
+	        "  Rates of the datapath counters, once per interval (default 1 s; 0.1 to 3600,\n"
+	        "  fractions allowed): frames/s, bit/s of inner bytes and drops/s, transmit and\n"
+	        "  receive, for the underlay device, each context and each remote endpoint,\n"
+	        "  and the drop reasons that moved. On a terminal the view is redrawn in place\n"
+	        "  until Ctrl-C; otherwise one block per interval is printed (one JSON object\n"
+	        "  per line with --json). --count N stops after N intervals.\n"
+	        "  Rows: KIND NAME TX-frames/s TX-bit/s RX-frames/s RX-bit/s drops/s.\n");
 }
 
 static __u64 dlt(__u64 now, __u64 before)
@@ -49,7 +49,7 @@ struct rates {
 };
 
 static void flow_rates(struct rates *r, const struct stt_flow_stats *now,
-		       const struct stt_flow_stats *before, double secs)
+                       const struct stt_flow_stats *before, double secs)
 {
 	static const struct stt_flow_stats zero;
 
@@ -153,7 +153,7 @@ static void show_json(const struct interval *v)
 	for (unsigned int k = 0; k < STT_DROP_MAX; k++)
 		if (drop_rate(v, k) > 0)
 			json_object_object_add(drops, drop_name(k),
-					       json_object_new_double(drop_rate(v, k)));
+			                       json_object_new_double(drop_rate(v, k)));
 	json_object_object_add(dev, "drops", drops);
 	json_object_object_add(root, "device", dev);
 	arr = json_object_new_array();
@@ -248,7 +248,7 @@ static void show_text(const struct interval *v, bool tty, double interval)
 }
 
 static void show(const struct stt_snapshot *before, const struct stt_snapshot *now, bool tty,
-		 double interval)
+                 double interval)
 {
 	struct interval v = {.before = before, .now = now};
 	time_t t = time(NULL);
@@ -290,7 +290,7 @@ static int parse_interval(const char *s, double *out)
 }
 
 static int monitor_opts(const struct cmd *c, int argc, char **argv, double *interval,
-			unsigned long *count)
+                        unsigned long *count)
 {
 	static const struct option opts[] = {
 	    {"json", no_argument, NULL, 'j'},

@@ -11,12 +11,12 @@
 static void peer_help(FILE *f)
 {
 	fprintf(f, "  The remote endpoints allowed to send frames of context ID when peers are\n"
-		   "  strict: for every context ('sttctl attach ... --peers strict') or for one\n"
-		   "  ('sttctl vport add ... --peers strict'). ADDR is IPv4 or IPv6. STT from any\n"
-		   "  other source address is dropped and counted as peer_denied. With open peers\n"
-		   "  (the default) the list is kept but not enforced. STT has no authentication:\n"
-		   "  an attacker who can forge a peer's source address gets through; use IPsec\n"
-		   "  or a trusted underlay where that matters.\n");
+	           "  strict: for every context ('sttctl attach ... --peers strict') or for one\n"
+	           "  ('sttctl vport add ... --peers strict'). ADDR is IPv4 or IPv6. STT from any\n"
+	           "  other source address is dropped and counted as peer_denied. With open peers\n"
+	           "  (the default) the list is kept but not enforced. STT has no authentication:\n"
+	           "  an attacker who can forge a peer's source address gets through; use IPsec\n"
+	           "  or a trusted underlay where that matters.\n");
 }
 
 static int peers_open(struct stt_state *st)
@@ -25,7 +25,7 @@ static int peers_open(struct stt_state *st)
 		return -1;
 	if (st->peers_fd < 0) {
 		err_msg("this endpoint has no peer map yet: re-run 'sttctl attach DEV' with this "
-			"build");
+		        "build");
 		state_close(st);
 		return -1;
 	}
@@ -117,7 +117,7 @@ static int peer_change(const struct cmd *c, int argc, char **argv)
 			rc = 0;
 	} else if (peer_clear(&st, NULL, k.context, k.remote4)) {
 		err_msg("cannot delete peer %s: it is not a peer of context %llu", addr,
-			(unsigned long long)k.context);
+		        (unsigned long long)k.context);
 	} else {
 		rc = 0;
 	}
@@ -135,8 +135,8 @@ static const struct cmd peer_verbs[] = {
 const struct cmd cmd_peer = {
     .name = "peer",
     .synopsis = "peer add --context ID ADDR\n"
-		"peer del --context ID ADDR\n"
-		"peer list [--context ID]",
+                "peer del --context ID ADDR\n"
+                "peer list [--context ID]",
     .help = peer_help,
     .sub = peer_verbs,
 };

@@ -29,11 +29,11 @@
 #include "cli.h"
 #include "remote.h"
 
-#define CFM_LEN 9 /* MD level/version, opcode, flags, TLV offset, transaction ID, End TLV */
+#define CFM_LEN     9 /* MD level/version, opcode, flags, TLV offset, transaction ID, End TLV */
 #define PROBE_INNER (14 + CFM_LEN)
-#define PROBE_STT (sizeof(struct stt_hdr) + PROBE_INNER)
-#define PROBE_LEN (20 + 20 + PROBE_STT)
-#define PROBE6_LEN (40 + 20 + PROBE_STT)
+#define PROBE_STT   (sizeof(struct stt_hdr) + PROBE_INNER)
+#define PROBE_LEN   (20 + 20 + PROBE_STT)
+#define PROBE6_LEN  (40 + 20 + PROBE_STT)
 
 static void ping_help(FILE *f)
 {
@@ -83,7 +83,7 @@ static uint32_t get32(const uint8_t *p)
  * sum of the pseudo header's addresses (IPv4 or IPv6); the TCP checksum is complete.
  */
 static void build_probe_tcp(uint8_t *tcp, uint32_t pseudo, const struct stt_cfg *cfg, __u64 ctx,
-			    uint16_t sport, uint32_t frame_id, uint32_t xid)
+                            uint16_t sport, uint32_t frame_id, uint32_t xid)
 {
 	static const uint8_t oam[6] = STT_OAM_MAC;
 	uint8_t *stt = tcp + 20, *in = stt + sizeof(struct stt_hdr);
@@ -103,11 +103,11 @@ static void build_probe_tcp(uint8_t *tcp, uint32_t pseudo, const struct stt_cfg 
 	memcpy(in, oam, 6);
 	memcpy(in + 6, oam, 6);
 	put16(in + 12, STT_OAM_ETHERTYPE);
-	in[14] = 0;	       /* MD level 0, version 0 */
+	in[14] = 0;           /* MD level 0, version 0 */
 	in[15] = STT_CFM_LBM; /* opcode */
-	in[16] = 0;	       /* flags */
-	in[17] = 4;	       /* first TLV offset */
-	put32(in + 18, xid);   /* transaction ID; in[22] = End TLV (0) */
+	in[16] = 0;           /* flags */
+	in[17] = 4;           /* first TLV offset */
+	put32(in + 18, xid);  /* transaction ID; in[22] = End TLV (0) */
 
 	/* The pseudo header's length and protocol are the same sum for IPv4 and IPv6. */
 	put16(tcp + 16, fold(csum_add(pseudo + IPPROTO_TCP + 20 + PROBE_STT, tcp, 20 + PROBE_STT)));
@@ -115,7 +115,7 @@ static void build_probe_tcp(uint8_t *tcp, uint32_t pseudo, const struct stt_cfg 
 
 /* One probe: IPv4 + TCP + STT + inner Ethernet + CFM LBM, checksums complete. */
 static void build_probe(uint8_t *b, const struct stt_cfg *cfg, __be32 remote, __u64 ctx,
-			uint16_t sport, uint32_t frame_id, uint32_t xid)
+                        uint16_t sport, uint32_t frame_id, uint32_t xid)
 {
 	uint8_t *ip = b;
 
@@ -137,8 +137,8 @@ static void build_probe(uint8_t *b, const struct stt_cfg *cfg, __be32 remote, __
  * endpoint's TTL or 64, from local6) + the same TCP + STT + CFM LBM.
  */
 static void build_probe6(uint8_t *b, const struct stt_cfg *cfg, const struct stt_addr6 *local6,
-			 const struct stt_addr6 *remote6, __u64 ctx, uint16_t sport,
-			 uint32_t frame_id, uint32_t xid)
+                         const struct stt_addr6 *remote6, __u64 ctx, uint16_t sport,
+                         uint32_t frame_id, uint32_t xid)
 {
 	uint8_t *ip = b;
 
@@ -154,7 +154,7 @@ static void build_probe6(uint8_t *b, const struct stt_cfg *cfg, const struct stt
 
 /* Whether TCP + STT + CFM (at tcp, the whole probe length there) answer probe (frame_id, xid). */
 static bool is_reply_tcp(const uint8_t *tcp, const struct stt_cfg *cfg, __u64 ctx,
-			 uint32_t frame_id, uint32_t xid)
+                         uint32_t frame_id, uint32_t xid)
 {
 	const uint8_t *stt = tcp + 20, *in = stt + sizeof(struct stt_hdr);
 	__u64 ctx_be = htobe64(ctx);
@@ -166,7 +166,7 @@ static bool is_reply_tcp(const uint8_t *tcp, const struct stt_cfg *cfg, __u64 ct
 
 /* Whether an Ethernet frame is the reply to probe (frame_id, xid). */
 static bool is_reply(const uint8_t *f, size_t len, const struct stt_cfg *cfg, __be32 remote,
-		     __u64 ctx, uint32_t frame_id, uint32_t xid)
+                     __u64 ctx, uint32_t frame_id, uint32_t xid)
 {
 	const uint8_t *ip = f + 14;
 	size_t ihl;
@@ -182,8 +182,8 @@ static bool is_reply(const uint8_t *f, size_t len, const struct stt_cfg *cfg, __
 
 /* The same over IPv6: from remote6 to local6, no extension header. */
 static bool is_reply6(const uint8_t *f, size_t len, const struct stt_cfg *cfg,
-		      const struct stt_addr6 *local6, const struct stt_addr6 *remote6, __u64 ctx,
-		      uint32_t frame_id, uint32_t xid)
+                      const struct stt_addr6 *local6, const struct stt_addr6 *remote6, __u64 ctx,
+                      uint32_t frame_id, uint32_t xid)
 {
 	const uint8_t *ip = f + 14;
 
@@ -203,12 +203,14 @@ static int local6_get(struct stt_state *st, const char *raddr, struct stt_addr6 
 
 	if (st->cfg6_fd < 0) {
 		err_msg("cannot ping %s: this attachment has no IPv6 underlay maps "
-			"(re-run 'sttctl attach')", raddr);
+		        "(re-run 'sttctl attach')",
+		        raddr);
 		return -1;
 	}
 	if (state_get_cfg6(st, &c6) || !(c6.flags & STT_CFG6_LOCAL)) {
 		err_msg("cannot ping %s: the endpoint has no IPv6 local address "
-			"(attach it with one)", raddr);
+		        "(attach it with one)",
+		        raddr);
 		return -1;
 	}
 	*local6 = c6.local6;
@@ -362,7 +364,7 @@ static int ping_send(struct ping *p, unsigned long seq, uint32_t frame_id)
 	dst6.sin6_scope_id = p->cfg.ifindex; /* used only for a link-local remote */
 	if (p->v6) {
 		build_probe6(probe, &p->cfg, &p->local6, &p->remote6, p->ctx, p->sport, frame_id,
-			     (uint32_t)seq);
+		             (uint32_t)seq);
 		sn = sendto(p->tx, probe, PROBE6_LEN, 0, (struct sockaddr *)&dst6, sizeof(dst6));
 	} else {
 		build_probe(probe, &p->cfg, p->remote, p->ctx, p->sport, frame_id, (uint32_t)seq);
@@ -394,8 +396,8 @@ static double ping_wait(struct ping *p, unsigned long seq, uint32_t frame_id, do
 		n = recvfrom(p->rx, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
 		if (n > 0 && from.sll_pkttype != PACKET_OUTGOING &&
 		    (p->v6 ? is_reply6(buf, n, &p->cfg, &p->local6, &p->remote6, p->ctx, frame_id,
-				       (uint32_t)seq)
-			   : is_reply(buf, n, &p->cfg, p->remote, p->ctx, frame_id, (uint32_t)seq)))
+		                       (uint32_t)seq)
+		           : is_reply(buf, n, &p->cfg, p->remote, p->ctx, frame_id, (uint32_t)seq)))
 			return now_ms() - t0;
 	}
 }
@@ -446,10 +448,10 @@ static void ping_summary(struct ping *p)
 	json_object_object_add(o, "sent", json_object_new_int64(p->sent));
 	json_object_object_add(o, "received", json_object_new_int64(p->got));
 	json_object_object_add(o, "loss_pct",
-			       json_object_new_double(100.0 * (p->sent - p->got) / p->sent));
+	                       json_object_new_double(100.0 * (p->sent - p->got) / p->sent));
 	json_object_object_add(o, "rtt_min_ms", p->got ? json_object_new_double(p->min) : NULL);
 	json_object_object_add(o, "rtt_avg_ms",
-			       p->got ? json_object_new_double(p->total / p->got) : NULL);
+	                       p->got ? json_object_new_double(p->total / p->got) : NULL);
 	json_object_object_add(o, "rtt_max_ms", p->got ? json_object_new_double(p->max) : NULL);
 	json_object_object_add(o, "probes", p->replies);
 	p->replies = NULL;
@@ -509,7 +511,7 @@ static int ping_main(const struct cmd *c, int argc, char **argv)
 const struct cmd cmd_ping = {
     .name = "ping",
     .synopsis = "ping --context ID --remote ADDR [--count N] [--interval SECS]\n"
-		"     [--timeout SECS]",
+                "     [--timeout SECS]",
     .help = ping_help,
     .run = ping_main,
 };

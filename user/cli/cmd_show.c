@@ -40,21 +40,22 @@ static struct json_object *build_status(const struct ap_doc *doc, const struct s
 
 		json_object_object_add(a, "ifindex", json_object_new_int(cfg->ifindex));
 		json_object_object_add(a, "mtu", json_object_new_int(cfg->mtu));
-		json_object_object_add(a, "gro", json_object_new_boolean(
-							dev_gro_get(dev_name(cfg->ifindex, name)) == 1));
+		json_object_object_add(
+		    a, "gro",
+		    json_object_new_boolean(dev_gro_get(dev_name(cfg->ifindex, name)) == 1));
 		json_object_object_add(a, "tc", jstr(cfg->flags & STT_CFG_TCX ? "tcx" : "clsact"));
 		json_object_object_add(a, "kernel", jstr(kernel_release()));
 		json_object_object_add(a, "gro_enabled_by_stt",
-				       json_object_new_boolean(cfg->flags & STT_CFG_GRO_ENABLED));
+		                       json_object_new_boolean(cfg->flags & STT_CFG_GRO_ENABLED));
 		json_object_object_add(a, "forwarding_enabled_by_stt",
-				       json_object_new_boolean(cfg->flags & STT_CFG_FWD_ENABLED));
+		                       json_object_new_boolean(cfg->flags & STT_CFG_FWD_ENABLED));
 		{
 			struct stt_cfg6 c6;
 
 			ap_read_cfg6(&c6);
-			json_object_object_add(a, "ipv6_forwarding_enabled_by_stt",
-					       json_object_new_boolean(c6.flags &
-								       STT_CFG6_FWD_ENABLED));
+			json_object_object_add(
+			    a, "ipv6_forwarding_enabled_by_stt",
+			    json_object_new_boolean(c6.flags & STT_CFG6_FWD_ENABLED));
 		}
 		json_object_object_add(st, "attachment", a);
 	} else {
@@ -90,8 +91,8 @@ static void print_show(const struct ap_doc *doc, const struct stt_cfg *cfg)
 		fmt_ipv4(a->local4, l4, sizeof(l4));
 		raddr_fmt(&a->local6, l6, sizeof(l6));
 		snprintf(buf, sizeof(buf), "%s%s%s%s%s", a->have_local ? "local " : "",
-			 a->have_local ? l4 : "", a->have_local && a->have_local6 ? " " : "",
-			 a->have_local6 ? "local6 " : "", a->have_local6 ? l6 : "");
+		         a->have_local ? l4 : "", a->have_local && a->have_local6 ? " " : "",
+		         a->have_local6 ? "local6 " : "", a->have_local6 ? l6 : "");
 		printf("attached: %s %s port %u ttl %u mtu %u  xdp %s  gro %s%s%s%s\n", a->device,
 		       buf, a->port, a->ttl, cfg->mtu, a->xdp == AP_XDP_ON ? "on" : "off",
 		       gro == 1 ? "on" : "off",
@@ -100,8 +101,9 @@ static void print_show(const struct ap_doc *doc, const struct stt_cfg *cfg)
 		       c6.flags & STT_CFG6_FWD_ENABLED ? "  IPv6 forwarding on (by stt)" : "");
 		/* What this kernel gives: the one attach difference between 6.1 and 6.6+. */
 		printf("  kernel %s: TC %s\n", kernel_release(),
-		       cfg->flags & STT_CFG_TCX ? "through tcx links"
-						: "through clsact filters (tcx links need Linux 6.6)");
+		       cfg->flags & STT_CFG_TCX
+		           ? "through tcx links"
+		           : "through clsact filters (tcx links need Linux 6.6)");
 		if (a->dscp == STT_DSCP_INHERIT)
 			printf("  dscp inherit  peers %s\n", a->strict ? "strict" : "open");
 		else
@@ -127,7 +129,8 @@ static void print_show(const struct ap_doc *doc, const struct stt_cfg *cfg)
 	for (size_t i = 0; i < doc->nfdb; i++) {
 		fmt_mac(doc->fdb[i].mac, m, sizeof(m));
 		raddr_fmt(&doc->fdb[i].remote, buf, sizeof(buf));
-		printf("  context %llu  %s -> %s\n", (unsigned long long)doc->fdb[i].context, m, buf);
+		printf("  context %llu  %s -> %s\n", (unsigned long long)doc->fdb[i].context, m,
+		       buf);
 	}
 	printf("flood lists: %zu\n", doc->nflood);
 	for (size_t i = 0; i < doc->nflood; i++) {
@@ -148,8 +151,8 @@ static void print_show(const struct ap_doc *doc, const struct stt_cfg *cfg)
 static void show_help(FILE *f)
 {
 	fprintf(f, "  Attachment, vports, forwarding entries, flood lists and peers of this\n"
-		   "  network namespace. --json prints the document 'sttctl apply' takes\n"
-		   "  (docs/API.md), plus a \"status\" object that apply ignores.\n");
+	           "  network namespace. --json prints the document 'sttctl apply' takes\n"
+	           "  (docs/API.md), plus a \"status\" object that apply ignores.\n");
 }
 
 static int show_main(const struct cmd *c, int argc, char **argv)

@@ -18,14 +18,14 @@ static struct json_object *ju64(__u64 v)
 static void stats_help(FILE *f)
 {
 	fprintf(f,
-		"  Datapath counters of this network namespace, summed over CPUs: the underlay\n"
-		"  device's counters, drops by reason, sttd's reassembly counters, then one\n"
-		"  entry per context (contexts) and per remote endpoint (remotes).\n"
-		"  --context ID   only that context's entry (and no remotes, unless --remote)\n"
-		"  --remote ADDR  only that remote's entry, IPv4 or IPv6 (and no contexts, unless\n"
-		"                 --context)\n"
-		"  A filter that matches nothing is an error.\n"
-		"  Device counters:\n");
+	        "  Datapath counters of this network namespace, summed over CPUs: the underlay\n"
+	        "  device's counters, drops by reason, sttd's reassembly counters, then one\n"
+	        "  entry per context (contexts) and per remote endpoint (remotes).\n"
+	        "  --context ID   only that context's entry (and no remotes, unless --remote)\n"
+	        "  --remote ADDR  only that remote's entry, IPv4 or IPv6 (and no contexts, unless\n"
+	        "                 --context)\n"
+	        "  A filter that matches nothing is an error.\n"
+	        "  Device counters:\n");
 	for (unsigned int i = 0; i < STT_C_DROP_BASE; i++)
 		fprintf(f, "    %-16s %s\n", counter_name(i), counter_help(i));
 	fprintf(f, "  Drop reasons (drops):\n");
@@ -38,9 +38,9 @@ static void stats_help(FILE *f)
 	for (unsigned int i = 0; i < STT_FLOW_NFIELDS; i++)
 		fprintf(f, "    %-16s %s\n", flow_fields[i].name, flow_fields[i].help);
 	fprintf(f,
-		"  Remotes are kept in an LRU map of %d entries: a remote not heard from\n"
-		"  for long may be evicted and start again from zero.\n",
-		STT_MAX_REMOTE_STATS);
+	        "  Remotes are kept in an LRU map of %d entries: a remote not heard from\n"
+	        "  for long may be evicted and start again from zero.\n",
+	        STT_MAX_REMOTE_STATS);
 }
 
 static void flow_json(struct json_object *o, const struct stt_flow_stats *s)
@@ -129,7 +129,7 @@ static int stats_snapshot(struct stats_filter *f, struct stt_snapshot *s)
 
 /* The contexts and remotes the filter lets through, as JSON arrays. */
 static void stats_flows_json(const struct stats_filter *f, const struct stt_snapshot *s,
-			     struct json_object *ctxs, struct json_object *rems)
+                             struct json_object *ctxs, struct json_object *rems)
 {
 	char name[IF_NAMESIZE], buf[64];
 
@@ -143,7 +143,7 @@ static void stats_flows_json(const struct stats_filter *f, const struct stt_snap
 		json_object_object_add(o, "context", ju64(e->context));
 		if (e->ifindex)
 			json_object_object_add(o, "vport",
-					       json_object_new_string(dev_name(e->ifindex, name)));
+			                       json_object_new_string(dev_name(e->ifindex, name)));
 		flow_json(o, &e->s);
 		json_object_array_add(ctxs, o);
 	}
@@ -163,16 +163,16 @@ static void stats_flows_json(const struct stats_filter *f, const struct stt_snap
 
 /* The snapshot as the JSON stats prints; *n_ctx, *n_rem: the entries let through. */
 static struct json_object *stats_json(const struct stats_filter *f, const struct stt_snapshot *s,
-				      size_t *n_ctx, size_t *n_rem)
+                                      size_t *n_ctx, size_t *n_rem)
 {
 	struct json_object *root = json_object_new_object(), *counters = json_object_new_object(),
-			   *drops = json_object_new_object(), *reasm = json_object_new_object(),
-			   *ctxs = json_object_new_array(), *rems = json_object_new_array();
+	                   *drops = json_object_new_object(), *reasm = json_object_new_object(),
+	                   *ctxs = json_object_new_array(), *rems = json_object_new_array();
 	char name[IF_NAMESIZE];
 
 	if (s->ifindex)
 		json_object_object_add(root, "device",
-				       json_object_new_string(dev_name(s->ifindex, name)));
+		                       json_object_new_string(dev_name(s->ifindex, name)));
 	for (unsigned int k = 0; k < STT_C_DROP_BASE; k++)
 		json_object_object_add(counters, counter_name(k), ju64(s->c[k]));
 	for (unsigned int k = 0; k < STT_DROP_MAX; k++)
@@ -198,7 +198,7 @@ static struct json_object *stats_json(const struct stats_filter *f, const struct
 }
 
 static void stats_text(const struct stats_filter *f, const struct stt_snapshot *s, size_t n_ctx,
-		       size_t n_rem)
+                       size_t n_rem)
 {
 	char name[IF_NAMESIZE], buf[64];
 
@@ -251,7 +251,7 @@ static int stats_main(const struct cmd *c, int argc, char **argv)
 	root = stats_json(&f, &s, &n_ctx, &n_rem);
 	if (f.f_ctx && !n_ctx) {
 		err_msg("stats: context %llu has no counters (no vport, or no traffic yet)",
-			(unsigned long long)f.ctx_id);
+		        (unsigned long long)f.ctx_id);
 		rc = 1;
 	} else if (f.f_rem && !n_rem) {
 		raddr_fmt(&f.rem_a, buf, sizeof(buf));

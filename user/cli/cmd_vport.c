@@ -104,7 +104,7 @@ static int add_opts(const struct cmd *c, int argc, char **argv, struct ap_vport 
 	int o;
 
 	*v = (struct ap_vport){.learn_cap = STT_LEARN_CAP_DEFAULT,
-			       .learn_age = STT_LEARN_AGE_DEFAULT};
+	                       .learn_age = STT_LEARN_AGE_DEFAULT};
 	while ((o = cmd_getopt(c, argc, argv, "h", opts)) != -1) {
 		if (o == CMD_HELP || o == CMD_BAD)
 			return o;
@@ -131,23 +131,23 @@ static int add_check(struct stt_state *st, const struct ap_vport *v)
 
 	if (v->vid && st->vlan_fd < 0) {
 		err_msg("cannot add vport %s: this endpoint has no VLAN map yet: re-run 'sttctl "
-			"attach DEV' with this build",
-			v->ifname);
+		        "attach DEV' with this build",
+		        v->ifname);
 		return -1;
 	}
 	if (v->vid && bpf_map_lookup_elem(st->vlan_fd, &vk, &existing) == 0) {
 		err_msg("cannot add vport %s VLAN %u: it is already a vport (context %llu)",
-			v->ifname, v->vid, (unsigned long long)existing.context);
+		        v->ifname, v->vid, (unsigned long long)existing.context);
 		return -1;
 	}
 	if (!v->vid && bpf_map_lookup_elem(st->vports_fd, &key, &existing) == 0) {
 		err_msg("cannot add vport %s: it is already a vport (context %llu)", v->ifname,
-			(unsigned long long)existing.context);
+		        (unsigned long long)existing.context);
 		return -1;
 	}
 	if (bpf_map_lookup_elem(st->contexts_fd, &v->context, &cv) == 0) {
 		err_msg("cannot add vport %s: context %llu is already bound to %s", v->ifname,
-			(unsigned long long)v->context, dev_name(cv.ifindex, ifname));
+		        (unsigned long long)v->context, dev_name(cv.ifindex, ifname));
 		return -1;
 	}
 	if (state_get_cfg(st, &cfg) == 0 && cfg.ifindex == v->ifindex) {
@@ -156,7 +156,7 @@ static int add_check(struct stt_state *st, const struct ap_vport *v)
 	}
 	if (v->learn && st->learn_fd < 0) {
 		err_msg("this endpoint has no learning map yet: re-run 'sttctl attach DEV' with "
-			"this build");
+		        "this build");
 		return -1;
 	}
 	return 0;
@@ -172,7 +172,7 @@ static int add_bind(struct stt_state *st, const struct ap_vport *v)
 	t.prog_fd = open_pin(st->dir, "prog_tc_tx");
 	if (t.prog_fd < 0) {
 		err_msg("cannot add vport %s: stt is not attached (run 'sttctl attach DEV' first)",
-			v->ifname);
+		        v->ifname);
 		return -1;
 	}
 	rc = vport_bind(st, &t, v);
@@ -200,8 +200,8 @@ static int vport_add(const struct cmd *c, int argc, char **argv)
 	v.ifindex = ifindex;
 	if (v.vid && v.xdp) {
 		err_msg("cannot add vport %s: --xdp and --vlan exclude each other (the tag is "
-			"put back by TC)",
-			v.ifname);
+		        "put back by TC)",
+		        v.ifname);
 		return 1;
 	}
 	if (state_open(&st, true))
@@ -219,7 +219,7 @@ static int del_find(struct stt_state *st, const char *name, __u16 vid, struct ap
 	__u32 key = v->ifindex;
 
 	if (vid ? st->vlan_fd < 0 || bpf_map_lookup_elem(st->vlan_fd, &vk, &vp)
-		: bpf_map_lookup_elem(st->vports_fd, &key, &vp)) {
+	        : bpf_map_lookup_elem(st->vports_fd, &key, &vp)) {
 		if (vid)
 			err_msg("cannot delete vport %s VLAN %u: it is not a vport", name, vid);
 		else
@@ -302,8 +302,8 @@ static const struct cmd vport_verbs[] = {
 const struct cmd cmd_vport = {
     .name = "vport",
     .synopsis = "vport add IFNAME --context ID [--xdp] [--peers open|strict]\n"
-		"          [--learn [--learn-cap N] [--learn-age SECONDS]] [--vlan VID]\n"
-		"vport del IFNAME [--vlan VID]",
+                "          [--learn [--learn-cap N] [--learn-age SECONDS]] [--vlan VID]\n"
+                "vport del IFNAME [--vlan VID]",
     .help = vport_help,
     .sub = vport_verbs,
 };

@@ -9,8 +9,8 @@
 
 /* The commands, in the order 'sttctl help' lists them. */
 static const struct cmd *const cmds[] = {
-    &cmd_attach, &cmd_detach, &cmd_vport, &cmd_fdb,	&cmd_peer, &cmd_ping,
-    &cmd_show,	 &cmd_apply,  &cmd_stats, &cmd_monitor, NULL,
+    &cmd_attach, &cmd_detach, &cmd_vport, &cmd_fdb,     &cmd_peer, &cmd_ping,
+    &cmd_show,   &cmd_apply,  &cmd_stats, &cmd_monitor, NULL,
 };
 
 static void usage(FILE *f)
@@ -18,11 +18,11 @@ static void usage(FILE *f)
 	fprintf(f, "Usage: sttctl [-n NETNS] [-j|--json] [-p|--pretty] [-v] OBJECT ...\n");
 	cmd_synopses(cmds, f);
 	fprintf(f, "Options:\n"
-		   "  -n NETNS  act in network namespace /run/netns/NETNS (use this, not\n"
-		   "            'ip netns exec', which hides the pinned state in a private bpffs)\n"
-		   "  -j        JSON output; errors become {\"error\": \"...\"} on stdout\n"
-		   "  -v        show libbpf and libxdp messages\n"
-		   "'sttctl OBJECT help' describes each command.\n");
+	           "  -n NETNS  act in network namespace /run/netns/NETNS (use this, not\n"
+	           "            'ip netns exec', which hides the pinned state in a private bpffs)\n"
+	           "  -j        JSON output; errors become {\"error\": \"...\"} on stdout\n"
+	           "  -v        show libbpf and libxdp messages\n"
+	           "'sttctl OBJECT help' describes each command.\n");
 }
 
 static int print_fn(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -43,9 +43,9 @@ static int xdp_print_fn(enum libxdp_print_level level, const char *fmt, va_list 
 static int global_opts(int argc, char **argv, int *next)
 {
 	static const struct option opts[] = {
-	    {"json", no_argument, NULL, 'j'},	 {"pretty", no_argument, NULL, 'p'},
+	    {"json", no_argument, NULL, 'j'},    {"pretty", no_argument, NULL, 'p'},
 	    {"verbose", no_argument, NULL, 'v'}, {"netns", required_argument, NULL, 'n'},
-	    {"help", no_argument, NULL, 'h'},	 {},
+	    {"help", no_argument, NULL, 'h'},    {},
 	};
 	int o;
 

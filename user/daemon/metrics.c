@@ -74,7 +74,7 @@ int metrics_render(const struct stt_snapshot *s, const char *device, char **text
 	       "explains each reason)");
 	for (unsigned int k = 0; k < STT_DROP_MAX; k++)
 		fprintf(f, "stt_drops_total{reason=\"%s\"} %llu\n", drop_name(k),
-			(unsigned long long)s->c[STT_C_DROP_BASE + k]);
+		        (unsigned long long)s->c[STT_C_DROP_BASE + k]);
 	/* sttd's reassembly counters: stt_reasm_stats. */
 	for (unsigned int k = 0; k < STT_R_MAX; k++) {
 		bool gauge = reasm_is_gauge(k);
@@ -90,7 +90,7 @@ int metrics_render(const struct stt_snapshot *s, const char *device, char **text
 		family(f, name, "counter", buf);
 		for (size_t j = 0; j < s->n_ctx; j++) {
 			fprintf(f, "%s{context=\"%llu\",vport=\"", name,
-				(unsigned long long)s->ctx[j].context);
+			        (unsigned long long)s->ctx[j].context);
 			put_label(f, s->ctx[j].ifindex ? dev_name(s->ctx[j].ifindex, ifname) : "");
 			fprintf(f, "\"} %llu\n", (unsigned long long)flow_get(&s->ctx[j].s, i));
 		}
@@ -105,7 +105,7 @@ int metrics_render(const struct stt_snapshot *s, const char *device, char **text
 
 			fmt_remote(s->rem[j].remote, a, sizeof(a));
 			fprintf(f, "%s{remote=\"%s\"} %llu\n", name, a,
-				(unsigned long long)flow_get(&s->rem[j].s, i));
+			        (unsigned long long)flow_get(&s->rem[j].s, i));
 		}
 	}
 	if (fclose(f)) {
@@ -134,7 +134,7 @@ struct metrics_server {
 static int parse_addr_port(const char *s, struct addrinfo **res)
 {
 	struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
-				 .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE};
+	                         .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE};
 	char host[128];
 	const char *port;
 	size_t hl;
@@ -172,7 +172,7 @@ static int parse_addr_port(const char *s, struct addrinfo **res)
 
 /* Queue one response: HTTP/1.0 status line, then the connection closes. */
 static enum MHD_Result respond(struct MHD_Connection *conn, unsigned int status, const char *ctype,
-			       char *body, size_t len)
+                               char *body, size_t len)
 {
 	struct MHD_Response *r;
 	enum MHD_Result ret;
@@ -211,7 +211,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 }
 
 static enum MHD_Result add_header_len(void *cls, enum MHD_ValueKind kind, const char *key,
-				      const char *value)
+                                      const char *value)
 {
 	*(size_t *)cls += strlen(key) + 2 + (value ? strlen(value) : 0) + 2; /* "k: v\r\n" */
 	return MHD_YES;
@@ -223,7 +223,7 @@ static enum MHD_Result add_header_len(void *cls, enum MHD_ValueKind kind, const 
  * header line it keeps: METRICS_REQ_MAX is checked here, on the bytes.
  */
 static size_t head_len(struct MHD_Connection *conn, const char *method, const char *version,
-		       size_t target_len)
+                       size_t target_len)
 {
 	size_t n = strlen(method) + 1 + target_len + 1 + strlen(version) + 2 + 2;
 
@@ -237,8 +237,8 @@ static size_t head_len(struct MHD_Connection *conn, const char *method, const ch
  * of url.
  */
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-				  const char *method, const char *version, const char *upload_data,
-				  size_t *upload_data_size, void **req_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **req_cls)
 {
 	struct metrics_server *m = cls;
 	char *text = NULL;
@@ -259,7 +259,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
 /* Track each connection from its accept, with its deadline. */
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
-			  enum MHD_ConnectionNotificationCode toe)
+                          enum MHD_ConnectionNotificationCode toe)
 {
 	struct metrics_server *m = cls;
 	const union MHD_ConnectionInfo *ci;
@@ -289,9 +289,9 @@ struct metrics_server *metrics_listen(const char *addr_port, metrics_render_fn r
 
 	if (parse_addr_port(addr_port, &ai)) {
 		fprintf(stderr,
-			"sttd: invalid --metrics '%s': expected ADDR:PORT (ADDR an IPv4 "
-			"address or [IPv6 address], PORT 1-65535)\n",
-			addr_port);
+		        "sttd: invalid --metrics '%s': expected ADDR:PORT (ADDR an IPv4 "
+		        "address or [IPv6 address], PORT 1-65535)\n",
+		        addr_port);
 		return NULL;
 	}
 	/* The listening socket is ours, so that a failure names its reason (errno). */
@@ -299,7 +299,7 @@ struct metrics_server *metrics_listen(const char *addr_port, metrics_render_fn r
 	if (lfd < 0 || setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
 	    bind(lfd, ai->ai_addr, ai->ai_addrlen) || listen(lfd, 16)) {
 		fprintf(stderr, "sttd: cannot listen on %s for metrics: %s\n", addr_port,
-			strerror(errno));
+		        strerror(errno));
 		if (lfd >= 0)
 			close(lfd);
 		freeaddrinfo(ai);
@@ -331,8 +331,8 @@ struct metrics_server *metrics_listen(const char *addr_port, metrics_render_fn r
 	/* clang-format on */
 	if (!m->mhd) {
 		fprintf(stderr,
-			"sttd: cannot listen on %s for metrics: libmicrohttpd did not start\n",
-			addr_port);
+		        "sttd: cannot listen on %s for metrics: libmicrohttpd did not start\n",
+		        addr_port);
 		close(lfd);
 		free(m);
 		return NULL;

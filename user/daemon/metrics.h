@@ -10,10 +10,10 @@
 #include <stdint.h>
 #include "stats_read.h"
 
-#define METRICS_MAX_CLIENTS	  8	/* connections served at once; more wait in the backlog */
-#define METRICS_CLIENT_TIMEOUT_MS 5000	/* a connection is closed this long after it opened */
-#define METRICS_REQ_MAX		  4096	/* request line and headers; 431 beyond */
-#define METRICS_MHD_MEMORY	  16384 /* libmicrohttpd's memory per connection */
+#define METRICS_MAX_CLIENTS       8     /* connections served at once; more wait in the backlog */
+#define METRICS_CLIENT_TIMEOUT_MS 5000  /* a connection is closed this long after it opened */
+#define METRICS_REQ_MAX           4096  /* request line and headers; 431 beyond */
+#define METRICS_MHD_MEMORY        16384 /* libmicrohttpd's memory per connection */
 
 struct metrics_server;
 

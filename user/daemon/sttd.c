@@ -39,20 +39,29 @@ static void publish_stats(struct sttd *d)
 {
 	const struct reasm_stats *s = reasm_stats(d->r);
 	__u64 v[STT_R_MAX] = {
-		[STT_R_PIECES] = s->pieces,	    [STT_R_FRAMES] = s->frames,
-		[STT_R_DUPLICATES] = s->duplicates, [STT_R_OVERLAPS] = s->overlaps,
-		[STT_R_CONFLICTS] = s->conflicts,   [STT_R_TIMEOUTS] = s->timeouts,
-		[STT_R_EVICTED] = s->evicted,	    [STT_R_REUSED] = s->reused,
-		[STT_R_INVALID] = s->invalid,	    [STT_R_BAD_CSUM] = d->bad_csum,
-		[STT_R_BAD_FRAME] = d->bad_frame,   [STT_R_TX_ERRORS] = d->tx_errors,
-		[STT_R_LOST] = d->lost,		    [STT_R_MEM] = s->mem,
-		[STT_R_MEM_PEAK] = s->mem_peak,	    [STT_R_INFLIGHT] = s->inflight,
-		[STT_R_ECN_DROPS] = d->ecn_drops,   [STT_R_PEER_DENIED] = d->peer_denied,
-		[STT_R_LEARNED] = d->learned,
-		[STT_R_BAD_VERSION] = d->hdr_drops[STT_DROP_VERSION],
-		[STT_R_BAD_FLAGS] = d->hdr_drops[STT_DROP_FLAGS],
-		[STT_R_BAD_L4_OFFSET] = d->hdr_drops[STT_DROP_L4_OFFSET],
-		[STT_R_BAD_MSS] = d->hdr_drops[STT_DROP_MSS],
+	    [STT_R_PIECES] = s->pieces,
+	    [STT_R_FRAMES] = s->frames,
+	    [STT_R_DUPLICATES] = s->duplicates,
+	    [STT_R_OVERLAPS] = s->overlaps,
+	    [STT_R_CONFLICTS] = s->conflicts,
+	    [STT_R_TIMEOUTS] = s->timeouts,
+	    [STT_R_EVICTED] = s->evicted,
+	    [STT_R_REUSED] = s->reused,
+	    [STT_R_INVALID] = s->invalid,
+	    [STT_R_BAD_CSUM] = d->bad_csum,
+	    [STT_R_BAD_FRAME] = d->bad_frame,
+	    [STT_R_TX_ERRORS] = d->tx_errors,
+	    [STT_R_LOST] = d->lost,
+	    [STT_R_MEM] = s->mem,
+	    [STT_R_MEM_PEAK] = s->mem_peak,
+	    [STT_R_INFLIGHT] = s->inflight,
+	    [STT_R_ECN_DROPS] = d->ecn_drops,
+	    [STT_R_PEER_DENIED] = d->peer_denied,
+	    [STT_R_LEARNED] = d->learned,
+	    [STT_R_BAD_VERSION] = d->hdr_drops[STT_DROP_VERSION],
+	    [STT_R_BAD_FLAGS] = d->hdr_drops[STT_DROP_FLAGS],
+	    [STT_R_BAD_L4_OFFSET] = d->hdr_drops[STT_DROP_L4_OFFSET],
+	    [STT_R_BAD_MSS] = d->hdr_drops[STT_DROP_MSS],
 	};
 
 	for (__u32 k = 0; k < STT_R_MAX; k++)
@@ -103,8 +112,8 @@ static int render_metrics(void *arg, char **text, size_t *len)
 static int poll_all(struct perf_buffer *pb, struct metrics_server *m)
 {
 	struct pollfd pfd[2] = {
-		{ .fd = perf_buffer__epoll_fd(pb), .events = POLLIN },
-		{ .fd = metrics_fd(m), .events = POLLIN },
+	    {.fd = perf_buffer__epoll_fd(pb), .events = POLLIN},
+	    {.fd = metrics_fd(m), .events = POLLIN},
 	};
 	int rc;
 
@@ -119,14 +128,15 @@ static int poll_all(struct perf_buffer *pb, struct metrics_server *m)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: sttd [-n NETNS] [--mem BYTES] [--timeout MS] [--metrics ADDR:PORT] [-v]\n"
-		   "  Reassemble STT frames that GRO left in pieces, and deliver them to their\n"
-		   "  vport. Runs until SIGINT or SIGTERM. --mem caps the memory held by\n"
-		   "  incomplete frames (default 64 MiB; suffixes K, M, G); --timeout drops a\n"
-		   "  frame still incomplete that long after its first piece (default 1000 ms).\n"
-		   "  --metrics serves every counter (sttctl stats) in the Prometheus text format\n"
-		   "  at http://ADDR:PORT/metrics, in the network namespace of -n (ADDR: an IPv4\n"
-		   "  address, or an IPv6 address in brackets).\n");
+	fprintf(f,
+	        "Usage: sttd [-n NETNS] [--mem BYTES] [--timeout MS] [--metrics ADDR:PORT] [-v]\n"
+	        "  Reassemble STT frames that GRO left in pieces, and deliver them to their\n"
+	        "  vport. Runs until SIGINT or SIGTERM. --mem caps the memory held by\n"
+	        "  incomplete frames (default 64 MiB; suffixes K, M, G); --timeout drops a\n"
+	        "  frame still incomplete that long after its first piece (default 1000 ms).\n"
+	        "  --metrics serves every counter (sttctl stats) in the Prometheus text format\n"
+	        "  at http://ADDR:PORT/metrics, in the network namespace of -n (ADDR: an IPv4\n"
+	        "  address, or an IPv6 address in brackets).\n");
 }
 
 /* sttd's options. */
@@ -181,7 +191,7 @@ static int parse_opts(int argc, char **argv, struct sttd_opts *o)
 
 /* The pinned maps, the reassembly engine, the delivery socket, the perf buffer, metrics. */
 static int sttd_open(struct sttd *d, struct stt_state *st, const struct sttd_opts *o, int *ev_fd,
-		     struct perf_buffer **pb, struct metrics_server **metrics)
+                     struct perf_buffer **pb, struct metrics_server **metrics)
 {
 	int one = 1;
 

@@ -27,8 +27,8 @@
  * What sttd keeps of the pieces' outer TOS, in reasm_add()'s flags (OR-ed over a frame's
  * pieces): CE on any piece, and the first piece's TOS (its DSCP goes in, uniform model).
  */
-#define PIECE_CE 0x1
-#define PIECE_FIRST 0x2
+#define PIECE_CE        0x1
+#define PIECE_FIRST     0x2
 #define PIECE_TOS_SHIFT 8
 
 uint64_t sttd_now_ns(void)
@@ -106,8 +106,8 @@ static int learn_table(struct sttd *d, __u64 ctx)
  */
 static void learn(struct sttd *d, __u64 ctx, const uint8_t *src_mac, uint32_t saddr)
 {
-	struct stt_learn_key k = { 0 };
-	struct stt_learn_val v = { 0 }, cur;
+	struct stt_learn_key k = {0};
+	struct stt_learn_val v = {0}, cur;
 	uint64_t now = sttd_now_ns();
 	int fd, have;
 
@@ -126,7 +126,7 @@ static void learn(struct sttd *d, __u64 ctx, const uint8_t *src_mac, uint32_t sa
 /* The STT header rules every receive path applies (stt_check.h), counted by reason. */
 static bool hdr_ok(struct sttd *d, const struct stt_hdr *h, const uint8_t *inner, uint32_t ilen)
 {
-	uint8_t head[STT_CHECK_INNER] = { 0 };
+	uint8_t head[STT_CHECK_INNER] = {0};
 	enum stt_drop why;
 
 	memcpy(head, inner, ilen < sizeof(head) ? ilen : sizeof(head));
@@ -138,8 +138,8 @@ static bool hdr_ok(struct sttd *d, const struct stt_hdr *h, const uint8_t *inner
 
 /* Deliver a whole STT frame (STT header + inner Ethernet frame) to its vport. */
 /* The same policy as the BPF paths: strict peers, then ECN/DSCP; then learning. */
-static bool deliver_allowed(struct sttd *d, const struct stt_ctx_val *cv, __u64 ctx,
-			    uint8_t *inner, uint32_t ilen, uint32_t saddr, uint32_t pflags)
+static bool deliver_allowed(struct sttd *d, const struct stt_ctx_val *cv, __u64 ctx, uint8_t *inner,
+                            uint32_t ilen, uint32_t saddr, uint32_t pflags)
 {
 	const struct stt_cfg *cfg = &d->cfg;
 
@@ -164,7 +164,7 @@ static bool deliver_allowed(struct sttd *d, const struct stt_ctx_val *cv, __u64 
 
 /* The virtio header of a checksum-partial frame (and GSO for a TCP one above its MSS). */
 static void vnet_hdr(const struct stt_hdr *h, const uint8_t *inner, uint32_t ilen,
-		     struct virtio_net_hdr *vh)
+                     struct virtio_net_hdr *vh)
 {
 	bool v6 = !(h->flags & STT_F_IPV4), tcp = h->flags & STT_F_TCP;
 
@@ -188,8 +188,8 @@ static void vnet_hdr(const struct stt_hdr *h, const uint8_t *inner, uint32_t ile
  * behind the MAC addresses. Returns the tagged copy (iov set to it; the caller frees it),
  * NULL if out of memory.
  */
-static uint8_t *retag(const struct stt_hdr *h, const uint8_t *inner, uint32_t ilen,
-		      __u16 tci_h, struct virtio_net_hdr *vh, struct iovec *iov)
+static uint8_t *retag(const struct stt_hdr *h, const uint8_t *inner, uint32_t ilen, __u16 tci_h,
+                      struct virtio_net_hdr *vh, struct iovec *iov)
 {
 	uint16_t tci = htons(tci_h);
 	/* The STT header stays in front, as for an untagged frame (f, then inner). */
@@ -257,7 +257,7 @@ static void deliver(struct sttd *d, uint8_t *f, uint32_t len, uint32_t saddr, ui
 	if (sendmsg(d->pkt_fd, &msg, 0) < 0) {
 		d->tx_errors++;
 		info_msg("sttd: delivering %u bytes to ifindex %u: %s", ilen, cv.ifindex,
-			 strerror(errno));
+		         strerror(errno));
 	}
 	free(tagged);
 }
@@ -283,14 +283,13 @@ void sttd_on_piece(void *ctx, int cpu, void *data, __u32 size)
 	if (g_opts.verbose && d->debug_left > 0) {
 		d->debug_left--;
 		fprintf(stderr, "piece id %#x len %u off %u payload %u flags %#x\n", p->frame_id,
-			p->frame_len, p->seg_off, p->payload_len, p->flags);
+		        p->frame_len, p->seg_off, p->payload_len, p->flags);
 	}
 	/* p->tos: the outer IPv4 TOS or IPv6 traffic class, as BPF read it. */
 	if (reasm_add(d->r, &rp.key, p->frame_len, p->seg_off, rp.data, rp.len,
-		      ((p->tos & STT_ECN_MASK) == STT_ECN_CE ? PIECE_CE : 0) |
-			      (p->seg_off == 0 ? PIECE_FIRST | (uint32_t)p->tos << PIECE_TOS_SHIFT
-					       : 0),
-		      sttd_now_ns(), &out) == REASM_COMPLETE) {
+	              ((p->tos & STT_ECN_MASK) == STT_ECN_CE ? PIECE_CE : 0) |
+	                  (p->seg_off == 0 ? PIECE_FIRST | (uint32_t)p->tos << PIECE_TOS_SHIFT : 0),
+	              sttd_now_ns(), &out) == REASM_COMPLETE) {
 		/* The peer check takes the sender's remote: IPv4 address or IPv6 index form. */
 		deliver(d, out.data, out.len, p->saddr, out.flags);
 		free(out.data);

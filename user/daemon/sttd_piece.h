@@ -27,7 +27,7 @@ struct sttd {
 		int fd;
 	} tables[16];
 	unsigned int next_table;
-	int debug_left; /* with -v, pieces still to log */
+	int debug_left;            /* with -v, pieces still to log */
 	struct stt_stats_fds sfds; /* with --metrics: every counter, for the exposition */
 };
 

@@ -25,7 +25,7 @@ enum { AP_XDP_AUTO = -1, AP_XDP_OFF = 0, AP_XDP_ON = 1 };
 struct ap_attach {
 	char device[IF_NAMESIZE];
 	__be32 local4;
-	bool have_local;  /* "local" (IPv4) */
+	bool have_local; /* "local" (IPv4) */
 	struct stt_addr6 local6;
 	bool have_local6; /* "local6"; neither: the device's addresses of both families */
 	__u16 port;
@@ -38,19 +38,19 @@ struct ap_attach {
 /* Limits of a vport's learning table, as `vport add --learn-cap/--learn-age` take them. */
 #define AP_LEARN_CAP_MAX (1u << 20)
 #define AP_LEARN_AGE_MAX (86400u * 7)
-#define AP_VLAN_MAX	 4094
+#define AP_VLAN_MAX      4094
 
 struct ap_vport {
 	char ifname[IF_NAMESIZE];
 	__u64 context;
 	bool xdp;
 	bool strict;
-	bool learn;	  /* "learn": an object */
+	bool learn;       /* "learn": an object */
 	__u32 learn_cap;  /* with learn: 1 .. AP_LEARN_CAP_MAX (installed: 0 if no table) */
 	__u32 learn_age;  /* with learn: 1 .. AP_LEARN_AGE_MAX seconds */
-	__u16 vid;	  /* "vlan": 1 .. 4094, 0: a plain vport */
-	__u32 ifindex;	  /* filled by the system checks (0 in apply_doc.c) */
-	__u32 flags;	  /* installed STT_VPORT_* (0 in apply_doc.c) */
+	__u16 vid;        /* "vlan": 1 .. 4094, 0: a plain vport */
+	__u32 ifindex;    /* filled by the system checks (0 in apply_doc.c) */
+	__u32 flags;      /* installed STT_VPORT_* (0 in apply_doc.c) */
 	unsigned int pos; /* index in the document's $.vports */
 };
 

@@ -124,7 +124,7 @@ static bool learn_differs(const struct ap_vport *n, const struct ap_vport *o)
 
 /* + attachment (after - attachment for another device). */
 static void describe_attach(const struct op *p, const struct ap_attach *w,
-			    const struct ap_attach *h, char *buf, size_t len)
+                            const struct ap_attach *h, char *buf, size_t len)
 {
 	char a[REMOTE_STRLEN + 32], d1[16], l1[320];
 
@@ -135,13 +135,13 @@ static void describe_attach(const struct op *p, const struct ap_attach *w,
 	else
 		l1[0] = 0;
 	snprintf(buf, len, "%s+ attachment %s %s port %u ttl %u xdp %s dscp %s peers %s", l1,
-		 w->device, a, w->port, w->ttl, xdp_word(w->xdp), d1,
-		 w->strict ? "strict" : "open");
+	         w->device, a, w->port, w->ttl, xdp_word(w->xdp), d1,
+	         w->strict ? "strict" : "open");
 }
 
 /* ~ attachment: what differs. */
 static void describe_reattach(const struct ap_attach *w, const struct ap_attach *h, char *buf,
-			      size_t len)
+                              size_t len)
 {
 	char a[REMOTE_STRLEN + 32], b[REMOTE_STRLEN + 32], d1[16], d2[16];
 	size_t o = 0;
@@ -166,7 +166,7 @@ static void describe_reattach(const struct ap_attach *w, const struct ap_attach 
 	}
 	if (w->strict != h->strict && o < len)
 		snprintf(buf + o, len - o, " peers %s -> %s", h->strict ? "strict" : "open",
-			 w->strict ? "strict" : "open");
+		         w->strict ? "strict" : "open");
 }
 
 static void describe_vport(const struct op *p, char *buf, size_t len)
@@ -178,27 +178,27 @@ static void describe_vport(const struct op *p, char *buf, size_t len)
 		vlan_words(&p->vp, d1, sizeof(d1));
 		learn_words(&p->vp, l1, sizeof(l1));
 		snprintf(buf, len, "+ vport %s%s context %llu xdp %s peers %s%s%s", p->vp.ifname,
-			 d1, (unsigned long long)p->vp.context, p->vp.xdp ? "on" : "off",
-			 p->vp.strict ? "strict" : "open", p->vp.learn ? " learn " : "",
-			 p->vp.learn ? l1 : "");
+		         d1, (unsigned long long)p->vp.context, p->vp.xdp ? "on" : "off",
+		         p->vp.strict ? "strict" : "open", p->vp.learn ? " learn " : "",
+		         p->vp.learn ? l1 : "");
 		return;
 	case OP_VPORT_DEL:
 		vlan_words(&p->old_vp, d1, sizeof(d1));
 		snprintf(buf, len, "- vport %s%s context %llu", p->old_vp.ifname, d1,
-			 (unsigned long long)p->old_vp.context);
+		         (unsigned long long)p->old_vp.context);
 		return;
 	}
 	snprintf(l1, sizeof(l1), " xdp %s -> %s", p->old_vp.xdp ? "on" : "off",
-		 p->vp.xdp ? "on" : "off");
+	         p->vp.xdp ? "on" : "off");
 	snprintf(l2, sizeof(l2), " peers %s -> %s", p->old_vp.strict ? "strict" : "open",
-		 p->vp.strict ? "strict" : "open");
+	         p->vp.strict ? "strict" : "open");
 	learn_words(&p->old_vp, l3, sizeof(l3));
 	learn_words(&p->vp, l4, sizeof(l4));
 	snprintf(l5, sizeof(l5), " learn %s -> %s", l3, l4);
 	vlan_words(&p->vp, d1, sizeof(d1));
 	snprintf(buf, len, "~ vport %s%s context %llu:%s%s%s", p->vp.ifname, d1,
-		 (unsigned long long)p->vp.context, p->vp.xdp != p->old_vp.xdp ? l1 : "",
-		 p->vp.strict != p->old_vp.strict ? l2 : "", strcmp(l3, l4) ? l5 : "");
+	         (unsigned long long)p->vp.context, p->vp.xdp != p->old_vp.xdp ? l1 : "",
+	         p->vp.strict != p->old_vp.strict ? l2 : "", strcmp(l3, l4) ? l5 : "");
 }
 
 /* fdb entries, flood lists, peers. */
@@ -215,40 +215,40 @@ static void describe_entry(const struct op *p, char *buf, size_t len)
 		raddr_fmt(&p->old_remote, b, sizeof(b));
 		if (p->kind == OP_FDB_MOD)
 			snprintf(buf, len, "~ fdb context %llu %s: %s -> %s",
-				 (unsigned long long)p->fdb.context, m, b, a);
+			         (unsigned long long)p->fdb.context, m, b, a);
 		else
 			snprintf(buf, len, "%c fdb context %llu %s -> %s",
-				 p->kind == OP_FDB_ADD ? '+' : '-',
-				 (unsigned long long)p->fdb.context, m,
-				 p->kind == OP_FDB_ADD ? a : b);
+			         p->kind == OP_FDB_ADD ? '+' : '-',
+			         (unsigned long long)p->fdb.context, m,
+			         p->kind == OP_FDB_ADD ? a : b);
 		break;
 	case OP_FLOOD_SET:
 		flood_words(&p->fl, l1, sizeof(l1));
 		if (p->have_old_fl) {
 			flood_words(&p->old_fl, l2, sizeof(l2));
 			snprintf(buf, len, "~ flood context %llu: %s -> %s",
-				 (unsigned long long)p->fl.context, l2, l1);
+			         (unsigned long long)p->fl.context, l2, l1);
 		} else {
 			snprintf(buf, len, "+ flood context %llu %s",
-				 (unsigned long long)p->fl.context, l1);
+			         (unsigned long long)p->fl.context, l1);
 		}
 		break;
 	case OP_FLOOD_DEL:
 		flood_words(&p->old_fl, l2, sizeof(l2));
 		snprintf(buf, len, "- flood context %llu %s", (unsigned long long)p->old_fl.context,
-			 l2);
+		         l2);
 		break;
 	case OP_PEER_ADD:
 	case OP_PEER_DEL:
 		raddr_fmt(&p->peer.remote, a, sizeof(a));
 		snprintf(buf, len, "%c peer context %llu %s", p->kind == OP_PEER_ADD ? '+' : '-',
-			 (unsigned long long)p->peer.context, a);
+		         (unsigned long long)p->peer.context, a);
 		break;
 	}
 }
 
 void ap_op_describe(const struct op *p, const struct ap_doc *want, const struct ap_doc *have,
-		    char *buf, size_t len)
+                    char *buf, size_t len)
 {
 	switch (p->kind) {
 	case OP_ATTACH:
@@ -346,9 +346,9 @@ static int diff_fdb(const struct ap_doc *want, const struct ap_doc *have, struct
 	size_t i, j;
 
 	for (i = j = 0; i < have->nfdb || j < want->nfdb;) {
-		int c = i == have->nfdb	  ? 1
-			: j == want->nfdb ? -1
-					  : ap_fdb_cmp(&have->fdb[i], &want->fdb[j]);
+		int c = i == have->nfdb   ? 1
+		        : j == want->nfdb ? -1
+		                          : ap_fdb_cmp(&have->fdb[i], &want->fdb[j]);
 
 		if (c < 0) {
 			NEW(OP_FDB_DEL, PH_REMOVE);
@@ -377,8 +377,8 @@ static int diff_flood(const struct ap_doc *want, const struct ap_doc *have, stru
 
 	for (i = j = 0; i < have->nflood || j < want->nflood;) {
 		int c = i == have->nflood   ? 1
-			: j == want->nflood ? -1
-					    : ap_flood_cmp(&have->flood[i], &want->flood[j]);
+		        : j == want->nflood ? -1
+		                            : ap_flood_cmp(&have->flood[i], &want->flood[j]);
 
 		if (c < 0) {
 			NEW(OP_FLOOD_DEL, PH_REMOVE);
@@ -407,8 +407,8 @@ static int diff_peers(const struct ap_doc *want, const struct ap_doc *have, stru
 
 	for (i = j = 0; i < have->npeers || j < want->npeers;) {
 		int c = i == have->npeers   ? 1
-			: j == want->npeers ? -1
-					    : ap_peer_cmp(&have->peers[i], &want->peers[j]);
+		        : j == want->npeers ? -1
+		                            : ap_peer_cmp(&have->peers[i], &want->peers[j]);
 
 		if (c < 0) {
 			NEW(OP_PEER_DEL, PH_REMOVE);

@@ -153,7 +153,7 @@ static const char *type_name(struct json_object *o)
 
 /* Report keys of obj that are not in allowed (NULL-terminated). */
 static void check_keys(struct ctx *c, struct json_object *obj, const char *path,
-		       const char *const *allowed)
+                       const char *const *allowed)
 {
 	json_object_object_foreach(obj, key, val)
 	{
@@ -169,9 +169,9 @@ static void check_keys(struct ctx *c, struct json_object *obj, const char *path,
 
 			for (const char *k = key; *k; k++)
 				plain &= (*k >= 'a' && *k <= 'z') || (*k >= 'A' && *k <= 'Z') ||
-					 (*k >= '0' && *k <= '9') || *k == '_';
+				         (*k >= '0' && *k <= '9') || *k == '_';
 			snprintf(p, sizeof(p), "%s.%s", path,
-				 plain ? key : quote(key, q, sizeof(q)));
+			         plain ? key : quote(key, q, sizeof(q)));
 			ap_err(c->errs, p, "unknown key");
 		}
 	}
@@ -185,7 +185,7 @@ static void sub(char *out, size_t len, const char *path, const char *key)
 
 /* Required or optional member; *present says whether it was there. */
 static struct json_object *member(struct ctx *c, struct json_object *obj, const char *path,
-				  const char *key, bool required)
+                                  const char *key, bool required)
 {
 	struct json_object *v = NULL;
 
@@ -216,7 +216,7 @@ static int get_string(struct ctx *c, struct json_object *v, const char *path, co
 }
 
 static int get_int(struct ctx *c, struct json_object *v, const char *path, long min, long max,
-		   long *out)
+                   long *out)
 {
 	int64_t x;
 
@@ -272,7 +272,7 @@ static int get_context(struct ctx *c, struct json_object *v, const char *path, _
 }
 
 static int get_ipv4(struct ctx *c, struct json_object *v, const char *path, bool remote,
-		    __be32 *out)
+                    __be32 *out)
 {
 	const char *s;
 	char q[48];
@@ -286,8 +286,8 @@ static int get_ipv4(struct ctx *c, struct json_object *v, const char *path, bool
 		ap_err(c->errs, path, "%s is not an IPv4 address (dotted quad)%s",
 		       quote(s, q, sizeof(q)),
 		       !remote && inet_pton(AF_INET6, s, &a6) == 1
-			   ? ": an IPv6 local address goes in \"local6\""
-			   : "");
+		           ? ": an IPv6 local address goes in \"local6\""
+		           : "");
 		return -1;
 	}
 	h = ntohl(*out);
@@ -306,7 +306,7 @@ static int get_ipv4(struct ctx *c, struct json_object *v, const char *path, bool
  * raddr_parse refuses: IPv4 broadcast and loopback, and multicast groups of both families.
  */
 static int get_addr(struct ctx *c, struct json_object *v, const char *path, bool local6,
-		    struct stt_addr6 *out)
+                    struct stt_addr6 *out)
 {
 	const char *s, *why;
 	char q[48];
@@ -409,7 +409,7 @@ static struct json_object *get_array(struct ctx *c, struct json_object *root, co
 static void parse_attachment(struct ctx *c, struct json_object *o, struct ap_doc *doc)
 {
 	static const char *const keys[] = {"device", "local", "local6", "port", "ttl",
-					   "xdp",    "dscp",  "peers",  NULL};
+	                                   "xdp",    "dscp",  "peers",  NULL};
 	struct ap_attach *a = &doc->att;
 	struct json_object *v;
 	const char *path = "$.attachment";
@@ -519,7 +519,7 @@ struct port_name {
 
 /* "ifname" of a vport: given, valid and not the underlay device. */
 static bool vport_ifname(struct ctx *c, struct json_object *o, const char *path,
-			 const struct ap_doc *doc, struct ap_vport *vp)
+                         const struct ap_doc *doc, struct ap_vport *vp)
 {
 	struct json_object *v = member(c, o, path, "ifname", true);
 	char p[PATH_LEN];
@@ -537,8 +537,8 @@ static bool vport_ifname(struct ctx *c, struct json_object *o, const char *path,
 }
 
 /* "vlan" of a vport (1 .. 4094; not with xdp); *vid_ok: the number itself is valid. */
-static bool vport_vlan(struct ctx *c, struct json_object *v, const char *path,
-		       struct ap_vport *vp, bool *vid_ok)
+static bool vport_vlan(struct ctx *c, struct json_object *v, const char *path, struct ap_vport *vp,
+                       bool *vid_ok)
 {
 	char p[PATH_LEN];
 	long vid;
@@ -559,8 +559,8 @@ static bool vport_vlan(struct ctx *c, struct json_object *v, const char *path,
 
 /* The members of one vport object into vp; whether they are all valid. */
 static bool vport_members(struct ctx *c, struct json_object *o, const char *path,
-			  const struct ap_doc *doc, struct ap_vport *vp, bool *name_ok,
-			  bool *vid_ok)
+                          const struct ap_doc *doc, struct ap_vport *vp, bool *name_ok,
+                          bool *vid_ok)
 {
 	struct json_object *v;
 	char p[PATH_LEN];
@@ -586,7 +586,7 @@ static bool vport_members(struct ctx *c, struct json_object *o, const char *path
 
 /* One plain vport per interface, and one vport per VLAN of it: false if vp repeats one. */
 static bool vport_name_once(struct ctx *c, struct port_name *names, size_t *nnames,
-			    const struct ap_vport *vp, const char *path)
+                            const struct ap_vport *vp, const char *path)
 {
 	char p[PATH_LEN];
 	bool ok = true;
@@ -610,8 +610,8 @@ static bool vport_name_once(struct ctx *c, struct port_name *names, size_t *nnam
 }
 
 /* One vport per context: false if vp's context has one in doc already. */
-static bool vport_context_once(struct ctx *c, const struct ap_doc *doc,
-			       const struct ap_vport *vp, const char *path)
+static bool vport_context_once(struct ctx *c, const struct ap_doc *doc, const struct ap_vport *vp,
+                               const char *path)
 {
 	char p[PATH_LEN];
 
@@ -629,7 +629,7 @@ static bool vport_context_once(struct ctx *c, const struct ap_doc *doc,
 static void parse_vports(struct ctx *c, struct json_object *arr, struct ap_doc *doc)
 {
 	static const char *const keys[] = {"ifname", "context", "xdp", "peers",
-					   "learn",  "vlan",	NULL};
+	                                   "learn",  "vlan",    NULL};
 	size_t n = json_object_array_length(arr), nnames = 0;
 	/* Every (ifname, vlan) seen so far. */
 	struct port_name *names = calloc(n ? n : 1, sizeof(*names));
@@ -725,8 +725,8 @@ struct list_entry {
 };
 
 /* "context" and "remotes" (an array, not empty, not too long) of one entry. */
-static struct json_object *list_members(struct ctx *c, struct json_object *o,
-					struct list_entry *e, struct json_object **ctxv, size_t *nr)
+static struct json_object *list_members(struct ctx *c, struct json_object *o, struct list_entry *e,
+                                        struct json_object **ctxv, size_t *nr)
 {
 	struct json_object *rl;
 	char p[PATH_LEN];
@@ -752,8 +752,7 @@ static struct json_object *list_members(struct ctx *c, struct json_object *o,
 		ap_err(c->errs, p, "empty (leave the context out instead)");
 		e->ok = false;
 	} else if (e->flood && *nr > STT_MAX_FLOOD) {
-		ap_err(c->errs, p, "%zu flood remotes, at most %d per context", *nr,
-		       STT_MAX_FLOOD);
+		ap_err(c->errs, p, "%zu flood remotes, at most %d per context", *nr, STT_MAX_FLOOD);
 		e->ok = false;
 	}
 	return rl;
@@ -782,7 +781,7 @@ static void list_context_once(struct ctx *c, const struct ap_doc *doc, struct li
 
 /* Whether a is listed before in this entry (flood) or for this context (peers). */
 static bool list_remote_dup(const struct ap_doc *doc, const struct list_entry *e,
-			    const struct stt_addr6 *a)
+                            const struct stt_addr6 *a)
 {
 	bool dup = false;
 
@@ -796,7 +795,7 @@ static bool list_remote_dup(const struct ap_doc *doc, const struct list_entry *e
 
 /* Remote r of the entry (rl its array): checked, then kept. -1: out of memory. */
 static int list_remote(struct ctx *c, struct ap_doc *doc, struct list_entry *e,
-		       struct json_object *rl, size_t r)
+                       struct json_object *rl, size_t r)
 {
 	char rp[PATH_LEN + 40], f0[REMOTE_STRLEN];
 	struct stt_addr6 a;
@@ -842,7 +841,7 @@ static int list_remote(struct ctx *c, struct ap_doc *doc, struct list_entry *e,
 
 /* One entry of the list: 0, or -1 when out of memory. */
 static int list_entry(struct ctx *c, struct json_object *o, struct ap_doc *doc,
-		      struct list_entry *e)
+                      struct list_entry *e)
 {
 	static const char *const keys[] = {"context", "remotes", NULL};
 	struct json_object *v, *rl;
@@ -852,7 +851,7 @@ static int list_entry(struct ctx *c, struct json_object *o, struct ap_doc *doc,
 	rl = list_members(c, o, e, &v, &nr);
 	/* Duplicate contexts. */
 	if (e->ok || (v && json_object_is_type(v, json_type_string) &&
-		      !parse_ctx_str(json_object_get_string(v), &e->fl.context)))
+	              !parse_ctx_str(json_object_get_string(v), &e->fl.context)))
 		list_context_once(c, doc, e);
 	for (size_t r = 0; rl && r < nr; r++)
 		if (list_remote(c, doc, e, rl, r))
@@ -963,7 +962,7 @@ bool ap_flood_same(const struct ap_flood *a, const struct ap_flood *b)
 int ap_parse(const char *text, size_t len, struct ap_doc *doc, struct ap_errs *errs)
 {
 	static const char *const keys[] = {"version", "attachment", "vports", "fdb",
-					   "flood",   "peers",	    "status", NULL};
+	                                   "flood",   "peers",      "status", NULL};
 	struct json_tokener *tok;
 	struct json_object *root, *v;
 	struct ctx c = {.errs = errs};
@@ -987,7 +986,7 @@ int ap_parse(const char *text, size_t len, struct ap_doc *doc, struct ap_errs *e
 	if (!root || jerr != json_tokener_success) {
 		ap_err(errs, "$", "not valid JSON (byte %zu): %s", json_tokener_get_parse_end(tok),
 		       jerr == json_tokener_continue ? "unexpected end of the document"
-						     : json_tokener_error_desc(jerr));
+		                                     : json_tokener_error_desc(jerr));
 		json_object_put(root);
 		json_tokener_free(tok);
 		return -1;
@@ -1105,15 +1104,15 @@ struct json_object *ap_doc_to_json(const struct ap_doc *doc)
 		json_object_object_add(o, "port", json_object_new_int(a->port));
 		json_object_object_add(o, "ttl", json_object_new_int(a->ttl));
 		json_object_object_add(o, "xdp",
-				       a->xdp == AP_XDP_AUTO
-					   ? json_object_new_string("auto")
-					   : json_object_new_boolean(a->xdp == AP_XDP_ON));
+		                       a->xdp == AP_XDP_AUTO
+		                           ? json_object_new_string("auto")
+		                           : json_object_new_boolean(a->xdp == AP_XDP_ON));
 		json_object_object_add(o, "dscp",
-				       a->dscp == STT_DSCP_INHERIT
-					   ? json_object_new_string("inherit")
-					   : json_object_new_int(STT_DSCP_VALUE(a->dscp)));
+		                       a->dscp == STT_DSCP_INHERIT
+		                           ? json_object_new_string("inherit")
+		                           : json_object_new_int(STT_DSCP_VALUE(a->dscp)));
 		json_object_object_add(o, "peers",
-				       json_object_new_string(a->strict ? "strict" : "open"));
+		                       json_object_new_string(a->strict ? "strict" : "open"));
 		json_object_object_add(root, "attachment", o);
 	} else {
 		json_object_object_add(root, "attachment", NULL);
@@ -1126,15 +1125,15 @@ struct json_object *ap_doc_to_json(const struct ap_doc *doc)
 		json_object_object_add(o, "context", jctx(v->context));
 		json_object_object_add(o, "xdp", json_object_new_boolean(v->xdp));
 		json_object_object_add(o, "peers",
-				       json_object_new_string(v->strict ? "strict" : "open"));
+		                       json_object_new_string(v->strict ? "strict" : "open"));
 		if (v->learn) {
 			struct json_object *l = json_object_new_object();
 
 			/* An installed vport whose table is missing (cap 0): the default. */
 			json_object_object_add(l, "cap",
-					       json_object_new_int64(v->learn_cap
-									 ? v->learn_cap
-									 : STT_LEARN_CAP_DEFAULT));
+			                       json_object_new_int64(v->learn_cap
+			                                                 ? v->learn_cap
+			                                                 : STT_LEARN_CAP_DEFAULT));
 			json_object_object_add(l, "age", json_object_new_int64(v->learn_age));
 			json_object_object_add(o, "learn", l);
 		}

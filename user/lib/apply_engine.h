@@ -16,7 +16,7 @@ enum op_kind {
 	OP_ATTACH,   /* attach (not attached before) */
 	OP_REATTACH, /* same device, other local/port/ttl/xdp */
 	OP_REPLACE,  /* another device: detach, attach */
-	OP_CFG,	     /* dscp / peers mode only: written into stt_cfg */
+	OP_CFG,      /* dscp / peers mode only: written into stt_cfg */
 	OP_DETACH,
 	OP_VPORT_DEL,
 	OP_VPORT_MOD,
@@ -58,7 +58,7 @@ enum { PH_ATTACH, PH_UNBIND, PH_REMOVE, PH_ADD, PH_BIND, PH_DETACH };
 int ap_diff(const struct ap_doc *want, const struct ap_doc *have, struct ops *ops);
 /* A change in words ("+ vport ...", "~ fdb ..."), as apply --dry-run prints it. */
 void ap_op_describe(const struct op *p, const struct ap_doc *want, const struct ap_doc *have,
-		    char *buf, size_t len);
+                    char *buf, size_t len);
 
 struct apply_ctx {
 	struct stt_state st;

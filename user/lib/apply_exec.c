@@ -91,7 +91,7 @@ int ap_exec_op(struct apply_ctx *a, const struct op *p)
 			return errno = ENOSPC, -1;
 		/* A changed remote is one update: readers see the old remote or the new one. */
 		return fdb_set(&a->st, &a->run, p->fdb.context, p->fdb.mac, r,
-			       p->kind == OP_FDB_ADD ? BPF_NOEXIST : BPF_EXIST);
+		               p->kind == OP_FDB_ADD ? BPF_NOEXIST : BPF_EXIST);
 	}
 	case OP_FLOOD_SET: {
 		struct stt_flood_val fv = {.count = p->fl.count};
@@ -114,8 +114,8 @@ int ap_exec_op(struct apply_ctx *a, const struct op *p)
 		if (remote_get(&p->peer.remote, &r, true))
 			return errno = ENOSPC, -1;
 		return p->kind == OP_PEER_ADD
-			   ? peer_set(&a->st, &a->run, p->peer.context, r, BPF_NOEXIST)
-			   : peer_clear(&a->st, &a->run, p->peer.context, r);
+		           ? peer_set(&a->st, &a->run, p->peer.context, r, BPF_NOEXIST)
+		           : peer_clear(&a->st, &a->run, p->peer.context, r);
 	}
 	}
 	return 0;

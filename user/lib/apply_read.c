@@ -30,7 +30,7 @@ static __u32 learn_cap_of(int learn_fd, __u64 ctx)
 
 /* Append one installed vport (a plain one: vid 0) to doc->vports. */
 static int read_vport(struct stt_state *st, struct ap_doc *doc, size_t *cap, __u32 ifindex,
-		      __u16 vid, const struct stt_vport *vp)
+                      __u16 vid, const struct stt_vport *vp)
 {
 	char name[IF_NAMESIZE];
 	struct ap_vport *v;

@@ -135,7 +135,8 @@ int state_open(struct stt_state *st, bool must_exist)
 {
 	remote6_forget();
 	memset(st, 0, sizeof(*st));
-	st->cfg_fd = st->vports_fd = st->contexts_fd = st->fdb_fd = st->flood_fd = st->stats_fd = -1;
+	st->cfg_fd = st->vports_fd = st->contexts_fd = st->fdb_fd = st->flood_fd = st->stats_fd =
+	    -1;
 	st->peers_fd = st->ctx_stats_fd = st->remote_stats_fd = st->learn_fd = st->groups_fd = -1;
 	st->vlan_fd = st->cfg6_fd = -1;
 	if (ensure_bpffs() || pin_dir(st->dir, sizeof(st->dir)))
@@ -158,7 +159,7 @@ int state_open(struct stt_state *st, bool must_exist)
 		state_close(st);
 		if (must_exist)
 			err_msg("stt is not attached in this network namespace "
-				"(run 'sttctl attach DEV' first)");
+			        "(run 'sttctl attach DEV' first)");
 		return -1;
 	}
 	return 0;
@@ -166,10 +167,10 @@ int state_open(struct stt_state *st, bool must_exist)
 
 void state_close(struct stt_state *st)
 {
-	int *fds[] = { &st->cfg_fd,   &st->vports_fd, &st->contexts_fd,  &st->fdb_fd,
-		       &st->flood_fd, &st->stats_fd,  &st->peers_fd,	 &st->ctx_stats_fd,
-		       &st->remote_stats_fd, &st->learn_fd, &st->groups_fd, &st->vlan_fd,
-		       &st->cfg6_fd };
+	int *fds[] = {&st->cfg_fd,          &st->vports_fd, &st->contexts_fd, &st->fdb_fd,
+	              &st->flood_fd,        &st->stats_fd,  &st->peers_fd,    &st->ctx_stats_fd,
+	              &st->remote_stats_fd, &st->learn_fd,  &st->groups_fd,   &st->vlan_fd,
+	              &st->cfg6_fd};
 
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
 		if (*fds[i] >= 0)
@@ -233,7 +234,7 @@ bool ifindex_in_use(struct stt_state *st, __u32 ifindex)
 int learn_table_create(__u32 cap)
 {
 	return bpf_map_create(BPF_MAP_TYPE_LRU_HASH, "stt_learn_ctx", sizeof(struct stt_learn_key),
-			      sizeof(struct stt_learn_val), cap, NULL);
+	                      sizeof(struct stt_learn_val), cap, NULL);
 }
 
 int state_get_cfg(struct stt_state *st, struct stt_cfg *cfg)
@@ -264,7 +265,7 @@ int parse_context(const char *s, __u64 *out)
 	/* strtoull skips white space and takes a sign: only digits may start an ID. */
 	if (!s || !isdigit((unsigned char)*s)) {
 		err_msg("invalid context ID '%s': expected 0 .. 2^64-1, decimal or 0x hex",
-			s ? s : "");
+		        s ? s : "");
 		return -1;
 	}
 	errno = 0;
@@ -330,11 +331,25 @@ int parse_size(const char *s, size_t *out)
 	if (errno || end == s)
 		return -1;
 	switch (*end) {
-	case 'G': case 'g': shift = 30; end++; break;
-	case 'M': case 'm': shift = 20; end++; break;
-	case 'K': case 'k': shift = 10; end++; break;
-	case 0: break;
-	default: return -1;
+	case 'G':
+	case 'g':
+		shift = 30;
+		end++;
+		break;
+	case 'M':
+	case 'm':
+		shift = 20;
+		end++;
+		break;
+	case 'K':
+	case 'k':
+		shift = 10;
+		end++;
+		break;
+	case 0:
+		break;
+	default:
+		return -1;
 	}
 	if (*end || !v || v > (~0ull >> shift))
 		return -1;
@@ -345,7 +360,7 @@ int parse_size(const char *s, size_t *out)
 
 void fmt_ipv4(__be32 a, char *buf, size_t len)
 {
-	struct in_addr in = { .s_addr = a };
+	struct in_addr in = {.s_addr = a};
 
 	inet_ntop(AF_INET, &in, buf, len);
 }
@@ -356,7 +371,7 @@ static struct {
 	int addrs_fd; /* stt_remotes6: index -> address */
 	int ids_fd;   /* stt_remote6_ids: address -> remote */
 	__u8 *used;   /* per index: 1 if its slot held an address when last looked at */
-} r6 = { -1, -1, NULL };
+} r6 = {-1, -1, NULL};
 
 void remote6_forget(void)
 {
@@ -535,7 +550,8 @@ int remote_get(const struct stt_addr6 *a, __be32 *out, bool alloc)
 	raddr_fmt(a, buf, sizeof(buf));
 	if (remote6_open()) {
 		err_msg("cannot use the IPv6 remote %s: this endpoint has no IPv6 remote maps "
-			"(run 'sttctl attach DEV' with this build)", buf);
+		        "(run 'sttctl attach DEV' with this build)",
+		        buf);
 		return -1;
 	}
 	if (remote6_find(a, out) == 0)
@@ -545,7 +561,8 @@ int remote_get(const struct stt_addr6 *a, __be32 *out, bool alloc)
 	lock = remote6_lock();
 	if (lock < 0) {
 		err_msg("cannot give the IPv6 remote %s an index: cannot lock the pin directory: "
-			"%s", buf, strerror(errno));
+		        "%s",
+		        buf, strerror(errno));
 		return -1;
 	}
 	rc = remote6_find(a, out) == 0 ? 0 : remote6_alloc(a, out);
@@ -559,8 +576,9 @@ int remote_get(const struct stt_addr6 *a, __be32 *out, bool alloc)
 	close(lock);
 	if (rc == 1)
 		err_msg("cannot give the IPv6 remote %s an index: all %d are in use (each IPv6 "
-			"address that an fdb entry, flood list, peer, group or learned entry "
-			"names takes one)", buf, STT_MAX_REMOTES6 - 1);
+		        "address that an fdb entry, flood list, peer, group or learned entry "
+		        "names takes one)",
+		        buf, STT_MAX_REMOTES6 - 1);
 	else if (rc < 0)
 		err_msg("cannot give the IPv6 remote %s an index: %s", buf, strerror(errno));
 	return rc ? -1 : 0;
@@ -662,7 +680,7 @@ static int remote6_named(const char *dir, __u8 *named)
 		}
 	}
 out:
-	for (int *fd = (int[]){ fdb, flood, peers, groups, learn }, n = 0; n < 5; n++)
+	for (int *fd = (int[]){fdb, flood, peers, groups, learn}, n = 0; n < 5; n++)
 		if (fd[n] >= 0)
 			close(fd[n]);
 	return rc;
@@ -747,7 +765,8 @@ int dev_ipv4(const char *name, __be32 *out)
 	if (getifaddrs(&ifa))
 		return -1;
 	for (p = ifa; p; p = p->ifa_next) {
-		if (p->ifa_addr && p->ifa_addr->sa_family == AF_INET && !strcmp(p->ifa_name, name)) {
+		if (p->ifa_addr && p->ifa_addr->sa_family == AF_INET &&
+		    !strcmp(p->ifa_name, name)) {
 			*out = ((struct sockaddr_in *)p->ifa_addr)->sin_addr.s_addr;
 			rc = 0;
 			break;
@@ -776,8 +795,8 @@ int dev_mtu(const char *name, __u32 *mtu)
 
 #define STT_DROP_NAME(name, str, help) [STT_DROP_##name] = str,
 #define STT_DROP_HELP(name, str, help) [STT_DROP_##name] = help,
-static const char *drop_names[STT_DROP_MAX] = { STT_DROP_REASONS(STT_DROP_NAME) };
-static const char *drop_helps[STT_DROP_MAX] = { STT_DROP_REASONS(STT_DROP_HELP) };
+static const char *drop_names[STT_DROP_MAX] = {STT_DROP_REASONS(STT_DROP_NAME)};
+static const char *drop_helps[STT_DROP_MAX] = {STT_DROP_REASONS(STT_DROP_HELP)};
 
 const char *drop_name(unsigned int reason)
 {
@@ -792,7 +811,7 @@ const char *drop_help(unsigned int reason)
 const char *counter_name(unsigned int idx)
 {
 #define STT_COUNTER_NAME(name, str, help) [STT_C_##name] = str,
-	static const char *names[STT_C_DROP_BASE] = { STT_COUNTERS(STT_COUNTER_NAME) };
+	static const char *names[STT_C_DROP_BASE] = {STT_COUNTERS(STT_COUNTER_NAME)};
 #undef STT_COUNTER_NAME
 
 	return idx < STT_C_DROP_BASE ? names[idx] : drop_name(idx - STT_C_DROP_BASE);
@@ -801,7 +820,7 @@ const char *counter_name(unsigned int idx)
 const char *counter_help(unsigned int idx)
 {
 #define STT_COUNTER_HELP(name, str, help) [STT_C_##name] = help,
-	static const char *helps[STT_C_DROP_BASE] = { STT_COUNTERS(STT_COUNTER_HELP) };
+	static const char *helps[STT_C_DROP_BASE] = {STT_COUNTERS(STT_COUNTER_HELP)};
 #undef STT_COUNTER_HELP
 
 	return idx < STT_C_DROP_BASE ? helps[idx] : drop_help(idx - STT_C_DROP_BASE);

@@ -13,7 +13,7 @@
 
 /* clsact filters (where tcx is missing): fixed handle and priority, so detach removes ours. */
 #define STT_TC_HANDLE 0x5354
-#define STT_TC_PRIO 0x5354
+#define STT_TC_PRIO   0x5354
 
 struct global_opts {
 	bool json;

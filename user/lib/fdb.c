@@ -6,7 +6,7 @@
 #include "fdb.h"
 
 int fdb_set(struct stt_state *st, struct stt_txn *t, __u64 ctx, const __u8 mac[6], __be32 remote,
-	    __u64 flags)
+            __u64 flags)
 {
 	struct stt_fdb_key k = {.context = ctx};
 	struct stt_fdb_val v = {.remote4 = remote};

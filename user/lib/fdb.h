@@ -12,7 +12,7 @@
 
 /* flags: BPF_NOEXIST (a new entry), BPF_EXIST (a changed remote: one update) or BPF_ANY. */
 int fdb_set(struct stt_state *st, struct stt_txn *t, __u64 ctx, const __u8 mac[6], __be32 remote,
-	    __u64 flags);
+            __u64 flags);
 int fdb_clear(struct stt_state *st, struct stt_txn *t, __u64 ctx, const __u8 mac[6]);
 /* The whole list is one map value: readers see the old list or the new one. */
 int flood_set(struct stt_state *st, struct stt_txn *t, __u64 ctx, const struct stt_flood_val *fv);

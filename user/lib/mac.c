@@ -23,5 +23,5 @@ int mac_parse(const char *s, __u8 mac[6])
 void fmt_mac(const __u8 mac[6], char *buf, size_t len)
 {
 	snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4],
-		 mac[5]);
+	         mac[5]);
 }

@@ -167,7 +167,7 @@ static int addr6_cb(const struct nlmsghdr *nlh, void *data)
 int dev_ipv6(const char *name, struct stt_addr6 *out)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct addr6_find f = { .out = out };
+	struct addr6_find f = {.out = out};
 	struct mnl_socket *nl;
 	struct nlmsghdr *nlh;
 	struct ifaddrmsg *ifa;
@@ -206,7 +206,7 @@ int dev_ipv6(const char *name, struct stt_addr6 *out)
 static int sysctl_path(char *buf, size_t len, const char *dev, int family)
 {
 	return snprintf(buf, len, "/proc/sys/net/%s/conf/%s/forwarding",
-			family == AF_INET6 ? "ipv6" : "ipv4", dev) >= (int)len;
+	                family == AF_INET6 ? "ipv6" : "ipv4", dev) >= (int)len;
 }
 
 static int forwarding_get(const char *dev, int family)
@@ -262,7 +262,7 @@ int dev_forwarding6_set(const char *dev, int on)
 
 /* Call fn for every remote a forwarding entry or flood list names; stop when it returns 1. */
 static void for_each_remote(int fdb_fd, int flood_fd, int (*fn)(__be32 remote, void *arg),
-			    void *arg)
+                            void *arg)
 {
 	struct stt_fdb_key key, next, *prev = NULL;
 	__u64 fkey, fnext, *fprev = NULL;
@@ -306,7 +306,7 @@ static int neigh_one(__be32 remote, void *arg)
 /* Add (or remove) a managed neighbour for every remote the maps name. */
 void remotes_neigh(int fdb_fd, int flood_fd, int ifindex, bool add)
 {
-	struct neigh_op op = { .ifindex = ifindex, .add = add };
+	struct neigh_op op = {.ifindex = ifindex, .add = add};
 
 	for_each_remote(fdb_fd, flood_fd, neigh_one, &op);
 }
@@ -327,7 +327,7 @@ static int remote_match(__be32 remote, void *arg)
 /* Whether any forwarding entry or flood list still names remote. */
 bool remote_in_use(int fdb_fd, int flood_fd, __be32 remote)
 {
-	struct remote_find f = { .remote = remote };
+	struct remote_find f = {.remote = remote};
 
 	for_each_remote(fdb_fd, flood_fd, remote_match, &f);
 	return f.found;
@@ -455,7 +455,7 @@ int dev_mac(const char *dev, __u8 mac[6])
 /* GRO on the underlay merges the segments of a frame before TC sees them (DESIGN.md). */
 static int ethtool_gro(const char *dev, __u32 cmd, __u32 *val)
 {
-	struct ethtool_value ev = { .cmd = cmd, .data = *val };
+	struct ethtool_value ev = {.cmd = cmd, .data = *val};
 	struct ifreq ifr = {};
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), rc;
 
@@ -483,11 +483,10 @@ int dev_gro_set(const char *dev, int on)
 	return ethtool_gro(dev, ETHTOOL_SGRO, &v);
 }
 
-
 /* The kernel driver behind a device ("veth", "mlx5_core", ...), or "" when unknown. */
 int dev_driver(const char *dev, char *buf, size_t len)
 {
-	struct ethtool_drvinfo di = { .cmd = ETHTOOL_GDRVINFO };
+	struct ethtool_drvinfo di = {.cmd = ETHTOOL_GDRVINFO};
 	struct ifreq ifr = {};
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), rc;
 

@@ -76,7 +76,7 @@ void reasm_expire(struct reasm *r, uint64_t now_ns)
 }
 
 static struct frame *frame_new(struct reasm *r, const struct reasm_key *k, uint32_t frame_len,
-			       uint64_t now_ns)
+                               uint64_t now_ns)
 {
 	size_t cost = frame_cost(frame_len);
 	struct frame *f;
@@ -154,7 +154,7 @@ static long frame_place(struct frame *f, uint32_t off, uint32_t end, const uint8
 	for (i = 0; i < f->nranges && f->ranges[i].end < off; i++)
 		nr[n++] = f->ranges[i];
 	{
-		struct range m = { off, end };
+		struct range m = {off, end};
 
 		for (; i < f->nranges && f->ranges[i].start <= end; i++) {
 			if (f->ranges[i].start < m.start)
@@ -174,8 +174,8 @@ static long frame_place(struct frame *f, uint32_t off, uint32_t end, const uint8
 }
 
 enum reasm_result reasm_add(struct reasm *r, const struct reasm_key *k, uint32_t frame_len,
-			    uint32_t off, const uint8_t *data, uint32_t len, uint32_t flags,
-			    uint64_t now_ns, struct reasm_out *out)
+                            uint32_t off, const uint8_t *data, uint32_t len, uint32_t flags,
+                            uint64_t now_ns, struct reasm_out *out)
 {
 	struct frame *f;
 	long added;
@@ -245,7 +245,7 @@ int reasm_outer_csum_ok(const uint8_t *pkt, uint32_t len, int v6)
 	tcp_len = len - 14 - iplen;
 	if (tcp_len > 65535)
 		return 0; /* no single segment is that long (and the sum stays within 32 bits) */
-	if (v6) /* RFC 8200 8.1: addresses, upper-layer length, next header */
+	if (v6)           /* RFC 8200 8.1: addresses, upper-layer length, next header */
 		pseudo = csum_add(0, pkt + 14 + 8, 32);
 	else
 		pseudo = csum_add(0, pkt + 14 + 12, 8);
@@ -258,7 +258,7 @@ int reasm_outer_csum_ok(const uint8_t *pkt, uint32_t len, int v6)
 }
 
 enum reasm_piece_verdict reasm_piece_parse(const void *sample, uint32_t size,
-					   struct reasm_piece *out)
+                                           struct reasm_piece *out)
 {
 	const struct stt_piece *p = sample;
 	const uint8_t *pkt = (const uint8_t *)(p + 1);
@@ -270,7 +270,7 @@ enum reasm_piece_verdict reasm_piece_parse(const void *sample, uint32_t size,
 	v6 = !!(p->flags & STT_PIECE_V6);
 	/* An IPv6 piece: the sender's address is in the outer IPv6 header, which must be there. */
 	if (v6 && (p->pkt_len < 14 + 40 + 20 || pkt[12] != 0x86 || pkt[13] != 0xdd ||
-		   (pkt[14] >> 4) != 6 || pkt[14 + 6] != 6))
+	           (pkt[14] >> 4) != 6 || pkt[14 + 6] != 6))
 		return REASM_PIECE_MALFORMED;
 	/* GRO verified what it merged; a lone segment is checked here. */
 	if (!(p->flags & STT_PIECE_GRO) && !reasm_outer_csum_ok(pkt, p->pkt_len, v6))

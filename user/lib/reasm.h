@@ -34,7 +34,8 @@ enum reasm_result {
 };
 
 struct reasm_stats {
-	uint64_t pieces, frames, duplicates, overlaps, conflicts, timeouts, evicted, reused, invalid;
+	uint64_t pieces, frames, duplicates, overlaps, conflicts, timeouts, evicted, reused,
+	    invalid;
 	uint64_t mem, mem_peak, inflight;
 };
 
@@ -49,8 +50,8 @@ struct reasm;
 struct reasm *reasm_new(size_t mem_cap, uint64_t timeout_ns);
 void reasm_free(struct reasm *r);
 enum reasm_result reasm_add(struct reasm *r, const struct reasm_key *k, uint32_t frame_len,
-			    uint32_t off, const uint8_t *data, uint32_t len, uint32_t flags,
-			    uint64_t now_ns, struct reasm_out *out);
+                            uint32_t off, const uint8_t *data, uint32_t len, uint32_t flags,
+                            uint64_t now_ns, struct reasm_out *out);
 /* Drop frames whose first piece is older than the timeout. */
 void reasm_expire(struct reasm *r, uint64_t now_ns);
 const struct reasm_stats *reasm_stats(const struct reasm *r);
@@ -70,11 +71,11 @@ enum reasm_piece_verdict {
 struct reasm_piece {
 	struct reasm_key key;
 	const uint8_t *data; /* the payload, inside the sample */
-	uint32_t len;	     /* its length */
+	uint32_t len;        /* its length */
 };
 
 enum reasm_piece_verdict reasm_piece_parse(const void *sample, uint32_t size,
-					   struct reasm_piece *out);
+                                           struct reasm_piece *out);
 /*
  * Outer TCP checksum of a single segment: the outer Ethernet header (14 bytes), an IPv4
  * header without options or (v6) a fixed IPv6 header, then TCP up to len.

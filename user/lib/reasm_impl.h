@@ -11,7 +11,7 @@
 #include <string.h>
 #include "reasm.h"
 
-#define NBUCKETS 4096
+#define NBUCKETS   4096
 #define MAX_RANGES 128 /* a frame arrives in at most this many disjoint runs */
 
 struct range {
@@ -20,8 +20,8 @@ struct range {
 
 struct frame {
 	struct reasm_key key;
-	struct frame *hnext;	       /* hash chain */
-	struct frame *older, *newer;   /* age list, oldest at r->oldest */
+	struct frame *hnext;         /* hash chain */
+	struct frame *older, *newer; /* age list, oldest at r->oldest */
 	uint64_t first_ns;
 	uint32_t frame_len, got, flags;
 	uint32_t nranges;

@@ -88,7 +88,7 @@ static inline const char *raddr_parse(const char *s, struct stt_addr6 *out)
 	if (!strchr(s, ':')) {
 		if (inet_pton(AF_INET, s, &a4) != 1)
 			return strchr(s, '%') ? "not an address (a scope is not taken)"
-					      : "not an IPv4 or IPv6 address";
+			                      : "not an IPv4 or IPv6 address";
 		if (((const __u8 *)&a4.s_addr)[0] == 0)
 			return "0.0.0.0/8 is not a destination address";
 		raddr_set4(out, a4.s_addr);
@@ -96,8 +96,8 @@ static inline const char *raddr_parse(const char *s, struct stt_addr6 *out)
 	}
 	if (inet_pton(AF_INET6, s, &a6) != 1)
 		return strchr(s, '%') ? "not an IPv6 address (a scope is not taken: use a global "
-					"address)"
-				      : "not an IPv4 or IPv6 address";
+		                        "address)"
+		                      : "not an IPv4 or IPv6 address";
 	memcpy(out, b, 16);
 	if (raddr_is4(out))
 		return "an IPv4-mapped IPv6 address: give the IPv4 address itself";

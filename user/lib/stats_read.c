@@ -13,26 +13,29 @@
 #include "stats_read.h"
 
 const struct flow_field flow_fields[STT_FLOW_NFIELDS] = {
-#define F(n, h) { #n, h, offsetof(struct stt_flow_stats, n) }
-	F(tx_frames, "tenant frames sent (for a remote: the copies sent to it)"),
-	F(tx_segments, "STT segments sent"),
-	F(tx_bytes, "inner bytes of those frames"),
-	F(tx_drops, "frames dropped on transmit"),
-	F(rx_frames, "frames received and delivered"),
-	F(rx_segments, "STT segments received"),
-	F(rx_bytes, "inner bytes of those frames"),
-	F(rx_drops, "frames dropped on receive"),
+#define F(n, h)                                                                                    \
+	{                                                                                          \
+#n, h, offsetof(struct stt_flow_stats, n)                                          \
+	}
+    F(tx_frames, "tenant frames sent (for a remote: the copies sent to it)"),
+    F(tx_segments, "STT segments sent"),
+    F(tx_bytes, "inner bytes of those frames"),
+    F(tx_drops, "frames dropped on transmit"),
+    F(rx_frames, "frames received and delivered"),
+    F(rx_segments, "STT segments received"),
+    F(rx_bytes, "inner bytes of those frames"),
+    F(rx_drops, "frames dropped on receive"),
 #undef F
 };
 _Static_assert(sizeof(struct stt_flow_stats) == STT_FLOW_NFIELDS * sizeof(__u64),
-	       "flow_fields lists every field of struct stt_flow_stats");
+               "flow_fields lists every field of struct stt_flow_stats");
 
 /* counter_help() is in common.c, from the STT_COUNTERS X-macro. */
 
 #define R_NAME(name, str, help) [STT_R_##name] = str,
 #define R_HELP(name, str, help) [STT_R_##name] = help,
-static const char *reasm_names[STT_R_MAX] = { STT_REASM_COUNTERS(R_NAME) };
-static const char *reasm_helps[STT_R_MAX] = { STT_REASM_COUNTERS(R_HELP) };
+static const char *reasm_names[STT_R_MAX] = {STT_REASM_COUNTERS(R_NAME)};
+static const char *reasm_helps[STT_R_MAX] = {STT_REASM_COUNTERS(R_HELP)};
 
 const char *reasm_name(unsigned int idx)
 {
@@ -66,8 +69,8 @@ int stats_fds_open(struct stt_stats_fds *f, const char *dir)
 
 void stats_fds_close(struct stt_stats_fds *f)
 {
-	int *fds[] = { &f->cfg_fd, &f->stats_fd, &f->contexts_fd,
-		       &f->ctx_fd, &f->rem_fd, &f->reasm_fd };
+	int *fds[] = {&f->cfg_fd, &f->stats_fd, &f->contexts_fd,
+	              &f->ctx_fd, &f->rem_fd,   &f->reasm_fd};
 
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
 		if (*fds[i] >= 0)
@@ -175,7 +178,8 @@ int snapshot_read(const struct stt_stats_fds *f, struct stt_snapshot *s)
 			e = &s->ctx[s->n_ctx++];
 			e->context = key;
 			e->ifindex = 0;
-			if (f->contexts_fd >= 0 && bpf_map_lookup_elem(f->contexts_fd, &key, &cv) == 0)
+			if (f->contexts_fd >= 0 &&
+			    bpf_map_lookup_elem(f->contexts_fd, &key, &cv) == 0)
 				e->ifindex = cv.ifindex;
 			flow_sum(&e->s, fv, ncpu);
 		}

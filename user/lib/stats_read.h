@@ -61,7 +61,7 @@ static inline __u64 flow_get(const struct stt_flow_stats *s, unsigned int i)
 
 const char *reasm_name(unsigned int idx);
 const char *reasm_help(unsigned int idx);
-bool reasm_is_gauge(unsigned int idx);		    /* a level (bytes held now...), not a count */
+bool reasm_is_gauge(unsigned int idx);              /* a level (bytes held now...), not a count */
 __u64 snapshot_drops(const struct stt_snapshot *s); /* every drop reason together */
 
 #endif

@@ -119,7 +119,8 @@ static int tc_filter_count(int ifindex, __u32 parent)
 			rc = -errno;
 			goto out;
 		}
-		for (h = (struct nlmsghdr *)buf; mnl_nlmsg_ok(h, len); h = mnl_nlmsg_next(h, &len)) {
+		for (h = (struct nlmsghdr *)buf; mnl_nlmsg_ok(h, len);
+		     h = mnl_nlmsg_next(h, &len)) {
 			if (h->nlmsg_seq != seq || h->nlmsg_pid != portid)
 				continue;
 			if (h->nlmsg_type == NLMSG_DONE) {
@@ -145,7 +146,7 @@ out:
 static void tc_clsact_release(int ifindex)
 {
 	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
-			    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
+	                    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
 
 	if (tc_filter_count(ifindex, TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS)) == 0 &&
 	    tc_filter_count(ifindex, TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_EGRESS)) == 0)
@@ -169,7 +170,7 @@ static int clsact_attach(int ifindex, int prog_fd, bool *created)
 {
 	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
 	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = STT_TC_HANDLE, .priority = STT_TC_PRIO,
-			    .prog_fd = prog_fd, .flags = BPF_TC_F_REPLACE);
+	                    .prog_fd = prog_fd, .flags = BPF_TC_F_REPLACE);
 	bool new_hook;
 	int rc;
 

@@ -35,13 +35,13 @@ int txn_step(struct stt_txn *r)
 }
 
 int txn_map(struct stt_txn *r, int fd, const void *key, __u32 klen, const void *val, __u32 vlen,
-	    __u64 flags)
+            __u64 flags)
 {
 	struct jent e = {.type = J_MAP, .fd = fd, .klen = klen, .vlen = vlen}, *p;
 
 	if (!r) /* no journal: the write alone */
 		return val ? bpf_map_update_elem(fd, key, val, flags)
-			   : bpf_map_delete_elem(fd, key);
+		           : bpf_map_delete_elem(fd, key);
 	memcpy(e.key, key, klen);
 	e.had = bpf_map_lookup_elem(fd, key, e.old) == 0;
 	if (!val && !e.had)
@@ -82,7 +82,7 @@ int txn_learn(struct stt_txn *r, int learn_fd, __u64 ctx, int table)
 		return -1;
 	}
 	if (table >= 0 ? bpf_map_update_elem(learn_fd, &ctx, &table, BPF_ANY)
-		       : bpf_map_delete_elem(learn_fd, &ctx)) {
+	               : bpf_map_delete_elem(learn_fd, &ctx)) {
 		int err = errno;
 
 		r->n--;

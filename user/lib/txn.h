@@ -51,7 +51,7 @@ struct jent *txn_entry(struct stt_txn *r, int type);
  * With r NULL, the write alone (no journal, no test hook; a delete of nothing fails).
  */
 int txn_map(struct stt_txn *r, int fd, const void *key, __u32 klen, const void *val, __u32 vlen,
-	    __u64 flags);
+            __u64 flags);
 /* Install (table >= 0) or remove (-1) the learning table of ctx in stt_learn, journaled. */
 int txn_learn(struct stt_txn *r, int learn_fd, __u64 ctx, int table);
 /* Journal a TC attachment made (undo detaches it) or a detachment (undo re-attaches). */

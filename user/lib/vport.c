@@ -25,15 +25,15 @@ int learn_install(struct stt_state *st, struct stt_txn *t, __u64 ctx, __u32 cap)
 /* The maps a vport needs that an endpoint attached by an older sttctl may lack. */
 int vport_maps_ok(const struct stt_state *st, const struct ap_vport *v)
 {
-	const char *what = v->vid && st->vlan_fd < 0	  ? "VLAN"
-			   : v->learn && st->learn_fd < 0 ? "learning"
-							  : NULL;
+	const char *what = v->vid && st->vlan_fd < 0      ? "VLAN"
+	                   : v->learn && st->learn_fd < 0 ? "learning"
+	                                                  : NULL;
 
 	if (!what)
 		return 0;
 	err_msg("vport %s: this endpoint has no %s map yet: re-run 'sttctl attach DEV' with this "
-		"build",
-		v->ifname, what);
+	        "build",
+	        v->ifname, what);
 	errno = EOPNOTSUPP;
 	return -1;
 }
@@ -51,7 +51,7 @@ __u32 ctx_flags(__u32 vport_flags, __u16 vid)
 
 /* Write the transmit side of a vport: stt_vports, or stt_vlan_vports for a VLAN. */
 static int vport_write(struct stt_state *st, struct stt_txn *t, const struct ap_vport *v,
-		       const struct stt_vport *vp, __u64 flags)
+                       const struct stt_vport *vp, __u64 flags)
 {
 	struct stt_vlan_key vk = {.ifindex = v->ifindex, .vid = v->vid};
 	__u32 key = v->ifindex;
@@ -131,7 +131,7 @@ int vport_unbind(struct stt_state *st, struct stt_txn *t, const struct ap_vport 
  * one; a new table starts empty); turned off: the flag goes first, then the table.
  */
 int vport_change(struct stt_state *st, struct stt_txn *t, const struct ap_vport *n,
-		 const struct ap_vport *o)
+                 const struct ap_vport *o)
 {
 	__u32 keep = STT_VPORT_CREATED_CLSACT | STT_VPORT_VLAN;
 	__u32 flags = (o->flags & keep) | vport_flags(n);

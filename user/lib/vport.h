@@ -27,6 +27,6 @@ int vport_bind(struct stt_state *st, struct stt_txn *t, const struct ap_vport *v
 int vport_unbind(struct stt_state *st, struct stt_txn *t, const struct ap_vport *v);
 /* xdp, peers and learning of the vport o, in place, as n describes them. */
 int vport_change(struct stt_state *st, struct stt_txn *t, const struct ap_vport *n,
-		 const struct ap_vport *o);
+                 const struct ap_vport *o);
 
 #endif
