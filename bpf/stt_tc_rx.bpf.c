@@ -79,12 +79,9 @@ static __always_inline int stt_rx_frame(struct __sk_buff *skb, struct stt_rx *rx
 	if ((void *)(stt + 1) + sizeof(inner_eth) > data_end)
 		return stt_ret_drop(STT_DROP_TRUNCATED);
 	context = bpf_be64_to_cpu(stt->context_id);
-	vp = bpf_map_lookup_elem(&stt_contexts, &context);
+	vp = stt_rx_context(cfg, context, rx->saddr, d, &ret);
 	if (!vp)
-		return stt_ret_drop(STT_DROP_UNKNOWN_CTX);
-	if (stt_peer_denied(cfg, vp, context, rx->saddr))
-		return stt_ret_drop_ctx(d, stt_ret_drop(STT_DROP_PEER_DENIED), context,
-		                        STT_DIR_RX | STT_ACC_DROP);
+		return ret;
 	__builtin_memcpy(&inner_eth, stt + 1, sizeof(inner_eth));
 	if (stt_is_oam(&inner_eth))
 		return stt_rx_oam(skb, rx, cfg);

@@ -66,12 +66,9 @@ static __always_inline int stt_xdp_frame(struct xdp_md *ctx, const struct stt_cf
 	if ((void *)(stt + 1) > data_end)
 		return XDP_PASS;
 	context = bpf_be64_to_cpu(stt->context_id);
-	vp = bpf_map_lookup_elem(&stt_contexts, &context);
+	vp = stt_rx_context(cfg, context, rx->saddr, d, &ret);
 	if (!vp)
-		return stt_ret_drop(STT_DROP_UNKNOWN_CTX);
-	if (stt_peer_denied(cfg, vp, context, rx->saddr))
-		return stt_ret_drop_ctx(d, stt_ret_drop(STT_DROP_PEER_DENIED), context,
-		                        STT_DIR_RX | STT_ACC_DROP);
+		return ret;
 	ie = (void *)(stt + 1);
 	/* OAM (sttctl ping): TC answers or consumes it; never a tenant's. */
 	if ((void *)(ie + 1) <= data_end && stt_is_oam(ie))

@@ -7,6 +7,7 @@
 #define STT_BPF_LEARN_H
 
 #include "defs.h"
+#include "drop.h"
 #include "stats.h"
 #include "stt_policy.h"
 
@@ -19,6 +20,28 @@ static __always_inline int stt_peer_denied(const struct stt_cfg *cfg, const stru
 	if (!stt_peers_strict(cfg->opts, vp->flags))
 		return 0;
 	return !bpf_map_lookup_elem(&stt_peers, &k);
+}
+
+/*
+ * A whole frame's context on receive (TC and XDP alike): its entry, or NULL with *ret the
+ * drop, for a context not served here or a sender strict peers refuse (counted for it).
+ */
+static __always_inline const struct stt_ctx_val *stt_rx_context(const struct stt_cfg *cfg,
+                                                                __u64 context, __be32 saddr,
+                                                                struct stt_drop_ctx *d, int *ret)
+{
+	const struct stt_ctx_val *vp = bpf_map_lookup_elem(&stt_contexts, &context);
+
+	if (!vp) {
+		*ret = stt_ret_drop(STT_DROP_UNKNOWN_CTX);
+		return NULL;
+	}
+	if (stt_peer_denied(cfg, vp, context, saddr)) {
+		*ret = stt_ret_drop_ctx(d, stt_ret_drop(STT_DROP_PEER_DENIED), context,
+		                        STT_DIR_RX | STT_ACC_DROP);
+		return NULL;
+	}
+	return vp;
 }
 
 /*
