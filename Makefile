@@ -36,7 +36,7 @@ LIB_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(LIB_SRCS))
 USER_LIB := $(OUT)/user/libstt.a
 USER_HDRS := $(wildcard user/*/*.h) $(wildcard include/*.h)
 
-UNIT_SRCS := $(filter-out tests/unit/reasm_test.c,$(wildcard tests/unit/*.c))
+UNIT_SRCS := $(filter-out tests/unit/reasm_test.c tests/unit/etcd_test.c,$(wildcard tests/unit/*.c))
 
 ifeq ($(V),1)
 Q :=
@@ -47,7 +47,8 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .DELETE_ON_ERROR:
-.PHONY: all clean test demo deps vmlinux format format-check install bench test-tools test-vm test-kernels
+.PHONY: all clean test demo deps vmlinux format format-check install bench test-tools test-vm test-kernels \
+	etcd-test
 
 all: $(OUT)/sttctl $(OUT)/sttd $(OUT)/stt_unit $(OUT)/reasm_test $(OUT)/stt_bpf_fuzz
 
@@ -127,6 +128,17 @@ $(OUT)/stt_progcheck: tests/tools/stt_progcheck.c | $(OUT)
 $(OUT)/reasm_test: tests/unit/reasm_test.c tests/unit/test.h user/lib/reasm.c user/lib/reasm.h
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/unit -Iuser/lib tests/unit/reasm_test.c user/lib/reasm.c -o $@
+
+# The etcd client (user/lib/etcd.c): libcurl, OpenSSL's libcrypto (base64) and json-c, which
+# LDLIBS has. Its test starts its own etcd servers (Debian's etcd-server package, /usr/bin/etcd).
+ETCD_LIBS := -lcurl -lcrypto
+$(OUT)/etcd_test: tests/unit/etcd_test.c tests/unit/test.h user/lib/etcd.c user/lib/etcd.h | $(OUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/unit -Iuser/lib tests/unit/etcd_test.c user/lib/etcd.c -o $@ \
+		$(ETCD_LIBS) -ljson-c
+
+etcd-test: $(OUT)/etcd_test
+	$(Q)$(OUT)/etcd_test
 
 $(OUT)/stt_unit: $(UNIT_SRCS) $(wildcard tests/unit/*.h) $(SKELS) $(BPF_HDRS)
 	$(call msg,CC,$@)
