@@ -18,6 +18,8 @@ LDLIBS := -lbpf -lxdp -ljson-c -lmnl -lelf -lz
 # sttd's metrics endpoint (user/daemon/metrics.c) is served by libmicrohttpd.
 MHD_CFLAGS := $(shell pkg-config --cflags libmicrohttpd 2>/dev/null)
 MHD_LIBS := $(shell pkg-config --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd)
+# sttctl fleet talks to etcd's JSON gateway through libcurl (base64 from OpenSSL's libcrypto).
+ETCD_LIBS := -lcurl -lcrypto
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUT)/%.bpf.o,$(BPF_SRCS))
@@ -36,7 +38,8 @@ LIB_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(LIB_SRCS))
 USER_LIB := $(OUT)/user/libstt.a
 USER_HDRS := $(wildcard user/*/*.h) $(wildcard include/*.h)
 
-UNIT_SRCS := $(filter-out tests/unit/reasm_test.c tests/unit/etcd_test.c,$(wildcard tests/unit/*.c))
+UNIT_SRCS := $(filter-out tests/unit/reasm_test.c tests/unit/fleet_test.c tests/unit/etcd_test.c,\
+                           $(wildcard tests/unit/*.c))
 
 ifeq ($(V),1)
 Q :=
@@ -50,7 +53,8 @@ endif
 .PHONY: all clean test demo deps vmlinux format format-check install bench test-tools test-vm test-kernels \
 	etcd-test
 
-all: $(OUT)/sttctl $(OUT)/sttd $(OUT)/stt_unit $(OUT)/reasm_test $(OUT)/stt_bpf_fuzz
+all: $(OUT)/sttctl $(OUT)/sttd $(OUT)/stt_unit $(OUT)/reasm_test $(OUT)/fleet_test \
+     $(OUT)/etcd_test $(OUT)/stt_bpf_fuzz
 
 $(OUT) $(OUT)/user/cli $(OUT)/user/daemon $(OUT)/user/lib:
 	$(Q)mkdir -p $@
@@ -94,7 +98,7 @@ $(USER_LIB): $(LIB_OBJS)
 
 $(OUT)/sttctl: $(CLI_OBJS) $(USER_LIB)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) $(ETCD_LIBS)
 
 $(OUT)/sttd: $(DAEMON_OBJS) $(USER_LIB)
 	$(call msg,LINK,$@)
@@ -131,7 +135,6 @@ $(OUT)/reasm_test: tests/unit/reasm_test.c tests/unit/test.h user/lib/reasm.c us
 
 # The etcd client (user/lib/etcd.c): libcurl, OpenSSL's libcrypto (base64) and json-c, which
 # LDLIBS has. Its test starts its own etcd servers (Debian's etcd-server package, /usr/bin/etcd).
-ETCD_LIBS := -lcurl -lcrypto
 $(OUT)/etcd_test: tests/unit/etcd_test.c tests/unit/test.h user/lib/etcd.c user/lib/etcd.h | $(OUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/unit -Iuser/lib tests/unit/etcd_test.c user/lib/etcd.c -o $@ \
@@ -139,6 +142,14 @@ $(OUT)/etcd_test: tests/unit/etcd_test.c tests/unit/test.h user/lib/etcd.c user/
 
 etcd-test: $(OUT)/etcd_test
 	$(Q)$(OUT)/etcd_test
+
+# The fleet schema alone (pure: no etcd, no system).
+FLEET_TEST_SRCS := user/lib/fleet.c user/lib/apply_doc.c user/lib/mac.c
+$(OUT)/fleet_test: tests/unit/fleet_test.c tests/unit/test.h $(FLEET_TEST_SRCS) user/lib/fleet.h \
+		user/lib/apply.h
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/unit -Iuser/lib tests/unit/fleet_test.c $(FLEET_TEST_SRCS) -o $@ \
+		-ljson-c
 
 $(OUT)/stt_unit: $(UNIT_SRCS) $(wildcard tests/unit/*.h) $(SKELS) $(BPF_HDRS)
 	$(call msg,CC,$@)

@@ -11,6 +11,9 @@ PKGS=(clang llvm libbpf-dev bpftool libxdp-dev xdp-tools libelf-dev zlib1g-dev
       pkg-config make gcc libc6-dev jq curl
       libclang-rt-14-dev  # libFuzzer + ASan/UBSan runtimes of clang 14 (make fuzz-build)
       clang-format        # make format, make format-check (a suite of make test)
+      # sttctl fleet: etcd's JSON gateway over libcurl (base64 from libcrypto); the tests'
+      # own etcd servers
+      libcurl4-openssl-dev libssl-dev etcd-server etcd-client openssl
       # make test-vm (tests/vm/vm.sh): qemu to boot Debian's kernel package, busybox-static
       # for its initramfs, kmod for depmod on the unpacked package and modprobe in the guest
       qemu-system-x86 busybox-static kmod)

@@ -19,6 +19,9 @@ else
 fi
 run_built "unit tests" 300 build/stt_unit
 run_built "reassembly unit tests" 120 build/reasm_test
+run_built "fleet schema unit tests" 60 build/fleet_test
+# The etcd client against etcd servers it starts itself (loopback, private data directories).
+run_built "etcd client tests" 120 build/etcd_test
 
 # The BPF programs fuzzed through BPF_PROG_TEST_RUN: a short run (tests/fuzz/README.md).
 run_built "BPF fuzz (short run)" 300 build/stt_bpf_fuzz -n 2000

@@ -31,7 +31,7 @@ struct cmd {
 };
 
 extern const struct cmd cmd_attach, cmd_detach, cmd_vport, cmd_fdb, cmd_peer, cmd_ping, cmd_show,
-    cmd_stats, cmd_apply, cmd_monitor;
+    cmd_stats, cmd_apply, cmd_monitor, cmd_fleet;
 
 /* The usage of c: "Usage: sttctl SYNOPSIS" and its help text. */
 void cmd_usage(const struct cmd *c, FILE *f);
@@ -81,5 +81,9 @@ struct attach_req {
 void attach_req_init(struct attach_req *r, const char *dev);
 int attach_run(struct attach_req *r);
 int detach_run(const char *dev);
+/* cmd_apply.c: the attachment step of an apply (attach_run, detach_run without output). */
+struct ap_attach;
+int apply_attach(const struct ap_attach *w);
+int apply_detach(const char *dev);
 
 #endif

@@ -29,7 +29,7 @@
 #include "cli.h"
 #include "apply_engine.h"
 
-static int run_attach(const struct ap_attach *w)
+int apply_attach(const struct ap_attach *w)
 {
 	struct attach_req r;
 	bool json = g_opts.json;
@@ -55,7 +55,7 @@ static int run_attach(const struct ap_attach *w)
 	return rc;
 }
 
-static int run_detach(const char *dev)
+int apply_detach(const char *dev)
 {
 	bool json = g_opts.json;
 	int rc;
@@ -118,31 +118,6 @@ static char *read_all(const char *path, size_t *len)
 	return buf;
 }
 
-/*
- * One apply at a time on this host: the difference is computed from what is installed, so
- * two applies must not interleave. Locks the pin base directory (all namespaces: an apply
- * takes well under a second). Single sttctl commands do not take the lock.
- */
-static int apply_lock(void)
-{
-	int fd;
-
-	if (ensure_bpffs())
-		return -1;
-	if (mkdir(STT_PIN_BASE, 0700) && errno != EEXIST) {
-		err_msg("cannot create %s: %s", STT_PIN_BASE, strerror(errno));
-		return -1;
-	}
-	fd = open(STT_PIN_BASE, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || flock(fd, LOCK_EX)) {
-		err_msg("cannot lock %s: %s", STT_PIN_BASE, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 static void print_errors(const struct ap_errs *errs, const char *what)
 {
 	if (g_opts.json) {
@@ -160,27 +135,12 @@ static void print_errors(const struct ap_errs *errs, const char *what)
 	        errs->n == 1 ? "" : "s");
 }
 
-/* detach keeps the pinned maps while stt_vports has an entry (VLAN vports do not count). */
-static size_t plain_vports(const struct ap_doc *d)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < d->nvports; i++)
-		n += !d->vports[i].vid;
-	return n;
-}
-
-/* One apply: the document, what is installed, the changes, and their execution. */
-struct apply_job {
+/* The command's job: the file, and the apply itself (apply_engine.h). */
+struct apply_cmd {
 	const char *file;
-	bool dry, pins;
-	struct ap_doc want, have;
-	struct ap_errs errs;
-	struct stt_cfg cfg;
-	struct ops ops;
-	struct apply_ctx a;
+	bool dry;
 	char *text;
-	int lock_fd;
+	struct apply_job j;
 };
 
 static const char *file_name(const char *file)
@@ -188,7 +148,7 @@ static const char *file_name(const char *file)
 	return strcmp(file, "-") ? file : "standard input";
 }
 
-static int apply_opts(const struct cmd *c, int argc, char **argv, struct apply_job *j)
+static int apply_opts(const struct cmd *c, int argc, char **argv, struct apply_cmd *j)
 {
 	static const struct option opts[] = {{"dry-run", no_argument, NULL, 'd'}, CMD_OPT_HELP, {}};
 	int o;
@@ -205,45 +165,27 @@ static int apply_opts(const struct cmd *c, int argc, char **argv, struct apply_j
 	return 0;
 }
 
-/* 1. The document alone. 2. Against the system. 3. What is installed, and the difference. */
-static int apply_plan(struct apply_job *j)
+/* The document read, checked alone and against the system; then planned. */
+static int apply_plan(struct apply_cmd *c)
 {
 	size_t len;
 
-	j->text = read_all(j->file, &len);
-	if (!j->text) {
-		err_msg("cannot read %s: %s", file_name(j->file), strerror(errno));
+	c->text = read_all(c->file, &len);
+	if (!c->text) {
+		err_msg("cannot read %s: %s", file_name(c->file), strerror(errno));
 		return -1;
 	}
-	/* Nothing changes before both checks pass. */
-	if ((ap_parse(j->text, len, &j->want, &j->errs) | ap_check_system(&j->want, &j->errs)) !=
-	    0) {
-		print_errors(&j->errs, file_name(j->file));
+	if (ap_job_check(&c->j, c->text, len)) {
+		print_errors(&c->j.errs, file_name(c->file));
 		return -1;
 	}
-	j->lock_fd = apply_lock();
-	if (j->lock_fd < 0)
-		return -1;
-	j->pins = ap_read_installed(&j->have, &j->cfg) == 0;
-	if (!j->pins)
-		ap_doc_free(&j->have);
-	/*
-	 * Another underlay device: detach removes the pinned maps when no vport is left, and
-	 * attach creates empty ones; every entry is then installed again.
-	 */
-	if (j->want.have_attach && j->have.have_attach &&
-	    strcmp(j->want.att.device, j->have.att.device) && !plain_vports(&j->have))
-		j->have.nfdb = j->have.nflood = j->have.npeers = 0;
-	if (ap_diff(&j->want, &j->have, &j->ops)) {
-		err_msg("apply: out of memory");
-		return -1;
-	}
-	return 0;
+	return ap_job_plan(&c->j);
 }
 
 /* The changes, a line each (--dry-run, -v); with --dry-run, the count. */
-static void apply_describe(struct apply_job *j)
+static void apply_describe(struct apply_cmd *c)
 {
+	const struct apply_job *j = &c->j;
 	struct json_object *arr = json_object_new_array(), *o;
 
 	for (size_t i = 0; i < j->ops.n; i++) {
@@ -255,7 +197,7 @@ static void apply_describe(struct apply_job *j)
 		else
 			printf("%s\n", line);
 	}
-	if (g_opts.json && j->dry) {
+	if (g_opts.json && c->dry) {
 		o = json_object_new_object();
 		json_object_object_add(o, "changes", json_object_new_int64(j->ops.n));
 		json_object_object_add(o, "dry_run", json_object_new_boolean(true));
@@ -264,105 +206,9 @@ static void apply_describe(struct apply_job *j)
 		return;
 	}
 	json_object_put(arr);
-	if (j->dry)
+	if (c->dry)
 		printf("%zu change%s (dry run, nothing applied)\n", j->ops.n,
 		       j->ops.n == 1 ? "" : "s");
-}
-
-/* After the changes: the detach (last), or the pins of a detached namespace, neighbours. */
-static int apply_finish(struct apply_job *j)
-{
-	struct apply_ctx *a = &j->a;
-
-	if (j->ops.n && j->ops.v[j->ops.n - 1].kind == OP_DETACH) {
-		/*
-		 * The entries are gone already, so detach would not find their remotes: remove
-		 * their managed neighbours here. The journal's map descriptors stay open
-		 * (detach opens its own).
-		 */
-		if (state_get_cfg(&a->st, &j->cfg) == 0 && j->cfg.ifindex)
-			ap_update_neighbours(&j->want, &j->have, j->cfg.ifindex);
-		if (txn_step(&a->run) || run_detach(j->have.att.device)) {
-			err_msg("apply: detaching %s failed; undoing the other changes",
-			        j->have.att.device);
-			return -1;
-		}
-		ap_close_state(a);
-	} else if (!j->want.have_attach && j->pins && a->have_st) {
-		/* Detached earlier, and the last vport is gone: remove the pinned state. */
-		struct stt_vlan_key vk;
-		__u32 k;
-
-		if (bpf_map_get_next_key(a->st.vports_fd, NULL, &k) &&
-		    (a->st.vlan_fd < 0 || bpf_map_get_next_key(a->st.vlan_fd, NULL, &vk))) {
-			char dir[sizeof(a->st.dir)];
-
-			memcpy(dir, a->st.dir, sizeof(dir));
-			ap_close_state(a);
-			state_remove_pins(dir);
-		}
-	}
-	if (j->want.have_attach && a->have_st && state_get_cfg(&a->st, &j->cfg) == 0 &&
-	    j->cfg.ifindex)
-		ap_update_neighbours(&j->want, &j->have, j->cfg.ifindex);
-	return 0;
-}
-
-/* 4. Apply, journaled: every change but the detach, then apply_finish. */
-static int apply_exec(struct apply_job *j)
-{
-	const char *env = getenv("STT_APPLY_FAIL_AFTER");
-	struct apply_ctx *a = &j->a;
-
-	if (env && *env)
-		a->run.fail_after = strtol(env, NULL, 10);
-	a->want = &j->want;
-	a->have = &j->have;
-	if (j->pins && ap_open_state(a))
-		return 1; /* nothing done: nothing to undo */
-	for (size_t done = 0; done < j->ops.n; done++) {
-		const struct op *p = &j->ops.v[done];
-
-		if (p->kind == OP_DETACH)
-			continue;
-		if (ap_exec_op(a, p)) {
-			char line[1024];
-			int e = errno;
-
-			ap_op_describe(p, &j->want, &j->have, line, sizeof(line));
-			err_msg(
-			    "apply: change %zu of %zu failed (%s): %s; undoing the %zu before it",
-			    done + 1, j->ops.n, line, strerror(e), done);
-			return -1;
-		}
-	}
-	return apply_finish(j);
-}
-
-/* A failed apply undone: the journal, then the attachment step, which is not in it. */
-static void apply_undo(struct apply_job *j)
-{
-	struct apply_ctx *a = &j->a;
-	const struct op *first = &j->ops.v[0];
-	struct stt_cfg c;
-	__u32 zero = 0;
-
-	txn_undo(&a->run);
-	if (a->attached) {
-		ap_close_state(a);
-		if (first->kind == OP_ATTACH || first->kind == OP_REPLACE)
-			run_detach(j->want.att.device);
-		if (first->kind != OP_ATTACH) {
-			run_attach(&j->have.att);
-			if (ap_open_state(a) == 0 && state_get_cfg(&a->st, &c) == 0) {
-				c.dscp = j->have.att.dscp;
-				c.opts = (c.opts & ~STT_OPT_PEERS_STRICT) |
-				         (j->have.att.strict ? STT_OPT_PEERS_STRICT : 0);
-				bpf_map_update_elem(a->st.cfg_fd, &zero, &c, 0);
-			}
-		}
-	}
-	fprintf(stderr, "sttctl: apply failed; the state is back to what it was\n");
 }
 
 static void apply_report(const struct apply_job *j)
@@ -380,38 +226,28 @@ static void apply_report(const struct apply_job *j)
 
 static int apply_main(const struct cmd *c, int argc, char **argv)
 {
-	struct apply_job j = {.a = {.peers_fd = -1}, .lock_fd = -1};
-	int rc = apply_opts(c, argc, argv, &j);
+	struct apply_cmd ac = {0};
+	int rc;
 
-	txn_init(&j.a.run);
-	j.a.attach = run_attach;
-	j.a.detach = run_detach;
-	if (rc)
+	ap_job_init(&ac.j, apply_attach, apply_detach);
+	rc = apply_opts(c, argc, argv, &ac);
+	if (rc) {
+		ap_job_free(&ac.j);
 		return rc == CMD_HELP ? 0 : 1;
+	}
 	rc = 1;
-	if (apply_plan(&j) == 0) {
-		if (j.dry || g_opts.verbose)
-			apply_describe(&j);
-		if (j.dry) {
+	if (apply_plan(&ac) == 0) {
+		if (ac.dry || g_opts.verbose)
+			apply_describe(&ac);
+		if (ac.dry) {
 			rc = 0;
-		} else {
-			rc = apply_exec(&j);
-			if (rc < 0)
-				apply_undo(&j);
-			else if (rc == 0)
-				apply_report(&j);
-			rc = rc ? 1 : 0;
+		} else if (ap_job_run(&ac.j) == 0) {
+			apply_report(&ac.j);
+			rc = 0;
 		}
 	}
-	ap_close_state(&j.a);
-	if (j.lock_fd >= 0)
-		close(j.lock_fd);
-	txn_free(&j.a.run);
-	free(j.ops.v);
-	free(j.text);
-	ap_doc_free(&j.want);
-	ap_doc_free(&j.have);
-	ap_errs_free(&j.errs);
+	ap_job_free(&ac.j);
+	free(ac.text);
 	return rc;
 }
 

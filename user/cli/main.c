@@ -10,7 +10,7 @@
 /* The commands, in the order 'sttctl help' lists them. */
 static const struct cmd *const cmds[] = {
     &cmd_attach, &cmd_detach, &cmd_vport, &cmd_fdb,     &cmd_peer, &cmd_ping,
-    &cmd_show,   &cmd_apply,  &cmd_stats, &cmd_monitor, NULL,
+    &cmd_show,   &cmd_apply,  &cmd_stats, &cmd_monitor, &cmd_fleet, NULL,
 };
 
 static void usage(FILE *f)

@@ -303,10 +303,11 @@ static int get_ipv4(struct ctx *c, struct json_object *v, const char *path, bool
 
 /*
  * A remote (IPv4 or IPv6), or the IPv6 local address (local6: IPv6 only). Besides what
- * raddr_parse refuses: IPv4 broadcast and loopback, and multicast groups of both families.
+ * raddr_parse refuses: IPv4 broadcast and loopback, and multicast groups of both families
+ * unless group (a flood target: one copy to the group, as `fdb add ff:ff:ff:ff:ff:ff`).
  */
 static int get_addr(struct ctx *c, struct json_object *v, const char *path, bool local6,
-                    struct stt_addr6 *out)
+                    bool group, struct stt_addr6 *out)
 {
 	const char *s, *why;
 	char q[48];
@@ -327,7 +328,7 @@ static int get_addr(struct ctx *c, struct json_object *v, const char *path, bool
 		if (h == 0xffffffff || (h >> 24) == 127)
 			why = "broadcast or loopback";
 	}
-	if (!why && raddr_is_mcast(out))
+	if (!why && !group && raddr_is_mcast(out))
 		why = "a multicast group";
 	if (why) {
 		ap_err(c->errs, path, "%s cannot be %s endpoint: %s", quote(s, q, sizeof(q)),
@@ -436,7 +437,7 @@ static void parse_attachment(struct ctx *c, struct json_object *o, struct ap_doc
 	}
 	if ((v = member(c, o, path, "local6", false))) {
 		sub(p, sizeof(p), path, "local6");
-		a->have_local6 = get_addr(c, v, p, true, &a->local6) == 0;
+		a->have_local6 = get_addr(c, v, p, true, false, &a->local6) == 0;
 	}
 	if ((v = member(c, o, path, "port", false))) {
 		sub(p, sizeof(p), path, "port");
@@ -704,7 +705,7 @@ static void parse_fdb(struct ctx *c, struct json_object *arr, struct ap_doc *doc
 			ok = false;
 		if ((v = member(c, o, path, "remote", true)))
 			sub(p, sizeof(p), path, "remote"),
-			    ok &= !get_addr(c, v, p, false, &e.remote);
+			    ok &= !get_addr(c, v, p, false, false, &e.remote);
 		else
 			ok = false;
 		if (ok)
@@ -802,7 +803,7 @@ static int list_remote(struct ctx *c, struct ap_doc *doc, struct list_entry *e,
 	struct ap_peer *np;
 
 	snprintf(rp, sizeof(rp), "%s.remotes[%zu]", e->path, r);
-	if (get_addr(c, json_object_array_get_idx(rl, r), rp, false, &a))
+	if (get_addr(c, json_object_array_get_idx(rl, r), rp, false, e->flood, &a))
 		return e->ok = false, 0;
 	if (list_remote_dup(doc, e, &a)) {
 		ap_err(c->errs, rp, "remote listed twice");

@@ -82,4 +82,27 @@ int ap_check_system(struct ap_doc *want, struct ap_errs *errs);
 /* Kernel-managed neighbour entries for the remotes of want that have lacks, and back. */
 void ap_update_neighbours(const struct ap_doc *want, const struct ap_doc *have, int ifindex);
 
+/*
+ * One apply (apply_job.c), for sttctl apply and the fleet agent: ap_job_init; ap_job_check
+ * (the document alone and against the system: -1 with every error in errs, nothing done);
+ * ap_job_plan (the apply lock, the installed state, the changes in ops); ap_job_run (the
+ * changes, journaled: 0, or -1 with everything undone); ap_job_free.
+ */
+struct apply_job {
+	struct ap_doc want, have;
+	struct ap_errs errs;
+	struct stt_cfg cfg;
+	struct ops ops;
+	struct apply_ctx a;
+	bool pins;
+	int lock_fd;
+};
+
+void ap_job_init(struct apply_job *j, int (*attach)(const struct ap_attach *w),
+                 int (*detach)(const char *dev));
+int ap_job_check(struct apply_job *j, const char *text, size_t len);
+int ap_job_plan(struct apply_job *j);
+int ap_job_run(struct apply_job *j);
+void ap_job_free(struct apply_job *j);
+
 #endif

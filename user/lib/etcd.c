@@ -600,6 +600,8 @@ static int setup_handle(const struct etcd *e, CURL *h, struct curl_slist *hdr, c
 	SET(CURLOPT_NOSIGNAL, 1L);
 	SET(CURLOPT_PROTOCOLS_STR, "http,https");
 	SET(CURLOPT_FOLLOWLOCATION, 0L);
+	/* The endpoint given, directly: an http_proxy inherited from a shell must not reroute. */
+	SET(CURLOPT_PROXY, "");
 	SET(CURLOPT_HTTPHEADER, hdr);
 	SET(CURLOPT_POST, 1L);
 	SET(CURLOPT_CONNECTTIMEOUT_MS, e->timeout_ms);

@@ -1,0 +1,327 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Unit tests of the fleet schema (user/lib/fleet.c): each value checked with the apply
+ * document's rules, and the plan one host's apply document is made of. Every plan is
+ * checked again by the apply parser itself (ap_parse), the way the agent feeds it.
+ */
+#include <stdlib.h>
+#include "test.h"
+#include "apply.h"
+#include "fleet.h"
+#include "mac.h"
+
+static const char *missing_if; /* the interface if_exists says is not there */
+
+static bool if_exists(const char *ifname)
+{
+	return !missing_if || strcmp(ifname, missing_if);
+}
+
+static void put(struct fleet_spec *s, const char *k, const char *v)
+{
+	fleet_spec_put(s, k, v, strlen(v));
+}
+
+/* The reason reported for key in m, or NULL. */
+static const char *msg(const struct fleet_msgs *m, const char *key)
+{
+	struct json_object *v;
+
+	return m->o && json_object_object_get_ex(m->o, key, &v) ? json_object_get_string(v) : NULL;
+}
+
+static const char *bad(const struct fleet_spec *s, const char *key)
+{
+	return msg(&s->bad, key);
+}
+
+/* A plan for host, whose document ap_parse must accept; doc filled (caller frees both). */
+static bool plan(const struct fleet_spec *s, const char *host, struct fleet_plan *p,
+                 struct ap_doc *doc)
+{
+	struct ap_errs errs = {0};
+	bool ok;
+
+	memset(doc, 0, sizeof(*doc));
+	if (fleet_plan(s, host, if_exists, p))
+		return false;
+	ok = ap_parse(p->doc, strlen(p->doc), doc, &errs) == 0;
+	for (size_t i = 0; i < errs.n; i++)
+		printf("#   ap_parse: %s\n", errs.msg[i]);
+	ap_errs_free(&errs);
+	return ok;
+}
+
+#define HOST(n) "{\"attachment\":{\"device\":\"ul0\",\"local\":\"198.18.1." #n "\"}}"
+
+/* Three hosts; context 100 on all, 200 (strict) on h1 and h2; one MAC on each host. */
+static void three_hosts(struct fleet_spec *s)
+{
+	fleet_spec_init(s);
+	put(s, "host/h1", HOST(1));
+	put(s, "host/h2", HOST(2));
+	put(s, "host/h3", HOST(3));
+	put(s, "context/100", "{}");
+	put(s, "context/200", "{\"peers\":\"strict\"}");
+	put(s, "vport/h1/100", "{\"ifname\":\"t100\"}");
+	put(s, "vport/h2/100", "{\"ifname\":\"t100\"}");
+	put(s, "vport/h3/100", "{\"ifname\":\"t100\",\"learn\":{\"cap\":64}}");
+	put(s, "vport/h1/200", "{\"ifname\":\"t200\",\"xdp\":true}");
+	put(s, "vport/h2/200", "{\"ifname\":\"t200\"}");
+	put(s, "mac/100/52:54:00:00:01:01", "{\"host\":\"h1\"}");
+	put(s, "mac/100/52:54:00:00:02:01", "{\"host\":\"h2\"}");
+	put(s, "mac/100/52:54:00:00:03:01", "{\"host\":\"h3\"}");
+	put(s, "mac/200/52:54:00:00:02:02", "{\"host\":\"h2\"}");
+}
+
+static void test_values(void)
+{
+	static const struct {
+		const char *key, *value, *why; /* why: a part of the reason */
+	} cases[] = {
+	    {"host/h1", "{\"attachment\":{\"device\":\"ul0\"}}", "local or local6"},
+	    {"host/h1", "{\"attachment\":{\"device\":\"ul0\",\"local\":\"1.2.3\"}}", "local"},
+	    {"host/h1", HOST(1) "x", "not JSON"},
+	    {"host/h1", "[]", "not a JSON object"},
+	    {"host/h1", "{\"attachment\":{\"device\":\"ul0\",\"local\":\"198.18.1.1\",\"mtu\":1}}",
+	     "mtu"},
+	    {"host/h1", "{\"attach\":{}}", "attach: unknown field"},
+	    {"vport/h1/100", "{\"ifname\":\"t100\",\"peers\":\"strict\"}", "per context"},
+	    {"vport/h1/100", "{\"ifname\":\"t100\",\"context\":\"7\"}", "context"},
+	    {"vport/h1/100", "{\"ifname\":\"a-name-far-too-long\"}", "ifname"},
+	    {"vport/h1/100", "{\"ifname\":\"t100\",\"vlan\":4095}", "vlan"},
+	    {"vport/h1/0100", "{\"ifname\":\"t100\"}", "context"},
+	    {"vport/h1/18446744073709551616", "{\"ifname\":\"t100\"}", "context"},
+	    {"context/100", "{\"group\":\"198.18.1.9\"}", "multicast"},
+	    {"context/100", "{\"group\":\"nope\"}", "group"},
+	    {"context/100", "{\"peers\":\"closed\"}", "peers"},
+	    {"context/100", "{\"flood\":[]}", "unknown field"},
+	    {"mac/100/ff:ff:ff:ff:ff:ff", "{\"host\":\"h1\"}", "key: "},
+	    {"mac/100/52:54:00:00:01:01", "{\"host\":\"h 1\"}", "host"},
+	    {"mac/100/52:54:00:00:01:01", "{}", "host"},
+	    {"mac/1\"00/52:54:00:00:01:01", "{\"host\":\"h1\"}", "not a key"},
+	    {"vport/h1", "{\"ifname\":\"t100\"}", "not a key"},
+	    {"peer/100", "{}", "not a key"},
+	    {"host/-h", HOST(1), "not a key"},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct fleet_spec s;
+		const char *why;
+
+		fleet_spec_init(&s);
+		put(&s, cases[i].key, cases[i].value);
+		why = bad(&s, cases[i].key);
+		if (!ASSERT_TRUE(why && strstr(why, cases[i].why), cases[i].key))
+			printf("#   value %s: reason %s, expected one with '%s'\n", cases[i].value,
+			       why ? why : "(none: accepted)", cases[i].why);
+		ASSERT_EQ(json_object_object_length(s.vals), 0, "nothing kept");
+		fleet_spec_free(&s);
+	}
+}
+
+static bool has_fdb(const struct ap_doc *d, __u64 ctx, const char *mac, const char *remote)
+{
+	__u8 m[6];
+	struct stt_addr6 a;
+
+	mac_parse(mac, m);
+	raddr_parse(remote, &a);
+	for (size_t i = 0; i < d->nfdb; i++)
+		if (d->fdb[i].context == ctx && !memcmp(d->fdb[i].mac, m, 6) &&
+		    raddr_eq(&d->fdb[i].remote, &a))
+			return true;
+	return false;
+}
+
+static void test_plan(void)
+{
+	struct fleet_spec s;
+	struct fleet_plan p;
+	struct ap_doc d;
+
+	three_hosts(&s);
+	if (!ASSERT_TRUE(plan(&s, "h1", &p, &d), "h1's plan parses"))
+		goto out;
+	ASSERT_EQ(d.nvports, 2, "h1 serves two contexts");
+	ASSERT_EQ(p.contexts, 2, "contexts counted");
+	ASSERT_EQ(d.nfdb, 3, "three MACs on other hosts");
+	ASSERT_TRUE(has_fdb(&d, 100, "52:54:00:00:02:01", "198.18.1.2"), "MAC on h2");
+	ASSERT_TRUE(has_fdb(&d, 100, "52:54:00:00:03:01", "198.18.1.3"), "MAC on h3");
+	ASSERT_TRUE(has_fdb(&d, 200, "52:54:00:00:02:02", "198.18.1.2"), "MAC on h2, ctx 200");
+	ASSERT_EQ(d.nflood, 2, "a flood list per context");
+	for (size_t i = 0; i < d.nflood; i++)
+		ASSERT_EQ(d.flood[i].count, d.flood[i].context == 100 ? 2 : 1, "flood members");
+	ASSERT_EQ(d.npeers, 1, "peers for the strict context only");
+	ASSERT_TRUE(d.npeers == 1 && d.peers[0].context == 200, "peers of 200");
+	for (size_t i = 0; i < d.nvports; i++)
+		if (d.vports[i].context == 200)
+			ASSERT_TRUE(d.vports[i].strict && d.vports[i].xdp, "200: strict, xdp");
+	ASSERT_EQ(json_object_object_length(p.errors.o), 0, "no errors");
+	ASSERT_EQ(json_object_object_length(p.pending.o), 0, "nothing pending");
+	ap_doc_free(&d);
+	fleet_plan_free(&p);
+	/* h3 serves 100 only: it knows nothing of 200's MAC. */
+	if (ASSERT_TRUE(plan(&s, "h3", &p, &d), "h3's plan parses")) {
+		ASSERT_EQ(d.nvports, 1, "h3: one vport");
+		ASSERT_EQ(d.nfdb, 2, "h3: MACs of 100 on h1, h2");
+		ASSERT_TRUE(d.nvports == 1 && d.vports[0].learn && d.vports[0].learn_cap == 64,
+		            "h3 learns");
+	}
+out:
+	ap_doc_free(&d);
+	fleet_plan_free(&p);
+	fleet_spec_free(&s);
+}
+
+/* A VM moves, leaves; a host stops serving a context: one write each. */
+static void test_one_write(void)
+{
+	struct fleet_spec s;
+	struct fleet_plan p;
+	struct ap_doc d;
+
+	three_hosts(&s);
+	put(&s, "mac/100/52:54:00:00:02:01", "{\"host\":\"h3\"}"); /* moves to h3 */
+	fleet_spec_del(&s, "mac/100/52:54:00:00:03:01");          /* leaves */
+	if (ASSERT_TRUE(plan(&s, "h1", &p, &d), "parses")) {
+		ASSERT_TRUE(has_fdb(&d, 100, "52:54:00:00:02:01", "198.18.1.3"), "moved to h3");
+		ASSERT_TRUE(!has_fdb(&d, 100, "52:54:00:00:03:01", "198.18.1.3"), "left");
+	}
+	ap_doc_free(&d);
+	fleet_plan_free(&p);
+	fleet_spec_del(&s, "vport/h2/200"); /* h2 stops serving 200 */
+	if (ASSERT_TRUE(plan(&s, "h1", &p, &d), "parses after h2 left 200")) {
+		ASSERT_EQ(d.npeers, 0, "no peer left in 200");
+		ASSERT_EQ(d.nflood, 1, "no flood list for 200");
+		ASSERT_TRUE(msg(&p.pending, "mac/200/52:54:00:00:02:02") != NULL,
+		            "the MAC on h2 is pending: h2 does not serve 200");
+	}
+	ap_doc_free(&d);
+	fleet_plan_free(&p);
+	fleet_spec_free(&s);
+}
+
+/* A bad new value keeps the last valid one; a missing interface is pending. */
+static void test_bad_and_pending(void)
+{
+	struct fleet_spec s;
+	struct fleet_plan p;
+	struct ap_doc d;
+
+	three_hosts(&s);
+	put(&s, "vport/h1/100", "{\"ifname\":\"t100\",\"colour\":1}");
+	put(&s, "context/300", "{}");
+	put(&s, "vport/h1/400", "{\"ifname\":\"t400\"}"); /* no context 400 */
+	put(&s, "vport/h9/100", "{\"ifname\":\"t100\"}"); /* no host h9 */
+	missing_if = "t200";
+	if (ASSERT_TRUE(plan(&s, "h1", &p, &d), "parses")) {
+		ASSERT_EQ(d.nvports, 1, "100 kept (old value), 200 pending, 400 refused");
+		ASSERT_TRUE(msg(&p.errors, "vport/h1/100") != NULL, "the bad value reported");
+		ASSERT_TRUE(msg(&p.errors, "vport/h1/400") != NULL, "unknown context reported");
+		ASSERT_TRUE(msg(&p.pending, "vport/h1/200") != NULL, "missing interface pending");
+		ASSERT_TRUE(msg(&p.pending, "vport/h9/100") != NULL, "unknown host pending");
+	}
+	missing_if = NULL;
+	ap_doc_free(&d);
+	fleet_plan_free(&p);
+	/* The host's own key bad, with no valid value: no plan at all. */
+	fleet_spec_free(&s);
+	fleet_spec_init(&s);
+	put(&s, "host/h1", "{");
+	ASSERT_TRUE(fleet_plan(&s, "h1", if_exists, &p) != 0 && !p.doc, "no plan");
+	fleet_plan_free(&p);
+	/* No host key at all: the plan is "not attached". */
+	fleet_spec_free(&s);
+	fleet_spec_init(&s);
+	if (ASSERT_TRUE(plan(&s, "h1", &p, &d), "empty plan parses"))
+		ASSERT_TRUE(!d.have_attach && !d.nvports, "nothing attached");
+	ap_doc_free(&d);
+	fleet_plan_free(&p);
+	fleet_spec_free(&s);
+}
+
+/* More hosts than a flood list holds: a group, or the first 16 and an error. */
+static void test_big_context(void)
+{
+	struct fleet_spec s;
+	struct fleet_plan p;
+	struct ap_doc d;
+	char k[64], v[128];
+
+	fleet_spec_init(&s);
+	put(&s, "context/7", "{}");
+	for (int i = 1; i <= 20; i++) {
+		snprintf(k, sizeof(k), "host/h%d", i);
+		snprintf(v, sizeof(v), "{\"attachment\":{\"device\":\"ul0\",\"local\":\"198.18.1.%d\"}}",
+		         i);
+		put(&s, k, v);
+		snprintf(k, sizeof(k), "vport/h%d/7", i);
+		put(&s, k, "{\"ifname\":\"t7\"}");
+	}
+	if (ASSERT_TRUE(plan(&s, "h1", &p, &d), "parses")) {
+		ASSERT_TRUE(d.nflood == 1 && d.flood[0].count == STT_MAX_FLOOD, "16 of 19");
+		ASSERT_TRUE(msg(&p.errors, "context/7") != NULL, "said");
+	}
+	ap_doc_free(&d);
+	fleet_plan_free(&p);
+	put(&s, "context/7", "{\"group\":\"239.1.2.3\"}");
+	if (ASSERT_TRUE(plan(&s, "h1", &p, &d), "parses with a group")) {
+		ASSERT_TRUE(d.nflood == 1 && d.flood[0].count == 1, "the group alone");
+		ASSERT_TRUE(msg(&p.errors, "context/7") == NULL, "no error");
+	}
+	ap_doc_free(&d);
+	fleet_plan_free(&p);
+	fleet_spec_free(&s);
+}
+
+static void test_source(void)
+{
+	struct fleet_spec s;
+	struct fleet_plan p;
+	const char *k;
+
+	three_hosts(&s);
+	if (!ASSERT_OK(fleet_plan(&s, "h2", if_exists, &p), "plan"))
+		goto out;
+	k = fleet_plan_source(&p, "$.vports[1].ifname: duplicate");
+	ASSERT_TRUE(k && !strncmp(k, "vport/h2/", 9), "vports[1] from a vport key");
+	k = fleet_plan_source(&p, "$.fdb[0].mac: x");
+	ASSERT_TRUE(k && !strncmp(k, "mac/", 4), "fdb[0] from a mac key");
+	ASSERT_TRUE(fleet_plan_source(&p, "$.fdb[99].mac: x") == NULL, "out of range");
+	ASSERT_TRUE(fleet_plan_source(&p, "$.attachment.device: x") == NULL, "not a list");
+	fleet_exclude(&s, "vport/h2/100", "refused");
+	fleet_plan_free(&p);
+	if (ASSERT_OK(fleet_plan(&s, "h2", if_exists, &p), "plan without it"))
+		ASSERT_TRUE(msg(&p.errors, "vport/h2/100") != NULL, "excluded key reported");
+out:
+	fleet_plan_free(&p);
+	fleet_spec_free(&s);
+}
+
+static const struct {
+	const char *name;
+	void (*fn)(void);
+} tests[] = {
+    {"fleet values: each checked with the apply document's rules", test_values},
+    {"fleet plan: fdb, flood, peers and vports from membership", test_plan},
+    {"fleet plan: a VM moves and leaves, a host leaves a context", test_one_write},
+    {"fleet plan: bad values, unknown context and host, missing interface", test_bad_and_pending},
+    {"fleet plan: more hosts than a flood list holds", test_big_context},
+    {"fleet plan: apply errors traced back to their keys", test_source},
+};
+
+int main(int argc, char **argv)
+{
+	int n = sizeof(tests) / sizeof(tests[0]), failed = 0;
+
+	T.verbose = argc > 1 && !strcmp(argv[1], "-v");
+	for (int i = 0; i < n; i++) {
+		T.failed = false;
+		tests[i].fn();
+		printf("%s %d - %s\n", T.failed ? "not ok" : "ok", i + 1, tests[i].name);
+		failed += T.failed;
+	}
+	printf("%d passed, %d failed\n", n - failed, failed);
+	return failed ? 1 : 0;
+}

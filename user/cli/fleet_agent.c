@@ -1,0 +1,355 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * sttctl fleet agent: this host's share of the fleet's desired state (docs/FLEET.md), kept
+ * applied. One read of PREFIX/spec/ at one revision, then a watch from the next revision,
+ * so no change falls between the two; changes are coalesced and the whole plan applied
+ * through the apply engine (apply_job.c), which installs only the difference. A compacted
+ * or broken watch means a full re-read, after a backoff with jitter. Status goes to
+ * PREFIX/status/HOST under a lease, so that a dead agent's status disappears. While etcd
+ * is away nothing is touched: the datapath runs on the last state.
+ */
+#include <errno.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "cli.h"
+#include "apply_engine.h"
+#include "fleet_cli.h"
+
+/* Changes closer than this are applied together; a burst waits at most COALESCE_MAX_MS. */
+#define COALESCE_QUIET_MS 10
+#define COALESCE_MAX_MS   100
+#define BACKOFF_MIN_MS    100
+#define BACKOFF_MAX_MS    5000
+
+static volatile sig_atomic_t agent_stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	agent_stop = 1;
+}
+
+/* The agent's log: standard error, a line per event (the journal, under systemd). */
+__attribute__((format(printf, 1, 2))) static void agent_log(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs("sttctl: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+struct agent {
+	struct fleet_conn *fc;
+	const char *host;
+	long lease_ttl;
+	char spec_prefix[FLEET_KEY_MAX], status_key[FLEET_KEY_MAX];
+	struct fleet_spec spec;
+	struct etcd_watch *w;
+	int64_t rev;     /* the revision of the spec held */
+	int64_t applied; /* the revision whose plan is installed (0: none yet) */
+	bool dirty, status_dirty;
+	uint64_t first_change, last_change;
+	int64_t lease;
+	uint64_t next_keepalive;
+	unsigned backoff;
+	/* The last plan's outcome, for the status. */
+	const char *state;
+	size_t changes;
+	struct fleet_plan plan;
+	char failure[512];
+};
+
+static bool if_exists(const char *ifname)
+{
+	return if_nametoindex(ifname) != 0;
+}
+
+static unsigned jitter(unsigned ms)
+{
+	return ms / 2 + (unsigned)random() % (ms / 2 + 1);
+}
+
+/* Wait out a backoff (jittered, doubling up to BACKOFF_MAX_MS) unless told to stop. */
+static void backoff(struct agent *a)
+{
+	uint64_t until = now_ms() + jitter(a->backoff);
+
+	while (!agent_stop && now_ms() < until)
+		usleep(20000);
+	a->backoff = a->backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : a->backoff * 2;
+}
+
+static const char *rel_key(const struct agent *a, const char *key)
+{
+	size_t n = strlen(a->spec_prefix);
+
+	return strncmp(key, a->spec_prefix, n) ? NULL : key + n;
+}
+
+/* The whole spec at one revision: the spec replaced, or -1 (kept as it was). */
+static int full_read(struct agent *a)
+{
+	struct etcd_kvs kvs = {0};
+	char err[256];
+
+	if (etcd_range_prefix(a->fc->e, a->spec_prefix, 0, &kvs, err, sizeof(err))) {
+		agent_log("fleet: cannot read %s: %s", a->spec_prefix, err);
+		return -1;
+	}
+	fleet_spec_free(&a->spec);
+	fleet_spec_init(&a->spec);
+	for (size_t i = 0; i < kvs.n; i++) {
+		const char *k = rel_key(a, kvs.v[i].key);
+
+		if (k)
+			fleet_spec_put(&a->spec, k, kvs.v[i].value, kvs.v[i].value_len);
+	}
+	a->rev = kvs.revision;
+	etcd_kvs_free(&kvs);
+	return 0;
+}
+
+static int on_events(void *arg, const struct etcd_event *ev, size_t n, int64_t header_rev)
+{
+	struct agent *a = arg;
+
+	for (size_t i = 0; i < n; i++) {
+		const char *k = rel_key(a, ev[i].kv.key);
+
+		if (k && ev[i].type == ETCD_EV_PUT)
+			fleet_spec_put(&a->spec, k, ev[i].kv.value, ev[i].kv.value_len);
+		else if (k)
+			fleet_spec_del(&a->spec, k);
+		if (ev[i].kv.mod_revision > a->rev)
+			a->rev = ev[i].kv.mod_revision;
+		else if (!ev[i].kv.mod_revision && header_rev > a->rev)
+			a->rev = header_rev;
+	}
+	if (!a->dirty)
+		a->first_change = now_ms();
+	a->last_change = now_ms();
+	a->dirty = true;
+	return 0;
+}
+
+/*
+ * What the apply refused in the plan, by the key each entry came from: those keys are left
+ * out and the plan made again. 1 if every error had a key, 0 if one did not (the plan
+ * cannot be applied), after reporting it.
+ */
+static int exclude_refused(struct agent *a, const struct ap_errs *errs)
+{
+	char hkey[FLEET_KEY_MAX];
+	int all = 1;
+
+	snprintf(hkey, sizeof(hkey), "host/%s", a->host);
+	for (size_t i = 0; i < errs->n; i++) {
+		const char *key = fleet_plan_source(&a->plan, errs->msg[i]);
+		const char *why = strstr(errs->msg[i], ": ");
+
+		why = why ? why + 2 : errs->msg[i];
+		if (key) {
+			fleet_exclude(&a->spec, key, why);
+			continue;
+		}
+		snprintf(a->failure, sizeof(a->failure), "%s", errs->msg[i]);
+		fleet_msg(&a->plan.errors, hkey, "%s", errs->msg[i]);
+		all = 0;
+	}
+	return all;
+}
+
+/* One apply of the current plan: 0 applied, 1 refused (keys left out: plan again), -1. */
+static int apply_plan(struct agent *a)
+{
+	struct apply_job j;
+	int rc = -1;
+
+	ap_job_init(&j, apply_attach, apply_detach);
+	if (ap_job_check(&j, a->plan.doc, strlen(a->plan.doc))) {
+		rc = exclude_refused(a, &j.errs) ? 1 : -1;
+	} else if (ap_job_plan(&j) == 0) {
+		a->changes = j.ops.n;
+		rc = ap_job_run(&j);
+		if (rc)
+			snprintf(a->failure, sizeof(a->failure),
+			         "apply failed: the state is back to the last one");
+	}
+	ap_job_free(&j);
+	return rc;
+}
+
+/* Make this host's datapath what the spec at a->rev says. */
+static void converge(struct agent *a)
+{
+	int rc = -1;
+
+	a->dirty = false;
+	a->failure[0] = 0;
+	a->changes = 0;
+	for (int tries = 0; tries < 8; tries++) {
+		fleet_plan_free(&a->plan);
+		if (fleet_plan(&a->spec, a->host, if_exists, &a->plan)) {
+			snprintf(a->failure, sizeof(a->failure),
+			         "the host's own key is not valid: nothing changed");
+			break;
+		}
+		rc = apply_plan(a);
+		if (rc != 1)
+			break;
+	}
+	if (rc == 0) {
+		a->applied = a->rev;
+		a->state = json_object_object_length(a->plan.errors.o)    ? "degraded"
+		           : json_object_object_length(a->plan.pending.o) ? "pending"
+		                                                          : "converged";
+		agent_log("fleet: revision %lld applied: %zu change%s", (long long)a->rev, a->changes,
+		         a->changes == 1 ? "" : "s");
+	} else {
+		a->state = "failed";
+		agent_log("fleet: revision %lld not applied: %s", (long long)a->rev, a->failure);
+	}
+	a->status_dirty = true;
+}
+
+static struct json_object *status_json(const struct agent *a)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "version", json_object_new_int(FLEET_VERSION));
+	json_object_object_add(o, "host", json_object_new_string(a->host));
+	json_object_object_add(o, "revision", json_object_new_int64(a->applied));
+	json_object_object_add(o, "seen", json_object_new_int64(a->rev));
+	json_object_object_add(o, "state", json_object_new_string(a->state));
+	json_object_object_add(o, "changes", json_object_new_int64(a->changes));
+	json_object_object_add(o, "contexts", json_object_new_int64(a->plan.contexts));
+	json_object_object_add(o, "pending", json_object_get(a->plan.pending.o));
+	json_object_object_add(o, "errors", json_object_get(a->plan.errors.o));
+	if (a->failure[0])
+		json_object_object_add(o, "failure", json_object_new_string(a->failure));
+	json_object_object_add(o, "time", json_object_new_int64(time(NULL)));
+	return o;
+}
+
+/* The lease kept alive (a new one if it expired) and the status written when it changed. */
+static void keep_status(struct agent *a)
+{
+	char err[256];
+	long ttl = 0;
+
+	if (a->lease && now_ms() >= a->next_keepalive) {
+		if (etcd_lease_keepalive(a->fc->e, a->lease, &ttl, err, sizeof(err)))
+			return; /* etcd away: try again at the next tick */
+		a->next_keepalive = now_ms() + a->lease_ttl * 1000 / 3;
+		if (ttl <= 0) {
+			a->lease = 0; /* expired while etcd was away: the status went with it */
+			a->status_dirty = true;
+		}
+	}
+	if (!a->lease) {
+		if (etcd_lease_grant(a->fc->e, a->lease_ttl, &a->lease, err, sizeof(err)))
+			return;
+		a->next_keepalive = now_ms() + a->lease_ttl * 1000 / 3;
+		a->status_dirty = true;
+	}
+	if (a->status_dirty && a->state) {
+		struct json_object *o = status_json(a);
+		const char *v = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+
+		if (etcd_put(a->fc->e, a->status_key, v, strlen(v), a->lease, NULL, err,
+		             sizeof(err)) == 0)
+			a->status_dirty = false;
+		json_object_put(o);
+	}
+}
+
+/* A full re-read, then a watch from the revision after it, then an apply; until it works. */
+static void resync(struct agent *a)
+{
+	char err[256];
+
+	etcd_watch_stop(a->w);
+	a->w = NULL;
+	while (!agent_stop) {
+		if (full_read(a) == 0) {
+			a->w = etcd_watch_start(a->fc->e, a->spec_prefix, a->rev + 1, err, sizeof(err));
+			if (a->w) {
+				a->backoff = BACKOFF_MIN_MS;
+				converge(a);
+				return;
+			}
+			agent_log("fleet: cannot watch %s: %s", a->spec_prefix, err);
+		}
+		backoff(a);
+	}
+}
+
+/* One wait on the watch; changes applied once they stop coming (or have waited enough). */
+static void agent_step(struct agent *a)
+{
+	int64_t crev = 0;
+	char err[256] = "";
+	int rc = etcd_watch_poll(a->w, a->dirty ? COALESCE_QUIET_MS : 250, on_events, a, &crev, err,
+	                         sizeof(err));
+	uint64_t t;
+
+	if (rc == ETCD_WATCH_COMPACTED) {
+		agent_log("fleet: revision %lld compacted (now %lld): reading everything again",
+		         (long long)a->rev + 1, (long long)crev);
+	} else if (rc != ETCD_WATCH_OK) {
+		agent_log("fleet: watch lost (%s): reading everything again",
+		         err[0] ? err : "canceled");
+		backoff(a);
+	}
+	if (rc != ETCD_WATCH_OK) {
+		resync(a);
+		return;
+	}
+	t = now_ms();
+	if (a->dirty && (t - a->last_change >= COALESCE_QUIET_MS ||
+	                 t - a->first_change >= COALESCE_MAX_MS))
+		converge(a);
+	keep_status(a);
+}
+
+int fleet_agent_run(struct fleet_conn *fc, const char *host, long lease_ttl)
+{
+	struct agent a = {.fc = fc, .host = host, .lease_ttl = lease_ttl, .backoff = BACKOFF_MIN_MS};
+	struct sigaction sa = {.sa_handler = on_signal};
+	char err[256];
+
+	snprintf(a.spec_prefix, sizeof(a.spec_prefix), "%s/spec/", fc->prefix);
+	snprintf(a.status_key, sizeof(a.status_key), "%s/status/%s", fc->prefix, host);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	srandom((unsigned)getpid() ^ (unsigned)time(NULL));
+	fleet_spec_init(&a.spec);
+	agent_log("fleet: agent of host %s, %s, %s", host, fc->o.url, a.spec_prefix);
+	resync(&a);
+	while (!agent_stop)
+		agent_step(&a);
+	/* A stopped agent applies nothing more: its status goes now, not at the lease's end. */
+	if (a.lease)
+		etcd_lease_revoke(fc->e, a.lease, err, sizeof(err));
+	etcd_watch_stop(a.w);
+	fleet_plan_free(&a.plan);
+	fleet_spec_free(&a.spec);
+	return 0;
+}
