@@ -294,7 +294,10 @@ install: $(OUT)/sttctl $(OUT)/sttd
 	install -d $(DESTDIR)$(UNITDIR)
 	sed 's|@SBINDIR@|$(SBINDIR)|g' scripts/sttd.service > $(DESTDIR)$(UNITDIR)/sttd.service
 	sed 's|@SBINDIR@|$(SBINDIR)|g' scripts/sttd@.service > $(DESTDIR)$(UNITDIR)/sttd@.service
-	chmod 0644 $(DESTDIR)$(UNITDIR)/sttd.service $(DESTDIR)$(UNITDIR)/sttd@.service
+	sed 's|@SBINDIR@|$(SBINDIR)|g' scripts/stt-agent@.service > \
+		$(DESTDIR)$(UNITDIR)/stt-agent@.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/sttd.service $(DESTDIR)$(UNITDIR)/sttd@.service \
+		$(DESTDIR)$(UNITDIR)/stt-agent@.service
 
 clean:
 	rm -rf $(OUT)

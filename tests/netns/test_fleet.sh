@@ -189,6 +189,53 @@ test_one_write() {
 
 status_of() { fleet_etcdctl get "$P/status/h$1" --print-value-only; }
 
+# A vport whose interface does not exist yet is pending, and applied when it comes.
+test_pending() {
+	local rev i
+	rev=$(put vport/h3/300 '{"ifname":"v-late"}')
+	if ! fleet wait "$rev" --timeout 30 >/dev/null 2>&1 ||
+		! status_of 3 | jq -e '.state == "pending" and (.pending["vport/h3/300"] | test("v-late"))' >/dev/null; then
+		status_of 3 | diag
+		not_ok "a vport whose interface is missing is reported pending"
+		return
+	fi
+	ok "a vport whose interface is missing is reported pending (the rest applied)"
+	tenant 3 late "198.18.100.63" || { not_ok "pending vport applied" "tenant"; return; }
+	for i in $(seq 50); do
+		status_of 3 | jq -e '.state == "converged"' >/dev/null && break
+		sleep 0.1
+	done
+	if converged "$rev" && ping_ok 5 c late3; then
+		ok "the interface comes: the pending vport is applied, its tenant reachable"
+	else
+		not_ok "the interface comes: the pending vport is applied"
+	fi
+	rev=$(del vport/h3/300)
+	converged "$rev" || not_ok "pending vport removed"
+}
+
+# fleet wait waits for the hosts serving the contexts a change names, not for the others.
+test_wait_scope() {
+	local rev
+	agent_stop 8
+	rev=$(put mac/200/52:54:00:aa:00:07 '{"host":"h1"}')
+	if fleet wait "$rev" --timeout 10 >"$TMP/wait.out" 2>&1; then
+		ok "fleet wait: a change of context 200 waits for its hosts only ($(cat "$TMP/wait.out"))"
+	else
+		diag <"$TMP/wait.out"
+		not_ok "fleet wait: a change of context 200 waits for its hosts only"
+	fi
+	rev=$(put mac/100/52:54:00:aa:00:08 '{"host":"h1"}')
+	if ! fleet wait "$rev" --timeout 2 >"$TMP/wait.out" 2>&1 && grep -q "h8 (no agent)" "$TMP/wait.out"; then
+		ok "fleet wait: a change of context 100 waits for h8, whose agent is stopped"
+	else
+		diag <"$TMP/wait.out"
+		not_ok "fleet wait: a change of context 100 waits for h8"
+	fi
+	agent_start 8
+	converged "$rev" || not_ok "h8 back"
+}
+
 test_bad_values() {
 	local rev st ok1=1
 	put vport/h1/100 '{"ifname":"v-a","colour":"red"}' >/dev/null
@@ -354,6 +401,8 @@ fi
 test_cold_start
 test_pings
 test_one_write
+test_pending
+test_wait_scope
 test_bad_values
 test_outages
 test_stale

@@ -562,13 +562,17 @@ test_make_install() {
 		[ -x "$INSTALL_DIR/$f" ] || why+="$f missing or not executable; "
 	done
 	for f in usr/share/man/man8/sttctl.8 usr/share/man/man8/sttd.8 \
-		usr/lib/systemd/system/sttd.service usr/lib/systemd/system/sttd@.service; do
+		usr/lib/systemd/system/sttd.service usr/lib/systemd/system/sttd@.service \
+		usr/lib/systemd/system/stt-agent@.service; do
 		[ -f "$INSTALL_DIR/$f" ] || why+="$f missing; "
 	done
 	grep -q '^ExecStart=/usr/sbin/sttd' "$INSTALL_DIR/usr/lib/systemd/system/sttd.service" 2>/dev/null ||
 		why+="sttd.service does not start /usr/sbin/sttd; "
 	grep -q '^ExecStart=/usr/sbin/sttd -n %i' "$INSTALL_DIR/usr/lib/systemd/system/sttd@.service" 2>/dev/null ||
 		why+="sttd@.service does not start /usr/sbin/sttd -n %i; "
+	grep -q '^ExecStart=/usr/sbin/sttctl -n %i fleet agent' \
+		"$INSTALL_DIR/usr/lib/systemd/system/stt-agent@.service" 2>/dev/null ||
+		why+="stt-agent@.service does not start /usr/sbin/sttctl -n %i fleet agent; "
 	"$INSTALL_DIR/usr/sbin/sttctl" attach help >/dev/null 2>&1 || why+="the installed sttctl does not run; "
 	echo "# installed: $(cd "$INSTALL_DIR" && find . -type f | sort | paste -sd' ' -)"
 	if [ -n "$why" ]; then

@@ -24,18 +24,19 @@ struct fleet_args {
 
 static void fleet_help(FILE *f)
 {
-	fprintf(f,
-	        "  The fleet's desired state lives in etcd under PREFIX/spec/ (docs/FLEET.md).\n"
-	        "  agent   keep this host's share applied (one per network namespace; -n NETNS)\n"
-	        "          and report under PREFIX/status/HOST, tied to a lease of TTL seconds\n"
-	        "  status  every host: the revision it applied, its state, what is pending\n"
-	        "  wait    return when every host has applied revision REV (exit 1 at the timeout,\n"
-	        "          naming the hosts that have not)\n"
-	        "  --etcd URL          etcd's client URL (default $STT_ETCD or http://127.0.0.1:2379)\n"
-	        "  --prefix P          key prefix (default " FLEET_PREFIX_DEFAULT ")\n"
-	        "  --cacert/--cert/--key FILE  TLS: the CA of etcd's certificate, this client's\n"
-	        "                      certificate and key\n"
-	        "  --host NAME         this host's name in the schema (default: the host name)\n");
+	fprintf(
+	    f,
+	    "  The fleet's desired state lives in etcd under PREFIX/spec/ (docs/FLEET.md).\n"
+	    "  agent   keep this host's share applied (one per network namespace; -n NETNS)\n"
+	    "          and report under PREFIX/status/HOST, tied to a lease of TTL seconds\n"
+	    "  status  every host: the revision it applied, its state, what is pending\n"
+	    "  wait    return when every host has applied revision REV (exit 1 at the timeout,\n"
+	    "          naming the hosts that have not)\n"
+	    "  --etcd URL          etcd's client URL (default $STT_ETCD or http://127.0.0.1:2379)\n"
+	    "  --prefix P          key prefix (default " FLEET_PREFIX_DEFAULT ")\n"
+	    "  --cacert/--cert/--key FILE  TLS: the CA of etcd's certificate, this client's\n"
+	    "                      certificate and key\n"
+	    "  --host NAME         this host's name in the schema (default: the host name)\n");
 }
 
 enum { F_HOST = 1, F_TTL = 2, F_TIMEOUT = 4 };
@@ -65,15 +66,18 @@ static int fleet_opt(const struct cmd *c, struct fleet_args *fa, int o, const ch
 		return 0;
 	case 'H':
 		if (!fleet_name_ok(v))
-			return cmd_bad(c, "fleet: '%s' is not a host name (1..63 of A-Z a-z 0-9 . _ -)",
-			               v),
+			return cmd_bad(
+			           c, "fleet: '%s' is not a host name (1..63 of A-Z a-z 0-9 . _ -)",
+			           v),
 			       CMD_BAD;
 		fa->host = v;
 		return 0;
 	case 'L':
-		return cmd_num(v, 3600, "--lease-ttl must be 1 .. 3600", &fa->lease_ttl) ? CMD_BAD : 0;
+		return cmd_num(v, 3600, "--lease-ttl must be 1 .. 3600", &fa->lease_ttl) ? CMD_BAD
+		                                                                         : 0;
 	default:
-		return cmd_num(v, 86400, "--timeout must be 1 .. 86400", &fa->timeout) ? CMD_BAD : 0;
+		return cmd_num(v, 86400, "--timeout must be 1 .. 86400", &fa->timeout) ? CMD_BAD
+		                                                                       : 0;
 	}
 }
 
@@ -82,11 +86,15 @@ static int fleet_opts(const struct cmd *c, int argc, char **argv, struct fleet_a
                       unsigned allowed, const char **want, int n)
 {
 	static const struct option opts[] = {
-	    {"etcd", required_argument, NULL, 'e'},   {"prefix", required_argument, NULL, 'P'},
-	    {"cacert", required_argument, NULL, 'C'}, {"cert", required_argument, NULL, 'c'},
-	    {"key", required_argument, NULL, 'k'},    {"host", required_argument, NULL, 'H'},
+	    {"etcd", required_argument, NULL, 'e'},
+	    {"prefix", required_argument, NULL, 'P'},
+	    {"cacert", required_argument, NULL, 'C'},
+	    {"cert", required_argument, NULL, 'c'},
+	    {"key", required_argument, NULL, 'k'},
+	    {"host", required_argument, NULL, 'H'},
 	    {"lease-ttl", required_argument, NULL, 'L'},
-	    {"timeout", required_argument, NULL, 't'}, {"json", no_argument, NULL, 'j'},
+	    {"timeout", required_argument, NULL, 't'},
+	    {"json", no_argument, NULL, 'j'},
 	    CMD_OPT_HELP,
 	    {},
 	};
@@ -137,7 +145,8 @@ static int fleet_agent(const struct cmd *c, int argc, char **argv)
 		return rc == CMD_HELP ? 0 : 1;
 	if (!fa.host) {
 		if (gethostname(name, sizeof(name)) || !fleet_name_ok(name)) {
-			err_msg("fleet agent: the host name is not usable in the schema: give --host");
+			err_msg(
+			    "fleet agent: the host name is not usable in the schema: give --host");
 			return 1;
 		}
 		fa.host = name;
@@ -179,8 +188,9 @@ static struct json_object *fleet_hosts(struct fleet_args *fa, int64_t *rev)
 				json_object_object_add(h, "spec", json_object_new_boolean(true));
 				continue;
 			}
-			st = kvs.v[i].value_len < FLEET_VALUE_MAX ? json_tokener_parse(kvs.v[i].value)
-			                                          : NULL;
+			st = kvs.v[i].value_len < FLEET_VALUE_MAX
+			         ? json_tokener_parse(kvs.v[i].value)
+			         : NULL;
 			if (st && !json_object_is_type(st, json_type_object)) {
 				json_object_put(st);
 				st = NULL;
@@ -276,7 +286,8 @@ static int fleet_status(const struct cmd *c, int argc, char **argv)
 }
 
 /* The hosts that have not applied rev, as "h1 (at 41), h2 (no agent)"; empty if none. */
-static void lagging(struct json_object *hosts, int64_t rev, char *buf, size_t len, size_t *n)
+static void lagging(struct json_object *hosts, struct json_object *only, int64_t rev, char *buf,
+                    size_t len, size_t *n)
 {
 	size_t used = 0;
 
@@ -287,6 +298,8 @@ static void lagging(struct json_object *hosts, int64_t rev, char *buf, size_t le
 		struct json_object *st = NULL;
 		int64_t r;
 
+		if (only && !json_object_object_get_ex(only, name, NULL))
+			continue;
 		json_object_object_get_ex(h, "status", &st);
 		if (st && !json_object_is_type(st, json_type_object))
 			st = NULL;
@@ -295,9 +308,109 @@ static void lagging(struct json_object *hosts, int64_t rev, char *buf, size_t le
 			continue;
 		(*n)++;
 		if (used < len)
-			used += snprintf(buf + used, len - used, "%s%s (%s%lld)", used ? ", " : "", name,
-			                 st ? "at " : "no agent", st ? (long long)r : 0LL);
+			used += st ? snprintf(buf + used, len - used, "%s%s (at %lld)",
+			                      used ? ", " : "", name, (long long)r)
+			           : snprintf(buf + used, len - used, "%s%s (no agent)",
+			                      used ? ", " : "", name);
 	}
+}
+
+/* The keys a watch from rev saw changed at rev itself. */
+struct at_rev {
+	int64_t rev;
+	struct json_object *keys; /* key (relative to spec/) -> true */
+	size_t prefix_len;
+	bool past; /* a later revision was seen: nothing more at rev */
+};
+
+static int at_rev_cb(void *arg, const struct etcd_event *ev, size_t n, int64_t header_rev)
+{
+	struct at_rev *r = arg;
+
+	for (size_t i = 0; i < n; i++) {
+		if (ev[i].kv.mod_revision > r->rev) {
+			r->past = true;
+			return 1;
+		}
+		if (ev[i].kv.mod_revision == r->rev && strlen(ev[i].kv.key) > r->prefix_len)
+			json_object_object_add(r->keys, ev[i].kv.key + r->prefix_len,
+			                       json_object_new_boolean(1));
+	}
+	return 0;
+}
+
+static void add_name(struct json_object *set, const char *name)
+{
+	json_object_object_add(set, name, json_object_new_boolean(1));
+}
+
+/*
+ * The hosts a change at rev concerns: the hosts its keys name and those serving the
+ * contexts its keys name (or that a named host serves). NULL: all hosts (the revision is
+ * compacted, or etcd did not say).
+ */
+static struct json_object *affected_hosts(struct fleet_args *fa, int64_t rev)
+{
+	struct at_rev r = {.rev = rev, .keys = json_object_new_object()};
+	struct json_object *hosts = NULL, *ctxs = json_object_new_object();
+	struct etcd_kvs kvs = {0};
+	struct etcd_watch *w;
+	char p[FLEET_KEY_MAX], err[256];
+	int64_t crev;
+
+	snprintf(p, sizeof(p), "%s/spec/", fa->fc.prefix);
+	r.prefix_len = strlen(p);
+	w = etcd_watch_start(fa->fc.e, p, rev, err, sizeof(err));
+	/*
+	 * etcd sends a watch's history within its 100 ms sync period; after the first events,
+	 * a quiet poll means rev held nothing more. No event at rev: wait for every host.
+	 */
+	for (int i = 0; w && !r.past && i < 50; i++) {
+		int before = json_object_object_length(r.keys);
+
+		if (etcd_watch_poll(w, i ? 100 : 1000, at_rev_cb, &r, &crev, err, sizeof(err)) !=
+		    ETCD_WATCH_OK)
+			goto out;
+		if (json_object_object_length(r.keys) == before)
+			break;
+	}
+	if (!w || !json_object_object_length(r.keys) ||
+	    etcd_range_prefix(fa->fc.e, p, 0, &kvs, err, sizeof(err)))
+		goto out;
+	hosts = json_object_new_object();
+	/* What the changed keys name ... */
+	json_object_object_foreach(r.keys, key, v)
+	{
+		char kind[8] = "", a[FLEET_NAME_MAX + 1] = "", b[FLEET_NAME_MAX + 1] = "";
+
+		(void)v;
+		sscanf(key, "%7[^/]/%63[^/]/%63s", kind, a, b);
+		if (!strcmp(kind, "host") || !strcmp(kind, "vport"))
+			add_name(hosts, a);
+		if (!strcmp(kind, "context") || !strcmp(kind, "mac"))
+			add_name(ctxs, a);
+		if (!strcmp(kind, "vport"))
+			add_name(ctxs, b);
+	}
+	/* ... the contexts a named host serves, then every member of those contexts. */
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < kvs.n; i++) {
+			char a[FLEET_NAME_MAX + 1] = "", b[FLEET_NAME_MAX + 1] = "";
+
+			if (sscanf(kvs.v[i].key + r.prefix_len, "vport/%63[^/]/%63s", a, b) != 2)
+				continue;
+			if (!pass && json_object_object_get_ex(hosts, a, NULL))
+				add_name(ctxs, b);
+			if (pass && json_object_object_get_ex(ctxs, b, NULL))
+				add_name(hosts, a);
+		}
+	}
+out:
+	etcd_watch_stop(w);
+	etcd_kvs_free(&kvs);
+	json_object_put(r.keys);
+	json_object_put(ctxs);
+	return hosts;
 }
 
 static int fleet_wait(const struct cmd *c, int argc, char **argv)
@@ -307,6 +420,7 @@ static int fleet_wait(const struct cmd *c, int argc, char **argv)
 	unsigned long rev;
 	char late[1024] = "";
 	size_t n = 0, total = 0;
+	struct json_object *only = NULL;
 	int rc = fleet_opts(c, argc, argv, &fa, F_TIMEOUT, &revs, 1);
 	time_t end;
 
@@ -317,17 +431,21 @@ static int fleet_wait(const struct cmd *c, int argc, char **argv)
 	if (fleet_connect(&fa))
 		return 1;
 	end = time(NULL) + (time_t)fa.timeout;
+	only = affected_hosts(&fa, (int64_t)rev);
 	for (;;) {
 		int64_t now_rev;
 		struct json_object *hosts = fleet_hosts(&fa, &now_rev);
 
 		if (hosts) {
-			lagging(hosts, (int64_t)rev, late, sizeof(late), &n);
-			total = json_object_object_length(hosts);
+			lagging(hosts, only, (int64_t)rev, late, sizeof(late), &n);
+			total = only ? json_object_object_length(only)
+			             : json_object_object_length(hosts);
 			json_object_put(hosts);
 		}
 		if (hosts && !n) {
-			printf("revision %lu applied by %zu host%s\n", rev, total, total == 1 ? "" : "s");
+			printf("revision %lu applied by %zu host%s\n", rev, total,
+			       total == 1 ? "" : "s");
+			json_object_put(only);
 			etcd_free(fa.fc.e);
 			return 0;
 		}
@@ -337,6 +455,7 @@ static int fleet_wait(const struct cmd *c, int argc, char **argv)
 	}
 	err_msg("fleet wait: revision %lu not applied after %lu s by %zu host%s: %s", rev,
 	        fa.timeout, n, n == 1 ? "" : "s", late[0] ? late : "etcd unreachable");
+	json_object_put(only);
 	etcd_free(fa.fc.e);
 	return 1;
 }

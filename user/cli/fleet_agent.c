@@ -26,6 +26,8 @@
 #define COALESCE_MAX_MS   100
 #define BACKOFF_MIN_MS    100
 #define BACKOFF_MAX_MS    5000
+/* While something is pending (an interface not there yet), the plan is made again this often. */
+#define PENDING_RECHECK_MS 1000
 
 static volatile sig_atomic_t agent_stop;
 
@@ -65,7 +67,8 @@ struct agent {
 	int64_t rev;     /* the revision of the spec held */
 	int64_t applied; /* the revision whose plan is installed (0: none yet) */
 	bool dirty, status_dirty;
-	uint64_t first_change, last_change;
+	uint64_t first_change, last_change, last_converge;
+	char *status_last; /* the last status written, without its time */
 	int64_t lease;
 	uint64_t next_keepalive;
 	unsigned backoff;
@@ -196,8 +199,10 @@ static int apply_plan(struct agent *a)
 	return rc;
 }
 
+static void status_changed(struct agent *a);
+
 /* Make this host's datapath what the spec at a->rev says. */
-static void converge(struct agent *a)
+static void converge(struct agent *a, bool recheck)
 {
 	int rc = -1;
 
@@ -220,16 +225,18 @@ static void converge(struct agent *a)
 		a->state = json_object_object_length(a->plan.errors.o)    ? "degraded"
 		           : json_object_object_length(a->plan.pending.o) ? "pending"
 		                                                          : "converged";
-		agent_log("fleet: revision %lld applied: %zu change%s", (long long)a->rev, a->changes,
-		         a->changes == 1 ? "" : "s");
+		if (!recheck || a->changes)
+			agent_log("fleet: revision %lld applied: %zu change%s", (long long)a->rev,
+			          a->changes, a->changes == 1 ? "" : "s");
 	} else {
 		a->state = "failed";
 		agent_log("fleet: revision %lld not applied: %s", (long long)a->rev, a->failure);
 	}
-	a->status_dirty = true;
+	a->last_converge = now_ms();
+	status_changed(a);
 }
 
-static struct json_object *status_json(const struct agent *a)
+static struct json_object *status_json(const struct agent *a, bool with_time)
 {
 	struct json_object *o = json_object_new_object();
 
@@ -244,8 +251,23 @@ static struct json_object *status_json(const struct agent *a)
 	json_object_object_add(o, "errors", json_object_get(a->plan.errors.o));
 	if (a->failure[0])
 		json_object_object_add(o, "failure", json_object_new_string(a->failure));
-	json_object_object_add(o, "time", json_object_new_int64(time(NULL)));
+	if (with_time)
+		json_object_object_add(o, "time", json_object_new_int64(time(NULL)));
 	return o;
+}
+
+/* The status is written again only when what it says changed (a recheck changes nothing). */
+static void status_changed(struct agent *a)
+{
+	struct json_object *o = status_json(a, false);
+	const char *v = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+
+	if (!a->status_last || strcmp(a->status_last, v)) {
+		free(a->status_last);
+		a->status_last = strdup(v);
+		a->status_dirty = true;
+	}
+	json_object_put(o);
 }
 
 /* The lease kept alive (a new one if it expired) and the status written when it changed. */
@@ -270,7 +292,7 @@ static void keep_status(struct agent *a)
 		a->status_dirty = true;
 	}
 	if (a->status_dirty && a->state) {
-		struct json_object *o = status_json(a);
+		struct json_object *o = status_json(a, true);
 		const char *v = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
 
 		if (etcd_put(a->fc->e, a->status_key, v, strlen(v), a->lease, NULL, err,
@@ -289,10 +311,11 @@ static void resync(struct agent *a)
 	a->w = NULL;
 	while (!agent_stop) {
 		if (full_read(a) == 0) {
-			a->w = etcd_watch_start(a->fc->e, a->spec_prefix, a->rev + 1, err, sizeof(err));
+			a->w = etcd_watch_start(a->fc->e, a->spec_prefix, a->rev + 1, err,
+			                        sizeof(err));
 			if (a->w) {
 				a->backoff = BACKOFF_MIN_MS;
-				converge(a);
+				converge(a, false);
 				return;
 			}
 			agent_log("fleet: cannot watch %s: %s", a->spec_prefix, err);
@@ -312,10 +335,10 @@ static void agent_step(struct agent *a)
 
 	if (rc == ETCD_WATCH_COMPACTED) {
 		agent_log("fleet: revision %lld compacted (now %lld): reading everything again",
-		         (long long)a->rev + 1, (long long)crev);
+		          (long long)a->rev + 1, (long long)crev);
 	} else if (rc != ETCD_WATCH_OK) {
 		agent_log("fleet: watch lost (%s): reading everything again",
-		         err[0] ? err : "canceled");
+		          err[0] ? err : "canceled");
 		backoff(a);
 	}
 	if (rc != ETCD_WATCH_OK) {
@@ -323,15 +346,19 @@ static void agent_step(struct agent *a)
 		return;
 	}
 	t = now_ms();
-	if (a->dirty && (t - a->last_change >= COALESCE_QUIET_MS ||
-	                 t - a->first_change >= COALESCE_MAX_MS))
-		converge(a);
+	if (a->dirty &&
+	    (t - a->last_change >= COALESCE_QUIET_MS || t - a->first_change >= COALESCE_MAX_MS))
+		converge(a, false);
+	else if (!a->dirty && json_object_object_length(a->plan.pending.o) &&
+	         t - a->last_converge >= PENDING_RECHECK_MS)
+		converge(a, true); /* an interface may have come */
 	keep_status(a);
 }
 
 int fleet_agent_run(struct fleet_conn *fc, const char *host, long lease_ttl)
 {
-	struct agent a = {.fc = fc, .host = host, .lease_ttl = lease_ttl, .backoff = BACKOFF_MIN_MS};
+	struct agent a = {
+	    .fc = fc, .host = host, .lease_ttl = lease_ttl, .backoff = BACKOFF_MIN_MS};
 	struct sigaction sa = {.sa_handler = on_signal};
 	char err[256];
 
@@ -351,5 +378,6 @@ int fleet_agent_run(struct fleet_conn *fc, const char *host, long lease_ttl)
 	etcd_watch_stop(a.w);
 	fleet_plan_free(&a.plan);
 	fleet_spec_free(&a.spec);
+	free(a.status_last);
 	return 0;
 }

@@ -306,8 +306,8 @@ static int get_ipv4(struct ctx *c, struct json_object *v, const char *path, bool
  * raddr_parse refuses: IPv4 broadcast and loopback, and multicast groups of both families
  * unless group (a flood target: one copy to the group, as `fdb add ff:ff:ff:ff:ff:ff`).
  */
-static int get_addr(struct ctx *c, struct json_object *v, const char *path, bool local6,
-                    bool group, struct stt_addr6 *out)
+static int get_addr(struct ctx *c, struct json_object *v, const char *path, bool local6, bool group,
+                    struct stt_addr6 *out)
 {
 	const char *s, *why;
 	char q[48];

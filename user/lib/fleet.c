@@ -54,7 +54,8 @@ bool fleet_name_ok(const char *s)
 	if (!n || n > FLEET_NAME_MAX || s[0] == '.' || s[0] == '-')
 		return false;
 	for (size_t i = 0; i < n; i++)
-		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-", s[i]))
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-",
+		            s[i]))
 			return false;
 	return true;
 }
@@ -162,7 +163,8 @@ static int check_host(struct json_object *o, char *why, size_t wlen)
 	}
 	if (!json_object_object_get_ex(att, "local", NULL) &&
 	    !json_object_object_get_ex(att, "local6", NULL)) {
-		snprintf(why, wlen, "attachment: local or local6 is needed (the other hosts send to it)");
+		snprintf(why, wlen,
+		         "attachment: local or local6 is needed (the other hosts send to it)");
 		return -1;
 	}
 	snprintf(doc, sizeof(doc), "{\"version\":1,\"attachment\":%s}",
@@ -234,8 +236,8 @@ static int check_mac(struct json_object *o, const char *ctx, const char *mac, ch
 
 	if (only_keys(o, keys, why, wlen))
 		return -1;
-	if (!json_object_object_get_ex(o, "host", &h) || !json_object_is_type(h, json_type_string) ||
-	    !fleet_name_ok(json_object_get_string(h)))
+	if (!json_object_object_get_ex(o, "host", &h) ||
+	    !json_object_is_type(h, json_type_string) || !fleet_name_ok(json_object_get_string(h)))
 		return snprintf(why, wlen, "host: missing, or not a host name"), -1;
 	snprintf(doc, sizeof(doc),
 	         "{\"version\":1," PROBE_ATTACH ",\"fdb\":[{\"context\":\"%s\",\"mac\":\"%s\","
@@ -289,8 +291,7 @@ bad:
 }
 
 /* A value checked for its key: the parsed value, or NULL with why. */
-static struct json_object *check(const char *key, const char *v, size_t len, char *why,
-                                 size_t wlen)
+static struct json_object *check(const char *key, const char *v, size_t len, char *why, size_t wlen)
 {
 	struct fleet_key k;
 	struct json_object *o;
@@ -418,10 +419,10 @@ static const char *host_addr(struct json_object *own_att, struct json_object *h)
 struct build {
 	const struct index *x;
 	const char *host;
-	struct json_object *att;                      /* this host's attachment */
+	struct json_object *att;                          /* this host's attachment */
 	struct json_object *vports, *fdb, *flood, *peers; /* the document's lists */
-	struct json_object *src;                      /* list -> [key of each entry] */
-	struct json_object *members;                  /* every host sharing a context */
+	struct json_object *src;                          /* list -> [key of each entry] */
+	struct json_object *members;                      /* every host sharing a context */
 	struct fleet_plan *p;
 };
 
@@ -469,13 +470,15 @@ static struct json_object *members_of(struct build *b, const char *ctx)
 				continue;
 			snprintf(key, sizeof(key), "vport/%s/%s", h, ctx);
 			if (!json_object_object_get_ex(b->x->hosts, h, &ho)) {
-				fleet_msg(&b->p->pending, key, "host %s has no valid spec/host/%s", h, h);
+				fleet_msg(&b->p->pending, key, "host %s has no valid spec/host/%s",
+				          h, h);
 				continue;
 			}
 			a = host_addr(b->att, ho);
 			if (!a) {
 				fleet_msg(&b->p->errors, key,
-				          "host %s has no address of a family host %s has", h, b->host);
+				          "host %s has no address of a family host %s has", h,
+				          b->host);
 				continue;
 			}
 			json_object_array_add(names, json_object_new_string(h));
@@ -517,12 +520,14 @@ static void context_lists(struct build *b, const char *ctx, struct json_object *
 		json_object_array_add(l, json_object_new_string(group));
 	} else {
 		if (n > STT_MAX_FLOOD)
-			fleet_msg(&b->p->errors, key,
-			          "%zu other hosts serve context %s, a flood list holds %d: broadcast "
-			          "reaches only the first %d by name; give the context a group",
-			          n, ctx, STT_MAX_FLOOD, STT_MAX_FLOOD);
+			fleet_msg(
+			    &b->p->errors, key,
+			    "%zu other hosts serve context %s, a flood list holds %d: broadcast "
+			    "reaches only the first %d by name; give the context a group",
+			    n, ctx, STT_MAX_FLOOD, STT_MAX_FLOOD);
 		for (size_t i = 0; i < n && i < STT_MAX_FLOOD; i++)
-			json_object_array_add(l, json_object_get(json_object_array_get_idx(addrs, i)));
+			json_object_array_add(l,
+			                      json_object_get(json_object_array_get_idx(addrs, i)));
 	}
 	e = json_object_new_object();
 	json_object_object_add(e, "context", json_object_new_string(ctx));
@@ -549,7 +554,8 @@ static void context_fdb(struct build *b, const char *ctx)
 			continue; /* behind this host's own vport */
 		snprintf(key, sizeof(key), "mac/%s/%s", ctx, mac);
 		if (!vp || !json_object_object_get_ex(vp, h, NULL) ||
-		    !json_object_object_get_ex(b->x->hosts, h, &ho) || !(a = host_addr(b->att, ho))) {
+		    !json_object_object_get_ex(b->x->hosts, h, &ho) ||
+		    !(a = host_addr(b->att, ho))) {
 			fleet_msg(&b->p->pending, key, "host %s does not serve context %s", h, ctx);
 			continue;
 		}
@@ -651,7 +657,8 @@ int fleet_plan(const struct fleet_spec *s, const char *host, fleet_if_exists ifx
 		if (!json_object_object_get_ex(byhost, host, &mine))
 			continue;
 		if (!own) {
-			fleet_msg(&p->pending, hkey, "no valid spec/host/%s: nothing is installed", host);
+			fleet_msg(&p->pending, hkey, "no valid spec/host/%s: nothing is installed",
+			          host);
 			break;
 		}
 		json_object_object_add(served, ctx, json_object_new_boolean(1));
