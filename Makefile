@@ -50,7 +50,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .DELETE_ON_ERROR:
-.PHONY: all clean test demo deps vmlinux format format-check install bench test-tools test-vm test-kernels \
+.PHONY: all clean test demo demo-fleet deps vmlinux format format-check install bench test-tools test-vm test-kernels \
 	etcd-test
 
 all: $(OUT)/sttctl $(OUT)/sttd $(OUT)/stt_unit $(OUT)/reasm_test $(OUT)/fleet_test \
@@ -265,6 +265,10 @@ test: deps
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/demo.sh
+
+demo-fleet: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)scripts/demo_fleet.sh
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all

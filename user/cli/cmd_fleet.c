@@ -19,6 +19,7 @@ struct fleet_args {
 	struct fleet_conn fc;
 	const char *host;
 	unsigned long lease_ttl, timeout;
+	bool all;
 	int64_t rev;
 };
 
@@ -30,8 +31,9 @@ static void fleet_help(FILE *f)
 	    "  agent   keep this host's share applied (one per network namespace; -n NETNS)\n"
 	    "          and report under PREFIX/status/HOST, tied to a lease of TTL seconds\n"
 	    "  status  every host: the revision it applied, its state, what is pending\n"
-	    "  wait    return when every host has applied revision REV (exit 1 at the timeout,\n"
-	    "          naming the hosts that have not)\n"
+	    "  wait    return when every host serving the contexts that revision REV changed\n"
+	    "          has applied it (--all: every host); exit 1 at the timeout (30 s),\n"
+	    "          naming the hosts that have not\n"
 	    "  --etcd URL          etcd's client URL (default $STT_ETCD or http://127.0.0.1:2379)\n"
 	    "  --prefix P          key prefix (default " FLEET_PREFIX_DEFAULT ")\n"
 	    "  --cacert/--cert/--key FILE  TLS: the CA of etcd's certificate, this client's\n"
@@ -39,12 +41,13 @@ static void fleet_help(FILE *f)
 	    "  --host NAME         this host's name in the schema (default: the host name)\n");
 }
 
-enum { F_HOST = 1, F_TTL = 2, F_TIMEOUT = 4 };
+enum { F_HOST = 1, F_TTL = 2, F_TIMEOUT = 4, F_ALL = 8 };
 
 static int fleet_opt(const struct cmd *c, struct fleet_args *fa, int o, const char *v,
                      const char *word, unsigned allowed)
 {
-	static const unsigned need[128] = {['H'] = F_HOST, ['L'] = F_TTL, ['t'] = F_TIMEOUT};
+	static const unsigned need[128] = {
+	    ['H'] = F_HOST, ['L'] = F_TTL, ['t'] = F_TIMEOUT, ['a'] = F_ALL};
 
 	if (o > 0 && o < 128 && need[o] && !(need[o] & allowed))
 		return cmd_bad(c, "fleet: option '%s' is not for this command", word), CMD_BAD;
@@ -71,6 +74,9 @@ static int fleet_opt(const struct cmd *c, struct fleet_args *fa, int o, const ch
 			           v),
 			       CMD_BAD;
 		fa->host = v;
+		return 0;
+	case 'a':
+		fa->all = true;
 		return 0;
 	case 'L':
 		return cmd_num(v, 3600, "--lease-ttl must be 1 .. 3600", &fa->lease_ttl) ? CMD_BAD
@@ -421,7 +427,7 @@ static int fleet_wait(const struct cmd *c, int argc, char **argv)
 	char late[1024] = "";
 	size_t n = 0, total = 0;
 	struct json_object *only = NULL;
-	int rc = fleet_opts(c, argc, argv, &fa, F_TIMEOUT, &revs, 1);
+	int rc = fleet_opts(c, argc, argv, &fa, F_TIMEOUT | F_ALL, &revs, 1);
 	time_t end;
 
 	if (rc)
@@ -431,7 +437,7 @@ static int fleet_wait(const struct cmd *c, int argc, char **argv)
 	if (fleet_connect(&fa))
 		return 1;
 	end = time(NULL) + (time_t)fa.timeout;
-	only = affected_hosts(&fa, (int64_t)rev);
+	only = fa.all ? NULL : affected_hosts(&fa, (int64_t)rev);
 	for (;;) {
 		int64_t now_rev;
 		struct json_object *hosts = fleet_hosts(&fa, &now_rev);
@@ -471,7 +477,7 @@ const struct cmd cmd_fleet = {
     .name = "fleet",
     .synopsis = "fleet agent [--host NAME] [--lease-ttl SECS] [ETCD OPTIONS]\n"
                 "fleet status [ETCD OPTIONS]\n"
-                "fleet wait REV [--timeout SECS] [ETCD OPTIONS]\n"
+                "fleet wait REV [--all] [--timeout SECS] [ETCD OPTIONS]\n"
                 " ETCD OPTIONS: [--etcd URL] [--prefix P] [--cacert F] [--cert F --key F]",
     .help = fleet_help,
     .sub = fleet_verbs,
