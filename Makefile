@@ -170,7 +170,7 @@ SAN_CFLAGS := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
 	-fno-sanitize-recover=undefined -Wall -Wextra -Werror -Wno-unused-parameter \
 	-Iinclude -Iuser/lib -Iuser/daemon -D_GNU_SOURCE
 FUZZ_CFLAGS := -fsanitize=fuzzer $(SAN_CFLAGS)
-FUZZ_TARGETS := fuzz_reasm fuzz_parsers fuzz_piece fuzz_apply
+FUZZ_TARGETS := fuzz_reasm fuzz_parsers fuzz_piece fuzz_apply fuzz_fleet
 FUZZ_BINS := $(patsubst %,$(OUT)/fuzz/%,$(FUZZ_TARGETS))
 
 .PHONY: fuzz fuzz-build
@@ -204,6 +204,12 @@ $(OUT)/fuzz/fuzz_apply: tests/fuzz/fuzz_apply.c $(APPLY_DOC_SRCS) user/lib/apply
 		include/stt_maps.h include/stt_proto.h | $(OUT)/fuzz
 	$(call msg,FUZZ-CC,$@)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $< $(APPLY_DOC_SRCS) -o $@ -ljson-c
+
+# The fleet schema on what etcd may hold: pure too.
+$(OUT)/fuzz/fuzz_fleet: tests/fuzz/fuzz_fleet.c $(FLEET_TEST_SRCS) user/lib/fleet.h user/lib/apply.h \
+		| $(OUT)/fuzz
+	$(call msg,FUZZ-CC,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $< $(FLEET_TEST_SRCS) -o $@ -ljson-c
 
 $(OUT)/reasm_test_asan: tests/unit/reasm_test.c tests/unit/test.h user/lib/reasm.c \
 		user/lib/reasm.h | $(OUT)

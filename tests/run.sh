@@ -40,7 +40,7 @@ if [ -x build/stt_unit_asan ]; then
 else
 	skip_suite "unit tests (ASan+UBSan)" "not built (run make fuzz-build)"
 fi
-for t in fuzz_reasm fuzz_parsers fuzz_piece fuzz_apply; do
+for t in fuzz_reasm fuzz_parsers fuzz_piece fuzz_apply fuzz_fleet; do
 	if [ -x "build/fuzz/$t" ]; then
 		run_suite "fuzz: $t" 180 tests/fuzz/run_short.sh "$t" "${FUZZ_SHORT:-10}"
 	else

@@ -4,7 +4,7 @@
 #
 #   tests/fuzz/run_short.sh TARGET [SECONDS] [libFuzzer flags...]
 #
-# TARGET is fuzz_reasm, fuzz_parsers, fuzz_piece or fuzz_apply (built by `make fuzz-build` into
+# TARGET is fuzz_reasm, fuzz_parsers, fuzz_piece, fuzz_apply or fuzz_fleet (built by `make fuzz-build` into
 # build/fuzz/). SECONDS defaults to 10 (the run in `make test`); `make fuzz` uses the same
 # script with FUZZ_TIME. The fuzzer starts from build/fuzz/corpus/TARGET (its working corpus,
 # kept between runs, where new inputs go), the committed seeds tests/fuzz/corpus/TARGET and

@@ -100,6 +100,8 @@ static void test_values(void)
 	    {"mac/100/52:54:00:00:01:01", "{\"host\":\"h 1\"}", "host"},
 	    {"mac/100/52:54:00:00:01:01", "{}", "host"},
 	    {"mac/1\"00/52:54:00:00:01:01", "{\"host\":\"h1\"}", "not a key"},
+	    {"mac/100/52:54:00:00:01:0A", "{\"host\":\"h1\"}", "not a key"},
+	    {"mac/100/52:54:0:0:1:1", "{\"host\":\"h1\"}", "not a key"},
 	    {"vport/h1", "{\"ifname\":\"t100\"}", "not a key"},
 	    {"peer/100", "{}", "not a key"},
 	    {"host/-h", HOST(1), "not a key"},
@@ -290,11 +292,54 @@ static void test_source(void)
 	ASSERT_TRUE(k && !strncmp(k, "mac/", 4), "fdb[0] from a mac key");
 	ASSERT_TRUE(fleet_plan_source(&p, "$.fdb[99].mac: x") == NULL, "out of range");
 	ASSERT_TRUE(fleet_plan_source(&p, "$.attachment.device: x") == NULL, "not a list");
-	fleet_exclude(&s, "vport/h2/100", "refused");
-	fleet_plan_free(&p);
-	if (ASSERT_OK(fleet_plan(&s, "h2", if_exists, &p), "plan without it"))
-		ASSERT_TRUE(msg(&p.errors, "vport/h2/100") != NULL, "excluded key reported");
 out:
+	fleet_plan_free(&p);
+	fleet_spec_free(&s);
+}
+
+static const struct ap_errs *parse_check(void *arg, const char *doc)
+{
+	struct ap_errs *errs = arg;
+	struct ap_doc d;
+
+	ap_errs_free(errs);
+	memset(errs, 0, sizeof(*errs));
+	ap_parse(doc, strlen(doc), &d, errs);
+	ap_doc_free(&d);
+	return errs->n ? errs : NULL;
+}
+
+/* What the apply refuses across keys is left out, reported, and forgotten once resolved. */
+static void test_accepted(void)
+{
+	struct fleet_spec s;
+	struct fleet_plan p = {0};
+	struct ap_errs errs = {0};
+	struct ap_doc d;
+	char why[256] = "";
+
+	three_hosts(&s);
+	put(&s, "context/300", "{}");
+	put(&s, "vport/h1/300", "{\"ifname\":\"t100\"}"); /* t100 is 100's vport */
+	if (ASSERT_OK(fleet_plan_accepted(&s, "h1", if_exists, parse_check, &errs, &p, why,
+	                                  sizeof(why)),
+	              "accepted without one of the two") &&
+	    ASSERT_TRUE(plan(&s, "h1", &p, &d), "parses")) {
+		ASSERT_EQ(d.nvports, 2, "one of the two t100 vports left out");
+		ASSERT_TRUE(msg(&p.errors, "vport/h1/100") || msg(&p.errors, "vport/h1/300"),
+		            "the one left out is reported");
+		ap_doc_free(&d);
+	}
+	fleet_spec_del(&s, "vport/h1/300");
+	if (ASSERT_OK(fleet_plan_accepted(&s, "h1", if_exists, parse_check, &errs, &p, why,
+	                                  sizeof(why)),
+	              "accepted") &&
+	    ASSERT_TRUE(plan(&s, "h1", &p, &d), "parses")) {
+		ASSERT_EQ(d.nvports, 2, "the conflict gone, both of h1's vports are back");
+		ASSERT_EQ(json_object_object_length(p.errors.o), 0, "no error left");
+		ap_doc_free(&d);
+	}
+	ap_errs_free(&errs);
 	fleet_plan_free(&p);
 	fleet_spec_free(&s);
 }
@@ -309,6 +354,7 @@ static const struct {
     {"fleet plan: bad values, unknown context and host, missing interface", test_bad_and_pending},
     {"fleet plan: more hosts than a flood list holds", test_big_context},
     {"fleet plan: apply errors traced back to their keys", test_source},
+    {"fleet plan: what the apply refuses is left out, and forgotten once resolved", test_accepted},
 };
 
 int main(int argc, char **argv)

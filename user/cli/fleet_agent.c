@@ -152,43 +152,26 @@ static int on_events(void *arg, const struct etcd_event *ev, size_t n, int64_t h
 	return 0;
 }
 
-/*
- * What the apply refused in the plan, by the key each entry came from: those keys are left
- * out and the plan made again. 1 if every error had a key, 0 if one did not (the plan
- * cannot be applied), after reporting it.
- */
-static int exclude_refused(struct agent *a, const struct ap_errs *errs)
+/* The apply's check of a plan (fleet_check): the whole document, and against the system. */
+static const struct ap_errs *job_check(void *arg, const char *doc)
 {
-	char hkey[FLEET_KEY_MAX];
-	int all = 1;
+	struct apply_job *j = arg;
 
-	snprintf(hkey, sizeof(hkey), "host/%s", a->host);
-	for (size_t i = 0; i < errs->n; i++) {
-		const char *key = fleet_plan_source(&a->plan, errs->msg[i]);
-		const char *why = strstr(errs->msg[i], ": ");
-
-		why = why ? why + 2 : errs->msg[i];
-		if (key) {
-			fleet_exclude(&a->spec, key, why);
-			continue;
-		}
-		snprintf(a->failure, sizeof(a->failure), "%s", errs->msg[i]);
-		fleet_msg(&a->plan.errors, hkey, "%s", errs->msg[i]);
-		all = 0;
-	}
-	return all;
+	ap_job_free(j);
+	ap_job_init(j, apply_attach, apply_detach);
+	return ap_job_check(j, doc, strlen(doc)) ? &j->errs : NULL;
 }
 
-/* One apply of the current plan: 0 applied, 1 refused (keys left out: plan again), -1. */
+/* The plan applied: 0, or -1 with a->failure (nothing changed, or all of it undone). */
 static int apply_plan(struct agent *a)
 {
 	struct apply_job j;
 	int rc = -1;
 
 	ap_job_init(&j, apply_attach, apply_detach);
-	if (ap_job_check(&j, a->plan.doc, strlen(a->plan.doc))) {
-		rc = exclude_refused(a, &j.errs) ? 1 : -1;
-	} else if (ap_job_plan(&j) == 0) {
+	if (fleet_plan_accepted(&a->spec, a->host, if_exists, job_check, &j, &a->plan, a->failure,
+	                        sizeof(a->failure)) == 0 &&
+	    ap_job_plan(&j) == 0) {
 		a->changes = j.ops.n;
 		rc = ap_job_run(&j);
 		if (rc)
@@ -209,17 +192,7 @@ static void converge(struct agent *a, bool recheck)
 	a->dirty = false;
 	a->failure[0] = 0;
 	a->changes = 0;
-	for (int tries = 0; tries < 8; tries++) {
-		fleet_plan_free(&a->plan);
-		if (fleet_plan(&a->spec, a->host, if_exists, &a->plan)) {
-			snprintf(a->failure, sizeof(a->failure),
-			         "the host's own key is not valid: nothing changed");
-			break;
-		}
-		rc = apply_plan(a);
-		if (rc != 1)
-			break;
-	}
+	rc = apply_plan(a);
 	if (rc == 0) {
 		a->applied = a->rev;
 		a->state = json_object_object_length(a->plan.errors.o)    ? "degraded"

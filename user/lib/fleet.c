@@ -38,13 +38,15 @@ void fleet_spec_init(struct fleet_spec *s)
 {
 	s->vals = json_object_new_object();
 	s->bad.o = json_object_new_object();
+	s->excl.o = json_object_new_object();
 }
 
 void fleet_spec_free(struct fleet_spec *s)
 {
 	json_object_put(s->vals);
 	json_object_put(s->bad.o);
-	s->vals = s->bad.o = NULL;
+	json_object_put(s->excl.o);
+	s->vals = s->bad.o = s->excl.o = NULL;
 }
 
 bool fleet_name_ok(const char *s)
@@ -259,6 +261,17 @@ static bool chars_in(const char *s, const char *set, size_t max)
 	return n && n <= max && strspn(s, set) == n;
 }
 
+/* A MAC in one spelling only (six pairs, lower case), so that two keys never name one MAC. */
+static bool mac_canonical(const char *m)
+{
+	if (strlen(m) != 17)
+		return false;
+	for (int i = 0; i < 17; i++)
+		if (i % 3 == 2 ? m[i] != ':' : !strchr("0123456789abcdef", m[i]))
+			return false;
+	return true;
+}
+
 static int split_key(const char *key, struct fleet_key *k, char *why, size_t wlen)
 {
 	const char *s1 = strchr(key, '/'), *s2 = s1 ? strchr(s1 + 1, '/') : NULL;
@@ -282,11 +295,13 @@ static int split_key(const char *key, struct fleet_key *k, char *why, size_t wle
 	    chars_in(k->b, "0123456789", 20))
 		return 0;
 	if (!strcmp(k->kind, "mac") && s2 && chars_in(k->a, "0123456789", 20) &&
-	    chars_in(k->b, "0123456789abcdefABCDEF:", 17))
+	    mac_canonical(k->b))
 		return 0;
 bad:
-	snprintf(why, wlen,
-	         "not a key of the schema (host/NAME, context/ID, vport/HOST/ID, mac/ID/MAC)");
+	snprintf(
+	    why, wlen,
+	    "not a key of the schema (host/NAME, context/ID, vport/HOST/ID, mac/ID/MAC, MAC as "
+	    "aa:bb:cc:dd:ee:ff)");
 	return -1;
 }
 
@@ -336,12 +351,6 @@ void fleet_spec_del(struct fleet_spec *s, const char *key)
 	json_object_object_del(s->vals, key);
 }
 
-void fleet_exclude(struct fleet_spec *s, const char *key, const char *reason)
-{
-	fleet_msg(&s->bad, key, "%s", reason);
-	json_object_object_del(s->vals, key);
-}
-
 /* The spec indexed for one plan: maps (json objects) holding references into s->vals. */
 struct index {
 	struct json_object *hosts;    /* name -> host value */
@@ -373,7 +382,8 @@ static void index_build(const struct fleet_spec *s, struct index *x)
 		char why[8];
 		struct json_object *h;
 
-		if (split_key(key, &k, why, sizeof(why)))
+		if (split_key(key, &k, why, sizeof(why)) ||
+		    json_object_object_get_ex(s->excl.o, key, NULL))
 			continue;
 		if (!strcmp(k.kind, "host"))
 			json_object_object_add(x->hosts, k.a, json_object_get(v));
@@ -669,6 +679,8 @@ int fleet_plan(const struct fleet_spec *s, const char *host, fleet_if_exists ifx
 		if (concerns(&b, bk, served))
 			json_object_object_add(p->errors.o, bk, json_object_get(why));
 	}
+	json_object_object_foreach(s->excl.o, ek, ewhy)
+	    json_object_object_add(p->errors.o, ek, json_object_get(ewhy));
 	/* A bad own key without a valid value: nothing may change (see fleet.h). */
 	if (own || !json_object_object_get_ex(s->bad.o, hkey, NULL))
 		plan_doc(&b, own);
@@ -709,4 +721,40 @@ const char *fleet_plan_source(const struct fleet_plan *p, const char *path)
 			return json_object_get_string(json_object_array_get_idx(arr, i));
 	}
 	return NULL;
+}
+
+int fleet_plan_accepted(struct fleet_spec *s, const char *host, fleet_if_exists ifx,
+                        fleet_check check, void *arg, struct fleet_plan *p, char *why, size_t wlen)
+{
+	json_object_put(s->excl.o);
+	s->excl.o = json_object_new_object();
+	for (int tries = 0; tries < 8; tries++) {
+		const struct ap_errs *errs;
+		bool all = true;
+
+		fleet_plan_free(p);
+		if (fleet_plan(s, host, ifx, p)) {
+			snprintf(why, wlen, "the host's own key is not valid: nothing changed");
+			return -1;
+		}
+		errs = check(arg, p->doc);
+		if (!errs)
+			return 0;
+		for (size_t i = 0; i < errs->n; i++) {
+			const char *key = fleet_plan_source(p, errs->msg[i]);
+			const char *m = strstr(errs->msg[i], ": ");
+
+			if (key)
+				fleet_msg(&s->excl, key, "%s", m ? m + 2 : errs->msg[i]);
+			else if (all) {
+				snprintf(why, wlen, "%s", errs->msg[i]);
+				all = false;
+			}
+		}
+		if (!all)
+			return -1;
+	}
+	snprintf(why, wlen, "the plan was still refused after leaving out %d keys",
+	         json_object_object_length(s->excl.o));
+	return -1;
 }

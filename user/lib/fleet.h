@@ -14,6 +14,8 @@
 #include <stdint.h>
 #include <json-c/json.h>
 
+struct ap_errs;
+
 #define FLEET_VERSION        1
 #define FLEET_PREFIX_DEFAULT "/stt/v1"
 #define FLEET_NAME_MAX       63
@@ -33,6 +35,7 @@ struct fleet_msgs {
 struct fleet_spec {
 	struct json_object *vals; /* key -> parsed value */
 	struct fleet_msgs bad;    /* key -> reason */
+	struct fleet_msgs excl;   /* key -> why the apply refused it (fleet_plan_accepted) */
 };
 
 void fleet_spec_init(struct fleet_spec *s);
@@ -66,8 +69,20 @@ int fleet_plan(const struct fleet_spec *s, const char *host, fleet_if_exists ifx
 void fleet_plan_free(struct fleet_plan *p);
 /* The key an apply error's path ("$.fdb[3].mac: ...") came from, or NULL. */
 const char *fleet_plan_source(const struct fleet_plan *p, const char *path);
-/* Leave key out of the next plan (an apply refused what it contributed), with reason. */
-void fleet_exclude(struct fleet_spec *s, const char *key, const char *reason);
+/*
+ * The apply's own check of a plan's document: NULL if it accepts it, else its errors
+ * ("$.vports[1].ifname: ..."), valid until the next call.
+ */
+typedef const struct ap_errs *(*fleet_check)(void *arg, const char *doc);
+
+/*
+ * A plan the check accepts: what the check refuses (two vports on one interface, say) is
+ * traced to the keys its entries came from, which are left out and reported, and the plan
+ * made again. 0, or -1 with why (the host's own key refused, or an error no key explains).
+ * Each call starts from every key again: a conflict gone is forgotten.
+ */
+int fleet_plan_accepted(struct fleet_spec *s, const char *host, fleet_if_exists ifx,
+                        fleet_check check, void *arg, struct fleet_plan *p, char *why, size_t wlen);
 
 void fleet_msg(struct fleet_msgs *m, const char *key, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
