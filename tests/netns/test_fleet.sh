@@ -340,6 +340,20 @@ test_stale() {
 	else
 		not_ok "agent stopped during 100 writes and a compaction"
 	fi
+	# Paused instead (SIGSTOP): its watch stays open while the history it needs goes.
+	kill -STOP "${AGENT[4]}"
+	for i in $(seq 100); do
+		[ $((i % 2)) = 1 ] && del "mac/100/52:54:00:bb:00:$(printf %02x "$i")" >/dev/null
+		put "mac/100/52:54:00:cc:00:$(printf %02x "$i")" '{"host":"h3"}' >/dev/null
+	done
+	rev=$(put context/100 '{}')
+	fleet_etcdctl compact "$rev" >/dev/null
+	kill -CONT "${AGENT[4]}"
+	if converged "$rev"; then
+		ok "agent paused during 100 writes and a compaction, then resumed: converges"
+	else
+		not_ok "agent paused during 100 writes and a compaction, then resumed"
+	fi
 }
 
 test_mgmt_cut() {
