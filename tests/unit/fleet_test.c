@@ -344,10 +344,7 @@ static void test_accepted(void)
 	fleet_spec_free(&s);
 }
 
-static const struct {
-	const char *name;
-	void (*fn)(void);
-} tests[] = {
+static const struct test_case tests[] = {
     {"fleet values: each checked with the apply document's rules", test_values},
     {"fleet plan: fdb, flood, peers and vports from membership", test_plan},
     {"fleet plan: a VM moves and leaves, a host leaves a context", test_one_write},
@@ -359,15 +356,5 @@ static const struct {
 
 int main(int argc, char **argv)
 {
-	int n = sizeof(tests) / sizeof(tests[0]), failed = 0;
-
-	T.verbose = argc > 1 && !strcmp(argv[1], "-v");
-	for (int i = 0; i < n; i++) {
-		T.failed = false;
-		tests[i].fn();
-		printf("%s %d - %s\n", T.failed ? "not ok" : "ok", i + 1, tests[i].name);
-		failed += T.failed;
-	}
-	printf("%d passed, %d failed\n", n - failed, failed);
-	return failed ? 1 : 0;
+	return test_run_all(tests, sizeof(tests) / sizeof(tests[0]), argc, argv);
 }

@@ -655,10 +655,7 @@ out:
 	reasm_free(r);
 }
 
-static const struct {
-	const char *name;
-	void (*fn)(void);
-} tests[] = {
+static const struct test_case tests[] = {
 	{ "reasm: in order (65244-byte frame in 3 GRO pieces)", t_in_order },
 	{ "reasm: out of order, last piece first", t_out_of_order },
 	{ "reasm: duplicates", t_duplicates },
@@ -679,15 +676,5 @@ static const struct {
 
 int main(int argc, char **argv)
 {
-	int n = sizeof(tests) / sizeof(tests[0]), failed = 0;
-
-	T.verbose = argc > 1 && !strcmp(argv[1], "-v");
-	for (int i = 0; i < n; i++) {
-		T.failed = false;
-		tests[i].fn();
-		printf("%s %d - %s\n", T.failed ? "not ok" : "ok", i + 1, tests[i].name);
-		failed += T.failed;
-	}
-	printf("%d passed, %d failed\n", n - failed, failed);
-	return failed ? 1 : 0;
+	return test_run_all(tests, sizeof(tests) / sizeof(tests[0]), argc, argv);
 }

@@ -187,4 +187,26 @@ static inline void hex_diff(const void *got, size_t got_len, const void *exp, si
 		___ok;                                                                             \
 	})
 
+/* Tests without an argument (reasm_test, fleet_test): each run, a TAP line each, totals. */
+struct test_case {
+	const char *name;
+	void (*fn)(void);
+};
+
+__attribute__((unused)) static int test_run_all(const struct test_case *t, int n, int argc,
+                                                char **argv)
+{
+	int failed = 0;
+
+	T.verbose = argc > 1 && !strcmp(argv[1], "-v");
+	for (int i = 0; i < n; i++) {
+		T.failed = false;
+		t[i].fn();
+		printf("%s %d - %s\n", T.failed ? "not ok" : "ok", i + 1, t[i].name);
+		failed += T.failed;
+	}
+	printf("%d passed, %d failed\n", n - failed, failed);
+	return failed ? 1 : 0;
+}
+
 #endif /* STT_UNIT_TEST_H */
