@@ -373,6 +373,27 @@ test_mgmt_cut() {
 	fi
 }
 
+# A context flooded to a multicast group instead of head-end lists (more members than a
+# flood list holds would need it): one write, and ARP still finds every member.
+test_group() {
+	local rev k bad=0
+	rev=$(put context/300 '{"group":"239.1.1.3"}')
+	if ! converged "$rev"; then
+		not_ok "a context flooded to a multicast group"
+		return
+	fi
+	for k in 5 6 7 8; do
+		nsx "${FLEET_NS_PREFIX}h$k-c" ip neigh flush all
+	done
+	ping_ok 5 c c8 && ping_ok 7 c c6 || bad=1
+	jq -e '.flood[] | select(.context == "300") | .remotes == ["239.1.1.3"]' \
+		"$TMP/show-5.json" >/dev/null || bad=1
+	[ "$bad" = 0 ] && ok "one write floods a context to a multicast group; ARP across it works" ||
+		not_ok "a context flooded to a multicast group"
+	rev=$(put context/300 '{}')
+	converged "$rev" || not_ok "the group removed again"
+}
+
 test_tls() {
 	local k rev
 	for k in $(seq "$N"); do
@@ -421,6 +442,7 @@ test_bad_values
 test_outages
 test_stale
 test_mgmt_cut
+test_group
 test_tls
 fleet status >"$TMP/status.out" 2>&1 && diag <"$TMP/status.out"
 if [ "$FAILED" != 0 ]; then
