@@ -225,8 +225,15 @@ else
 	not_ok "first GUE frame of each direction captured and decoded" "fewer than two directions in the capture"
 fi
 python3 "$PY" first "$TMP/gue-ipv4.pcap" $PORT >"$TMP/first4"
-echo "# per direction: src dst frames source-ports checksums"
+echo "# per direction: src dst frames source-ports checksums ipv6-extension-headers"
 diag <"$TMP/first4"
+# The hash behind the source port is the inner flow's (skb_get_hash), which is symmetric:
+# both directions of one inner flow carry the same source port.
+if [ "$(awk '{print $4}' "$TMP/first4" | sort -u | wc -l)" = 1 ] && [ "$(wc -l <"$TMP/first4")" = 2 ]; then
+	ok "both directions of each inner flow carry the same GUE source port ($(awk 'NR == 1 {print $4}' "$TMP/first4"))"
+else
+	not_ok "both directions of each inner flow carry the same GUE source port" "$(tr '\n' ';' <"$TMP/first4")"
+fi
 read -r lo hi < <(nsa sysctl -n net.ipv4.ip_local_port_range)
 bad=$(awk -v lo="$lo" -v hi="$hi" '$1 == "'$UA'" || $1 == "'$UB'" { n = split($4, p, ","); for (i = 1; i <= n; i++) if ((p[i] < lo || p[i] > hi)) print p[i] }' "$TMP/first4")
 [ -z "$bad" ] && ok "Linux's GUE source ports are in the ephemeral range $lo-$hi (flow hash, encap-sport auto)" ||
@@ -305,7 +312,7 @@ if nsa ip -6 fou add port $PORT gue && nsb ip -6 fou add port $PORT gue &&
 	gue6_side $NS_A $UA6 $UB6 $TA6 && gue6_side $NS_B $UB6 $UA6 $TB6; then
 	nsa ip fou show | diag
 	ok "ip -6 fou add port $PORT gue + ip6gretap ... encap gue, in both namespaces"
-	nsa ip -d link show gt6 | grep -o 'ip6gretap.*' | diag
+	nsa ip -d link show gt6 | grep -Eo ' mtu [0-9]+|ip6gretap.*' | diag
 else
 	not_ok "ip -6 fou add port $PORT gue + ip6gretap ... encap gue"
 fi
