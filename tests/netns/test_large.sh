@@ -237,7 +237,9 @@ sttd_case() {
 			"reasm_timeouts +$(delta "$from" sttd-end "$h" reasm_timeouts), reasm_lost +$(delta "$from" sttd-end "$h" reasm_lost)," \
 			"reasm_inflight $(value sttd-end "$h" reasm_inflight), reasm_mem_bytes $(value sttd-end "$h" reasm_mem_bytes)," \
 			"underlay veth drops +$(delta "$from" sttd-end "$h" ul_dropped)"
-		if [ "$pieces" -gt 0 ] && [ "$frames" -le 0 ]; then
+		# A frame whose other segments the underlay veth dropped only times out (checked below).
+		uld=$(($(delta "$from" sttd-end h1 ul_dropped) + $(delta "$from" sttd-end h2 ul_dropped)))
+		if [ "$pieces" -gt 0 ] && [ "$frames" -le 0 ] && [ "$uld" = 0 ]; then
 			why+="$h: $pieces pieces to sttd, no frame reassembled; "
 		fi
 		for k in drops.multi_segment reasm_evicted reasm_lost reasm_bad_csum \
