@@ -50,7 +50,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .DELETE_ON_ERROR:
-.PHONY: all clean test demo demo-fleet deps vmlinux format format-check install bench test-tools test-vm test-kernels \
+.PHONY: all clean test demo demo-fleet deps vmlinux format format-check install bench bench-fleet test-tools test-vm test-kernels \
 	test-interop etcd-test
 
 all: $(OUT)/sttctl $(OUT)/sttd $(OUT)/stt_unit $(OUT)/reasm_test $(OUT)/fleet_test \
@@ -287,6 +287,12 @@ demo-fleet: deps
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/bench.sh
+
+# The fleet control plane on etcd (scripts/bench_fleet.sh; docs/BENCH.md, "Fleet"), under the
+# namespace tests' lock.
+bench-fleet: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)flock /tmp/stt-netns.lock scripts/bench_fleet.sh
 
 # The product code's style: clang-format (.clang-format, 100 columns) and functions of at
 # most 100 lines (tests/tools/style_check.py). `make format` rewrites what clang-format can.
