@@ -101,6 +101,7 @@ static int fleet_opts(const struct cmd *c, int argc, char **argv, struct fleet_a
 	    {"lease-ttl", required_argument, NULL, 'L'},
 	    {"timeout", required_argument, NULL, 't'},
 	    {"json", no_argument, NULL, 'j'},
+	    {"all", no_argument, NULL, 'a'},
 	    CMD_OPT_HELP,
 	    {},
 	};
@@ -326,23 +327,18 @@ struct at_rev {
 	int64_t rev;
 	struct json_object *keys; /* key (relative to spec/) -> true */
 	size_t prefix_len;
-	bool past; /* a later revision was seen: nothing more at rev */
 };
 
+/* etcd sends one revision's events in one response: the first response is the answer. */
 static int at_rev_cb(void *arg, const struct etcd_event *ev, size_t n, int64_t header_rev)
 {
 	struct at_rev *r = arg;
 
-	for (size_t i = 0; i < n; i++) {
-		if (ev[i].kv.mod_revision > r->rev) {
-			r->past = true;
-			return 1;
-		}
+	for (size_t i = 0; i < n; i++)
 		if (ev[i].kv.mod_revision == r->rev && strlen(ev[i].kv.key) > r->prefix_len)
 			json_object_object_add(r->keys, ev[i].kv.key + r->prefix_len,
 			                       json_object_new_boolean(1));
-	}
-	return 0;
+	return 1;
 }
 
 static void add_name(struct json_object *set, const char *name)
@@ -360,29 +356,26 @@ static struct json_object *affected_hosts(struct fleet_args *fa, int64_t rev)
 	struct at_rev r = {.rev = rev, .keys = json_object_new_object()};
 	struct json_object *hosts = NULL, *ctxs = json_object_new_object();
 	struct etcd_kvs kvs = {0};
-	struct etcd_watch *w;
+	struct etcd_watch *w = NULL;
 	char p[FLEET_KEY_MAX], err[256];
 	int64_t crev;
 
 	snprintf(p, sizeof(p), "%s/spec/", fa->fc.prefix);
 	r.prefix_len = strlen(p);
-	w = etcd_watch_start(fa->fc.e, p, rev, err, sizeof(err));
-	/*
-	 * etcd sends a watch's history within its 100 ms sync period; after the first events,
-	 * a quiet poll means rev held nothing more. No event at rev: wait for every host.
-	 */
-	for (int i = 0; w && !r.past && i < 50; i++) {
-		int before = json_object_object_length(r.keys);
-
-		if (etcd_watch_poll(w, i ? 100 : 1000, at_rev_cb, &r, &crev, err, sizeof(err)) !=
-		    ETCD_WATCH_OK)
-			goto out;
-		if (json_object_object_length(r.keys) == before)
-			break;
+	/* The spec as it was at rev: what was put at rev has that mod_revision. */
+	if (etcd_range_prefix(fa->fc.e, p, rev, &kvs, err, sizeof(err)))
+		goto out; /* compacted, or not yet written */
+	for (size_t i = 0; i < kvs.n; i++)
+		if (kvs.v[i].mod_revision == rev && strlen(kvs.v[i].key) > r.prefix_len)
+			add_name(r.keys, kvs.v[i].key + r.prefix_len);
+	/* Nothing put: a delete at rev, which only a watch from rev shows (within 100 ms). */
+	if (!json_object_object_length(r.keys)) {
+		w = etcd_watch_start(fa->fc.e, p, rev, err, sizeof(err));
+		if (w)
+			etcd_watch_poll(w, 1000, at_rev_cb, &r, &crev, err, sizeof(err));
 	}
-	if (!w || !json_object_object_length(r.keys) ||
-	    etcd_range_prefix(fa->fc.e, p, 0, &kvs, err, sizeof(err)))
-		goto out;
+	if (!json_object_object_length(r.keys))
+		goto out; /* no spec change at rev: every host */
 	hosts = json_object_new_object();
 	/* What the changed keys name ... */
 	json_object_object_foreach(r.keys, key, v)

@@ -28,6 +28,12 @@
 #define BACKOFF_MAX_MS    5000
 /* While something is pending (an interface not there yet), the plan is made again this often. */
 #define PENDING_RECHECK_MS 1000
+/*
+ * A change that does not concern this host (another context's MAC) still moves the revision
+ * it reports, but that status is written at most this often: it is what fleet wait --all
+ * reads, while fleet wait REV waits only for the hosts REV concerns, whose status goes at once.
+ */
+#define STATUS_IDLE_MS 1000
 
 static volatile sig_atomic_t agent_stop;
 
@@ -68,7 +74,9 @@ struct agent {
 	int64_t applied; /* the revision whose plan is installed (0: none yet) */
 	bool dirty, status_dirty;
 	uint64_t first_change, last_change, last_converge;
-	char *status_last; /* the last status written, without its time */
+	char *status_last;             /* the last status written, without its time */
+	bool status_urgent, concerned; /* concerned: a change since the last apply names us */
+	uint64_t status_put;           /* when the status was last written */
 	int64_t lease;
 	uint64_t next_keepalive;
 	unsigned backoff;
@@ -129,6 +137,27 @@ static int full_read(struct agent *a)
 	return 0;
 }
 
+/* Whether a changed key (relative) concerns this host: as fleet wait decides (cmd_fleet.c). */
+static bool concerns_us(const struct agent *a, const char *key)
+{
+	char kind[8] = "", x[FLEET_NAME_MAX + 1] = "", y[FLEET_NAME_MAX + 1] = "", v[FLEET_KEY_MAX];
+	struct json_object *served;
+
+	sscanf(key, "%7[^/]/%63[^/]/%63s", kind, x, y);
+	if (!strcmp(kind, "host"))
+		return true; /* rare; its members are not known here */
+	if (!strcmp(kind, "vport") && !strcmp(x, a->host))
+		return true;
+	if (!json_object_object_get_ex(a->plan.src, "vports", &served))
+		return false;
+	/* The contexts served are those of the plan's vport keys, vport/HOST/ID. */
+	snprintf(v, sizeof(v), "vport/%s/%s", a->host, strcmp(kind, "vport") ? x : y);
+	for (size_t i = 0; i < json_object_array_length(served); i++)
+		if (!strcmp(json_object_get_string(json_object_array_get_idx(served, i)), v))
+			return true;
+	return false;
+}
+
 static int on_events(void *arg, const struct etcd_event *ev, size_t n, int64_t header_rev)
 {
 	struct agent *a = arg;
@@ -136,6 +165,8 @@ static int on_events(void *arg, const struct etcd_event *ev, size_t n, int64_t h
 	for (size_t i = 0; i < n; i++) {
 		const char *k = rel_key(a, ev[i].kv.key);
 
+		if (k && !a->concerned)
+			a->concerned = concerns_us(a, k);
 		if (k && ev[i].type == ETCD_EV_PUT)
 			fleet_spec_put(&a->spec, k, ev[i].kv.value, ev[i].kv.value_len);
 		else if (k)
@@ -236,10 +267,15 @@ static void status_changed(struct agent *a)
 	const char *v = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
 
 	if (!a->status_last || strcmp(a->status_last, v)) {
+		/* More than the revision moved (state, pending, errors, changes): at once. */
+		a->status_urgent |=
+		    a->concerned || a->changes || !a->status_last ||
+		    strcmp(strstr(a->status_last, "\"state\""), strstr(v, "\"state\""));
 		free(a->status_last);
 		a->status_last = strdup(v);
 		a->status_dirty = true;
 	}
+	a->concerned = false;
 	json_object_put(o);
 }
 
@@ -264,13 +300,16 @@ static void keep_status(struct agent *a)
 		a->next_keepalive = now_ms() + a->lease_ttl * 1000 / 3;
 		a->status_dirty = true;
 	}
-	if (a->status_dirty && a->state) {
+	if (a->status_dirty && a->state &&
+	    (a->status_urgent || now_ms() - a->status_put >= STATUS_IDLE_MS)) {
 		struct json_object *o = status_json(a, true);
 		const char *v = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
 
 		if (etcd_put(a->fc->e, a->status_key, v, strlen(v), a->lease, NULL, err,
-		             sizeof(err)) == 0)
-			a->status_dirty = false;
+		             sizeof(err)) == 0) {
+			a->status_dirty = a->status_urgent = false;
+			a->status_put = now_ms();
+		}
 		json_object_put(o);
 	}
 }
