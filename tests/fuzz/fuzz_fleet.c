@@ -34,18 +34,6 @@ static bool no_if(const char *ifname)
 	return ifname[0] != 'x'; /* interfaces starting with x do not exist */
 }
 
-static const struct ap_errs *parse_check(void *arg, const char *doc)
-{
-	struct ap_errs *errs = arg;
-	struct ap_doc d;
-
-	ap_errs_free(errs);
-	memset(errs, 0, sizeof(*errs));
-	ap_parse(doc, strlen(doc), &d, errs);
-	ap_doc_free(&d);
-	return errs->n ? errs : NULL;
-}
-
 static void check_plan(struct fleet_spec *s, const char *host)
 {
 	struct fleet_plan p = {0};
@@ -54,7 +42,7 @@ static void check_plan(struct fleet_spec *s, const char *host)
 	struct ap_doc d;
 
 	snprintf(hkey, sizeof(hkey), "host/%s", host);
-	if (fleet_plan_accepted(s, host, no_if, parse_check, &errs, &p, why, sizeof(why))) {
+	if (fleet_plan_accepted(s, host, no_if, fleet_check_parse, &errs, &p, why, sizeof(why))) {
 		CHECK(!p.doc && json_object_object_get_ex(s->bad.o, hkey, NULL), "no plan for %s: %s",
 		      host, why);
 		goto out;

@@ -297,18 +297,6 @@ out:
 	fleet_spec_free(&s);
 }
 
-static const struct ap_errs *parse_check(void *arg, const char *doc)
-{
-	struct ap_errs *errs = arg;
-	struct ap_doc d;
-
-	ap_errs_free(errs);
-	memset(errs, 0, sizeof(*errs));
-	ap_parse(doc, strlen(doc), &d, errs);
-	ap_doc_free(&d);
-	return errs->n ? errs : NULL;
-}
-
 /* What the apply refuses across keys is left out, reported, and forgotten once resolved. */
 static void test_accepted(void)
 {
@@ -321,7 +309,7 @@ static void test_accepted(void)
 	three_hosts(&s);
 	put(&s, "context/300", "{}");
 	put(&s, "vport/h1/300", "{\"ifname\":\"t100\"}"); /* t100 is 100's vport */
-	if (ASSERT_OK(fleet_plan_accepted(&s, "h1", if_exists, parse_check, &errs, &p, why,
+	if (ASSERT_OK(fleet_plan_accepted(&s, "h1", if_exists, fleet_check_parse, &errs, &p, why,
 	                                  sizeof(why)),
 	              "accepted without one of the two") &&
 	    ASSERT_TRUE(plan(&s, "h1", &p, &d), "parses")) {
@@ -331,7 +319,7 @@ static void test_accepted(void)
 		ap_doc_free(&d);
 	}
 	fleet_spec_del(&s, "vport/h1/300");
-	if (ASSERT_OK(fleet_plan_accepted(&s, "h1", if_exists, parse_check, &errs, &p, why,
+	if (ASSERT_OK(fleet_plan_accepted(&s, "h1", if_exists, fleet_check_parse, &errs, &p, why,
 	                                  sizeof(why)),
 	              "accepted") &&
 	    ASSERT_TRUE(plan(&s, "h1", &p, &d), "parses")) {

@@ -380,28 +380,30 @@ static struct json_object *affected_hosts(struct fleet_args *fa, int64_t rev)
 	/* What the changed keys name ... */
 	json_object_object_foreach(r.keys, key, v)
 	{
-		char kind[8] = "", a[FLEET_NAME_MAX + 1] = "", b[FLEET_NAME_MAX + 1] = "";
+		struct fleet_key k;
 
 		(void)v;
-		sscanf(key, "%7[^/]/%63[^/]/%63s", kind, a, b);
-		if (!strcmp(kind, "host") || !strcmp(kind, "vport"))
-			add_name(hosts, a);
-		if (!strcmp(kind, "context") || !strcmp(kind, "mac"))
-			add_name(ctxs, a);
-		if (!strcmp(kind, "vport"))
-			add_name(ctxs, b);
+		if (fleet_key_split(key, &k, NULL, 0))
+			continue;
+		if (!strcmp(k.kind, "host") || !strcmp(k.kind, "vport"))
+			add_name(hosts, k.a);
+		if (!strcmp(k.kind, "context") || !strcmp(k.kind, "mac"))
+			add_name(ctxs, k.a);
+		if (!strcmp(k.kind, "vport"))
+			add_name(ctxs, k.b);
 	}
 	/* ... the contexts a named host serves, then every member of those contexts. */
 	for (int pass = 0; pass < 2; pass++) {
 		for (size_t i = 0; i < kvs.n; i++) {
-			char a[FLEET_NAME_MAX + 1] = "", b[FLEET_NAME_MAX + 1] = "";
+			struct fleet_key k;
 
-			if (sscanf(kvs.v[i].key + r.prefix_len, "vport/%63[^/]/%63s", a, b) != 2)
+			if (fleet_key_split(kvs.v[i].key + r.prefix_len, &k, NULL, 0) ||
+			    strcmp(k.kind, "vport"))
 				continue;
-			if (!pass && json_object_object_get_ex(hosts, a, NULL))
-				add_name(ctxs, b);
-			if (pass && json_object_object_get_ex(ctxs, b, NULL))
-				add_name(hosts, a);
+			if (!pass && json_object_object_get_ex(hosts, k.a, NULL))
+				add_name(ctxs, k.b);
+			if (pass && json_object_object_get_ex(ctxs, k.b, NULL))
+				add_name(hosts, k.a);
 		}
 	}
 out:

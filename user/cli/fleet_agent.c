@@ -140,18 +140,18 @@ static int full_read(struct agent *a)
 /* Whether a changed key (relative) concerns this host: as fleet wait decides (cmd_fleet.c). */
 static bool concerns_us(const struct agent *a, const char *key)
 {
-	char kind[8] = "", x[FLEET_NAME_MAX + 1] = "", y[FLEET_NAME_MAX + 1] = "", v[FLEET_KEY_MAX];
 	struct json_object *served;
+	struct fleet_key k;
+	char v[FLEET_KEY_MAX];
 
-	sscanf(key, "%7[^/]/%63[^/]/%63s", kind, x, y);
-	if (!strcmp(kind, "host"))
-		return true; /* rare; its members are not known here */
-	if (!strcmp(kind, "vport") && !strcmp(x, a->host))
+	if (fleet_key_split(key, &k, NULL, 0) || !strcmp(k.kind, "host"))
+		return true; /* a host key is rare, and its members are not known here */
+	if (!strcmp(k.kind, "vport") && !strcmp(k.a, a->host))
 		return true;
 	if (!json_object_object_get_ex(a->plan.src, "vports", &served))
 		return false;
 	/* The contexts served are those of the plan's vport keys, vport/HOST/ID. */
-	snprintf(v, sizeof(v), "vport/%s/%s", a->host, strcmp(kind, "vport") ? x : y);
+	snprintf(v, sizeof(v), "vport/%s/%s", a->host, strcmp(k.kind, "vport") ? k.a : k.b);
 	for (size_t i = 0; i < json_object_array_length(served); i++)
 		if (!strcmp(json_object_get_string(json_object_array_get_idx(served, i)), v))
 			return true;

@@ -248,12 +248,6 @@ static int check_mac(struct json_object *o, const char *ctx, const char *mac, ch
 	return probe(doc, "$.fdb[0].", "key: ", why, wlen);
 }
 
-/* A key split in its kind and parts; -1 with why if it names nothing of the schema. */
-struct fleet_key {
-	char kind[8];
-	char a[FLEET_NAME_MAX + 1], b[FLEET_NAME_MAX + 1];
-};
-
 static bool chars_in(const char *s, const char *set, size_t max)
 {
 	size_t n = strlen(s);
@@ -272,7 +266,7 @@ static bool mac_canonical(const char *m)
 	return true;
 }
 
-static int split_key(const char *key, struct fleet_key *k, char *why, size_t wlen)
+int fleet_key_split(const char *key, struct fleet_key *k, char *why, size_t wlen)
 {
 	const char *s1 = strchr(key, '/'), *s2 = s1 ? strchr(s1 + 1, '/') : NULL;
 	size_t kl = s1 ? (size_t)(s1 - key) : 0, al;
@@ -298,10 +292,11 @@ static int split_key(const char *key, struct fleet_key *k, char *why, size_t wle
 	    mac_canonical(k->b))
 		return 0;
 bad:
-	snprintf(
-	    why, wlen,
-	    "not a key of the schema (host/NAME, context/ID, vport/HOST/ID, mac/ID/MAC, MAC as "
-	    "aa:bb:cc:dd:ee:ff)");
+	if (why)
+		snprintf(why, wlen,
+		         "not a key of the schema (host/NAME, context/ID, vport/HOST/ID, "
+		         "mac/ID/MAC, MAC as "
+		         "aa:bb:cc:dd:ee:ff)");
 	return -1;
 }
 
@@ -312,7 +307,7 @@ static struct json_object *check(const char *key, const char *v, size_t len, cha
 	struct json_object *o;
 	int rc;
 
-	if (split_key(key, &k, why, wlen))
+	if (fleet_key_split(key, &k, why, wlen))
 		return NULL;
 	o = parse_value(v, len, why, wlen);
 	if (!o)
@@ -379,10 +374,9 @@ static void index_build(const struct fleet_spec *s, struct index *x)
 	json_object_object_foreach(s->vals, key, v)
 	{
 		struct fleet_key k;
-		char why[8];
 		struct json_object *h;
 
-		if (split_key(key, &k, why, sizeof(why)) ||
+		if (fleet_key_split(key, &k, NULL, 0) ||
 		    json_object_object_get_ex(s->excl.o, key, NULL))
 			continue;
 		if (!strcmp(k.kind, "host"))
@@ -613,9 +607,8 @@ static void serve(struct build *b, const char *ctx, struct json_object *v, fleet
 static bool concerns(struct build *b, const char *key, struct json_object *served)
 {
 	struct fleet_key k;
-	char why[8];
 
-	if (split_key(key, &k, why, sizeof(why)))
+	if (fleet_key_split(key, &k, NULL, 0))
 		return true;
 	if (!strcmp(k.kind, "host"))
 		return !strcmp(k.a, b->host) || json_object_object_get_ex(b->members, k.a, NULL);
@@ -757,4 +750,16 @@ int fleet_plan_accepted(struct fleet_spec *s, const char *host, fleet_if_exists 
 	snprintf(why, wlen, "the plan was still refused after leaving out %d keys",
 	         json_object_object_length(s->excl.o));
 	return -1;
+}
+
+const struct ap_errs *fleet_check_parse(void *arg, const char *doc)
+{
+	struct ap_errs *errs = arg;
+	struct ap_doc d;
+
+	ap_errs_free(errs);
+	memset(errs, 0, sizeof(*errs));
+	ap_parse(doc, strlen(doc), &d, errs);
+	ap_doc_free(&d);
+	return errs->n ? errs : NULL;
 }

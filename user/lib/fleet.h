@@ -44,6 +44,16 @@ void fleet_spec_free(struct fleet_spec *s);
 void fleet_spec_put(struct fleet_spec *s, const char *key, const char *value, size_t len);
 void fleet_spec_del(struct fleet_spec *s, const char *key);
 
+/* A key (relative to PREFIX/spec/) in its kind ("host", "context", "vport", "mac") and parts. */
+struct fleet_key {
+	char kind[8];
+	char a[FLEET_NAME_MAX + 1],
+	    b[FLEET_NAME_MAX + 1]; /* host/A, context/A, vport/A/B, mac/A/B */
+};
+
+/* 0 if key is one of the schema's (why, if not NULL, says otherwise). */
+int fleet_key_split(const char *key, struct fleet_key *k, char *why, size_t wlen);
+
 /* A host name: 1..63 of [A-Za-z0-9._-], not starting with '.' or '-'. */
 bool fleet_name_ok(const char *s);
 
@@ -81,6 +91,9 @@ typedef const struct ap_errs *(*fleet_check)(void *arg, const char *doc);
  * made again. 0, or -1 with why (the host's own key refused, or an error no key explains).
  * Each call starts from every key again: a conflict gone is forgotten.
  */
+/* The apply document's parser alone as a fleet_check (arg: a struct ap_errs): tests, fuzzing. */
+const struct ap_errs *fleet_check_parse(void *arg, const char *doc);
+
 int fleet_plan_accepted(struct fleet_spec *s, const char *host, fleet_if_exists ifx,
                         fleet_check check, void *arg, struct fleet_plan *p, char *why, size_t wlen);
 
