@@ -23,7 +23,7 @@ struct stt_cfg {
 	__u32 mtu;  /* underlay MTU: largest outer IP packet */
 	__u8 dscp;  /* outer DSCP: STT_DSCP_INHERIT (uniform model) or STT_DSCP_FIXED(d) */
 	__u8 opts;  /* STT_OPT_* */
-	__u16 pad;
+	__u16 gue_port; /* GUE destination port, host order; 0: GUE off (was padding) */
 };
 
 /*
@@ -36,6 +36,7 @@ struct stt_cfg {
 #define STT_DSCP_FIXED(d)    ((__u8)((d) + 1))
 #define STT_DSCP_VALUE(v)    ((__u8)((v)-1)) /* the fixed DSCP of a value that is not INHERIT */
 #define STT_OPT_PEERS_STRICT 0x01            /* every context accepts only the peers in stt_peers */
+#define STT_OPT_ENCAP_GUE    0x02 /* remotes without an stt_remote_cfg entry are sent GUE */
 
 #define STT_CFG_CREATED_CLSACT 0x01 /* sttctl created the clsact qdisc on the underlay */
 #define STT_CFG_XDP            0x02 /* the XDP program is attached */
@@ -221,6 +222,27 @@ struct stt_peer_key {
 #define STT_MAX_PEERS 65536
 
 /*
+ * stt_remote_cfg (hash): remote (as in every map: IPv4 address or IPv6 index form) -> how
+ * frames to it are encapsulated and what GUE from it must carry. A remote without an entry
+ * gets the endpoint's default (STT_OPT_ENCAP_GUE) and no cookie. GUE carries Context IDs
+ * below 2^32 only (the GRE key has 32 bits); sttctl refuses the rest, the datapath drops and
+ * counts them (tx_gue_context).
+ */
+struct stt_remote_cfg {
+	__u8 encap; /* STT_ENCAP_* */
+	__u8 flags; /* STT_RCFG_* */
+	__u16 pad;
+	__u32 pad2;
+	__be32 cookie[2]; /* with STT_RCFG_COOKIE: sent in, and required of, its GUE frames */
+};
+
+#define STT_ENCAP_DEFAULT  0 /* the endpoint's default */
+#define STT_ENCAP_STT      1
+#define STT_ENCAP_GUE      2
+#define STT_RCFG_COOKIE    0x01
+#define STT_MAX_REMOTE_CFG 4096
+
+/*
  * Per-context and per-remote counters (OAM): per-CPU hashes that the datapath fills on its
  * own. stt_ctx_stats is keyed by context ID (__u64) and gets an entry for each context that
  * has a vport; stt_remote_stats (LRU) is keyed by the remote's IPv4 address (__be32 in a
@@ -338,7 +360,9 @@ enum stt_reasm_counter { STT_REASM_COUNTERS(STT_REASM_ENUM) STT_R_MAX };
 	X(TX_MSS_LOWERED, "tx_mss_lowered",                                                        \
 	  "GSO frames sent in smaller segments to fit the path MTU")                               \
 	X(TX_FRAMES6, "tx_frames6", "frames sent to IPv6 remotes (also counted in tx_frames)")     \
-	X(RX_FRAMES6, "rx_frames6", "frames received over IPv6 (also counted in rx_frames)")
+	X(RX_FRAMES6, "rx_frames6", "frames received over IPv6 (also counted in rx_frames)")     \
+	X(TX_GUE_FRAMES, "tx_gue_frames", "frames sent as GUE (also counted in tx_frames)")        \
+	X(RX_GUE_FRAMES, "rx_gue_frames", "GUE frames delivered (also counted in rx_frames)")
 
 #define STT_COUNTER_ENUM(name, str, help) STT_C_##name,
 enum stt_counter { STT_COUNTERS(STT_COUNTER_ENUM) STT_C_DROP_BASE };
@@ -381,7 +405,20 @@ enum stt_counter { STT_COUNTERS(STT_COUNTER_ENUM) STT_C_DROP_BASE };
 	  "STT flags with reserved bits set, or checksum verified and partial together")           \
 	X(L4_OFFSET, "bad_l4_offset",                                                              \
 	  "STT L4 offset without a partial checksum, or not where the inner L4 header is")         \
-	X(MSS, "bad_mss", "STT MSS without a partial TCP checksum, or below 48")
+	X(MSS, "bad_mss", "STT MSS without a partial TCP checksum, or below 48")                   \
+	X(GUE_VERSION, "gue_bad_version", "GUE version is not 0")                                  \
+	X(GUE_CONTROL, "gue_control", "GUE control message (C bit): none is defined")              \
+	X(GUE_FLAGS, "gue_bad_flags", "GUE flags other than P with stt's cookie flag")             \
+	X(GUE_HLEN, "gue_bad_hlen", "GUE header length is not what its flags imply")               \
+	X(GUE_PROTO, "gue_bad_proto", "GUE proto_ctype is not 47 (GRE)")                           \
+	X(GRE_HDR, "gre_bad_header", "GRE flags are not exactly K, or protocol is not 0x6558")     \
+	X(GUE_UDP_CSUM, "gue_udp_csum", "GUE with a nonzero UDP checksum no one verified")         \
+	X(GUE_COOKIE, "gue_cookie",                                                                \
+	  "GUE security cookie missing, wrong, or sent by a remote that has none")                 \
+	X(TX_GUE_CONTEXT, "tx_gue_context",                                                        \
+	  "frame to a GUE remote in a context whose ID does not fit the 32-bit GRE key")           \
+	X(TX_GUE_UNSUPPORTED, "tx_gue_unsupported",                                                \
+	  "frame to a GUE remote over IPv6, or while GUE is off (gue port 0)")
 
 #define STT_DROP_ENUM(name, str, help) STT_DROP_##name,
 enum stt_drop { STT_DROP_REASONS(STT_DROP_ENUM) STT_DROP_MAX };

@@ -140,6 +140,61 @@ _Static_assert(sizeof(struct stt_encap6) == 92, "outer IPv6 headers + STT header
 #define STT_ENCAP6_OVERHEAD                                                                        \
 	(sizeof(struct stt_ipv6) + sizeof(struct stt_tcp) + sizeof(struct stt_hdr))
 
+/*
+ * GUE (draft-ietf-intarea-gue, issue 13, docs/GUE.md): what Linux's fou + gretap send,
+ * UDP to the GUE port, GUE variant 0 with proto_ctype 47, then GRE with only the K bit and
+ * protocol 0x6558 (transparent Ethernet bridging), the key the tenant network, then the
+ * tenant's Ethernet frame. stt-to-stt only: an optional private option (P flag, hlen 3)
+ * carrying a 64-bit security cookie, which Linux's GUE drops.
+ */
+#define STT_GUE_DEFAULT_PORT 6080
+#define STT_GUE_PROTO_GRE    47
+#define STT_GUE_FLAG_P       0x0001     /* in the 16-bit flags, host order once ntohs'd */
+#define STT_GUE_PFLAG_COOKIE 0x40000000 /* private flag (bit 31 is Linux's REMCSUM) */
+#define STT_GRE_FLAG_K       0x2000
+#define STT_GRE_PROTO_TEB    0x6558
+#define STT_GUE_SPORT_MIN    32768 /* Linux's ip_local_port_range, as udp_flow_src_port */
+#define STT_GUE_SPORT_MAX    60999
+
+struct stt_udp {
+	__be16 source;
+	__be16 dest;
+	__be16 len;
+	__sum16 check;
+} __attribute__((packed));
+
+struct stt_gue {
+	__u8 ver_c_hlen; /* version(2) C(1) hlen(5): hlen counts 32-bit option words */
+	__u8 proto;      /* proto_ctype */
+	__be16 flags;
+} __attribute__((packed));
+
+struct stt_gue_cookie {
+	__be32 pflags; /* STT_GUE_PFLAG_COOKIE */
+	__be32 cookie[2];
+} __attribute__((packed));
+
+struct stt_gre_key {
+	__be16 flags; /* STT_GRE_FLAG_K, version 0 */
+	__be16 proto; /* STT_GRE_PROTO_TEB */
+	__be32 key;
+} __attribute__((packed));
+
+/* Outer headers of a GUE frame over IPv4, with room for the cookie option. */
+struct stt_gue_encap4 {
+	struct stt_eth eth;
+	struct stt_ipv4 ip;
+	struct stt_udp udp;
+	struct stt_gue gue;
+	__u8 opt_gre[sizeof(struct stt_gue_cookie) + sizeof(struct stt_gre_key)];
+} __attribute__((packed));
+
+/* Bytes GUE adds in front of an inner frame over IPv4, not counting the outer Ethernet. */
+#define STT_GUE4_OVERHEAD                                                                          \
+	(sizeof(struct stt_ipv4) + sizeof(struct stt_udp) + sizeof(struct stt_gue) +               \
+	 sizeof(struct stt_gre_key))
+#define STT_GUE_COOKIE_LEN sizeof(struct stt_gue_cookie)
+
 /* SEQ = frame length << 16 | offset of this segment in the frame (draft 3.2). */
 #define STT_SEQ(len, off) ((((__u32)(len)) << 16) | ((__u32)(off)&0xffff))
 #define STT_SEQ_LEN(seq)  ((__u32)(seq) >> 16)

@@ -115,6 +115,14 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } stt_peers SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, STT_MAX_REMOTE_CFG);
+	__type(key, __u32);
+	__type(value, struct stt_remote_cfg);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} stt_remote_cfg SEC(".maps");
+
 /* The template of a context's learning table; sttctl creates one per learning context. */
 struct stt_learn_inner {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
