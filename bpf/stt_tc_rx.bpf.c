@@ -60,41 +60,64 @@ static __always_inline int stt_rx_segment(struct __sk_buff *skb, struct stt_rx *
 }
 
 /*
+ * What a whole frame's encapsulation says: its context, MSS (a TSO frame's; GUE: nonzero
+ * for a GSO skb, which only a TCP burst can be) and VLAN field. Returns 0 or a drop.
+ */
+static __always_inline int stt_rx_encap_fields(struct __sk_buff *skb, struct stt_rx *rx,
+                                               __u64 *context, __be16 *mss, __u16 *vlan)
+{
+	void *data = stt_skb_data(skb), *data_end = stt_skb_data_end(skb);
+	struct stt_hdr *stt = stt_rx_hdr(data, rx);
+
+	if (rx->gue) {
+		/* A nonzero UDP checksum counts only if the stack verified it (the NIC or GRO). */
+		if (rx->gue_csum && bpf_csum_level(skb, BPF_CSUM_LEVEL_QUERY) < 0)
+			return stt_ret_drop(STT_DROP_GUE_UDP_CSUM);
+		*context = rx->gue_key;
+		*mss = skb->gso_size ? 1 : 0;
+		*vlan = 0;
+		return stt_rx_gue_gso_ok(skb, rx);
+	}
+	if ((void *)(stt + 1) > data_end)
+		return stt_ret_drop(STT_DROP_TRUNCATED);
+	*context = bpf_be64_to_cpu(stt->context_id);
+	*mss = stt->mss;
+	*vlan = bpf_ntohs(stt->vlan_tci);
+	return 0;
+}
+
+/*
  * A whole frame: to its context's vport, unless the sender is not a peer, it is OAM, or
  * its ECN says drop. Returns a verdict or a drop (counted for the context by d).
  */
 static __always_inline int stt_rx_frame(struct __sk_buff *skb, struct stt_rx *rx,
                                         const struct stt_cfg *cfg, struct stt_drop_ctx *d)
 {
-	void *data = stt_skb_data(skb), *data_end = stt_skb_data_end(skb);
-	struct stt_hdr *stt = stt_rx_hdr(data, rx);
+	__u32 inner_off = stt_rx_inner_off(rx), inner_len = stt_rx_inner_len(rx), segs;
 	const struct stt_ctx_val *vp;
 	struct stt_eth inner_eth;
-	__u32 inner_len, segs;
 	__u64 context;
 	__be16 mss;
 	__u16 vlan;
 	int ret;
 
-	if ((void *)(stt + 1) + sizeof(inner_eth) > data_end)
+	ret = stt_rx_encap_fields(skb, rx, &context, &mss, &vlan);
+	if (ret)
+		return ret;
+	if (inner_off > 128 || bpf_skb_load_bytes(skb, inner_off, &inner_eth, sizeof(inner_eth)))
 		return stt_ret_drop(STT_DROP_TRUNCATED);
-	context = bpf_be64_to_cpu(stt->context_id);
 	vp = stt_rx_context(cfg, context, rx->saddr, d, &ret);
 	if (!vp)
 		return ret;
-	__builtin_memcpy(&inner_eth, stt + 1, sizeof(inner_eth));
 	if (stt_is_oam(&inner_eth))
-		return stt_rx_oam(skb, rx, cfg);
-	mss = stt->mss;
-	vlan = bpf_ntohs(stt->vlan_tci);
+		return rx->gue ? stt_ret_drop(STT_DROP_OAM_BAD) : stt_rx_oam(skb, rx, cfg);
 	segs = skb->gso_segs ? skb->gso_segs : 1; /* before adjusting room zeroes it */
-	inner_len = rx->frame_len - sizeof(struct stt_hdr);
 	if (stt_learns(vp->flags, inner_eth.src, rx->saddr))
 		stt_learn_mac(context, inner_eth.src, rx->saddr);
 	/* GRO merges only segments with the same TOS: one CE segment keeps its frame apart. */
 	if (inner_len >= STT_SMALL_INNER) {
-		ret = stt_rx_tos(skb, rx->outer_len + sizeof(struct stt_hdr) + sizeof(inner_eth),
-		                 inner_eth.proto, rx->tos, cfg->dscp);
+		ret = stt_rx_tos(skb, inner_off + sizeof(inner_eth), inner_eth.proto, rx->tos,
+		                 cfg->dscp);
 		if (ret)
 			return stt_ret_drop_ctx(d, ret, context, STT_DIR_RX | STT_ACC_DROP);
 	}
@@ -103,6 +126,8 @@ static __always_inline int stt_rx_frame(struct __sk_buff *skb, struct stt_rx *rx
 		return ret;
 	if (stt_rx_vlan(skb, vp->flags, vlan))
 		return stt_ret_drop(STT_DROP_RX_ERROR);
+	if (rx->gue)
+		stt_count(STT_C_RX_GUE_FRAMES, 1);
 	stt_rx_account_frame(context, rx->saddr, rx->v6, segs, inner_len);
 	return bpf_redirect(vp->ifindex, 0);
 }

@@ -19,11 +19,59 @@
 #include "lib/cut.h"
 #include "lib/fdb.h"
 #include "lib/flood.h"
+#include "lib/gue_tx.h"
 #include "lib/learn.h"
 #include "lib/oam.h"
 #include "lib/pmtu.h"
 
-/* Encapsulate a tenant frame and send it. Returns a verdict or a drop (counted by d). */
+/*
+ * The GUE copies of a frame (st: built, with the frame's fields): a pass per kind, GUE then
+ * GUE with cookie (types.h), each with its head grown for it, or the frame made one
+ * UDP-tunnel GSO skb. Returns the last pass's verdict or drop. A global function: the
+ * verifier checks it once, not once per path of stt_tx_frame.
+ */
+__noinline int stt_tx_gue(struct __sk_buff *skb, struct stt_tx_state *st, const struct stt_cfg *cfg,
+                          struct stt_drop_ctx *d)
+{
+	const struct stt_flood_val *flood;
+	int ret = TC_ACT_SHOT;
+	__be32 uc_remote;
+
+	if (!st || !cfg || !d)
+		return stt_ret_drop(STT_DROP_TX_ERROR);
+	uc_remote = st->uc_remote; /* read once: the verifier ties flood to it */
+	flood = uc_remote ? NULL : &st->flood;
+	for (__u8 k = STT_KIND_GUE; k <= STT_KIND_GUEC; k <<= 1) {
+		__u32 hlen = stt_kind_hlen(k, 0);
+
+		if (!(st->kinds & k))
+			continue;
+		st->kind = k;
+		if (st->gso) {
+			ret = stt_tx_gue_gso(skb, hlen, st->mtu);
+			if (ret)
+				return ret;
+			st->head = hlen;
+			stt_count(STT_C_TX_GSO_FRAMES, 1);
+		} else if (st->len + hlen - sizeof(struct stt_eth) > st->mtu) {
+			ret = stt_ret_drop(STT_DROP_TX_TOO_BIG); /* GUE cannot cut a frame */
+		} else if (stt_tx_grow_head(skb, st, k)) {
+			return stt_ret_drop(STT_DROP_TX_ERROR);
+		} else {
+			ret = stt_tx_out(skb, st, cfg, d, uc_remote, flood, st->segs, st->len, 1);
+		}
+		if (!stt_tx_more(st))
+			return ret;
+		if (stt_is_drop(ret))
+			stt_drop_count(ret);
+	}
+	return ret;
+}
+
+/*
+ * Encapsulate a tenant frame and send it: to GUE remotes first, then to STT ones (types.h:
+ * passes by header length). Returns a verdict or a drop (counted by d).
+ */
 static __always_inline int stt_tx_frame(struct __sk_buff *skb, const struct stt_cfg *cfg,
                                         struct stt_drop_ctx *d)
 {
@@ -34,7 +82,7 @@ static __always_inline int stt_tx_frame(struct __sk_buff *skb, const struct stt_
 	__u32 zero = 0, len, mtu, ovh, segs;
 	__be32 uc_remote;
 	__u16 vlan = 0;
-	int trunk = 0, gso, ret;
+	int trunk = 0, gso, cut, ret;
 	long r;
 
 	vp = stt_tx_vport(skb, &trunk);
@@ -73,24 +121,54 @@ static __always_inline int stt_tx_frame(struct __sk_buff *skb, const struct stt_
 	 * them), the first target's, and a copy to the other family is dropped and counted. */
 	st->v6 = stt_remote_is6(uc_remote ? uc_remote : flood->remote4[0]);
 	ovh = st->v6 ? STT_ENCAP6_OVERHEAD : STT_ENCAP4_OVERHEAD;
-	/* Larger than the path (or the underlay): cut by this program, bounded by the sum. */
-	if (!gso && len + ovh > mtu && len > STT_SUM_MAX)
-		return stt_ret_drop(STT_DROP_TX_TOO_BIG);
 	st->is_ip = skb->protocol == bpf_htons(ETH_P_IP) || skb->protocol == bpf_htons(ETH_P_IPV6);
-	ret = stt_tx_build(skb, st, &in, cfg, d->context, vlan, len, gso);
-	if (ret)
-		return ret;
-	if (!gso && len + ovh > mtu)
+	stt_tx_kinds(skb, st, cfg, uc_remote, flood);
+	if (gso && (st->kinds & (st->kinds - 1))) {
+		st->one_kind = 1; /* a GSO frame is built for one encapsulation */
+		st->kinds = st->first_kind;
+	}
+	/* Larger than the path (or the underlay): STT cuts it, bounded by the sum. */
+	cut = !gso && len + ovh > mtu && (st->kinds & STT_KIND_STT);
+	if (cut && len > STT_SUM_MAX)
+		return stt_ret_drop(STT_DROP_TX_TOO_BIG);
+	if (st->kinds & (STT_KIND_GUE | STT_KIND_GUEC)) {
+		ret = stt_tx_gue_build(st, &in, cfg, d->context, len);
+		if (ret)
+			return ret;
+	}
+	if (st->kinds & STT_KIND_STT) {
+		ret = stt_tx_build(skb, st, &in, cfg, d->context, vlan, len, gso);
+		if (ret)
+			return ret;
+	}
+	stt_tx_account_frame(st, d->context, !uc_remote || cut, len);
+	st->uc_remote = uc_remote;
+	st->segs = segs;
+	st->len = len;
+	st->gso = gso;
+	st->mtu = mtu;
+	st->context = d->context;
+	if (st->kinds & (STT_KIND_GUE | STT_KIND_GUEC)) {
+		ret = stt_tx_gue(skb, st, cfg, d);
+		if (!(st->kinds & STT_KIND_STT))
+			return ret;
+		if (stt_is_drop(ret))
+			stt_drop_count(ret);
+	}
+	if (flood)
+		flood = &st->flood;
+	st->kind = STT_KIND_STT;
+	if (cut)
 		return stt_tx_to_cut(skb, st, &in, cfg, d->context, uc_remote, flood, len);
 	if (gso) {
-		if ((ret = stt_tx_gso(skb, st)) || (ret = stt_tx_gso_fit(skb, ovh, mtu)))
+		if ((ret = stt_tx_gso(skb, st)) ||
+		    (ret = stt_tx_gso_fit(skb, ovh - sizeof(struct stt_hdr), mtu)))
 			return ret;
 		stt_count(STT_C_TX_GSO_FRAMES, 1);
-	} else if (bpf_skb_change_head(
-	               skb, st->v6 ? sizeof(struct stt_encap6) : sizeof(struct stt_encap4), 0)) {
+	} else if (stt_tx_grow_head(skb, st, STT_KIND_STT)) {
 		return stt_ret_drop(STT_DROP_TX_ERROR);
 	}
-	return stt_tx_out(skb, st, cfg, d, uc_remote, flood, segs, len);
+	return stt_tx_out(skb, st, cfg, d, uc_remote, flood, segs, len, 0);
 }
 
 SEC("tc")

@@ -24,9 +24,8 @@
  * a drop (CE outside a Not-ECT packet), XDP_PASS to rewrite it (left to TC, which fixes
  * the IPv4 checksum).
  */
-static __always_inline int stt_xdp_tos(struct stt_hdr *stt, void *data_end, __u8 outer, __u8 dscp)
+static __always_inline int stt_xdp_tos(struct stt_eth *eth, void *data_end, __u8 outer, __u8 dscp)
 {
-	struct stt_eth *eth = (void *)(stt + 1);
 	__u8 *ip = (void *)(eth + 1), tos;
 	int t;
 
@@ -40,18 +39,21 @@ static __always_inline int stt_xdp_tos(struct stt_hdr *stt, void *data_end, __u8
  * Whether XDP may deliver the frame itself, or leaves it to TC: TC decapsulates whatever
  * the vport's peer does, keeps a partial inner checksum's skb state (a local veth keeps
  * CHECKSUM_PARTIAL; XDP would lose it and the tenant would drop the packet as corrupt),
- * and restores VLAN tags (skb metadata).
+ * restores VLAN tags (skb metadata), and judges a GUE datagram's UDP checksum.
  */
 static __always_inline int stt_xdp_can_deliver(struct xdp_md *ctx, const struct stt_ctx_val *vp,
-                                               const struct stt_hdr *stt, void *data,
-                                               void *data_end)
+                                               const struct stt_rx *rx, const struct stt_hdr *stt,
+                                               void *data, void *data_end)
 {
-	return (vp->flags & STT_VPORT_XDP) && !(vp->flags & STT_VPORT_VLAN) &&
-	       (void *)data_end - data == bpf_xdp_get_buff_len(ctx) &&
-	       !(stt->flags & STT_F_CSUM_PARTIAL) && !(stt->vlan_tci & bpf_htons(STT_VLAN_V));
+	if (!(vp->flags & STT_VPORT_XDP) || (vp->flags & STT_VPORT_VLAN) ||
+	    (void *)data_end - data != bpf_xdp_get_buff_len(ctx))
+		return 0;
+	if (rx->gue)
+		return !rx->gue_csum;
+	return !(stt->flags & STT_F_CSUM_PARTIAL) && !(stt->vlan_tci & bpf_htons(STT_VLAN_V));
 }
 
-/* A whole frame: checks as TC makes them, then delivered here or left to TC. */
+/* A whole frame (STT or GUE): checks as TC makes them, then delivered here or left to TC. */
 static __always_inline int stt_xdp_frame(struct xdp_md *ctx, const struct stt_cfg *cfg,
                                          struct stt_rx *rx, struct stt_drop_ctx *d)
 {
@@ -63,27 +65,36 @@ static __always_inline int stt_xdp_frame(struct xdp_md *ctx, const struct stt_cf
 	__u64 context;
 	int ret;
 
-	if ((void *)(stt + 1) > data_end)
+	if (rx->gue) {
+		context = rx->gue_key;
+		ie = data + (rx->outer_len & 0x7f);
+	} else {
+		if ((void *)(stt + 1) > data_end)
+			return XDP_PASS;
+		context = bpf_be64_to_cpu(stt->context_id);
+		ie = (void *)(stt + 1);
+	}
+	if ((void *)(ie + 1) > data_end)
 		return XDP_PASS;
-	context = bpf_be64_to_cpu(stt->context_id);
 	vp = stt_rx_context(cfg, context, rx->saddr, d, &ret);
 	if (!vp)
 		return ret;
-	ie = (void *)(stt + 1);
 	/* OAM (sttctl ping): TC answers or consumes it; never a tenant's. */
-	if ((void *)(ie + 1) <= data_end && stt_is_oam(ie))
+	if (stt_is_oam(ie))
 		return XDP_PASS;
-	if ((void *)(ie + 1) <= data_end && stt_learns(vp->flags, ie->src, rx->saddr))
+	if (stt_learns(vp->flags, ie->src, rx->saddr))
 		stt_learn_mac(context, ie->src, rx->saddr);
-	ret = stt_xdp_tos(stt, data_end, rx->tos, cfg->dscp);
+	ret = stt_xdp_tos(ie, data_end, rx->tos, cfg->dscp);
 	if (stt_is_drop(ret))
 		return stt_ret_drop_ctx(d, ret, context, STT_DIR_RX | STT_ACC_DROP);
-	if (ret != STT_CONTINUE || !stt_xdp_can_deliver(ctx, vp, stt, data, data_end))
+	if (ret != STT_CONTINUE || !stt_xdp_can_deliver(ctx, vp, rx, stt, data, data_end))
 		return XDP_PASS;
-	if (bpf_xdp_adjust_head(ctx, rx->outer_len + sizeof(struct stt_hdr)))
+	if (bpf_xdp_adjust_head(ctx, stt_rx_inner_off(rx)))
 		return stt_ret_drop(STT_DROP_RX_ERROR);
 	stt_count(STT_C_RX_XDP_FRAMES, 1);
-	stt_rx_account_frame(context, rx->saddr, rx->v6, 1, rx->frame_len - sizeof(struct stt_hdr));
+	if (rx->gue)
+		stt_count(STT_C_RX_GUE_FRAMES, 1);
+	stt_rx_account_frame(context, rx->saddr, rx->v6, 1, stt_rx_inner_len(rx));
 	return bpf_redirect(vp->ifindex, 0);
 }
 

@@ -45,4 +45,7 @@
 #define ICMP_FRAG_NEEDED  4
 #define ICMPV6_PKT_TOOBIG 2
 
+/* The inner L2 length of bpf_skb_adjust_room's encapsulation flags (a uapi macro). */
+#define BPF_F_ADJ_ROOM_ENCAP_L2(len) (((__u64)(len)&0xff) << 56)
+
 #endif

@@ -114,6 +114,28 @@ static __always_inline int stt_rx_retype(struct __sk_buff *skb, const struct stt
 }
 
 /*
+ * A GUE datagram that is a GSO skb must be one tenant TCP burst (a UDP-tunnel GSO skb from
+ * a local sender): its inner IP packet ends where the datagram does. Anything else, such as
+ * datagrams merged by UDP GRO forwarding, would reach the tenant as one corrupt frame.
+ * Returns 0 or a drop (bad_length).
+ */
+static __noinline int stt_rx_gue_gso_ok(struct __sk_buff *skb, const struct stt_rx *rx)
+{
+	__u32 off = rx->outer_len + sizeof(struct stt_eth), len = rx->frame_len;
+	__u8 ip[6];
+
+	if (!skb->gso_size)
+		return 0;
+	if (off > 128 || bpf_skb_load_bytes(skb, off, ip, sizeof(ip)))
+		return stt_ret_drop(STT_DROP_LENGTH);
+	if ((ip[0] >> 4) == 4 && (__u32)(ip[2] << 8 | ip[3]) + sizeof(struct stt_eth) == len)
+		return 0;
+	if ((ip[0] >> 4) == 6 && (__u32)(ip[4] << 8 | ip[5]) + 40 + sizeof(struct stt_eth) == len)
+		return 0;
+	return stt_ret_drop(STT_DROP_LENGTH);
+}
+
+/*
  * Remove outer IP + TCP + STT + inner Ethernet from behind the outer Ethernet header, then
  * write the inner Ethernet header in its place. Two steps: the second pull's
  * skb_postpull_rcsum() finds a csum_start (outer TCP, set by GRO or a local sender) before
@@ -124,8 +146,7 @@ static __always_inline int stt_rx_decap(struct __sk_buff *skb, const struct stt_
                                         const struct stt_eth *inner_eth, __u32 inner_len,
                                         __be16 mss)
 {
-	__u32 strip =
-	    rx->outer_len - sizeof(struct stt_eth) + sizeof(struct stt_hdr) + sizeof(*inner_eth);
+	__u32 strip = stt_rx_inner_off(rx) - sizeof(struct stt_eth) + sizeof(*inner_eth);
 	int gso = skb->gso_size != 0, ret;
 	__u64 flags;
 
@@ -135,7 +156,7 @@ static __always_inline int stt_rx_decap(struct __sk_buff *skb, const struct stt_
 		 * header, and legal inner frames can be shorter (a PPPoE PADI is 24 bytes):
 		 * move the inner frame to the front and cut the tail instead.
 		 */
-		if (stt_rx_small(skb, rx->outer_len + sizeof(struct stt_hdr), inner_len))
+		if (stt_rx_small(skb, stt_rx_inner_off(rx), inner_len))
 			return stt_ret_drop(STT_DROP_RX_ERROR);
 		return 0;
 	}
@@ -159,7 +180,7 @@ static __always_inline int stt_rx_decap(struct __sk_buff *skb, const struct stt_
 	 * a local sender is kept).
 	 */
 	bpf_csum_level(skb, BPF_CSUM_LEVEL_INC);
-	if (rx->payload_len > skb->gso_size)
+	if (!rx->gue && rx->payload_len > skb->gso_size)
 		stt_count(STT_C_RX_GRO_FRAMES, 1);
 	/*
 	 * GRO typed the merged skb as TCPv4 GSO. That is right for a tenant TSO frame (the

@@ -9,65 +9,150 @@
 
 #include "cut.h"
 #include "outer.h"
+#include "gue_tx.h"
 
 /*
- * Send a copy to every flood target. A frame to be cut (cut) gets each target's headers
- * and goes back into the vport's ingress (ifindex) to be cut; any other is sent. A copy
- * that cannot go is dropped and counted, the others still go. segs, len: the frame's
- * segments and bytes. Returns the last copy's verdict, TC_ACT_SHOT when it did not go, or
- * a drop for the whole frame (a failed header write of a frame to be cut).
+ * One copy to one remote: GUE (a GUE pass, st->kind says which) or STT. gue is a constant
+ * at every call site, so that the verifier walks only the one that can happen.
  */
-static __always_inline int stt_tx_flood(struct __sk_buff *skb, struct stt_tx_state *st,
-                                        const struct stt_flood_val *flood,
-                                        const struct stt_cfg *cfg, __u64 context, __u32 ifindex,
-                                        __u32 segs, __u32 len, int cut)
+static __always_inline long stt_tx_copy(struct __sk_buff *skb, struct stt_tx_state *st,
+                                        __be32 remote, int last, const struct stt_cfg *cfg,
+                                        int gue)
 {
-	__u32 count = flood->count, i;
+	if (gue)
+		return stt_tx_gue_one(skb, st, remote, last, cfg);
+	return stt_tx_one(skb, st, remote, last, cfg);
+}
+
+/* Whether copies of a kind after this pass's are still to go: then no copy here is last. */
+static __always_inline int stt_tx_more(const struct stt_tx_state *st)
+{
+	return !st->one_kind && (st->kinds & ~(st->kind | (st->kind - 1)));
+}
+
+#define STT_FC_CUT  0x1 /* the frame is to be cut: headers written, back into the vport */
+#define STT_FC_GUE  0x2 /* a GUE pass (st->kind) */
+#define STT_FC_LAST 0x4 /* the last copy: the skb itself goes */
+
+/*
+ * The copy of a frame to flood target i of st->flood (how: STT_FC_*). A copy that cannot go
+ * is dropped and counted (STT_CONTINUE), and so is one of another kind than the pass's in a
+ * GSO frame (types.h); one of another kind in a frame with more passes is left to its pass.
+ * Returns STT_CONTINUE, 0 for a clone that went, the verdict of a last copy, or a drop for
+ * the whole frame (a failed header write of a frame to be cut). A global function: the
+ * verifier checks it once, not once per target and per path of its callers.
+ */
+__noinline int stt_tx_flood_copy(struct __sk_buff *skb, struct stt_tx_state *st,
+                                 const struct stt_cfg *cfg, __u32 i, __u32 how)
+{
+	int cut = how & STT_FC_CUT, last = how & STT_FC_LAST;
+	__u8 kind;
 	__be32 remote;
 	long rc;
 
-	if (count > STT_MAX_FLOOD)
-		count = STT_MAX_FLOOD;
+	if (!st || !cfg || i >= STT_MAX_FLOOD)
+		return STT_CONTINUE;
+	kind = (how & STT_FC_GUE) ? st->kind : STT_KIND_STT;
+	remote = st->flood.remote4[i];
+	if (st->kind_of[i] != kind) {
+		if (!st->one_kind)
+			return STT_CONTINUE;
+		rc = stt_ret_drop(STT_DROP_TX_FLOOD_ENCAP);
+	} else if (cut) {
+		rc = stt_tx_cut_hdr(skb, st, remote);
+		if (rc == stt_ret_drop(STT_DROP_TX_ERROR))
+			return rc;
+	} else if (stt_remote_is6(remote) != st->v6) {
+		rc = stt_ret_drop(STT_DROP_TX_FAMILY);
+	} else if (how & STT_FC_GUE) {
+		rc = stt_tx_gue_one(skb, st, remote, last, cfg);
+	} else {
+		rc = stt_tx_one(skb, st, remote, last, cfg);
+	}
+	if (stt_is_drop(rc)) {
+		stt_drop_count(rc);
+		if (!cut)
+			stt_ctx_account(st->context, STT_DIR_TX | STT_ACC_DROP, 0, 0);
+		if (!cut && rc != stt_ret_drop(STT_DROP_TX_FAMILY))
+			stt_remote_account(remote, STT_DIR_TX | STT_ACC_DROP, 0, 0);
+		return STT_CONTINUE;
+	}
+	stt_count(STT_C_TX_FLOOD_COPIES, 1);
+	if (cut) {
+		stt_remote_account(remote, STT_DIR_TX | STT_ACC_FRAME, 0, st->len);
+		skb->mark = STT_MARK_FRESH;
+		if (last)
+			return bpf_redirect(skb->ifindex, BPF_F_INGRESS);
+		bpf_clone_redirect(skb, skb->ifindex, BPF_F_INGRESS);
+		skb->mark = 0;
+		return 0;
+	}
+	stt_count(STT_C_TX_SEGMENTS, 1);
+	stt_ctx_account(st->context, STT_DIR_TX, st->segs, 0);
+	stt_remote_account(remote, STT_DIR_TX | STT_ACC_FRAME, st->segs, st->len);
+	return last ? rc : 0;
+}
+
+/*
+ * Send a copy to every flood target of st->flood in the pass's encapsulation (gue: a GUE
+ * pass). A frame to be cut (cut) gets each target's headers and goes back into the vport's
+ * ingress to be cut; any other is sent. Returns the last copy's verdict, TC_ACT_SHOT when
+ * it did not go, or a drop for the whole frame.
+ */
+static __always_inline int stt_tx_flood(struct __sk_buff *skb, struct stt_tx_state *st,
+                                        const struct stt_cfg *cfg, int cut, int gue)
+{
+	__u8 kind = gue ? st->kind : STT_KIND_STT;
+	__u32 count = st->flood.count, i;
+	int rc;
+
 	for (i = 0; i < STT_MAX_FLOOD; i++) {
-		int last = i + 1 >= count;
+		int last = i == st->last_of[kind & 7] && !stt_tx_more(st);
 
 		if (i >= count)
 			break;
-		remote = flood->remote4[i];
-		if (cut) {
-			rc = stt_tx_cut_hdr(skb, st, remote);
-			if (rc == stt_ret_drop(STT_DROP_TX_ERROR))
-				return rc;
-		} else if (stt_remote_is6(remote) != st->v6) {
-			rc = stt_ret_drop(STT_DROP_TX_FAMILY);
-		} else {
-			rc = stt_tx_one(skb, st, remote, last, cfg);
-		}
-		if (stt_is_drop(rc)) {
-			stt_drop_count(rc);
-			if (!cut)
-				stt_ctx_account(context, STT_DIR_TX | STT_ACC_DROP, 0, 0);
-			if (!cut && rc != stt_ret_drop(STT_DROP_TX_FAMILY))
-				stt_remote_account(remote, STT_DIR_TX | STT_ACC_DROP, 0, 0);
+		rc = stt_tx_flood_copy(skb, st, cfg, i,
+		                       (cut ? STT_FC_CUT : 0) | (gue ? STT_FC_GUE : 0) |
+		                           (last ? STT_FC_LAST : 0));
+		if (rc == STT_CONTINUE)
 			continue;
-		}
-		stt_count(STT_C_TX_FLOOD_COPIES, 1);
-		if (cut) {
-			stt_remote_account(remote, STT_DIR_TX | STT_ACC_FRAME, 0, len);
-			skb->mark = STT_MARK_FRESH;
-			if (last)
-				return bpf_redirect(ifindex, BPF_F_INGRESS);
-			bpf_clone_redirect(skb, ifindex, BPF_F_INGRESS);
-			skb->mark = 0;
-			continue;
-		}
-		stt_count(STT_C_TX_SEGMENTS, 1);
-		stt_ctx_account(context, STT_DIR_TX, segs, 0);
-		stt_remote_account(remote, STT_DIR_TX | STT_ACC_FRAME, segs, len);
-		if (last)
+		if (stt_is_drop(rc) || last)
 			return rc;
 	}
 	return TC_ACT_SHOT;
+}
+
+/*
+ * Room in front of a non-GSO frame for the headers of a pass of kind k: the head grows
+ * by what the previous pass did not already add. Returns 0 or nonzero on failure.
+ */
+static __always_inline long stt_tx_grow_head(struct __sk_buff *skb, struct stt_tx_state *st,
+                                             __u8 k)
+{
+	__u32 hlen = stt_kind_hlen(k, st->v6);
+
+	if (hlen < st->head || hlen - st->head > 128)
+		return -1;
+	if (hlen > st->head && bpf_skb_change_head(skb, hlen - st->head, 0))
+		return -1;
+	st->head = hlen;
+	st->kind = k;
+	return 0;
+}
+
+/* A frame's own counters, once whatever passes it takes. */
+static __always_inline void stt_tx_account_frame(const struct stt_tx_state *st, __u64 context,
+                                                 int ctx_now, __u32 len)
+{
+	stt_count(STT_C_TX_FRAMES, 1);
+	stt_count(STT_C_TX_BYTES, len);
+	if (st->v6)
+		stt_count(STT_C_TX_FRAMES6, 1);
+	if (st->kinds & (STT_KIND_GUE | STT_KIND_GUEC))
+		stt_count(STT_C_TX_GUE_FRAMES, 1);
+	/* Else the context counts once the frame went (stt_tx_out), with its segments. */
+	if (ctx_now)
+		stt_ctx_account(context, STT_DIR_TX | STT_ACC_FRAME, 0, len);
 }
 
 /*
@@ -88,17 +173,11 @@ static __always_inline int stt_tx_to_cut(struct __sk_buff *skb, struct stt_tx_st
 	hp->stt.flags &= ~STT_F_CSUM_PARTIAL;
 	hp->stt.l4_offset = 0;
 	st->h6.stt = hp->stt;
-	if (bpf_skb_change_head(skb, st->v6 ? sizeof(struct stt_encap6) : sizeof(struct stt_encap4),
-	                        0))
+	if (stt_tx_grow_head(skb, st, STT_KIND_STT))
 		return stt_ret_drop(STT_DROP_TX_ERROR);
-	stt_count(STT_C_TX_FRAMES, 1);
-	stt_count(STT_C_TX_BYTES, len);
 	stt_count(STT_C_TX_CUT_FRAMES, 1);
-	if (st->v6)
-		stt_count(STT_C_TX_FRAMES6, 1);
-	stt_ctx_account(context, STT_DIR_TX | STT_ACC_FRAME, 0, len);
 	if (!uc_remote)
-		return stt_tx_flood(skb, st, flood, cfg, context, ifindex, 0, len, 1);
+		return stt_tx_flood(skb, st, cfg, 1, 0);
 	if (stt_is_drop(stt_tx_cut_hdr(skb, st, uc_remote)))
 		return stt_ret_drop(st->v6 ? STT_DROP_TX_NO_REMOTE6 : STT_DROP_TX_ERROR);
 	stt_remote_account(uc_remote, STT_DIR_TX | STT_ACC_FRAME, 0, len);
@@ -110,20 +189,14 @@ static __always_inline int stt_tx_to_cut(struct __sk_buff *skb, struct stt_tx_st
 static __always_inline int stt_tx_out(struct __sk_buff *skb, struct stt_tx_state *st,
                                       const struct stt_cfg *cfg, struct stt_drop_ctx *d,
                                       __be32 uc_remote, const struct stt_flood_val *flood,
-                                      __u32 segs, __u32 len)
+                                      __u32 segs, __u32 len, int gue)
 {
 	long rc;
 
-	stt_count(STT_C_TX_FRAMES, 1);
-	stt_count(STT_C_TX_BYTES, len);
-	if (st->v6)
-		stt_count(STT_C_TX_FRAMES6, 1);
-	if (!uc_remote) {
-		stt_ctx_account(d->context, STT_DIR_TX | STT_ACC_FRAME, 0, len);
-		return stt_tx_flood(skb, st, flood, cfg, d->context, 0, segs, len, 0);
-	}
+	if (!uc_remote)
+		return stt_tx_flood(skb, st, cfg, 0, gue);
 	/* The context's counters: one update for the frame, sent or dropped. */
-	rc = stt_tx_one(skb, st, uc_remote, 1, cfg);
+	rc = stt_tx_copy(skb, st, uc_remote, 1, cfg, gue);
 	if (stt_is_drop(rc)) {
 		d->what = STT_DIR_TX | STT_ACC_FRAME | STT_ACC_DROP;
 		d->bytes = len;

@@ -91,14 +91,15 @@ static __noinline int stt_tx_gso(struct __sk_buff *skb, struct stt_tx_state *st)
 }
 
 /*
- * Make a GSO frame (outer overhead ovh) fit the path MTU: segments of gso_size that would
- * not fit get a smaller gso_size. Growing room without BPF_F_ADJ_ROOM_FIXED_GSO lowers it
- * by the bytes added; taking them away again with the flag keeps it there. The STT header
+ * Make a GSO frame fit the path MTU: segments of hdr + gso_size bytes (hdr: what each
+ * segment carries in front of its share of the payload, from the outer IP header on) that
+ * would not fit get a smaller gso_size. Growing room without BPF_F_ADJ_ROOM_FIXED_GSO lowers
+ * it by the bytes added; taking them away again with the flag keeps it there. An STT header
  * keeps the tenant's MSS (the inner TCP's), only the outer cut changes. Returns 0 or a drop.
  */
-static __always_inline int stt_tx_gso_fit(struct __sk_buff *skb, __u32 ovh, __u32 mtu)
+static __noinline int stt_tx_gso_fit(struct __sk_buff *skb, __u32 hdr, __u32 mtu)
 {
-	__u32 seg_len = skb->gso_size + (ovh - sizeof(struct stt_hdr)), d;
+	__u32 seg_len = skb->gso_size + hdr, d;
 
 	if (seg_len <= mtu)
 		return 0;

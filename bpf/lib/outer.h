@@ -27,8 +27,8 @@ static __always_inline __u32 stt_next_frame_id(void)
 }
 
 /*
- * Write the first hdr_len bytes of h (struct stt_encap4 or stt_encap6, by its Ethernet
- * type) with the next hop's MACs and send. Returns 0 when a clone left, the redirect's
+ * Write the first hdr_len bytes of h (struct stt_encap4, stt_encap6 or stt_gue_encap4, by
+ * its Ethernet type) with the next hop's MACs and send. Returns 0 when a clone left, the redirect's
  * verdict when the skb itself goes, -1 when this copy was dropped (stt_tx_sent says which).
  * A multicast group (draft 3.4) needs no FIB or neighbour: the MAC is the group's (RFC
  * 1112: 01:00:5e + low 23 bits; RFC 2464: 33:33 + low 32 bits), the device the underlay.
@@ -51,7 +51,8 @@ static __noinline long stt_tx_send(struct __sk_buff *skb, void *h, __u32 hdr_len
 
 	if (hdr_len < sizeof(*eth) || hdr_len > (v6 ? sizeof(*h6) : sizeof(*h4)))
 		return -1;
-	fib.l4_protocol = IPPROTO_TCP;
+	/* STT's TCP and GUE's UDP: the ports sit where the TCP header's do. */
+	fib.l4_protocol = v6 ? h6->ip.nexthdr : h4->ip.protocol;
 	fib.ifindex = cfg->ifindex;
 	if (v6) {
 		fib.family = AF_INET6;

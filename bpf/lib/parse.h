@@ -12,6 +12,9 @@
 #include "csum.h"
 #include "stt_check.h"
 
+/* UDP and GUE headers: what must be in the window before GUE is parsed. */
+#define STT_GUE_L4_MIN (sizeof(struct stt_udp) + sizeof(struct stt_gue))
+
 enum stt_rx_verdict {
 	STT_RX_NOT_STT, /* leave it to the stack */
 	STT_RX_DROP,    /* STT, malformed or not for us: drop and count */
@@ -28,7 +31,11 @@ struct stt_rx {
 	__be32 frame_id;
 	__u16 sport;
 	__u8 tos;
-	__u8 v6; /* the outer header is IPv6; saddr is the sender's remote (index form) */
+	__u8 v6;  /* the outer header is IPv6; saddr is the sender's remote (index form) */
+	__u8 gue; /* GUE, not STT: outer_len is the inner frame's offset, frame_len its length */
+	__u8 gue_csum; /* GUE with a nonzero UDP checksum, which parsing did not verify */
+	__u16 pad;
+	__u32 gue_key; /* GUE: the GRE key, the frame's Context ID */
 };
 
 /* The first STT_CHECK_INNER bytes at p into out (zeroed by the caller), as many as the window has.
@@ -89,6 +96,90 @@ static __always_inline int stt_rx_tcp(struct stt_tcp *tcp, void *data_end, __u32
 		return STT_RX_FRAME;
 	}
 	return STT_RX_SEGMENT;
+}
+
+/*
+ * A GUE remote's security cookie (docs/GUE.md section 7, stt-to-stt only): a remote with
+ * one must send it, a remote without one must not. c: the packet's option, or NULL.
+ */
+static __always_inline int stt_rx_gue_cookie_ok(__be32 saddr, const struct stt_gue_cookie *c)
+{
+	const struct stt_remote_cfg *rc = bpf_map_lookup_elem(&stt_remote_cfg, &saddr);
+
+	if (!rc || !(rc->flags & STT_RCFG_COOKIE))
+		return !c;
+	return c && c->cookie[0] == rc->cookie[0] && c->cookie[1] == rc->cookie[1];
+}
+
+/*
+ * GUE once its UDP and GUE headers are in the window (docs/GUE.md section 8): variant 0,
+ * no control message, no flags but P with stt's cookie option, GRE with exactly the K bit
+ * and protocol TEB. l4_len is the outer IP payload length. A whole frame: outer_len is
+ * the inner frame's offset, frame_len its length, gue_key the GRE key.
+ */
+static __always_inline int stt_rx_gue(struct stt_udp *udp, void *data_end, __u32 l3_len,
+                                      __u32 l4_len, struct stt_rx *rx, enum stt_drop *reason)
+{
+	struct stt_gue *g = (void *)(udp + 1);
+	struct stt_gue_cookie *c = NULL;
+	struct stt_gre_key *gre;
+	__u32 opt = 0, hdrs;
+	__u16 flags = bpf_ntohs(g->flags);
+
+	rx->gue = 1;
+	*reason = STT_DROP_IP_HDR;
+	if (bpf_ntohs(udp->len) != l4_len)
+		return STT_RX_DROP;
+	*reason = STT_DROP_GUE_VERSION;
+	if (g->ver_c_hlen >> 6)
+		return STT_RX_DROP;
+	*reason = STT_DROP_GUE_CONTROL;
+	if (g->ver_c_hlen & 0x20)
+		return STT_RX_DROP;
+	if (flags == STT_GUE_FLAG_P) {
+		c = (void *)(g + 1);
+		*reason = STT_DROP_GUE_HLEN;
+		if ((g->ver_c_hlen & 0x1f) * 4 != sizeof(*c))
+			return STT_RX_DROP;
+		*reason = STT_DROP_TRUNCATED;
+		if ((void *)(c + 1) > data_end)
+			return STT_RX_DROP;
+		*reason = STT_DROP_GUE_FLAGS;
+		if (c->pflags != bpf_htonl(STT_GUE_PFLAG_COOKIE))
+			return STT_RX_DROP;
+		gre = (void *)(c + 1);
+		opt = sizeof(*c);
+	} else {
+		*reason = STT_DROP_GUE_FLAGS;
+		if (flags)
+			return STT_RX_DROP;
+		*reason = STT_DROP_GUE_HLEN;
+		if (g->ver_c_hlen & 0x1f)
+			return STT_RX_DROP;
+		gre = (void *)(g + 1);
+	}
+	*reason = STT_DROP_GUE_PROTO;
+	if (g->proto != STT_GUE_PROTO_GRE)
+		return STT_RX_DROP;
+	*reason = STT_DROP_TRUNCATED;
+	if ((void *)(gre + 1) > data_end)
+		return STT_RX_DROP;
+	*reason = STT_DROP_GRE_HDR;
+	if (gre->flags != bpf_htons(STT_GRE_FLAG_K) || gre->proto != bpf_htons(STT_GRE_PROTO_TEB))
+		return STT_RX_DROP;
+	hdrs = sizeof(*udp) + sizeof(*g) + opt + sizeof(*gre);
+	*reason = STT_DROP_INNER_SHORT;
+	if (l4_len < hdrs + sizeof(struct stt_eth))
+		return STT_RX_DROP;
+	*reason = STT_DROP_GUE_COOKIE;
+	if (!stt_rx_gue_cookie_ok(rx->saddr, c))
+		return STT_RX_DROP;
+	rx->outer_len = sizeof(struct stt_eth) + l3_len + hdrs;
+	rx->frame_len = rx->payload_len = l4_len - hdrs;
+	rx->gue_key = bpf_ntohl(gre->key);
+	rx->gue_csum = udp->check != 0;
+	rx->sport = bpf_ntohs(udp->source);
+	return STT_RX_FRAME;
 }
 
 /*
@@ -184,7 +275,8 @@ static __always_inline int stt_rx_parse6(void *data, void *data_end, __u32 pkt_l
 
 /*
  * pkt_len is the length of the whole packet (XDP: data_end - data; TC: skb->len), which can
- * exceed the linear window in TC.
+ * exceed the linear window in TC. TCP to the STT port is STT, UDP to the GUE port (when
+ * GUE is on) is GUE: both are consumed from here on, whatever their state.
  */
 static __always_inline int stt_rx_parse(void *data, void *data_end, __u32 pkt_len,
                                         const struct stt_cfg *cfg, struct stt_rx *rx,
@@ -192,8 +284,9 @@ static __always_inline int stt_rx_parse(void *data, void *data_end, __u32 pkt_le
 {
 	struct stt_eth *eth = data;
 	struct stt_ipv4 *ip;
-	struct stt_tcp *tcp;
-	__u32 ihl, tot_len;
+	__u32 ihl, tot_len, l4_min;
+	__be16 *ports;
+	__u16 port;
 
 	if ((void *)(eth + 1) > data_end)
 		return STT_RX_NOT_STT;
@@ -202,23 +295,30 @@ static __always_inline int stt_rx_parse(void *data, void *data_end, __u32 pkt_le
 	if (eth->proto != bpf_htons(ETH_P_IP))
 		return STT_RX_NOT_STT;
 	ip = (void *)(eth + 1);
-	if ((void *)(ip + 1) > data_end)
+	if ((void *)(ip + 1) > data_end || (ip->ver_ihl >> 4) != 4)
 		return STT_RX_NOT_STT;
-	if (ip->protocol != IPPROTO_TCP || (ip->ver_ihl >> 4) != 4)
+	if (ip->protocol == IPPROTO_TCP) {
+		port = cfg->port;
+		l4_min = sizeof(struct stt_tcp);
+	} else if (ip->protocol == IPPROTO_UDP && cfg->gue_port) {
+		port = cfg->gue_port;
+		l4_min = STT_GUE_L4_MIN;
+	} else {
 		return STT_RX_NOT_STT;
+	}
 	ihl = (ip->ver_ihl & 0x0f) * 4;
 	if (ihl < sizeof(*ip))
 		return STT_RX_NOT_STT;
-	tcp = (void *)ip + ihl;
+	ports = (void *)ip + ihl;
 	/* A non-first fragment carries no ports; its first fragment is dropped below. */
 	if (ip->frag_off & bpf_htons(IP_OFFSET))
 		return STT_RX_NOT_STT;
-	if ((void *)tcp + 4 > data_end)
+	if ((void *)(ports + 2) > data_end)
 		return STT_RX_NOT_STT;
-	if (tcp->dest != bpf_htons(cfg->port))
+	if (ports[1] != bpf_htons(port))
 		return STT_RX_NOT_STT;
 
-	/* From here on it is STT: it is consumed, never left to the host's TCP. */
+	/* From here on it is ours: it is consumed, never left to the host's TCP or UDP. */
 	if (!cfg->local4 || ip->daddr != cfg->local4) {
 		__u32 group = ip->daddr;
 
@@ -233,11 +333,13 @@ static __always_inline int stt_rx_parse(void *data, void *data_end, __u32 pkt_le
 		return STT_RX_DROP;
 	}
 	if (ihl != sizeof(*ip)) {
-		/* STT endpoints send no IP options; refuse rather than parse them. */
+		/* Endpoints send no IP options; refuse rather than parse them. */
 		*reason = STT_DROP_IP_HDR;
 		return STT_RX_DROP;
 	}
-	if ((void *)(tcp + 1) > data_end) {
+	/* Each protocol's own constant: the verifier loses a bound merged from two. */
+	if (ip->protocol == IPPROTO_UDP ? (void *)ports + STT_GUE_L4_MIN > data_end
+	                                : (void *)ports + sizeof(struct stt_tcp) > data_end) {
 		*reason = STT_DROP_TRUNCATED;
 		return STT_RX_DROP;
 	}
@@ -246,13 +348,26 @@ static __always_inline int stt_rx_parse(void *data, void *data_end, __u32 pkt_le
 		*reason = STT_DROP_TRUNCATED; /* the packet ends before IP says it does */
 		return STT_RX_DROP;
 	}
-	if (tot_len < ihl + sizeof(*tcp) || tot_len + sizeof(*eth) != pkt_len) {
+	if (tot_len < ihl + l4_min || tot_len + sizeof(*eth) != pkt_len) {
 		*reason = STT_DROP_IP_HDR;
 		return STT_RX_DROP;
 	}
 	rx->saddr = ip->saddr;
 	rx->tos = ip->tos;
-	return stt_rx_tcp(tcp, data_end, ihl, tot_len - ihl, rx, reason);
+	if (ip->protocol == IPPROTO_UDP)
+		return stt_rx_gue((void *)ports, data_end, ihl, tot_len - ihl, rx, reason);
+	return stt_rx_tcp((void *)ports, data_end, ihl, tot_len - ihl, rx, reason);
+}
+
+/* Where a whole frame's inner Ethernet header starts, and its length: STT or GUE. */
+static __always_inline __u32 stt_rx_inner_off(const struct stt_rx *rx)
+{
+	return rx->gue ? rx->outer_len : rx->outer_len + sizeof(struct stt_hdr);
+}
+
+static __always_inline __u32 stt_rx_inner_len(const struct stt_rx *rx)
+{
+	return rx->gue ? rx->frame_len : rx->frame_len - sizeof(struct stt_hdr);
 }
 
 /* The STT header of a whole frame; the caller checked it lies inside the window. */

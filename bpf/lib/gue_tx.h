@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * GUE at transmit (docs/GUE.md): which encapsulation each remote gets (stt_remote_kind),
+ * the GUE outer headers of a frame (stt_tx_gue_build), one remote's copy of them
+ * (stt_tx_gue_one), and a TSO burst as one UDP-tunnel GSO skb (stt_tx_gue_gso).
+ */
+#ifndef STT_BPF_GUE_TX_H
+#define STT_BPF_GUE_TX_H
+
+#include "defs.h"
+#include "cfg.h"
+#include "csum.h"
+#include "drop.h"
+#include "inner.h"
+#include "gso.h"
+#include "outer.h"
+#include "stt_tos.h"
+
+/* Outer Ethernet to inner Ethernet header of a GUE frame, without the cookie option. */
+#define STT_GUE_HLEN (sizeof(struct stt_eth) + STT_GUE4_OVERHEAD)
+
+/* The encapsulation of a remote (STT_KIND_*): its own setting, else the endpoint's. */
+static __always_inline __u8 stt_remote_kind(const struct stt_cfg *cfg, __be32 remote)
+{
+	const struct stt_remote_cfg *rc = bpf_map_lookup_elem(&stt_remote_cfg, &remote);
+	__u8 enc = rc && rc->encap ? rc->encap : 0;
+
+	if (!enc)
+		enc = (cfg->opts & STT_OPT_ENCAP_GUE) ? STT_ENCAP_GUE : STT_ENCAP_STT;
+	if (enc != STT_ENCAP_GUE)
+		return STT_KIND_STT;
+	return rc && (rc->flags & STT_RCFG_COOKIE) ? STT_KIND_GUEC : STT_KIND_GUE;
+}
+
+/*
+ * The kinds of a frame's remotes (st->kinds), each flood target's (st->kind_of) and the
+ * last target of each kind (st->last_of), so that every pass knows which copy is its last;
+ * the flood list is copied into st->flood, which every pass then reads.
+ */
+static __noinline void stt_tx_kinds(struct __sk_buff *skb, struct stt_tx_state *st,
+                                    const struct stt_cfg *cfg, __be32 uc_remote,
+                                    const struct stt_flood_val *flood)
+{
+	__u32 i;
+
+	if (uc_remote) {
+		st->kinds = stt_remote_kind(cfg, uc_remote);
+		st->first_kind = st->kinds;
+		return;
+	}
+	if (!flood)
+		return;
+	st->flood = *flood;
+	flood = &st->flood;
+	for (i = 0; i < STT_MAX_FLOOD; i++) {
+		__u8 k;
+
+		if (i >= flood->count)
+			break;
+		k = stt_remote_kind(cfg, flood->remote4[i]);
+		st->kind_of[i] = k;
+		st->kinds |= k;
+		if (i == 0)
+			st->first_kind = k;
+		st->last_of[k & 7] = i;
+	}
+}
+
+/*
+ * The GUE headers every copy of a frame of len bytes shares (GUE over IPv4 only, for now):
+ * variant 0 with GRE-TEB, the key the Context ID; the source port from the inner flow's hash
+ * as Linux's udp_flow_src_port() makes it; UDP checksum 0 (RFC 768, what Linux sends by
+ * default over IPv4). Returns 0 or a drop.
+ */
+static __noinline int stt_tx_gue_build(struct stt_tx_state *st, const struct stt_inner *in,
+                                       const struct stt_cfg *cfg, __u64 context, __u32 len)
+{
+	struct stt_gue_encap4 *g = &st->g;
+	__u32 h = in->hash ^ (in->hash << 16);
+
+	if (context > 0xffffffffULL)
+		return stt_ret_drop(STT_DROP_TX_GUE_CONTEXT);
+	if (st->v6 || !cfg->gue_port || !cfg->local4)
+		return stt_ret_drop(STT_DROP_TX_GUE_UNSUPPORTED);
+	g->eth.proto = bpf_htons(ETH_P_IP);
+	g->ip.ver_ihl = 0x45;
+	g->ip.tos = stt_encap_tos(in->tos, cfg->dscp);
+	g->ip.frag_off = bpf_htons(IP_DF);
+	g->ip.ttl = cfg->ttl ? cfg->ttl : 64;
+	g->ip.protocol = IPPROTO_UDP;
+	g->ip.saddr = cfg->local4;
+	g->udp.source = bpf_htons(
+	    (__u16)((((__u64)h * (STT_GUE_SPORT_MAX - STT_GUE_SPORT_MIN)) >> 32) + STT_GUE_SPORT_MIN));
+	g->udp.dest = bpf_htons(cfg->gue_port);
+	g->gue.proto = STT_GUE_PROTO_GRE;
+	st->gre.flags = bpf_htons(STT_GRE_FLAG_K);
+	st->gre.proto = bpf_htons(STT_GRE_PROTO_TEB);
+	st->gre.key = bpf_htonl((__u32)context);
+	st->gue_ip_len = STT_GUE4_OVERHEAD + len;
+	return 0;
+}
+
+/* Bytes from the outer Ethernet header to the inner one for a copy of kind k. */
+static __always_inline __u32 stt_kind_hlen(__u8 k, int v6)
+{
+	if (k == STT_KIND_GUE)
+		return STT_GUE_HLEN;
+	if (k == STT_KIND_GUEC)
+		return STT_GUE_HLEN + STT_GUE_COOKIE_LEN;
+	return v6 ? sizeof(struct stt_encap6) : sizeof(struct stt_encap4);
+}
+
+/*
+ * Finish the GUE headers for one remote (its address, its cookie option in a GUEC pass)
+ * and send (stt_tx_send). Returns what stt_tx_one does.
+ */
+static __noinline long stt_tx_gue_one(struct __sk_buff *skb, struct stt_tx_state *st,
+                                      __be32 remote, int last, const struct stt_cfg *cfg)
+{
+	__u32 flags = (last ? STT_SEND_LAST : 0) | (st->is_ip ? STT_SEND_IP : 0);
+	struct stt_gue_encap4 *g = &st->g;
+	__u32 opt = 0;
+
+	if (st->kind == STT_KIND_GUEC) {
+		const struct stt_remote_cfg *rc = bpf_map_lookup_elem(&stt_remote_cfg, &remote);
+		struct stt_gue_cookie c = {.pflags = bpf_htonl(STT_GUE_PFLAG_COOKIE)};
+
+		if (!rc || !(rc->flags & STT_RCFG_COOKIE))
+			return stt_ret_drop(STT_DROP_TX_ERROR); /* changed since stt_tx_kinds */
+		c.cookie[0] = rc->cookie[0];
+		c.cookie[1] = rc->cookie[1];
+		__builtin_memcpy(g->opt_gre, &c, sizeof(c));
+		opt = sizeof(c);
+	}
+	__builtin_memcpy(g->opt_gre + opt, &st->gre, sizeof(st->gre));
+	g->gue.ver_c_hlen = opt / 4;
+	g->gue.flags = opt ? bpf_htons(STT_GUE_FLAG_P) : 0;
+	g->ip.tot_len = bpf_htons(st->gue_ip_len + opt);
+	g->udp.len = bpf_htons(st->gue_ip_len + opt - sizeof(struct stt_ipv4));
+	g->ip.daddr = remote;
+	g->ip.check = 0;
+	g->ip.check = stt_ipv4_csum(&g->ip);
+	return stt_tx_sent(stt_tx_send(skb, g, STT_GUE_HLEN + opt, cfg, flags));
+}
+
+/*
+ * A tenant's TSO burst as ONE GUE frame: bpf_skb_adjust_room's encapsulation flags make it
+ * a UDP-tunnel GSO skb (inner protocol TEB), which GSO or a NIC with UDP tunnel offload
+ * segments at the inner TCP header, copying the outer headers (constant per frame) into
+ * every segment. The room goes behind the tenant's Ethernet header, which becomes the
+ * outer one; a copy of it goes at the end of the room. hlen: outer Ethernet to inner
+ * Ethernet. The segments are made to fit the path MTU. Returns 0 or a drop.
+ */
+static __noinline int stt_tx_gue_gso(struct __sk_buff *skb, __u32 hlen, __u32 mtu)
+{
+	__u64 flags = BPF_F_ADJ_ROOM_ENCAP_L3_IPV4 | BPF_F_ADJ_ROOM_ENCAP_L4_UDP |
+	              BPF_F_ADJ_ROOM_ENCAP_L2_ETH | BPF_F_ADJ_ROOM_ENCAP_L2(sizeof(struct stt_eth)) |
+	              BPF_F_ADJ_ROOM_FIXED_GSO;
+	struct stt_eth eth;
+	int v6;
+	__u32 h = stt_inner_tcp_hlen(skb, &v6);
+
+	if (!h || hlen > STT_GUE_HLEN + STT_GUE_COOKIE_LEN)
+		return stt_ret_drop(STT_DROP_TX_TOO_BIG); /* only TCP is segmented this way */
+	if (bpf_skb_load_bytes(skb, 0, &eth, sizeof(eth)) ||
+	    bpf_skb_adjust_room(skb, hlen, BPF_ADJ_ROOM_MAC, flags) ||
+	    bpf_skb_store_bytes(skb, hlen, &eth, sizeof(eth), 0))
+		return stt_ret_drop(STT_DROP_TX_ERROR);
+	/* Each segment: outer IP, UDP, GUE, GRE, inner Ethernet, IP and TCP, then payload. */
+	return stt_tx_gso_fit(skb, hlen + h, mtu);
+}
+
+#endif
