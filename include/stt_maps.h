@@ -19,10 +19,10 @@ struct stt_cfg {
 	__be32 local4; /* outer source address */
 	__u16 port;    /* STT destination port, host order */
 	__u8 ttl;
-	__u8 flags; /* STT_CFG_* */
-	__u32 mtu;  /* underlay MTU: largest outer IP packet */
-	__u8 dscp;  /* outer DSCP: STT_DSCP_INHERIT (uniform model) or STT_DSCP_FIXED(d) */
-	__u8 opts;  /* STT_OPT_* */
+	__u8 flags;     /* STT_CFG_* */
+	__u32 mtu;      /* underlay MTU: largest outer IP packet */
+	__u8 dscp;      /* outer DSCP: STT_DSCP_INHERIT (uniform model) or STT_DSCP_FIXED(d) */
+	__u8 opts;      /* STT_OPT_* */
 	__u16 gue_port; /* GUE destination port, host order; 0: GUE off (was padding) */
 };
 
@@ -360,7 +360,7 @@ enum stt_reasm_counter { STT_REASM_COUNTERS(STT_REASM_ENUM) STT_R_MAX };
 	X(TX_MSS_LOWERED, "tx_mss_lowered",                                                        \
 	  "GSO frames sent in smaller segments to fit the path MTU")                               \
 	X(TX_FRAMES6, "tx_frames6", "frames sent to IPv6 remotes (also counted in tx_frames)")     \
-	X(RX_FRAMES6, "rx_frames6", "frames received over IPv6 (also counted in rx_frames)")     \
+	X(RX_FRAMES6, "rx_frames6", "frames received over IPv6 (also counted in rx_frames)")       \
 	X(TX_GUE_FRAMES, "tx_gue_frames", "frames sent as GUE (also counted in tx_frames)")        \
 	X(RX_GUE_FRAMES, "rx_gue_frames", "GUE frames delivered (also counted in rx_frames)")
 

@@ -16,8 +16,7 @@
  * at every call site, so that the verifier walks only the one that can happen.
  */
 static __always_inline long stt_tx_copy(struct __sk_buff *skb, struct stt_tx_state *st,
-                                        __be32 remote, int last, const struct stt_cfg *cfg,
-                                        int gue)
+                                        __be32 remote, int last, const struct stt_cfg *cfg, int gue)
 {
 	if (gue)
 		return stt_tx_gue_one(skb, st, remote, last, cfg);
@@ -126,8 +125,7 @@ static __always_inline int stt_tx_flood(struct __sk_buff *skb, struct stt_tx_sta
  * Room in front of a non-GSO frame for the headers of a pass of kind k: the head grows
  * by what the previous pass did not already add. Returns 0 or nonzero on failure.
  */
-static __always_inline long stt_tx_grow_head(struct __sk_buff *skb, struct stt_tx_state *st,
-                                             __u8 k)
+static __always_inline long stt_tx_grow_head(struct __sk_buff *skb, struct stt_tx_state *st, __u8 k)
 {
 	__u32 hlen = stt_kind_hlen(k, st->v6);
 

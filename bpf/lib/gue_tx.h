@@ -89,8 +89,9 @@ static __noinline int stt_tx_gue_build(struct stt_tx_state *st, const struct stt
 	g->ip.ttl = cfg->ttl ? cfg->ttl : 64;
 	g->ip.protocol = IPPROTO_UDP;
 	g->ip.saddr = cfg->local4;
-	g->udp.source = bpf_htons(
-	    (__u16)((((__u64)h * (STT_GUE_SPORT_MAX - STT_GUE_SPORT_MIN)) >> 32) + STT_GUE_SPORT_MIN));
+	g->udp.source =
+	    bpf_htons((__u16)((((__u64)h * (STT_GUE_SPORT_MAX - STT_GUE_SPORT_MIN)) >> 32) +
+	                      STT_GUE_SPORT_MIN));
 	g->udp.dest = bpf_htons(cfg->gue_port);
 	g->gue.proto = STT_GUE_PROTO_GRE;
 	st->gre.flags = bpf_htons(STT_GRE_FLAG_K);
@@ -114,8 +115,8 @@ static __always_inline __u32 stt_kind_hlen(__u8 k, int v6)
  * Finish the GUE headers for one remote (its address, its cookie option in a GUEC pass)
  * and send (stt_tx_send). Returns what stt_tx_one does.
  */
-static __noinline long stt_tx_gue_one(struct __sk_buff *skb, struct stt_tx_state *st,
-                                      __be32 remote, int last, const struct stt_cfg *cfg)
+static __noinline long stt_tx_gue_one(struct __sk_buff *skb, struct stt_tx_state *st, __be32 remote,
+                                      int last, const struct stt_cfg *cfg)
 {
 	__u32 flags = (last ? STT_SEND_LAST : 0) | (st->is_ip ? STT_SEND_IP : 0);
 	struct stt_gue_encap4 *g = &st->g;
@@ -154,8 +155,8 @@ static __noinline long stt_tx_gue_one(struct __sk_buff *skb, struct stt_tx_state
 static __noinline int stt_tx_gue_gso(struct __sk_buff *skb, __u32 hlen, __u32 mtu)
 {
 	__u64 flags = BPF_F_ADJ_ROOM_ENCAP_L3_IPV4 | BPF_F_ADJ_ROOM_ENCAP_L4_UDP |
-	              BPF_F_ADJ_ROOM_ENCAP_L2_ETH | BPF_F_ADJ_ROOM_ENCAP_L2(sizeof(struct stt_eth)) |
-	              BPF_F_ADJ_ROOM_FIXED_GSO;
+	              BPF_F_ADJ_ROOM_ENCAP_L2_ETH |
+	              BPF_F_ADJ_ROOM_ENCAP_L2(sizeof(struct stt_eth)) | BPF_F_ADJ_ROOM_FIXED_GSO;
 	struct stt_eth eth;
 	int v6;
 	__u32 h = stt_inner_tcp_hlen(skb, &v6);
