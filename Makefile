@@ -144,7 +144,7 @@ etcd-test: $(OUT)/etcd_test
 	$(Q)$(OUT)/etcd_test
 
 # The fleet schema alone (pure: no etcd, no system).
-FLEET_TEST_SRCS := user/lib/fleet.c user/lib/apply_doc.c user/lib/mac.c
+FLEET_TEST_SRCS := user/lib/fleet.c user/lib/apply_doc.c user/lib/encap.c user/lib/mac.c
 $(OUT)/fleet_test: tests/unit/fleet_test.c tests/unit/test.h $(FLEET_TEST_SRCS) user/lib/fleet.h \
 		user/lib/apply.h
 	$(call msg,CC,$@)
@@ -199,7 +199,7 @@ $(OUT)/fuzz/fuzz_piece: tests/fuzz/fuzz_piece.c $(PIECE_SRCS) $(USER_HDRS) | $(O
 		-Wl,--wrap=bpf_map_lookup_elem,--wrap=sendmsg -lbpf -ljson-c
 
 # The desired-state document parser of sttctl apply: pure, no system access.
-APPLY_DOC_SRCS := user/lib/apply_doc.c user/lib/mac.c
+APPLY_DOC_SRCS := user/lib/apply_doc.c user/lib/encap.c user/lib/mac.c
 $(OUT)/fuzz/fuzz_apply: tests/fuzz/fuzz_apply.c $(APPLY_DOC_SRCS) user/lib/apply.h user/lib/mac.h \
 		include/stt_maps.h include/stt_proto.h | $(OUT)/fuzz
 	$(call msg,FUZZ-CC,$@)

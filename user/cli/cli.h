@@ -30,8 +30,8 @@ struct cmd {
 	const char *alias; /* a verb's other name (delete, list) */
 };
 
-extern const struct cmd cmd_attach, cmd_detach, cmd_vport, cmd_fdb, cmd_peer, cmd_ping, cmd_show,
-    cmd_stats, cmd_apply, cmd_monitor, cmd_fleet;
+extern const struct cmd cmd_attach, cmd_detach, cmd_vport, cmd_fdb, cmd_peer, cmd_remote, cmd_ping,
+    cmd_show, cmd_stats, cmd_apply, cmd_monitor, cmd_fleet;
 
 /* The usage of c: "Usage: sttctl SYNOPSIS" and its help text. */
 void cmd_usage(const struct cmd *c, FILE *f);
@@ -69,6 +69,16 @@ int cmd_list_opts(const struct cmd *c, int argc, char **argv, bool *have_ctx, __
 	{                                                                                          \
 		"pretty", no_argument, NULL, 'p'                                                   \
 	}
+
+/*
+ * cmd_remote.c: a change checked for what GUE cannot carry (encap.c's ap_gue_check, as
+ * apply): gue_doc_read gives the installed state as a document (empty, -1, if nothing is
+ * pinned), the caller makes its change in it, and gue_refused says (err_msg) each problem
+ * about remote (NULL: any) and context ctx (NULL: any) and returns how many.
+ */
+struct ap_doc;
+int gue_doc_read(struct ap_doc *doc);
+int gue_refused(const struct ap_doc *doc, const struct stt_addr6 *remote, const __u64 *ctx);
 
 /* cmd_attach.c: what attach installs, also for apply (no argv). */
 struct attach_req {

@@ -48,6 +48,7 @@ int apply_attach(const struct ap_attach *w)
 	}
 	r.cfg.port = w->port;
 	r.cfg.ttl = w->ttl;
+	r.cfg.gue_port = w->gue_port; /* and the default encap: cfg_write, as dscp and peers */
 	r.xdp_mode = w->xdp == AP_XDP_ON ? 1 : 0;
 	g_opts.json = false; /* its success output is not ours */
 	rc = attach_run(&r);

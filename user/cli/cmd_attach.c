@@ -14,6 +14,7 @@
 #include <linux/if_link.h>
 #include <xdp/libxdp.h>
 #include "cli.h"
+#include "apply.h"
 #include "stt_tx.skel.h"
 #include "stt_tc_rx.skel.h"
 #include "stt_xdp.skel.h"
@@ -43,8 +44,12 @@ static void attach_help(FILE *f)
 	        "  --peers: open (the default) accepts STT from any sender; strict accepts a\n"
 	        "  context's frames only from its peers ('sttctl peer add'). STT has no\n"
 	        "  authentication: this is an address filter.\n"
+	        "  --gue-port: the UDP port of GUE (default %d), received on and sent to; 0\n"
+	        "  turns GUE off. --encap: how frames go to remotes without their own setting\n"
+	        "  ('sttctl remote set'): stt (the default) or gue; GUE carries Context IDs\n"
+	        "  below 2^32 only, and a default that would send a larger one is refused.\n"
 	        "  Options not given take their defaults, also when re-running attach.\n",
-	        STT_DEFAULT_PORT);
+	        STT_DEFAULT_PORT, STT_GUE_DEFAULT_PORT);
 }
 
 static void detach_help(FILE *f)
@@ -383,6 +388,7 @@ void attach_req_init(struct attach_req *r, const char *dev)
 	r->dev = dev;
 	r->cfg.port = STT_DEFAULT_PORT;
 	r->cfg.ttl = 64;
+	r->cfg.gue_port = STT_GUE_DEFAULT_PORT;
 	r->xdp_mode = -1;
 }
 
@@ -428,6 +434,15 @@ static int opt_word(struct attach_req *r, int o, const char *v)
 			err_msg("invalid --xdp '%s': expected auto, on or off", v);
 		return r->xdp_mode == -2 ? -1 : 0;
 	}
+	if (o == 'e') {
+		if (strcmp(v, "stt") && strcmp(v, "gue")) {
+			err_msg("invalid --encap '%s': expected stt or gue", v);
+			return -1;
+		}
+		r->cfg.opts = !strcmp(v, "gue") ? r->cfg.opts | STT_OPT_ENCAP_GUE
+		                                : r->cfg.opts & ~STT_OPT_ENCAP_GUE;
+		return 0;
+	}
 	if (o == 'P') {
 		if (strcmp(v, "strict") && strcmp(v, "open")) {
 			err_msg("invalid --peers '%s': expected open or strict", v);
@@ -459,6 +474,8 @@ static int attach_opts(const struct cmd *c, int argc, char **argv, struct attach
 	    {"xdp", required_argument, NULL, 'x'},
 	    {"dscp", required_argument, NULL, 'd'},
 	    {"peers", required_argument, NULL, 'P'},
+	    {"gue-port", required_argument, NULL, 'g'},
+	    {"encap", required_argument, NULL, 'e'},
 	    CMD_OPT_HELP,
 	    {},
 	};
@@ -474,16 +491,41 @@ static int attach_opts(const struct cmd *c, int argc, char **argv, struct attach
 			r->cfg.port = n;
 		else if (o == 't' && !(err = cmd_num(optarg, 255, "invalid TTL 0", &n)))
 			r->cfg.ttl = n;
-		else if (o == 'x' || o == 'd' || o == 'P')
+		else if (o == 'g' && !(err = parse_uint(optarg, 65535, &n)))
+			r->cfg.gue_port = n; /* 0: GUE off */
+		else if (o == 'x' || o == 'd' || o == 'P' || o == 'e')
 			err = opt_word(r, o, optarg);
 	}
 	if (err)
 		return CMD_BAD;
+	if (r->cfg.gue_port && r->cfg.gue_port == r->cfg.port)
+		return cmd_bad(c,
+		               "attach: --gue-port %u is the STT port too (give GUE its own port)",
+		               r->cfg.gue_port),
+		       CMD_BAD;
 	if (cmd_args(c, argc, argv, &r->dev, 1))
 		return CMD_BAD;
 	if (!r->dev)
 		return cmd_bad(c, "attach: DEV is needed"), CMD_BAD;
 	return 0;
+}
+
+/*
+ * The default encapsulation and GUE port against what is installed (a re-attach, or the
+ * entries that vports kept after a detach): the one check of encap.c, as apply makes it.
+ */
+static int attach_gue_refused(const struct attach_req *r)
+{
+	struct ap_doc doc = {0};
+	int n;
+
+	gue_doc_read(&doc); /* nothing pinned: the settings alone */
+	doc.have_attach = true;
+	doc.att.gue = r->cfg.opts & STT_OPT_ENCAP_GUE;
+	doc.att.gue_port = r->cfg.gue_port;
+	n = gue_refused(&doc, NULL, NULL);
+	ap_doc_free(&doc);
+	return n;
 }
 
 static int attach_main(const struct cmd *c, int argc, char **argv)
@@ -495,7 +537,7 @@ static int attach_main(const struct cmd *c, int argc, char **argv)
 	rc = attach_opts(c, argc, argv, &r);
 	if (rc)
 		return rc == CMD_HELP ? 0 : 1;
-	return attach_run(&r);
+	return attach_gue_refused(&r) ? 1 : attach_run(&r);
 }
 
 /* One attach: what it was asked, what it found, what it did (for undo). */
@@ -884,7 +926,8 @@ static int detach_main(const struct cmd *c, int argc, char **argv)
 const struct cmd cmd_attach = {
     .name = "attach",
     .synopsis = "attach DEV [--local ADDR] [--port N] [--ttl N] [--xdp auto|on|off]\n"
-                "           [--dscp inherit|0..63] [--peers open|strict]",
+                "           [--dscp inherit|0..63] [--peers open|strict] [--gue-port N]\n"
+                "           [--encap stt|gue]",
     .help = attach_help,
     .run = attach_main,
 };

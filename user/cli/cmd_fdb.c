@@ -2,12 +2,14 @@
 /* sttctl fdb add / del: where a (context, MAC) goes, and each context's flood targets. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <json-c/json.h>
 #include "cli.h"
+#include "apply.h"
 #include "fdb.h"
 
 static const __u8 bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
@@ -283,6 +285,32 @@ static int unicast_del(struct stt_state *st, const struct fdb_req *q, const char
 	return 0;
 }
 
+/*
+ * An entry added that GUE could not carry (a Context ID >= 2^32, or an IPv6 remote, sent GUE
+ * by the remote's setting or the default): refused, through the check apply makes too. Other
+ * entries cannot be refused, so the installed state is read only for these.
+ */
+static int fdb_gue_refused(const struct fdb_req *q)
+{
+	bool big = q->ctx > UINT32_MAX;
+	struct ap_doc doc = {0};
+	struct ap_fdb *m;
+	int n = 0;
+
+	if (!q->add || (!big && raddr_is4(&q->ra)))
+		return 0;
+	gue_doc_read(&doc);
+	/* As an fdb entry: the check treats unicast entries and flood targets alike. */
+	m = realloc(doc.fdb, (doc.nfdb + 1) * sizeof(*m));
+	if (m) {
+		doc.fdb = m;
+		doc.fdb[doc.nfdb++] = (struct ap_fdb){.context = q->ctx, .remote = q->ra};
+		n = gue_refused(&doc, &q->ra, big ? &q->ctx : NULL);
+	}
+	ap_doc_free(&doc);
+	return n;
+}
+
 /* The entry (or flood target) of q added or deleted; 0 or 1. */
 static int fdb_apply(struct stt_state *st, const struct fdb_req *q, __u32 underlay)
 {
@@ -312,6 +340,8 @@ static int fdb_change(const struct cmd *c, int argc, char **argv)
 	if (rc)
 		return rc == CMD_HELP ? 0 : 1;
 	rc = 1;
+	if (fdb_gue_refused(&q))
+		return 1;
 	if (state_open(&st, true))
 		return 1;
 	state_get_cfg(&st, &cfg);

@@ -10,6 +10,7 @@
 #include <bpf/libbpf.h>
 #include "cli.h"
 #include "apply.h"
+#include "encap.h"
 
 static struct json_object *jstr(const char *s)
 {
@@ -105,10 +106,12 @@ static void print_show(const struct ap_doc *doc, const struct stt_cfg *cfg)
 		           ? "through tcx links"
 		           : "through clsact filters (tcx links need Linux 6.6)");
 		if (a->dscp == STT_DSCP_INHERIT)
-			printf("  dscp inherit  peers %s\n", a->strict ? "strict" : "open");
+			snprintf(buf, sizeof(buf), "inherit");
 		else
-			printf("  dscp %u  peers %s\n", STT_DSCP_VALUE(a->dscp),
-			       a->strict ? "strict" : "open");
+			snprintf(buf, sizeof(buf), "%u", STT_DSCP_VALUE(a->dscp));
+		printf("  dscp %s  peers %s  gue port %u%s  encap %s\n", buf,
+		       a->strict ? "strict" : "open", a->gue_port, a->gue_port ? "" : " (off)",
+		       a->gue ? "gue" : "stt");
 	}
 	(void)name;
 	printf("vports: %zu\n", doc->nvports);
@@ -146,13 +149,21 @@ static void print_show(const struct ap_doc *doc, const struct stt_cfg *cfg)
 		raddr_fmt(&doc->peers[i].remote, buf, sizeof(buf));
 		printf("  context %llu  %s\n", (unsigned long long)doc->peers[i].context, buf);
 	}
+	/* Whether a remote has a cookie, never the cookie. */
+	printf("remotes: %zu\n", doc->nremotes);
+	for (size_t i = 0; i < doc->nremotes; i++) {
+		raddr_fmt(&doc->remotes[i].address, buf, sizeof(buf));
+		printf("  %s  encap %s%s\n", buf, encap_name(doc->remotes[i].encap),
+		       doc->remotes[i].cookie != AP_COOKIE_NONE ? "  cookie" : "");
+	}
 }
 
 static void show_help(FILE *f)
 {
-	fprintf(f, "  Attachment, vports, forwarding entries, flood lists and peers of this\n"
-	           "  network namespace. --json prints the document 'sttctl apply' takes\n"
-	           "  (docs/API.md), plus a \"status\" object that apply ignores.\n");
+	fprintf(f,
+	        "  Attachment, vports, forwarding entries, flood lists, peers and remotes of this\n"
+	        "  network namespace. --json prints the document 'sttctl apply' takes\n"
+	        "  (docs/API.md), plus a \"status\" object that apply ignores.\n");
 }
 
 static int show_main(const struct cmd *c, int argc, char **argv)

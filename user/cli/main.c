@@ -9,7 +9,7 @@
 
 /* The commands, in the order 'sttctl help' lists them. */
 static const struct cmd *const cmds[] = {
-    &cmd_attach, &cmd_detach, &cmd_vport, &cmd_fdb,     &cmd_peer,  &cmd_ping,
+    &cmd_attach, &cmd_detach, &cmd_vport, &cmd_fdb,     &cmd_peer,  &cmd_remote, &cmd_ping,
     &cmd_show,   &cmd_apply,  &cmd_stats, &cmd_monitor, &cmd_fleet, NULL,
 };
 

@@ -30,9 +30,11 @@ struct ap_attach {
 	bool have_local6; /* "local6"; neither: the device's addresses of both families */
 	__u16 port;
 	__u8 ttl;
-	int xdp;     /* AP_XDP_* */
-	__u8 dscp;   /* as in stt_cfg: STT_DSCP_INHERIT or STT_DSCP_FIXED(0..63) */
-	bool strict; /* peers "strict" */
+	int xdp;        /* AP_XDP_* */
+	__u8 dscp;      /* as in stt_cfg: STT_DSCP_INHERIT or STT_DSCP_FIXED(0..63) */
+	bool strict;    /* peers "strict" */
+	__u16 gue_port; /* GUE destination port; 0: GUE off */
+	bool gue;       /* "encap": "gue": remotes without their own setting are sent GUE */
 };
 
 /* Limits of a vport's learning table, as `vport add --learn-cap/--learn-age` take them. */
@@ -59,17 +61,34 @@ struct ap_fdb {
 	__u64 context;
 	__u8 mac[6];
 	struct stt_addr6 remote;
+	unsigned int pos; /* index in the document's $.fdb (0 when read from the maps) */
 };
 
 struct ap_flood {
 	__u64 context;
 	__u32 count;
 	struct stt_addr6 remote[STT_MAX_FLOOD]; /* all of one family */
+	unsigned int pos;                       /* index in $.flood */
 };
 
 struct ap_peer {
 	__u64 context;
 	struct stt_addr6 remote;
+};
+
+/*
+ * A remote's own encapsulation (stt_remote_cfg). The cookie is a secret: show --json prints
+ * only whether there is one ("cookie": true), and a document that says true keeps the
+ * installed one (AP_COOKIE_KEEP, resolved against the maps before the difference).
+ */
+enum { AP_COOKIE_NONE, AP_COOKIE_SET, AP_COOKIE_KEEP };
+
+struct ap_remote {
+	struct stt_addr6 address;
+	__u8 encap;  /* STT_ENCAP_STT or _GUE (_DEFAULT or other: only as read from the map) */
+	__u8 cookie; /* AP_COOKIE_* */
+	__be32 cookie_val[2]; /* with AP_COOKIE_SET: network order, as in the map */
+	unsigned int pos;     /* index in $.remotes */
 };
 
 struct ap_doc {
@@ -83,6 +102,8 @@ struct ap_doc {
 	size_t nflood;
 	struct ap_peer *peers;
 	size_t npeers;
+	struct ap_remote *remotes; /* sorted by address */
+	size_t nremotes;
 };
 
 /* Every error found: "PATH: reason", in document order. */
@@ -109,6 +130,7 @@ void ap_doc_sort(struct ap_doc *doc);
 int ap_fdb_cmp(const void *a, const void *b);
 int ap_peer_cmp(const void *a, const void *b);
 int ap_flood_cmp(const void *a, const void *b);
+int ap_remote_cmp(const void *a, const void *b);
 
 /* The document as JSON (the schema of docs/API.md, canonical order). */
 struct json_object *ap_doc_to_json(const struct ap_doc *doc);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "apply_engine.h"
+#include "encap.h"
 
 static struct op *op_new(struct ops *o, int kind, int phase)
 {
@@ -134,9 +135,10 @@ static void describe_attach(const struct op *p, const struct ap_attach *w,
 		snprintf(l1, sizeof(l1), "- attachment %s\n", h->device);
 	else
 		l1[0] = 0;
-	snprintf(buf, len, "%s+ attachment %s %s port %u ttl %u xdp %s dscp %s peers %s", l1,
-	         w->device, a, w->port, w->ttl, xdp_word(w->xdp), d1,
-	         w->strict ? "strict" : "open");
+	snprintf(buf, len,
+	         "%s+ attachment %s %s port %u ttl %u xdp %s dscp %s peers %s gue_port %u encap %s",
+	         l1, w->device, a, w->port, w->ttl, xdp_word(w->xdp), d1,
+	         w->strict ? "strict" : "open", w->gue_port, w->gue ? "gue" : "stt");
 }
 
 /* ~ attachment: what differs. */
@@ -165,8 +167,13 @@ static void describe_reattach(const struct ap_attach *w, const struct ap_attach 
 		o += snprintf(buf + o, len - o, " dscp %s -> %s", d1, d2);
 	}
 	if (w->strict != h->strict && o < len)
-		snprintf(buf + o, len - o, " peers %s -> %s", h->strict ? "strict" : "open",
-		         w->strict ? "strict" : "open");
+		o += snprintf(buf + o, len - o, " peers %s -> %s", h->strict ? "strict" : "open",
+		              w->strict ? "strict" : "open");
+	if (w->gue_port != h->gue_port && o < len)
+		o += snprintf(buf + o, len - o, " gue_port %u -> %u", h->gue_port, w->gue_port);
+	if (w->gue != h->gue && o < len)
+		snprintf(buf + o, len - o, " encap %s -> %s", h->gue ? "gue" : "stt",
+		         w->gue ? "gue" : "stt");
 }
 
 static void describe_vport(const struct op *p, char *buf, size_t len)
@@ -199,6 +206,34 @@ static void describe_vport(const struct op *p, char *buf, size_t len)
 	snprintf(buf, len, "~ vport %s%s context %llu:%s%s%s", p->vp.ifname, d1,
 	         (unsigned long long)p->vp.context, p->vp.xdp != p->old_vp.xdp ? l1 : "",
 	         p->vp.strict != p->old_vp.strict ? l2 : "", strcmp(l3, l4) ? l5 : "");
+}
+
+/* A remote's own encapsulation, and whether it has a cookie (never the cookie itself). */
+static void remote_words(const struct ap_remote *r, char *buf, size_t len)
+{
+	snprintf(buf, len, "encap %s cookie %s", encap_name(r->encap),
+	         r->cookie == AP_COOKIE_NONE ? "no" : "yes");
+}
+
+static void describe_remote(const struct op *p, char *buf, size_t len)
+{
+	char a[REMOTE_STRLEN], w1[64], w2[64];
+	bool new_cookie =
+	    p->rem.cookie != AP_COOKIE_NONE && p->old_rem.cookie != AP_COOKIE_NONE &&
+	    memcmp(p->rem.cookie_val, p->old_rem.cookie_val, sizeof(p->rem.cookie_val));
+
+	raddr_fmt(p->kind == OP_REMOTE_DEL ? &p->old_rem.address : &p->rem.address, a, sizeof(a));
+	remote_words(&p->rem, w1, sizeof(w1));
+	remote_words(&p->old_rem, w2, sizeof(w2));
+	if (p->kind == OP_REMOTE_DEL)
+		snprintf(buf, len, "- remote %s %s", a, w2);
+	else if (!p->have_old_rem)
+		snprintf(buf, len, "+ remote %s %s", a, w1);
+	else if (!strcmp(w1, w2))
+		snprintf(buf, len, "~ remote %s: %s, another cookie", a, w1);
+	else
+		snprintf(buf, len, "~ remote %s: %s -> %s%s", a, w2, w1,
+		         new_cookie ? " (another cookie)" : "");
 }
 
 /* fdb entries, flood lists, peers. */
@@ -267,6 +302,10 @@ void ap_op_describe(const struct op *p, const struct ap_doc *want, const struct 
 	case OP_VPORT_MOD:
 		describe_vport(p, buf, len);
 		break;
+	case OP_REMOTE_SET:
+	case OP_REMOTE_DEL:
+		describe_remote(p, buf, len);
+		break;
 	default:
 		describe_entry(p, buf, len);
 	}
@@ -291,8 +330,11 @@ static int diff_attach(const struct ap_doc *want, const struct ap_doc *have, str
 		if (locals_differ(w, h) || w->port != h->port || w->ttl != h->ttl ||
 		    w->xdp != h->xdp)
 			NEW(OP_REATTACH, PH_ATTACH);
-		else if (w->dscp != h->dscp || w->strict != h->strict)
-			NEW(OP_CFG, h->strict && !w->strict ? PH_UNBIND : PH_BIND);
+		else if (w->dscp != h->dscp || w->strict != h->strict ||
+		         w->gue_port != h->gue_port || w->gue != h->gue)
+			/* Loosening before entries go, tightening after they come. */
+			NEW(OP_CFG,
+			    (h->strict && !w->strict) || (h->gue && !w->gue) ? PH_UNBIND : PH_BIND);
 	} else if (have->have_attach) {
 		NEW(OP_DETACH, PH_DETACH);
 	}
@@ -422,12 +464,82 @@ static int diff_peers(const struct ap_doc *want, const struct ap_doc *have, stru
 	}
 	return 0;
 }
+/* Whether two entries of one remote differ (cookies resolved: no AP_COOKIE_KEEP). */
+static bool remote_differs(const struct ap_remote *w, const struct ap_remote *h)
+{
+	if (w->encap != h->encap || w->cookie != h->cookie)
+		return true;
+	return w->cookie == AP_COOKIE_SET &&
+	       memcmp(w->cookie_val, h->cookie_val, sizeof(w->cookie_val));
+}
+
+/*
+ * Remotes' own encapsulation, sorted by address; in PH_ADD before the fdb entries: a remote
+ * that goes back to STT does so before entries GUE cannot carry come, and one that goes to
+ * GUE after such entries went (PH_REMOVE).
+ */
+static int diff_remotes(const struct ap_doc *want, const struct ap_doc *have, struct ops *ops)
+{
+	struct op *p;
+	size_t i, j;
+
+	for (i = j = 0; i < have->nremotes || j < want->nremotes;) {
+		int c = i == have->nremotes   ? 1
+		        : j == want->nremotes ? -1
+		                              : ap_remote_cmp(&have->remotes[i], &want->remotes[j]);
+
+		if (c < 0) {
+			NEW(OP_REMOTE_DEL, PH_ADD);
+			p->old_rem = have->remotes[i++];
+		} else if (c > 0) {
+			NEW(OP_REMOTE_SET, PH_ADD);
+			p->rem = want->remotes[j++];
+		} else {
+			if (remote_differs(&want->remotes[j], &have->remotes[i])) {
+				NEW(OP_REMOTE_SET, PH_ADD);
+				p->rem = want->remotes[j];
+				p->old_rem = have->remotes[i];
+				p->have_old_rem = true;
+			}
+			i++, j++;
+		}
+	}
+	return 0;
+}
 #undef NEW
+
+int ap_resolve_cookies(struct ap_doc *want, const struct ap_doc *have, struct ap_errs *errs)
+{
+	size_t before = errs->n;
+
+	for (size_t i = 0; i < want->nremotes; i++) {
+		struct ap_remote *w = &want->remotes[i];
+		const struct ap_remote *h;
+		char p[64], a[REMOTE_STRLEN];
+
+		if (w->cookie != AP_COOKIE_KEEP)
+			continue;
+		h = ap_remote_find(have, &w->address);
+		if (h && h->cookie == AP_COOKIE_SET) {
+			w->cookie = AP_COOKIE_SET;
+			memcpy(w->cookie_val, h->cookie_val, sizeof(w->cookie_val));
+			continue;
+		}
+		raddr_fmt(&w->address, a, sizeof(a));
+		snprintf(p, sizeof(p), "$.remotes[%u].cookie", w->pos);
+		ap_err(errs, p,
+		       "true keeps the installed cookie, but %s has none: give the cookie (%d hex "
+		       "digits)",
+		       a, STT_COOKIE_HEX);
+	}
+	return errs->n > before ? -1 : 0;
+}
 
 int ap_diff(const struct ap_doc *want, const struct ap_doc *have, struct ops *ops)
 {
 	if (diff_attach(want, have, ops) || diff_vports(want, have, ops) ||
-	    diff_fdb(want, have, ops) || diff_flood(want, have, ops) || diff_peers(want, have, ops))
+	    diff_remotes(want, have, ops) || diff_fdb(want, have, ops) ||
+	    diff_flood(want, have, ops) || diff_peers(want, have, ops))
 		return -1;
 	if (ops->n)
 		qsort(ops->v, ops->n, sizeof(*ops->v), op_cmp);

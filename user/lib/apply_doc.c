@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "apply.h"
+#include "encap.h"
 #include "mac.h"
 #include "stt_proto.h"
 
@@ -54,6 +55,7 @@ void ap_doc_free(struct ap_doc *doc)
 	free(doc->fdb);
 	free(doc->flood);
 	free(doc->peers);
+	free(doc->remotes);
 	memset(doc, 0, sizeof(*doc));
 }
 
@@ -405,12 +407,49 @@ static struct json_object *get_array(struct ctx *c, struct json_object *root, co
 	return v;
 }
 
+/* "encap": "stt" or "gue" (the default for remotes, or a remote's own). */
+static int get_encap(struct ctx *c, struct json_object *v, const char *path, bool *gue)
+{
+	const char *s;
+	char q[48];
+
+	if (get_string(c, v, path, &s))
+		return -1;
+	if (strcmp(s, "stt") && strcmp(s, "gue")) {
+		ap_err(c->errs, path, "%s: expected \"stt\" or \"gue\"", quote(s, q, sizeof(q)));
+		return -1;
+	}
+	*gue = !strcmp(s, "gue");
+	return 0;
+}
+
 /* ---- sections ---- */
+
+/* "gue_port" (0: GUE off; not the STT port) and "encap" of the attachment. */
+static void attachment_gue(struct ctx *c, struct json_object *o, const char *path,
+                           struct ap_attach *a)
+{
+	struct json_object *v;
+	char p[PATH_LEN];
+	long n;
+
+	if ((v = member(c, o, path, "gue_port", false))) {
+		sub(p, sizeof(p), path, "gue_port");
+		if (!get_int(c, v, p, 0, 65535, &n)) {
+			a->gue_port = n;
+			if (n && n == a->port)
+				ap_err(c->errs, p,
+				       "%ld is the STT port too (give GUE its own port)", n);
+		}
+	}
+	if ((v = member(c, o, path, "encap", false)))
+		sub(p, sizeof(p), path, "encap"), get_encap(c, v, p, &a->gue);
+}
 
 static void parse_attachment(struct ctx *c, struct json_object *o, struct ap_doc *doc)
 {
-	static const char *const keys[] = {"device", "local", "local6", "port", "ttl",
-	                                   "xdp",    "dscp",  "peers",  NULL};
+	static const char *const keys[] = {"device", "local", "local6",   "port",  "ttl", "xdp",
+	                                   "dscp",   "peers", "gue_port", "encap", NULL};
 	struct ap_attach *a = &doc->att;
 	struct json_object *v;
 	const char *path = "$.attachment";
@@ -428,6 +467,7 @@ static void parse_attachment(struct ctx *c, struct json_object *o, struct ap_doc
 	a->ttl = 64;
 	a->xdp = AP_XDP_AUTO;
 	a->dscp = STT_DSCP_INHERIT;
+	a->gue_port = STT_GUE_DEFAULT_PORT;
 	check_keys(c, o, path, keys);
 	if ((v = member(c, o, path, "device", true)))
 		sub(p, sizeof(p), path, "device"), get_ifname(c, v, p, a->device);
@@ -472,6 +512,7 @@ static void parse_attachment(struct ctx *c, struct json_object *o, struct ap_doc
 	}
 	if ((v = member(c, o, path, "peers", false)))
 		sub(p, sizeof(p), path, "peers"), get_peers_mode(c, v, p, &a->strict);
+	attachment_gue(c, o, path, a);
 }
 
 /* "learn": null (off) or {"cap": N, "age": SECONDS}, both optional (vport add's defaults). */
@@ -676,7 +717,7 @@ static void parse_fdb(struct ctx *c, struct json_object *arr, struct ap_doc *doc
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *o = json_object_array_get_idx(arr, i), *v;
-		struct ap_fdb e = {};
+		struct ap_fdb e = {.pos = i};
 		char path[PATH_LEN], p[PATH_LEN];
 		bool ok = true;
 
@@ -881,8 +922,12 @@ static void parse_lists(struct ctx *c, struct json_object *arr, struct ap_doc *d
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *o = json_object_array_get_idx(arr, i);
 		char path[PATH_LEN];
-		struct list_entry e = {
-		    .flood = flood, .ok = true, .name = name, .path = path, .total = total};
+		struct list_entry e = {.flood = flood,
+		                       .ok = true,
+		                       .name = name,
+		                       .path = path,
+		                       .total = total,
+		                       .fl = {.pos = i}};
 
 		snprintf(path, sizeof(path), "$.%s[%zu]", name, i);
 		if (!json_object_is_type(o, json_type_object)) {
@@ -898,6 +943,102 @@ static void parse_lists(struct ctx *c, struct json_object *arr, struct ap_doc *d
 		ap_err(c->errs, "$.peers", "more than %d (context, remote) pairs", STT_MAX_PEERS);
 	if (flood && n > STT_MAX_FLOOD_CTX)
 		ap_err(c->errs, "$.flood", "%zu flood lists, at most %d", n, STT_MAX_FLOOD_CTX);
+}
+
+/* "cookie" of a remote: 16 hex digits, true (keep the installed one) or false (none). */
+static int remote_cookie(struct ctx *c, struct json_object *v, const char *path,
+                         struct ap_remote *r)
+{
+	const char *s;
+
+	if (json_object_is_type(v, json_type_boolean)) {
+		r->cookie = json_object_get_boolean(v) ? AP_COOKIE_KEEP : AP_COOKIE_NONE;
+		return 0;
+	}
+	if (!json_object_is_type(v, json_type_string)) {
+		ap_err(c->errs, path,
+		       "expected a cookie (16 hex digits), true (keep the installed one) or "
+		       "false, got %s",
+		       type_name(v));
+		return -1;
+	}
+	if (get_string(c, v, path, &s))
+		return -1;
+	/* A secret: never echoed, not even a wrong one. */
+	if (cookie_parse(s, r->cookie_val)) {
+		ap_err(c->errs, path,
+		       "not a cookie: expected exactly %d hex digits (64 bits), got %zu characters",
+		       STT_COOKIE_HEX, strlen(s));
+		return -1;
+	}
+	r->cookie = AP_COOKIE_SET;
+	return 0;
+}
+
+/* One entry of $.remotes: {"address": ADDR, "encap": "stt"|"gue", "cookie": ...}. */
+static bool remote_entry(struct ctx *c, struct json_object *o, const char *path,
+                         struct ap_remote *r)
+{
+	static const char *const keys[] = {"address", "encap", "cookie", NULL};
+	struct json_object *v;
+	char p[PATH_LEN];
+	bool ok = true, gue = false;
+
+	check_keys(c, o, path, keys);
+	if ((v = member(c, o, path, "address", true)))
+		sub(p, sizeof(p), path, "address"),
+		    ok &= !get_addr(c, v, p, false, false, &r->address);
+	else
+		ok = false;
+	if ((v = member(c, o, path, "encap", true)))
+		sub(p, sizeof(p), path, "encap"), ok &= !get_encap(c, v, p, &gue);
+	else
+		ok = false;
+	r->encap = gue ? STT_ENCAP_GUE : STT_ENCAP_STT;
+	if ((v = member(c, o, path, "cookie", false))) {
+		sub(p, sizeof(p), path, "cookie");
+		if (remote_cookie(c, v, p, r))
+			ok = false;
+		else if (r->cookie != AP_COOKIE_NONE && !gue && ok) {
+			ap_err(c->errs, p,
+			       "a cookie needs \"encap\": \"gue\" (Linux's GUE drops packets "
+			       "that carry one, and STT has no place for it)");
+			ok = false;
+		}
+	}
+	return ok;
+}
+
+static void parse_remotes(struct ctx *c, struct json_object *arr, struct ap_doc *doc)
+{
+	size_t n = json_object_array_length(arr);
+
+	doc->remotes = calloc(n ? n : 1, sizeof(*doc->remotes));
+	if (!doc->remotes) {
+		ap_err(c->errs, "$.remotes", "out of memory");
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *o = json_object_array_get_idx(arr, i);
+		struct ap_remote r = {.pos = i};
+		char path[PATH_LEN];
+
+		snprintf(path, sizeof(path), "$.remotes[%zu]", i);
+		if (!json_object_is_type(o, json_type_object)) {
+			ap_err(c->errs, path, "expected an object, got %s", type_name(o));
+			continue;
+		}
+		if (remote_entry(c, o, path, &r))
+			doc->remotes[doc->nremotes++] = r;
+	}
+	if (n > STT_MAX_REMOTE_CFG)
+		ap_err(c->errs, "$.remotes", "%zu remotes, at most %d", n, STT_MAX_REMOTE_CFG);
+}
+
+int ap_remote_cmp(const void *a, const void *b)
+{
+	return raddr_cmp(&((const struct ap_remote *)a)->address,
+	                 &((const struct ap_remote *)b)->address);
 }
 
 int ap_fdb_cmp(const void *a, const void *b)
@@ -943,6 +1084,8 @@ void ap_doc_sort(struct ap_doc *doc)
 		qsort(doc->flood, doc->nflood, sizeof(*doc->flood), ap_flood_cmp);
 	if (doc->npeers)
 		qsort(doc->peers, doc->npeers, sizeof(*doc->peers), ap_peer_cmp);
+	if (doc->nremotes)
+		qsort(doc->remotes, doc->nremotes, sizeof(*doc->remotes), ap_remote_cmp);
 }
 
 bool ap_flood_same(const struct ap_flood *a, const struct ap_flood *b)
@@ -960,10 +1103,33 @@ bool ap_flood_same(const struct ap_flood *a, const struct ap_flood *b)
 	return true;
 }
 
+static void gue_err(void *arg, const struct gue_bad *b)
+{
+	ap_err(arg, b->path, "%s", b->msg);
+}
+
+/* After sorting: each remote once, then what GUE cannot carry (encap.c, as the CLI). */
+static void check_remotes(const struct ap_doc *doc, struct ap_errs *errs)
+{
+	char p[PATH_LEN], a[REMOTE_STRLEN];
+
+	for (size_t i = 1; i < doc->nremotes; i++) {
+		const struct ap_remote *x = &doc->remotes[i - 1], *y = &doc->remotes[i];
+
+		if (raddr_eq(&x->address, &y->address)) {
+			raddr_fmt(&y->address, a, sizeof(a));
+			snprintf(p, sizeof(p), "$.remotes[%u].address",
+			         x->pos > y->pos ? x->pos : y->pos);
+			ap_err(errs, p, "%s is listed twice in $.remotes", a);
+		}
+	}
+	ap_gue_check(doc, gue_err, errs);
+}
+
 int ap_parse(const char *text, size_t len, struct ap_doc *doc, struct ap_errs *errs)
 {
-	static const char *const keys[] = {"version", "attachment", "vports", "fdb",
-	                                   "flood",   "peers",      "status", NULL};
+	static const char *const keys[] = {"version", "attachment", "vports", "fdb", "flood",
+	                                   "peers",   "remotes",    "status", NULL};
 	struct json_tokener *tok;
 	struct json_object *root, *v;
 	struct ctx c = {.errs = errs};
@@ -1023,6 +1189,8 @@ int ap_parse(const char *text, size_t len, struct ap_doc *doc, struct ap_errs *e
 		parse_lists(&c, v, doc, true);
 	if ((v = get_array(&c, root, "peers")))
 		parse_lists(&c, v, doc, false);
+	if ((v = get_array(&c, root, "remotes")))
+		parse_remotes(&c, v, doc);
 	json_object_put(root);
 
 	/* Duplicate (context, MAC) pairs: sort a copy of the entries, look at neighbours. */
@@ -1049,11 +1217,13 @@ int ap_parse(const char *text, size_t len, struct ap_doc *doc, struct ap_errs *e
 		}
 	}
 	/* Without an attachment there is nowhere to install anything. */
-	if (!doc->have_attach && (doc->nvports || doc->nfdb || doc->nflood || doc->npeers))
+	if (!doc->have_attach &&
+	    (doc->nvports || doc->nfdb || doc->nflood || doc->npeers || doc->nremotes))
 		ap_err(errs, "$.attachment",
-		       "missing or null, but the document has vports, fdb, flood or peers entries "
-		       "(they need an attached underlay)");
+		       "missing or null, but the document has vports, fdb, flood, peers or "
+		       "remotes entries (they need an attached underlay)");
 	ap_doc_sort(doc);
+	check_remotes(doc, errs);
 	return errs->n > before ? -1 : 0;
 }
 
@@ -1082,6 +1252,24 @@ static struct json_object *jaddr(const struct stt_addr6 *a)
 
 	raddr_fmt(a, buf, sizeof(buf));
 	return json_object_new_string(buf);
+}
+
+/* $.remotes: whether a remote has a cookie, never the cookie (a secret). */
+static struct json_object *remotes_json(const struct ap_doc *doc)
+{
+	struct json_object *arr = json_object_new_array();
+
+	for (size_t i = 0; i < doc->nremotes; i++) {
+		const struct ap_remote *r = &doc->remotes[i];
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "address", jaddr(&r->address));
+		json_object_object_add(o, "encap", json_object_new_string(encap_name(r->encap)));
+		json_object_object_add(o, "cookie",
+		                       json_object_new_boolean(r->cookie != AP_COOKIE_NONE));
+		json_object_array_add(arr, o);
+	}
+	return arr;
 }
 
 struct json_object *ap_doc_to_json(const struct ap_doc *doc)
@@ -1114,6 +1302,8 @@ struct json_object *ap_doc_to_json(const struct ap_doc *doc)
 		                           : json_object_new_int(STT_DSCP_VALUE(a->dscp)));
 		json_object_object_add(o, "peers",
 		                       json_object_new_string(a->strict ? "strict" : "open"));
+		json_object_object_add(o, "gue_port", json_object_new_int(a->gue_port));
+		json_object_object_add(o, "encap", json_object_new_string(a->gue ? "gue" : "stt"));
 		json_object_object_add(root, "attachment", o);
 	} else {
 		json_object_object_add(root, "attachment", NULL);
@@ -1178,5 +1368,6 @@ struct json_object *ap_doc_to_json(const struct ap_doc *doc)
 	json_object_object_add(root, "fdb", fdb);
 	json_object_object_add(root, "flood", flood);
 	json_object_object_add(root, "peers", peers);
+	json_object_object_add(root, "remotes", remotes_json(doc));
 	return root;
 }

@@ -28,6 +28,8 @@ enum op_kind {
 	OP_FLOOD_SET,
 	OP_PEER_DEL,
 	OP_PEER_ADD,
+	OP_REMOTE_DEL, /* a remote's own encapsulation removed: it gets the default */
+	OP_REMOTE_SET, /* added or changed (one update) */
 };
 
 struct op {
@@ -40,6 +42,8 @@ struct op {
 	struct ap_flood fl, old_fl;
 	bool have_old_fl;
 	struct ap_peer peer;
+	struct ap_remote rem, old_rem; /* OP_REMOTE_*: cookies resolved (no AP_COOKIE_KEEP) */
+	bool have_old_rem;
 };
 
 struct ops {
@@ -56,6 +60,11 @@ enum { PH_ATTACH, PH_UNBIND, PH_REMOVE, PH_ADD, PH_BIND, PH_DETACH };
 
 /* The changes from have to want, in the order they are made (phases, then as found). */
 int ap_diff(const struct ap_doc *want, const struct ap_doc *have, struct ops *ops);
+/*
+ * A remote's "cookie": true in want keeps the installed cookie: its value copied from have.
+ * Errors (a remote with none installed) added to errs; -1 if any.
+ */
+int ap_resolve_cookies(struct ap_doc *want, const struct ap_doc *have, struct ap_errs *errs);
 /* A change in words ("+ vport ...", "~ fdb ..."), as apply --dry-run prints it. */
 void ap_op_describe(const struct op *p, const struct ap_doc *want, const struct ap_doc *have,
                     char *buf, size_t len);

@@ -20,8 +20,10 @@ static int cfg_write(struct apply_ctx *a)
 	if (state_get_cfg(&a->st, &cfg))
 		return -1;
 	cfg.dscp = a->want->att.dscp;
-	cfg.opts =
-	    (cfg.opts & ~STT_OPT_PEERS_STRICT) | (a->want->att.strict ? STT_OPT_PEERS_STRICT : 0);
+	cfg.opts = (cfg.opts & ~(STT_OPT_PEERS_STRICT | STT_OPT_ENCAP_GUE)) |
+	           (a->want->att.strict ? STT_OPT_PEERS_STRICT : 0) |
+	           (a->want->att.gue ? STT_OPT_ENCAP_GUE : 0);
+	cfg.gue_port = a->want->att.gue_port;
 	return txn_map(&a->run, a->st.cfg_fd, &zero, sizeof(zero), &cfg, sizeof(cfg), BPF_EXIST);
 }
 
@@ -47,6 +49,30 @@ void ap_close_state(struct apply_ctx *a)
 	a->peers_fd = a->run.prog_fd = -1;
 	state_close(&a->st);
 	a->have_st = false;
+}
+
+/* A remote's own encapsulation written (one update) or removed, journaled. */
+static int remote_op(struct apply_ctx *a, const struct op *p)
+{
+	struct stt_remote_cfg v = {.encap = p->rem.encap};
+	__be32 r;
+	int rc;
+
+	if (a->st.remote_cfg_fd < 0)
+		return errno = ENOENT, -1; /* an endpoint attached by a build without GUE */
+	if (p->kind == OP_REMOTE_DEL) {
+		rc = remote_get(&p->old_rem.address, &r, false);
+		if (rc)
+			return rc > 0 ? 0 : (errno = ENOENT, -1); /* no index: no entry */
+		return txn_map(&a->run, a->st.remote_cfg_fd, &r, sizeof(r), NULL, 0, 0);
+	}
+	if (remote_get(&p->rem.address, &r, true))
+		return errno = ENOSPC, -1;
+	if (p->rem.cookie == AP_COOKIE_SET) {
+		v.flags = STT_RCFG_COOKIE;
+		memcpy(v.cookie, p->rem.cookie_val, sizeof(v.cookie));
+	}
+	return txn_map(&a->run, a->st.remote_cfg_fd, &r, sizeof(r), &v, sizeof(v), BPF_ANY);
 }
 
 int ap_exec_op(struct apply_ctx *a, const struct op *p)
@@ -103,6 +129,9 @@ int ap_exec_op(struct apply_ctx *a, const struct op *p)
 	}
 	case OP_FLOOD_DEL:
 		return flood_clear(&a->st, &a->run, p->old_fl.context);
+	case OP_REMOTE_SET:
+	case OP_REMOTE_DEL:
+		return remote_op(a, p);
 	case OP_PEER_ADD:
 	case OP_PEER_DEL: {
 		__be32 r;

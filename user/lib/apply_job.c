@@ -139,8 +139,10 @@ static void job_undo(struct apply_job *j)
 			a->attach(&j->have.att);
 			if (ap_open_state(a) == 0 && state_get_cfg(&a->st, &c) == 0) {
 				c.dscp = j->have.att.dscp;
-				c.opts = (c.opts & ~STT_OPT_PEERS_STRICT) |
-				         (j->have.att.strict ? STT_OPT_PEERS_STRICT : 0);
+				c.opts = (c.opts & ~(STT_OPT_PEERS_STRICT | STT_OPT_ENCAP_GUE)) |
+				         (j->have.att.strict ? STT_OPT_PEERS_STRICT : 0) |
+				         (j->have.att.gue ? STT_OPT_ENCAP_GUE : 0);
+				c.gue_port = j->have.att.gue_port;
 				bpf_map_update_elem(a->st.cfg_fd, &zero, &c, 0);
 			}
 		}
@@ -180,7 +182,14 @@ int ap_job_plan(struct apply_job *j)
 	 */
 	if (j->want.have_attach && j->have.have_attach &&
 	    strcmp(j->want.att.device, j->have.att.device) && !plain_vports(&j->have))
-		j->have.nfdb = j->have.nflood = j->have.npeers = 0;
+		j->have.nfdb = j->have.nflood = j->have.npeers = j->have.nremotes = 0;
+	/* A cookie kept ("cookie": true) is the installed one: its value, before the diff. */
+	if (ap_resolve_cookies(&j->want, &j->have, &j->errs)) {
+		for (size_t i = 0; i < j->errs.n; i++)
+			err_msg("%s", j->errs.msg[i]);
+		err_msg("apply: nothing applied");
+		return -1;
+	}
 	if (ap_diff(&j->want, &j->have, &j->ops)) {
 		err_msg("apply: out of memory");
 		return -1;

@@ -79,6 +79,8 @@ static void read_attach(struct stt_state *st, struct ap_doc *doc, const struct s
 	a->xdp = cfg->flags & STT_CFG_XDP ? AP_XDP_ON : AP_XDP_OFF;
 	a->dscp = cfg->dscp;
 	a->strict = cfg->opts & STT_OPT_PEERS_STRICT;
+	a->gue_port = cfg->gue_port; /* 0 from a build without GUE: off */
+	a->gue = cfg->opts & STT_OPT_ENCAP_GUE;
 }
 
 /* Room for one more of n elements of size sz in *v (capacity *cap); -1 if out of memory. */
@@ -194,6 +196,35 @@ static int read_peers(struct stt_state *st, struct ap_doc *doc)
 	return 0;
 }
 
+/* stt_remote_cfg: with the cookie itself, which only the comparison uses (never printed). */
+static int read_remotes(struct stt_state *st, struct ap_doc *doc)
+{
+	__u32 key, next, *prev = NULL;
+	struct stt_remote_cfg v;
+	size_t cap = 16;
+
+	doc->remotes = malloc(cap * sizeof(*doc->remotes));
+	while (doc->remotes && bpf_map_get_next_key(st->remote_cfg_fd, prev, &next) == 0) {
+		struct ap_remote *r;
+
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(st->remote_cfg_fd, &key, &v))
+			continue;
+		if (grow((void **)&doc->remotes, doc->nremotes, &cap, sizeof(*doc->remotes)))
+			return -1;
+		r = &doc->remotes[doc->nremotes++];
+		memset(r, 0, sizeof(*r));
+		remote_addr(key, &r->address);
+		r->encap = v.encap;
+		if (v.flags & STT_RCFG_COOKIE) {
+			r->cookie = AP_COOKIE_SET;
+			memcpy(r->cookie_val, v.cookie, sizeof(r->cookie_val));
+		}
+	}
+	return doc->remotes ? 0 : -1;
+}
+
 static int read_state(struct stt_state *st, struct ap_doc *doc, struct stt_cfg *cfg)
 {
 	int peers_fd = st->peers_fd;
@@ -205,6 +236,8 @@ static int read_state(struct stt_state *st, struct ap_doc *doc, struct stt_cfg *
 	    (peers_fd >= 0 && read_peers(st, doc)))
 		return -1;
 	if (!doc->vports || !doc->fdb || !doc->flood || (peers_fd >= 0 && !doc->peers))
+		return -1;
+	if (st->remote_cfg_fd >= 0 && read_remotes(st, doc))
 		return -1;
 	ap_doc_sort(doc);
 	return 0;

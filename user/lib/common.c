@@ -138,7 +138,7 @@ int state_open(struct stt_state *st, bool must_exist)
 	st->cfg_fd = st->vports_fd = st->contexts_fd = st->fdb_fd = st->flood_fd = st->stats_fd =
 	    -1;
 	st->peers_fd = st->ctx_stats_fd = st->remote_stats_fd = st->learn_fd = st->groups_fd = -1;
-	st->vlan_fd = st->cfg6_fd = -1;
+	st->vlan_fd = st->cfg6_fd = st->remote_cfg_fd = -1;
 	if (ensure_bpffs() || pin_dir(st->dir, sizeof(st->dir)))
 		return -1;
 	st->cfg_fd = open_pin(st->dir, "stt_cfg");
@@ -154,6 +154,7 @@ int state_open(struct stt_state *st, bool must_exist)
 	st->groups_fd = open_pin(st->dir, "stt_groups");
 	st->vlan_fd = open_pin(st->dir, "stt_vlan_vports");
 	st->cfg6_fd = open_pin(st->dir, "stt_cfg6");
+	st->remote_cfg_fd = open_pin(st->dir, "stt_remote_cfg");
 	if (st->cfg_fd < 0 || st->vports_fd < 0 || st->contexts_fd < 0 || st->fdb_fd < 0 ||
 	    st->flood_fd < 0 || st->stats_fd < 0) {
 		state_close(st);
@@ -167,10 +168,10 @@ int state_open(struct stt_state *st, bool must_exist)
 
 void state_close(struct stt_state *st)
 {
-	int *fds[] = {&st->cfg_fd,          &st->vports_fd, &st->contexts_fd, &st->fdb_fd,
-	              &st->flood_fd,        &st->stats_fd,  &st->peers_fd,    &st->ctx_stats_fd,
-	              &st->remote_stats_fd, &st->learn_fd,  &st->groups_fd,   &st->vlan_fd,
-	              &st->cfg6_fd};
+	int *fds[] = {&st->cfg_fd,          &st->vports_fd,    &st->contexts_fd, &st->fdb_fd,
+	              &st->flood_fd,        &st->stats_fd,     &st->peers_fd,    &st->ctx_stats_fd,
+	              &st->remote_stats_fd, &st->learn_fd,     &st->groups_fd,   &st->vlan_fd,
+	              &st->cfg6_fd,         &st->remote_cfg_fd};
 
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
 		if (*fds[i] >= 0)
@@ -599,12 +600,27 @@ static void mark6(__u8 *named, __be32 r)
 		named[stt_remote6_idx(r)] = 1;
 }
 
-/* Every IPv6 remote the maps of dir name: fdb, flood lists, peers, groups, learned entries. */
+/* The keys of a map keyed by a remote (__u32): stt_groups, stt_remote_cfg. */
+static void mark6_keys(int fd, __u8 *named)
+{
+	__u32 k, next, *prev = NULL;
+
+	while (fd >= 0 && bpf_map_get_next_key(fd, prev, &next) == 0) {
+		k = next;
+		prev = &k;
+		mark6(named, k);
+	}
+}
+
+/*
+ * Every IPv6 remote the maps of dir name: fdb, flood lists, peers, groups, learned entries,
+ * and the remotes with their own encapsulation (stt_remote_cfg).
+ */
 static int remote6_named(const char *dir, __u8 *named)
 {
 	int fdb = open_pin(dir, "stt_fdb"), flood = open_pin(dir, "stt_flood");
 	int peers = open_pin(dir, "stt_peers"), groups = open_pin(dir, "stt_groups");
-	int learn = open_pin(dir, "stt_learn"), rc = 0;
+	int learn = open_pin(dir, "stt_learn"), rcfg = open_pin(dir, "stt_remote_cfg"), rc = 0;
 
 	/* Without the maps every name is unknown: free nothing. */
 	if (fdb < 0 || flood < 0) {
@@ -643,15 +659,8 @@ static int remote6_named(const char *dir, __u8 *named)
 			mark6(named, k.remote4);
 		}
 	}
-	if (groups >= 0) {
-		__u32 k, next, *prev = NULL;
-
-		while (bpf_map_get_next_key(groups, prev, &next) == 0) {
-			k = next;
-			prev = &k;
-			mark6(named, k);
-		}
-	}
+	mark6_keys(groups, named);
+	mark6_keys(rcfg, named);
 	if (learn >= 0) {
 		__u64 k, next, *prev = NULL;
 		__u32 id;
@@ -680,7 +689,7 @@ static int remote6_named(const char *dir, __u8 *named)
 		}
 	}
 out:
-	for (int *fd = (int[]){fdb, flood, peers, groups, learn}, n = 0; n < 5; n++)
+	for (int *fd = (int[]){fdb, flood, peers, groups, learn, rcfg}, n = 0; n < 6; n++)
 		if (fd[n] >= 0)
 			close(fd[n]);
 	return rc;

@@ -30,6 +30,7 @@ struct stt_state {
 	int cfg_fd, vports_fd, contexts_fd, fdb_fd, flood_fd, stats_fd;
 	/* Maps newer than the first release: -1 until an 'attach' with this build made them. */
 	int peers_fd, ctx_stats_fd, remote_stats_fd, learn_fd, groups_fd, vlan_fd, cfg6_fd;
+	int remote_cfg_fd; /* stt_remote_cfg (GUE): -1 before an attach by a build with GUE */
 };
 
 void err_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
