@@ -53,6 +53,7 @@ __noinline int stt_tx_gue(struct __sk_buff *skb, struct stt_tx_state *st, const 
 				return ret;
 			st->head = hlen;
 			stt_count(STT_C_TX_GSO_FRAMES, 1);
+			ret = stt_tx_out(skb, st, cfg, d, uc_remote, flood, st->segs, st->len, 1);
 		} else if (st->len + hlen - sizeof(struct stt_eth) > st->mtu) {
 			ret = stt_ret_drop(STT_DROP_TX_TOO_BIG); /* GUE cannot cut a frame */
 		} else if (stt_tx_grow_head(skb, st, k)) {

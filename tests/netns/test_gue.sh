@@ -1,0 +1,253 @@
+#!/bin/bash
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# GUE next to STT on one endpoint (issue 13, docs/GUE.md). Three hosts on an underlay
+# bridge; h1 reaches h2 over GUE and h3 over STT, one context (100) across all three, and
+# h2 has a tenant of another context (300). Checks: both encapsulations at once (a flooded
+# ARP leaves h1 as a GUE copy and an STT copy of the same frame), the GUE wire decoded by
+# tshark's own IPv4/UDP/GRE/Ethernet dissectors (tshark 4.0 has no GUE dissector: the GUE
+# word is checked here, the rest re-wrapped as IP protocol 47 for tshark), TSO bursts as
+# UDP-tunnel GSO skbs, XDP delivery, the security cookie, isolation between contexts.
+# Ends with `N passed, N failed, N skipped`.
+set -u
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+export STT_NS_PREFIX=${STT_NS_PREFIX:-stgu-}
+# shellcheck source=../../scripts/lib.sh
+source "$HERE/../../scripts/lib.sh"
+# shellcheck source=harness.sh
+source "$HERE/harness.sh"
+
+P=$STT_NS_PREFIX
+SW=${P}sw H1=${P}h1 H2=${P}h2 H3=${P}h3 T1=${P}t1 T2=${P}t2 T3=${P}t3 T4=${P}t4
+IP1=198.18.0.1 IP2=198.18.0.2 IP3=198.18.0.3
+TIP1=198.19.0.1 TIP2=198.19.0.2 TIP3=198.19.0.3 TIP4=198.19.0.4
+COOKIE=0123456789abcdef
+TMP=$(mktemp -d /tmp/stt-gue.XXXXXX)
+
+cleanup() {
+	captures_kill
+	local ns
+	for ns in $H1 $H2 $H3; do
+		ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null
+		"$STTCTL" -n "$ns" detach "ul" >/dev/null 2>&1
+		[ -e "/run/netns/$ns" ] && rm -rf "$STT_PIN_BASE/$(stt_ns_inode "$ns")"
+	done
+	for ns in $SW $H1 $H2 $H3 $T1 $T2 $T3 $T4; do
+		ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null
+		ip netns del "$ns" 2>/dev/null
+	done
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+ctl() { "$STTCTL" -n "$@"; }
+# counter NS NAME: an endpoint counter (sttctl stats --json), drops by their name too
+counter() {
+	ctl "$1" stats --json 2>/dev/null |
+		jq -r --arg n "$2" '(.counters[$n] // .drops[$n] // 0)'
+}
+pings() { ip netns exec "$1" ping -c "${3:-3}" -i 0.2 -W 1 "$2" 2>&1 | grep -c 'bytes from'; }
+
+# host NS IP: a host namespace with its underlay on the bridge
+host() {
+	ip netns add "$1" && ip -n "$1" link set lo up &&
+		ip -n "$SW" link add "p-$1" type veth peer name ul netns "$1" &&
+		ip -n "$SW" link set "p-$1" master br0 up &&
+		ip -n "$1" addr add "$2/24" dev ul && ip -n "$1" link set ul up &&
+		nsx "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+}
+# tenant HOSTNS VPORT TENANTNS ADDR TSO
+tenant() {
+	ip netns add "$3" && ip -n "$3" link set lo up &&
+		ip -n "$1" link add "$2" mtu 1400 type veth peer name eth0 netns "$3" mtu 1400 &&
+		ip -n "$3" addr add "$4/24" dev eth0 &&
+		nsx "$3" ethtool -K eth0 tso "$5" gso "$5" >/dev/null &&
+		nsx "$3" ethtool -K eth0 gro on >/dev/null &&
+		ip -n "$3" link set eth0 up && ip -n "$1" link set "$2" up &&
+		nsx "$3" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+}
+
+setup() {
+	ip netns add "$SW" && ip -n "$SW" link add br0 type bridge && ip -n "$SW" link set br0 up &&
+		host "$H1" $IP1 && host "$H2" $IP2 && host "$H3" $IP3 &&
+		tenant "$H1" vp1 "$T1" $TIP1 on && tenant "$H2" vp2 "$T2" $TIP2 on &&
+		tenant "$H3" vp3 "$T3" $TIP3 off && tenant "$H2" vp4 "$T4" $TIP4 off || return 1
+	local m1 m2 m3
+	m1=$(stt_mac "$T1" eth0) m2=$(stt_mac "$T2" eth0) m3=$(stt_mac "$T3" eth0)
+	ctl "$H1" attach ul --local $IP1 --xdp off &&
+		ctl "$H2" attach ul --local $IP2 --xdp off &&
+		ctl "$H3" attach ul --local $IP3 --xdp off &&
+		ctl "$H1" vport add vp1 --context 100 &&
+		ctl "$H2" vport add vp2 --context 100 && ctl "$H2" vport add vp4 --context 300 &&
+		ctl "$H3" vport add vp3 --context 100 &&
+		ctl "$H1" remote set $IP2 --encap gue && ctl "$H2" remote set $IP1 --encap gue &&
+		ctl "$H1" fdb add --context 100 --mac ff:ff:ff:ff:ff:ff --remote $IP2 &&
+		ctl "$H1" fdb add --context 100 --mac ff:ff:ff:ff:ff:ff --remote $IP3 &&
+		ctl "$H1" fdb add --context 100 --mac "$m2" --remote $IP2 &&
+		ctl "$H1" fdb add --context 100 --mac "$m3" --remote $IP3 &&
+		ctl "$H2" fdb add --context 100 --mac ff:ff:ff:ff:ff:ff --remote $IP1 &&
+		ctl "$H2" fdb add --context 100 --mac "$m1" --remote $IP1 &&
+		ctl "$H3" fdb add --context 100 --mac ff:ff:ff:ff:ff:ff --remote $IP1 &&
+		ctl "$H3" fdb add --context 100 --mac "$m1" --remote $IP1
+}
+
+stt_prereqs || exit 1
+if ! setup; then
+	not_ok "setup: three hosts, GUE toward h2, STT toward h3"
+	harness_summary
+	exit 1
+fi
+ok "setup: three hosts, GUE toward h2, STT toward h3"
+
+# 1. One flooded ARP, two encapsulations; then unicast both ways on each.
+nsx "$H1" ethtool -K ul tx off tso off gso off >/dev/null 2>&1
+capture wire "$H1" ul -s 0 'udp port 6080 or tcp port 7471'
+g0=$(counter "$H1" tx_gue_frames) c0=$(counter "$H1" tx_flood_copies)
+n2=$(pings "$T1" $TIP2) n3=$(pings "$T1" $TIP3)
+sleep 0.5
+captures_kill
+g1=$(counter "$H1" tx_gue_frames) c1=$(counter "$H1" tx_flood_copies)
+if [ "$n2" = 3 ] && [ "$n3" = 3 ]; then
+	ok "ping t1 -> t2 over GUE and t1 -> t3 over STT (3/3 each)"
+else
+	not_ok "ping over both encapsulations" "t2 $n2/3, t3 $n3/3"
+fi
+r2=$(counter "$H2" rx_gue_frames) r3g=$(counter "$H3" rx_gue_frames) r3=$(counter "$H3" rx_frames)
+if [ "$((g1 - g0))" -ge 4 ] && [ "$((c1 - c0))" -ge 2 ] && [ "$r2" -ge 4 ] &&
+	[ "$r3g" = 0 ] && [ "$r3" -ge 4 ]; then
+	ok "counters: h1 sent GUE and flooded copies, h2 received GUE, h3 only STT"
+else
+	not_ok "counters" "h1 tx_gue +$((g1 - g0)) flood copies +$((c1 - c0)); h2 rx_gue $r2; h3 rx_gue $r3g rx $r3"
+fi
+
+# The first broadcast ARP from t1: a GUE copy to h2 and an STT copy to h3.
+arp_gue=$(tshark -r "$TMP/wire.pcap" -Y "ip.dst==$IP2 && udp.dstport==6080 && udp.payload[12:6]==ff:ff:ff:ff:ff:ff" \
+	-T fields -e frame.number 2>/dev/null | head -1)
+arp_stt=$(tshark -r "$TMP/wire.pcap" -o ip.try_heuristic_first:TRUE \
+	-Y "ip.dst==$IP3 && stt && eth.dst==ff:ff:ff:ff:ff:ff" -T fields -e frame.number 2>/dev/null | head -1)
+if [ -n "$arp_gue" ] && [ -n "$arp_stt" ]; then
+	ok "a flooded ARP left h1 as a GUE copy (frame $arp_gue) and an STT copy (frame $arp_stt)"
+else
+	not_ok "flooded ARP in both encapsulations" "GUE frame '${arp_gue}', STT frame '${arp_stt}'"
+fi
+
+# 2. The GUE wire, by tshark: outer IPv4 and UDP with tshark's checksum checks, the GUE word
+# here, then the rest as GRE (IP protocol 47) through text2pcap for tshark's GRE/TEB/Ethernet.
+tshark -r "$TMP/wire.pcap" -o ip.check_checksum:TRUE -o udp.check_checksum:TRUE \
+	-Y "udp.dstport==6080 && ip.src==$IP1" -T fields -E separator=, \
+	-e ip.flags.df -e ip.ttl -e ip.checksum.status -e udp.srcport -e udp.length -e ip.len \
+	-e udp.checksum -e udp.payload >"$TMP/gue.csv" 2>/dev/null
+bad=$(awk -F, '{ sp = $4 + 0
+	if ($1 != 1 || $2 != 64 || $3 != 1 || sp < 32768 || sp > 60999 || $5 + 20 != $6 ||
+	    $7 != "0x0000" || substr($8, 1, 8) != "002f0000") print }' "$TMP/gue.csv" | head -3)
+ngue=$(wc -l <"$TMP/gue.csv")
+if [ "$ngue" -ge 4 ] && [ -z "$bad" ]; then
+	ok "GUE wire: $ngue datagrams, DF, TTL 64, IPv4 checksum good, sport in 32768-60999, UDP checksum 0, GUE 002f0000"
+else
+	not_ok "GUE wire (outer)" "$ngue datagrams; first bad: $bad"
+fi
+# GRE and the inner frame: strip the GUE word and let tshark decode the rest as GRE in IPv4.
+awk -F, '{ p = substr($8, 9); printf "000000"; for (i = 1; i <= length(p); i += 2) printf " %s", substr(p, i, 2); print "" }' \
+	"$TMP/gue.csv" >"$TMP/gre.txt"
+text2pcap -i 47 -4 198.18.0.1,198.18.0.2 "$TMP/gre.txt" "$TMP/gre.pcap" >/dev/null 2>&1
+tshark -r "$TMP/gre.pcap" -o ip.check_checksum:TRUE -T fields -E separator=, -E occurrence=l \
+	-e gre.flags_and_version -e gre.proto -e gre.key -e eth.type -e icmp.checksum.status \
+	>"$TMP/gre.csv" 2>/dev/null
+# eth.type: the last one, the inner frame's (text2pcap's dummy Ethernet header comes first).
+badgre=$(awk -F, '$1 != "0x2000" || $2 != "0x6558" || $3 != "0x00000064" || ($4 == "0x0800" && $5 != 1)' "$TMP/gre.csv" | head -3)
+nicmp=$(awk -F, '$4 == "0x0800" && $5 == 1' "$TMP/gre.csv" | wc -l)
+if [ "$(wc -l <"$TMP/gre.csv")" -eq "$ngue" ] && [ -z "$badgre" ] && [ "$nicmp" -ge 3 ]; then
+	ok "GUE wire: GRE K only, TEB, key 100, inner ICMP checksums good ($nicmp) per tshark"
+else
+	not_ok "GUE wire (GRE, inner)" "$(wc -l <"$TMP/gre.csv") decoded; bad: $badgre; good ICMP $nicmp"
+	diag <"$TMP/gre.csv"
+fi
+
+# 3. Isolation: t4 (context 300 on h2) is not reachable from context 100.
+if [ "$(pings "$T1" $TIP4 2)" = 0 ]; then
+	ok "isolation: t1 (context 100) does not reach t4 (context 300) on the GUE host"
+else
+	not_ok "isolation" "t1 reached t4"
+fi
+
+# 4. TSO bursts: one UDP-tunnel GSO skb per burst, segmented by GSO.
+ip netns exec "$T2" iperf3 -s -1 -D -p 5201 >/dev/null 2>&1
+stt_wait_listen "$T2" 5201 >/dev/null 2>&1 || sleep 0.5
+s0=$(counter "$H1" tx_gso_frames)
+out=$(ip netns exec "$T1" timeout 20 iperf3 -c $TIP2 -p 5201 -t 2 -J 2>/dev/null)
+bytes=$(jq -r '.end.sum_received.bytes // 0' <<<"$out" 2>/dev/null)
+s1=$(counter "$H1" tx_gso_frames)
+drops2=$(ctl "$H2" stats --json | jq '[.drops[]] | add // 0')
+if [ "${bytes:-0}" -gt 1000000 ] && [ "$((s1 - s0))" -gt 10 ] && [ "$drops2" = 0 ]; then
+	ok "TSO over GUE: iperf3 $bytes bytes, $((s1 - s0)) GSO frames, no drop on h2"
+else
+	not_ok "TSO over GUE" "bytes ${bytes:-0}, GSO frames +$((s1 - s0)), h2 drops $drops2"
+	diag <<<"$(ctl "$H2" stats 2>&1 | tail -20)"
+fi
+
+# 5. XDP delivery of GUE on h2.
+if ctl "$H2" attach ul --local $IP2 --xdp on >/dev/null && ctl "$H2" vport del vp2 &&
+	ctl "$H2" vport add vp2 --context 100 --xdp; then
+	x0=$(counter "$H2" rx_xdp_frames)
+	n=$(pings "$T1" $TIP2 5)
+	x1=$(counter "$H2" rx_xdp_frames)
+	if [ "$n" = 5 ] && [ "$((x1 - x0))" -ge 5 ]; then
+		ok "XDP delivers GUE frames (5/5 pings, rx_xdp_frames +$((x1 - x0)))"
+	else
+		not_ok "XDP delivery of GUE" "$n/5 pings, rx_xdp_frames +$((x1 - x0))"
+	fi
+else
+	not_ok "XDP delivery of GUE" "re-attach with --xdp on failed"
+fi
+
+# 6. The security cookie: both sides agree -> delivered, with the option on the wire;
+# a different cookie -> dropped and counted.
+capture cookie "$H1" ul -s 0 'udp port 6080'
+ctl "$H1" remote set $IP2 --encap gue --cookie $COOKIE && ctl "$H2" remote set $IP1 --encap gue --cookie $COOKIE
+n=$(pings "$T1" $TIP2 3)
+sleep 0.3
+captures_kill
+opt=$(tshark -r "$TMP/cookie.pcap" -Y "ip.src==$IP1" -T fields -e udp.payload 2>/dev/null | head -1)
+if [ "$n" = 3 ] && [ "${opt:0:40}" = "032f000140000000${COOKIE}20006558" ]; then
+	ok "cookie: 3/3 pings, option on the wire (hlen 3, P, private flag 0x40000000, cookie)"
+else
+	not_ok "cookie" "$n/3 pings, payload starts ${opt:0:40}"
+fi
+k0=$(counter "$H2" gue_cookie)
+ctl "$H2" remote set $IP1 --encap gue --cookie fedcba9876543210
+n=$(pings "$T1" $TIP2 2)
+k1=$(counter "$H2" gue_cookie)
+if [ "$n" = 0 ] && [ "$((k1 - k0))" -ge 2 ]; then
+	ok "cookie mismatch: nothing delivered, gue_cookie +$((k1 - k0))"
+else
+	not_ok "cookie mismatch" "$n pings answered, gue_cookie +$((k1 - k0))"
+fi
+ctl "$H2" remote set $IP1 --encap gue --no-cookie
+k0=$(counter "$H2" gue_cookie)
+n=$(pings "$T1" $TIP2 2)
+k1=$(counter "$H2" gue_cookie)
+if [ "$n" = 0 ] && [ "$((k1 - k0))" -ge 2 ]; then
+	ok "cookie from a remote configured without one: dropped, gue_cookie +$((k1 - k0))"
+else
+	not_ok "unexpected cookie" "$n pings answered, gue_cookie +$((k1 - k0))"
+fi
+
+# 7. GUE off (port 0) on h2: UDP to 6080 is not ours any more, h1's GUE frames reach no tenant.
+# (sttctl refuses GUE off while a remote is set to GUE: h2's goes first.)
+ctl "$H1" remote set $IP2 --encap gue --no-cookie
+ctl "$H2" remote del $IP1 &&
+	ctl "$H2" attach ul --local $IP2 --xdp off --gue-port 0 >/dev/null
+p0=$(counter "$H2" rx_gue_frames)
+n=$(pings "$T1" $TIP2 2)
+p1=$(counter "$H2" rx_gue_frames)
+ctl "$H2" attach ul --local $IP2 --xdp off --gue-port 6080 >/dev/null &&
+	ctl "$H2" remote set $IP1 --encap gue
+m=$(pings "$T1" $TIP2 2)
+if [ "$n" = 0 ] && [ "$p1" = "$p0" ] && [ "$m" = 2 ]; then
+	ok "gue-port 0 turns GUE receive off; 6080 again turns it on"
+else
+	not_ok "gue-port 0" "$n pings with GUE off (rx_gue_frames +$((p1 - p0))), $m after turning it on"
+fi
+
+harness_summary
