@@ -11,9 +11,12 @@
  *   VLAN) and per context, VLANs 1..4094 and never with xdp, learning cap and age in range,
  *   one fdb entry per (context, MAC) with a unicast MAC, 1..16 distinct flood
  *   remotes per context, distinct (context, remote) peers, nothing without an attachment,
- *   every list in canonical (sorted) order;
+ *   every list in canonical (sorted) order; distinct remotes with their own encapsulation,
+ *   a cookie only with GUE, a GUE port other than the STT port, and nothing GUE cannot carry
+ *   (ap_gue_check finds no problem: no Context ID >= 2^32 and no IPv6 remote sent GUE);
  * - printing an accepted document (ap_doc_to_json, what `show --json` prints) and parsing it
- *   again gives the same document, and printing that gives the same text (round trip).
+ *   again gives the same document, and printing that gives the same text (round trip); a
+ *   cookie comes back as "keep the installed one" (it is printed as true, never itself).
  * ASan and UBSan (make fuzz-build) catch memory errors, leaks and undefined behaviour.
  */
 #include <stdint.h>
@@ -21,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "apply.h"
+#include "encap.h"
 
 #define CHECK(cond, ...)                                                                           \
 	do {                                                                                       \
@@ -42,7 +46,18 @@ static void check_rules(const struct ap_doc *d)
 		      d->att.ttl);
 		CHECK(d->att.dscp <= STT_DSCP_FIXED(63), "dscp %u", d->att.dscp);
 		CHECK(d->att.xdp >= AP_XDP_AUTO && d->att.xdp <= AP_XDP_ON, "xdp %d", d->att.xdp);
+		CHECK(!d->att.gue_port || d->att.gue_port != d->att.port, "GUE port is the STT port");
 	}
+	CHECK(d->have_attach || !d->nremotes, "remotes without an attachment");
+	CHECK(d->nremotes <= STT_MAX_REMOTE_CFG, "too many remotes");
+	for (size_t i = 0; i < d->nremotes; i++) {
+		const struct ap_remote *r = &d->remotes[i];
+
+		CHECK(r->encap == STT_ENCAP_STT || r->encap == STT_ENCAP_GUE, "encap %u", r->encap);
+		CHECK(r->cookie == AP_COOKIE_NONE || r->encap == STT_ENCAP_GUE, "cookie without GUE");
+		CHECK(!i || ap_remote_cmp(&d->remotes[i - 1], r) < 0, "remotes not sorted or twice");
+	}
+	CHECK(ap_gue_check(d, NULL, NULL) == 0, "accepted, but GUE cannot carry it");
 	for (size_t i = 0; i < d->nvports; i++) {
 		const struct ap_vport *v = &d->vports[i];
 
@@ -95,11 +110,12 @@ static void check_same(const struct ap_doc *a, const struct ap_doc *b)
 			  (!a->att.have_local6 || raddr_eq(&a->att.local6, &b->att.local6)) &&
 			  a->att.port == b->att.port && a->att.ttl == b->att.ttl &&
 			  a->att.xdp == b->att.xdp && a->att.dscp == b->att.dscp &&
-			  a->att.strict == b->att.strict,
+			  a->att.strict == b->att.strict && a->att.gue_port == b->att.gue_port &&
+			  a->att.gue == b->att.gue,
 		      "attachment differs after a round trip");
 	}
 	CHECK(a->nvports == b->nvports && a->nfdb == b->nfdb && a->nflood == b->nflood &&
-		  a->npeers == b->npeers,
+		  a->npeers == b->npeers && a->nremotes == b->nremotes,
 	      "list lengths differ after a round trip");
 	for (size_t i = 0; i < a->nvports; i++)
 		CHECK(!strcmp(a->vports[i].ifname, b->vports[i].ifname) &&
@@ -112,7 +128,9 @@ static void check_same(const struct ap_doc *a, const struct ap_doc *b)
 			  a->vports[i].vid == b->vports[i].vid,
 		      "vport %zu differs", i);
 	for (size_t i = 0; i < a->nfdb; i++)
-		CHECK(!memcmp(&a->fdb[i], &b->fdb[i], sizeof(a->fdb[i])), "fdb %zu differs", i);
+		CHECK(!ap_fdb_cmp(&a->fdb[i], &b->fdb[i]) &&
+			  raddr_eq(&a->fdb[i].remote, &b->fdb[i].remote),
+		      "fdb %zu differs", i);
 	for (size_t i = 0; i < a->nflood; i++)
 		CHECK(a->flood[i].context == b->flood[i].context &&
 			  a->flood[i].count == b->flood[i].count &&
@@ -122,6 +140,12 @@ static void check_same(const struct ap_doc *a, const struct ap_doc *b)
 	for (size_t i = 0; i < a->npeers; i++)
 		CHECK(!memcmp(&a->peers[i], &b->peers[i], sizeof(a->peers[i])), "peer %zu differs",
 		      i);
+	for (size_t i = 0; i < a->nremotes; i++)
+		CHECK(raddr_eq(&a->remotes[i].address, &b->remotes[i].address) &&
+			  a->remotes[i].encap == b->remotes[i].encap &&
+			  (a->remotes[i].cookie == AP_COOKIE_NONE) ==
+			      (b->remotes[i].cookie == AP_COOKIE_NONE),
+		      "remote %zu differs", i);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -752,6 +752,201 @@ test_api_examples() {
 	stt_ctl "$ns" apply - <<<'{"version": 1}' >/dev/null 2>&1
 }
 
+# GUE per remote (docs/GUE.md, docs/API.md "remotes") ------------------------------------
+
+BIG_CTX=4294967296 # 2^32: the GRE key of GUE cannot carry it
+COOKIE=0123456789abcdef
+
+# ctl_fails NS WHAT ARGS...: the sttctl command must fail and say WHAT on stderr; its stderr
+# in $TMP/ctl.err. Returns 0 if it did.
+ctl_fails() {
+	local ns=$1 what=$2
+	shift 2
+	if stt_ctl "$ns" "$@" >/dev/null 2>"$TMP/ctl.err"; then
+		return 1
+	fi
+	grep -qF -- "$what" "$TMP/ctl.err"
+}
+
+# remotes_of NS: the remotes of show --json, one "ADDR ENCAP COOKIE" per line, sorted.
+remotes_of() { show "$1" | jq -r '.remotes[] | "\(.address) \(.encap) \(.cookie)"' | sort | paste -sd, -; }
+
+# (q) attach --gue-port/--encap: in show and show --json; bad values and a default GUE that
+# could not carry an installed entry refused, the attachment unchanged.
+test_gue_attach() {
+	local name="attach --gue-port/--encap: shown, and refused where GUE cannot carry" bad='' j
+	doc_h1 >"$TMP/h1.json"
+	apply "$NS_H1" "$TMP/h1.json" || bad+="apply of h1's document failed; "
+	stt_ctl "$NS_H1" attach "$UL1" --local "$UL1_IP" --gue-port 6081 --encap gue ||
+		bad+="attach --gue-port 6081 --encap gue failed; "
+	j=$(show "$NS_H1" | jq -c '.attachment | [.gue_port, .encap]')
+	[ "$j" = '[6081,"gue"]' ] || bad+="show --json: $j, expected [6081,\"gue\"]; "
+	stt_ctl "$NS_H1" show | grep -q 'gue port 6081  encap gue' || bad+="show does not print them; "
+	ctl_fails "$NS_H1" "GUE is off" attach "$UL1" --local "$UL1_IP" --gue-port 0 --encap gue ||
+		bad+="--encap gue with --gue-port 0 accepted; "
+	ctl_fails "$NS_H1" "is the STT port too" attach "$UL1" --local "$UL1_IP" --gue-port 7471 ||
+		bad+="--gue-port 7471 (the STT port) accepted; "
+	ctl_fails "$NS_H1" "invalid" attach "$UL1" --local "$UL1_IP" --gue-port 65536 ||
+		bad+="--gue-port 65536 accepted; "
+	ctl_fails "$NS_H1" "expected stt or gue" attach "$UL1" --local "$UL1_IP" --encap vxlan ||
+		bad+="--encap vxlan accepted; "
+	j=$(show "$NS_H1" | jq -c '.attachment | [.gue_port, .encap]')
+	[ "$j" = '[6081,"gue"]' ] || bad+="a refused attach changed the attachment to $j; "
+	# A context GUE cannot carry, to a remote without its own setting: no GUE default.
+	stt_ctl "$NS_H1" attach "$UL1" --local "$UL1_IP" --gue-port 0 || bad+="--gue-port 0 refused; "
+	[ "$(show "$NS_H1" | jq -c '.attachment | [.gue_port, .encap]')" = '[0,"stt"]' ] ||
+		bad+="--gue-port 0 not shown as 0 with encap stt; "
+	stt_ctl "$NS_H1" fdb add --context "$BIG_CTX" --mac 02:00:00:00:05:01 --remote 198.18.0.9 ||
+		bad+="fdb add of context 2^32 to an STT remote failed; "
+	ctl_fails "$NS_H1" "context $BIG_CTX cannot be carried by GUE to 198.18.0.9: the GRE key has 32 bits" \
+		attach "$UL1" --local "$UL1_IP" --encap gue || bad+="default GUE accepted with context 2^32 to 198.18.0.9; "
+	[ "$(show "$NS_H1" | jq -r .attachment.encap)" = stt ] || bad+="refused --encap gue changed encap; "
+	# With its own STT setting, the remote keeps STT: the default may be GUE.
+	stt_ctl "$NS_H1" remote set 198.18.0.9 --encap stt || bad+="remote set --encap stt failed; "
+	stt_ctl "$NS_H1" attach "$UL1" --local "$UL1_IP" --encap gue ||
+		{ diag <"$TMP/ctl.err"; bad+="--encap gue refused although 198.18.0.9 is STT; "; }
+	# ... and then removing its setting would send it GUE: refused.
+	ctl_fails "$NS_H1" "cannot be carried by GUE to 198.18.0.9" remote del 198.18.0.9 ||
+		bad+="remote del of 198.18.0.9 accepted under a GUE default; "
+	stt_ctl "$NS_H1" attach "$UL1" --local "$UL1_IP" || bad+="plain re-attach failed; "
+	[ "$(show "$NS_H1" | jq -c '.attachment | [.gue_port, .encap]')" = '[6080,"stt"]' ] ||
+		bad+="re-attach without options did not go back to 6080 and stt; "
+	stt_ctl "$NS_H1" fdb del --context "$BIG_CTX" --mac 02:00:00:00:05:01
+	stt_ctl "$NS_H1" remote del 198.18.0.9
+	if [ -n "$bad" ]; then not_ok "$name" "${bad%; }"; else ok "$name"; fi
+}
+
+# (r) remote set/list/del: the cookie never printed; a cookie without GUE, GUE to IPv6 and a
+# context GUE cannot carry refused, in both orders (entry first, remote first).
+test_gue_remote() {
+	local name="remote set/list/del, and what GUE cannot carry refused" bad='' l
+	stt_ctl "$NS_H1" remote set 198.18.0.7 --encap gue --cookie "$COOKIE" || bad+="remote set gue+cookie failed; "
+	l=$(stt_ctl "$NS_H1" remote list --json | jq -c '.')
+	[ "$l" = '[{"address":"198.18.0.7","encap":"gue","cookie":true}]' ] || bad+="list --json: $l; "
+	[ "$(stt_ctl "$NS_H1" remote list)" = "198.18.0.7 encap gue cookie yes" ] ||
+		bad+="list: $(stt_ctl "$NS_H1" remote list); "
+	{ stt_ctl "$NS_H1" remote list; stt_ctl "$NS_H1" remote list --json; stt_ctl "$NS_H1" show
+	  stt_ctl "$NS_H1" show --json; } 2>&1 | grep -qi "$COOKIE" && bad+="the cookie was printed; "
+	ctl_fails "$NS_H1" "a cookie needs --encap gue" remote set 198.18.0.8 --cookie "$COOKIE" ||
+		bad+="cookie without gue accepted; "
+	ctl_fails "$NS_H1" "a cookie needs --encap gue" remote set 198.18.0.8 --encap stt --cookie "$COOKIE" ||
+		bad+="cookie with stt accepted; "
+	ctl_fails "$NS_H1" "16 hex digits" remote set 198.18.0.8 --encap gue --cookie 0123 ||
+		bad+="short cookie accepted; "
+	grep -q 0123 "$TMP/ctl.err" && bad+="a bad cookie was echoed; "
+	ctl_fails "$NS_H1" "it has a cookie" remote set 198.18.0.7 --encap stt ||
+		bad+="stt for a remote with a cookie accepted; "
+	ctl_fails "$NS_H1" "GUE over an IPv6 underlay is not supported yet" remote set 2001:db8::2 --encap gue ||
+		bad+="GUE to IPv6 accepted; "
+	# Entry first: context 2^32 to 198.18.0.6, then 198.18.0.6 to GUE.
+	stt_ctl "$NS_H1" fdb add --context "$BIG_CTX" --mac 02:00:00:00:05:02 --remote 198.18.0.6 ||
+		bad+="fdb add context 2^32 to an STT remote failed; "
+	ctl_fails "$NS_H1" "context $BIG_CTX cannot be carried by GUE to 198.18.0.6: the GRE key has 32 bits" \
+		remote set 198.18.0.6 --encap gue || bad+="remote set gue accepted with context 2^32 entry; "
+	# Remote first: 198.18.0.7 is GUE; an entry or flood target of context 2^32 to it.
+	ctl_fails "$NS_H1" "context $BIG_CTX cannot be carried by GUE to 198.18.0.7: the GRE key has 32 bits" \
+		fdb add --context "$BIG_CTX" --mac 02:00:00:00:05:03 --remote 198.18.0.7 ||
+		bad+="fdb add context 2^32 to a GUE remote accepted; "
+	ctl_fails "$NS_H1" "context $BIG_CTX cannot be carried by GUE to 198.18.0.7" \
+		fdb add --context "$BIG_CTX" --mac ff:ff:ff:ff:ff:ff --remote 198.18.0.7 ||
+		bad+="flood target of context 2^32 to a GUE remote accepted; "
+	stt_ctl "$NS_H1" fdb add --context 4294967295 --mac 02:00:00:00:05:04 --remote 198.18.0.7 ||
+		bad+="context 2^32-1 to a GUE remote refused; "
+	l=$(stt_ctl "$NS_H1" fdb show --json | jq -r '[.[] | select(.context == "'"$BIG_CTX"'") | .remote] | sort | join(" ")')
+	[ "$l" = 198.18.0.6 ] || bad+="context 2^32 entries after the refusals: '$l'; "
+	[ "$(remotes_of "$NS_H1")" = "198.18.0.7 gue true" ] || bad+="remotes after the refusals: $(remotes_of "$NS_H1"); "
+	# An IPv6 remote with its own (STT) setting, and del.
+	stt_ctl "$NS_H1" remote set 2001:db8::2 --encap stt || bad+="remote set IPv6 stt failed; "
+	stt_ctl "$NS_H1" remote del 198.18.0.7 || bad+="remote del failed; "
+	ctl_fails "$NS_H1" "no encapsulation of its own" remote del 198.18.0.7 || bad+="second del accepted; "
+	[ "$(remotes_of "$NS_H1")" = "2001:db8::2 stt false" ] || bad+="remotes after del: $(remotes_of "$NS_H1"); "
+	stt_ctl "$NS_H1" remote set 2001:db8::2 --encap default || bad+="--encap default failed; "
+	[ -z "$(remotes_of "$NS_H1")" ] || bad+="--encap default left an entry; "
+	stt_ctl "$NS_H1" fdb del --context "$BIG_CTX" --mac 02:00:00:00:05:02
+	stt_ctl "$NS_H1" fdb del --context 4294967295 --mac 02:00:00:00:05:04
+	if [ -n "$bad" ]; then not_ok "$name" "${bad%; }"; else ok "$name"; fi
+}
+
+# map_cookie NS ADDR: the cookie stt_remote_cfg holds for the IPv4 remote ADDR, as 16 hex
+# digits (bpftool prints each __be32 as a number in host order), or "none".
+map_cookie() {
+	pinned_dump "$1" stt_remote_cfg | python3 -c '
+import json, socket, struct, sys
+key = struct.unpack("<I", socket.inet_aton(sys.argv[1]))[0]
+for e in json.load(sys.stdin):
+    if e["key"] == key and e["value"]["flags"] & 1:
+        print("".join(struct.pack("<I", w).hex() for w in e["value"]["cookie"]))
+        sys.exit(0)
+print("none")' "$2" 2>/dev/null || echo none
+}
+
+# (s) The apply document's remotes: applied, shown without the cookie, round trip with 0
+# changes, a new cookie is one change; refused documents leave nothing applied; a failing
+# step undoes remote changes.
+test_gue_apply() {
+	local name="apply: remotes and gue attachment keys, round trip, refusals" bad='' before after c
+	jq --arg c "$COOKIE" '.attachment += {gue_port: 6090, encap: "stt"}
+		| .remotes = [{address: "198.18.0.2", encap: "gue", cookie: $c},
+			      {address: "198.18.0.5", encap: "stt"}]' "$TMP/h1.json" >"$TMP/gue.json"
+	apply "$NS_H1" "$TMP/gue.json" --dry-run
+	grep -q '^+ remote 198.18.0.2 encap gue cookie yes$' "$TMP/apply.out" || bad+="dry run: no '+ remote' line; "
+	grep -qi "$COOKIE" "$TMP/apply.out" && bad+="dry run printed the cookie; "
+	apply "$NS_H1" "$TMP/gue.json" || { diag <"$TMP/apply.err"; bad+="apply failed; "; }
+	c=$(changes)
+	[ "$(map_cookie "$NS_H1" 198.18.0.2)" = "$COOKIE" ] || bad+="the map holds cookie $(map_cookie "$NS_H1" 198.18.0.2); "
+	[ "$c" = 3 ] || bad+="$c changes, expected 3 (gue_port, 2 remotes); "
+	[ "$(remotes_of "$NS_H1")" = "198.18.0.2 gue true,198.18.0.5 stt false" ] || bad+="remotes: $(remotes_of "$NS_H1"); "
+	[ "$(show "$NS_H1" | jq -c '.attachment | [.gue_port, .encap]')" = '[6090,"stt"]' ] || bad+="attachment not 6090/stt; "
+	stt_ctl "$NS_H1" show --json | grep -qi "$COOKIE" && bad+="show --json printed the cookie; "
+	apply "$NS_H1" "$TMP/gue.json"
+	[ "$(changes)" = 0 ] || bad+="the same document again: $(changes) changes; "
+	stt_ctl "$NS_H1" show --json >"$TMP/gue-show.json"
+	apply "$NS_H1" "$TMP/gue-show.json"
+	[ "$(changes)" = 0 ] || bad+="show --json | apply -: $(changes) changes; "
+	jq '.remotes[0].cookie = "fedcba9876543210"' "$TMP/gue.json" >"$TMP/gue2.json"
+	apply "$NS_H1" "$TMP/gue2.json"
+	[ "$(changes)" = 1 ] || bad+="another cookie: $(changes) changes, expected 1; "
+	[ "$(map_cookie "$NS_H1" 198.18.0.2)" = fedcba9876543210 ] ||
+		bad+="the map holds cookie $(map_cookie "$NS_H1" 198.18.0.2), not the new one; "
+	grep -qi fedcba9876543210 "$TMP/apply.out" "$TMP/apply.err" && bad+="the new cookie was printed; "
+	# Refused documents: every error, nothing applied.
+	before=$(show "$NS_H1")
+	jq --arg c "$COOKIE" --arg big "$BIG_CTX" '.fdb += [{context: $big, mac: "02:00:00:00:06:01", remote: "198.18.0.2"}]
+		| .flood += [{context: $big, remotes: ["198.18.0.2"]}]
+		| .remotes += [{address: "2001:db8::5", encap: "gue"}, {address: "198.18.0.6", encap: "stt", cookie: $c},
+			       {address: "198.18.0.5", encap: "gue"}]
+		| .attachment.gue_port = 7471' "$TMP/gue2.json" >"$TMP/gue-bad.json"
+	apply "$NS_H1" "$TMP/gue-bad.json" && bad+="the bad document was applied; "
+	for p in "\$.fdb[1].context: context $BIG_CTX cannot be carried by GUE to 198.18.0.2: the GRE key has 32 bits" \
+		"\$.flood[1].remotes[0]: context $BIG_CTX cannot be carried by GUE to 198.18.0.2" \
+		'$.remotes[2].encap: 2001:db8::5: GUE over an IPv6 underlay is not supported yet' \
+		'$.remotes[3].cookie: a cookie needs "encap": "gue"' '$.remotes[4].address: 198.18.0.5 is listed twice' \
+		'$.attachment.gue_port: 7471 is the STT port too'; do
+		grep -qF "sttctl: $p" "$TMP/apply.err" || bad+="not reported: '$p'; "
+	done
+	grep -qi "$COOKIE" "$TMP/apply.err" && bad+="an error printed the cookie; "
+	echo '{"version":1,"attachment":{"device":"'"$UL1"'","local":"'"$UL1_IP"'"},"remotes":[{"address":"198.18.0.5","encap":"gue","cookie":true}]}' >"$TMP/gue-keep.json"
+	apply "$NS_H1" "$TMP/gue-keep.json" && bad+="cookie true without one installed applied; "
+	grep -qF '$.remotes[0].cookie: true keeps the installed cookie, but 198.18.0.5 has none' "$TMP/apply.err" ||
+		{ diag <"$TMP/apply.err"; bad+="no error for cookie true without one installed; "; }
+	after=$(show "$NS_H1")
+	[ "$before" = "$after" ] || { diff <(echo "$before") <(echo "$after") | head | diag; bad+="a refused document changed the state; "; }
+	# A failing step undoes remote changes too.
+	jq '.remotes = [{address: "198.18.0.2", encap: "stt"}, {address: "198.18.0.4", encap: "gue"}]
+		| .attachment.encap = "gue"' "$TMP/gue2.json" >"$TMP/gue-rb.json"
+	for n in 0 1 2; do
+		STT_APPLY_FAIL_AFTER=$n apply "$NS_H1" "$TMP/gue-rb.json" && bad+="fail after $n: exit status 0; "
+		after=$(show "$NS_H1")
+		[ "$before" = "$after" ] || bad+="fail after $n: state changed; "
+	done
+	[ "$(map_cookie "$NS_H1" 198.18.0.2)" = fedcba9876543210 ] || bad+="undo lost the cookie in the map; "
+	apply "$NS_H1" "$TMP/gue-rb.json" || bad+="the rollback document failed on its own; "
+	[ "$(remotes_of "$NS_H1")" = "198.18.0.2 stt false,198.18.0.4 gue false" ] || bad+="after apply: $(remotes_of "$NS_H1"); "
+	apply "$NS_H1" "$TMP/h1.json"
+	[ -z "$(remotes_of "$NS_H1")" ] || bad+="a document without remotes left $(remotes_of "$NS_H1"); "
+	if [ -n "$bad" ]; then not_ok "$name" "${bad%; }"; else ok "$name"; fi
+}
+
 # (i) A document with no attachment removes everything apply (and attach) installed: the
 # programs, the clsact qdiscs, the pinned state.
 test_apply_nothing() {
@@ -971,7 +1166,8 @@ test_ipv6_detach() {
 
 TESTS=(test_from_scratch test_apply_twice test_round_trip test_invalid test_learn_vlan
 	test_learn_change test_learn_vlan_rollback test_vlan_remove test_learn_vlan_invalid test_change_only
-	test_rollback test_bpftool_example test_api_examples test_under_traffic test_apply_nothing
+	test_rollback test_bpftool_example test_api_examples test_under_traffic test_gue_attach
+	test_gue_remote test_gue_apply test_apply_nothing
 	test_ipv6_apply test_ipv6_round_trip test_ipv6_mixed_flood test_ipv6_listings
 	test_ipv6_index_reuse test_ipv6_detach)
 

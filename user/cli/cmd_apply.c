@@ -71,8 +71,9 @@ static void apply_help(FILE *f)
 {
 	fprintf(f,
 	        "  Make this network namespace's stt state what the JSON document FILE (- for\n"
-	        "  standard input) says: attachment, vports, forwarding entries, flood lists and\n"
-	        "  peers (schema: docs/API.md; 'sttctl show --json' prints the same schema).\n"
+	        "  standard input) says: attachment, vports, forwarding entries, flood lists,\n"
+	        "  peers and remotes' encapsulation (schema: docs/API.md; 'sttctl show --json'\n"
+	        "  prints the same schema).\n"
 	        "  Only the difference to what is installed is applied; an invalid document is\n"
 	        "  rejected whole with every error listed, and nothing changes. A step that fails\n"
 	        "  while applying undoes what was done. Prints the number of changes.\n"
