@@ -2111,6 +2111,9 @@ static void test_not_stt(const void *arg)
 /* IPv6 underlay: tests/unit/test_ipv6.h (IPV6_TESTS below). */
 #include "test_ipv6.h"
 
+/* GUE, the second encapsulation: tests/unit/test_gue.h (GUE_TESTS below). */
+#include "test_gue.h"
+
 /* ------------------------------------------------------------------------------------------ */
 /* Test table                                                                                 */
 
@@ -2215,6 +2218,8 @@ static const struct test tests[] = {
     HOSTILE_TESTS,
 
     IPV6_TESTS,
+
+    GUE_TESTS,
 
     MAL("truncated inside the TCP header", mal_trunc_tcp),
     MAL("truncated inside the STT header", mal_trunc_stt),
