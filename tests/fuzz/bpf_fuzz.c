@@ -123,6 +123,10 @@
 #define T_TCP_PSH 0x08
 
 /* The same over an IPv6 underlay: the outer IPv6 header is 20 bytes longer. */
+/* GUE (docs/GUE.md): UDP to 6080, 00 2f 00 00, GRE 20 00 65 58 + key = context, inner. */
+#define GUE_PORT      6080
+#define GUE_INNER_OFF 54 /* outer eth + ip + udp + gue + gre */
+
 #define TCP_OFF6   54
 #define STT_OFF6   74
 #define INNER_OFF6 92
@@ -620,6 +624,42 @@ static void build_segment(struct pkt *p, const struct pkt *inner, uint8_t stt_fl
 }
 
 /*
+ * A GUE datagram carrying inner (docs/GUE.md section 2), from remote4 to daddr, GRE key
+ * key; with cookie, the stt-only option (P, hlen 3, private flag 0x40000000, 8 bytes);
+ * with csum, a correct UDP checksum (else 0, as Linux sends).
+ */
+static void build_gue(struct pkt *p, const struct pkt *inner, uint32_t key, uint32_t daddr,
+		      bool cookie, bool csum)
+{
+	size_t opt = cookie ? 12 : 0, l4 = 8 + 4 + opt + 8 + inner->len, ip;
+	uint8_t *u;
+
+	p->len = 0;
+	put_eth(p, ul_local, ul_remote, 0x0800);
+	ip = put_ip4(p, remote4, daddr, 17, l4, 0x4242, 0x4000);
+	u = pkt_put(p, 8);
+	u[0] = 39486 >> 8, u[1] = 39486 & 0xff;
+	u[2] = GUE_PORT >> 8, u[3] = GUE_PORT & 0xff;
+	set16(p, 38, (uint16_t)l4);
+	u = pkt_put(p, 4);
+	u[0] = cookie ? 3 : 0;
+	u[1] = 47;
+	u[3] = cookie ? 1 : 0;
+	if (cookie) {
+		pkt_put(p, 12);
+		set32(p, 46, 0x40000000);
+		set32(p, 50, 0xc00c1e5e);
+		set32(p, 54, 0xc2e70102);
+	}
+	pkt_put(p, 8);
+	set32(p, 46 + opt, 0x20006558);
+	set32(p, 50 + opt, key);
+	pkt_append(p, inner->d, inner->len);
+	if (csum)
+		l4_set_csum(p, ip);
+}
+
+/*
  * The same frame over an IPv6 underlay, from saddr to daddr (draft 3.3): traffic class 0,
  * a flow label, next header TCP right behind the IPv6 header.
  */
@@ -1093,6 +1133,7 @@ struct env {
 	uint32_t mtu;  /* underlay MTU */
 	uint8_t ttl;   /* cfg ttl (0: the datapath uses 64) */
 	bool local6;   /* STT_CFG6_LOCAL in stt_cfg6: an IPv6 endpoint too (local6) */
+	bool gue;      /* stt_cfg.gue_port 6080 (else 0: GUE off) */
 };
 
 static struct env cur_env;
@@ -1103,7 +1144,7 @@ static bool apply_env(const struct env *e)
 	int err = 0;
 
 	if (!env_valid || e->mtu != cur_env.mtu || e->ttl != cur_env.ttl ||
-	    e->cfg_xdp != cur_env.cfg_xdp) {
+	    e->cfg_xdp != cur_env.cfg_xdp || e->gue != cur_env.gue) {
 		struct stt_cfg cfg = {.ifindex = LO_IFINDEX,
 				      .local4 = local4,
 				      .port = STT_PORT,
@@ -1111,7 +1152,8 @@ static bool apply_env(const struct env *e)
 				      .mtu = e->mtu,
 				      /* Without it, as on a veth underlay, TC counts pass and
 				       * rx_segments itself. */
-				      .flags = e->cfg_xdp ? STT_CFG_XDP : 0};
+				      .flags = e->cfg_xdp ? STT_CFG_XDP : 0,
+				      .gue_port = e->gue ? GUE_PORT : 0};
 		__u32 zero = 0;
 
 		err |= bpf_map_update_elem(fd_cfg, &zero, &cfg, BPF_ANY);
@@ -1164,7 +1206,7 @@ static int populate_maps(void)
 	struct stt_fdb_key fk = {.context = CTX};
 	struct stt_fdb_val fv = {.remote4 = remote4};
 	struct env e = {.ctx_xdp = true, .sttd = false, .flood = FL_ONE, .mtu = 1500, .ttl = 64,
-			.local6 = true};
+			.local6 = true, .gue = true};
 	struct stt_underlay ul = {};
 	__u32 lo = LO_IFINDEX, one = 1, zero = 0;
 	__u64 ctx2 = CTX2;
@@ -1391,13 +1433,14 @@ static void env_str(const struct env *e, int prog, char *buf, size_t n)
 {
 	switch (prog) {
 	case P_XDP:
-		snprintf(buf, n, "ctx 0x%llx %s XDP flag, local6 %s", (unsigned long long)CTX,
-			 e->ctx_xdp ? "with" : "without", e->local6 ? "set" : "unset");
+		snprintf(buf, n, "ctx 0x%llx %s XDP flag, local6 %s, gue port %d",
+			 (unsigned long long)CTX, e->ctx_xdp ? "with" : "without",
+			 e->local6 ? "set" : "unset", e->gue ? GUE_PORT : 0);
 		break;
 	case P_TC_RX:
-		snprintf(buf, n, "sttd %s, stt_cfg %s STT_CFG_XDP, local6 %s, mtu %u",
+		snprintf(buf, n, "sttd %s, stt_cfg %s STT_CFG_XDP, local6 %s, mtu %u, gue port %d",
 			 e->sttd ? "listening" : "absent", e->cfg_xdp ? "with" : "without",
-			 e->local6 ? "set" : "unset", e->mtu);
+			 e->local6 ? "set" : "unset", e->mtu, e->gue ? GUE_PORT : 0);
 		break;
 	default:
 		snprintf(buf, n, "flood %s, mtu %u, ttl %u, local6 %s", flood_names[e->flood], e->mtu,
@@ -1563,6 +1606,8 @@ struct rx_model {
 	size_t stt;	/* offset of the STT header: 54, 74 over IPv6 */
 	uint8_t tos;	/* outer TOS or traffic class */
 	uint32_t saddr; /* the sender: IPv4 address, IPv6 remote (index form, 0: none) */
+	bool gue;	/* GUE: stt is the inner frame's offset - 18, frame_len its length + 18 */
+	bool gue_csum;	/* GUE with a nonzero UDP checksum */
 };
 
 /* The remote (index form) stt_remote6_ids holds for an IPv6 address, 0 for none. */
@@ -1702,6 +1747,74 @@ static void rx_classify6(const uint8_t *p, size_t len, size_t lin, const struct 
 }
 
 /*
+ * GUE over IPv4 (docs/GUE.md section 8), UDP to the GUE port: the same outer checks as STT
+ * (not_local, ip_fragment, ip_header, truncated), then the UDP length, GUE version 0, no C
+ * bit, no flags and hlen 0 or P with hlen 3 and the private flag 0x40000000 (a cookie: the
+ * fuzzer configures none, so any is gue_cookie), proto_ctype 47, GRE exactly K + TEB, an
+ * inner Ethernet header. Written from the note's rules, in the order they are listed.
+ */
+static void rx_classify_gue(const uint8_t *p, size_t len, size_t lin, struct rx_model *m)
+{
+	size_t ihl = (p[14] & 15) * 4, tot, l4, g = 42, gre;
+	bool cookie = false;
+	uint16_t flags;
+
+	if (ihl < 20 || (get16(p, 20) & 0x1fff) || 14 + ihl + 4 > lin ||
+	    get16(p, 14 + ihl + 2) != GUE_PORT)
+		return;
+	m->cls = RX_DROP;
+	m->gue = true;
+	if (memcmp(p + 30, &local4, 4) && memcmp(p + 30, &group4, 4))
+		m->reason = STT_DROP_NOT_LOCAL;
+	else if (get16(p, 20) & 0x2000)
+		m->reason = STT_DROP_IP_FRAGMENT;
+	else if (ihl != 20)
+		m->reason = STT_DROP_IP_HDR;
+	else if (lin < 14 + 20 + 12)
+		m->reason = STT_DROP_TRUNCATED;
+	else if ((tot = get16(p, 16)) + 14 > len)
+		m->reason = STT_DROP_TRUNCATED;
+	else if (tot < 20 + 12 || tot + 14 != len)
+		m->reason = STT_DROP_IP_HDR;
+	else if (get16(p, 38) != (l4 = tot - 20))
+		m->reason = STT_DROP_IP_HDR;
+	else if (p[g] >> 6)
+		m->reason = STT_DROP_GUE_VERSION;
+	else if (p[g] & 0x20)
+		m->reason = STT_DROP_GUE_CONTROL;
+	else if ((flags = get16(p, g + 2)) == 0x0001 && (p[g] & 0x1f) != 3)
+		m->reason = STT_DROP_GUE_HLEN;
+	else if (flags == 0x0001 && lin < g + 4 + 12)
+		m->reason = STT_DROP_TRUNCATED;
+	else if (flags == 0x0001 && get32(p, g + 4) != 0x40000000)
+		m->reason = STT_DROP_GUE_FLAGS;
+	else if (flags != 0x0001 && flags)
+		m->reason = STT_DROP_GUE_FLAGS;
+	else if (flags != 0x0001 && (p[g] & 0x1f))
+		m->reason = STT_DROP_GUE_HLEN;
+	else if (cookie = flags == 0x0001, gre = g + 4 + (cookie ? 12 : 0), p[g + 1] != 47)
+		m->reason = STT_DROP_GUE_PROTO;
+	else if (lin < gre + 8)
+		m->reason = STT_DROP_TRUNCATED;
+	else if (get16(p, gre) != 0x2000 || get16(p, gre + 2) != 0x6558)
+		m->reason = STT_DROP_GRE_HDR;
+	else if (l4 < gre + 8 - 34 + 14)
+		m->reason = STT_DROP_INNER_SHORT;
+	else if (cookie)
+		m->reason = STT_DROP_GUE_COOKIE; /* no remote has a cookie here */
+	else {
+		m->cls = RX_FRAME;
+		memcpy(&m->saddr, p + 26, 4);
+		m->tos = p[15];
+		m->stt = gre + 8 - 18;
+		m->frame_len = (uint32_t)(len - (gre + 8)) + 18;
+		m->payload_len = m->frame_len;
+		m->context = get32(p, gre + 4);
+		m->gue_csum = get16(p, 40) != 0;
+	}
+}
+
+/*
  * The classification stt_rx_parse() must make of a packet of len bytes whose first lin
  * bytes are linear (XDP puts the rest in fragments), with the drop reasons in the order
  * their checks come. Written from the wire format and the reasons' descriptions.
@@ -1721,7 +1834,13 @@ static void rx_classify(const uint8_t *p, size_t len, size_t lin, const struct e
 		return;
 	}
 	/* Not STT: not IPv4 TCP, no ports (later fragment, truncated), another port. */
-	if (lin < 34 || get16(p, 12) != 0x0800 || p[23] != 6 || (p[14] >> 4) != 4)
+	if (lin < 34 || get16(p, 12) != 0x0800 || (p[14] >> 4) != 4)
+		return;
+	if (p[23] == 17 && e->gue) {
+		rx_classify_gue(p, len, lin, m);
+		return;
+	}
+	if (p[23] != 6)
 		return;
 	ihl = (p[14] & 15) * 4;
 	if (ihl < 20 || (get16(p, 20) & 0x1fff) || 14 + ihl + 4 > lin ||
@@ -1784,6 +1903,36 @@ static size_t wellformed_frame(const uint8_t *p, size_t len, const struct env *e
 		       get32(p, 38) == (uint32_t)(len - STT_OFF) << 16 && p[54] == 0
 		   ? STT_OFF
 		   : 0;
+}
+
+/*
+ * Property predicate, independent of the model: a well-formed GUE frame as Linux sends it
+ * (docs/GUE.md section 2) addressed to us, with GUE on: IPv4 without options, not
+ * fragmented, UDP to 6080 whose length is the datagram's, GUE 00 2f 00 00, GRE 20 00 65 58,
+ * an inner frame of at least an Ethernet header. Returns the inner frame's offset, or 0.
+ */
+static size_t wellformed_gue(const uint8_t *p, size_t len, const struct env *e)
+{
+	return e->gue && len >= GUE_INNER_OFF + 14 && get16(p, 12) == 0x0800 && p[14] == 0x45 &&
+		       p[23] == 17 && !(get16(p, 20) & 0x3fff) && get16(p, 16) + 14u == len &&
+		       (!memcmp(p + 30, &local4, 4) || !memcmp(p + 30, &group4, 4)) &&
+		       get16(p, 36) == GUE_PORT && get16(p, 38) + 34u == len &&
+		       get32(p, 42) == 0x002f0000 && get32(p, 46) == 0x20006558
+		   ? GUE_INNER_OFF
+		   : 0;
+}
+
+/* UDP to the GUE port over IPv4 with GUE on: never left to the host's UDP. */
+static bool udp_to_gue_port(const uint8_t *p, size_t len, const struct env *e)
+{
+	size_t ihl;
+
+	if (!e->gue || len < 34 || get16(p, 12) != 0x0800 || (p[14] >> 4) != 4 || p[23] != 17)
+		return false;
+	ihl = (p[14] & 15) * 4;
+	if (ihl < 20 || (get16(p, 20) & 0x1fff) || 14 + ihl + 4 > len)
+		return false;
+	return get16(p, 14 + ihl + 2) == GUE_PORT;
 }
 
 /*
@@ -1985,6 +2134,13 @@ static void exec_xdp(const struct pkt *in, const struct env *e)
 		redirect_ok = so && f >= 0 && (f & STT_VPORT_XDP) &&
 			      !(in->d[so + 1] & STT_F_CSUM_PARTIAL) && !(in->d[so + 6] & 0x10) &&
 			      in->len <= xdp_linear && !model_rx_tos(in->d, in->len, lin, so, NULL);
+		if (!so && (io = wellformed_gue(in->d, in->len, e))) {
+			/* GUE: a key bound to an XDP vport, UDP checksum 0 (XDP verifies none). */
+			f = ctx_flags(get32(in->d, io - 4), e);
+			redirect_ok = f >= 0 && (f & STT_VPORT_XDP) && get16(in->d, 40) == 0 &&
+				      in->len <= xdp_linear &&
+				      !model_rx_tos(in->d, in->len, lin, io - 18, NULL);
+		}
 		if (!redirect_ok)
 			fail(G_XDP_REDIRECT, "XDP_REDIRECT of a packet that is not a well-formed, "
 					     "linear, non-partial single-segment frame of a "
@@ -2039,12 +2195,15 @@ static void exec_xdp(const struct pkt *in, const struct env *e)
 		} else if (tos == 2) {
 			want = XDP_PASS; /* TC rewrites the inner TOS */
 		} else if (!(f & STT_VPORT_XDP) || lin != in->len ||
-			   (m.stt_flags & STT_F_CSUM_PARTIAL) || (in->d[m.stt + 6] & 0x10)) {
-			/* TC decapsulates (and restores a VLAN tag when V=1). */
+			   (!m.gue && (m.stt_flags & STT_F_CSUM_PARTIAL)) ||
+			   (!m.gue && (in->d[m.stt + 6] & 0x10)) || (m.gue && m.gue_csum)) {
+			/* TC decapsulates (and restores a VLAN tag when V=1; judges a GUE
+			 * datagram's UDP checksum). */
 			want = XDP_PASS;
 		} else {
 			exp[STT_C_RX_FRAMES] = 1;
 			exp[STT_C_RX_XDP_FRAMES] = 1;
+			exp[STT_C_RX_GUE_FRAMES] = m.gue;
 			exp[STT_C_RX_FRAMES6] = m.v6;
 			exp[STT_C_RX_BYTES] = m.frame_len - 18;
 			want = XDP_REDIRECT;
@@ -2110,6 +2269,9 @@ static void exec_tc_rx(const struct pkt *in, const struct env *e)
 		if (tcp_to_stt_port(in->d, in->len))
 			fail(G_TC_OK, "TC_ACT_UNSPEC for TCP to port %d: STT reached the host stack",
 			     STT_PORT);
+		if (udp_to_gue_port(in->d, in->len, e))
+			fail(G_TC_OK, "TC_ACT_UNSPEC for UDP to port %d with GUE on: GUE reached "
+				      "the host stack", GUE_PORT);
 		if (r.len != in->len || memcmp(r.out, in->d, in->len)) {
 			fail(G_TC_OK, "TC_ACT_UNSPEC changed the packet");
 			if (R.mode != M_QUIET)
@@ -2122,11 +2284,19 @@ static void exec_tc_rx(const struct pkt *in, const struct env *e)
 		size_t so = wellformed_frame(in->d, in->len, e), io = so + 18;
 		const uint8_t *want_d = in->d + io;
 
+		bool known = so && ctx_flags(get64(in->d, so + 8), e) >= 0;
+
+		if (!so && (io = wellformed_gue(in->d, in->len, e))) {
+			/* GUE: a bound key; a nonzero UDP checksum nobody verified is dropped. */
+			so = io - 18;
+			want_d = in->d + io;
+			known = ctx_flags(get32(in->d, io - 4), e) >= 0 && get16(in->d, 40) == 0;
+		}
 		/* Inner frames of 34 bytes or more get ECN/DSCP applied (stt_tc_rx). */
 		if (so && in->len >= io + 34 &&
 		    model_rx_tos(in->d, in->len, in->len, so, &tos_out) == 2)
 			want_d = tos_out.d;
-		if (!so || ctx_flags(get64(in->d, so + 8), e) < 0)
+		if (!known)
 			fail(G_TC_REDIRECT, "TC_ACT_REDIRECT of a packet that is not a well-formed "
 					    "single-segment frame of a known context");
 		else if (r.len != in->len - io || memcmp(r.out, want_d, r.len)) {
@@ -2172,7 +2342,10 @@ static void exec_tc_rx(const struct pkt *in, const struct env *e)
 		want = TC_ACT_SHOT;
 		break;
 	default:
-		if (ctx_flags(m.context, e) < 0) {
+		if (m.gue && m.gue_csum) {
+			exp[DROP(GUE_UDP_CSUM)] = 1; /* test_run's skb: nobody verified it */
+			want = TC_ACT_SHOT;
+		} else if (ctx_flags(m.context, e) < 0) {
 			exp[DROP(UNKNOWN_CTX)] = 1;
 			want = TC_ACT_SHOT;
 		} else if (m.frame_len - 18 >= 34 &&
@@ -2182,6 +2355,7 @@ static void exec_tc_rx(const struct pkt *in, const struct env *e)
 		} else {
 			exp[STT_C_RX_FRAMES] = 1;
 			exp[STT_C_RX_FRAMES6] = m.v6;
+			exp[STT_C_RX_GUE_FRAMES] = m.gue;
 			exp[STT_C_RX_BYTES] = m.frame_len - 18;
 			want = TC_ACT_REDIRECT;
 		}
@@ -2977,6 +3151,70 @@ static const uint8_t rx_offs16[] = {12, 16, 18, 20, 24, 34, 36, 38, 40, 42, 44, 
 				    54, 56, 58, 60, 62, 68, 70, 84};
 
 /* SEQ of the outer TCP header (STT header at so): frame length and offset. */
+/* GUE header fields: version, C, hlen, proto, flags, private flags, GRE flags/proto/key. */
+static void mutate_gue(struct pkt *p, char *desc, size_t dn)
+{
+	static const uint16_t gre_flags[] = {0x0000, 0x2000, 0xa000, 0x3000, 0x2001, 0x8000};
+	static const uint16_t gre_protos[] = {0x6558, 0x0800, 0x86dd, 0x0000};
+	static const uint32_t keys[] = {2, 0x55667788, 0x11223344, 0, 0xffffffff, 3};
+	size_t gre = p->len >= 43 && (p->d[42] & 0x1f) == 3 ? 58 : 46;
+
+	if (p->len < 50)
+		return;
+	switch (rnd(9)) {
+	case 0:
+		set8(p, 42, (uint8_t)(rnd(4) << 6) | (p->d[42] & 0x3f));
+		note(desc, dn, " gue-version%d", p->d[42] >> 6);
+		break;
+	case 1:
+		set8(p, 42, p->d[42] ^ 0x20);
+		note(desc, dn, " gue-C");
+		break;
+	case 2:
+		set8(p, 42, (p->d[42] & 0xe0) | rnd(32));
+		note(desc, dn, " gue-hlen%d", p->d[42] & 0x1f);
+		break;
+	case 3:
+		set8(p, 43, chance(50) ? 47 : rnd(256));
+		note(desc, dn, " gue-proto%d", p->d[43]);
+		break;
+	case 4:
+		set16(p, 44, chance(50) ? 1 : (uint16_t)(1u << rnd(16)));
+		note(desc, dn, " gue-flags%04x", get16(p->d, 44));
+		break;
+	case 5:
+		set32(p, 46, chance(50) ? 0x40000000 : (uint32_t)rnd64());
+		note(desc, dn, " gue-pflags%08x", get32(p->d, 46));
+		break;
+	case 6:
+		if (gre + 2 <= p->len)
+			set16(p, gre, gre_flags[rnd(6)]);
+		note(desc, dn, " gre-flags");
+		break;
+	case 7:
+		if (gre + 4 <= p->len)
+			set16(p, gre + 2, gre_protos[rnd(4)]);
+		note(desc, dn, " gre-proto");
+		break;
+	default:
+		if (gre + 8 <= p->len)
+			set32(p, gre + 4, keys[rnd(6)]);
+		note(desc, dn, " gre-key");
+		break;
+	}
+	if (chance(30)) { /* the UDP checksum: made right, or any value */
+		if (chance(50))
+			l4_set_csum(p, 14);
+		else
+			set16(p, 40, (uint16_t)rnd(0x10000));
+		note(desc, dn, " udp-csum%04x", get16(p->d, 40));
+	}
+	if (chance(20)) { /* the UDP length */
+		set16(p, 38, get16(p->d, 38) + (uint16_t)(rnd(5) - 2));
+		note(desc, dn, " udp-len%u", get16(p->d, 38));
+	}
+}
+
 static void mutate_seq(struct pkt *p, size_t so, char *desc, size_t dn)
 {
 	uint32_t pay = p->len > so ? p->len - so : 0, fl, o;
@@ -3558,6 +3796,7 @@ static void gen_rx(struct pkt *p, struct env *e, char *desc, size_t dn)
 	e->sttd = chance(50);
 	e->cfg_xdp = chance(20);
 	e->local6 = chance(85);
+	e->gue = chance(90);
 	if (r < 60) {
 		int kind = rnd(K_MAX);
 		uint64_t ctxs[] = {CTX, CTX, CTX, CTX, CTX2, CTX_UNKNOWN};
@@ -3617,6 +3856,35 @@ static void gen_rx(struct pkt *p, struct env *e, char *desc, size_t dn)
 		if (v6 && chance(8))
 			insert_ext6(p, 1 + rnd(3), desc, dn);
 		nmut = chance(25) ? 0 : 1 + rnd(chance(70) ? 2 : 6);
+	} else if (r < 70) {
+		/* GUE (IPv4): to a bound key (CTX2), an unbound one, the low half of CTX. */
+		const uint32_t keys[] = {(uint32_t)CTX2, (uint32_t)CTX2, (uint32_t)CTX2,
+					 (uint32_t)CTX, 7};
+		uint32_t key = keys[rnd(5)], daddr = chance(90) ? local4 : chance(50) ? group4
+										   : group4b;
+		int kind = rnd(K_MAX);
+		bool cookie = chance(10), csum = chance(15);
+
+		e->gue = chance(90);
+		build_inner(&inner, kind, vm_a, vm_b,
+			    pick_payload(kind, tc_limit - GUE_INNER_OFF - 12), 40000 + rnd(100));
+		if (chance(4)) {
+			inner.len = rnd(ETH_LEN);
+			note(desc, dn, "runt ");
+		}
+		build_gue(p, &inner, key, daddr, cookie, csum);
+		note(desc, dn, "gue(%s,%zu,key 0x%x%s%s)", kind_names[kind], inner.len, key,
+		     cookie ? ",cookie" : "", csum ? ",udp-csum" : "");
+		if (chance(10)) { /* an outer TOS, ECN included */
+			set8(p, 15, (uint8_t)rnd(256));
+			ip4_set_csum(p, 14);
+			note(desc, dn, " tos%02x", p->d[15]);
+		}
+		nmut = 0;
+		for (int i = chance(30) ? 0 : 1 + rnd(3); i > 0; i--)
+			mutate_gue(p, desc, dn);
+		if (chance(40))
+			nmut = 1 + rnd(3);
 	} else if (r < 80) {
 		int kind = rnd(UL_MAX);
 		const int about[] = {A6_REMOTE, A6_REMOTE, A6_REMOTE_B, A6_UNKNOWN, A6_GROUP};
@@ -3693,6 +3961,7 @@ static void gen_tx(struct pkt *p, struct env *e, char *desc, size_t dn)
 	e->flood = floods[rnd(20)];
 	e->ttl = chance(60) ? 64 : chance(50) ? 0 : rnd(256);
 	e->local6 = chance(85);
+	e->gue = chance(90);
 	if (r < 25) { /* around the largest frame that fits one segment (IPv4 or IPv6 outside) */
 		size_t fit = e->mtu - (chance(50) ? OVERHEAD : OVERHEAD6);
 		long want = (long)fit + (long)rnd(33) - 16;
@@ -3758,7 +4027,7 @@ static void phase_seeds(void)
 {
 	static struct pkt inner, seg, t;
 	struct env e = {.ctx_xdp = true, .sttd = false, .flood = FL_ONE, .mtu = 1500, .ttl = 64,
-			.local6 = true};
+			.local6 = true, .gue = true};
 	char desc[200];
 	struct {
 		int kind;
@@ -3878,6 +4147,71 @@ static void phase_seeds(void)
 			snprintf(desc, sizeof(desc), "seed segment6(%s) truncated to %zu, payload "
 				 "length fixed", kind_names[rx6_seeds[i].kind], n);
 			exec_rx_both(&t, &e, desc);
+		}
+	}
+	/*
+	 * GUE (docs/GUE.md): Linux's frame to a bound key, with an unbound key, the cookie (no
+	 * remote has one here: gue_cookie), a UDP checksum (TC cannot trust it: gue_udp_csum),
+	 * to a group; each also with GUE off, and truncated at every length with the IP length
+	 * kept, fixed, and fixed with the UDP length.
+	 */
+	{
+		struct {
+			int kind;
+			size_t payload;
+			uint32_t key;
+			bool cookie, csum;
+		} gue_seeds[] = {
+		    {K_ARP, 0, CTX2, false, false},   {K_UDP, 64, CTX2, false, false},
+		    {K_TCP, 100, CTX2, false, false}, {K_SHORT, 0, CTX2, false, false},
+		    {K_IPV6, 8, CTX2, false, false},  {K_UDP, 64, (uint32_t)CTX, false, false},
+		    {K_UDP, 64, CTX2, true, false},   {K_ICMP, 56, CTX2, false, true},
+		    {-1, 13, CTX2, false, false},
+		};
+
+		for (size_t i = 0; i < sizeof(gue_seeds) / sizeof(gue_seeds[0]); i++) {
+			int k = gue_seeds[i].kind;
+			const char *kn = k < 0 ? "runt" : kind_names[k];
+
+			if (gue_seeds[i].kind < 0) {
+				inner.len = gue_seeds[i].payload;
+				fill_payload(inner.d, inner.len, 0x99);
+			} else {
+				build_inner(&inner, k, vm_a, vm_b, gue_seeds[i].payload, 40000);
+			}
+			for (int v = 0; v < 4; v++) {
+				/* As it is, no XDP flag on the vport (CTX2 has it: CTX's key
+				 * does not fit), GUE off, to the group. */
+				e.gue = v != 2;
+				build_gue(&seg, &inner, gue_seeds[i].key, v == 3 ? group4 : local4,
+					  gue_seeds[i].cookie, gue_seeds[i].csum);
+				snprintf(desc, sizeof(desc), "seed gue(%s,%zu,key 0x%x%s%s)%s", kn,
+					 inner.len, gue_seeds[i].key,
+					 gue_seeds[i].cookie ? ",cookie" : "",
+					 gue_seeds[i].csum ? ",udp-csum" : "",
+					 v == 2 ? " gue-off" : v == 3 ? " to-group" : "");
+				exec_rx_both(&seg, &e, desc);
+			}
+			e.gue = true;
+			build_gue(&seg, &inner, gue_seeds[i].key, local4, gue_seeds[i].cookie,
+				  gue_seeds[i].csum);
+			for (size_t n = ETH_LEN; n < seg.len; n++) {
+				for (int fix = 0; fix < 3; fix++) {
+					t.len = n;
+					memcpy(t.d, seg.d, n);
+					e.sttd = n & 1;
+					if (fix)
+						fix_tot_len(&t);
+					if (fix == 2 && n >= 40)
+						set16(&t, 38, (uint16_t)(n - 34));
+					snprintf(desc, sizeof(desc),
+						 "seed gue(%s) truncated to %zu%s", kn, n,
+						 fix == 1   ? ", IP length fixed"
+						 : fix == 2 ? ", IP and UDP lengths fixed"
+							    : "");
+					exec_rx_both(&t, &e, desc);
+				}
+			}
 		}
 	}
 	/*
