@@ -123,7 +123,8 @@ static __always_inline int stt_tx_frame(struct __sk_buff *skb, const struct stt_
 	st->v6 = stt_remote_is6(uc_remote ? uc_remote : flood->remote4[0]);
 	ovh = st->v6 ? STT_ENCAP6_OVERHEAD : STT_ENCAP4_OVERHEAD;
 	st->is_ip = skb->protocol == bpf_htons(ETH_P_IP) || skb->protocol == bpf_htons(ETH_P_IPV6);
-	stt_tx_kinds(skb, st, cfg, uc_remote, flood);
+	if (stt_tx_kinds(st, cfg, uc_remote, flood))
+		return stt_ret_drop(STT_DROP_TX_ERROR);
 	if (gso && (st->kinds & (st->kinds - 1))) {
 		st->one_kind = 1; /* a GSO frame is built for one encapsulation */
 		st->kinds = st->first_kind;

@@ -29,22 +29,22 @@ static __always_inline int stt_tx_more(const struct stt_tx_state *st)
 	return !st->one_kind && (st->kinds & ~(st->kind | (st->kind - 1)));
 }
 
-#define STT_FC_CUT  0x1 /* the frame is to be cut: headers written, back into the vport */
-#define STT_FC_GUE  0x2 /* a GUE pass (st->kind) */
-#define STT_FC_LAST 0x4 /* the last copy: the skb itself goes */
+#define STT_FC_CUT 0x1 /* the frame is to be cut: headers written, back into the vport */
+#define STT_FC_GUE 0x2 /* a GUE pass (st->kind) */
 
 /*
  * The copy of a frame to flood target i of st->flood (how: STT_FC_*). A copy that cannot go
  * is dropped and counted (STT_CONTINUE), and so is one of another kind than the pass's in a
  * GSO frame (types.h); one of another kind in a frame with more passes is left to its pass.
- * Returns STT_CONTINUE, 0 for a clone that went, the verdict of a last copy, or a drop for
- * the whole frame (a failed header write of a frame to be cut). A global function: the
- * verifier checks it once, not once per target and per path of its callers.
+ * Returns STT_CONTINUE (a clone went, or the copy was dropped), the verdict of the last
+ * copy (the skb itself went), or a drop for the whole frame (a failed header write of a frame to be
+ * cut). A global function: the verifier checks it once, not once per target and per path of its
+ * callers.
  */
 __noinline int stt_tx_flood_copy(struct __sk_buff *skb, struct stt_tx_state *st,
                                  const struct stt_cfg *cfg, __u32 i, __u32 how)
 {
-	int cut = how & STT_FC_CUT, last = how & STT_FC_LAST;
+	int cut = how & STT_FC_CUT, last;
 	__u8 kind;
 	__be32 remote;
 	long rc;
@@ -52,6 +52,7 @@ __noinline int stt_tx_flood_copy(struct __sk_buff *skb, struct stt_tx_state *st,
 	if (!st || !cfg || i >= STT_MAX_FLOOD)
 		return STT_CONTINUE;
 	kind = (how & STT_FC_GUE) ? st->kind : STT_KIND_STT;
+	last = i == st->last_of[kind & 7] && !stt_tx_more(st);
 	remote = st->flood.remote4[i];
 	if (st->kind_of[i] != kind) {
 		if (!st->one_kind)
@@ -84,12 +85,12 @@ __noinline int stt_tx_flood_copy(struct __sk_buff *skb, struct stt_tx_state *st,
 			return bpf_redirect(skb->ifindex, BPF_F_INGRESS);
 		bpf_clone_redirect(skb, skb->ifindex, BPF_F_INGRESS);
 		skb->mark = 0;
-		return 0;
+		return STT_CONTINUE;
 	}
 	stt_count(STT_C_TX_SEGMENTS, 1);
 	stt_ctx_account(st->context, STT_DIR_TX, st->segs, 0);
 	stt_remote_account(remote, STT_DIR_TX | STT_ACC_FRAME, st->segs, st->len);
-	return last ? rc : 0;
+	return last ? rc : STT_CONTINUE;
 }
 
 /*
@@ -101,21 +102,14 @@ __noinline int stt_tx_flood_copy(struct __sk_buff *skb, struct stt_tx_state *st,
 static __always_inline int stt_tx_flood(struct __sk_buff *skb, struct stt_tx_state *st,
                                         const struct stt_cfg *cfg, int cut, int gue)
 {
-	__u8 kind = gue ? st->kind : STT_KIND_STT;
-	__u32 count = st->flood.count, i;
+	__u32 count = st->flood.count, how = (cut ? STT_FC_CUT : 0) | (gue ? STT_FC_GUE : 0), i;
 	int rc;
 
 	for (i = 0; i < STT_MAX_FLOOD; i++) {
-		int last = i == st->last_of[kind & 7] && !stt_tx_more(st);
-
 		if (i >= count)
 			break;
-		rc = stt_tx_flood_copy(skb, st, cfg, i,
-		                       (cut ? STT_FC_CUT : 0) | (gue ? STT_FC_GUE : 0) |
-		                           (last ? STT_FC_LAST : 0));
-		if (rc == STT_CONTINUE)
-			continue;
-		if (stt_is_drop(rc) || last)
+		rc = stt_tx_flood_copy(skb, st, cfg, i, how);
+		if (rc != STT_CONTINUE)
 			return rc;
 	}
 	return TC_ACT_SHOT;

@@ -35,35 +35,37 @@ static __always_inline __u8 stt_remote_kind(const struct stt_cfg *cfg, __be32 re
 /*
  * The kinds of a frame's remotes (st->kinds), each flood target's (st->kind_of) and the
  * last target of each kind (st->last_of), so that every pass knows which copy is its last;
- * the flood list is copied into st->flood, which every pass then reads.
+ * the flood list is copied into st->flood, which every pass then reads. A global function:
+ * the verifier walks its loop once, not once per path that reaches it.
  */
-static __noinline void stt_tx_kinds(struct __sk_buff *skb, struct stt_tx_state *st,
-                                    const struct stt_cfg *cfg, __be32 uc_remote,
-                                    const struct stt_flood_val *flood)
+__noinline int stt_tx_kinds(struct stt_tx_state *st, const struct stt_cfg *cfg, __u32 uc_remote,
+                            const struct stt_flood_val *flood)
 {
 	__u32 i;
 
+	if (!st || !cfg)
+		return -1;
 	if (uc_remote) {
 		st->kinds = stt_remote_kind(cfg, uc_remote);
 		st->first_kind = st->kinds;
-		return;
+		return 0;
 	}
 	if (!flood)
-		return;
+		return -1;
 	st->flood = *flood;
-	flood = &st->flood;
 	for (i = 0; i < STT_MAX_FLOOD; i++) {
 		__u8 k;
 
-		if (i >= flood->count)
+		if (i >= st->flood.count)
 			break;
-		k = stt_remote_kind(cfg, flood->remote4[i]);
+		k = stt_remote_kind(cfg, st->flood.remote4[i]);
 		st->kind_of[i] = k;
 		st->kinds |= k;
 		if (i == 0)
 			st->first_kind = k;
 		st->last_of[k & 7] = i;
 	}
+	return 0;
 }
 
 /*
