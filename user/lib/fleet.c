@@ -441,7 +441,7 @@ static long gue_port_of(struct json_object *att)
 	struct json_object *v;
 
 	return json_object_object_get_ex(att, "gue_port", &v) ? json_object_get_int(v)
-	                                                       : STT_GUE_DEFAULT_PORT;
+	                                                      : STT_GUE_DEFAULT_PORT;
 }
 
 /*
@@ -469,18 +469,20 @@ static void gue_hosts(struct build *b)
 			continue;
 		}
 		if (strchr(a, ':'))
-			snprintf(why, sizeof(why),
-			         "host %s reaches it over IPv6, and GUE over an IPv6 underlay is not "
-			         "supported yet: %s sends it STT",
-			         b->host, b->host);
+			snprintf(
+			    why, sizeof(why),
+			    "host %s reaches it over IPv6, and GUE over an IPv6 underlay is not "
+			    "supported yet: %s sends it STT",
+			    b->host, b->host);
 		else if (!mine)
-			snprintf(why, sizeof(why), "host %s has GUE off (gue_port 0): it sends %s STT",
-			         b->host, h);
-		else
 			snprintf(why, sizeof(why),
-			         "its gue_port %ld is not host %s's %ld (one GUE port per endpoint): "
-			         "%s sends it STT",
-			         gue_port_of(att), b->host, mine, b->host);
+			         "host %s has GUE off (gue_port 0): it sends %s STT", b->host, h);
+		else
+			snprintf(
+			    why, sizeof(why),
+			    "its gue_port %ld is not host %s's %ld (one GUE port per endpoint): "
+			    "%s sends it STT",
+			    gue_port_of(att), b->host, mine, b->host);
 		json_object_object_add(b->no_gue, h, json_object_new_string(why));
 	}
 }
