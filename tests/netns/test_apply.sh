@@ -771,6 +771,9 @@ ctl_fails() {
 # remotes_of NS: the remotes of show --json, one "ADDR ENCAP COOKIE" per line, sorted.
 remotes_of() { show "$1" | jq -r '.remotes[] | "\(.address) \(.encap) \(.cookie)"' | sort | paste -sd, -; }
 
+# The tests below delete their fdb entries with --remote, which removes the managed neighbour
+# (fdb del without it keeps the neighbour, and the last test checks none is left).
+
 # (q) attach --gue-port/--encap: in show and show --json; bad values and a default GUE that
 # could not carry an installed entry refused, the attachment unchanged.
 test_gue_attach() {
@@ -811,7 +814,7 @@ test_gue_attach() {
 	stt_ctl "$NS_H1" attach "$UL1" --local "$UL1_IP" || bad+="plain re-attach failed; "
 	[ "$(show "$NS_H1" | jq -c '.attachment | [.gue_port, .encap]')" = '[6080,"stt"]' ] ||
 		bad+="re-attach without options did not go back to 6080 and stt; "
-	stt_ctl "$NS_H1" fdb del --context "$BIG_CTX" --mac 02:00:00:00:05:01
+	stt_ctl "$NS_H1" fdb del --context "$BIG_CTX" --mac 02:00:00:00:05:01 --remote 198.18.0.9
 	stt_ctl "$NS_H1" remote del 198.18.0.9
 	if [ -n "$bad" ]; then not_ok "$name" "${bad%; }"; else ok "$name"; fi
 }
@@ -862,8 +865,8 @@ test_gue_remote() {
 	[ "$(remotes_of "$NS_H1")" = "2001:db8::2 stt false" ] || bad+="remotes after del: $(remotes_of "$NS_H1"); "
 	stt_ctl "$NS_H1" remote set 2001:db8::2 --encap default || bad+="--encap default failed; "
 	[ -z "$(remotes_of "$NS_H1")" ] || bad+="--encap default left an entry; "
-	stt_ctl "$NS_H1" fdb del --context "$BIG_CTX" --mac 02:00:00:00:05:02
-	stt_ctl "$NS_H1" fdb del --context 4294967295 --mac 02:00:00:00:05:04
+	stt_ctl "$NS_H1" fdb del --context "$BIG_CTX" --mac 02:00:00:00:05:02 --remote 198.18.0.6
+	stt_ctl "$NS_H1" fdb del --context 4294967295 --mac 02:00:00:00:05:04 --remote 198.18.0.7
 	if [ -n "$bad" ]; then not_ok "$name" "${bad%; }"; else ok "$name"; fi
 }
 

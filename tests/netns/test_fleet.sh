@@ -189,6 +189,35 @@ test_one_write() {
 
 status_of() { fleet_etcdctl get "$P/status/h$1" --print-value-only; }
 
+# remotes_on K: the remotes of host K's show --json, "ADDR ENCAP" sorted, comma separated.
+remotes_on() { ctl -n "$(fleet_ns "$1")" show --json | jq -r '[.remotes[] | "\(.address) \(.encap)"] | sort | join(",")'; }
+
+# "encap": "gue" on a host: the members of its contexts send it GUE (a remotes entry each,
+# as the model says), its own default stays STT; a host whose GUE port differs is reported
+# and sent STT. Then both go back.
+test_gue_host() {
+	local rev h2ip h3ip bad=''
+	h2ip=$(fleet_ul_ip 2) h3ip=$(fleet_ul_ip 3)
+	rev=$(put host/h2 "{\"attachment\":{\"device\":\"ul0\",\"local\":\"$h2ip\",\"encap\":\"gue\"}}")
+	converged "$rev" || bad+="not converged to the model; "
+	[ "$(remotes_on 1)" = "$h2ip gue" ] || bad+="h1 remotes: '$(remotes_on 1)'; "
+	[ "$(remotes_on 6)" = "$h2ip gue" ] || bad+="h6 remotes: '$(remotes_on 6)'; "
+	[ -z "$(remotes_on 2)" ] || bad+="h2 remotes: '$(remotes_on 2)'; "
+	[ "$(ctl -n "$(fleet_ns 2)" show --json | jq -r .attachment.encap)" = stt ] || bad+="h2's own default is not stt; "
+	ping_ok 1 a a2 && ping_ok 2 b b1 || bad+="h1 and h2 tenants do not ping; "
+	rev=$(put host/h3 "{\"attachment\":{\"device\":\"ul0\",\"local\":\"$h3ip\",\"encap\":\"gue\",\"gue_port\":7000}}")
+	converged "$rev" || bad+="not converged to the model (h3 on port 7000); "
+	status_of 1 | jq -e '.errors["host/h3"] | test("gue_port 7000")' >/dev/null ||
+		bad+="h1 does not report h3's GUE port; "
+	[ "$(remotes_on 1)" = "$h2ip gue" ] || bad+="h1 remotes with h3 on 7000: '$(remotes_on 1)'; "
+	put host/h3 "{\"attachment\":{\"device\":\"ul0\",\"local\":\"$h3ip\"}}" >/dev/null
+	rev=$(put host/h2 "{\"attachment\":{\"device\":\"ul0\",\"local\":\"$h2ip\"}}")
+	converged "$rev" || bad+="not converged back; "
+	[ -z "$(remotes_on 1)" ] || bad+="h1 remotes after: '$(remotes_on 1)'; "
+	if [ -n "$bad" ]; then not_ok "a GUE host: sent GUE by its members, reported where it cannot be" "${bad%; }"
+	else ok "a GUE host: sent GUE by its members, reported where it cannot be"; fi
+}
+
 # A vport whose interface does not exist yet is pending, and applied when it comes.
 test_pending() {
 	local rev i
@@ -436,6 +465,7 @@ fi
 test_cold_start
 test_pings
 test_one_write
+test_gue_host
 test_pending
 test_wait_scope
 test_bad_values

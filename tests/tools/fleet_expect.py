@@ -43,10 +43,19 @@ def expected(spec, me):
             vports.setdefault(parts[2], {})[parts[1]] = v
         elif parts[0] == "mac":
             macs.setdefault(parts[1], {})[parts[2]] = v["host"]
-    want = {"vports": set(), "fdb": set(), "flood": {}, "peers": {}}
+    want = {"vports": set(), "fdb": set(), "flood": {}, "peers": {}, "remotes": set(),
+            "encap": "stt"}
     if me not in hosts:
         return want
     mine = hosts[me]
+    # GUE (docs/FLEET.md): a host whose attachment says "encap": "gue" is sent GUE by the
+    # members of its contexts that reach it over IPv4 and have its GUE port (default 6080,
+    # 0: off); never in a context >= 2^32 (the GRE key has 32 bits), where it is left out.
+    # A host's own default stays STT.
+    port = lambda att: att.get("gue_port", 6080)
+    gue = {h for h, att in hosts.items()
+           if h != me and att.get("encap") == "gue" and "local" in mine and "local" in att
+           and port(mine) and port(mine) == port(att)}
     for ctx, byhost in vports.items():
         if me not in byhost or ctx not in ctxs:
             continue
@@ -56,6 +65,10 @@ def expected(spec, me):
         for h in sorted(byhost):
             if h == me or h not in hosts:
                 continue
+            if h in gue:
+                want["remotes"].add((hosts[h]["local"], "gue", False))
+                if int(ctx) >= 2**32:
+                    continue
             if "local" in mine and "local" in hosts[h]:
                 addr[h] = hosts[h]["local"]
             elif "local6" in mine and "local6" in hosts[h]:
@@ -72,7 +85,8 @@ def expected(spec, me):
 
 
 def installed(show):
-    have = {"vports": set(), "fdb": set(), "flood": {}, "peers": {}}
+    have = {"vports": set(), "fdb": set(), "flood": {}, "peers": {}, "remotes": set(),
+            "encap": (show.get("attachment") or {}).get("encap", "stt")}
     for v in show.get("vports", []):
         have["vports"].add((v["ifname"], v["context"], v.get("peers", "open")))
     for e in show.get("fdb", []):
@@ -81,6 +95,8 @@ def installed(show):
         have["flood"][e["context"]] = set(e["remotes"])
     for e in show.get("peers", []):
         have["peers"][e["context"]] = set(e["remotes"])
+    for e in show.get("remotes", []):
+        have["remotes"].add((e["address"], e["encap"], e["cookie"]))
     return have
 
 
@@ -89,7 +105,7 @@ def main():
     want = expected(spec, sys.argv[2])
     have = installed(json.load(open(sys.argv[3])))
     bad = 0
-    for part in ("vports", "fdb", "flood", "peers"):
+    for part in ("vports", "fdb", "flood", "peers", "remotes", "encap"):
         if want[part] != have[part]:
             bad += 1
             print(f"{sys.argv[2]} {part}: want {sorted(want[part]) if isinstance(want[part], set) else want[part]}"

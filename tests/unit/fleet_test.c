@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include "test.h"
 #include "apply.h"
+#include "encap.h"
 #include "fleet.h"
 #include "mac.h"
 
@@ -105,6 +106,19 @@ static void test_values(void)
 	    {"vport/h1", "{\"ifname\":\"t100\"}", "not a key"},
 	    {"peer/100", "{}", "not a key"},
 	    {"host/-h", HOST(1), "not a key"},
+	    {"host/h1",
+	     "{\"attachment\":{\"device\":\"ul0\",\"local\":\"198.18.1.1\",\"encap\":\"udp\"}}",
+	     "encap"},
+	    {"host/h1",
+	     "{\"attachment\":{\"device\":\"ul0\",\"local\":\"198.18.1.1\",\"gue_port\":7471}}",
+	     "STT port"},
+	    {"host/h1",
+	     "{\"attachment\":{\"device\":\"ul0\",\"local\":\"198.18.1.1\",\"encap\":\"gue\",\"gue_"
+	     "port\":0}}",
+	     "GUE is off"},
+	    {"host/h1",
+	     "{\"attachment\":{\"device\":\"ul0\",\"local\":\"198.18.1.1\",\"gue_port\":65536}}",
+	     "gue_port"},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -185,7 +199,7 @@ static void test_one_write(void)
 
 	three_hosts(&s);
 	put(&s, "mac/100/52:54:00:00:02:01", "{\"host\":\"h3\"}"); /* moves to h3 */
-	fleet_spec_del(&s, "mac/100/52:54:00:00:03:01");          /* leaves */
+	fleet_spec_del(&s, "mac/100/52:54:00:00:03:01");           /* leaves */
 	if (ASSERT_TRUE(plan(&s, "h1", &p, &d), "parses")) {
 		ASSERT_TRUE(has_fdb(&d, 100, "52:54:00:00:02:01", "198.18.1.3"), "moved to h3");
 		ASSERT_TRUE(!has_fdb(&d, 100, "52:54:00:00:03:01", "198.18.1.3"), "left");
@@ -255,8 +269,8 @@ static void test_big_context(void)
 	put(&s, "context/7", "{}");
 	for (int i = 1; i <= 20; i++) {
 		snprintf(k, sizeof(k), "host/h%d", i);
-		snprintf(v, sizeof(v), "{\"attachment\":{\"device\":\"ul0\",\"local\":\"198.18.1.%d\"}}",
-		         i);
+		snprintf(v, sizeof(v),
+		         "{\"attachment\":{\"device\":\"ul0\",\"local\":\"198.18.1.%d\"}}", i);
 		put(&s, k, v);
 		snprintf(k, sizeof(k), "vport/h%d/7", i);
 		put(&s, k, "{\"ifname\":\"t7\"}");
@@ -332,6 +346,116 @@ static void test_accepted(void)
 	fleet_spec_free(&s);
 }
 
+/* The remote entry of addr in d: its encap, or -1 if it has none. */
+static int remote_encap(const struct ap_doc *d, const char *addr)
+{
+	const struct ap_remote *r;
+	struct stt_addr6 a;
+
+	raddr_parse(addr, &a);
+	r = ap_remote_find(d, &a);
+	return r ? r->encap : -1;
+}
+
+static bool flood_has(const struct ap_doc *d, __u64 ctx, const char *addr)
+{
+	struct stt_addr6 a;
+
+	raddr_parse(addr, &a);
+	for (size_t i = 0; i < d->nflood; i++)
+		for (__u32 k = 0; d->flood[i].context == ctx && k < d->flood[i].count; k++)
+			if (raddr_eq(&d->flood[i].remote[k], &a))
+				return true;
+	return false;
+}
+
+#define GUE_HOST(n, extra)                                                                         \
+	"{\"attachment\":{\"device\":\"ul0\",\"local\":\"198.18.1." #n "\"" extra "}}"
+
+/*
+ * "encap": "gue" on a host: the members that can send it GUE get a remotes entry for it, the
+ * others are told why not; it is left out of contexts >= 2^32 on the hosts that send it GUE;
+ * its own plan keeps STT as its default.
+ */
+static void test_gue(void)
+{
+	struct fleet_spec s;
+	struct fleet_plan p = {0};
+	struct ap_doc d;
+	const char *m;
+
+	fleet_spec_init(&s);
+	put(&s, "host/h1", GUE_HOST(1, ""));
+	put(&s, "host/h2", GUE_HOST(2, ",\"encap\":\"gue\""));
+	put(&s, "host/h3", GUE_HOST(3, ",\"encap\":\"gue\",\"gue_port\":7000"));
+	put(&s, "host/h4", GUE_HOST(4, ""));
+	put(&s, "host/h5", GUE_HOST(5, ",\"encap\":\"gue\"")); /* shares no context with h1 */
+	put(&s, "context/100", "{}");
+	put(&s, "context/4294967296", "{\"peers\":\"strict\"}");
+	put(&s, "vport/h1/100", "{\"ifname\":\"t100\"}");
+	put(&s, "vport/h2/100", "{\"ifname\":\"t100\"}");
+	put(&s, "vport/h3/100", "{\"ifname\":\"t100\"}");
+	put(&s, "vport/h1/4294967296", "{\"ifname\":\"tbig\"}");
+	put(&s, "vport/h2/4294967296", "{\"ifname\":\"tbig\"}");
+	put(&s, "vport/h4/4294967296", "{\"ifname\":\"tbig\"}");
+	put(&s, "mac/100/52:54:00:00:02:01", "{\"host\":\"h2\"}");
+	put(&s, "mac/4294967296/52:54:00:00:02:02", "{\"host\":\"h2\"}");
+	put(&s, "mac/4294967296/52:54:00:00:04:02", "{\"host\":\"h4\"}");
+	ASSERT_EQ(json_object_object_length(s.bad.o), 0, "every value valid");
+	if (ASSERT_TRUE(plan(&s, "h1", &p, &d), "h1's plan parses")) {
+		ASSERT_EQ(d.nremotes, 1, "h1: one remote entry");
+		ASSERT_EQ(remote_encap(&d, "198.18.1.2"), STT_ENCAP_GUE, "h1 sends h2 GUE");
+		ASSERT_EQ(remote_encap(&d, "198.18.1.3"), -1, "h3 (another GUE port): STT");
+		ASSERT_EQ(remote_encap(&d, "198.18.1.5"), -1, "h5 (no common context): no entry");
+		m = msg(&p.errors, "host/h3");
+		ASSERT_TRUE(m && strstr(m, "gue_port 7000"), "h3's port mismatch reported");
+		ASSERT_TRUE(!msg(&p.errors, "host/h5"), "h5 concerns h1 in nothing");
+		ASSERT_TRUE(has_fdb(&d, 100, "52:54:00:00:02:01", "198.18.1.2"),
+		            "context 100 to h2");
+		ASSERT_TRUE(!has_fdb(&d, 4294967296ull, "52:54:00:00:02:02", "198.18.1.2"),
+		            "no context 2^32 entry to h2 (GUE)");
+		ASSERT_TRUE(has_fdb(&d, 4294967296ull, "52:54:00:00:04:02", "198.18.1.4"),
+		            "context 2^32 to h4 (STT)");
+		ASSERT_TRUE(flood_has(&d, 4294967296ull, "198.18.1.4") &&
+		                !flood_has(&d, 4294967296ull, "198.18.1.2"),
+		            "context 2^32 floods to h4 only");
+		m = msg(&p.errors, "vport/h2/4294967296");
+		ASSERT_TRUE(m && strstr(m, "GRE key has 32 bits"), "h2 left out of 2^32, reported");
+		ASSERT_EQ(ap_gue_check(&d, NULL, NULL), 0, "nothing GUE cannot carry");
+		ap_doc_free(&d);
+	}
+	if (ASSERT_TRUE(plan(&s, "h2", &p, &d), "h2's plan parses")) {
+		ASSERT_TRUE(!d.att.gue, "h2's own default stays STT");
+		ASSERT_EQ(d.nremotes, 0, "h2 sends GUE to nobody (h3's port differs)");
+		ASSERT_TRUE(has_fdb(&d, 4294967296ull, "52:54:00:00:04:02", "198.18.1.4"),
+		            "h2 sends context 2^32 to h4 (h4 is STT)");
+		ap_doc_free(&d);
+	}
+	fleet_plan_free(&p);
+	fleet_spec_free(&s);
+}
+
+/* The cookie's one spelling: 16 hex digits, either case, first digit the first wire byte. */
+static void test_cookie(void)
+{
+	static const __u8 want[8] = {0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef};
+	static const char *const bad[] = {"",
+	                                  "0123456789abcde",
+	                                  "0123456789abcdef0",
+	                                  "0x23456789abcdef",
+	                                  "0123456789abcdeg",
+	                                  " 123456789abcdef",
+	                                  NULL};
+	__be32 c[2];
+
+	if (ASSERT_OK(cookie_parse("0123456789ABCDEF", c), "upper case"))
+		ASSERT_MEM_EQ(c, 8, want, 8, "network order");
+	ASSERT_OK(cookie_parse("0123456789abcdef", c), "lower case");
+	for (int i = 0; bad[i]; i++)
+		ASSERT_TRUE(cookie_parse(bad[i], c) < 0, bad[i]);
+	ASSERT_TRUE(cookie_parse(NULL, c) < 0, "NULL");
+}
+
 static const struct test_case tests[] = {
     {"fleet values: each checked with the apply document's rules", test_values},
     {"fleet plan: fdb, flood, peers and vports from membership", test_plan},
@@ -340,6 +464,8 @@ static const struct test_case tests[] = {
     {"fleet plan: more hosts than a flood list holds", test_big_context},
     {"fleet plan: apply errors traced back to their keys", test_source},
     {"fleet plan: what the apply refuses is left out, and forgotten once resolved", test_accepted},
+    {"fleet plan: GUE hosts, remotes entries, contexts GUE cannot carry", test_gue},
+    {"GUE cookie parser", test_cookie},
 };
 
 int main(int argc, char **argv)

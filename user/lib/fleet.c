@@ -5,12 +5,14 @@
  * fleet and sttctl apply can never disagree on a field; its error paths are rewritten to
  * the value's own fields.
  */
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "apply.h"
 #include "fleet.h"
+#include "stt_proto.h"
 
 /* Every document made here has an attachment, so that ap_parse checks the lists. */
 #define PROBE_ATTACH "\"attachment\":{\"device\":\"probe\",\"local\":\"198.18.0.1\"}"
@@ -427,8 +429,82 @@ struct build {
 	struct json_object *vports, *fdb, *flood, *peers; /* the document's lists */
 	struct json_object *src;                          /* list -> [key of each entry] */
 	struct json_object *members;                      /* every host sharing a context */
+	struct json_object *remotes;                      /* the document's GUE remotes */
+	struct json_object *gue;    /* host -> its address: this host sends it GUE */
+	struct json_object *no_gue; /* host -> why it is sent STT although it asks for GUE */
 	struct fleet_plan *p;
 };
+
+/* A GUE port as an attachment gives it (the apply document's default if absent). */
+static long gue_port_of(struct json_object *att)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(att, "gue_port", &v) ? json_object_get_int(v)
+	                                                      : STT_GUE_DEFAULT_PORT;
+}
+
+/*
+ * The hosts that ask to be sent GUE ("encap": "gue" in their attachment) and that this host
+ * can send GUE to: a common IPv4 address (GUE over IPv6 is not supported yet) and the same
+ * GUE port (one port per endpoint, received on and sent to). The others are sent STT, and
+ * why is kept to be reported if they share a context with this host.
+ */
+static void gue_hosts(struct build *b)
+{
+	long mine = gue_port_of(b->att);
+
+	json_object_object_foreach(b->x->hosts, h, ho)
+	{
+		struct json_object *att;
+		const char *enc, *a;
+		char why[256];
+
+		if (!strcmp(h, b->host) || !json_object_object_get_ex(ho, "attachment", &att) ||
+		    !(enc = str_member(att, "encap")) || strcmp(enc, "gue") ||
+		    !(a = host_addr(b->att, ho)))
+			continue;
+		if (!strchr(a, ':') && mine && mine == gue_port_of(att)) {
+			json_object_object_add(b->gue, h, json_object_new_string(a));
+			continue;
+		}
+		if (strchr(a, ':'))
+			snprintf(
+			    why, sizeof(why),
+			    "host %s reaches it over IPv6, and GUE over an IPv6 underlay is not "
+			    "supported yet: %s sends it STT",
+			    b->host, b->host);
+		else if (!mine)
+			snprintf(why, sizeof(why),
+			         "host %s has GUE off (gue_port 0): it sends %s STT", b->host, h);
+		else
+			snprintf(
+			    why, sizeof(why),
+			    "its gue_port %ld is not host %s's %ld (one GUE port per endpoint): "
+			    "%s sends it STT",
+			    gue_port_of(att), b->host, mine, b->host);
+		json_object_object_add(b->no_gue, h, json_object_new_string(why));
+	}
+}
+
+/*
+ * Whether host h is left out of context ctx on this host: it is sent GUE, whose 32-bit GRE
+ * key cannot carry a Context ID >= 2^32 (docs/GUE.md section 4: refused, never truncated).
+ */
+static bool gue_excluded(struct build *b, const char *ctx, const char *h)
+{
+	char key[FLEET_KEY_MAX];
+
+	if (strtoull(ctx, NULL, 10) <= UINT32_MAX || !json_object_object_get_ex(b->gue, h, NULL))
+		return false;
+	snprintf(key, sizeof(key), "vport/%s/%s", h, ctx);
+	fleet_msg(&b->p->errors, key,
+	          "context %s cannot be carried by GUE to host %s (the GRE key has 32 bits): "
+	          "host %s leaves %s out of context %s",
+	          ctx, h, b->host, h, ctx);
+	json_object_object_add(b->members, h, json_object_new_boolean(1));
+	return true;
+}
 
 static struct json_object *sub_map_array(struct json_object *m, const char *k)
 {
@@ -485,6 +561,8 @@ static struct json_object *members_of(struct build *b, const char *ctx)
 				          b->host);
 				continue;
 			}
+			if (gue_excluded(b, ctx, h))
+				continue;
 			json_object_array_add(names, json_object_new_string(h));
 		}
 	}
@@ -563,6 +641,8 @@ static void context_fdb(struct build *b, const char *ctx)
 			fleet_msg(&b->p->pending, key, "host %s does not serve context %s", h, ctx);
 			continue;
 		}
+		if (gue_excluded(b, ctx, h))
+			continue; /* said at its vport */
 		e = json_object_new_object();
 		json_object_object_add(e, "context", json_object_new_string(ctx));
 		json_object_object_add(e, "mac", json_object_new_string(mac));
@@ -617,17 +697,59 @@ static bool concerns(struct build *b, const char *key, struct json_object *serve
 	return json_object_object_get_ex(served, k.a, NULL);
 }
 
+/*
+ * The remotes this host sends GUE to: the members of its contexts that ask for it; a member
+ * asking for GUE that cannot have it is reported. Only members: a host never sent to needs
+ * no entry (and a remote table holds STT_MAX_REMOTE_CFG).
+ */
+static void plan_remotes(struct build *b)
+{
+	json_object_object_foreach(b->members, h, v)
+	{
+		struct json_object *a, *e;
+		char key[FLEET_KEY_MAX];
+
+		(void)v;
+		snprintf(key, sizeof(key), "host/%s", h);
+		if (json_object_object_get_ex(b->no_gue, h, &a)) {
+			fleet_msg(&b->p->errors, key, "encap gue: %s", json_object_get_string(a));
+			continue;
+		}
+		if (!json_object_object_get_ex(b->gue, h, &a))
+			continue;
+		e = json_object_new_object();
+		json_object_object_add(e, "address", json_object_get(a));
+		json_object_object_add(e, "encap", json_object_new_string("gue"));
+		add_entry(b, b->remotes, "remotes", e, key);
+	}
+}
+
+/*
+ * This host's own attachment without "encap": that says how the OTHER hosts send to it;
+ * its own default stays STT (every remote it sends GUE to has an entry).
+ */
+static struct json_object *own_attachment(struct json_object *att)
+{
+	struct json_object *c = NULL;
+
+	if (json_object_deep_copy(att, &c, NULL))
+		return NULL;
+	json_object_object_del(c, "encap");
+	return c;
+}
+
 static void plan_doc(struct build *b, struct json_object *own)
 {
 	struct json_object *d = json_object_new_object();
 
 	json_object_object_add(d, "version", json_object_new_int(1));
 	if (own)
-		json_object_object_add(d, "attachment", json_object_get(b->att));
+		json_object_object_add(d, "attachment", own_attachment(b->att));
 	json_object_object_add(d, "vports", json_object_get(b->vports));
 	json_object_object_add(d, "fdb", json_object_get(b->fdb));
 	json_object_object_add(d, "flood", json_object_get(b->flood));
 	json_object_object_add(d, "peers", json_object_get(b->peers));
+	json_object_object_add(d, "remotes", json_object_get(b->remotes));
 	b->p->doc = strdup(json_object_to_json_string_ext(d, JSON_C_TO_STRING_PLAIN));
 	json_object_put(d);
 }
@@ -649,11 +771,16 @@ int fleet_plan(const struct fleet_spec *s, const char *host, fleet_if_exists ifx
 	b.fdb = json_object_new_array();
 	b.flood = json_object_new_array();
 	b.peers = json_object_new_array();
+	b.remotes = json_object_new_array();
 	b.src = p->src;
 	b.members = json_object_new_object();
+	b.gue = json_object_new_object();
+	b.no_gue = json_object_new_object();
 	snprintf(hkey, sizeof(hkey), "host/%s", host);
-	if (json_object_object_get_ex(x.hosts, host, &own))
+	if (json_object_object_get_ex(x.hosts, host, &own)) {
 		json_object_object_get_ex(own, "attachment", &b.att);
+		gue_hosts(&b);
+	}
 	/* Vports of every context, this host's among them. */
 	json_object_object_foreach(x.vports, ctx, byhost)
 	{
@@ -667,6 +794,7 @@ int fleet_plan(const struct fleet_spec *s, const char *host, fleet_if_exists ifx
 		json_object_object_add(served, ctx, json_object_new_boolean(1));
 		serve(&b, ctx, mine, ifx);
 	}
+	plan_remotes(&b);
 	json_object_object_foreach(s->bad.o, bk, why)
 	{
 		if (concerns(&b, bk, served))
@@ -681,7 +809,10 @@ int fleet_plan(const struct fleet_spec *s, const char *host, fleet_if_exists ifx
 	json_object_put(b.fdb);
 	json_object_put(b.flood);
 	json_object_put(b.peers);
+	json_object_put(b.remotes);
 	json_object_put(b.members);
+	json_object_put(b.gue);
+	json_object_put(b.no_gue);
 	json_object_put(served);
 	index_free(&x);
 	return p->doc ? 0 : -1;
@@ -698,12 +829,12 @@ void fleet_plan_free(struct fleet_plan *p)
 
 const char *fleet_plan_source(const struct fleet_plan *p, const char *path)
 {
-	static const char *const lists[] = {"vports", "fdb", "flood", "peers"};
+	static const char *const lists[] = {"vports", "fdb", "flood", "peers", "remotes"};
 	struct json_object *arr;
 	unsigned long i;
 	char name[8];
 
-	for (size_t l = 0; l < 4; l++) {
+	for (size_t l = 0; l < sizeof(lists) / sizeof(lists[0]); l++) {
 		int n = 0;
 
 		if (sscanf(path, "$.%7[a-z][%lu]%n", name, &i, &n) != 2 || !n ||
