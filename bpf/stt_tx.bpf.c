@@ -25,6 +25,22 @@
 #include "lib/pmtu.h"
 
 /*
+ * The path MTU of a frame (stt_tx_path_mtu) as a global function: its loop over the flood
+ * targets, walked inline, left 6.1's verifier a state per MTU it could have found.
+ */
+__noinline int stt_tx_mtu(const struct stt_cfg *cfg, __u32 uc_remote,
+                          const struct stt_flood_val *flood)
+{
+	if (!cfg)
+		return STT_PMTU_MIN;
+	if (uc_remote)
+		return stt_tx_path_mtu(cfg, uc_remote, NULL);
+	if (!flood)
+		return STT_PMTU_MIN;
+	return stt_tx_path_mtu(cfg, 0, flood);
+}
+
+/*
  * The GUE copies of a frame (st: built, with the frame's fields): a pass per kind, GUE then
  * GUE with cookie (types.h), each with its head grown for it, or the frame made one
  * UDP-tunnel GSO skb. Returns the last pass's verdict or drop. A global function: the
@@ -67,6 +83,38 @@ __noinline int stt_tx_gue(struct __sk_buff *skb, struct stt_tx_state *st, const 
 			stt_drop_count(ret);
 	}
 	return ret;
+}
+
+/*
+ * The STT copies of a frame (st: built, with the frame's fields): cut by re-injection,
+ * one GSO frame, or its head grown for the STT headers; then sent. Returns a verdict or a
+ * drop. A global function, as stt_tx_gue.
+ */
+__noinline int stt_tx_stt(struct __sk_buff *skb, struct stt_tx_state *st, const struct stt_cfg *cfg,
+                          struct stt_drop_ctx *d)
+{
+	const struct stt_flood_val *flood;
+	__be32 uc_remote;
+	__u32 ovh;
+	int ret;
+
+	if (!st || !cfg || !d)
+		return stt_ret_drop(STT_DROP_TX_ERROR);
+	uc_remote = st->uc_remote; /* read once: the verifier ties flood to it */
+	flood = uc_remote ? NULL : &st->flood;
+	ovh = st->v6 ? STT_ENCAP6_OVERHEAD : STT_ENCAP4_OVERHEAD;
+	st->kind = STT_KIND_STT;
+	if (st->cut)
+		return stt_tx_to_cut(skb, st, &st->in, cfg, st->context, uc_remote, flood, st->len);
+	if (st->gso) {
+		if ((ret = stt_tx_gso(skb, st)) ||
+		    (ret = stt_tx_gso_fit(skb, ovh - sizeof(struct stt_hdr), st->mtu)))
+			return ret;
+		stt_count(STT_C_TX_GSO_FRAMES, 1);
+	} else if (stt_tx_grow_head(skb, st, STT_KIND_STT)) {
+		return stt_ret_drop(STT_DROP_TX_ERROR);
+	}
+	return stt_tx_out(skb, st, cfg, d, uc_remote, flood, st->segs, st->len, 0);
 }
 
 /*
@@ -117,7 +165,7 @@ static __always_inline int stt_tx_frame(struct __sk_buff *skb, const struct stt_
 	if (stt_is_drop(r))
 		return r;
 	uc_remote = r;
-	mtu = stt_tx_path_mtu(cfg, uc_remote, flood);
+	mtu = stt_tx_mtu(cfg, uc_remote, flood);
 	/* The outer family is the remote's; a flood list is one family (sttctl refuses to mix
 	 * them), the first target's, and a copy to the other family is dropped and counted. */
 	st->v6 = stt_remote_is6(uc_remote ? uc_remote : flood->remote4[0]);
@@ -157,20 +205,9 @@ static __always_inline int stt_tx_frame(struct __sk_buff *skb, const struct stt_
 		if (stt_is_drop(ret))
 			stt_drop_count(ret);
 	}
-	if (flood)
-		flood = &st->flood;
-	st->kind = STT_KIND_STT;
-	if (cut)
-		return stt_tx_to_cut(skb, st, &in, cfg, d->context, uc_remote, flood, len);
-	if (gso) {
-		if ((ret = stt_tx_gso(skb, st)) ||
-		    (ret = stt_tx_gso_fit(skb, ovh - sizeof(struct stt_hdr), mtu)))
-			return ret;
-		stt_count(STT_C_TX_GSO_FRAMES, 1);
-	} else if (stt_tx_grow_head(skb, st, STT_KIND_STT)) {
-		return stt_ret_drop(STT_DROP_TX_ERROR);
-	}
-	return stt_tx_out(skb, st, cfg, d, uc_remote, flood, segs, len, 0);
+	st->in = in;
+	st->cut = cut;
+	return stt_tx_stt(skb, st, cfg, d);
 }
 
 SEC("tc")

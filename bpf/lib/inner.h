@@ -16,14 +16,6 @@
 /* Headers we read at transmit: inner Ethernet, IPv4 with options, TCP up to its checksum. */
 #define STT_TX_PULL (14 + 60 + 20)
 
-struct stt_inner {
-	__u64 csum;  /* ones' complement sum the inner frame adds to the outer TCP checksum */
-	__u32 hash;  /* flow hash: source port entropy */
-	__u8 flags;  /* STT_F_* */
-	__u8 l4_off; /* STT L4 offset: set with STT_F_CSUM_PARTIAL */
-	__u8 tos;    /* inner IPv4 TOS or IPv6 traffic class; 0 for non-IP frames */
-};
-
 /* How stt_tx_inner sums the frame: in full, or only its headers (over IPv4 or IPv6). */
 #define STT_SUM_FULL  0
 #define STT_SUM_HDRS4 1

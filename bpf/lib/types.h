@@ -12,6 +12,15 @@
 /* Inner Ethernet + IPv4 + L4 headers we move around, at most. */
 #define STT_GSO_HDRS (14 + 60 + 60)
 
+/* What transmit learns of a tenant frame (inner.h: stt_tx_inner). */
+struct stt_inner {
+	__u64 csum;  /* ones' complement sum the inner frame adds to the outer TCP checksum */
+	__u32 hash;  /* flow hash: source port entropy */
+	__u8 flags;  /* STT_F_* */
+	__u8 l4_off; /* STT L4 offset: set with STT_F_CSUM_PARTIAL */
+	__u8 tos;    /* inner IPv4 TOS or IPv6 traffic class; 0 for non-IP frames */
+};
+
 /*
  * The encapsulation of a copy (gue_tx.h): copies go out in passes of one kind each, in
  * order of their header length, because the skb's head can grow between passes but not
@@ -41,8 +50,9 @@ struct stt_tx_state {
 	/* The frame, for stt_tx_gue (a function of its own: five arguments at most). */
 	struct stt_flood_val flood; /* a copy: the list the kinds were read from */
 	__be32 uc_remote;
-	__u32 segs, len, gso, mtu;
+	__u32 segs, len, gso, mtu, cut;
 	__u64 context;
+	struct stt_inner in;
 };
 
 /* The outer headers a pass of a cut frame reads back (cut.h). */
