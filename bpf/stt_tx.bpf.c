@@ -57,6 +57,15 @@ __noinline int stt_tx_gue(struct __sk_buff *skb, struct stt_tx_state *st, const 
 		return stt_ret_drop(STT_DROP_TX_ERROR);
 	uc_remote = st->uc_remote; /* read once: the verifier ties flood to it */
 	flood = uc_remote ? NULL : &st->flood;
+	if (st->vlan & STT_VLAN_V) {
+		/* The tag travels in-band over GUE, in the STT header over STT: not both. */
+		if (st->kinds & STT_KIND_STT)
+			return stt_ret_drop(STT_DROP_TX_GUE_VLAN);
+		if (!st->gso && stt_tx_tag_inband(skb, st->vlan))
+			return stt_ret_drop(STT_DROP_TX_ERROR);
+		st->len += 4;
+		st->gue_ip_len += 4;
+	}
 	for (__u8 k = STT_KIND_GUE; k <= STT_KIND_GUEC; k <<= 1) {
 		__u32 hlen = stt_kind_hlen(k, 0);
 
@@ -64,7 +73,7 @@ __noinline int stt_tx_gue(struct __sk_buff *skb, struct stt_tx_state *st, const 
 			continue;
 		st->kind = k;
 		if (st->gso) {
-			ret = stt_tx_gue_gso(skb, hlen, st->mtu);
+			ret = stt_tx_gue_gso(skb, hlen, st->mtu, st->vlan);
 			if (ret)
 				return ret;
 			st->head = hlen;
@@ -198,6 +207,7 @@ static __always_inline int stt_tx_frame(struct __sk_buff *skb, const struct stt_
 	st->gso = gso;
 	st->mtu = mtu;
 	st->context = d->context;
+	st->vlan = vlan;
 	if (st->kinds & (STT_KIND_GUE | STT_KIND_GUEC)) {
 		ret = stt_tx_gue(skb, st, cfg, d);
 		if (!(st->kinds & STT_KIND_STT))

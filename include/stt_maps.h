@@ -420,7 +420,10 @@ enum stt_counter { STT_COUNTERS(STT_COUNTER_ENUM) STT_C_DROP_BASE };
 	X(TX_GUE_UNSUPPORTED, "tx_gue_unsupported",                                                \
 	  "frame to a GUE remote over IPv6, or while GUE is off (gue port 0)")                     \
 	X(TX_FLOOD_ENCAP, "tx_flood_encap",                                                        \
-	  "flood copy of a TSO burst to a remote of another encapsulation than the first target")
+	  "flood copy of a TSO burst to a remote of another encapsulation than the first target")  \
+	X(TX_GUE_VLAN, "tx_gue_vlan",                                                              \
+	  "GUE copies of a tagged frame flooded to GUE and STT remotes (one frame, one tag "       \
+	  "place)")
 
 #define STT_DROP_ENUM(name, str, help) STT_DROP_##name,
 enum stt_drop { STT_DROP_REASONS(STT_DROP_ENUM) STT_DROP_MAX };

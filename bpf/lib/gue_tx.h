@@ -147,30 +147,60 @@ static __noinline long stt_tx_gue_one(struct __sk_buff *skb, struct stt_tx_state
 }
 
 /*
+ * A tagged frame of a plain vport (stt_tx_untag took the tag) toward GUE, which has no
+ * place for it outside the frame: the tag goes back in-band, as Linux's gretap carries it.
+ * For a frame that is not GSO; stt_tx_gue_gso does it for TSO bursts. Returns 0 or -1.
+ */
+static __noinline int stt_tx_tag_inband(struct __sk_buff *skb, __u16 vlan)
+{
+	__be16 tag[2] = {bpf_htons(ETH_P_8021Q), bpf_htons(vlan & ~STT_VLAN_V)};
+	__u8 macs[12];
+
+	if (bpf_skb_load_bytes(skb, 0, macs, sizeof(macs)) || bpf_skb_change_head(skb, 4, 0) ||
+	    bpf_skb_store_bytes(skb, 0, macs, sizeof(macs), 0) ||
+	    bpf_skb_store_bytes(skb, sizeof(macs), tag, sizeof(tag), 0))
+		return -1;
+	return 0;
+}
+
+/*
  * A tenant's TSO burst as ONE GUE frame: bpf_skb_adjust_room's encapsulation flags make it
  * a UDP-tunnel GSO skb (inner protocol TEB), which GSO or a NIC with UDP tunnel offload
  * segments at the inner TCP header, copying the outer headers (constant per frame) into
  * every segment. The room goes behind the tenant's Ethernet header, which becomes the
- * outer one; a copy of it goes at the end of the room. hlen: outer Ethernet to inner
- * Ethernet. The segments are made to fit the path MTU. Returns 0 or a drop.
+ * outer one; a copy of it goes at the end of the room, with the tag stt_tx_untag took if
+ * vlan says so (STT_VLAN_V). hlen: outer Ethernet to inner Ethernet. The segments are made
+ * to fit the path MTU. Returns 0 or a drop.
  */
-static __noinline int stt_tx_gue_gso(struct __sk_buff *skb, __u32 hlen, __u32 mtu)
+static __noinline int stt_tx_gue_gso(struct __sk_buff *skb, __u32 hlen, __u32 mtu, __u16 vlan)
 {
+	__u32 l2 = (vlan & STT_VLAN_V) ? sizeof(struct stt_eth) + 4 : sizeof(struct stt_eth);
 	__u64 flags = BPF_F_ADJ_ROOM_ENCAP_L3_IPV4 | BPF_F_ADJ_ROOM_ENCAP_L4_UDP |
-	              BPF_F_ADJ_ROOM_ENCAP_L2_ETH |
-	              BPF_F_ADJ_ROOM_ENCAP_L2(sizeof(struct stt_eth)) | BPF_F_ADJ_ROOM_FIXED_GSO;
-	struct stt_eth eth;
+	              BPF_F_ADJ_ROOM_ENCAP_L2_ETH | BPF_F_ADJ_ROOM_ENCAP_L2(l2) |
+	              BPF_F_ADJ_ROOM_FIXED_GSO;
+	struct {
+		__u8 macs[12];
+		__be16 tag[2];
+		__be16 proto;
+	} eth;
 	int v6;
 	__u32 h = stt_inner_tcp_hlen(skb, &v6);
 
 	if (!h || hlen > STT_GUE_HLEN + STT_GUE_COOKIE_LEN)
 		return stt_ret_drop(STT_DROP_TX_TOO_BIG); /* only TCP is segmented this way */
-	if (bpf_skb_load_bytes(skb, 0, &eth, sizeof(eth)) ||
-	    bpf_skb_adjust_room(skb, hlen, BPF_ADJ_ROOM_MAC, flags) ||
-	    bpf_skb_store_bytes(skb, hlen, &eth, sizeof(eth), 0))
+	eth.tag[0] = bpf_htons(ETH_P_8021Q);
+	eth.tag[1] = bpf_htons(vlan & ~STT_VLAN_V);
+	if (bpf_skb_load_bytes(skb, 0, eth.macs, sizeof(eth.macs)) ||
+	    bpf_skb_load_bytes(skb, 12, &eth.proto, sizeof(eth.proto)) ||
+	    bpf_skb_adjust_room(skb, hlen + l2 - sizeof(struct stt_eth), BPF_ADJ_ROOM_MAC, flags) ||
+	    bpf_skb_store_bytes(skb, hlen, eth.macs, sizeof(eth.macs), 0))
+		return stt_ret_drop(STT_DROP_TX_ERROR);
+	if (l2 > sizeof(struct stt_eth) && bpf_skb_store_bytes(skb, hlen + 12, eth.tag, 4, 0))
+		return stt_ret_drop(STT_DROP_TX_ERROR);
+	if (bpf_skb_store_bytes(skb, hlen + l2 - 2, &eth.proto, sizeof(eth.proto), 0))
 		return stt_ret_drop(STT_DROP_TX_ERROR);
 	/* Each segment: outer IP, UDP, GUE, GRE, inner Ethernet, IP and TCP, then payload. */
-	return stt_tx_gso_fit(skb, hlen + h, mtu);
+	return stt_tx_gso_fit(skb, hlen + l2 + h - sizeof(struct stt_eth), mtu);
 }
 
 #endif

@@ -51,6 +51,9 @@ struct stt_tx_state {
 	struct stt_flood_val flood; /* a copy: the list the kinds were read from */
 	__be32 uc_remote;
 	__u32 segs, len, gso, mtu, cut;
+	__u16
+	    vlan; /* the tag stt_tx_untag took off (STT_VLAN_V: a plain vport's frame was tagged) */
+	__u16 pad;
 	__u64 context;
 	struct stt_inner in;
 };

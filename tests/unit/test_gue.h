@@ -14,9 +14,6 @@
  * vport in context CTX, which does not fit a GRE key; g_setup() turns GUE on (port 6080),
  * moves the vport to G_CTX (< 2^32) and makes remote4 a GUE remote; g_teardown() removes
  * every entry these tests add to maps reset_maps() does not rewrite.
- *
- * Known datapath bug, reported (test_todo, "# TODO gue-vlan-stripped"): a frame with an
- * 802.1Q tag from a plain vport is sent over GUE without its tag.
  */
 #ifndef STT_TEST_GUE_H
 #define STT_TEST_GUE_H
@@ -618,8 +615,8 @@ static void g_tagged_frame(struct pkt *tagged, struct pkt *plain)
 
 /*
  * A tagged frame from a plain vport (not a trunk VLAN): STT carries its tag in the STT
- * header (V=1); GUE has no such field, so the tag must stay in the frame (what a Linux
- * gretap carries) -- or the frame be refused. Never sent without its tag.
+ * header (V=1); GUE has no such field, so the tag goes back in the frame (what a Linux
+ * gretap carries). Never sent without its tag.
  */
 G_TEST(test_g_encap_vlan_tagged)
 {
@@ -632,16 +629,6 @@ G_TEST(test_g_encap_vlan_tagged)
 		return;
 	test_note("verdict %u, output %zu bytes (tagged frame %zu, untagged %zu)", r.retval, r.len,
 	          tagged.len, plain.len);
-	if (r.retval == TC_ACT_SHOT && r.len == tagged.len)
-		return; /* refused: acceptable */
-	if (r.len == plain.len + G_INNER_OFF && !memcmp(r.out + G_INNER_OFF, plain.d, plain.len)) {
-		/* Known, reported datapath bug: exactly this and nothing else is a TODO. */
-		ASSERT_EQ(r.retval, TC_ACT_REDIRECT, "verdict");
-		test_todo("gue-vlan-stripped: stt_tx_untag pops the tag of a frame from a plain "
-		          "vport and only STT carries it (V=1): the GUE datagram has the frame "
-		          "without its 802.1Q tag, VID 100 is lost");
-		return;
-	}
 	{
 		uint16_t sport;
 
