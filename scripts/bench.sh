@@ -13,6 +13,8 @@
 #   stt6    stt over an IPv6 underlay (2001:db8:1::1 and ::2 on the same veths, every
 #           remote IPv6); tenants MTU 1500
 #   vxlan6  kernel VXLAN over IPv6 (the same addresses); tenants MTU 1430 (1500 - 70)
+#   gue     this project's GUE (sttctl remote set --encap gue on both hosts, docs/GUE.md);
+#           tenants MTU 1446 (1500 - 54: GUE cannot cut a frame larger than the path)
 #
 #   offload  underlay veths at their defaults (tso/gso/tx checksum on), GRO on
 #   wire     underlay veths with tso, gso and tx checksum off (the kernel segments and
@@ -46,6 +48,7 @@ SECS=${1:-3}
 TENANT_MTU=1500 TENANT_TSO=default # veth defaults: large frames
 VXLAN_MTU=1450
 VXLAN6_MTU=1430
+GUE_MTU=1446
 UL1_IP6=2001:db8:1::1 UL2_IP6=2001:db8:1::2
 HZ=$(getconf CLK_TCK)
 TMP=$(mktemp -d /tmp/stb-bench.XXXXXX)
@@ -94,6 +97,19 @@ unpath_stt() {
 	q stt_ctl "$NS_H2" vport del vp3
 	q stt_ctl "$NS_H1" detach "$UL1"
 	q stt_ctl "$NS_H2" detach "$UL2"
+}
+
+path_gue() {
+	STT_QUIET=1 stt_topo_configure >"$TMP/gue.log" 2>&1 &&
+		stt_run_ctl "$NS_H1" remote set "$UL2_IP" --encap gue >/dev/null &&
+		stt_run_ctl "$NS_H2" remote set "$UL1_IP" --encap gue >/dev/null &&
+		set_tenant_mtu "$GUE_MTU" || return 1
+	echo "# gue: sttctl as for stt, every remote --encap gue (UDP 6080); tenants MTU $GUE_MTU"
+}
+
+unpath_gue() {
+	set_tenant_mtu "$TENANT_MTU"
+	unpath_stt
 }
 
 # IPv6 on the underlay veths (the hosts run with IPv6 off, scripts/lib.sh), no DAD.
@@ -232,6 +248,13 @@ else
 	echo "# vxlan6: setup failed"
 fi
 unpath_vxlan
+if path_gue; then
+	measure_path gue
+else
+	cat "$TMP/gue.log"
+	echo "# gue: setup failed"
+fi
+unpath_gue
 if path_none; then
 	measure_path none
 else
@@ -264,6 +287,20 @@ for mode in offload wire; do
 			"${CPU[stt6/$mode/$p]:--} | ${CPU[vxlan6/$mode/$p]:--} | ${RETR[stt6/$mode/$p]:--} / ${RETR[vxlan6/$mode/$p]:--} |"
 	done
 done
+echo
+echo "GUE, this project's second encapsulation, over the same IPv4 underlay (tenants MTU $GUE_MTU):"
+echo
+echo "| underlay | streams | GUE | GUE/VXLAN | GUE/STT | GUE/no tunnel | CPU s/GB GUE | retransmits GUE |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+for mode in offload wire; do
+	for p in 1 4; do
+		g=${GBPS[gue/$mode/$p]:--}
+		echo "| $mode | $p | $g | $(ratio "$g" "${GBPS[vxlan/$mode/$p]:--}") | $(ratio "$g" "${GBPS[stt/$mode/$p]:--}") |" \
+			"$(ratio "$g" "${GBPS[none/$mode/$p]:--}") | ${CPU[gue/$mode/$p]:--} | ${RETR[gue/$mode/$p]:--} |"
+	done
+done
+echo
+echo "GUE small packets (as below): ${PPS[gue]:--} packets/s, GUE/VXLAN $(ratio "${PPS[gue]:--}" "${PPS[vxlan]:--}")"
 echo
 echo "Small packets: iperf3 UDP, 64-byte payloads, as fast as one sender goes (offload mode), packets a second received:"
 echo
