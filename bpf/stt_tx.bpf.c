@@ -49,14 +49,12 @@ __noinline int stt_tx_mtu(const struct stt_cfg *cfg, __u32 uc_remote,
 __noinline int stt_tx_gue(struct __sk_buff *skb, struct stt_tx_state *st, const struct stt_cfg *cfg,
                           struct stt_drop_ctx *d)
 {
-	const struct stt_flood_val *flood;
 	int ret = TC_ACT_SHOT;
 	__be32 uc_remote;
 
 	if (!st || !cfg || !d)
 		return stt_ret_drop(STT_DROP_TX_ERROR);
-	uc_remote = st->uc_remote; /* read once: the verifier ties flood to it */
-	flood = uc_remote ? NULL : &st->flood;
+	uc_remote = st->uc_remote;
 	if (st->vlan & STT_VLAN_V) {
 		/* The tag travels in-band over GUE, in the STT header over STT: not both. */
 		if (st->kinds & STT_KIND_STT)
@@ -78,13 +76,13 @@ __noinline int stt_tx_gue(struct __sk_buff *skb, struct stt_tx_state *st, const 
 				return ret;
 			st->head = hlen;
 			stt_count(STT_C_TX_GSO_FRAMES, 1);
-			ret = stt_tx_out(skb, st, cfg, d, uc_remote, flood, st->segs, st->len, 1);
+			ret = stt_tx_out(skb, st, cfg, d, uc_remote, st->segs, st->len, 1);
 		} else if (st->len + hlen - sizeof(struct stt_eth) > st->mtu) {
 			ret = stt_ret_drop(STT_DROP_TX_TOO_BIG); /* GUE cannot cut a frame */
 		} else if (stt_tx_grow_head(skb, st, k)) {
 			return stt_ret_drop(STT_DROP_TX_ERROR);
 		} else {
-			ret = stt_tx_out(skb, st, cfg, d, uc_remote, flood, st->segs, st->len, 1);
+			ret = stt_tx_out(skb, st, cfg, d, uc_remote, st->segs, st->len, 1);
 		}
 		if (!stt_tx_more(st))
 			return ret;
@@ -102,19 +100,17 @@ __noinline int stt_tx_gue(struct __sk_buff *skb, struct stt_tx_state *st, const 
 __noinline int stt_tx_stt(struct __sk_buff *skb, struct stt_tx_state *st, const struct stt_cfg *cfg,
                           struct stt_drop_ctx *d)
 {
-	const struct stt_flood_val *flood;
 	__be32 uc_remote;
 	__u32 ovh;
 	int ret;
 
 	if (!st || !cfg || !d)
 		return stt_ret_drop(STT_DROP_TX_ERROR);
-	uc_remote = st->uc_remote; /* read once: the verifier ties flood to it */
-	flood = uc_remote ? NULL : &st->flood;
+	uc_remote = st->uc_remote;
 	ovh = st->v6 ? STT_ENCAP6_OVERHEAD : STT_ENCAP4_OVERHEAD;
 	st->kind = STT_KIND_STT;
 	if (st->cut)
-		return stt_tx_to_cut(skb, st, &st->in, cfg, st->context, uc_remote, flood, st->len);
+		return stt_tx_to_cut(skb, st, &st->in, cfg, uc_remote, st->len);
 	if (st->gso) {
 		if ((ret = stt_tx_gso(skb, st)) ||
 		    (ret = stt_tx_gso_fit(skb, ovh - sizeof(struct stt_hdr), st->mtu)))
@@ -123,7 +119,7 @@ __noinline int stt_tx_stt(struct __sk_buff *skb, struct stt_tx_state *st, const 
 	} else if (stt_tx_grow_head(skb, st, STT_KIND_STT)) {
 		return stt_ret_drop(STT_DROP_TX_ERROR);
 	}
-	return stt_tx_out(skb, st, cfg, d, uc_remote, flood, st->segs, st->len, 0);
+	return stt_tx_out(skb, st, cfg, d, uc_remote, st->segs, st->len, 0);
 }
 
 /*

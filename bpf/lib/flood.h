@@ -154,8 +154,7 @@ static __always_inline void stt_tx_account_frame(const struct stt_tx_state *st, 
  */
 static __always_inline int stt_tx_to_cut(struct __sk_buff *skb, struct stt_tx_state *st,
                                          const struct stt_inner *in, const struct stt_cfg *cfg,
-                                         __u64 context, __be32 uc_remote,
-                                         const struct stt_flood_val *flood, __u32 len)
+                                         __be32 uc_remote, __u32 len)
 {
 	struct stt_encap4 *hp = &st->h;
 	__u32 ifindex = skb->ifindex;
@@ -180,8 +179,7 @@ static __always_inline int stt_tx_to_cut(struct __sk_buff *skb, struct stt_tx_st
 /* Send a frame whose outer headers are built: to its remote, or to every flood target. */
 static __always_inline int stt_tx_out(struct __sk_buff *skb, struct stt_tx_state *st,
                                       const struct stt_cfg *cfg, struct stt_drop_ctx *d,
-                                      __be32 uc_remote, const struct stt_flood_val *flood,
-                                      __u32 segs, __u32 len, int gue)
+                                      __be32 uc_remote, __u32 segs, __u32 len, int gue)
 {
 	long rc;
 
