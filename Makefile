@@ -261,10 +261,13 @@ test-kernels: all test-tools
 # test-interop: Linux's own GUE (ip fou ... gue + gretap/ip6gretap encap gue) in the VM, on
 # KPKG (default: Debian 12's 6.1, which builds fou): ping and iperf3 across it, its wire
 # format, what it drops of hand-made malformed GUE (tests/vm/interop_gue.sh, docs/GUE.md).
-# The captures come back to build/interop/. About a minute; not part of make test or CI.
+# Then stt's GUE against that gretap (tests/vm/interop_stt.sh: build/sttctl and the BPF
+# objects as built here). The captures come back to build/interop/. INTEROP_PARTS: "linux",
+# "stt" or both (default). A few minutes; not part of make test or CI.
 INTEROP_TIMEOUT ?= 900
-test-interop:
-	$(Q)tests/vm/interop_gue.sh --kpkg "$(KPKG)" --timeout $(INTEROP_TIMEOUT)
+INTEROP_PARTS ?= linux stt
+test-interop: all
+	$(Q)tests/vm/interop_gue.sh --kpkg "$(KPKG)" --timeout $(INTEROP_TIMEOUT) --parts "$(INTEROP_PARTS)"
 
 vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux.h

@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # Linux's own GUE (net/ipv4/fou*.c: `ip fou add ... gue` + a gretap device with
 # `encap gue`) in the VM of tests/vm/vm.sh, Debian 12's kernel by default: the ground truth
-# for stt's GUE encapsulation (issue 13, docs/GUE.md). No stt code is involved yet.
+# for stt's GUE encapsulation (issue 13, docs/GUE.md), then stt's own GUE against it.
 #
-#   tests/vm/interop_gue.sh [--kpkg PKG] [--timeout S] [--out DIR]     (on the host: make test-interop)
+#   tests/vm/interop_gue.sh [--kpkg PKG] [--timeout S] [--out DIR] [--parts "linux stt"]
+#                                                          (on the host: make test-interop)
 #
 # On the host it boots the VM (tests/vm/vm.sh) with itself as the command, prints the guest's
 # output, and writes what the guest printed of its captures back into pcap files in DIR
@@ -23,28 +24,38 @@
 #      receiver's counters and the skb:kfree_skb tracepoint (tests/vm/gue_frames.py);
 #   4. iperf3 for 3 s across the tunnel; GSO seen on the underlay veth;
 #   5. the same over an IPv6 underlay (ip6gretap), with the default noencap-udp6-csum (zero UDP
-#      checksum) and with encap-udp6-csum on one side.
+#      checksum) and with encap-udp6-csum on one side;
+#   6. stt's GUE against Linux's gretap (tests/vm/interop_stt.sh): ping both ways, iperf3 both
+#      ways, stt's XDP receive, stt's security cookie dropped by Linux. The host side decodes
+#      stt's captured frames with tshark and checks that Linux's gretap took in every one.
+# --parts: "linux" (1-5), "stt" (1 and 6), or both (the default; STT_INTEROP_PARTS in the guest).
 # Prints `ok - ...` / `not ok - ...` lines and ends with `N passed, N failed, N skipped`.
 set -u
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TOP=$(cd "$HERE/../.." && pwd)
+KEY=4242 PORT=6080 # the gretaps' key (stt's context in part 6) and the GUE port
+# shellcheck source=interop_stt.sh
+source "$HERE/interop_stt.sh"
 
 # ------------------------------------------------------------------------------- host side
 host_main() {
 	local kpkg=${KPKG:-default} timeout=${STT_INTEROP_TIMEOUT:-900} out=${STT_INTEROP_OUT:-$TOP/build/interop}
+	local parts=${STT_INTEROP_PARTS:-linux stt}
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--kpkg) kpkg=$2; shift 2 ;;
 		--timeout) timeout=$2; shift 2 ;;
 		--out) out=$2; shift 2 ;;
-		*) echo "usage: $0 [--kpkg PKG] [--timeout S] [--out DIR]" >&2; exit 2 ;;
+		--parts) parts=$2; shift 2 ;;
+		*) echo "usage: $0 [--kpkg PKG] [--timeout S] [--out DIR] [--parts \"linux stt\"]" >&2; exit 2 ;;
 		esac
 	done
 	mkdir -p "$out" || exit 1
 	local log=$out/interop_gue.log t0=$SECONDS rc line p=0 f=0 s=0 name n
 	rm -f "$out"/*.pcap
-	"$HERE/vm.sh" --kpkg "$kpkg" --timeout "$timeout" -- tests/vm/interop_gue.sh --guest | tee "$log"
+	"$HERE/vm.sh" --kpkg "$kpkg" --timeout "$timeout" -- \
+		env STT_INTEROP_PARTS="$parts" tests/vm/interop_gue.sh --guest | tee "$log"
 	rc=${PIPESTATUS[0]}
 	# The guest's totals, then the host's own checks on what came back.
 	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
@@ -73,6 +84,9 @@ host_main() {
 		rm -f "$n"
 	done
 	ls "$out"/*.pcap >/dev/null 2>&1 || { echo "not ok - host: no capture came back from the guest"; f=$((f + 1)); }
+	if grep -q "^# stt's GUE against Linux's" "$log"; then
+		host_stt_checks "$out" "$log"
+	fi
 	echo "# interop: log $log; $((SECONDS - t0))s in all"
 	[ "$rc" -eq 0 ] || [ "$f" -gt 0 ] || { echo "not ok - the VM run exited $rc"; f=$((f + 1)); }
 	echo "$p passed, $f failed, $s skipped"
@@ -94,7 +108,6 @@ UA=198.18.0.1 UB=198.18.0.2          # underlay (IPv4)
 UA6=2001:db8:47::1 UB6=2001:db8:47::2 # underlay (IPv6)
 TA=198.18.100.1 TB=198.18.100.2      # tenants over the IPv4 underlay
 TA6=198.18.101.1 TB6=198.18.101.2    # tenants over the IPv6 underlay
-KEY=4242 PORT=6080
 PY=$HERE/gue_frames.py
 TRACE=/sys/kernel/tracing
 TMP=$(mktemp -d /tmp/gue-interop.XXXXXX)
@@ -111,6 +124,7 @@ cleanup() {
 	fi
 	ip netns del $NS_A 2>/dev/null
 	ip netns del $NS_B 2>/dev/null
+	stt_interop_cleanup
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -170,6 +184,13 @@ if [ $mods_ok = 1 ]; then
 else
 	not_ok "modules fou, fou6, ip_gre, ip6_gre load from the kernel package" \
 		"see the modprobe lines (is CONFIG_NET_FOU a module of this package? ls /lib/modules/$(uname -r)/kernel/net/ipv4)"
+	harness_summary
+	exit
+fi
+
+PARTS=${STT_INTEROP_PARTS:-linux stt}
+if [[ " $PARTS " != *" linux "* ]]; then
+	[[ " $PARTS " != *" stt "* ]] || stt_interop
 	harness_summary
 	exit
 fi
@@ -349,5 +370,12 @@ for mode in default nocsum nolimit; do
 done
 echo "# receiver's UDP6 counters (B's namespace):"
 nsb nstat -az 2>/dev/null | grep -E '^Udp6(InDatagrams|InErrors|InCsumErrors|NoPorts) ' | diag
+
+# 6. stt's GUE against Linux's (tests/vm/interop_stt.sh) -----------------------------------
+if [[ " $PARTS " == *" stt "* ]]; then
+	ip netns del $NS_A 2>/dev/null
+	ip netns del $NS_B 2>/dev/null
+	stt_interop
+fi
 
 harness_summary
