@@ -2,11 +2,24 @@
 /*
  * Receive policy shared by every path that delivers a frame (the BPF programs and sttd's
  * deliver()): whether the strict-peer check applies, whether a frame teaches its source
- * MAC and when a learned entry is rewritten, and the VLAN tag a frame gets back. Pure C,
- * like stt_tos.h and stt_check.h; the callers do their own map lookups.
+ * MAC and when a learned entry is rewritten, and the VLAN tag a frame gets back; and, for
+ * transmit and sttctl's checks alike, which encapsulation a remote gets. Pure C, like
+ * stt_tos.h and stt_check.h; the callers do their own map lookups.
  */
 #ifndef STT_POLICY_H
 #define STT_POLICY_H
+
+/*
+ * The encapsulation frames to a remote get (docs/GUE.md): its own setting when it is
+ * STT_ENCAP_STT or STT_ENCAP_GUE (stt_remote_cfg, the apply document's remotes), else the
+ * endpoint's default (STT_OPT_ENCAP_GUE, the attachment's "encap").
+ */
+static inline __u8 stt_encap_of(__u8 own, int default_gue)
+{
+	if (own == STT_ENCAP_STT || own == STT_ENCAP_GUE)
+		return own;
+	return default_gue ? STT_ENCAP_GUE : STT_ENCAP_STT;
+}
 
 /*
  * Strict peers (docs/DESIGN.md): with STT_OPT_PEERS_STRICT for the endpoint, or

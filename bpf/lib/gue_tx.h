@@ -14,6 +14,7 @@
 #include "inner.h"
 #include "gso.h"
 #include "outer.h"
+#include "stt_policy.h"
 #include "stt_tos.h"
 
 /* Outer Ethernet to inner Ethernet header of a GUE frame, without the cookie option. */
@@ -23,10 +24,8 @@
 static __always_inline __u8 stt_remote_kind(const struct stt_cfg *cfg, __be32 remote)
 {
 	const struct stt_remote_cfg *rc = bpf_map_lookup_elem(&stt_remote_cfg, &remote);
-	__u8 enc = rc && rc->encap ? rc->encap : 0;
+	__u8 enc = stt_encap_of(rc ? rc->encap : STT_ENCAP_DEFAULT, cfg->opts & STT_OPT_ENCAP_GUE);
 
-	if (!enc)
-		enc = (cfg->opts & STT_OPT_ENCAP_GUE) ? STT_ENCAP_GUE : STT_ENCAP_STT;
 	if (enc != STT_ENCAP_GUE)
 		return STT_KIND_STT;
 	return rc && (rc->flags & STT_RCFG_COOKIE) ? STT_KIND_GUEC : STT_KIND_GUE;

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "encap.h"
+#include "stt_proto.h"
+#include "stt_policy.h"
 
 int cookie_parse(const char *s, __be32 out[2])
 {
@@ -50,9 +52,7 @@ __u8 ap_encap_of(const struct ap_doc *d, const struct stt_addr6 *a)
 {
 	const struct ap_remote *r = ap_remote_find(d, a);
 
-	if (r && (r->encap == STT_ENCAP_STT || r->encap == STT_ENCAP_GUE))
-		return r->encap;
-	return d->have_attach && d->att.gue ? STT_ENCAP_GUE : STT_ENCAP_STT;
+	return stt_encap_of(r ? r->encap : STT_ENCAP_DEFAULT, d->have_attach && d->att.gue);
 }
 
 /* A problem found: worded, then handed to the caller. */
