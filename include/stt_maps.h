@@ -236,10 +236,18 @@ struct stt_remote_cfg {
 	__be32 cookie[2]; /* with STT_RCFG_COOKIE: sent in, and required of, its GUE frames */
 };
 
+/*
+ * STT_RCFG_UDP6_ZERO: the remote's consent to GUE over IPv6 with a zero UDP checksum (RFC
+ * 6935), explicit and per remote as RFC 6936 section 5 asks: sent to it, accepted only from
+ * it. Without it an IPv6 remote gets no GUE: a BPF program cannot ask GSO for per-segment
+ * UDP checksums (docs/GUE.md section 5).
+ */
+
 #define STT_ENCAP_DEFAULT  0 /* the endpoint's default */
 #define STT_ENCAP_STT      1
 #define STT_ENCAP_GUE      2
 #define STT_RCFG_COOKIE    0x01
+#define STT_RCFG_UDP6_ZERO 0x02
 #define STT_MAX_REMOTE_CFG 4096
 
 /*
@@ -392,7 +400,7 @@ enum stt_counter { STT_COUNTERS(STT_COUNTER_ENUM) STT_C_DROP_BASE };
 	X(PEER_DENIED, "peer_denied", "strict peers: the sender is not a peer of the context")     \
 	X(ECN_CE_NOT_ECT, "ecn_ce_not_ect", "outer CE on a frame whose inner packet is not ECT")   \
 	X(IPV6_OUTER, "ipv6_outer",                                                                \
-	  "STT over IPv6 with extension headers, or with no IPv6 local address")                   \
+	  "STT or GUE over IPv6 with extension headers, or with no IPv6 local address")            \
 	X(OAM_BAD, "oam_bad", "OAM frame that is not a well-formed, checksummed CFM loopback")     \
 	X(TX_OAM, "tx_oam", "tenant frame to the reserved OAM MAC (only sttctl ping sends those)") \
 	X(TX_NO_REMOTE6, "tx_no_remote6",                                                          \
@@ -418,12 +426,15 @@ enum stt_counter { STT_COUNTERS(STT_COUNTER_ENUM) STT_C_DROP_BASE };
 	X(TX_GUE_CONTEXT, "tx_gue_context",                                                        \
 	  "frame to a GUE remote in a context whose ID does not fit the 32-bit GRE key")           \
 	X(TX_GUE_UNSUPPORTED, "tx_gue_unsupported",                                                \
-	  "frame to a GUE remote over IPv6, or while GUE is off (gue port 0)")                     \
+	  "frame to a GUE remote over IPv6 without zero-checksum consent, or while GUE is off "    \
+	  "(gue port 0)")                                                                          \
 	X(TX_FLOOD_ENCAP, "tx_flood_encap",                                                        \
 	  "flood copy of a TSO burst to a remote of another encapsulation than the first target")  \
 	X(TX_GUE_VLAN, "tx_gue_vlan",                                                              \
 	  "GUE copies of a tagged frame flooded to GUE and STT remotes (one frame, one tag "       \
-	  "place)")
+	  "place)")                                                                                \
+	X(GUE_UDP6_ZERO, "gue_udp6_zero_csum",                                                     \
+	  "GUE over IPv6 with a zero UDP checksum from a remote not configured for it (RFC 6936)")
 
 #define STT_DROP_ENUM(name, str, help) STT_DROP_##name,
 enum stt_drop { STT_DROP_REASONS(STT_DROP_ENUM) STT_DROP_MAX };

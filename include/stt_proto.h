@@ -195,6 +195,19 @@ struct stt_gue_encap4 {
 	 sizeof(struct stt_gre_key))
 #define STT_GUE_COOKIE_LEN sizeof(struct stt_gue_cookie)
 
+/* The same over IPv6 (docs/GUE.md section 5: the UDP checksum is 0, by the remote's consent). */
+struct stt_gue_encap6 {
+	struct stt_eth eth;
+	struct stt_ipv6 ip;
+	struct stt_udp udp;
+	struct stt_gue gue;
+	__u8 opt_gre[sizeof(struct stt_gue_cookie) + sizeof(struct stt_gre_key)];
+} __attribute__((packed));
+
+#define STT_GUE6_OVERHEAD                                                                          \
+	(sizeof(struct stt_ipv6) + sizeof(struct stt_udp) + sizeof(struct stt_gue) +               \
+	 sizeof(struct stt_gre_key))
+
 /* SEQ = frame length << 16 | offset of this segment in the frame (draft 3.2). */
 #define STT_SEQ(len, off) ((((__u32)(len)) << 16) | ((__u32)(off)&0xffff))
 #define STT_SEQ_LEN(seq)  ((__u32)(seq) >> 16)
