@@ -65,13 +65,13 @@ __noinline int stt_tx_gue(struct __sk_buff *skb, struct stt_tx_state *st, const 
 		st->gue_ip_len += 4;
 	}
 	for (__u8 k = STT_KIND_GUE; k <= STT_KIND_GUEC; k <<= 1) {
-		__u32 hlen = stt_kind_hlen(k, 0);
+		__u32 hlen = stt_kind_hlen(k, st->v6);
 
 		if (!(st->kinds & k))
 			continue;
 		st->kind = k;
 		if (st->gso) {
-			ret = stt_tx_gue_gso(skb, hlen, st->mtu, st->vlan);
+			ret = stt_tx_gue_gso(skb, hlen, st->mtu, st->vlan, st->v6);
 			if (ret)
 				return ret;
 			st->head = hlen;

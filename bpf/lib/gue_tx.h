@@ -18,7 +18,8 @@
 #include "stt_tos.h"
 
 /* Outer Ethernet to inner Ethernet header of a GUE frame, without the cookie option. */
-#define STT_GUE_HLEN (sizeof(struct stt_eth) + STT_GUE4_OVERHEAD)
+#define STT_GUE_HLEN  (sizeof(struct stt_eth) + STT_GUE4_OVERHEAD)
+#define STT_GUE6_HLEN (sizeof(struct stt_eth) + STT_GUE6_OVERHEAD)
 
 /* The encapsulation of a remote (STT_KIND_*): its own setting, else the endpoint's. */
 static __always_inline __u8 stt_remote_kind(const struct stt_cfg *cfg, __be32 remote)
@@ -68,28 +69,23 @@ __noinline int stt_tx_kinds(struct stt_tx_state *st, const struct stt_cfg *cfg, 
 }
 
 /*
- * The GUE headers every copy of a frame of len bytes shares (GUE over IPv4 only, for now):
- * variant 0 with GRE-TEB, the key the Context ID; the source port from the inner flow's hash
- * as Linux's udp_flow_src_port() makes it; UDP checksum 0 (RFC 768, what Linux sends by
- * default over IPv4). Returns 0 or a drop.
+ * The GUE headers every copy of a frame of len bytes shares: variant 0 with GRE-TEB, the
+ * key the Context ID; the source port from the inner flow's hash as Linux's
+ * udp_flow_src_port() makes it; UDP checksum 0 (over IPv4 what Linux sends by default, RFC
+ * 768; over IPv6 by the remote's consent, stt_tx_gue_one). UDP and GUE go in st->g for both
+ * families, the IP header in st->g or st->g6. Returns 0 or a drop.
  */
 static __noinline int stt_tx_gue_build(struct stt_tx_state *st, const struct stt_inner *in,
                                        const struct stt_cfg *cfg, __u64 context, __u32 len)
 {
 	struct stt_gue_encap4 *g = &st->g;
-	__u32 h = in->hash ^ (in->hash << 16);
+	__u32 h = in->hash ^ (in->hash << 16), zero = 0;
+	__u8 tos = stt_encap_tos(in->tos, cfg->dscp), ttl = cfg->ttl ? cfg->ttl : 64;
 
 	if (context > 0xffffffffULL)
 		return stt_ret_drop(STT_DROP_TX_GUE_CONTEXT);
-	if (st->v6 || !cfg->gue_port || !cfg->local4)
+	if (!cfg->gue_port)
 		return stt_ret_drop(STT_DROP_TX_GUE_UNSUPPORTED);
-	g->eth.proto = bpf_htons(ETH_P_IP);
-	g->ip.ver_ihl = 0x45;
-	g->ip.tos = stt_encap_tos(in->tos, cfg->dscp);
-	g->ip.frag_off = bpf_htons(IP_DF);
-	g->ip.ttl = cfg->ttl ? cfg->ttl : 64;
-	g->ip.protocol = IPPROTO_UDP;
-	g->ip.saddr = cfg->local4;
 	g->udp.source =
 	    bpf_htons((__u16)((((__u64)h * (STT_GUE_SPORT_MAX - STT_GUE_SPORT_MIN)) >> 32) +
 	                      STT_GUE_SPORT_MIN));
@@ -98,6 +94,25 @@ static __noinline int stt_tx_gue_build(struct stt_tx_state *st, const struct stt
 	st->gre.flags = bpf_htons(STT_GRE_FLAG_K);
 	st->gre.proto = bpf_htons(STT_GRE_PROTO_TEB);
 	st->gre.key = bpf_htonl((__u32)context);
+	if (st->v6) {
+		const struct stt_cfg6 *c6 = bpf_map_lookup_elem(&stt_cfg6, &zero);
+
+		if (!c6 || !(c6->flags & STT_CFG6_LOCAL))
+			return stt_ret_drop(STT_DROP_TX_NO_REMOTE6);
+		st->g6.eth.proto = bpf_htons(ETH_P_IPV6);
+		stt_ip6_hdr(&st->g6.ip, tos, in->hash, ttl, IPPROTO_UDP, c6);
+		st->gue_ip_len = STT_GUE6_OVERHEAD + len;
+		return 0;
+	}
+	if (!cfg->local4)
+		return stt_ret_drop(STT_DROP_TX_GUE_UNSUPPORTED);
+	g->eth.proto = bpf_htons(ETH_P_IP);
+	g->ip.ver_ihl = 0x45;
+	g->ip.tos = tos;
+	g->ip.frag_off = bpf_htons(IP_DF);
+	g->ip.ttl = ttl;
+	g->ip.protocol = IPPROTO_UDP;
+	g->ip.saddr = cfg->local4;
 	st->gue_ip_len = STT_GUE4_OVERHEAD + len;
 	return 0;
 }
@@ -105,40 +120,63 @@ static __noinline int stt_tx_gue_build(struct stt_tx_state *st, const struct stt
 /* Bytes from the outer Ethernet header to the inner one for a copy of kind k. */
 static __always_inline __u32 stt_kind_hlen(__u8 k, int v6)
 {
+	__u32 gue = v6 ? STT_GUE6_HLEN : STT_GUE_HLEN;
+
 	if (k == STT_KIND_GUE)
-		return STT_GUE_HLEN;
+		return gue;
 	if (k == STT_KIND_GUEC)
-		return STT_GUE_HLEN + STT_GUE_COOKIE_LEN;
+		return gue + STT_GUE_COOKIE_LEN;
 	return v6 ? sizeof(struct stt_encap6) : sizeof(struct stt_encap4);
 }
 
 /*
  * Finish the GUE headers for one remote (its address, its cookie option in a GUEC pass)
- * and send (stt_tx_send). Returns what stt_tx_one does.
+ * and send (stt_tx_send). Over IPv6 only to a remote that consented to a zero UDP
+ * checksum (STT_RCFG_UDP6_ZERO; sttctl refuses GUE to the others, this counts what the
+ * endpoint's default sends them). Returns what stt_tx_one does.
  */
 static __noinline long stt_tx_gue_one(struct __sk_buff *skb, struct stt_tx_state *st, __be32 remote,
                                       int last, const struct stt_cfg *cfg)
 {
 	__u32 flags = (last ? STT_SEND_LAST : 0) | (st->is_ip ? STT_SEND_IP : 0);
+	const struct stt_remote_cfg *rc = NULL;
 	struct stt_gue_encap4 *g = &st->g;
-	__u32 opt = 0;
+	__u32 opt = 0, ip_len;
 
+	if (st->kind == STT_KIND_GUEC || st->v6)
+		rc = bpf_map_lookup_elem(&stt_remote_cfg, &remote);
 	if (st->kind == STT_KIND_GUEC) {
-		const struct stt_remote_cfg *rc = bpf_map_lookup_elem(&stt_remote_cfg, &remote);
-		struct stt_gue_cookie c = {.pflags = bpf_htonl(STT_GUE_PFLAG_COOKIE)};
+		struct stt_gue_cookie *c = (void *)g->opt_gre;
 
 		if (!rc || !(rc->flags & STT_RCFG_COOKIE))
 			return stt_ret_drop(STT_DROP_TX_ERROR); /* changed since stt_tx_kinds */
-		c.cookie[0] = rc->cookie[0];
-		c.cookie[1] = rc->cookie[1];
-		__builtin_memcpy(g->opt_gre, &c, sizeof(c));
-		opt = sizeof(c);
+		c->pflags = bpf_htonl(STT_GUE_PFLAG_COOKIE);
+		c->cookie[0] = rc->cookie[0];
+		c->cookie[1] = rc->cookie[1];
+		opt = sizeof(*c);
 	}
 	__builtin_memcpy(g->opt_gre + opt, &st->gre, sizeof(st->gre));
 	g->gue.ver_c_hlen = opt / 4;
 	g->gue.flags = opt ? bpf_htons(STT_GUE_FLAG_P) : 0;
-	g->ip.tot_len = bpf_htons(st->gue_ip_len + opt);
-	g->udp.len = bpf_htons(st->gue_ip_len + opt - sizeof(struct stt_ipv4));
+	ip_len = st->gue_ip_len + opt;
+	if (st->v6) {
+		struct stt_gue_encap6 *g6 = &st->g6;
+		const struct stt_addr6 *a;
+
+		if (!rc || !(rc->flags & STT_RCFG_UDP6_ZERO))
+			return stt_ret_drop(STT_DROP_TX_GUE_UNSUPPORTED);
+		a = stt_remote6_addr(remote);
+		if (!a)
+			return stt_ret_drop(STT_DROP_TX_NO_REMOTE6);
+		__builtin_memcpy(g6->ip.daddr, a->a, 16);
+		g6->ip.payload_len = bpf_htons(ip_len - sizeof(struct stt_ipv6));
+		__builtin_memcpy(&g6->udp, &g->udp,
+		                 sizeof(g->udp) + sizeof(g->gue) + sizeof(g->opt_gre));
+		g6->udp.len = g6->ip.payload_len;
+		return stt_tx_sent(stt_tx_send(skb, g6, STT_GUE6_HLEN + opt, cfg, flags));
+	}
+	g->ip.tot_len = bpf_htons(ip_len);
+	g->udp.len = bpf_htons(ip_len - sizeof(struct stt_ipv4));
 	g->ip.daddr = remote;
 	g->ip.check = 0;
 	g->ip.check = stt_ipv4_csum(&g->ip);
@@ -168,24 +206,25 @@ static __noinline int stt_tx_tag_inband(struct __sk_buff *skb, __u16 vlan)
  * segments at the inner TCP header, copying the outer headers (constant per frame) into
  * every segment. The room goes behind the tenant's Ethernet header, which becomes the
  * outer one; a copy of it goes at the end of the room, with the tag stt_tx_untag took if
- * vlan says so (STT_VLAN_V). hlen: outer Ethernet to inner Ethernet. The segments are made
- * to fit the path MTU. Returns 0 or a drop.
+ * vlan says so (STT_VLAN_V). hlen: outer Ethernet to inner Ethernet (v6: over IPv6). The
+ * segments are made to fit the path MTU. Returns 0 or a drop.
  */
-static __noinline int stt_tx_gue_gso(struct __sk_buff *skb, __u32 hlen, __u32 mtu, __u16 vlan)
+static __noinline int stt_tx_gue_gso(struct __sk_buff *skb, __u32 hlen, __u32 mtu, __u16 vlan,
+                                     int v6)
 {
 	__u32 l2 = (vlan & STT_VLAN_V) ? sizeof(struct stt_eth) + 4 : sizeof(struct stt_eth);
-	__u64 flags = BPF_F_ADJ_ROOM_ENCAP_L3_IPV4 | BPF_F_ADJ_ROOM_ENCAP_L4_UDP |
-	              BPF_F_ADJ_ROOM_ENCAP_L2_ETH | BPF_F_ADJ_ROOM_ENCAP_L2(l2) |
-	              BPF_F_ADJ_ROOM_FIXED_GSO;
+	__u64 flags = (v6 ? BPF_F_ADJ_ROOM_ENCAP_L3_IPV6 : BPF_F_ADJ_ROOM_ENCAP_L3_IPV4) |
+	              BPF_F_ADJ_ROOM_ENCAP_L4_UDP | BPF_F_ADJ_ROOM_ENCAP_L2_ETH |
+	              BPF_F_ADJ_ROOM_ENCAP_L2(l2) | BPF_F_ADJ_ROOM_FIXED_GSO;
 	struct {
 		__u8 macs[12];
 		__be16 tag[2];
 		__be16 proto;
 	} eth;
-	int v6;
-	__u32 h = stt_inner_tcp_hlen(skb, &v6);
+	int inner6;
+	__u32 h = stt_inner_tcp_hlen(skb, &inner6);
 
-	if (!h || hlen > STT_GUE_HLEN + STT_GUE_COOKIE_LEN)
+	if (!h || hlen > STT_GUE6_HLEN + STT_GUE_COOKIE_LEN)
 		return stt_ret_drop(STT_DROP_TX_TOO_BIG); /* only TCP is segmented this way */
 	eth.tag[0] = bpf_htons(ETH_P_8021Q);
 	eth.tag[1] = bpf_htons(vlan & ~STT_VLAN_V);

@@ -27,7 +27,7 @@ static __always_inline __u32 stt_next_frame_id(void)
 }
 
 /*
- * Write the first hdr_len bytes of h (struct stt_encap4, stt_encap6 or stt_gue_encap4, by
+ * Write the first hdr_len bytes of h (struct stt_encap4, stt_encap6, stt_gue_encap4 or 6, by
  * its Ethernet type) with the next hop's MACs and send. Returns 0 when a clone left, the redirect's
  * verdict when the skb itself goes, -1 when this copy was dropped (stt_tx_sent says which).
  * A multicast group (draft 3.4) needs no FIB or neighbour: the MAC is the group's (RFC
@@ -146,29 +146,37 @@ static __noinline long stt_tx_one(struct __sk_buff *skb, struct stt_tx_state *st
 }
 
 /*
- * The IPv6 outer headers: the IPv4 ones' TCP and STT behind an IPv6 header whose traffic
- * class is the IPv4 TOS, flow label the inner flow's hash (RFC 6438: entropy for the
- * underlay's ECMP, like the source port), hop limit the TTL. No extension headers.
+ * An outer IPv6 header but its payload length and destination: traffic class the IPv4
+ * TOS, flow label the inner flow's hash (RFC 6438: entropy for the underlay's ECMP, like
+ * the source port), hop limit the TTL. No extension headers. STT's and GUE's alike.
  */
+static __always_inline void stt_ip6_hdr(struct stt_ipv6 *ip, __u8 tos, __u32 hash, __u8 ttl,
+                                        __u8 nexthdr, const struct stt_cfg6 *c6)
+{
+	__u32 fl = hash & 0xfffff;
+
+	ip->ver_tc_flow[0] = 0x60 | (tos >> 4);
+	ip->ver_tc_flow[1] = (tos << 4) | (fl >> 16);
+	ip->ver_tc_flow[2] = fl >> 8;
+	ip->ver_tc_flow[3] = fl;
+	ip->nexthdr = nexthdr;
+	ip->hop_limit = ttl;
+	__builtin_memcpy(ip->saddr, c6->local6.a, 16);
+}
+
+/* The IPv6 outer headers of STT: the IPv4 ones' TCP and STT behind an IPv6 header. */
 static __always_inline int stt_tx_build6(struct stt_tx_state *st, __u32 hash, __u32 frame_len)
 {
 	__u32 zero = 0;
 	const struct stt_cfg6 *c6 = bpf_map_lookup_elem(&stt_cfg6, &zero);
 	struct stt_encap4 *hp = &st->h;
 	struct stt_encap6 *h6 = &st->h6;
-	__u32 fl = hash & 0xfffff;
 
 	if (!c6 || !(c6->flags & STT_CFG6_LOCAL))
 		return stt_ret_drop(STT_DROP_TX_NO_REMOTE6);
 	h6->eth.proto = bpf_htons(ETH_P_IPV6);
-	h6->ip.ver_tc_flow[0] = 0x60 | (hp->ip.tos >> 4);
-	h6->ip.ver_tc_flow[1] = (hp->ip.tos << 4) | (fl >> 16);
-	h6->ip.ver_tc_flow[2] = fl >> 8;
-	h6->ip.ver_tc_flow[3] = fl;
+	stt_ip6_hdr(&h6->ip, hp->ip.tos, hash, hp->ip.ttl, IPPROTO_TCP, c6);
 	h6->ip.payload_len = bpf_htons(sizeof(hp->tcp) + frame_len);
-	h6->ip.nexthdr = IPPROTO_TCP;
-	h6->ip.hop_limit = hp->ip.ttl;
-	__builtin_memcpy(h6->ip.saddr, c6->local6.a, 16);
 	h6->tcp = hp->tcp;
 	h6->stt = hp->stt;
 	st->base_sum += stt_sum6(c6->local6.a);

@@ -99,16 +99,24 @@ static __always_inline int stt_rx_tcp(struct stt_tcp *tcp, void *data_end, __u32
 }
 
 /*
- * A GUE remote's security cookie (docs/GUE.md section 7, stt-to-stt only): a remote with
- * one must send it, a remote without one must not. c: the packet's option, or NULL.
+ * What a GUE remote's entry asks of its datagrams (docs/GUE.md sections 5 and 7): a remote
+ * with a cookie must send it, one without must not (c: the packet's option, or NULL); over
+ * IPv6 (v6) a zero UDP checksum (zero) only from a remote that consented to it (RFC 6936).
+ * Returns 0 or the drop reason.
  */
-static __always_inline int stt_rx_gue_cookie_ok(__be32 saddr, const struct stt_gue_cookie *c)
+static __always_inline enum stt_drop stt_rx_gue_remote(__be32 saddr, const struct stt_gue_cookie *c,
+                                                       int v6, int zero)
 {
 	const struct stt_remote_cfg *rc = bpf_map_lookup_elem(&stt_remote_cfg, &saddr);
+	__u8 flags = rc ? rc->flags : 0;
 
-	if (!rc || !(rc->flags & STT_RCFG_COOKIE))
-		return !c;
-	return c && c->cookie[0] == rc->cookie[0] && c->cookie[1] == rc->cookie[1];
+	if (!(flags & STT_RCFG_COOKIE)
+	        ? c != NULL
+	        : !c || c->cookie[0] != rc->cookie[0] || c->cookie[1] != rc->cookie[1])
+		return STT_DROP_GUE_COOKIE;
+	if (v6 && zero && !(flags & STT_RCFG_UDP6_ZERO))
+		return STT_DROP_GUE_UDP6_ZERO;
+	return 0;
 }
 
 /*
@@ -171,8 +179,8 @@ static __always_inline int stt_rx_gue(struct stt_udp *udp, void *data_end, __u32
 	*reason = STT_DROP_INNER_SHORT;
 	if (l4_len < hdrs + sizeof(struct stt_eth))
 		return STT_RX_DROP;
-	*reason = STT_DROP_GUE_COOKIE;
-	if (!stt_rx_gue_cookie_ok(rx->saddr, c))
+	*reason = stt_rx_gue_remote(rx->saddr, c, rx->v6, udp->check == 0);
+	if (*reason)
 		return STT_RX_DROP;
 	rx->outer_len = sizeof(struct stt_eth) + l3_len + hdrs;
 	rx->frame_len = rx->payload_len = l4_len - hdrs;
@@ -183,11 +191,11 @@ static __always_inline int stt_rx_gue(struct stt_udp *udp, void *data_end, __u32
 }
 
 /*
- * STT over IPv6: TCP to the STT port right behind the IPv6 header. STT endpoints send no
- * extension headers, so TCP to the STT port behind hop-by-hop, routing, destination
- * options or fragment headers (up to two) is dropped and counted (ipv6_outer) rather than
- * left to the host's TCP, which would answer it with a RST. Later fragments carry no
- * ports: they go on, and never reassemble without their first.
+ * STT or GUE over IPv6: TCP to the STT port, or UDP to the GUE port, right behind the IPv6
+ * header. Endpoints send no extension headers, so either behind hop-by-hop, routing,
+ * destination options or fragment headers (up to two) is dropped and counted (ipv6_outer)
+ * rather than left to the host, which would answer it with a RST or a port unreachable.
+ * Later fragments carry no ports: they go on, and never reassemble without their first.
  */
 static __always_inline int stt_rx_parse6(void *data, void *data_end, __u32 pkt_len,
                                          const struct stt_cfg *cfg, struct stt_rx *rx,
@@ -195,14 +203,15 @@ static __always_inline int stt_rx_parse6(void *data, void *data_end, __u32 pkt_l
 {
 	struct stt_ipv6 *ip6 = data + sizeof(struct stt_eth);
 	const struct stt_cfg6 *c6;
-	struct stt_tcp *tcp;
-	__u32 zero = 0, plen;
+	__be16 *ports;
+	__u32 zero = 0, plen, l4_min;
+	__u16 port;
 	__u8 nh;
 
 	if ((void *)(ip6 + 1) > data_end || (ip6->ver_tc_flow[0] >> 4) != 6)
 		return STT_RX_NOT_STT;
 	nh = ip6->nexthdr;
-	if (nh != IPPROTO_TCP) {
+	if (nh != IPPROTO_TCP && (nh != IPPROTO_UDP || !cfg->gue_port)) {
 		__u8 *h = (void *)ip6;
 		__u32 off = 40;
 
@@ -221,23 +230,31 @@ static __always_inline int stt_rx_parse6(void *data, void *data_end, __u32 pkt_l
 			if (off > 40 + 2 * 2048)
 				return STT_RX_NOT_STT;
 		}
-		if (nh == IPPROTO_TCP) {
+		if (nh == IPPROTO_TCP || (nh == IPPROTO_UDP && cfg->gue_port)) {
 			__u8 *t = h + (off & 0x1fff);
 
-			if ((void *)(t + 4) <= data_end && (t[2] << 8 | t[3]) == cfg->port) {
+			port = nh == IPPROTO_TCP ? cfg->port : cfg->gue_port;
+			if ((void *)(t + 4) <= data_end && (t[2] << 8 | t[3]) == port) {
 				*reason = STT_DROP_IPV6_OUTER;
 				return STT_RX_DROP;
 			}
 		}
 		return STT_RX_NOT_STT;
 	}
-	tcp = (void *)(ip6 + 1);
-	if ((void *)tcp + 4 > data_end)
+	ports = (void *)(ip6 + 1);
+	if ((void *)(ports + 2) > data_end)
 		return STT_RX_NOT_STT;
-	if (tcp->dest != bpf_htons(cfg->port))
+	if (nh == IPPROTO_TCP) {
+		port = cfg->port;
+		l4_min = sizeof(struct stt_tcp);
+	} else {
+		port = cfg->gue_port;
+		l4_min = STT_GUE_L4_MIN;
+	}
+	if (ports[1] != bpf_htons(port))
 		return STT_RX_NOT_STT;
 
-	/* From here on it is STT: it is consumed, never left to the host's TCP. */
+	/* From here on it is ours: it is consumed, never left to the host's TCP or UDP. */
 	c6 = bpf_map_lookup_elem(&stt_cfg6, &zero);
 	if (!c6 || !(c6->flags & STT_CFG6_LOCAL)) {
 		*reason = STT_DROP_IPV6_OUTER; /* no IPv6 address: not an IPv6 endpoint */
@@ -254,7 +271,9 @@ static __always_inline int stt_rx_parse6(void *data, void *data_end, __u32 pkt_l
 			return STT_RX_DROP;
 		}
 	}
-	if ((void *)(tcp + 1) > data_end) {
+	/* Each protocol's own constant: the verifier loses a bound merged from two. */
+	if (nh == IPPROTO_UDP ? (void *)ports + STT_GUE_L4_MIN > data_end
+	                      : (void *)ports + sizeof(struct stt_tcp) > data_end) {
 		*reason = STT_DROP_TRUNCATED;
 		return STT_RX_DROP;
 	}
@@ -263,20 +282,22 @@ static __always_inline int stt_rx_parse6(void *data, void *data_end, __u32 pkt_l
 		*reason = STT_DROP_TRUNCATED; /* the packet ends before IPv6 says it does */
 		return STT_RX_DROP;
 	}
-	if (plen < sizeof(*tcp) || plen + sizeof(struct stt_eth) + sizeof(*ip6) != pkt_len) {
+	if (plen < l4_min || plen + sizeof(struct stt_eth) + sizeof(*ip6) != pkt_len) {
 		*reason = STT_DROP_IP_HDR;
 		return STT_RX_DROP;
 	}
 	rx->saddr = stt_remote6_of(ip6->saddr);
 	rx->tos = (ip6->ver_tc_flow[0] << 4) | (ip6->ver_tc_flow[1] >> 4);
 	rx->v6 = 1;
-	return stt_rx_tcp(tcp, data_end, sizeof(*ip6), plen, rx, reason);
+	if (nh == IPPROTO_UDP)
+		return stt_rx_gue((void *)ports, data_end, sizeof(*ip6), plen, rx, reason);
+	return stt_rx_tcp((void *)ports, data_end, sizeof(*ip6), plen, rx, reason);
 }
 
 /*
  * pkt_len is the length of the whole packet (XDP: data_end - data; TC: skb->len), which can
  * exceed the linear window in TC. TCP to the STT port is STT, UDP to the GUE port (when
- * GUE is on) is GUE: both are consumed from here on, whatever their state.
+ * GUE is on) is GUE, over IPv4 or IPv6: both are consumed from here on, whatever their state.
  */
 static __always_inline int stt_rx_parse(void *data, void *data_end, __u32 pkt_len,
                                         const struct stt_cfg *cfg, struct stt_rx *rx,

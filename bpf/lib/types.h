@@ -33,18 +33,19 @@ struct stt_inner {
 /* The outer headers of a frame under construction (outer.h, gue_tx.h). */
 struct stt_tx_state {
 	struct stt_encap4 h;
-	struct stt_encap6 h6; /* the same headers for IPv6 remotes */
-	struct stt_gue_encap4 g;
-	struct stt_gre_key gre; /* the GRE header that ends g's, behind its option if any */
-	__u64 base_sum;         /* outer TCP checksum of all but the destination address */
-	__u32 is_ip;            /* the skb's protocol is IPv4 or IPv6 */
-	__u32 v6;               /* this frame goes to IPv6 remotes */
-	__u32 gue_ip_len;       /* outer IPv4 total length of a GUE copy without the option */
-	__u32 head;             /* outer header bytes already in front of the inner frame */
-	__u8 kinds;             /* STT_KIND_* of the frame's remotes */
-	__u8 first_kind;        /* the first flood target's (or the remote's) */
-	__u8 kind;              /* the pass being sent */
-	__u8 one_kind;          /* a GSO frame: one pass; other kinds' copies are dropped */
+	struct stt_encap6 h6;     /* the same headers for IPv6 remotes */
+	struct stt_gue_encap4 g;  /* GUE over IPv4; over IPv6, its UDP and GUE headers */
+	struct stt_gue_encap6 g6; /* GUE over IPv6: g's headers behind an IPv6 one */
+	struct stt_gre_key gre;   /* the GRE header that ends g's, behind its option if any */
+	__u64 base_sum;           /* outer TCP checksum of all but the destination address */
+	__u32 is_ip;              /* the skb's protocol is IPv4 or IPv6 */
+	__u32 v6;                 /* this frame goes to IPv6 remotes */
+	__u32 gue_ip_len;         /* outer IP header + payload of a GUE copy without the option */
+	__u32 head;               /* outer header bytes already in front of the inner frame */
+	__u8 kinds;               /* STT_KIND_* of the frame's remotes */
+	__u8 first_kind;          /* the first flood target's (or the remote's) */
+	__u8 kind;                /* the pass being sent */
+	__u8 one_kind;            /* a GSO frame: one pass; other kinds' copies are dropped */
 	__u8 kind_of[STT_MAX_FLOOD];
 	__u8 last_of[8]; /* by kind: index of its last flood target */
 	/* The frame, for stt_tx_gue (a function of its own: five arguments at most). */

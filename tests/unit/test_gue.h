@@ -669,7 +669,167 @@ G_TEST(test_g_encap_tos)
 	g_check_encap(&in, &r, remote4, (uint32_t)G_CTX, NULL, &sport);
 }
 
-/* GUE over IPv6 is not built yet: a GUE remote over IPv6 is dropped (tx_gue_unsupported). */
+/* ------------------------------------------------------------------------------------------ */
+/* GUE over IPv6 (docs/GUE.md section 5)                                                      */
+
+/* Everything of a GUE datagram over IPv6 that a test may want to vary. */
+struct g6_outer {
+	const uint8_t *dmac, *smac, *saddr, *daddr;
+	uint8_t tc;
+	uint32_t flow;
+	uint16_t sport;
+	uint32_t key;
+	const uint8_t *cookie; /* the cookie option, or none */
+	bool udp_csum;         /* compute the UDP checksum (else 0) */
+	bool dstopts;          /* an 8-byte Destination Options header before UDP, as Linux's */
+};
+
+static void g6_outer_init(struct g6_outer *o)
+{
+	*o = (struct g6_outer){.dmac = ul_local,
+	                       .smac = ul_remote,
+	                       .saddr = remote6a,
+	                       .daddr = local6,
+	                       .sport = 39486,
+	                       .key = (uint32_t)G_CTX};
+}
+
+static void build_gue6(struct pkt *p, const struct g6_outer *o, const struct pkt *inner)
+{
+	size_t udp_len = 8 + 4 + (o->cookie ? G_COOKIE_LEN : 0) + 8 + inner->len;
+	uint8_t gre[8] = {0x20, 0x00, 0x65, 0x58};
+	/* Tunnel Encapsulation Limit 4 and a PadN, as Linux's ip6gretap sends (GUE.md 2). */
+	uint8_t dst[8] = {17, 0, 4, 1, 4, 1, 0, 0};
+	uint32_t k = htonl(o->key);
+	struct t_ip6 *ip6;
+	struct t_udp *udp;
+	struct t_gue *g;
+
+	p->len = 0;
+	put_eth(p, o->dmac, o->smac, 0x86dd);
+	ip6 = put_ip6(p, o->saddr, o->daddr, o->dstopts ? 60 : 17, udp_len + (o->dstopts ? 8 : 0),
+	              o->tc, o->flow, 64);
+	if (o->dstopts)
+		pkt_append(p, dst, sizeof(dst));
+	udp = pkt_put(p, sizeof(*udp));
+	udp->sport = htons(o->sport);
+	udp->dport = htons(G_PORT);
+	udp->len = htons(udp_len);
+	g = pkt_put(p, sizeof(*g));
+	g->proto = 47;
+	if (o->cookie) {
+		uint32_t pf = htonl(0x40000000);
+
+		g->ver_c_hlen = 3;
+		g->flags = htons(0x0001);
+		pkt_append(p, &pf, 4);
+		pkt_append(p, o->cookie, 8);
+	}
+	memcpy(gre + 4, &k, 4);
+	pkt_append(p, gre, sizeof(gre));
+	pkt_append(p, inner->d, inner->len);
+	if (o->udp_csum) {
+		ip6->nh = 17; /* the pseudo header's next header is UDP's, whatever comes between */
+		l4_set_csum6(ip6, udp, udp_len, offsetof(struct t_udp, csum));
+		ip6->nh = o->dstopts ? 60 : 17;
+	}
+}
+
+/* remote's stt_remote_cfg entry with the flags given (STT_RCFG_*), cookie g_cookie. */
+static bool g_set_remote_flags(uint32_t remote, __u8 encap, __u8 flags)
+{
+	struct stt_remote_cfg rc = {.encap = encap, .flags = flags};
+
+	if (flags & STT_RCFG_COOKIE)
+		memcpy(rc.cookie, g_cookie, 8);
+	return ASSERT_OK(bpf_map_update_elem(fd_remote_cfg(), &remote, &rc, BPF_ANY),
+	                 "stt_remote_cfg update");
+}
+
+struct g6_encap_arg {
+	enum v6_inner kind; /* V6I_IPV6: unicast, leaves by redirect_neigh; V6I_UDP_BC: flood */
+	bool cookie;
+};
+
+/*
+ * To an IPv6 remote that consented to zero UDP checksums: IPv6 (traffic class as over
+ * IPv4, flow label the flow hash, hop limit 64, next header UDP, no extension header),
+ * UDP to 6080 with checksum 0, then GUE, GRE and the frame as over IPv4, byte for byte.
+ */
+G_TEST(test_g6_encap)
+{
+	const struct g6_encap_arg *a = arg;
+	size_t hlen = 14 + 40 + 8 + 4 + (a->cookie ? G_COOKIE_LEN : 0) + 8;
+	__u8 flags = STT_RCFG_UDP6_ZERO | (a->cookie ? STT_RCFG_COOKIE : 0);
+	bool v6inner = a->kind == V6I_IPV6;
+	struct pkt in = {}, got = {}, exp = {};
+	struct counters before;
+	struct g6_outer o;
+	const struct t_ip6 *ip6;
+	const struct t_udp *udp;
+	struct run r;
+
+	struct stt_fdb_key fk = {.context = G_CTX};
+	struct stt_fdb_val fv;
+	struct stt_flood_val fl = {.count = 1};
+
+	if (!v6_setup(true) || !v6_need_netns() ||
+	    !g_set_remote_flags(r6(R6_IDX_A), STT_ENCAP_GUE, flags))
+		return;
+	/* The vport's context, G_CTX, sends vm_b and floods to remote A. */
+	fv = (struct stt_fdb_val){.remote4 = r6(R6_IDX_A)};
+	fl.remote4[0] = r6(R6_IDX_A);
+	memcpy(fk.mac, vm_b, 6);
+	if (!ASSERT_OK(bpf_map_update_elem(fd_fdb, &fk, &fv, BPF_ANY), "fdb update") ||
+	    !ASSERT_OK(bpf_map_update_elem(fd_flood, &fk.context, &fl, BPF_ANY), "flood update"))
+		return;
+	v6_build_inner(&in, a->kind, 0, 64, 40000);
+	if (!read_counters(&before) || !run_tx(&in, &r) ||
+	    !ASSERT_EQ(r.len, in.len + hlen, "output length"))
+		return;
+	memcpy(got.d, r.out, r.len);
+	got.len = r.len;
+	ip6 = (const struct t_ip6 *)(got.d + ETH_LEN);
+	udp = (const struct t_udp *)(got.d + ETH_LEN + 40);
+	ASSERT_EQ(ntohs(((const struct t_eth *)got.d)->proto), 0x86dd, "outer EtherType");
+	ASSERT_EQ(ip6->vtf[0] >> 4, 6, "outer IPv6 version");
+	ASSERT_EQ(ip6->nh, 17, "next header UDP, no extension header");
+	ASSERT_EQ(ip6->hlim, 64, "hop limit");
+	ASSERT_EQ(ntohs(ip6->plen), got.len - ETH_LEN - 40, "payload length");
+	ASSERT_MEM_EQ(ip6->saddr, 16, local6, 16, "outer source");
+	ASSERT_MEM_EQ(ip6->daddr, 16, remote6a, 16, "outer destination");
+	ASSERT_EQ(ntohs(udp->dport), G_PORT, "UDP destination port");
+	ASSERT_TRUE(ntohs(udp->sport) >= 32768 && ntohs(udp->sport) <= 60999,
+	            "UDP source port in 32768..60999");
+	ASSERT_EQ(ntohs(udp->len), ntohs(ip6->plen), "UDP length");
+	ASSERT_EQ(udp->csum, 0, "UDP checksum 0 (the remote's consent)");
+	g6_outer_init(&o);
+	o.dmac = got.d;
+	o.smac = got.d + 6;
+	o.saddr = local6;
+	o.daddr = remote6a;
+	o.flow = ip6_flow(ip6);
+	o.sport = ntohs(udp->sport);
+	o.cookie = a->cookie ? g_cookie : NULL;
+	build_gue6(&exp, &o, &in);
+	ASSERT_MEM_EQ(got.d, got.len, exp.d, exp.len, "GUE datagram over IPv6");
+	/* Only an IPv6 skb can leave without a neighbour entry (test_ipv6.h, top). */
+	ASSERT_EQ(r.retval, v6inner ? TC_ACT_REDIRECT : TC_ACT_SHOT, "verdict");
+	if (v6inner)
+		CHECK_DELTAS(&before, {STT_C_TX_FRAMES, 1}, {STT_C_TX_BYTES, in.len},
+		             {STT_C_TX_FRAMES6, 1}, {STT_C_TX_GUE_FRAMES, 1},
+		             {STT_C_TX_SEGMENTS, 1});
+	else
+		CHECK_DELTAS(&before, {STT_C_TX_FRAMES, 1}, {STT_C_TX_BYTES, in.len},
+		             {STT_C_TX_FRAMES6, 1}, {STT_C_TX_GUE_FRAMES, 1},
+		             {DROP(TX_NO_NEIGH), 1});
+}
+
+/*
+ * An IPv6 remote that did not consent to zero UDP checksums gets no GUE (a BPF program
+ * cannot have each GSO segment checksummed): dropped, tx_gue_unsupported, whether by its
+ * own entry or by the endpoint's default.
+ */
 G_TEST(test_g_encap_ipv6_remote)
 {
 	struct stt_fdb_key fk = {.context = G_CTX};
@@ -691,7 +851,8 @@ G_TEST(test_g_encap_ipv6_remote)
 	if (!read_counters(&before) || !run_tx(&in, &r))
 		return;
 	ASSERT_EQ(r.retval, TC_ACT_SHOT, "remote entry: verdict");
-	CHECK_DELTAS(&before, {DROP(TX_GUE_UNSUPPORTED), 1});
+	CHECK_DELTAS(&before, {STT_C_TX_FRAMES, 1}, {STT_C_TX_BYTES, in.len}, {STT_C_TX_FRAMES6, 1},
+	             {STT_C_TX_GUE_FRAMES, 1}, {DROP(TX_GUE_UNSUPPORTED), 1});
 	/* By the endpoint default. */
 	if (!ASSERT_OK(bpf_map_delete_elem(fd_remote_cfg(), &a), "remote cfg delete") ||
 	    !g_set_cfg(G_PORT, STT_OPT_ENCAP_GUE, 0))
@@ -699,7 +860,8 @@ G_TEST(test_g_encap_ipv6_remote)
 	if (!read_counters(&before) || !run_tx(&in, &r))
 		return;
 	ASSERT_EQ(r.retval, TC_ACT_SHOT, "endpoint default: verdict");
-	CHECK_DELTAS(&before, {DROP(TX_GUE_UNSUPPORTED), 1});
+	CHECK_DELTAS(&before, {STT_C_TX_FRAMES, 1}, {STT_C_TX_BYTES, in.len}, {STT_C_TX_FRAMES6, 1},
+	             {STT_C_TX_GUE_FRAMES, 1}, {DROP(TX_GUE_UNSUPPORTED), 1});
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -811,6 +973,7 @@ G_TEST(test_g_decap_xdp_noflag)
 /* XDP and TC deliver inner exactly, from dg (the counters of a GUE frame delivered). */
 static void g_expect_delivered(const struct pkt *dg, const struct pkt *inner)
 {
+	int v6 = dg->d[12] == 0x86 && dg->d[13] == 0xdd;
 	struct counters before;
 	struct run r;
 
@@ -820,13 +983,13 @@ static void g_expect_delivered(const struct pkt *dg, const struct pkt *inner)
 	ASSERT_MEM_EQ(r.out, r.len, inner->d, inner->len, "XDP: decapsulated frame");
 	CHECK_DELTAS(&before, {STT_C_RX_SEGMENTS, 1}, {STT_C_RX_FRAMES, 1},
 	             {STT_C_RX_XDP_FRAMES, 1}, {STT_C_RX_GUE_FRAMES, 1},
-	             {STT_C_RX_BYTES, inner->len});
+	             {STT_C_RX_BYTES, inner->len}, {STT_C_RX_FRAMES6, v6});
 	if (!read_counters(&before) || !run_prog(fd_tc_rx, dg, 0, &r))
 		return;
 	ASSERT_EQ(r.retval, TC_ACT_REDIRECT, "TC verdict");
 	ASSERT_MEM_EQ(r.out, r.len, inner->d, inner->len, "TC: decapsulated frame");
 	CHECK_DELTAS(&before, {STT_C_RX_FRAMES, 1}, {STT_C_RX_GUE_FRAMES, 1},
-	             {STT_C_RX_BYTES, inner->len});
+	             {STT_C_RX_BYTES, inner->len}, {STT_C_RX_FRAMES6, v6});
 }
 
 struct g_small_arg {
@@ -1327,34 +1490,70 @@ static const struct g_case gc_stt_port_udp = {gm_stt_port_udp, G_PASS, 0, false,
 static const struct g_case gc_gue_off = {gm_valid, G_PASS, 0, true, 0, false};
 static const struct g_case gc_gue_off_malformed = {gm_version3, G_PASS, 0, true, 0, false};
 
-/* GUE over IPv6 is not parsed yet: UDP to 6080 over IPv6 is left to the stack. */
-G_TEST(test_g_rx_ipv6)
-{
-	struct pkt inner = {}, dg = {};
-	struct g_case c = {NULL, G_PASS, 0, false, 0, false};
-	struct t_ip6 *ip6;
-	struct t_udp *udp;
-	struct t_gue *g;
-	uint8_t gre[8] = {0x20, 0x00, 0x65, 0x58, 0x89, 0xab, 0xcd, 0xef};
-	size_t l4;
+struct g6_rx_arg {
+	__u8 flags;    /* the sender's stt_remote_cfg flags (STT_RCFG_*); 0: no entry */
+	bool cookie;   /* the datagram carries g_cookie */
+	bool udp_csum; /* the datagram's UDP checksum is computed (else 0) */
+	bool dstopts;  /* a Destination Options header before UDP */
+	bool stranger; /* from an IPv6 address with no remote index */
+	bool gue_off;  /* stt_cfg.gue_port 0 */
+	int reason;    /* the drop expected (STT_DROP_*), or -1: delivered */
+	enum g_expect e;
+};
 
-	if (!v6_setup(true))
+/*
+ * GUE over IPv6 on receive (docs/GUE.md section 5): a zero UDP checksum only from a remote
+ * that consented to it, a nonzero one only as verified by the stack (TC), no extension
+ * header before UDP, the cookie as over IPv4; nothing when GUE is off.
+ */
+G_TEST(test_g6_rx)
+{
+	const struct g6_rx_arg *a = arg;
+	struct g_case c = {NULL, a->e, a->reason, a->gue_off, 0, false};
+	struct pkt inner = {}, dg = {};
+	struct g6_outer o;
+
+	if (!v6_setup(true) || (a->gue_off && !g_set_cfg(0, 0, 0)) ||
+	    (a->flags && !g_set_remote_flags(r6(R6_IDX_A), STT_ENCAP_GUE, a->flags)))
 		return;
 	build_inner(&inner, IN_UDP, vm_a, 64, 40000);
-	l4 = 8 + 4 + 8 + inner.len;
-	put_eth(&dg, ul_local, ul_remote, 0x86dd);
-	ip6 = put_ip6(&dg, remote6a, local6, 17, l4, 0, 0, 64);
-	udp = pkt_put(&dg, sizeof(*udp));
-	udp->sport = htons(39486);
-	udp->dport = htons(G_PORT);
-	udp->len = htons(l4);
-	g = pkt_put(&dg, sizeof(*g));
-	g->proto = 47;
-	pkt_append(&dg, gre, 8);
-	pkt_append(&dg, inner.d, inner.len);
-	l4_set_csum6(ip6, udp, l4, offsetof(struct t_udp, csum));
-	g_check(&dg, &c);
+	g6_outer_init(&o);
+	o.cookie = a->cookie ? g_cookie : NULL;
+	o.udp_csum = a->udp_csum;
+	o.dstopts = a->dstopts;
+	if (a->stranger)
+		o.saddr = stranger6;
+	build_gue6(&dg, &o, &inner);
+	if (a->reason < 0)
+		g_expect_delivered(&dg, &inner);
+	else
+		g_check(&dg, &c);
 }
+
+static const struct g6_rx_arg g6r_zero_ok = {
+    STT_RCFG_UDP6_ZERO, false, false, false, false, false, -1, G_DROP};
+static const struct g6_rx_arg g6r_zero_cookie_ok = {
+    STT_RCFG_UDP6_ZERO | STT_RCFG_COOKIE, true, false, false, false, false, -1, G_DROP};
+static const struct g6_rx_arg g6r_zero_noentry = {
+    0, false, false, false, false, false, STT_DROP_GUE_UDP6_ZERO, G_DROP};
+static const struct g6_rx_arg g6r_zero_noconsent = {
+    STT_RCFG_COOKIE, true, false, false, false, false, STT_DROP_GUE_UDP6_ZERO, G_DROP};
+static const struct g6_rx_arg g6r_zero_stranger = {
+    STT_RCFG_UDP6_ZERO, false, false, false, true, false, STT_DROP_GUE_UDP6_ZERO, G_DROP};
+static const struct g6_rx_arg g6r_cookie_missing = {STT_RCFG_UDP6_ZERO | STT_RCFG_COOKIE,
+                                                    false,
+                                                    false,
+                                                    false,
+                                                    false,
+                                                    false,
+                                                    STT_DROP_GUE_COOKIE,
+                                                    G_DROP};
+static const struct g6_rx_arg g6r_csum = {
+    0, false, true, false, false, false, STT_DROP_GUE_UDP_CSUM, G_XDP_PASS_TC_DROP};
+static const struct g6_rx_arg g6r_dstopts = {STT_RCFG_UDP6_ZERO,  false, false, true, false, false,
+                                             STT_DROP_IPV6_OUTER, G_DROP};
+static const struct g6_rx_arg g6r_off = {
+    STT_RCFG_UDP6_ZERO, false, false, false, false, true, 0, G_PASS};
 
 /* The cookie rules need the remote's configuration: a test each. */
 struct g_cookie_arg {
@@ -1467,6 +1666,9 @@ static const struct g_encap_arg ge_udp_default = {IN_UDP, vm_b, 64, G_BY_DEFAULT
 static const struct g_encap_arg ge_arp_default = {IN_ARP, bcast, 0, G_BY_DEFAULT};
 static const struct g_encap_arg ge_icmp_cookie = {IN_ICMP, vm_b, 56, G_BY_COOKIE};
 static const struct g_encap_arg ge_arp_cookie = {IN_ARP, bcast, 0, G_BY_COOKIE};
+static const struct g6_encap_arg g6e_ipv6 = {V6I_IPV6, false};
+static const struct g6_encap_arg g6e_bcast = {V6I_UDP_BC, false};
+static const struct g6_encap_arg g6e_cookie = {V6I_IPV6, true};
 static const struct g_decap_arg gd_udp = {IN_UDP, 64};
 static const struct g_decap_arg gd_icmp = {IN_ICMP, 56};
 static const struct g_decap_arg gd_tcp = {IN_TCP, 100};
@@ -1500,8 +1702,13 @@ static const struct g_small_arg gs_14c = {14, true}, gs_33c = {33, true};
 	    {"gue tx: outer IP = MTU goes, MTU + 1 dropped (tx_too_big)", test_g_encap_mtu, NULL}, \
 	    {"gue tx: flood to a GUE and an STT remote", test_g_encap_flood_mixed, NULL},          \
 	    {"gue tx tos: uniform and pipe model", test_g_encap_tos, NULL},                        \
-	    {"gue tx drop: GUE remote over IPv6 (tx_gue_unsupported)", test_g_encap_ipv6_remote,   \
-	     NULL},                                                                                \
+	    {"gue tx drop: IPv6 remote without zero-checksum consent (tx_gue_unsupported)",        \
+	     test_g_encap_ipv6_remote, NULL},                                                      \
+	    {"gue6 tx encap: IPv6 tenant frame to a consenting IPv6 remote", test_g6_encap,        \
+	     &g6e_ipv6},                                                                           \
+	    {"gue6 tx encap: broadcast flooded to a consenting IPv6 remote", test_g6_encap,        \
+	     &g6e_bcast},                                                                          \
+	    {"gue6 tx encap: with the security cookie", test_g6_encap, &g6e_cookie},               \
 	    {"gue tx: 802.1Q-tagged frame from a plain vport keeps its tag",                       \
 	     test_g_encap_vlan_tagged, NULL},                                                      \
 	    {"gue rx decap: IPv4/UDP (XDP and TC)", test_g_decap, &gd_udp},                        \
@@ -1523,7 +1730,23 @@ static const struct g_small_arg gs_14c = {14, true}, gs_33c = {33, true};
 	     test_g_decap_group, NULL},                                                            \
 	    {"gue rx ecn: outer CE sets inner CE (TC), CE on Not-ECT dropped", test_g_decap_ecn,   \
 	     NULL},                                                                                \
-	    {"gue rx: UDP to 6080 over IPv6 is left to the stack", test_g_rx_ipv6, NULL},          \
+	    {"gue6 rx: zero checksum from a consenting remote (XDP and TC)", test_g6_rx,           \
+	     &g6r_zero_ok},                                                                        \
+	    {"gue6 rx: zero checksum and the cookie from a consenting remote", test_g6_rx,         \
+	     &g6r_zero_cookie_ok},                                                                 \
+	    {"gue6 rx: zero checksum, sender without an entry: gue_udp6_zero_csum", test_g6_rx,    \
+	     &g6r_zero_noentry},                                                                   \
+	    {"gue6 rx: zero checksum, sender without consent: gue_udp6_zero_csum", test_g6_rx,     \
+	     &g6r_zero_noconsent},                                                                 \
+	    {"gue6 rx: zero checksum from an unindexed address: gue_udp6_zero_csum", test_g6_rx,   \
+	     &g6r_zero_stranger},                                                                  \
+	    {"gue6 rx: consenting remote without its cookie: gue_cookie", test_g6_rx,              \
+	     &g6r_cookie_missing},                                                                 \
+	    {"gue6 rx: nonzero checksum: XDP passes, TC gue_udp_csum (unverified)", test_g6_rx,    \
+	     &g6r_csum},                                                                           \
+	    {"gue6 rx: Destination Options before UDP to 6080: ipv6_outer", test_g6_rx,            \
+	     &g6r_dstopts},                                                                        \
+	    {"gue6 rx: gue_port 0: UDP to 6080 over IPv6 passes untouched", test_g6_rx, &g6r_off}, \
 	    {"gue round trip: tx output decapsulates to the tenant frame", test_g_roundtrip,       \
 	     NULL},                                                                                \
 	    {"gue round trip: with the security cookie", test_g_roundtrip, &g_with_cookie},        \
