@@ -291,6 +291,11 @@ static __always_inline int stt_rx_parse6(void *data, void *data_end, __u32 pkt_l
 	rx->v6 = 1;
 	if (nh == IPPROTO_UDP)
 		return stt_rx_gue((void *)ports, data_end, sizeof(*ip6), plen, rx, reason);
+	/* Checked above; 6.1's verifier kept only the smaller of the two bounds. */
+	if ((void *)ports + sizeof(struct stt_tcp) > data_end) {
+		*reason = STT_DROP_TRUNCATED;
+		return STT_RX_DROP;
+	}
 	return stt_rx_tcp((void *)ports, data_end, sizeof(*ip6), plen, rx, reason);
 }
 
