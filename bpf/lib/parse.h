@@ -191,6 +191,44 @@ static __always_inline int stt_rx_gue(struct stt_udp *udp, void *data_end, __u32
 }
 
 /*
+ * IPv6 with something else than TCP or UDP behind its header: STT or GUE behind up to two
+ * extension headers is dropped (ipv6_outer), anything else is not ours.
+ */
+static __always_inline int stt_rx_ext6(struct stt_ipv6 *ip6, void *data_end,
+                                       const struct stt_cfg *cfg, enum stt_drop *reason)
+{
+	__u8 *h = (void *)ip6, nh = ip6->nexthdr;
+	__u32 off = 40;
+	__u16 port;
+
+	for (int i = 0; i < 2; i++) {
+		__u8 *x = h + off;
+
+		if (nh != IPPROTO_HOPOPTS && nh != IPPROTO_ROUTING && nh != IPPROTO_DSTOPTS &&
+		    nh != IPPROTO_FRAGMENT)
+			break;
+		if ((void *)(x + 8) > data_end)
+			return STT_RX_NOT_STT;
+		if (nh == IPPROTO_FRAGMENT && (x[2] << 8 | x[3]) & IP6_OFFSET)
+			return STT_RX_NOT_STT; /* a later fragment: no ports */
+		off += nh == IPPROTO_FRAGMENT ? 8 : (x[1] + 1) * 8;
+		nh = x[0];
+		if (off > 40 + 2 * 2048)
+			return STT_RX_NOT_STT;
+	}
+	if (nh == IPPROTO_TCP || (nh == IPPROTO_UDP && cfg->gue_port)) {
+		__u8 *t = h + (off & 0x1fff);
+
+		port = nh == IPPROTO_TCP ? cfg->port : cfg->gue_port;
+		if ((void *)(t + 4) <= data_end && (t[2] << 8 | t[3]) == port) {
+			*reason = STT_DROP_IPV6_OUTER;
+			return STT_RX_DROP;
+		}
+	}
+	return STT_RX_NOT_STT;
+}
+
+/*
  * STT or GUE over IPv6: TCP to the STT port, or UDP to the GUE port, right behind the IPv6
  * header. Endpoints send no extension headers, so either behind hop-by-hop, routing,
  * destination options or fragment headers (up to two) is dropped and counted (ipv6_outer)
@@ -211,36 +249,8 @@ static __always_inline int stt_rx_parse6(void *data, void *data_end, __u32 pkt_l
 	if ((void *)(ip6 + 1) > data_end || (ip6->ver_tc_flow[0] >> 4) != 6)
 		return STT_RX_NOT_STT;
 	nh = ip6->nexthdr;
-	if (nh != IPPROTO_TCP && (nh != IPPROTO_UDP || !cfg->gue_port)) {
-		__u8 *h = (void *)ip6;
-		__u32 off = 40;
-
-		for (int i = 0; i < 2; i++) {
-			__u8 *x = h + off;
-
-			if (nh != IPPROTO_HOPOPTS && nh != IPPROTO_ROUTING &&
-			    nh != IPPROTO_DSTOPTS && nh != IPPROTO_FRAGMENT)
-				break;
-			if ((void *)(x + 8) > data_end)
-				return STT_RX_NOT_STT;
-			if (nh == IPPROTO_FRAGMENT && (x[2] << 8 | x[3]) & IP6_OFFSET)
-				return STT_RX_NOT_STT; /* a later fragment: no ports */
-			off += nh == IPPROTO_FRAGMENT ? 8 : (x[1] + 1) * 8;
-			nh = x[0];
-			if (off > 40 + 2 * 2048)
-				return STT_RX_NOT_STT;
-		}
-		if (nh == IPPROTO_TCP || (nh == IPPROTO_UDP && cfg->gue_port)) {
-			__u8 *t = h + (off & 0x1fff);
-
-			port = nh == IPPROTO_TCP ? cfg->port : cfg->gue_port;
-			if ((void *)(t + 4) <= data_end && (t[2] << 8 | t[3]) == port) {
-				*reason = STT_DROP_IPV6_OUTER;
-				return STT_RX_DROP;
-			}
-		}
-		return STT_RX_NOT_STT;
-	}
+	if (nh != IPPROTO_TCP && (nh != IPPROTO_UDP || !cfg->gue_port))
+		return stt_rx_ext6(ip6, data_end, cfg, reason);
 	ports = (void *)(ip6 + 1);
 	if ((void *)(ports + 2) > data_end)
 		return STT_RX_NOT_STT;
