@@ -287,9 +287,11 @@ demo-fleet: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/demo_fleet.sh
 
+# STT, VXLAN, no tunnel and the others in interleaved rounds (scripts/bench.sh; docs/BENCH.md),
+# under the lock timed runs share; BENCH_ARGS="ROUNDS SECONDS" (default 3 3).
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)scripts/bench.sh
+	$(Q)flock /tmp/stt-bench.lock scripts/bench.sh $(BENCH_ARGS)
 
 # The fleet control plane on etcd (scripts/bench_fleet.sh; docs/BENCH.md, "Fleet"), under the
 # namespace tests' lock.

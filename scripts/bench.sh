@@ -1,8 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-# Benchmark: tenant-to-tenant TCP goodput (iperf3 t1 -> t2, 1 and 4 streams, 3 s each) over
-# one topology (scripts/lib.sh's hosts and tenants, namespace prefix "stb-"), for three
-# paths and two underlay modes, in one invocation:
+# Benchmark: tenant-to-tenant TCP goodput (iperf3 t1 -> t2, 1 and 4 streams) and small-packet
+# rate over one topology (scripts/lib.sh's hosts and tenants, namespace prefix "stb-"), for
+# every path below and two underlay modes, in ROUNDS rounds:
 #
 #   stt     this project: sttctl attach/vport/fdb (sttd too, when built); tenants MTU 1500
 #   vxlan   kernel VXLAN: in each host a vxlan device (VNI 100, UDP 4789, on the underlay
@@ -10,31 +10,48 @@
 #           over IPv4), because the underlay stays at MTU 1500 for every path
 #   none    no tunnel: in each host a bridge with the vport and the underlay veth itself;
 #           tenants MTU 1500
+#   gue     this project's GUE (sttctl remote set --encap gue on both hosts, docs/GUE.md);
+#           tenants MTU 1446 (1500 - 54: GUE cannot cut a frame larger than the path)
 #   stt6    stt over an IPv6 underlay (2001:db8:1::1 and ::2 on the same veths, every
 #           remote IPv6); tenants MTU 1500
 #   vxlan6  kernel VXLAN over IPv6 (the same addresses); tenants MTU 1430 (1500 - 70)
-#   gue     this project's GUE (sttctl remote set --encap gue on both hosts, docs/GUE.md);
-#           tenants MTU 1446 (1500 - 54: GUE cannot cut a frame larger than the path)
+#   sttxdp  stt with native XDP on the underlay (attach --xdp on, vport add --xdp), so that
+#           XDP decapsulates and delivers: tenants MTU 1428 (a frame in one STT segment),
+#           tx checksum, TSO and GSO off (no partial checksums, which XDP leaves to TC),
+#           GRO on (XDP redirects into a veth need NAPI at its peer). Not a goodput rival:
+#           it is there for the XDP program's cost under traffic
 #
 #   offload  underlay veths at their defaults (tso/gso/tx checksum on), GRO on
 #   wire     underlay veths with tso, gso and tx checksum off (the kernel segments and
 #            checksums in software what goes on the "wire"), GRO on
 #
+# A round sets every path up in turn, measures it (offload: 1 and 4 streams, then the
+# small-packet cell; wire: 1 and 4 streams) and tears it down. The order of the paths is
+# rotated from round to round, so that none always runs first or last while the shared
+# machine's load drifts. Ratios (STT/VXLAN, ...) are taken within each round, and the tables
+# give the median over rounds with the spread (min-max).
+#
 # GRO is on at both underlay ends for every path (sttctl attach turns it on for STT; the
 # other paths get it too, so that all receive the same way). Tenants keep veth defaults
-# (TSO/GSO on, GRO off) apart from the MTU. Note: STT's XDP program on the underlay makes
-# the kernel turn TSO off on the veth peer (veth does that whenever XDP is attached), so in
-# offload mode STT's underlay segments in software (GSO) while VXLAN's and no-tunnel's hand
-# whole TSO skbs to the veth; that is part of the STT datapath as built.
+# (TSO/GSO on, GRO off) apart from the MTU (and sttxdp's). Native XDP on a veth makes the
+# kernel turn TSO off on its peer (sttxdp's underlay shows "tso off" in offload mode).
 #
 # CPU: busy jiffies of the whole machine (/proc/stat: user nice system irq softirq steal)
-# during each run, as CPU seconds per GB of goodput. The machine is shared: anything else
-# running counts too. Numbers drift between runs; compare only within one invocation.
+# during each run, as CPU seconds per GB of goodput; retransmits (iperf3's sender) per GB.
+# The machine is shared: anything else running counts too.
 #
-# Small packets: also, per path in offload mode, iperf3 UDP with 64-byte payloads (packets a
-# second received), a per-packet cost that TCP goodput hides.
+# Small packets: iperf3 UDP with 64-byte payloads as fast as one sender goes (offload mode),
+# packets a second received.
 #
-# Usage: scripts/bench.sh [SECONDS]   (default 3; `make bench` runs it)
+# Program cost under traffic: while this project's paths run, kernel.bpf_stats_enabled is 1
+# (the old value is restored after each path and on exit); per cell, the run_time_ns and
+# run_cnt deltas of the receiver's (h2) stt_xdp_rx and stt_tc_rx and the sender's (h1)
+# stt_tc_tx, found through sttctl's pins. The stats add two clock reads to every program
+# run, which those paths' goodput includes.
+#
+# Usage: scripts/bench.sh [ROUNDS [SECONDS]]   (defaults 3 and 3; `make bench` runs it)
+#        STB_PATHS="stt vxlan" scripts/bench.sh 1 1   (only these paths, to try it out)
+# Hold /tmp/stt-bench.lock while it runs (flock; `make bench` does).
 set -u
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -44,16 +61,35 @@ source "$HERE/lib.sh"
 # shellcheck source=bench_lib.sh
 source "$HERE/bench_lib.sh"
 
-SECS=${1:-3}
+case "${1:-}" in -h | --help)
+	sed -n '/^# Usage:/,/^# Hold/s/^# //p' "$0"
+	exit 0
+	;;
+esac
+ROUNDS=${1:-3} SECS=${2:-3}
+if ! [[ $ROUNDS =~ ^[1-9][0-9]*$ && $SECS =~ ^[1-9][0-9]*$ ]] || [ $# -gt 2 ]; then
+	echo "usage: scripts/bench.sh [ROUNDS [SECONDS]]" >&2
+	exit 2
+fi
 TENANT_MTU=1500 TENANT_TSO=default # veth defaults: large frames
 VXLAN_MTU=1450
 VXLAN6_MTU=1430
 GUE_MTU=1446
+STTXDP_MTU=1428
 UL1_IP6=2001:db8:1::1 UL2_IP6=2001:db8:1::2
+STT_QUIET=1 # path setup prints one line; sttctl's errors go to the setup log
 HZ=$(getconf CLK_TCK)
 TMP=$(mktemp -d /tmp/stb-bench.XXXXXX)
 IPERF_PID=''
 declare -A GBPS CPU RETR PPS
+# V[METRIC/ROUND/PATH/CELL]: every measurement; CELL is MODE/STREAMS or "small"
+declare -A V
+# STB_PATHS (a subset, in this order) is for trying the script out; tables keep their shape
+read -r -a PATHS <<<"${STB_PATHS:-stt vxlan none gue stt6 vxlan6 sttxdp}"
+OURS=" stt gue stt6 sttxdp " # the paths whose BPF programs are measured
+CELLS=(offload/1 offload/4 wire/1 wire/4)
+BPF_STATS_OLD=$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null || echo '')
+BPF_IDS='' # "PROG_ID ROLE" lines of the path being measured
 
 cleanup() {
 	local pid
@@ -61,11 +97,15 @@ cleanup() {
 		[ -n "$pid" ] || continue
 		kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
 	done
+	bpf_stats_restore
 	stt_topo_down
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+
+bpf_stats_on() { [ -z "$BPF_STATS_OLD" ] || sysctl -qw kernel.bpf_stats_enabled=1; }
+bpf_stats_restore() { [ -z "$BPF_STATS_OLD" ] || sysctl -qw kernel.bpf_stats_enabled="$BPF_STATS_OLD"; }
 
 set_tenant_mtu() {
 	ip -n "$NS_T1" link set eth0 mtu "$1" && ip -n "$NS_H1" link set vp1 mtu "$1" &&
@@ -82,12 +122,26 @@ sttd_stop() {
 	STTD_PIDS=()
 }
 
-# Path configuration ------------------------------------------------------------------------
+sttd_state() { [ ${#STTD_PIDS[@]} -gt 0 ] && echo running || echo 'not built'; }
+
+# The hosts resolve each other on the underlay before a tunnel sends: until then the datapath
+# drops what it cannot send (tx_no_neigh), and IPv6 neighbour discovery takes about a second.
+underlay_neigh() {
+	q timeout 5 ip netns exec "$NS_H1" ping -c 1 -W 1 "$UL2_IP"
+	q timeout 5 ip netns exec "$NS_H2" ping -c 1 -W 1 "$UL1_IP"
+	q timeout 5 ip netns exec "$NS_H1" ping -6 -c 1 -W 1 "$UL2_IP6"
+	q timeout 5 ip netns exec "$NS_H2" ping -6 -c 1 -W 1 "$UL1_IP6"
+	stt_wait_neigh "$NS_H1" "$UL2_IP6" 20
+	stt_wait_neigh "$NS_H2" "$UL1_IP6" 20
+}
+
+# Path configuration: path_P sets path P up on the bare topology and prints one line;
+# unpath_P takes it down again, whether or not its setup got through. ----------------------
 
 path_stt() {
-	# stt_topo_up configured STT; only sttd is left to start.
+	stt_topo_configure || return 1
 	sttd_start
-	echo "# stt: sttctl attach/vport/fdb as in scripts/lib.sh; sttd: $([ ${#STTD_PIDS[@]} -gt 0 ] && echo running || echo 'not built')"
+	echo "stt: sttctl attach/vport/fdb as in scripts/lib.sh; sttd: $(sttd_state)"
 }
 
 unpath_stt() {
@@ -100,14 +154,41 @@ unpath_stt() {
 }
 
 path_gue() {
-	STT_QUIET=1 stt_topo_configure >"$TMP/gue.log" 2>&1 &&
-		stt_run_ctl "$NS_H1" remote set "$UL2_IP" --encap gue >/dev/null &&
-		stt_run_ctl "$NS_H2" remote set "$UL1_IP" --encap gue >/dev/null &&
+	stt_topo_configure &&
+		stt_run_ctl "$NS_H1" remote set "$UL2_IP" --encap gue &&
+		stt_run_ctl "$NS_H2" remote set "$UL1_IP" --encap gue &&
 		set_tenant_mtu "$GUE_MTU" || return 1
-	echo "# gue: sttctl as for stt, every remote --encap gue (UDP 6080); tenants MTU $GUE_MTU"
+	echo "gue: sttctl as for stt, every remote --encap gue (UDP 6080); tenants MTU $GUE_MTU"
 }
 
 unpath_gue() {
+	set_tenant_mtu "$TENANT_MTU"
+	unpath_stt
+}
+
+# sttxdp: re-running attach replaces the programs and keeps the maps, and a vport's context
+# binding outlives its removal (as in tests/netns/test_basic.sh's XDP fast path). XDP delivers
+# only whole single-segment frames without a partial checksum (stt_xdp_can_deliver), so the
+# tenants checksum in software and send no GSO frames (tx and gso off, which takes TSO too).
+path_sttxdp() {
+	local h ns
+	stt_topo_configure &&
+		stt_run_ctl "$NS_H1" attach "$UL1" --local "$UL1_IP" --xdp on &&
+		stt_run_ctl "$NS_H2" attach "$UL2" --local "$UL2_IP" --xdp on || return 1
+	for h in 1 2; do
+		ns=${STT_NS_PREFIX}h$h
+		stt_run_ctl "$ns" vport del "vp$h" &&
+			stt_run_ctl "$ns" vport add "vp$h" --context "$CTX_A" --xdp &&
+			nsx "${STT_NS_PREFIX}t$h" ethtool -K eth0 tx off gso off gro on >/dev/null || return 1
+	done
+	set_tenant_mtu "$STTXDP_MTU" || return 1
+	sttd_start
+	echo "sttxdp: stt with attach --xdp on, vport add --xdp; tenants MTU $STTXDP_MTU, tx/tso/gso off, gro on; sttd: $(sttd_state)"
+}
+
+unpath_sttxdp() {
+	q nsx "$NS_T1" ethtool -K eth0 tx on tso on gso on gro off
+	q nsx "$NS_T2" ethtool -K eth0 tx on tso on gso on gro off
 	set_tenant_mtu "$TENANT_MTU"
 	unpath_stt
 }
@@ -133,16 +214,19 @@ path_stt6() {
 	q ip -n "$NS_T1" neigh flush dev eth0
 	q ip -n "$NS_T2" neigh flush dev eth0
 	sttd_start
-	echo "# stt6: attach --local IPv6, every remote IPv6; sttd: $([ ${#STTD_PIDS[@]} -gt 0 ] && echo running || echo 'not built')"
+	echo "stt6: attach --local IPv6, every remote IPv6; sttd: $(sttd_state)"
 }
 
+unpath_stt6() { unpath_stt; }
+
+# path_vxlan [NAME LOCAL REMOTE TENANT_MTU]
 path_vxlan() {
 	local h ns ul lip rip vp
 	for h in 1 2; do
 		if [ "$h" = 1 ]; then
-			ns=$NS_H1 ul=$UL1 lip=${1:-$UL1_IP} rip=${2:-$UL2_IP} vp=vp1
+			ns=$NS_H1 ul=$UL1 lip=${2:-$UL1_IP} rip=${3:-$UL2_IP} vp=vp1
 		else
-			ns=$NS_H2 ul=$UL2 lip=${2:-$UL2_IP} rip=${1:-$UL1_IP} vp=vp2
+			ns=$NS_H2 ul=$UL2 lip=${3:-$UL2_IP} rip=${2:-$UL1_IP} vp=vp2
 		fi
 		ip -n "$ns" link add vx0 type vxlan id 100 local "$lip" remote "$rip" dstport 4789 dev "$ul" || return 1
 		ip -n "$ns" link add br0 type bridge || return 1
@@ -150,8 +234,8 @@ path_vxlan() {
 		ip -n "$ns" link set "$vp" master br0 || return 1
 		ip -n "$ns" link set vx0 up && ip -n "$ns" link set br0 up || return 1
 	done
-	set_tenant_mtu "${3:-$VXLAN_MTU}" || return 1
-	echo "# vxlan: vx0 (VNI 100, port 4789, MTU $(ip -n "$NS_H1" -j link show vx0 | jq '.[0].mtu'), $lip <-> $rip) + br0 with the vport in each host; tenants MTU ${3:-$VXLAN_MTU}"
+	set_tenant_mtu "${4:-$VXLAN_MTU}" || return 1
+	echo "${1:-vxlan}: vx0 (VNI 100, port 4789, MTU $(ip -n "$NS_H1" -j link show vx0 | jq '.[0].mtu'), $lip <-> $rip) + br0 with the vport in each host; tenants MTU ${4:-$VXLAN_MTU}"
 }
 
 unpath_vxlan() {
@@ -163,6 +247,9 @@ unpath_vxlan() {
 	set_tenant_mtu "$TENANT_MTU"
 }
 
+path_vxlan6() { path_vxlan vxlan6 "$UL1_IP6" "$UL2_IP6" "$VXLAN6_MTU"; }
+unpath_vxlan6() { unpath_vxlan; }
+
 path_none() {
 	local ns ul vp
 	for ns in "$NS_H1" "$NS_H2"; do
@@ -173,10 +260,71 @@ path_none() {
 		ip -n "$ns" link set "$vp" master br0 || return 1
 		ip -n "$ns" link set br0 up || return 1
 	done
-	echo "# none: br0 with the vport and the underlay veth in each host; tenants MTU $TENANT_MTU"
+	echo "none: br0 with the vport and the underlay veth in each host; tenants MTU $TENANT_MTU"
 }
 
-# Measurement ---------------------------------------------------------------------------------
+# The underlay gets its addresses back (path_none flushed them) for the paths after it.
+unpath_none() {
+	q ip -n "$NS_H1" link del br0
+	q ip -n "$NS_H2" link del br0
+	ip -n "$NS_H1" addr replace "$UL1_IP/24" dev "$UL1" &&
+		ip -n "$NS_H2" addr replace "$UL2_IP/24" dev "$UL2" && underlay_ipv6
+}
+
+# Program cost ----------------------------------------------------------------------------
+
+# bpf_ids: "PROG_ID ROLE" of the programs whose cost is reported, through sttctl's pins (a
+# prog_* pin is a program, a link_* pin names its program): the sender's (h1) transmit program
+# and the receiver's (h2) XDP and TC receive programs. Other programs of the same names run
+# in other test namespaces on this machine; their ids differ.
+bpf_ids() {
+	local h dir pin id name
+	for h in 1 2; do
+		dir=$STT_PIN_BASE/$(stt_ns_inode "${STT_NS_PREFIX}h$h")
+		for pin in "$dir"/prog_* "$dir"/link_*; do
+			[ -e "$pin" ] || continue
+			case "$pin" in
+			*/prog_*) id=$(bpftool prog show pinned "$pin" -j 2>/dev/null | jq -r '.id // empty') ;;
+			*) id=$(bpftool link show pinned "$pin" -j 2>/dev/null | jq -r '.prog_id // empty') ;;
+			esac
+			[ -n "$id" ] || continue
+			name=$(bpftool prog show id "$id" -j 2>/dev/null | jq -r '.name // empty')
+			case "$h/$name" in
+			1/stt_tc_tx) echo "$id tx" ;;
+			2/stt_tc_rx) echo "$id rx" ;;
+			2/stt_xdp_rx) echo "$id xdp" ;;
+			esac
+		done
+	done | sort -u
+}
+
+# bpf_snap: "ROLE RUN_TIME_NS RUN_CNT" summed over the programs of BPF_IDS
+bpf_snap() {
+	local id role
+	while read -r id role; do
+		[ -n "$id" ] || continue
+		bpftool prog show id "$id" -j 2>/dev/null |
+			jq -r --arg r "$role" '"\($r) \(.run_time_ns // 0) \(.run_cnt // 0)"'
+	done <<<"$BPF_IDS" | awk '{t[$1] += $2; c[$1] += $3} END {for (r in t) print r, t[r], c[r]}'
+}
+
+# bpf_delta ROUND PATH CELL BEFORE AFTER: ns per run and runs a second of each role
+bpf_delta() {
+	local r=$1 path=$2 cell=$3 role line ns rate
+	line=''
+	for role in xdp rx tx; do
+		read -r ns rate < <(awk -v role="$role" -v s="$SECS" '
+			$1 == role && FILENAME == "-" {t1 = $2; c1 = $3}
+			$1 == role && FILENAME != "-" {t0 = $2; c0 = $3}
+			END {c = c1 - c0; if (c > 0) printf "%.0f %.0f\n", (t1 - t0) / c, c / s; else print "- 0"}' \
+			<(printf '%s\n' "$4") - <<<"$5")
+		V[ns_$role/$r/$path/$cell]=$ns V[rate_$role/$r/$path/$cell]=$rate
+		line+=" $role $ns ns x $rate/s,"
+	done
+	echo "#   bpf ns/run x runs/s:${line%,}"
+}
+
+# Measurement -----------------------------------------------------------------------------
 
 # run_small PATH: small packets, iperf3 UDP with 64-byte payloads as fast as it sends, for
 # SECS: packets a second received by t2 (offload mode; a per-packet cost, not goodput).
@@ -197,114 +345,231 @@ run_small() {
 	printf '# %-6s 64-byte UDP: %s packets/s received\n' "$path" "$pps"
 }
 
+# cell ROUND PATH CELL: one measurement, with the programs' cost around it for our paths
+cell() {
+	local r=$1 path=$2 c=$3 k="$1/$2/$3" before=''
+	[ -z "$BPF_IDS" ] || before=$(bpf_snap)
+	if [ "$c" = small ]; then
+		run_small "$path"
+		V[pps/$k]=${PPS[$path]}
+	else
+		run "$path" "${c%/*}" "${c#*/}"
+		V[gbps/$k]=${GBPS[$path/$c]} V[cpu/$k]=${CPU[$path/$c]}
+		V[rpg/$k]=$(awk -v n="${RETR[$path/$c]}" -v b="$RUN_BYTES" \
+			'BEGIN {if (b > 0 && n ~ /^[0-9]+$/) printf "%.0f", n / (b / 1e9); else print "-"}')
+	fi
+	[ -z "$BPF_IDS" ] || bpf_delta "$r" "$path" "$c" "$before" "$(bpf_snap)"
+}
+
+# measure_path ROUND PATH: set the path up, measure every cell, take it down
 measure_path() {
-	local path=$1 mode p
-	for mode in offload wire; do
-		set_mode "$mode"
-		echo "# $path $mode: ul1 $(ul_features "$NS_H1" "$UL1")| ul2 $(ul_features "$NS_H2" "$UL2")"
-		q timeout 10 ip netns exec "$NS_T1" ping -c 2 -W 1 "$T2_IP"
-		for p in 1 4; do
-			run "$path" "$mode" "$p"
+	local r=$1 path=$2 mode p
+	[[ $OURS == *" $path "* ]] && bpf_stats_on
+	# Not in $(...): the path's sttd must be this shell's child, for sttd_stop.
+	if "path_$path" >"$TMP/desc" 2>"$TMP/setup.log"; then
+		echo "# round $r, $(cat "$TMP/desc")"
+		BPF_IDS=''
+		[[ $OURS == *" $path "* ]] && BPF_IDS=$(bpf_ids)
+		[ -n "$BPF_IDS" ] || [[ $OURS != *" $path "* ]] ||
+			echo "#   bpf: no program of this path found through its pins"
+		[ "$path" = none ] || underlay_neigh
+		for mode in offload wire; do
+			set_mode "$mode"
+			echo "# $path $mode: ul1 $(ul_features "$NS_H1" "$UL1")| ul2 $(ul_features "$NS_H2" "$UL2")"
+			q timeout 10 ip netns exec "$NS_T1" ping -c 2 -W 1 "$T2_IP"
+			for p in 1 4; do
+				cell "$r" "$path" "$mode/$p"
+			done
+			[ "$mode" = offload ] && cell "$r" "$path" small
 		done
-		[ "$mode" = offload ] && run_small "$path"
+	else
+		echo "# round $r, $path: setup failed: $(tr '\n' ' ' <"$TMP/setup.log")"
+	fi
+	BPF_IDS=''
+	"unpath_$path"
+	bpf_stats_restore
+}
+
+# Summaries -------------------------------------------------------------------------------
+
+# per METRIC PATH CELL: the metric in each round, one a line ("-" where missing)
+per() {
+	local r
+	for ((r = 1; r <= ROUNDS; r++)); do echo "${V[$1/$r/$2/$3]:--}"; done
+}
+
+# per_ratio METRIC A B CELL: A/B within each round
+per_ratio() {
+	local r
+	# ratio prints no newline
+	for ((r = 1; r <= ROUNDS; r++)); do ratio "${V[$1/$r/$2/$4]:--}" "${V[$1/$r/$3/$4]:--}" && echo; done
+}
+
+# agg FORMAT < values: "median (min-max)" of the numbers among them, "-" if there are none
+agg() {
+	grep -E '^[0-9]+(\.[0-9]+)?$' | sort -g | awk -v f="$1" '{v[NR] = $1} END {
+		if (!NR) { print "-"; exit }
+		m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+		printf f " (" f "-" f ")\n", m, v[1], v[NR]}'
+}
+
+# goal TEXT CELL OP LIMIT FORMAT < per-round values: a row of the goals table, with the
+# number of rounds that met the goal
+goal() {
+	local vals
+	vals=$(cat)
+	printf '| %s | %s | %s %s | %s | %s of %s |\n' "$1" "$2" "$3" "$4" "$(agg "$5" <<<"$vals")" \
+		"$(awk -v op="$3" -v l="$4" '/^[0-9.]+$/ && ((op == ">=" && $1 >= l) || (op == "<=" && $1 <= l)) {n++}
+			END {print n + 0}' <<<"$vals")" "$ROUNDS"
+}
+
+# retr_le A B CELL: per round, A's retransmits per GB over B's; 1 where both are 0
+retr_le() {
+	local r a b
+	for ((r = 1; r <= ROUNDS; r++)); do
+		a=${V[rpg/$r/$1/$3]:--} b=${V[rpg/$r/$2/$3]:--}
+		if [ "$a" = 0 ] && [ "$b" = 0 ]; then echo 1; else ratio "$a" "$b" && echo; fi
 	done
 }
 
-# Main ----------------------------------------------------------------------------------------
+report() {
+	local c mode p g2="%.2f"
+	echo
+	echo "Medians over $ROUNDS rounds, with the spread (min-max) of the rounds; ratios are taken within each round."
+	echo
+	echo "Goodput in Gbit/s (iperf3 t1 -> t2, $SECS s), IPv4 underlay:"
+	echo
+	echo "| underlay | streams | STT | VXLAN | no tunnel | STT/VXLAN | STT/no tunnel |"
+	echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+	for c in "${CELLS[@]}"; do
+		mode=${c%/*} p=${c#*/}
+		echo "| $mode | $p | $(per gbps stt "$c" | agg $g2) | $(per gbps vxlan "$c" | agg $g2) |" \
+			"$(per gbps none "$c" | agg $g2) | $(per_ratio gbps stt vxlan "$c" | agg $g2) |" \
+			"$(per_ratio gbps stt none "$c" | agg $g2) |"
+	done
+	echo
+	echo "Whole-machine CPU seconds per GB of goodput, and retransmits per GB:"
+	echo
+	echo "| underlay | streams | CPU s/GB STT | CPU s/GB VXLAN | CPU s/GB no tunnel | CPU STT/VXLAN | retransmits/GB STT | retransmits/GB VXLAN | retransmits/GB no tunnel |"
+	echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+	for c in "${CELLS[@]}"; do
+		mode=${c%/*} p=${c#*/}
+		echo "| $mode | $p | $(per cpu stt "$c" | agg $g2) | $(per cpu vxlan "$c" | agg $g2) |" \
+			"$(per cpu none "$c" | agg $g2) | $(per_ratio cpu stt vxlan "$c" | agg $g2) |" \
+			"$(per rpg stt "$c" | agg %.0f) | $(per rpg vxlan "$c" | agg %.0f) | $(per rpg none "$c" | agg %.0f) |"
+	done
+	echo
+	echo "IPv6 underlay (the same veths; no tunnel as above):"
+	echo
+	echo "| underlay | streams | STT6 | VXLAN6 | STT6/VXLAN6 | STT6/no tunnel | STT6/STT | CPU s/GB STT6 | CPU s/GB VXLAN6 | retransmits/GB STT6 | retransmits/GB VXLAN6 |"
+	echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+	for c in "${CELLS[@]}"; do
+		mode=${c%/*} p=${c#*/}
+		echo "| $mode | $p | $(per gbps stt6 "$c" | agg $g2) | $(per gbps vxlan6 "$c" | agg $g2) |" \
+			"$(per_ratio gbps stt6 vxlan6 "$c" | agg $g2) | $(per_ratio gbps stt6 none "$c" | agg $g2) |" \
+			"$(per_ratio gbps stt6 stt "$c" | agg $g2) | $(per cpu stt6 "$c" | agg $g2) |" \
+			"$(per cpu vxlan6 "$c" | agg $g2) | $(per rpg stt6 "$c" | agg %.0f) | $(per rpg vxlan6 "$c" | agg %.0f) |"
+	done
+	echo
+	echo "GUE (tenants MTU $GUE_MTU) and STT-XDP (attach --xdp on, vport add --xdp; tenants MTU $STTXDP_MTU without checksum offload, TSO and GSO: single-segment frames that XDP delivers), IPv4 underlay:"
+	echo
+	echo "| underlay | streams | GUE | GUE/VXLAN | GUE/STT | GUE/no tunnel | CPU s/GB GUE | retransmits/GB GUE | STT-XDP | STT-XDP/STT | STT-XDP/VXLAN | CPU s/GB STT-XDP | retransmits/GB STT-XDP |"
+	echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+	for c in "${CELLS[@]}"; do
+		mode=${c%/*} p=${c#*/}
+		echo "| $mode | $p | $(per gbps gue "$c" | agg $g2) | $(per_ratio gbps gue vxlan "$c" | agg $g2) |" \
+			"$(per_ratio gbps gue stt "$c" | agg $g2) | $(per_ratio gbps gue none "$c" | agg $g2) |" \
+			"$(per cpu gue "$c" | agg $g2) | $(per rpg gue "$c" | agg %.0f) | $(per gbps sttxdp "$c" | agg $g2) |" \
+			"$(per_ratio gbps sttxdp stt "$c" | agg $g2) | $(per_ratio gbps sttxdp vxlan "$c" | agg $g2) |" \
+			"$(per cpu sttxdp "$c" | agg $g2) | $(per rpg sttxdp "$c" | agg %.0f) |"
+	done
+	echo
+	echo "Small packets: iperf3 UDP, 64-byte payloads, as fast as one sender goes (offload mode), packets a second received; ratios to VXLAN of the same underlay family:"
+	echo
+	echo "| path | packets/s | /VXLAN | /no tunnel |"
+	echo "| --- | ---: | ---: | ---: |"
+	local path ref name
+	for path in stt vxlan none gue sttxdp stt6 vxlan6; do
+		ref=vxlan name=${path^^}
+		case "$path" in stt6 | vxlan6) ref=vxlan6 ;; none) name='no tunnel' ;; sttxdp) name=STT-XDP ;; esac
+		echo "| $name | $(per pps "$path" small | agg %.0f) | $(per_ratio pps "$path" "$ref" small | agg $g2) |" \
+			"$(per_ratio pps "$path" none small | agg $g2) |"
+	done
+	echo
+	echo "Program cost under traffic (kernel.bpf_stats_enabled: run_time_ns / run_cnt over each cell): ns per run and thousands of runs a second; XDP and TC receive on the receiver (h2), transmit on the sender (h1); \"-\" where the program did not run:"
+	echo
+	echo "| path | cell | XDP stt_xdp_rx ns | XDP k runs/s | TC rx stt_tc_rx ns/skb | TC rx k runs/s | TC tx stt_tc_tx ns/frame | TC tx k runs/s |"
+	echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+	local role row
+	for path in stt stt6 gue sttxdp; do
+		for c in "${CELLS[@]}" small; do
+			row="| ${path^^} | ${c/\// -P } |"
+			for role in xdp rx tx; do
+				row+=" $(per "ns_$role" "$path" "$c" | agg %.0f) |"
+				row+=" $(per "rate_$role" "$path" "$c" | awk '/^[0-9]+$/ {printf "%.1f\n", $1 / 1000; next} {print}' | agg %.1f) |"
+			done
+			echo "${row/STTXDP/STT-XDP}"
+		done
+	done
+	echo
+	echo "Goals (issue 14): median (min-max) of the per-round values, and the rounds that met the goal:"
+	echo
+	echo "| measure | cell | goal | median (min-max) | rounds met |"
+	echo "| --- | --- | --- | ---: | ---: |"
+	for c in "${CELLS[@]}"; do
+		mode=${c%/*}
+		if [ "$mode" = offload ]; then g=1.1; else g=1.2; fi
+		per_ratio gbps stt vxlan "$c" | goal "goodput STT/VXLAN" "${c/\// -P }" ">=" "$g" $g2
+		per_ratio gbps stt none "$c" | goal "goodput STT/no tunnel" "${c/\// -P }" ">=" 0.95 $g2
+	done
+	for c in "${CELLS[@]}"; do
+		per_ratio cpu stt vxlan "$c" | goal "CPU s/GB STT/VXLAN" "${c/\// -P }" "<=" 0.9 $g2
+	done
+	for c in "${CELLS[@]}"; do
+		retr_le stt vxlan "$c" | goal "retransmits/GB STT/VXLAN" "${c/\// -P }" "<=" 1 $g2
+	done
+	for c in "${CELLS[@]}" small; do
+		per ns_xdp sttxdp "$c" | goal "XDP decap ns (STT-XDP)" "${c/\// -P }" "<=" 100 %.0f
+	done
+	for c in "${CELLS[@]}" small; do
+		per ns_rx stt "$c" | goal "TC receive ns/skb (STT)" "${c/\// -P }" "<=" 150 %.0f
+	done
+	for c in "${CELLS[@]}" small; do
+		per ns_tx stt "$c" | goal "transmit ns/frame (STT)" "${c/\// -P }" "<=" 200 %.0f
+	done
+	per_ratio pps stt vxlan small | goal "small packets/s STT/VXLAN" small ">=" 1.5 $g2
+	per_ratio pps stt none small | goal "small packets/s STT/no tunnel" small ">=" 1.0 $g2
+}
+
+# Main --------------------------------------------------------------------------------------
 
 if ! why=$(stt_prereqs); then
 	echo "bench.sh: $why" >&2
 	exit 1
 fi
-echo "# bench.sh: $(date -u '+%Y-%m-%d %H:%M:%S UTC'), $(uname -r), $(nproc) CPUs, iperf3 -t $SECS, prefix $STT_NS_PREFIX"
+command -v bpftool >/dev/null || { echo "bench.sh: bpftool missing (run scripts/deps.sh)" >&2; exit 1; }
+echo "# bench.sh: $(date -u '+%Y-%m-%d %H:%M:%S UTC'), $(uname -r), $(nproc) CPUs, $ROUNDS rounds, iperf3 -t $SECS, prefix $STT_NS_PREFIX"
 echo "# git: $(git -C "$STT_REPO" describe --always --dirty 2>/dev/null || echo unknown)"
+echo "# kernel.bpf_stats_enabled: ${BPF_STATS_OLD:-unavailable}, 1 while${OURS% } run"
 echo "# load before: $(cut -d' ' -f1-3 /proc/loadavg)"
-if ! STT_QUIET=1 stt_topo_up >"$TMP/setup.log" 2>&1; then
+stt_topo_down
+if ! stt_build_devices >"$TMP/setup.log" 2>&1 || ! underlay_ipv6 >>"$TMP/setup.log" 2>&1; then
 	cat "$TMP/setup.log" >&2
 	echo "bench.sh: topology setup failed" >&2
 	exit 1
 fi
+T1_MAC=$(stt_mac "$NS_T1" eth0) T2_MAC=$(stt_mac "$NS_T2" eth0)
 
-path_stt
-measure_path stt
-unpath_stt
-if underlay_ipv6 && path_stt6 >"$TMP/stt6.log" 2>&1; then
-	cat "$TMP/stt6.log"
-	measure_path stt6
-else
-	cat "$TMP/stt6.log"
-	echo "# stt6: setup failed"
-fi
-unpath_stt
-if path_vxlan; then
-	measure_path vxlan
-else
-	echo "# vxlan: setup failed"
-fi
-unpath_vxlan
-if path_vxlan "$UL1_IP6" "$UL2_IP6" "$VXLAN6_MTU"; then
-	measure_path vxlan6
-else
-	echo "# vxlan6: setup failed"
-fi
-unpath_vxlan
-if path_gue; then
-	measure_path gue
-else
-	cat "$TMP/gue.log"
-	echo "# gue: setup failed"
-fi
-unpath_gue
-if path_none; then
-	measure_path none
-else
-	echo "# none: setup failed"
-fi
-echo "# load after: $(cut -d' ' -f1-3 /proc/loadavg)"
-
-echo
-echo "Goodput in Gbit/s (iperf3 t1 -> t2, ${SECS} s) and whole-machine CPU seconds per GB of goodput:"
-echo
-echo "| underlay | streams | STT | VXLAN | no tunnel | STT/VXLAN | STT/no tunnel | CPU s/GB STT | CPU s/GB VXLAN | CPU s/GB no tunnel | retransmits STT / VXLAN / none |"
-echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
-for mode in offload wire; do
-	for p in 1 4; do
-		s=${GBPS[stt/$mode/$p]:--} v=${GBPS[vxlan/$mode/$p]:--} n=${GBPS[none/$mode/$p]:--}
-		echo "| $mode | $p | $s | $v | $n | $(ratio "$s" "$v") | $(ratio "$s" "$n") |" \
-			"${CPU[stt/$mode/$p]:--} | ${CPU[vxlan/$mode/$p]:--} | ${CPU[none/$mode/$p]:--} |" \
-			"${RETR[stt/$mode/$p]:--} / ${RETR[vxlan/$mode/$p]:--} / ${RETR[none/$mode/$p]:--} |"
+# Rotation: round r starts (r-1)*stride paths further on, spread over the list.
+n=${#PATHS[@]} stride=$((${#PATHS[@]} / ROUNDS))
+[ "$stride" -ge 1 ] || stride=1
+for ((r = 1; r <= ROUNDS; r++)); do
+	order=()
+	for ((i = 0; i < n; i++)); do order+=("${PATHS[$(((i + (r - 1) * stride) % n))]}"); done
+	echo "# round $r of $ROUNDS at +${SECONDS} s: ${order[*]}; load $(cut -d' ' -f1-3 /proc/loadavg)"
+	for path in "${order[@]}"; do
+		measure_path "$r" "$path"
 	done
 done
-echo
-echo "Over an IPv6 underlay (the same veths; no-tunnel as above):"
-echo
-echo "| underlay | streams | STT6 | VXLAN6 | STT6/VXLAN6 | STT6/no tunnel | STT6/STT (IPv4) | CPU s/GB STT6 | CPU s/GB VXLAN6 | retransmits STT6 / VXLAN6 |"
-echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
-for mode in offload wire; do
-	for p in 1 4; do
-		s=${GBPS[stt6/$mode/$p]:--} v=${GBPS[vxlan6/$mode/$p]:--} n=${GBPS[none/$mode/$p]:--} s4=${GBPS[stt/$mode/$p]:--}
-		echo "| $mode | $p | $s | $v | $(ratio "$s" "$v") | $(ratio "$s" "$n") | $(ratio "$s" "$s4") |" \
-			"${CPU[stt6/$mode/$p]:--} | ${CPU[vxlan6/$mode/$p]:--} | ${RETR[stt6/$mode/$p]:--} / ${RETR[vxlan6/$mode/$p]:--} |"
-	done
-done
-echo
-echo "GUE, this project's second encapsulation, over the same IPv4 underlay (tenants MTU $GUE_MTU):"
-echo
-echo "| underlay | streams | GUE | GUE/VXLAN | GUE/STT | GUE/no tunnel | CPU s/GB GUE | retransmits GUE |"
-echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
-for mode in offload wire; do
-	for p in 1 4; do
-		g=${GBPS[gue/$mode/$p]:--}
-		echo "| $mode | $p | $g | $(ratio "$g" "${GBPS[vxlan/$mode/$p]:--}") | $(ratio "$g" "${GBPS[stt/$mode/$p]:--}") |" \
-			"$(ratio "$g" "${GBPS[none/$mode/$p]:--}") | ${CPU[gue/$mode/$p]:--} | ${RETR[gue/$mode/$p]:--} |"
-	done
-done
-echo
-echo "GUE small packets (as below): ${PPS[gue]:--} packets/s, GUE/VXLAN $(ratio "${PPS[gue]:--}" "${PPS[vxlan]:--}")"
-echo
-echo "Small packets: iperf3 UDP, 64-byte payloads, as fast as one sender goes (offload mode), packets a second received:"
-echo
-echo "| STT | VXLAN | no tunnel | STT6 | VXLAN6 | STT/VXLAN | STT6/VXLAN6 |"
-echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
-echo "| ${PPS[stt]:--} | ${PPS[vxlan]:--} | ${PPS[none]:--} | ${PPS[stt6]:--} | ${PPS[vxlan6]:--} |" \
-	"$(ratio "${PPS[stt]:--}" "${PPS[vxlan]:--}") | $(ratio "${PPS[stt6]:--}" "${PPS[vxlan6]:--}") |"
+echo "# load after: $(cut -d' ' -f1-3 /proc/loadavg); +${SECONDS} s"
+report

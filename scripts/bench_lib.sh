@@ -3,6 +3,7 @@
 # The measurements shared by scripts/bench.sh and scripts/bench_compare.sh: underlay mode,
 # one iperf3 TCP run between the tenants of scripts/lib.sh's topology, and ratios. Source it
 # after lib.sh, with SECS, HZ and TMP set and GBPS, CPU, RETR declared as associative arrays.
+# run also leaves the bytes received in RUN_BYTES (retransmits per GB need them).
 q() { "$@" >/dev/null 2>&1; }
 
 set_mode() {
@@ -44,7 +45,7 @@ run() {
 	else
 		cpu=-
 	fi
-	GBPS[$key]=$(printf '%.2f' "$gbps") CPU[$key]=$cpu RETR[$key]=$retr
+	GBPS[$key]=$(printf '%.2f' "$gbps") CPU[$key]=$cpu RETR[$key]=$retr RUN_BYTES=$bytes
 	printf '# %-5s %-7s -P %s: %6s Gbit/s, %11s bytes, %6s retransmits, %5.2f CPU s busy, %s CPU s/GB\n' \
 		"$path" "$mode" "$p" "${GBPS[$key]}" "$bytes" "$retr" "$(awk -v j=$((j1 - j0)) -v hz="$HZ" 'BEGIN {print j / hz}')" "$cpu"
 }
