@@ -12,8 +12,9 @@
  *   one fdb entry per (context, MAC) with a unicast MAC, 1..16 distinct flood
  *   remotes per context, distinct (context, remote) peers, nothing without an attachment,
  *   every list in canonical (sorted) order; distinct remotes with their own encapsulation,
- *   a cookie only with GUE, a GUE port other than the STT port, and nothing GUE cannot carry
- *   (ap_gue_check finds no problem: no Context ID >= 2^32 and no IPv6 remote sent GUE);
+ *   a cookie only with GUE, udp6_zero_csum only for an IPv6 remote with its own GUE, a GUE
+ *   port other than the STT port, and nothing GUE cannot carry (ap_gue_check finds no
+ *   problem: no Context ID >= 2^32 and no IPv6 remote sent GUE without udp6_zero_csum);
  * - printing an accepted document (ap_doc_to_json, what `show --json` prints) and parsing it
  *   again gives the same document, and printing that gives the same text (round trip); a
  *   cookie comes back as "keep the installed one" (it is printed as true, never itself).
@@ -55,6 +56,10 @@ static void check_rules(const struct ap_doc *d)
 
 		CHECK(r->encap == STT_ENCAP_STT || r->encap == STT_ENCAP_GUE, "encap %u", r->encap);
 		CHECK(r->cookie == AP_COOKIE_NONE || r->encap == STT_ENCAP_GUE, "cookie without GUE");
+		CHECK(!r->udp6_zero_csum || (r->encap == STT_ENCAP_GUE && !raddr_is4(&r->address)),
+		      "udp6_zero_csum without GUE or over IPv4");
+		CHECK(raddr_is4(&r->address) || r->encap != STT_ENCAP_GUE || r->udp6_zero_csum,
+		      "GUE to an IPv6 remote without udp6_zero_csum");
 		CHECK(!i || ap_remote_cmp(&d->remotes[i - 1], r) < 0, "remotes not sorted or twice");
 	}
 	CHECK(ap_gue_check(d, NULL, NULL) == 0, "accepted, but GUE cannot carry it");
@@ -144,7 +149,8 @@ static void check_same(const struct ap_doc *a, const struct ap_doc *b)
 		CHECK(raddr_eq(&a->remotes[i].address, &b->remotes[i].address) &&
 			  a->remotes[i].encap == b->remotes[i].encap &&
 			  (a->remotes[i].cookie == AP_COOKIE_NONE) ==
-			      (b->remotes[i].cookie == AP_COOKIE_NONE),
+			      (b->remotes[i].cookie == AP_COOKIE_NONE) &&
+			  a->remotes[i].udp6_zero_csum == b->remotes[i].udp6_zero_csum,
 		      "remote %zu differs", i);
 }
 

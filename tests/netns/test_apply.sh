@@ -768,8 +768,16 @@ ctl_fails() {
 	grep -qF -- "$what" "$TMP/ctl.err"
 }
 
-# remotes_of NS: the remotes of show --json, one "ADDR ENCAP COOKIE" per line, sorted.
-remotes_of() { show "$1" | jq -r '.remotes[] | "\(.address) \(.encap) \(.cookie)"' | sort | paste -sd, -; }
+# remotes_of NS: the remotes of show --json, "ADDR ENCAP COOKIE[ udp6]" (udp6: the zero-checksum
+# consent), sorted, comma separated.
+remotes_of() {
+	show "$1" | jq -r '.remotes[] | "\(.address) \(.encap) \(.cookie)\(if .udp6_zero_csum then " udp6" else "" end)"' |
+		sort | paste -sd, -
+}
+
+# rcfg_flags NS: the flags of every stt_remote_cfg entry, sorted, space separated (the
+# consent is STT_RCFG_UDP6_ZERO, 2; the cookie STT_RCFG_COOKIE, 1).
+rcfg_flags() { pinned_dump "$1" stt_remote_cfg | jq -r '[.[].value.flags] | sort | join(" ")'; }
 
 # The tests below delete their fdb entries with --remote, which removes the managed neighbour
 # (fdb del without it keeps the neighbour, and the last test checks none is left).
@@ -825,7 +833,7 @@ test_gue_remote() {
 	local name="remote set/list/del, and what GUE cannot carry refused" bad='' l
 	stt_ctl "$NS_H1" remote set 198.18.0.7 --encap gue --cookie "$COOKIE" || bad+="remote set gue+cookie failed; "
 	l=$(stt_ctl "$NS_H1" remote list --json | jq -c '.')
-	[ "$l" = '[{"address":"198.18.0.7","encap":"gue","cookie":true}]' ] || bad+="list --json: $l; "
+	[ "$l" = '[{"address":"198.18.0.7","encap":"gue","cookie":true,"udp6_zero_csum":false}]' ] || bad+="list --json: $l; "
 	[ "$(stt_ctl "$NS_H1" remote list)" = "198.18.0.7 encap gue cookie yes" ] ||
 		bad+="list: $(stt_ctl "$NS_H1" remote list); "
 	{ stt_ctl "$NS_H1" remote list; stt_ctl "$NS_H1" remote list --json; stt_ctl "$NS_H1" show
@@ -839,8 +847,8 @@ test_gue_remote() {
 	grep -q 0123 "$TMP/ctl.err" && bad+="a bad cookie was echoed; "
 	ctl_fails "$NS_H1" "it has a cookie" remote set 198.18.0.7 --encap stt ||
 		bad+="stt for a remote with a cookie accepted; "
-	ctl_fails "$NS_H1" "GUE over an IPv6 underlay is not supported yet" remote set 2001:db8::2 --encap gue ||
-		bad+="GUE to IPv6 accepted; "
+	ctl_fails "$NS_H1" "2001:db8::2: GUE over IPv6 needs the remote's udp6_zero_csum (remote set --udp6-zero-csum): stt cannot checksum each segment of a TSO burst" \
+		remote set 2001:db8::2 --encap gue || bad+="GUE to IPv6 without --udp6-zero-csum accepted; "
 	# Entry first: context 2^32 to 198.18.0.6, then 198.18.0.6 to GUE.
 	stt_ctl "$NS_H1" fdb add --context "$BIG_CTX" --mac 02:00:00:00:05:02 --remote 198.18.0.6 ||
 		bad+="fdb add context 2^32 to an STT remote failed; "
@@ -858,6 +866,7 @@ test_gue_remote() {
 	l=$(stt_ctl "$NS_H1" fdb show --json | jq -r '[.[] | select(.context == "'"$BIG_CTX"'") | .remote] | sort | join(" ")')
 	[ "$l" = 198.18.0.6 ] || bad+="context 2^32 entries after the refusals: '$l'; "
 	[ "$(remotes_of "$NS_H1")" = "198.18.0.7 gue true" ] || bad+="remotes after the refusals: $(remotes_of "$NS_H1"); "
+	[ "$(rcfg_flags "$NS_H1")" = 1 ] || bad+="map flags after the refusals: $(rcfg_flags "$NS_H1"); "
 	# An IPv6 remote with its own (STT) setting, and del.
 	stt_ctl "$NS_H1" remote set 2001:db8::2 --encap stt || bad+="remote set IPv6 stt failed; "
 	stt_ctl "$NS_H1" remote del 198.18.0.7 || bad+="remote del failed; "
@@ -867,6 +876,57 @@ test_gue_remote() {
 	[ -z "$(remotes_of "$NS_H1")" ] || bad+="--encap default left an entry; "
 	stt_ctl "$NS_H1" fdb del --context "$BIG_CTX" --mac 02:00:00:00:05:02 --remote 198.18.0.6
 	stt_ctl "$NS_H1" fdb del --context 4294967295 --mac 02:00:00:00:05:04 --remote 198.18.0.7
+	if [ -n "$bad" ]; then not_ok "$name" "${bad%; }"; else ok "$name"; fi
+}
+
+# (r2) remote set --udp6-zero-csum (docs/GUE.md section 5): GUE to an IPv6 remote only with
+# it, and it only for an IPv6 remote with its own GUE; kept when not given (as --cookie);
+# shown by list, list --json and show; STT_RCFG_UDP6_ZERO in the map; a default GUE that would
+# reach an IPv6 remote without it refused.
+test_gue_remote_udp6() {
+	local name="remote set --udp6-zero-csum: GUE over IPv6 only with the remote's consent" bad='' l
+	ctl_fails "$NS_H1" "198.18.0.8 is an IPv4 remote: udp6_zero_csum (--udp6-zero-csum) is the consent" \
+		remote set 198.18.0.8 --encap gue --udp6-zero-csum || bad+="--udp6-zero-csum for an IPv4 remote accepted; "
+	ctl_fails "$NS_H1" "2001:db8::2: udp6_zero_csum (--udp6-zero-csum) needs the remote's own encap gue" \
+		remote set 2001:db8::2 --udp6-zero-csum || bad+="--udp6-zero-csum without --encap gue accepted; "
+	ctl_fails "$NS_H1" "needs the remote's own encap gue" remote set 2001:db8::2 --encap stt --udp6-zero-csum ||
+		bad+="--udp6-zero-csum with --encap stt accepted; "
+	ctl_fails "$NS_H1" "--udp6-zero-csum and --no-udp6-zero-csum together" \
+		remote set 2001:db8::2 --encap gue --udp6-zero-csum --no-udp6-zero-csum || bad+="both options accepted; "
+	[ -z "$(remotes_of "$NS_H1")" ] || bad+="the refusals left $(remotes_of "$NS_H1"); "
+	stt_ctl "$NS_H1" remote set 2001:db8::2 --encap gue --udp6-zero-csum || bad+="gue with the consent refused; "
+	l=$(stt_ctl "$NS_H1" remote list)
+	[ "$l" = "2001:db8::2 encap gue cookie no udp6-zero-csum yes" ] || bad+="list: $l; "
+	l=$(stt_ctl "$NS_H1" remote list --json | jq -c '.')
+	[ "$l" = '[{"address":"2001:db8::2","encap":"gue","cookie":false,"udp6_zero_csum":true}]' ] || bad+="list --json: $l; "
+	stt_ctl "$NS_H1" show | grep -q '^  2001:db8::2  encap gue  udp6-zero-csum$' || bad+="show does not print the consent; "
+	[ "$(rcfg_flags "$NS_H1")" = 2 ] || bad+="map flags $(rcfg_flags "$NS_H1"), expected 2; "
+	# Options not given keep the installed values: a cookie added keeps the consent.
+	stt_ctl "$NS_H1" remote set 2001:db8::2 --cookie "$COOKIE" || bad+="a cookie for the IPv6 GUE remote refused; "
+	[ "$(remotes_of "$NS_H1")" = "2001:db8::2 gue true udp6" ] || bad+="after --cookie: $(remotes_of "$NS_H1"); "
+	[ "$(rcfg_flags "$NS_H1")" = 3 ] || bad+="map flags $(rcfg_flags "$NS_H1"), expected 3; "
+	ctl_fails "$NS_H1" "GUE over IPv6 needs the remote's udp6_zero_csum" remote set 2001:db8::2 --no-udp6-zero-csum ||
+		bad+="the consent removed from a GUE remote; "
+	ctl_fails "$NS_H1" "needs the remote's own encap gue" remote set 2001:db8::2 --encap stt --no-cookie ||
+		bad+="--encap stt with the consent kept accepted; "
+	[ "$(rcfg_flags "$NS_H1")" = 3 ] || bad+="refused changes changed the map: $(rcfg_flags "$NS_H1"); "
+	stt_ctl "$NS_H1" remote set 2001:db8::2 --encap stt --no-cookie --no-udp6-zero-csum || bad+="back to stt refused; "
+	l=$(stt_ctl "$NS_H1" remote list)
+	[ "$l" = "2001:db8::2 encap stt cookie no udp6-zero-csum no" ] || bad+="list after stt: $l; "
+	# The endpoint's default GUE and an IPv6 fdb remote: its own stt, or GUE with the consent.
+	stt_ctl "$NS_H1" fdb add --context 100 --mac 02:00:00:00:05:06 --remote 2001:db8::2 ||
+		bad+="fdb add to 2001:db8::2 failed; "
+	stt_ctl "$NS_H1" attach "$UL1" --local "$UL1_IP" --encap gue ||
+		bad+="--encap gue refused although 2001:db8::2 is STT; "
+	ctl_fails "$NS_H1" "2001:db8::2 would be sent GUE (the endpoint's default encap), but GUE over IPv6 needs the remote's udp6_zero_csum: give it encap gue with udp6_zero_csum" \
+		remote del 2001:db8::2 || bad+="remote del of 2001:db8::2 accepted under a GUE default; "
+	stt_ctl "$NS_H1" remote set 2001:db8::2 --encap gue --udp6-zero-csum || bad+="gue with the consent refused under a GUE default; "
+	ctl_fails "$NS_H1" "would be sent GUE (the endpoint's default encap)" remote del 2001:db8::2 ||
+		bad+="remote del (losing the consent) accepted under a GUE default; "
+	stt_ctl "$NS_H1" attach "$UL1" --local "$UL1_IP" || bad+="plain re-attach failed; "
+	stt_ctl "$NS_H1" fdb del --context 100 --mac 02:00:00:00:05:06 --remote 2001:db8::2
+	stt_ctl "$NS_H1" remote del 2001:db8::2 || bad+="remote del failed; "
+	[ -z "$(remotes_of "$NS_H1")" ] || bad+="left: $(remotes_of "$NS_H1"); "
 	if [ -n "$bad" ]; then not_ok "$name" "${bad%; }"; else ok "$name"; fi
 }
 
@@ -922,7 +982,7 @@ test_gue_apply() {
 	apply "$NS_H1" "$TMP/gue-bad.json" && bad+="the bad document was applied; "
 	for p in "\$.fdb[1].context: context $BIG_CTX cannot be carried by GUE to 198.18.0.2: the GRE key has 32 bits" \
 		"\$.flood[1].remotes[0]: context $BIG_CTX cannot be carried by GUE to 198.18.0.2" \
-		'$.remotes[2].encap: 2001:db8::5: GUE over an IPv6 underlay is not supported yet' \
+		"\$.remotes[2].encap: 2001:db8::5: GUE over IPv6 needs the remote's udp6_zero_csum" \
 		'$.remotes[3].cookie: a cookie needs "encap": "gue"' '$.remotes[4].address: 198.18.0.5 is listed twice' \
 		'$.attachment.gue_port: 7471 is the STT port too'; do
 		grep -qF "sttctl: $p" "$TMP/apply.err" || bad+="not reported: '$p'; "
@@ -945,6 +1005,55 @@ test_gue_apply() {
 	[ "$(map_cookie "$NS_H1" 198.18.0.2)" = fedcba9876543210 ] || bad+="undo lost the cookie in the map; "
 	apply "$NS_H1" "$TMP/gue-rb.json" || bad+="the rollback document failed on its own; "
 	[ "$(remotes_of "$NS_H1")" = "198.18.0.2 stt false,198.18.0.4 gue false" ] || bad+="after apply: $(remotes_of "$NS_H1"); "
+	apply "$NS_H1" "$TMP/h1.json"
+	[ -z "$(remotes_of "$NS_H1")" ] || bad+="a document without remotes left $(remotes_of "$NS_H1"); "
+	if [ -n "$bad" ]; then not_ok "$name" "${bad%; }"; else ok "$name"; fi
+}
+
+# (s2) The apply document's "udp6_zero_csum": GUE to an IPv6 remote refused without it; with
+# it applied (STT_RCFG_UDP6_ZERO in the map), read back by show --json, a round trip of 0
+# changes; true for an IPv4 remote, with stt, or not a boolean refused.
+test_gue_apply_udp6() {
+	local name="apply: udp6_zero_csum: GUE over IPv6 refused without it, applied and read back with it"
+	local bad='' before after p
+	before=$(show "$NS_H1")
+	jq '.remotes = [{address: "2001:db8::5", encap: "gue"},
+			{address: "198.18.0.5", encap: "gue", udp6_zero_csum: true},
+			{address: "2001:db8::6", encap: "stt", udp6_zero_csum: true},
+			{address: "2001:db8::7", encap: "gue", udp6_zero_csum: "yes"}]' "$TMP/h1.json" >"$TMP/u6-bad.json"
+	apply "$NS_H1" "$TMP/u6-bad.json" && bad+="the bad document was applied; "
+	for p in "\$.remotes[0].encap: 2001:db8::5: GUE over IPv6 needs the remote's udp6_zero_csum" \
+		"\$.remotes[1].udp6_zero_csum: 198.18.0.5 is an IPv4 remote" \
+		"\$.remotes[2].udp6_zero_csum: 2001:db8::6: udp6_zero_csum (--udp6-zero-csum) needs the remote's own encap gue" \
+		"\$.remotes[3].udp6_zero_csum: expected true or false"; do
+		grep -qF "sttctl: $p" "$TMP/apply.err" || bad+="not reported: '$p'; "
+	done
+	after=$(show "$NS_H1")
+	[ "$before" = "$after" ] || bad+="a refused document changed the state; "
+	jq '.remotes = [{address: "2001:db8::5", encap: "gue", udp6_zero_csum: true},
+			{address: "198.18.0.5", encap: "gue", udp6_zero_csum: false}]' "$TMP/h1.json" >"$TMP/u6.json"
+	apply "$NS_H1" "$TMP/u6.json" --dry-run
+	grep -q '^+ remote 2001:db8::5 encap gue cookie no udp6-zero-csum yes$' "$TMP/apply.out" ||
+		bad+="dry run: no '+ remote 2001:db8::5 ... udp6-zero-csum yes' line; "
+	grep -q '^+ remote 198.18.0.5 encap gue cookie no$' "$TMP/apply.out" || bad+="dry run: no '+ remote 198.18.0.5' line; "
+	apply "$NS_H1" "$TMP/u6.json" || { diag <"$TMP/apply.err"; bad+="apply failed; "; }
+	[ "$(changes)" = 2 ] || bad+="$(changes) changes, expected 2; "
+	[ "$(remotes_of "$NS_H1")" = "198.18.0.5 gue false,2001:db8::5 gue false udp6" ] || bad+="remotes: $(remotes_of "$NS_H1"); "
+	[ "$(rcfg_flags "$NS_H1")" = "0 2" ] || bad+="map flags $(rcfg_flags "$NS_H1"), expected '0 2'; "
+	apply "$NS_H1" "$TMP/u6.json"
+	[ "$(changes)" = 0 ] || bad+="the same document again: $(changes) changes; "
+	stt_ctl "$NS_H1" show --json >"$TMP/u6-show.json"
+	apply "$NS_H1" "$TMP/u6-show.json"
+	[ "$(changes)" = 0 ] || bad+="show --json | apply -: $(changes) changes; "
+	jq '.remotes[0].udp6_zero_csum = false' "$TMP/u6.json" >"$TMP/u6-off.json"
+	apply "$NS_H1" "$TMP/u6-off.json" && bad+="GUE to 2001:db8::5 without the consent applied; "
+	jq '.remotes[0] = {address: "2001:db8::5", encap: "stt"}' "$TMP/u6.json" >"$TMP/u6-stt.json"
+	apply "$NS_H1" "$TMP/u6-stt.json" --dry-run
+	grep -q '^~ remote 2001:db8::5: encap gue cookie no udp6-zero-csum yes -> encap stt cookie no udp6-zero-csum no$' \
+		"$TMP/apply.out" || bad+="dry run: no '~ remote 2001:db8::5' line; "
+	apply "$NS_H1" "$TMP/u6-stt.json" || { diag <"$TMP/apply.err"; bad+="back to stt failed; "; }
+	[ "$(changes)" = 1 ] || bad+="back to stt: $(changes) changes, expected 1; "
+	[ "$(rcfg_flags "$NS_H1")" = "0 0" ] || bad+="map flags after stt: $(rcfg_flags "$NS_H1"); "
 	apply "$NS_H1" "$TMP/h1.json"
 	[ -z "$(remotes_of "$NS_H1")" ] || bad+="a document without remotes left $(remotes_of "$NS_H1"); "
 	if [ -n "$bad" ]; then not_ok "$name" "${bad%; }"; else ok "$name"; fi
@@ -1170,7 +1279,7 @@ test_ipv6_detach() {
 TESTS=(test_from_scratch test_apply_twice test_round_trip test_invalid test_learn_vlan
 	test_learn_change test_learn_vlan_rollback test_vlan_remove test_learn_vlan_invalid test_change_only
 	test_rollback test_bpftool_example test_api_examples test_under_traffic test_gue_attach
-	test_gue_remote test_gue_apply test_apply_nothing
+	test_gue_remote test_gue_remote_udp6 test_gue_apply test_gue_apply_udp6 test_apply_nothing
 	test_ipv6_apply test_ipv6_round_trip test_ipv6_mixed_flood test_ipv6_listings
 	test_ipv6_index_reuse test_ipv6_detach)
 

@@ -456,6 +456,185 @@ static void test_cookie(void)
 	ASSERT_TRUE(cookie_parse(NULL, c) < 0, "NULL");
 }
 
+/*
+ * Hosts reached over IPv6 that ask for GUE are sent STT, with the reason: GUE over IPv6
+ * needs each end's zero-checksum consent (udp6_zero_csum), which the fleet does not carry.
+ */
+static void test_gue_ipv6(void)
+{
+	struct fleet_spec s;
+	struct fleet_plan p = {0};
+	struct ap_doc d;
+	const char *m;
+
+	fleet_spec_init(&s);
+	put(&s, "host/h1", "{\"attachment\":{\"device\":\"ul0\",\"local6\":\"2001:db8::1\"}}");
+	put(&s, "host/h2",
+	    "{\"attachment\":{\"device\":\"ul0\",\"local6\":\"2001:db8::2\",\"encap\":\"gue\"}}");
+	put(&s, "context/100", "{}");
+	put(&s, "vport/h1/100", "{\"ifname\":\"t100\"}");
+	put(&s, "vport/h2/100", "{\"ifname\":\"t100\"}");
+	ASSERT_EQ(json_object_object_length(s.bad.o), 0, "every value valid");
+	if (ASSERT_TRUE(plan(&s, "h1", &p, &d), "h1's plan parses")) {
+		ASSERT_EQ(d.nremotes, 0, "no GUE entry for h2 over IPv6");
+		ASSERT_TRUE(flood_has(&d, 100, "2001:db8::2"), "h2 still reached (STT)");
+		m = msg(&p.errors, "host/h2");
+		ASSERT_TRUE(m && strstr(m, "udp6_zero_csum") && strstr(m, "sends it STT"),
+		            "reported on host/h2, with the reason");
+		ap_doc_free(&d);
+	}
+	fleet_plan_free(&p);
+	fleet_spec_free(&s);
+}
+
+/* A document's errors, one string ("" if it parsed), each line "PATH: reason\n". */
+static char *doc_errors(const char *text)
+{
+	struct ap_errs errs = {0};
+	struct ap_doc d;
+	size_t len = 1;
+	char *out;
+
+	ap_parse(text, strlen(text), &d, &errs);
+	for (size_t i = 0; i < errs.n; i++)
+		len += strlen(errs.msg[i]) + 1;
+	out = calloc(1, len);
+	for (size_t i = 0; out && i < errs.n; i++)
+		strcat(strcat(out, errs.msg[i]), "\n");
+	ap_errs_free(&errs);
+	ap_doc_free(&d);
+	return out;
+}
+
+#define UDP6_DOC(att, rest)                                                                        \
+	"{\"version\":1,\"attachment\":{\"device\":\"ul0\",\"local\":\"198.18.0.1\"" att "},"      \
+	"\"vports\":[{\"ifname\":\"t1\",\"context\":\"100\"}]," rest "}"
+
+/*
+ * "udp6_zero_csum" of a remote (encap.c's rules, the same the CLI's remote set goes
+ * through): a boolean; true only for an IPv6 remote with its own "encap": "gue"; GUE to an
+ * IPv6 remote, by its own entry or the default, only with it; printed back (show --json).
+ */
+static void test_udp6_doc(void)
+{
+	static const struct {
+		const char *name, *doc, *want; /* want: NULL accepted, else in the errors */
+	} cases[] = {
+	    {"IPv6 gue with consent",
+	     UDP6_DOC("", "\"remotes\":[{\"address\":\"2001:db8::2\","
+	                  "\"encap\":\"gue\",\"udp6_zero_csum\":true}]"),
+	     NULL},
+	    {"IPv4 false, IPv6 stt false",
+	     UDP6_DOC("", "\"remotes\":[{\"address\":\"198.18.0.2\",\"encap\":\"gue\","
+	                  "\"udp6_zero_csum\":false},{\"address\":\"2001:db8::3\","
+	                  "\"encap\":\"stt\",\"udp6_zero_csum\":false}]"),
+	     NULL},
+	    {"not a boolean",
+	     UDP6_DOC("", "\"remotes\":[{\"address\":\"2001:db8::2\",\"encap\":\"gue\","
+	                  "\"udp6_zero_csum\":\"yes\"}]"),
+	     "$.remotes[0].udp6_zero_csum: expected true or false, got a string"},
+	    {"IPv4 true",
+	     UDP6_DOC("", "\"remotes\":[{\"address\":\"198.18.0.2\",\"encap\":\"gue\","
+	                  "\"udp6_zero_csum\":true}]"),
+	     "$.remotes[0].udp6_zero_csum: 198.18.0.2 is an IPv4 remote"},
+	    {"IPv6 stt true",
+	     UDP6_DOC("", "\"remotes\":[{\"address\":\"2001:db8::2\",\"encap\":\"stt\","
+	                  "\"udp6_zero_csum\":true}]"),
+	     "$.remotes[0].udp6_zero_csum: 2001:db8::2: udp6_zero_csum (--udp6-zero-csum) needs "
+	     "the remote's own encap gue"},
+	    {"IPv6 gue without consent",
+	     UDP6_DOC("", "\"remotes\":[{\"address\":\"2001:db8::2\",\"encap\":\"gue\"}]"),
+	     "$.remotes[0].encap: 2001:db8::2: GUE over IPv6 needs the remote's udp6_zero_csum "
+	     "(remote set --udp6-zero-csum): stt cannot checksum each segment of a TSO burst"},
+	    {"default gue to an IPv6 remote without an entry",
+	     UDP6_DOC(",\"encap\":\"gue\"", "\"fdb\":[{\"context\":\"100\",\"mac\":"
+	                                    "\"02:00:00:00:00:02\",\"remote\":\"2001:db8::2\"}]"),
+	     "$.fdb[0].remote: 2001:db8::2 would be sent GUE (the endpoint's default encap), but "
+	     "GUE over IPv6 needs the remote's udp6_zero_csum: give it encap gue with "
+	     "udp6_zero_csum"},
+	    {"default gue to an IPv6 remote with consent",
+	     UDP6_DOC(",\"encap\":\"gue\"",
+	              "\"fdb\":[{\"context\":\"100\",\"mac\":\"02:00:00:00:00:02\",\"remote\":"
+	              "\"2001:db8::2\"}],\"remotes\":[{\"address\":\"2001:db8::2\",\"encap\":"
+	              "\"gue\",\"udp6_zero_csum\":true}]"),
+	     NULL},
+	    {"default gue to an IPv6 remote of its own encap stt",
+	     UDP6_DOC(",\"encap\":\"gue\"",
+	              "\"fdb\":[{\"context\":\"100\",\"mac\":\"02:00:00:00:00:02\",\"remote\":"
+	              "\"2001:db8::2\"}],\"remotes\":[{\"address\":\"2001:db8::2\",\"encap\":"
+	              "\"stt\"}]"),
+	     NULL},
+	    {"consent, but GUE off",
+	     UDP6_DOC(",\"gue_port\":0", "\"remotes\":[{\"address\":\"2001:db8::2\",\"encap\":"
+	                                 "\"gue\",\"udp6_zero_csum\":true}]"),
+	     "$.remotes[0].encap: 2001:db8::2 would be sent GUE, but GUE is off"},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *e = doc_errors(cases[i].doc);
+
+		if (!ASSERT_TRUE(e, "out of memory"))
+			continue;
+		if (!cases[i].want)
+			ASSERT_TRUE(!*e, cases[i].name);
+		else
+			ASSERT_TRUE(strstr(e, cases[i].want), cases[i].name);
+		if (cases[i].want ? !strstr(e, cases[i].want) : *e)
+			printf("#   got: %s", *e ? e : "(accepted)\n");
+		free(e);
+	}
+}
+
+/* The consent read, printed (show --json) and parsed again: the same; false for IPv4. */
+static void test_udp6_round_trip(void)
+{
+	static const char doc[] = UDP6_DOC(
+	    "",
+	    "\"remotes\":[{\"address\":\"2001:db8::2\",\"encap\":\"gue\",\"udp6_zero_csum\":true},"
+	    "{\"address\":\"2001:db8::3\",\"encap\":\"gue\",\"udp6_zero_csum\":true,"
+	    "\"cookie\":\"0011223344556677\"},{\"address\":\"198.18.0.2\",\"encap\":\"gue\"}]");
+	struct ap_errs errs = {0};
+	struct ap_doc d, d2;
+	struct json_object *j;
+	const char *text;
+	struct stt_addr6 a;
+
+	if (!ASSERT_OK(ap_parse(doc, strlen(doc), &d, &errs), "parses")) {
+		ap_errs_free(&errs);
+		ap_doc_free(&d);
+		return;
+	}
+	raddr_parse("2001:db8::3", &a);
+	ASSERT_TRUE(ap_remote_find(&d, &a) && ap_remote_find(&d, &a)->udp6_zero_csum,
+	            "2001:db8::3 has the consent");
+	raddr_parse("198.18.0.2", &a);
+	ASSERT_TRUE(ap_remote_find(&d, &a) && !ap_remote_find(&d, &a)->udp6_zero_csum,
+	            "198.18.0.2 without (the default)");
+	ASSERT_TRUE(!strcmp(udp6_words(ap_remote_find(&d, &a)), ""), "IPv4: nothing printed");
+	j = ap_doc_to_json(&d);
+	text = json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN);
+	ASSERT_TRUE(strstr(text, "{\"address\":\"2001:db8::2\",\"encap\":\"gue\",\"cookie\":false,"
+	                         "\"udp6_zero_csum\":true}"),
+	            "printed as \"udp6_zero_csum\": true");
+	ASSERT_TRUE(strstr(text, "{\"address\":\"198.18.0.2\",\"encap\":\"gue\",\"cookie\":false,"
+	                         "\"udp6_zero_csum\":false}"),
+	            "IPv4: printed as false");
+	if (ASSERT_OK(ap_parse(text, strlen(text), &d2, &errs), "printed, parses again")) {
+		ASSERT_EQ(d2.nremotes, d.nremotes, "as many remotes");
+		for (size_t i = 0; i < d.nremotes && i < d2.nremotes; i++)
+			ASSERT_EQ(d2.remotes[i].udp6_zero_csum, d.remotes[i].udp6_zero_csum,
+			          "the same consent");
+		ASSERT_TRUE(!strcmp(udp6_words(&d2.remotes[1]), " udp6-zero-csum yes"),
+		            "IPv6: printed as yes");
+	}
+	for (size_t i = 0; i < errs.n; i++)
+		printf("#   ap_parse: %s\n", errs.msg[i]);
+	json_object_put(j);
+	ap_errs_free(&errs);
+	ap_doc_free(&d2);
+	ap_doc_free(&d);
+}
+
 static const struct test_case tests[] = {
     {"fleet values: each checked with the apply document's rules", test_values},
     {"fleet plan: fdb, flood, peers and vports from membership", test_plan},
@@ -466,6 +645,9 @@ static const struct test_case tests[] = {
     {"fleet plan: what the apply refuses is left out, and forgotten once resolved", test_accepted},
     {"fleet plan: GUE hosts, remotes entries, contexts GUE cannot carry", test_gue},
     {"GUE cookie parser", test_cookie},
+    {"fleet plan: GUE to a host reached over IPv6 is STT, reported", test_gue_ipv6},
+    {"apply document: udp6_zero_csum, and GUE over IPv6 only with it", test_udp6_doc},
+    {"apply document: udp6_zero_csum printed and parsed again", test_udp6_round_trip},
 };
 
 int main(int argc, char **argv)

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * sttctl remote set / del / list: a remote's own encapsulation (STT or GUE) and GUE security
- * cookie (stt_remote_cfg, docs/GUE.md). Also the check that attach and fdb make before a
- * change GUE could not carry (gue_refused): the installed state with the change made in it,
- * through the one check of encap.c that apply uses too.
+ * sttctl remote set / del / list: a remote's own encapsulation (STT or GUE), GUE security
+ * cookie and consent to GUE over IPv6 with a zero UDP checksum (stt_remote_cfg, docs/GUE.md).
+ * Also the check that attach and fdb make before a change GUE could not carry (gue_refused):
+ * the installed state with the change made in it, through the one check of encap.c that
+ * apply uses too.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -25,9 +26,15 @@ static void remote_help(FILE *f)
 	        "  required of, this remote's GUE frames; only for a remote set to --encap gue\n"
 	        "  (Linux's GUE drops packets that carry one, STT has no place for it).\n"
 	        "  --no-cookie removes it. list prints whether a remote has a cookie, never the\n"
-	        "  cookie. GUE carries Context IDs below 2^32 only (the GRE key has 32 bits):\n"
-	        "  a change that would send a larger one to a GUE remote is refused, as is GUE\n"
-	        "  to an IPv6 remote (not supported yet) and GUE while it is off (gue port 0).\n",
+	        "  cookie.\n"
+	        "  --udp6-zero-csum: the IPv6 remote's consent to GUE with a zero UDP checksum,\n"
+	        "  sent to it and accepted from it only (RFC 6935/6936): GUE over IPv6 needs it,\n"
+	        "  since stt cannot checksum each segment of a TSO burst (docs/GUE.md section\n"
+	        "  5); only for an IPv6 remote set to --encap gue. --no-udp6-zero-csum removes\n"
+	        "  it. Options not given keep the remote's installed values.\n"
+	        "  GUE carries Context IDs below 2^32 only (the GRE key has 32 bits): a change\n"
+	        "  that would send a larger one to a GUE remote is refused, as is GUE to an IPv6\n"
+	        "  remote without --udp6-zero-csum and GUE while it is off (gue port 0).\n",
 	        STT_COOKIE_HEX);
 }
 
@@ -108,6 +115,7 @@ struct rset {
 	int encap; /* -1: not given */
 	bool cookie, no_cookie;
 	__be32 cookie_val[2];
+	bool udp6, no_udp6; /* --udp6-zero-csum, --no-udp6-zero-csum */
 };
 
 static int rset_opts(const struct cmd *c, int argc, char **argv, struct rset *q)
@@ -116,6 +124,8 @@ static int rset_opts(const struct cmd *c, int argc, char **argv, struct rset *q)
 	    {"encap", required_argument, NULL, 'e'},
 	    {"cookie", required_argument, NULL, 'c'},
 	    {"no-cookie", no_argument, NULL, 'N'},
+	    {"udp6-zero-csum", no_argument, NULL, 'z'},
+	    {"no-udp6-zero-csum", no_argument, NULL, 'Z'},
 	    CMD_OPT_HELP,
 	    {},
 	};
@@ -126,6 +136,10 @@ static int rset_opts(const struct cmd *c, int argc, char **argv, struct rset *q)
 			return o;
 		if (o == 'N') {
 			q->no_cookie = true;
+		} else if (o == 'z') {
+			q->udp6 = true;
+		} else if (o == 'Z') {
+			q->no_udp6 = true;
 		} else if (o == 'c') {
 			/* A secret: not echoed. */
 			if (cookie_parse(optarg, q->cookie_val))
@@ -153,13 +167,20 @@ static int rset_opts(const struct cmd *c, int argc, char **argv, struct rset *q)
 		return cmd_bad(c, "remote set: ADDR is needed"), CMD_BAD;
 	if (q->cookie && q->no_cookie)
 		return cmd_bad(c, "remote set: --cookie and --no-cookie together"), CMD_BAD;
-	if (q->encap < 0 && !q->cookie && !q->no_cookie)
-		return cmd_bad(c, "remote set: --encap, --cookie or --no-cookie is needed"),
+	if (q->udp6 && q->no_udp6)
+		return cmd_bad(c, "remote set: --udp6-zero-csum and --no-udp6-zero-csum together"),
+		       CMD_BAD;
+	if (q->encap < 0 && !q->cookie && !q->no_cookie && !q->udp6 && !q->no_udp6)
+		return cmd_bad(c, "remote set: --encap, --cookie, --no-cookie, --udp6-zero-csum or "
+		                  "--no-udp6-zero-csum is needed"),
 		       CMD_BAD;
 	return parse_remote_addr(q->addr, &q->a) ? CMD_BAD : 0;
 }
 
-/* The new entry from the installed one (cur) and the options; -1 if refused (said). */
+/*
+ * The new entry from the installed one (cur) and the options; -1 if refused (said). Where
+ * udp6_zero_csum may be, and GUE over IPv6 without it, are encap.c's rules (gue_refused).
+ */
 static int rset_merge(const struct rset *q, const struct ap_remote *cur, struct ap_remote *n)
 {
 	*n = *cur;
@@ -171,6 +192,8 @@ static int rset_merge(const struct rset *q, const struct ap_remote *cur, struct 
 	} else if (q->no_cookie) {
 		n->cookie = AP_COOKIE_NONE;
 	}
+	if (q->udp6 || q->no_udp6)
+		n->udp6_zero_csum = q->udp6;
 	if (n->cookie != AP_COOKIE_NONE && n->encap != STT_ENCAP_GUE) {
 		if (q->cookie)
 			err_msg(
@@ -184,23 +207,17 @@ static int rset_merge(const struct rset *q, const struct ap_remote *cur, struct 
 			        encap_name(n->encap), q->addr);
 		return -1;
 	}
-	if (n->encap == STT_ENCAP_GUE && !raddr_is4(&q->a)) {
-		err_msg("cannot set --encap gue for %s: GUE over an IPv6 underlay is not "
-		        "supported yet",
-		        q->addr);
-		return -1;
-	}
 	return 0;
 }
 
-/* Write n as the remote's entry; an entry with the default and no cookie is removed. */
+/* Write n as the remote's entry; one with the default and no flag (cookie, udp6) is removed. */
 static int rset_write(struct stt_state *st, const struct rset *q, const struct ap_remote *n)
 {
 	struct stt_remote_cfg v = {.encap = n->encap};
 	__be32 r;
 	int rc;
 
-	if (n->encap == STT_ENCAP_DEFAULT && n->cookie == AP_COOKIE_NONE) {
+	if (n->encap == STT_ENCAP_DEFAULT && n->cookie == AP_COOKIE_NONE && !n->udp6_zero_csum) {
 		rc = remote_get(&q->a, &r, false);
 		if (rc == 0 && bpf_map_delete_elem(st->remote_cfg_fd, &r) && errno != ENOENT)
 			rc = -1;
@@ -212,6 +229,8 @@ static int rset_write(struct stt_state *st, const struct rset *q, const struct a
 		v.flags = STT_RCFG_COOKIE;
 		memcpy(v.cookie, n->cookie_val, sizeof(v.cookie));
 	}
+	if (n->udp6_zero_csum)
+		v.flags |= STT_RCFG_UDP6_ZERO;
 	/* One update: transmit and receive see the old entry or the new one. */
 	return bpf_map_update_elem(st->remote_cfg_fd, &r, &v, BPF_ANY);
 }
@@ -276,7 +295,8 @@ static int remote_del(const struct cmd *c, int argc, char **argv)
 	for (size_t i = 0; i < doc.nremotes; i++)
 		if (raddr_eq(&doc.remotes[i].address, &a))
 			doc.remotes[i].encap = STT_ENCAP_DEFAULT,
-			doc.remotes[i].cookie = AP_COOKIE_NONE;
+			doc.remotes[i].cookie = AP_COOKIE_NONE,
+			doc.remotes[i].udp6_zero_csum = false;
 	if (gue_refused(&doc, &a, NULL))
 		goto out;
 	if (bpf_map_delete_elem(st.remote_cfg_fd, &r))
@@ -326,10 +346,12 @@ static int remote_list(const struct cmd *c, int argc, char **argv)
 			/* Whether there is one: the cookie itself is a secret. */
 			json_object_object_add(
 			    e, "cookie", json_object_new_boolean(r->cookie != AP_COOKIE_NONE));
+			json_object_object_add(e, "udp6_zero_csum",
+			                       json_object_new_boolean(r->udp6_zero_csum));
 			json_object_array_add(arr, e);
 		} else {
-			printf("%s encap %s cookie %s\n", buf, encap_name(r->encap),
-			       r->cookie != AP_COOKIE_NONE ? "yes" : "no");
+			printf("%s encap %s cookie %s%s\n", buf, encap_name(r->encap),
+			       r->cookie != AP_COOKIE_NONE ? "yes" : "no", udp6_words(r));
 		}
 	}
 	ap_doc_free(&doc);
@@ -346,6 +368,7 @@ static const struct cmd remote_verbs[] = {
 const struct cmd cmd_remote = {
     .name = "remote",
     .synopsis = "remote set ADDR [--encap stt|gue|default] [--cookie HEX|--no-cookie]\n"
+                "           [--udp6-zero-csum|--no-udp6-zero-csum]\n"
                 "remote del ADDR\n"
                 "remote list [--json]",
     .help = remote_help,

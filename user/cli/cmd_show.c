@@ -149,12 +149,13 @@ static void print_show(const struct ap_doc *doc, const struct stt_cfg *cfg)
 		raddr_fmt(&doc->peers[i].remote, buf, sizeof(buf));
 		printf("  context %llu  %s\n", (unsigned long long)doc->peers[i].context, buf);
 	}
-	/* Whether a remote has a cookie, never the cookie. */
+	/* Whether a remote has a cookie, never the cookie; its zero-checksum consent. */
 	printf("remotes: %zu\n", doc->nremotes);
 	for (size_t i = 0; i < doc->nremotes; i++) {
 		raddr_fmt(&doc->remotes[i].address, buf, sizeof(buf));
-		printf("  %s  encap %s%s\n", buf, encap_name(doc->remotes[i].encap),
-		       doc->remotes[i].cookie != AP_COOKIE_NONE ? "  cookie" : "");
+		printf("  %s  encap %s%s%s\n", buf, encap_name(doc->remotes[i].encap),
+		       doc->remotes[i].cookie != AP_COOKIE_NONE ? "  cookie" : "",
+		       doc->remotes[i].udp6_zero_csum ? "  udp6-zero-csum" : "");
 	}
 }
 

@@ -80,6 +80,8 @@ struct ap_peer {
  * A remote's own encapsulation (stt_remote_cfg). The cookie is a secret: show --json prints
  * only whether there is one ("cookie": true), and a document that says true keeps the
  * installed one (AP_COOKIE_KEEP, resolved against the maps before the difference).
+ * udp6_zero_csum is STT_RCFG_UDP6_ZERO: the remote's consent to GUE over IPv6 with a zero
+ * UDP checksum (encap.h says where it is allowed).
  */
 enum { AP_COOKIE_NONE, AP_COOKIE_SET, AP_COOKIE_KEEP };
 
@@ -88,6 +90,7 @@ struct ap_remote {
 	__u8 encap;  /* STT_ENCAP_STT or _GUE (_DEFAULT or other: only as read from the map) */
 	__u8 cookie; /* AP_COOKIE_* */
 	__be32 cookie_val[2]; /* with AP_COOKIE_SET: network order, as in the map */
+	bool udp6_zero_csum;  /* "udp6_zero_csum" (STT_RCFG_UDP6_ZERO) */
 	unsigned int pos;     /* index in $.remotes */
 };
 

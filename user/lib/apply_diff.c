@@ -208,11 +208,11 @@ static void describe_vport(const struct op *p, char *buf, size_t len)
 	         p->vp.strict != p->old_vp.strict ? l2 : "", strcmp(l3, l4) ? l5 : "");
 }
 
-/* A remote's own encapsulation, and whether it has a cookie (never the cookie itself). */
+/* A remote's own encapsulation, whether it has a cookie (never the cookie itself), udp6. */
 static void remote_words(const struct ap_remote *r, char *buf, size_t len)
 {
-	snprintf(buf, len, "encap %s cookie %s", encap_name(r->encap),
-	         r->cookie == AP_COOKIE_NONE ? "no" : "yes");
+	snprintf(buf, len, "encap %s cookie %s%s", encap_name(r->encap),
+	         r->cookie == AP_COOKIE_NONE ? "no" : "yes", udp6_words(r));
 }
 
 static void describe_remote(const struct op *p, char *buf, size_t len)
@@ -467,7 +467,8 @@ static int diff_peers(const struct ap_doc *want, const struct ap_doc *have, stru
 /* Whether two entries of one remote differ (cookies resolved: no AP_COOKIE_KEEP). */
 static bool remote_differs(const struct ap_remote *w, const struct ap_remote *h)
 {
-	if (w->encap != h->encap || w->cookie != h->cookie)
+	if (w->encap != h->encap || w->cookie != h->cookie ||
+	    w->udp6_zero_csum != h->udp6_zero_csum)
 		return true;
 	return w->cookie == AP_COOKIE_SET &&
 	       memcmp(w->cookie_val, h->cookie_val, sizeof(w->cookie_val));

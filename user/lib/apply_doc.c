@@ -19,7 +19,7 @@
 
 void ap_err(struct ap_errs *e, const char *path, const char *fmt, ...)
 {
-	char buf[384];
+	char buf[640];
 	va_list ap;
 	int n;
 
@@ -975,11 +975,14 @@ static int remote_cookie(struct ctx *c, struct json_object *v, const char *path,
 	return 0;
 }
 
-/* One entry of $.remotes: {"address": ADDR, "encap": "stt"|"gue", "cookie": ...}. */
+/*
+ * One entry of $.remotes: {"address": ADDR, "encap": "stt"|"gue", "cookie": ...,
+ * "udp6_zero_csum": BOOL}. Where udp6_zero_csum may be true is encap.c's rule (ap_gue_check).
+ */
 static bool remote_entry(struct ctx *c, struct json_object *o, const char *path,
                          struct ap_remote *r)
 {
-	static const char *const keys[] = {"address", "encap", "cookie", NULL};
+	static const char *const keys[] = {"address", "encap", "cookie", "udp6_zero_csum", NULL};
 	struct json_object *v;
 	char p[PATH_LEN];
 	bool ok = true, gue = false;
@@ -1006,6 +1009,9 @@ static bool remote_entry(struct ctx *c, struct json_object *o, const char *path,
 			ok = false;
 		}
 	}
+	if ((v = member(c, o, path, "udp6_zero_csum", false)))
+		sub(p, sizeof(p), path, "udp6_zero_csum"),
+		    ok &= !get_bool(c, v, p, &r->udp6_zero_csum);
 	return ok;
 }
 
@@ -1267,6 +1273,8 @@ static struct json_object *remotes_json(const struct ap_doc *doc)
 		json_object_object_add(o, "encap", json_object_new_string(encap_name(r->encap)));
 		json_object_object_add(o, "cookie",
 		                       json_object_new_boolean(r->cookie != AP_COOKIE_NONE));
+		json_object_object_add(o, "udp6_zero_csum",
+		                       json_object_new_boolean(r->udp6_zero_csum));
 		json_object_array_add(arr, o);
 	}
 	return arr;

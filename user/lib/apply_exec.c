@@ -72,6 +72,8 @@ static int remote_op(struct apply_ctx *a, const struct op *p)
 		v.flags = STT_RCFG_COOKIE;
 		memcpy(v.cookie, p->rem.cookie_val, sizeof(v.cookie));
 	}
+	if (p->rem.udp6_zero_csum)
+		v.flags |= STT_RCFG_UDP6_ZERO;
 	return txn_map(&a->run, a->st.remote_cfg_fd, &r, sizeof(r), &v, sizeof(v), BPF_ANY);
 }
 

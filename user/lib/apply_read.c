@@ -221,6 +221,7 @@ static int read_remotes(struct stt_state *st, struct ap_doc *doc)
 			r->cookie = AP_COOKIE_SET;
 			memcpy(r->cookie_val, v.cookie, sizeof(r->cookie_val));
 		}
+		r->udp6_zero_csum = v.flags & STT_RCFG_UDP6_ZERO;
 	}
 	return doc->remotes ? 0 : -1;
 }

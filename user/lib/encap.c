@@ -36,6 +36,13 @@ const char *encap_name(__u8 encap)
 	return encap == STT_ENCAP_STT ? "stt" : encap == STT_ENCAP_GUE ? "gue" : "default";
 }
 
+const char *udp6_words(const struct ap_remote *r)
+{
+	if (raddr_is4(&r->address))
+		return "";
+	return r->udp6_zero_csum ? " udp6-zero-csum yes" : " udp6-zero-csum no";
+}
+
 static int remote_key_cmp(const void *key, const void *elem)
 {
 	return raddr_cmp(key, &((const struct ap_remote *)elem)->address);
@@ -55,6 +62,11 @@ __u8 ap_encap_of(const struct ap_doc *d, const struct stt_addr6 *a)
 	return stt_encap_of(r ? r->encap : STT_ENCAP_DEFAULT, d->have_attach && d->att.gue);
 }
 
+/* Why GUE over IPv6 needs the consent (docs/GUE.md section 5), in every message about it. */
+#define UDP6_WHY                                                                                   \
+	"stt cannot checksum each segment of a TSO burst, so GUE over IPv6 carries a zero UDP "    \
+	"checksum, which RFC 6935/6936 allow only per remote, by consent (docs/GUE.md section 5)"
+
 /* A problem found: worded, then handed to the caller. */
 static void say(gue_bad_fn fn, void *arg, int kind, __u64 ctx, const struct stt_addr6 *a,
                 const char *path, bool own)
@@ -72,12 +84,28 @@ static void say(gue_bad_fn fn, void *arg, int kind, __u64 ctx, const struct stt_
 		         "context %llu cannot be carried by GUE to %s: the GRE key has 32 bits",
 		         (unsigned long long)ctx, r);
 	else if (kind == GUE_IPV6 && own)
-		snprintf(b.msg, sizeof(b.msg), "%s: GUE over an IPv6 underlay is not supported yet",
+		snprintf(b.msg, sizeof(b.msg),
+		         "%s: GUE over IPv6 needs the remote's udp6_zero_csum (remote set "
+		         "--udp6-zero-csum): " UDP6_WHY,
 		         r);
 	else if (kind == GUE_IPV6)
 		snprintf(b.msg, sizeof(b.msg),
-		         "%s would be sent GUE (the endpoint's default encap), but GUE over an "
-		         "IPv6 underlay is not supported yet: give it its own encap stt",
+		         "%s would be sent GUE (the endpoint's default encap), but GUE over IPv6 "
+		         "needs the remote's udp6_zero_csum: give it encap gue with "
+		         "udp6_zero_csum (remote set --encap gue --udp6-zero-csum), or its own "
+		         "encap stt; " UDP6_WHY,
+		         r);
+	else if (kind == UDP6_IPV4)
+		snprintf(b.msg, sizeof(b.msg),
+		         "%s is an IPv4 remote: udp6_zero_csum (--udp6-zero-csum) is the consent "
+		         "to GUE over IPv6 with a zero UDP checksum, and means nothing over IPv4 "
+		         "(where GUE's UDP checksum is always 0)",
+		         r);
+	else if (kind == UDP6_NOT_GUE)
+		snprintf(b.msg, sizeof(b.msg),
+		         "%s: udp6_zero_csum (--udp6-zero-csum) needs the remote's own encap gue, "
+		         "as a cookie does (it is the consent to GUE's zero UDP checksums; remove "
+		         "it with --no-udp6-zero-csum or false)",
 		         r);
 	else if (a)
 		snprintf(b.msg, sizeof(b.msg),
@@ -97,11 +125,18 @@ static size_t check_settings(const struct ap_doc *d, gue_bad_fn fn, void *arg)
 
 	for (size_t i = 0; i < d->nremotes; i++) {
 		const struct ap_remote *r = &d->remotes[i];
+		bool v4 = raddr_is4(&r->address);
 
+		if (r->udp6_zero_csum && (v4 || r->encap != STT_ENCAP_GUE)) {
+			snprintf(path, sizeof(path), "$.remotes[%u].udp6_zero_csum", r->pos);
+			say(fn, arg, v4 ? UDP6_IPV4 : UDP6_NOT_GUE, 0, &r->address, path, true);
+			n++;
+			continue;
+		}
 		if (r->encap != STT_ENCAP_GUE)
 			continue;
 		snprintf(path, sizeof(path), "$.remotes[%u].encap", r->pos);
-		if (!raddr_is4(&r->address))
+		if (!v4 && !r->udp6_zero_csum)
 			say(fn, arg, GUE_IPV6, 0, &r->address, path, true), n++;
 		else if (off)
 			say(fn, arg, GUE_OFF, 0, &r->address, path, true), n++;
@@ -145,9 +180,9 @@ static size_t check_reach(const struct ap_doc *d, __u64 ctx, const struct stt_ad
 		say(fn, arg, GUE_CONTEXT, ctx, a, cpath, false);
 		return 1;
 	}
-	/* IPv6 with its own GUE setting: check_settings said it. */
+	/* IPv6 with its own GUE setting, or a udp6_zero_csum without one: check_settings. */
 	own = ap_remote_find(d, a);
-	if ((own && own->encap == STT_ENCAP_GUE) || !seen6_add(s6, a))
+	if ((own && (own->encap == STT_ENCAP_GUE || own->udp6_zero_csum)) || !seen6_add(s6, a))
 		return 0;
 	say(fn, arg, GUE_IPV6, ctx, a, rpath, false);
 	return 1;

@@ -446,9 +446,11 @@ static long gue_port_of(struct json_object *att)
 
 /*
  * The hosts that ask to be sent GUE ("encap": "gue" in their attachment) and that this host
- * can send GUE to: a common IPv4 address (GUE over IPv6 is not supported yet) and the same
- * GUE port (one port per endpoint, received on and sent to). The others are sent STT, and
- * why is kept to be reported if they share a context with this host.
+ * can send GUE to: a common IPv4 address and the same GUE port (one port per endpoint,
+ * received on and sent to). Not over IPv6: that needs each remote's consent to zero UDP
+ * checksums (udp6_zero_csum, encap.h), both ways (each end accepts zero checksums only from
+ * remotes with it), which the fleet schema does not carry. The others are sent STT, and why
+ * is kept to be reported if they share a context with this host.
  */
 static void gue_hosts(struct build *b)
 {
@@ -458,7 +460,7 @@ static void gue_hosts(struct build *b)
 	{
 		struct json_object *att;
 		const char *enc, *a;
-		char why[256];
+		char why[384];
 
 		if (!strcmp(h, b->host) || !json_object_object_get_ex(ho, "attachment", &att) ||
 		    !(enc = str_member(att, "encap")) || strcmp(enc, "gue") ||
@@ -471,8 +473,9 @@ static void gue_hosts(struct build *b)
 		if (strchr(a, ':'))
 			snprintf(
 			    why, sizeof(why),
-			    "host %s reaches it over IPv6, and GUE over an IPv6 underlay is not "
-			    "supported yet: %s sends it STT",
+			    "host %s reaches it over IPv6, and GUE over IPv6 needs each end's "
+			    "consent to zero UDP checksums (udp6_zero_csum, docs/GUE.md "
+			    "section 5), which the fleet schema does not carry: %s sends it STT",
 			    b->host, b->host);
 		else if (!mine)
 			snprintf(why, sizeof(why),
