@@ -50,7 +50,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .DELETE_ON_ERROR:
-.PHONY: all clean test demo demo-fleet deps vmlinux format format-check install bench bench-fleet test-tools test-vm test-kernels \
+.PHONY: all clean test demo demo-fleet deps vmlinux format format-check install bench bench-gro bench-fleet test-tools test-vm test-kernels \
 	test-interop etcd-test
 
 all: $(OUT)/sttctl $(OUT)/sttd $(OUT)/stt_unit $(OUT)/reasm_test $(OUT)/fleet_test \
@@ -292,6 +292,12 @@ demo-fleet: deps
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)flock /tmp/stt-bench.lock scripts/bench.sh $(BENCH_ARGS)
+
+# How often GRO splits STT frames in wire mode, and why (scripts/bench_gro_split.sh; docs/BENCH.md,
+# "GRO splits"), under the same lock; BENCH_GRO_ARGS="ROUNDS SECONDS" (default 3 3).
+bench-gro: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)flock /tmp/stt-bench.lock scripts/bench_gro_split.sh $(BENCH_GRO_ARGS)
 
 # The fleet control plane on etcd (scripts/bench_fleet.sh; docs/BENCH.md, "Fleet"), under the
 # namespace tests' lock.
