@@ -39,6 +39,11 @@
  * label = inner hash & 0xfffff, payload length, hop limit, TCP checksum over the IPv6 pseudo
  * header) and the cut passes over IPv6.
  *
+ * GUE (docs/GUE.md) on receive, over IPv4 and IPv6 (stt_cfg.gue_port 6080 in most runs): the
+ * model of section 8 behind either family's outer checks, UDP to 6080 behind extension
+ * headers, and over IPv6 the zero UDP checksum only from a remote with STT_RCFG_UDP6_ZERO
+ * (2001:db8::2 in most runs: stt_remote_cfg varies with the env).
+ *
  * Inputs: a deterministic phase (seed packets as they are, then each truncated at every
  * length, with the IP total length kept and fixed up), then N random iterations: valid STT
  * segments (single-segment frames carrying TCP, UDP, UDP without checksum, ICMP, ARP, VLAN,
@@ -124,8 +129,9 @@
 
 /* The same over an IPv6 underlay: the outer IPv6 header is 20 bytes longer. */
 /* GUE (docs/GUE.md): UDP to 6080, 00 2f 00 00, GRE 20 00 65 58 + key = context, inner. */
-#define GUE_PORT      6080
-#define GUE_INNER_OFF 54 /* outer eth + ip + udp + gue + gre */
+#define GUE_PORT       6080
+#define GUE_INNER_OFF  54 /* outer eth + ip + udp + gue + gre */
+#define GUE_INNER_OFF6 74 /* the same over IPv6 (no extension header: anything else is refused) */
 
 #define TCP_OFF6   54
 #define STT_OFF6   74
@@ -624,37 +630,47 @@ static void build_segment(struct pkt *p, const struct pkt *inner, uint8_t stt_fl
 }
 
 /*
- * A GUE datagram carrying inner (docs/GUE.md section 2), from remote4 to daddr, GRE key
- * key; with cookie, the stt-only option (P, hlen 3, private flag 0x40000000, 8 bytes);
- * with csum, a correct UDP checksum (else 0, as Linux sends).
+ * UDP to the GUE port, GUE, GRE with key key and inner at the end of p (docs/GUE.md section
+ * 2); with cookie, the stt-only option (P, hlen 3, private flag 0x40000000, 8 bytes). The
+ * UDP checksum is left 0, as Linux sends it.
+ */
+static void put_gue(struct pkt *p, const struct pkt *inner, uint32_t key, bool cookie)
+{
+	size_t u = p->len, opt = cookie ? 12 : 0, l4 = 8 + 4 + opt + 8 + inner->len;
+	uint8_t *b = pkt_put(p, 8);
+
+	b[0] = 39486 >> 8, b[1] = 39486 & 0xff;
+	b[2] = GUE_PORT >> 8, b[3] = GUE_PORT & 0xff;
+	set16(p, u + 4, (uint16_t)l4);
+	b = pkt_put(p, 4);
+	b[0] = cookie ? 3 : 0;
+	b[1] = 47;
+	b[3] = cookie ? 1 : 0;
+	if (cookie) {
+		pkt_put(p, 12);
+		set32(p, u + 12, 0x40000000);
+		set32(p, u + 16, 0xc00c1e5e);
+		set32(p, u + 20, 0xc2e70102);
+	}
+	pkt_put(p, 8);
+	set32(p, u + 12 + opt, 0x20006558);
+	set32(p, u + 16 + opt, key);
+	pkt_append(p, inner->d, inner->len);
+}
+
+/*
+ * A GUE datagram carrying inner, from remote4 to daddr, GRE key key (put_gue); with csum, a
+ * correct UDP checksum (else 0, as Linux sends).
  */
 static void build_gue(struct pkt *p, const struct pkt *inner, uint32_t key, uint32_t daddr,
 		      bool cookie, bool csum)
 {
-	size_t opt = cookie ? 12 : 0, l4 = 8 + 4 + opt + 8 + inner->len, ip;
-	uint8_t *u;
+	size_t l4 = 8 + 4 + (cookie ? 12 : 0) + 8 + inner->len, ip;
 
 	p->len = 0;
 	put_eth(p, ul_local, ul_remote, 0x0800);
 	ip = put_ip4(p, remote4, daddr, 17, l4, 0x4242, 0x4000);
-	u = pkt_put(p, 8);
-	u[0] = 39486 >> 8, u[1] = 39486 & 0xff;
-	u[2] = GUE_PORT >> 8, u[3] = GUE_PORT & 0xff;
-	set16(p, 38, (uint16_t)l4);
-	u = pkt_put(p, 4);
-	u[0] = cookie ? 3 : 0;
-	u[1] = 47;
-	u[3] = cookie ? 1 : 0;
-	if (cookie) {
-		pkt_put(p, 12);
-		set32(p, 46, 0x40000000);
-		set32(p, 50, 0xc00c1e5e);
-		set32(p, 54, 0xc2e70102);
-	}
-	pkt_put(p, 8);
-	set32(p, 46 + opt, 0x20006558);
-	set32(p, 50 + opt, key);
-	pkt_append(p, inner->d, inner->len);
+	put_gue(p, inner, key, cookie);
 	if (csum)
 		l4_set_csum(p, ip);
 }
@@ -709,7 +725,17 @@ static void refresh_outer(struct pkt *p)
 		l4_set_csum(p, IP_OFF);
 }
 
-enum ul_kind { UL_TCP80, UL_UDP7471, UL_ARP, UL_ICMP, UL_IPV6, UL_TCP6_80, UL_ICMP6_PTB, UL_MAX };
+enum ul_kind {
+	UL_TCP80,
+	UL_UDP7471,
+	UL_ARP,
+	UL_ICMP,
+	UL_IPV6,
+	UL_TCP6_80,
+	UL_ICMP6_PTB,
+	UL_GUE6, /* GUE over IPv6 as stt sends it: remote A to local6, checksum 0, key CTX2 */
+	UL_MAX
+};
 
 /* Outer IPv6 header at the end of p, from saddr to daddr; returns its offset. */
 static size_t put_ip6(struct pkt *p, const uint8_t *saddr, const uint8_t *daddr, uint8_t nh,
@@ -724,6 +750,25 @@ static size_t put_ip6(struct pkt *p, const uint8_t *saddr, const uint8_t *daddr,
 	memcpy(ip + 8, saddr, 16);
 	memcpy(ip + 24, daddr, 16);
 	return off;
+}
+
+/*
+ * The GUE datagram of build_gue over an IPv6 underlay (docs/GUE.md section 5), from saddr
+ * to daddr: a flow label, UDP right behind the IPv6 header; with csum, a correct UDP
+ * checksum, else 0 (what a remote with STT_RCFG_UDP6_ZERO may send).
+ */
+static void build_gue6(struct pkt *p, const struct pkt *inner, uint32_t key, const uint8_t *saddr,
+		       const uint8_t *daddr, bool cookie, bool csum)
+{
+	size_t l4 = 8 + 4 + (cookie ? 12 : 0) + 8 + inner->len, ip;
+
+	p->len = 0;
+	put_eth(p, ul_local, ul_remote, 0x86dd);
+	ip = put_ip6(p, saddr, daddr, 17, l4);
+	p->d[ip + 1] = 0x06, p->d[ip + 2] = 0x0e, p->d[ip + 3] = 0x60;
+	put_gue(p, inner, key, cookie);
+	if (csum)
+		l4_set_csum6(p, ip);
 }
 
 /* The MTU an ICMPv6 packet too big of build_underlay says (set before building one). */
@@ -799,6 +844,14 @@ static void build_underlay(struct pkt *p, int kind, size_t payload)
 		set16(p, ip + 42, ~fold16(sum16(p->d + ip + 40, 8 + q, pseudo6(p->d + ip, 58, 8 + q))));
 		break;
 	}
+	case UL_GUE6: { /* GUE over IPv6 from a remote that consents to checksum 0 (some envs) */
+		static struct pkt in6;
+
+		build_inner(&in6, K_UDP, vm_a, vm_b, payload, 40000);
+		build_gue6(p, &in6, (uint32_t)CTX2, addr6[A6_REMOTE], addr6[A6_LOCAL], false,
+			   false);
+		break;
+	}
 	}
 }
 
@@ -811,7 +864,7 @@ static struct stt_xdp_bpf *xdp_skel;
 static struct perf_buffer *pb;
 static int ncpus, cur_cpu = -1, perf_fd = -1;
 static int fd_cfg, fd_vports, fd_contexts, fd_fdb, fd_flood, fd_stats, fd_events;
-static int fd_cfg6, fd_remotes6, fd_remote6_ids, fd_groups, fd_underlay, fd_pmtu;
+static int fd_cfg6, fd_remotes6, fd_remote6_ids, fd_groups, fd_underlay, fd_pmtu, fd_remote_cfg;
 static int fd_tx, fd_tc_rx, fd_xdp_rx;
 static size_t tc_limit, xdp_linear;
 static bool batch_ok = true;
@@ -1011,6 +1064,7 @@ static int setup(void)
 	fd_groups = bpf_map__fd(tc_skel->maps.stt_groups);
 	fd_underlay = bpf_map__fd(tc_skel->maps.stt_underlay);
 	fd_pmtu = bpf_map__fd(tc_skel->maps.stt_pmtu);
+	fd_remote_cfg = bpf_map__fd(tc_skel->maps.stt_remote_cfg);
 	fd_tx = bpf_program__fd(tc_skel->progs.stt_tc_tx);
 	fd_tc_rx = bpf_program__fd(rx_skel->progs.stt_tc_rx);
 	fd_xdp_rx = bpf_program__fd(xdp_skel->progs.stt_xdp_rx);
@@ -1134,10 +1188,21 @@ struct env {
 	uint8_t ttl;   /* cfg ttl (0: the datapath uses 64) */
 	bool local6;   /* STT_CFG6_LOCAL in stt_cfg6: an IPv6 endpoint too (local6) */
 	bool gue;      /* stt_cfg.gue_port 6080 (else 0: GUE off) */
+	bool udp6_zero; /* A6_REMOTE's stt_remote_cfg entry has STT_RCFG_UDP6_ZERO (else none) */
 };
 
 static struct env cur_env;
 static bool env_valid;
+
+/* The maps as populate_maps leaves them, and the deterministic phase's starting point. */
+static const struct env env_default = {.ctx_xdp = true,
+				       .sttd = false,
+				       .flood = FL_ONE,
+				       .mtu = 1500,
+				       .ttl = 64,
+				       .local6 = true,
+				       .gue = true,
+				       .udp6_zero = true};
 
 static bool apply_env(const struct env *e)
 {
@@ -1180,6 +1245,17 @@ static bool apply_env(const struct env *e)
 		memcpy(&c6.local6, addr6[A6_LOCAL], 16);
 		err |= bpf_map_update_elem(fd_cfg6, &zero, &c6, BPF_ANY);
 	}
+	if (!env_valid || e->udp6_zero != cur_env.udp6_zero) {
+		/* The consent alone: encap stays the default (STT here), transmit is unchanged. */
+		struct stt_remote_cfg rc = {.encap = STT_ENCAP_DEFAULT,
+					    .flags = STT_RCFG_UDP6_ZERO};
+		__u32 key = r6(addr6_idx[A6_REMOTE]);
+
+		if (e->udp6_zero)
+			err |= bpf_map_update_elem(fd_remote_cfg, &key, &rc, BPF_ANY);
+		else
+			bpf_map_delete_elem(fd_remote_cfg, &key);
+	}
 	if (!env_valid || e->flood != cur_env.flood) {
 		struct stt_flood_val fl;
 		__u64 ctx = CTX;
@@ -1205,8 +1281,7 @@ static int populate_maps(void)
 	struct stt_ctx_val cv2 = {.ifindex = LO_IFINDEX, .flags = STT_VPORT_XDP};
 	struct stt_fdb_key fk = {.context = CTX};
 	struct stt_fdb_val fv = {.remote4 = remote4};
-	struct env e = {.ctx_xdp = true, .sttd = false, .flood = FL_ONE, .mtu = 1500, .ttl = 64,
-			.local6 = true, .gue = true};
+	struct env e = env_default;
 	struct stt_underlay ul = {};
 	__u32 lo = LO_IFINDEX, one = 1, zero = 0;
 	__u64 ctx2 = CTX2;
@@ -1341,13 +1416,16 @@ static const char *const group_names[G_MAX] = {
 		"page, IPv4 < 34, IPv6 < 54 bytes)",
     [G_XDP_VERDICT] = "stt_xdp_rx: verdict is XDP_PASS, XDP_DROP or XDP_REDIRECT",
     [G_XDP_REDIRECT] = "stt_xdp_rx: XDP_REDIRECT only for a well-formed single-segment frame of a "
-		       "known XDP context; output = its inner frame",
+		       "known XDP context; output = its inner frame; a well-formed GUE frame its "
+		       "sender may send is redirected",
     [G_XDP_PASS] = "stt_xdp_rx: XDP_PASS leaves the packet unchanged",
     [G_XDP_MODEL] = "stt_xdp_rx: verdict and every counter as the reference model predicts",
     [G_TC_VERDICT] = "stt_tc_rx: verdict is TC_ACT_UNSPEC, TC_ACT_SHOT or TC_ACT_REDIRECT",
-    [G_TC_OK] = "stt_tc_rx: TC_ACT_UNSPEC only for non-STT (never TCP to port 7471), packet unchanged",
+    [G_TC_OK] = "stt_tc_rx: TC_ACT_UNSPEC only for non-STT (never TCP to port 7471, nor UDP to "
+		"6080 with GUE on), packet unchanged",
     [G_TC_REDIRECT] = "stt_tc_rx: TC_ACT_REDIRECT only for a well-formed single-segment frame of a "
-		      "known context; output = its inner frame",
+		      "known context; output = its inner frame; a well-formed GUE frame its "
+		      "sender may send is redirected",
     [G_TC_STTD] = "stt_tc_rx: pieces for sttd: one perf sample, header and packet bytes right",
     [G_TC_MODEL] = "stt_tc_rx: verdict and every counter as the reference model predicts",
     [G_TX_VERDICT] = "stt_tc_tx: verdict is TC_ACT_SHOT or TC_ACT_REDIRECT",
@@ -1433,14 +1511,18 @@ static void env_str(const struct env *e, int prog, char *buf, size_t n)
 {
 	switch (prog) {
 	case P_XDP:
-		snprintf(buf, n, "ctx 0x%llx %s XDP flag, local6 %s, gue port %d",
+		snprintf(buf, n, "ctx 0x%llx %s XDP flag, local6 %s, gue port %d, udp6-zero %s",
 			 (unsigned long long)CTX, e->ctx_xdp ? "with" : "without",
-			 e->local6 ? "set" : "unset", e->gue ? GUE_PORT : 0);
+			 e->local6 ? "set" : "unset", e->gue ? GUE_PORT : 0,
+			 e->udp6_zero ? "for ::2" : "none");
 		break;
 	case P_TC_RX:
-		snprintf(buf, n, "sttd %s, stt_cfg %s STT_CFG_XDP, local6 %s, mtu %u, gue port %d",
+		snprintf(buf, n,
+			 "sttd %s, stt_cfg %s STT_CFG_XDP, local6 %s, mtu %u, gue port %d, "
+			 "udp6-zero %s",
 			 e->sttd ? "listening" : "absent", e->cfg_xdp ? "with" : "without",
-			 e->local6 ? "set" : "unset", e->mtu, e->gue ? GUE_PORT : 0);
+			 e->local6 ? "set" : "unset", e->mtu, e->gue ? GUE_PORT : 0,
+			 e->udp6_zero ? "for ::2" : "none");
 		break;
 	default:
 		snprintf(buf, n, "flood %s, mtu %u, ttl %u, local6 %s", flood_names[e->flood], e->mtu,
@@ -1477,7 +1559,7 @@ __attribute__((format(printf, 2, 3))) static void fail(int g, const char *fmt, .
 	if (G[g].printed >= MAX_PRINTED && !T.verbose)
 		return;
 	if (!R.header_done && R.in) {
-		char e[128];
+		char e[192];
 
 		env_str(R.env, R.prog, e, sizeof(e));
 		printf("# FAIL %s, input %s (%zu bytes; %s):\n", prog_names[R.prog], R.desc,
@@ -1687,96 +1769,24 @@ static void rx_classify_tcp(const uint8_t *p, size_t lin, size_t tcp, size_t l4,
 }
 
 /*
- * STT over IPv6 (stt_rx_parse6): TCP to the STT port right behind the IPv6 header is ours
- * (with STT_CFG6_LOCAL: to local6 or to a group in stt_groups by its index); behind up to
- * two extension headers (a first fragment among them) it is dropped as ipv6_outer; later
- * fragments and deeper chains are not STT.
+ * GUE (docs/GUE.md section 8) once the outer checks passed, over either family: UDP at u, l4
+ * the outer IP payload length, m->saddr the sender. The UDP length, GUE version 0, no C bit,
+ * no flags and hlen 0 or P with hlen 3 and the private flag 0x40000000 (a cookie: no remote
+ * has one here, so any is gue_cookie), proto_ctype 47, GRE exactly K + TEB, an inner
+ * Ethernet header; then, over IPv6, a zero UDP checksum only from a remote that consented to
+ * it (section 5, RFC 6936: here A6_REMOTE when the env gives it STT_RCFG_UDP6_ZERO), checked
+ * after the cookie. Written from the note's rules, in the order they are listed.
  */
-static void rx_classify6(const uint8_t *p, size_t len, size_t lin, const struct env *e,
-			 struct rx_model *m)
+static void rx_classify_gue(const uint8_t *p, size_t len, size_t lin, const struct env *e, size_t u,
+			    size_t l4, struct rx_model *m)
 {
-	size_t off = 14 + 40, plen;
-	uint8_t nh;
-
-	m->v6 = true;
-	if (lin < 14 + 40 || (p[14] >> 4) != 6)
-		return;
-	nh = p[14 + 6];
-	if (nh != 6) {
-		for (int i = 0; i < 2; i++) {
-			size_t x = off;
-
-			if (nh != 0 && nh != 43 && nh != 60 && nh != 44)
-				break;
-			if (x + 8 > lin)
-				return;
-			if (nh == 44 && (get16(p, x + 2) & 0xfff8))
-				return;
-			off += nh == 44 ? 8 : (p[x + 1] + 1) * 8u;
-			nh = p[x];
-			if (off > 14 + 40 + 2 * 2048)
-				return;
-		}
-		if (nh == 6 && off + 4 <= lin && get16(p, off + 2) == STT_PORT) {
-			m->cls = RX_DROP;
-			m->reason = STT_DROP_IPV6_OUTER;
-		}
-		return;
-	}
-	if (lin < TCP_OFF6 + 4 || get16(p, TCP_OFF6 + 2) != STT_PORT)
-		return;
-
-	m->cls = RX_DROP;
-	m->stt = STT_OFF6;
-	if (!e->local6)
-		m->reason = STT_DROP_IPV6_OUTER;
-	else if (memcmp(p + 38, addr6[A6_LOCAL], 16) &&
-		 !(p[38] == 0xff && model_remote6(p + 38) == r6(addr6_idx[A6_GROUP])))
-		m->reason = STT_DROP_NOT_LOCAL;
-	else if (lin < TCP_OFF6 + 20)
-		m->reason = STT_DROP_TRUNCATED;
-	else if ((plen = get16(p, 18)) + 54 > len)
-		m->reason = STT_DROP_TRUNCATED;
-	else if (plen < 20 || plen + 54 != len)
-		m->reason = STT_DROP_IP_HDR;
-	else {
-		m->saddr = model_remote6(p + 22);
-		m->tos = (uint8_t)(p[14] << 4) | (p[15] >> 4);
-		rx_classify_tcp(p, lin, TCP_OFF6, plen, m);
-	}
-}
-
-/*
- * GUE over IPv4 (docs/GUE.md section 8), UDP to the GUE port: the same outer checks as STT
- * (not_local, ip_fragment, ip_header, truncated), then the UDP length, GUE version 0, no C
- * bit, no flags and hlen 0 or P with hlen 3 and the private flag 0x40000000 (a cookie: the
- * fuzzer configures none, so any is gue_cookie), proto_ctype 47, GRE exactly K + TEB, an
- * inner Ethernet header. Written from the note's rules, in the order they are listed.
- */
-static void rx_classify_gue(const uint8_t *p, size_t len, size_t lin, struct rx_model *m)
-{
-	size_t ihl = (p[14] & 15) * 4, tot, l4, g = 42, gre;
+	size_t g = u + 8, gre;
 	bool cookie = false;
 	uint16_t flags;
 
-	if (ihl < 20 || (get16(p, 20) & 0x1fff) || 14 + ihl + 4 > lin ||
-	    get16(p, 14 + ihl + 2) != GUE_PORT)
-		return;
 	m->cls = RX_DROP;
 	m->gue = true;
-	if (memcmp(p + 30, &local4, 4) && memcmp(p + 30, &group4, 4))
-		m->reason = STT_DROP_NOT_LOCAL;
-	else if (get16(p, 20) & 0x2000)
-		m->reason = STT_DROP_IP_FRAGMENT;
-	else if (ihl != 20)
-		m->reason = STT_DROP_IP_HDR;
-	else if (lin < 14 + 20 + 12)
-		m->reason = STT_DROP_TRUNCATED;
-	else if ((tot = get16(p, 16)) + 14 > len)
-		m->reason = STT_DROP_TRUNCATED;
-	else if (tot < 20 + 12 || tot + 14 != len)
-		m->reason = STT_DROP_IP_HDR;
-	else if (get16(p, 38) != (l4 = tot - 20))
+	if (get16(p, u + 4) != l4)
 		m->reason = STT_DROP_IP_HDR;
 	else if (p[g] >> 6)
 		m->reason = STT_DROP_GUE_VERSION;
@@ -1798,31 +1808,105 @@ static void rx_classify_gue(const uint8_t *p, size_t len, size_t lin, struct rx_
 		m->reason = STT_DROP_TRUNCATED;
 	else if (get16(p, gre) != 0x2000 || get16(p, gre + 2) != 0x6558)
 		m->reason = STT_DROP_GRE_HDR;
-	else if (l4 < gre + 8 - 34 + 14)
+	else if (l4 < gre + 8 - u + 14)
 		m->reason = STT_DROP_INNER_SHORT;
 	else if (cookie)
 		m->reason = STT_DROP_GUE_COOKIE; /* no remote has a cookie here */
+	else if (m->v6 && !get16(p, u + 6) &&
+		 !(e->udp6_zero && m->saddr == r6(addr6_idx[A6_REMOTE])))
+		m->reason = STT_DROP_GUE_UDP6_ZERO;
 	else {
 		m->cls = RX_FRAME;
-		memcpy(&m->saddr, p + 26, 4);
-		m->tos = p[15];
 		m->stt = gre + 8 - 18;
 		m->frame_len = (uint32_t)(len - (gre + 8)) + 18;
 		m->payload_len = m->frame_len;
 		m->context = get32(p, gre + 4);
-		m->gue_csum = get16(p, 40) != 0;
+		m->gue_csum = get16(p, u + 6) != 0;
+	}
+}
+
+/*
+ * STT or GUE over IPv6 (stt_rx_parse6): TCP to the STT port, or with GUE on UDP to the GUE
+ * port, right behind the IPv6 header is ours (with STT_CFG6_LOCAL: to local6 or to a group
+ * in stt_groups by its index; the smallest L4 header TCP's 20 bytes, UDP + GUE's 12);
+ * behind up to two extension headers (a first fragment among them) it is dropped as
+ * ipv6_outer; later fragments and deeper chains are not ours.
+ */
+static void rx_classify6(const uint8_t *p, size_t len, size_t lin, const struct env *e,
+			 struct rx_model *m)
+{
+	size_t off = 14 + 40, plen, l4_min;
+	uint16_t port;
+	uint8_t nh;
+
+	m->v6 = true;
+	if (lin < 14 + 40 || (p[14] >> 4) != 6)
+		return;
+	nh = p[14 + 6];
+	if (nh != 6 && !(nh == 17 && e->gue)) {
+		for (int i = 0; i < 2; i++) {
+			size_t x = off;
+
+			if (nh != 0 && nh != 43 && nh != 60 && nh != 44)
+				break;
+			if (x + 8 > lin)
+				return;
+			if (nh == 44 && (get16(p, x + 2) & 0xfff8))
+				return;
+			off += nh == 44 ? 8 : (p[x + 1] + 1) * 8u;
+			nh = p[x];
+			if (off > 14 + 40 + 2 * 2048)
+				return;
+		}
+		if ((nh == 6 || (nh == 17 && e->gue)) && off + 4 <= lin &&
+		    get16(p, off + 2) == (nh == 6 ? STT_PORT : GUE_PORT)) {
+			m->cls = RX_DROP;
+			m->reason = STT_DROP_IPV6_OUTER;
+		}
+		return;
+	}
+	port = nh == 6 ? STT_PORT : GUE_PORT;
+	l4_min = nh == 6 ? 20 : 12;
+	if (lin < TCP_OFF6 + 4 || get16(p, TCP_OFF6 + 2) != port)
+		return;
+
+	m->cls = RX_DROP;
+	m->stt = STT_OFF6;
+	m->gue = nh == 17;
+	if (!e->local6)
+		m->reason = STT_DROP_IPV6_OUTER;
+	else if (memcmp(p + 38, addr6[A6_LOCAL], 16) &&
+		 !(p[38] == 0xff && model_remote6(p + 38) == r6(addr6_idx[A6_GROUP])))
+		m->reason = STT_DROP_NOT_LOCAL;
+	else if (lin < TCP_OFF6 + l4_min)
+		m->reason = STT_DROP_TRUNCATED;
+	else if ((plen = get16(p, 18)) + 54 > len)
+		m->reason = STT_DROP_TRUNCATED;
+	else if (plen < l4_min || plen + 54 != len)
+		m->reason = STT_DROP_IP_HDR;
+	else {
+		m->saddr = model_remote6(p + 22);
+		m->tos = (uint8_t)(p[14] << 4) | (p[15] >> 4);
+		if (m->gue)
+			rx_classify_gue(p, len, lin, e, TCP_OFF6, plen, m);
+		else
+			rx_classify_tcp(p, lin, TCP_OFF6, plen, m);
 	}
 }
 
 /*
  * The classification stt_rx_parse() must make of a packet of len bytes whose first lin
  * bytes are linear (XDP puts the rest in fragments), with the drop reasons in the order
- * their checks come. Written from the wire format and the reasons' descriptions.
+ * their checks come. Written from the wire format and the reasons' descriptions. TCP to
+ * the STT port is STT; with GUE on, UDP to the GUE port is GUE (docs/GUE.md section 8):
+ * the same outer checks (not_local, ip_fragment, ip_header, truncated), with UDP + GUE (12
+ * bytes) as the smallest L4 header.
  */
 static void rx_classify(const uint8_t *p, size_t len, size_t lin, const struct env *e,
 			struct rx_model *m)
 {
-	size_t ihl, tot;
+	size_t ihl, tot, l4_min;
+	uint16_t port;
 
 	memset(m, 0, sizeof(*m));
 	m->cls = RX_NOT_STT;
@@ -1833,21 +1917,22 @@ static void rx_classify(const uint8_t *p, size_t len, size_t lin, const struct e
 		rx_classify6(p, len, lin, e, m);
 		return;
 	}
-	/* Not STT: not IPv4 TCP, no ports (later fragment, truncated), another port. */
+	/* Not ours: not IPv4 TCP or UDP, no ports (later fragment, truncated), another port. */
 	if (lin < 34 || get16(p, 12) != 0x0800 || (p[14] >> 4) != 4)
 		return;
-	if (p[23] == 17 && e->gue) {
-		rx_classify_gue(p, len, lin, m);
-		return;
-	}
-	if (p[23] != 6)
+	if (p[23] == 6)
+		port = STT_PORT, l4_min = 20;
+	else if (p[23] == 17 && e->gue)
+		port = GUE_PORT, l4_min = 12;
+	else
 		return;
 	ihl = (p[14] & 15) * 4;
 	if (ihl < 20 || (get16(p, 20) & 0x1fff) || 14 + ihl + 4 > lin ||
-	    get16(p, 14 + ihl + 2) != STT_PORT)
+	    get16(p, 14 + ihl + 2) != port)
 		return;
 
 	m->cls = RX_DROP;
+	m->gue = p[23] == 17;
 	/* To us: our address, or a multicast group in stt_groups. */
 	if (memcmp(p + 30, &local4, 4) && memcmp(p + 30, &group4, 4))
 		m->reason = STT_DROP_NOT_LOCAL;
@@ -1855,16 +1940,19 @@ static void rx_classify(const uint8_t *p, size_t len, size_t lin, const struct e
 		m->reason = STT_DROP_IP_FRAGMENT;
 	else if (ihl != 20)
 		m->reason = STT_DROP_IP_HDR;
-	else if (lin < 54)
+	else if (lin < 34 + l4_min)
 		m->reason = STT_DROP_TRUNCATED;
 	else if ((tot = get16(p, 16)) + 14 > len)
 		m->reason = STT_DROP_TRUNCATED;
-	else if (tot < 40 || tot + 14 != len)
+	else if (tot < 20 + l4_min || tot + 14 != len)
 		m->reason = STT_DROP_IP_HDR;
 	else {
 		memcpy(&m->saddr, p + 26, 4);
 		m->tos = p[15];
-		rx_classify_tcp(p, lin, TCP_OFF, tot - 20, m);
+		if (m->gue)
+			rx_classify_gue(p, len, lin, e, TCP_OFF, tot - 20, m);
+		else
+			rx_classify_tcp(p, lin, TCP_OFF, tot - 20, m);
 	}
 }
 
@@ -1908,26 +1996,90 @@ static size_t wellformed_frame(const uint8_t *p, size_t len, const struct env *e
 /*
  * Property predicate, independent of the model: a well-formed GUE frame as Linux sends it
  * (docs/GUE.md section 2) addressed to us, with GUE on: IPv4 without options, not
- * fragmented, UDP to 6080 whose length is the datagram's, GUE 00 2f 00 00, GRE 20 00 65 58,
- * an inner frame of at least an Ethernet header. Returns the inner frame's offset, or 0.
+ * fragmented, or IPv6 with UDP right behind its header (with STT_CFG6_LOCAL, to local6 or
+ * the group in stt_groups); UDP to 6080 whose length is the datagram's, GUE 00 2f 00 00,
+ * GRE 20 00 65 58, an inner frame of at least an Ethernet header. Returns the inner frame's
+ * offset (54, over IPv6 74: UDP 20 bytes before it, GRE 8), or 0.
  */
 static size_t wellformed_gue(const uint8_t *p, size_t len, const struct env *e)
 {
-	return e->gue && len >= GUE_INNER_OFF + 14 && get16(p, 12) == 0x0800 && p[14] == 0x45 &&
-		       p[23] == 17 && !(get16(p, 20) & 0x3fff) && get16(p, 16) + 14u == len &&
-		       (!memcmp(p + 30, &local4, 4) || !memcmp(p + 30, &group4, 4)) &&
-		       get16(p, 36) == GUE_PORT && get16(p, 38) + 34u == len &&
-		       get32(p, 42) == 0x002f0000 && get32(p, 46) == 0x20006558
-		   ? GUE_INNER_OFF
+	size_t io;
+
+	if (!e->gue)
+		return 0;
+	if (len >= GUE_INNER_OFF6 + 14 && get16(p, 12) == 0x86dd) {
+		if (!e->local6 || (p[14] >> 4) != 6 || p[20] != 17 || get16(p, 18) + 54u != len ||
+		    (memcmp(p + 38, addr6[A6_LOCAL], 16) && memcmp(p + 38, addr6[A6_GROUP], 16)))
+			return 0;
+		io = GUE_INNER_OFF6;
+	} else if (len >= GUE_INNER_OFF + 14 && get16(p, 12) == 0x0800) {
+		if (p[14] != 0x45 || p[23] != 17 || (get16(p, 20) & 0x3fff) ||
+		    get16(p, 16) + 14u != len ||
+		    (memcmp(p + 30, &local4, 4) && memcmp(p + 30, &group4, 4)))
+			return 0;
+		io = GUE_INNER_OFF;
+	} else {
+		return 0;
+	}
+	return get16(p, io - 18) == GUE_PORT && get16(p, io - 16) + io - 20 == len &&
+		       get32(p, io - 12) == 0x002f0000 && get32(p, io - 8) == 0x20006558
+		   ? io
 		   : 0;
 }
 
-/* UDP to the GUE port over IPv4 with GUE on: never left to the host's UDP. */
+/*
+ * Property predicate: a well-formed GUE frame (wellformed_gue) that its sender may send as
+ * it is, to a key bound to a vport: UDP checksum 0 (a nonzero one nobody verified is refused
+ * in TC, test_run's skb being CHECKSUM_NONE), over IPv6 only from the remote with
+ * STT_RCFG_UDP6_ZERO (2001:db8::2 when the env gives it; RFC 6936). Returns the inner
+ * frame's offset, 0 if not.
+ */
+static size_t gue_deliverable(const uint8_t *p, size_t len, const struct env *e)
+{
+	size_t io = wellformed_gue(p, len, e);
+
+	if (!io || get16(p, io - 14) || ctx_flags(get32(p, io - 4), e) < 0)
+		return 0;
+	if (io == GUE_INNER_OFF6 && !(e->udp6_zero && !memcmp(p + 22, addr6[A6_REMOTE], 16)))
+		return 0;
+	return io;
+}
+
+/*
+ * IPv6: the destination port of a proto (TCP, UDP) header right behind the IPv6 header or
+ * behind up to two extension headers (hop-by-hop, routing, destination options, a first
+ * fragment); -1 when there is none.
+ */
+static int ip6_dport(const uint8_t *p, size_t len, uint8_t proto)
+{
+	size_t off = 54;
+	uint8_t nh = p[20];
+
+	for (int i = 0; i < 2 && nh != proto; i++) {
+		size_t x = off;
+
+		if ((nh != 0 && nh != 43 && nh != 60 && nh != 44) || x + 8 > len ||
+		    (nh == 44 && (get16(p, x + 2) & 0xfff8)))
+			return -1;
+		off += nh == 44 ? 8 : (p[x + 1] + 1) * 8u;
+		nh = p[x];
+	}
+	return nh == proto && off + 4 <= len ? get16(p, off + 2) : -1;
+}
+
+/*
+ * UDP to the GUE port with GUE on: never left to the host's UDP. IPv4: unless a later
+ * fragment; IPv6: right behind the header or behind up to two extension headers.
+ */
 static bool udp_to_gue_port(const uint8_t *p, size_t len, const struct env *e)
 {
 	size_t ihl;
 
-	if (!e->gue || len < 34 || get16(p, 12) != 0x0800 || (p[14] >> 4) != 4 || p[23] != 17)
+	if (!e->gue || len < 34)
+		return false;
+	if (len >= 54 && get16(p, 12) == 0x86dd && (p[14] >> 4) == 6)
+		return ip6_dport(p, len, 17) == GUE_PORT;
+	if (get16(p, 12) != 0x0800 || (p[14] >> 4) != 4 || p[23] != 17)
 		return false;
 	ihl = (p[14] & 15) * 4;
 	if (ihl < 20 || (get16(p, 20) & 0x1fff) || 14 + ihl + 4 > len)
@@ -1944,21 +2096,8 @@ static bool tcp_to_stt_port(const uint8_t *p, size_t len)
 {
 	size_t ihl;
 
-	if (len >= 54 && get16(p, 12) == 0x86dd && (p[14] >> 4) == 6) {
-		size_t off = 54;
-		uint8_t nh = p[20];
-
-		for (int i = 0; i < 2 && nh != 6; i++) {
-			size_t x = off;
-
-			if ((nh != 0 && nh != 43 && nh != 60 && nh != 44) || x + 8 > len ||
-			    (nh == 44 && (get16(p, x + 2) & 0xfff8)))
-				return false;
-			off += nh == 44 ? 8 : (p[x + 1] + 1) * 8u;
-			nh = p[x];
-		}
-		return nh == 6 && off + 4 <= len && get16(p, off + 2) == STT_PORT;
-	}
+	if (len >= 54 && get16(p, 12) == 0x86dd && (p[14] >> 4) == 6)
+		return ip6_dport(p, len, 6) == STT_PORT;
 	if (len < 34 || get16(p, 12) != 0x0800 || (p[14] >> 4) != 4 || p[23] != 6)
 		return false;
 	ihl = (p[14] & 15) * 4;
@@ -2002,11 +2141,23 @@ static const char *tc_verdict_name(__u32 v)
 static unsigned long execs[P_MAX], einval[P_MAX], min_execs;
 static unsigned long verdicts[P_MAX][8];
 static unsigned long rx_classes[2][RX_CLASSES], rx_v6_classes[2][RX_CLASSES];
+static unsigned long rx_gue6_classes[2][RX_CLASSES], rx_gue6_delivered[2];
 static unsigned long lco_premise_broken, xdp_multibuf, tx_cut_runs, tc_flag_runs, tc_flag_ok;
 static unsigned long cut_chains_skipped, ptb_runs[2], tx_v6_runs[2], tx_copy_drops, tx_sum_bad;
 static counters_t sums[P_MAX];
 static unsigned long inputs_ran[P_MAX];
 static size_t max_len_seen[P_MAX];
+
+/* The model's classes of a receive run (i: 0 XDP, 1 TC), over IPv6, of GUE over IPv6. */
+static void count_class(int i, const struct rx_model *m, bool redirected)
+{
+	if (!RECORDING)
+		return;
+	rx_classes[i][m->cls]++;
+	rx_v6_classes[i][m->cls] += m->v6;
+	rx_gue6_classes[i][m->cls] += m->v6 && m->gue;
+	rx_gue6_delivered[i] += m->v6 && m->gue && redirected;
+}
 
 static void count_verdict(int prog, const struct run *r)
 {
@@ -2053,15 +2204,16 @@ static bool check_errno(const struct run *r, const struct pkt *in, bool skb)
 /*
  * ECN and DSCP at decapsulation (include/stt_tos.h), uniform model (the fuzzed stt_cfg has
  * dscp 0): what the datapath must do to the inner IP header of a whole frame in p, whose
- * first lin bytes are readable and whose STT header is at so (54, or 74 over IPv6; the
- * outer TOS is the IPv4 TOS or the IPv6 traffic class). 0: nothing; 1: drop (CE outside a
+ * first lin bytes are readable and whose STT header is at so (54, or 74 over IPv6; GUE: the
+ * inner frame's offset - 18; the outer TOS is the IPv4 TOS or, by the outer EtherType, the
+ * IPv6 traffic class). 0: nothing; 1: drop (CE outside a
  * Not-ECT packet); 2: rewrite, and *out (when given) is the inner frame with the new TOS
  * (and, for IPv4, the header checksum updated the way bpf_l3_csum_replace does it).
  */
 static int model_rx_tos(const uint8_t *p, size_t len, size_t lin, size_t so, struct pkt *out)
 {
 	size_t inner = so + 18, ip = inner + 14;
-	uint8_t outer = so == STT_OFF6 ? (uint8_t)(p[14] << 4) | (p[15] >> 4) : p[15];
+	uint8_t outer = get16(p, 12) == 0x86dd ? (uint8_t)(p[14] << 4) | (p[15] >> 4) : p[15];
 	uint16_t proto;
 	uint8_t tos, b0, b1;
 	int t;
@@ -2102,6 +2254,35 @@ static int model_rx_tos(const uint8_t *p, size_t len, size_t lin, size_t so, str
 	return 2;
 }
 
+/*
+ * The converse of "REDIRECT only for a well-formed frame", for GUE (independent of the
+ * model): a frame gue_deliverable() accepts is redirected, by XDP when it is linear, to a
+ * vport with STT_VPORT_XDP and its ECN/DSCP leave the inner header as it is (else TC does
+ * it), by TC unless its ECN says drop (CE on a Not-ECT inner packet of 34 bytes or more).
+ */
+static void check_gue_delivered(int prog, const struct pkt *in, size_t lin, const struct env *e,
+				__u32 retval)
+{
+	size_t io = gue_deliverable(in->d, in->len, e);
+	bool xdp = prog == P_XDP;
+	int g = xdp ? G_XDP_REDIRECT : G_TC_REDIRECT;
+
+	if (!io)
+		return;
+	if (xdp && (!(ctx_flags(get32(in->d, io - 4), e) & STT_VPORT_XDP) || in->len != lin ||
+		    model_rx_tos(in->d, in->len, lin, io - 18, NULL)))
+		return;
+	if (!xdp && in->len - io >= 34 && model_rx_tos(in->d, in->len, lin, io - 18, NULL) == 1)
+		return;
+	check(g);
+	if (retval != (xdp ? (__u32)XDP_REDIRECT : (__u32)TC_ACT_REDIRECT))
+		fail(g,
+		     "a well-formed GUE frame (over %s) from a sender that may send it, to a "
+		     "bound key, was not redirected: %s",
+		     io == GUE_INNER_OFF6 ? "IPv6" : "IPv4",
+		     xdp ? xdp_verdict_name(retval) : tc_verdict_name(retval));
+}
+
 static void exec_xdp(const struct pkt *in, const struct env *e)
 {
 	static struct run r;
@@ -2134,11 +2315,10 @@ static void exec_xdp(const struct pkt *in, const struct env *e)
 		redirect_ok = so && f >= 0 && (f & STT_VPORT_XDP) &&
 			      !(in->d[so + 1] & STT_F_CSUM_PARTIAL) && !(in->d[so + 6] & 0x10) &&
 			      in->len <= xdp_linear && !model_rx_tos(in->d, in->len, lin, so, NULL);
-		if (!so && (io = wellformed_gue(in->d, in->len, e))) {
+		if (!so && (io = gue_deliverable(in->d, in->len, e))) {
 			/* GUE: a key bound to an XDP vport, UDP checksum 0 (XDP verifies none). */
 			f = ctx_flags(get32(in->d, io - 4), e);
-			redirect_ok = f >= 0 && (f & STT_VPORT_XDP) && get16(in->d, 40) == 0 &&
-				      in->len <= xdp_linear &&
+			redirect_ok = (f & STT_VPORT_XDP) && in->len <= xdp_linear &&
 				      !model_rx_tos(in->d, in->len, lin, io - 18, NULL);
 		}
 		if (!redirect_ok)
@@ -2159,13 +2339,11 @@ static void exec_xdp(const struct pkt *in, const struct env *e)
 				hex_diff(r.out, r.len, in->d, in->len);
 		}
 	}
+	check_gue_delivered(P_XDP, in, lin, e, r.retval);
 
 	/* The model: one outcome per input, and exactly its counters. */
 	rx_classify(in->d, in->len, lin, e, &m);
-	if (RECORDING) {
-		rx_classes[0][m.cls]++;
-		rx_v6_classes[0][m.cls] += m.v6;
-	}
+	count_class(0, &m, r.retval == XDP_REDIRECT);
 	switch (m.cls) {
 	case RX_NOT_STT:
 		exp[STT_C_PASS] = 1;
@@ -2286,11 +2464,11 @@ static void exec_tc_rx(const struct pkt *in, const struct env *e)
 
 		bool known = so && ctx_flags(get64(in->d, so + 8), e) >= 0;
 
-		if (!so && (io = wellformed_gue(in->d, in->len, e))) {
+		if (!so && (io = gue_deliverable(in->d, in->len, e))) {
 			/* GUE: a bound key; a nonzero UDP checksum nobody verified is dropped. */
 			so = io - 18;
 			want_d = in->d + io;
-			known = ctx_flags(get32(in->d, io - 4), e) >= 0 && get16(in->d, 40) == 0;
+			known = true;
 		}
 		/* Inner frames of 34 bytes or more get ECN/DSCP applied (stt_tc_rx). */
 		if (so && in->len >= io + 34 &&
@@ -2305,12 +2483,10 @@ static void exec_tc_rx(const struct pkt *in, const struct env *e)
 				hex_diff(r.out, r.len, want_d, in->len - io);
 		}
 	}
+	check_gue_delivered(P_TC_RX, in, in->len, e, r.retval);
 
 	rx_classify(in->d, in->len, in->len, e, &m);
-	if (RECORDING) {
-		rx_classes[1][m.cls]++;
-		rx_v6_classes[1][m.cls] += m.v6;
-	}
+	count_class(1, &m, r.retval == TC_ACT_REDIRECT);
 	/* No XDP flag in stt_cfg: TC counts pass and rx_segments itself (gso_segs 0: one). */
 	if (e->cfg_xdp)
 		;
@@ -3120,10 +3296,10 @@ static const uint8_t interesting8[] = {0x00, 0x01, 0x02, 0x04, 0x05, 0x06, 0x08,
 
 static uint16_t interesting16(size_t len)
 {
-	const uint16_t fixed[] = {0,      1,      17,     18,     31,     32,     33,
-				  40,     0x0800, 0x0806, 0x86dd, 0x8100, 0x2000, 0x4000,
-				  0x1fff, 0x3fff, 0x8000, 0x7fff, 0xffff, STT_PORT,
-				  STT_PORT - 1, STT_PORT + 1, 0x2f1d};
+	const uint16_t fixed[] = {0,	  1,	    17,		  18,		31,	32,
+				  33,	  40,	    0x0800,	  0x0806,	0x86dd, 0x8100,
+				  0x2000, 0x4000,   0x1fff,	  0x3fff,	0x8000, 0x7fff,
+				  0xffff, STT_PORT, STT_PORT - 1, STT_PORT + 1, 0x2f1d, GUE_PORT};
 	switch (rnd(4)) {
 	case 0:
 		return fixed[rnd(sizeof(fixed) / sizeof(fixed[0]))];
@@ -3151,40 +3327,44 @@ static const uint8_t rx_offs16[] = {12, 16, 18, 20, 24, 34, 36, 38, 40, 42, 44, 
 				    54, 56, 58, 60, 62, 68, 70, 84};
 
 /* SEQ of the outer TCP header (STT header at so): frame length and offset. */
-/* GUE header fields: version, C, hlen, proto, flags, private flags, GRE flags/proto/key. */
-static void mutate_gue(struct pkt *p, char *desc, size_t dn)
+/*
+ * GUE header fields of a datagram whose UDP header is at u (34, over IPv6 54): version, C,
+ * hlen, proto, flags, private flags, GRE flags/proto/key; then maybe the UDP checksum and
+ * length.
+ */
+static void mutate_gue(struct pkt *p, size_t u, char *desc, size_t dn)
 {
 	static const uint16_t gre_flags[] = {0x0000, 0x2000, 0xa000, 0x3000, 0x2001, 0x8000};
 	static const uint16_t gre_protos[] = {0x6558, 0x0800, 0x86dd, 0x0000};
 	static const uint32_t keys[] = {2, 0x55667788, 0x11223344, 0, 0xffffffff, 3};
-	size_t gre = p->len >= 43 && (p->d[42] & 0x1f) == 3 ? 58 : 46;
+	size_t g = u + 8, gre = p->len > g && (p->d[g] & 0x1f) == 3 ? g + 16 : g + 4;
 
-	if (p->len < 50)
+	if (p->len < g + 8)
 		return;
 	switch (rnd(9)) {
 	case 0:
-		set8(p, 42, (uint8_t)(rnd(4) << 6) | (p->d[42] & 0x3f));
-		note(desc, dn, " gue-version%d", p->d[42] >> 6);
+		set8(p, g, (uint8_t)(rnd(4) << 6) | (p->d[g] & 0x3f));
+		note(desc, dn, " gue-version%d", p->d[g] >> 6);
 		break;
 	case 1:
-		set8(p, 42, p->d[42] ^ 0x20);
+		set8(p, g, p->d[g] ^ 0x20);
 		note(desc, dn, " gue-C");
 		break;
 	case 2:
-		set8(p, 42, (p->d[42] & 0xe0) | rnd(32));
-		note(desc, dn, " gue-hlen%d", p->d[42] & 0x1f);
+		set8(p, g, (p->d[g] & 0xe0) | rnd(32));
+		note(desc, dn, " gue-hlen%d", p->d[g] & 0x1f);
 		break;
 	case 3:
-		set8(p, 43, chance(50) ? 47 : rnd(256));
-		note(desc, dn, " gue-proto%d", p->d[43]);
+		set8(p, g + 1, chance(50) ? 47 : rnd(256));
+		note(desc, dn, " gue-proto%d", p->d[g + 1]);
 		break;
 	case 4:
-		set16(p, 44, chance(50) ? 1 : (uint16_t)(1u << rnd(16)));
-		note(desc, dn, " gue-flags%04x", get16(p->d, 44));
+		set16(p, g + 2, chance(50) ? 1 : (uint16_t)(1u << rnd(16)));
+		note(desc, dn, " gue-flags%04x", get16(p->d, g + 2));
 		break;
 	case 5:
-		set32(p, 46, chance(50) ? 0x40000000 : (uint32_t)rnd64());
-		note(desc, dn, " gue-pflags%08x", get32(p->d, 46));
+		set32(p, g + 4, chance(50) ? 0x40000000 : (uint32_t)rnd64());
+		note(desc, dn, " gue-pflags%08x", get32(p->d, g + 4));
 		break;
 	case 6:
 		if (gre + 2 <= p->len)
@@ -3202,16 +3382,18 @@ static void mutate_gue(struct pkt *p, char *desc, size_t dn)
 		note(desc, dn, " gre-key");
 		break;
 	}
-	if (chance(30)) { /* the UDP checksum: made right, or any value */
-		if (chance(50))
-			l4_set_csum(p, 14);
+	if (chance(30)) { /* the UDP checksum: made right, or any value (0 included) */
+		if (!chance(50))
+			set16(p, u + 6, chance(20) ? 0 : (uint16_t)rnd(0x10000));
+		else if (u == 54)
+			l4_set_csum6(p, 14);
 		else
-			set16(p, 40, (uint16_t)rnd(0x10000));
-		note(desc, dn, " udp-csum%04x", get16(p->d, 40));
+			l4_set_csum(p, 14);
+		note(desc, dn, " udp-csum%04x", get16(p->d, u + 6));
 	}
 	if (chance(20)) { /* the UDP length */
-		set16(p, 38, get16(p->d, 38) + (uint16_t)(rnd(5) - 2));
-		note(desc, dn, " udp-len%u", get16(p->d, 38));
+		set16(p, u + 4, get16(p->d, u + 4) + (uint16_t)(rnd(5) - 2));
+		note(desc, dn, " udp-len%u", get16(p->d, u + 4));
 	}
 }
 
@@ -3784,6 +3966,61 @@ static size_t pick_payload(int kind, size_t max_frame)
 	return rnd(room + 1);
 }
 
+/*
+ * GUE over IPv4 or (40%) IPv6: to a bound key (CTX2), an unbound one, the low half of CTX;
+ * to local4 (local6) or a group; over IPv6 from the remote that may consent to checksum 0
+ * (A6_REMOTE), another remote, or an address with no index, sometimes behind extension
+ * headers; some with the cookie, some with a UDP checksum, some with an outer TOS or
+ * traffic class; mutated in the GUE/GRE/UDP fields. Returns how many mutations of the outer
+ * family to add.
+ */
+static int gen_rx_gue(struct pkt *p, struct env *e, char *desc, size_t dn)
+{
+	static struct pkt inner;
+	const uint32_t keys[] = {(uint32_t)CTX2, (uint32_t)CTX2, (uint32_t)CTX2, (uint32_t)CTX, 7};
+	const int srcs[] = {A6_REMOTE, A6_REMOTE, A6_REMOTE, A6_REMOTE, A6_REMOTE_B, A6_UNKNOWN};
+	const int dsts[] = {A6_LOCAL, A6_LOCAL, A6_LOCAL, A6_LOCAL,	A6_LOCAL,
+			    A6_LOCAL, A6_LOCAL, A6_GROUP, A6_GROUP_OUT, A6_GROUP_NOIDX};
+	uint32_t key = keys[rnd(5)], daddr = chance(90) ? local4 : chance(50) ? group4 : group4b;
+	int kind = rnd(K_MAX), sa = srcs[rnd(6)], da = dsts[rnd(10)];
+	bool cookie = chance(10), csum = chance(15), v6 = chance(40);
+	size_t io = v6 ? GUE_INNER_OFF6 : GUE_INNER_OFF;
+
+	e->gue = chance(90);
+	build_inner(&inner, kind, vm_a, vm_b, pick_payload(kind, tc_limit - io - 12),
+		    40000 + rnd(100));
+	if (chance(4)) {
+		inner.len = rnd(ETH_LEN);
+		note(desc, dn, "runt ");
+	}
+	if (v6) {
+		build_gue6(p, &inner, key, addr6[sa], addr6[da], cookie, csum);
+		note(desc, dn, "gue6(%s,%zu,key 0x%x%s%s,src %d,dst %d)", kind_names[kind],
+		     inner.len, key, cookie ? ",cookie" : "", csum ? ",udp-csum" : "", sa, da);
+	} else {
+		build_gue(p, &inner, key, daddr, cookie, csum);
+		note(desc, dn, "gue(%s,%zu,key 0x%x%s%s)", kind_names[kind], inner.len, key,
+		     cookie ? ",cookie" : "", csum ? ",udp-csum" : "");
+	}
+	if (chance(10)) { /* an outer TOS or traffic class, ECN included */
+		uint8_t tc = (uint8_t)rnd(256);
+
+		if (v6) {
+			p->d[14] = 0x60 | (tc >> 4);
+			p->d[15] = (p->d[15] & 0x0f) | (uint8_t)(tc << 4);
+		} else {
+			set8(p, 15, tc);
+			ip4_set_csum(p, 14);
+		}
+		note(desc, dn, " tos%02x", tc);
+	}
+	for (int i = chance(30) ? 0 : 1 + rnd(3); i > 0; i--)
+		mutate_gue(p, io - 20, desc, dn);
+	if (v6 && chance(8))
+		insert_ext6(p, 1 + rnd(3), desc, dn);
+	return chance(40) ? 1 + rnd(3) : 0;
+}
+
 static void gen_rx(struct pkt *p, struct env *e, char *desc, size_t dn)
 {
 	static struct pkt inner;
@@ -3797,6 +4034,7 @@ static void gen_rx(struct pkt *p, struct env *e, char *desc, size_t dn)
 	e->cfg_xdp = chance(20);
 	e->local6 = chance(85);
 	e->gue = chance(90);
+	e->udp6_zero = chance(70);
 	if (r < 60) {
 		int kind = rnd(K_MAX);
 		uint64_t ctxs[] = {CTX, CTX, CTX, CTX, CTX2, CTX_UNKNOWN};
@@ -3857,34 +4095,7 @@ static void gen_rx(struct pkt *p, struct env *e, char *desc, size_t dn)
 			insert_ext6(p, 1 + rnd(3), desc, dn);
 		nmut = chance(25) ? 0 : 1 + rnd(chance(70) ? 2 : 6);
 	} else if (r < 70) {
-		/* GUE (IPv4): to a bound key (CTX2), an unbound one, the low half of CTX. */
-		const uint32_t keys[] = {(uint32_t)CTX2, (uint32_t)CTX2, (uint32_t)CTX2,
-					 (uint32_t)CTX, 7};
-		uint32_t key = keys[rnd(5)], daddr = chance(90) ? local4 : chance(50) ? group4
-										   : group4b;
-		int kind = rnd(K_MAX);
-		bool cookie = chance(10), csum = chance(15);
-
-		e->gue = chance(90);
-		build_inner(&inner, kind, vm_a, vm_b,
-			    pick_payload(kind, tc_limit - GUE_INNER_OFF - 12), 40000 + rnd(100));
-		if (chance(4)) {
-			inner.len = rnd(ETH_LEN);
-			note(desc, dn, "runt ");
-		}
-		build_gue(p, &inner, key, daddr, cookie, csum);
-		note(desc, dn, "gue(%s,%zu,key 0x%x%s%s)", kind_names[kind], inner.len, key,
-		     cookie ? ",cookie" : "", csum ? ",udp-csum" : "");
-		if (chance(10)) { /* an outer TOS, ECN included */
-			set8(p, 15, (uint8_t)rnd(256));
-			ip4_set_csum(p, 14);
-			note(desc, dn, " tos%02x", p->d[15]);
-		}
-		nmut = 0;
-		for (int i = chance(30) ? 0 : 1 + rnd(3); i > 0; i--)
-			mutate_gue(p, desc, dn);
-		if (chance(40))
-			nmut = 1 + rnd(3);
+		nmut = gen_rx_gue(p, e, desc, dn);
 	} else if (r < 80) {
 		int kind = rnd(UL_MAX);
 		const int about[] = {A6_REMOTE, A6_REMOTE, A6_REMOTE_B, A6_UNKNOWN, A6_GROUP};
@@ -3904,17 +4115,20 @@ static void gen_rx(struct pkt *p, struct env *e, char *desc, size_t dn)
 		pkt_insert(p, 0, n, -1);
 		note(desc, dn, "garbage(%zu)", n);
 		if (chance(20) && p->len >= 60) { /* IPv6 garbage that gets past the first checks */
+			/* Sometimes UDP to the GUE port instead. */
+			bool udp = chance(25);
+
 			set16(p, 12, 0x86dd);
 			set8(p, 14, chance(80) ? 0x60 : rnd(256));
-			set8(p, 20, chance(80) ? 6 : rnd(256));
-			set16(p, 56, STT_PORT);
+			set8(p, 20, udp ? 17 : chance(80) ? 6 : rnd(256));
+			set16(p, 56, udp ? GUE_PORT : STT_PORT);
 			if (chance(70))
 				memcpy(p->d + 38, addr6[A6_LOCAL], 16);
 			if (chance(50))
 				fix_plen6(p);
 			if (chance(50))
 				set8(p, 66, 0x50);
-			note(desc, dn, "+stt6-ish");
+			note(desc, dn, udp ? "+gue6-ish" : "+stt6-ish");
 		} else if (chance(60) && p->len >= 40) { /* garbage that gets past the first checks */
 			set16(p, 12, 0x0800);
 			set8(p, 14, chance(70) ? 0x45 : 0x40 | rnd(16));
@@ -4022,12 +4236,113 @@ static void exec_rx_both(const struct pkt *in, const struct env *e, const char *
 	exec_one(P_TC_RX, in, e, desc, M_RECORD);
 }
 
+/* A GUE seed of the deterministic phase: what is inside, the GRE key, cookie, UDP checksum. */
+struct gue_seed {
+	int kind; /* enum inner_kind; -1: a runt of payload bytes */
+	size_t payload;
+	uint32_t key;
+	bool cookie, csum;
+};
+
+/*
+ * One GUE seed over one family, in variants, then truncated at every length with the IP
+ * length kept, fixed, and fixed with the UDP length. IPv4: as it is, twice (the XDP flag
+ * cannot be taken from CTX2, and CTX's key does not fit), GUE off, to the group. IPv6: as it
+ * is (from A6_REMOTE, which consents to checksum 0), without the consent, GUE off, to the
+ * group, without local6, behind an extension header, from another remote, from an address
+ * with no index.
+ */
+static void seed_gue(const struct pkt *inner, const struct gue_seed *g, bool v6)
+{
+	static struct pkt seg, t;
+	struct env e = env_default;
+	static const char *const vn4[] = {"", "", " gue-off", " to-group"};
+	static const char *const vn6[] = {
+	    "",		  " no-consent", " gue-off",	   " to-group",
+	    " no-local6", " ext-header", " from-remote-b", " from-no-index"};
+	static const int src6[] = {A6_REMOTE, A6_REMOTE, A6_REMOTE,   A6_REMOTE,
+				   A6_REMOTE, A6_REMOTE, A6_REMOTE_B, A6_UNKNOWN};
+	const char *kn = g->kind < 0 ? "runt" : kind_names[g->kind];
+	size_t u = v6 ? 54 : 34;
+	char desc[200] = "";
+
+	for (int v = 0; v < (v6 ? 8 : 4); v++) {
+		e.gue = v != 2;
+		e.udp6_zero = !v6 || v != 1;
+		e.local6 = !v6 || v != 4;
+		if (v6)
+			build_gue6(&seg, inner, g->key, addr6[src6[v]],
+				   addr6[v == 3 ? A6_GROUP : A6_LOCAL], g->cookie, g->csum);
+		else
+			build_gue(&seg, inner, g->key, v == 3 ? group4 : local4, g->cookie,
+				  g->csum);
+		if (v6 && v == 5)
+			insert_ext6(&seg, 1, desc, 0);
+		snprintf(desc, sizeof(desc), "seed gue%s(%s,%zu,key 0x%x%s%s)%s", v6 ? "6" : "", kn,
+			 inner->len, g->key, g->cookie ? ",cookie" : "", g->csum ? ",udp-csum" : "",
+			 v6 ? vn6[v] : vn4[v]);
+		exec_rx_both(&seg, &e, desc);
+	}
+	e.gue = e.udp6_zero = e.local6 = true;
+	if (v6)
+		build_gue6(&seg, inner, g->key, addr6[A6_REMOTE], addr6[A6_LOCAL], g->cookie,
+			   g->csum);
+	else
+		build_gue(&seg, inner, g->key, local4, g->cookie, g->csum);
+	for (size_t n = ETH_LEN; n < seg.len; n++) {
+		for (int fix = 0; fix < 3; fix++) {
+			t.len = n;
+			memcpy(t.d, seg.d, n);
+			e.sttd = n & 1;
+			if (fix && v6)
+				fix_plen6(&t);
+			else if (fix)
+				fix_tot_len(&t);
+			if (fix == 2 && n >= u + 6)
+				set16(&t, u + 4, (uint16_t)(n - u));
+			snprintf(desc, sizeof(desc), "seed gue%s(%s) truncated to %zu%s",
+				 v6 ? "6" : "", kn, n,
+				 fix == 1   ? ", IP length fixed"
+				 : fix == 2 ? ", IP and UDP lengths fixed"
+					    : "");
+			exec_rx_both(&t, &e, desc);
+		}
+	}
+}
+
+/*
+ * GUE (docs/GUE.md), over IPv4 and IPv6: Linux's frame to a bound key, with an unbound key,
+ * the cookie (no remote has one here: gue_cookie), a UDP checksum (TC cannot trust it:
+ * gue_udp_csum), a runt inside (seed_gue: the variants and truncations of each).
+ */
+static void phase_seeds_gue(void)
+{
+	static struct pkt inner;
+	static const struct gue_seed seeds[] = {
+	    {K_ARP, 0, CTX2, false, false},   {K_UDP, 64, CTX2, false, false},
+	    {K_TCP, 100, CTX2, false, false}, {K_SHORT, 0, CTX2, false, false},
+	    {K_IPV6, 8, CTX2, false, false},  {K_UDP, 64, (uint32_t)CTX, false, false},
+	    {K_UDP, 64, CTX2, true, false},   {K_ICMP, 56, CTX2, false, true},
+	    {-1, 13, CTX2, false, false},
+	};
+
+	for (size_t i = 0; i < sizeof(seeds) / sizeof(seeds[0]); i++) {
+		if (seeds[i].kind < 0) {
+			inner.len = seeds[i].payload;
+			fill_payload(inner.d, inner.len, 0x99);
+		} else {
+			build_inner(&inner, seeds[i].kind, vm_a, vm_b, seeds[i].payload, 40000);
+		}
+		seed_gue(&inner, &seeds[i], false);
+		seed_gue(&inner, &seeds[i], true);
+	}
+}
+
 /* Deterministic phase: the seeds as they are, then truncated at every length. */
 static void phase_seeds(void)
 {
 	static struct pkt inner, seg, t;
-	struct env e = {.ctx_xdp = true, .sttd = false, .flood = FL_ONE, .mtu = 1500, .ttl = 64,
-			.local6 = true, .gue = true};
+	struct env e = env_default;
 	char desc[200];
 	struct {
 		int kind;
@@ -4149,71 +4464,7 @@ static void phase_seeds(void)
 			exec_rx_both(&t, &e, desc);
 		}
 	}
-	/*
-	 * GUE (docs/GUE.md): Linux's frame to a bound key, with an unbound key, the cookie (no
-	 * remote has one here: gue_cookie), a UDP checksum (TC cannot trust it: gue_udp_csum),
-	 * to a group; each also with GUE off, and truncated at every length with the IP length
-	 * kept, fixed, and fixed with the UDP length.
-	 */
-	{
-		struct {
-			int kind;
-			size_t payload;
-			uint32_t key;
-			bool cookie, csum;
-		} gue_seeds[] = {
-		    {K_ARP, 0, CTX2, false, false},   {K_UDP, 64, CTX2, false, false},
-		    {K_TCP, 100, CTX2, false, false}, {K_SHORT, 0, CTX2, false, false},
-		    {K_IPV6, 8, CTX2, false, false},  {K_UDP, 64, (uint32_t)CTX, false, false},
-		    {K_UDP, 64, CTX2, true, false},   {K_ICMP, 56, CTX2, false, true},
-		    {-1, 13, CTX2, false, false},
-		};
-
-		for (size_t i = 0; i < sizeof(gue_seeds) / sizeof(gue_seeds[0]); i++) {
-			int k = gue_seeds[i].kind;
-			const char *kn = k < 0 ? "runt" : kind_names[k];
-
-			if (gue_seeds[i].kind < 0) {
-				inner.len = gue_seeds[i].payload;
-				fill_payload(inner.d, inner.len, 0x99);
-			} else {
-				build_inner(&inner, k, vm_a, vm_b, gue_seeds[i].payload, 40000);
-			}
-			for (int v = 0; v < 4; v++) {
-				/* As it is, no XDP flag on the vport (CTX2 has it: CTX's key
-				 * does not fit), GUE off, to the group. */
-				e.gue = v != 2;
-				build_gue(&seg, &inner, gue_seeds[i].key, v == 3 ? group4 : local4,
-					  gue_seeds[i].cookie, gue_seeds[i].csum);
-				snprintf(desc, sizeof(desc), "seed gue(%s,%zu,key 0x%x%s%s)%s", kn,
-					 inner.len, gue_seeds[i].key,
-					 gue_seeds[i].cookie ? ",cookie" : "",
-					 gue_seeds[i].csum ? ",udp-csum" : "",
-					 v == 2 ? " gue-off" : v == 3 ? " to-group" : "");
-				exec_rx_both(&seg, &e, desc);
-			}
-			e.gue = true;
-			build_gue(&seg, &inner, gue_seeds[i].key, local4, gue_seeds[i].cookie,
-				  gue_seeds[i].csum);
-			for (size_t n = ETH_LEN; n < seg.len; n++) {
-				for (int fix = 0; fix < 3; fix++) {
-					t.len = n;
-					memcpy(t.d, seg.d, n);
-					e.sttd = n & 1;
-					if (fix)
-						fix_tot_len(&t);
-					if (fix == 2 && n >= 40)
-						set16(&t, 38, (uint16_t)(n - 34));
-					snprintf(desc, sizeof(desc),
-						 "seed gue(%s) truncated to %zu%s", kn, n,
-						 fix == 1   ? ", IP length fixed"
-						 : fix == 2 ? ", IP and UDP lengths fixed"
-							    : "");
-					exec_rx_both(&t, &e, desc);
-				}
-			}
-		}
-	}
+	phase_seeds_gue();
 	/*
 	 * Inner frames cut to every length from 14 bytes, the outer lengths kept right, over
 	 * both families: short IPv4, IPv6 and ARP frames behind a whole STT header.
@@ -4305,7 +4556,8 @@ static bool still_fails(const struct fcase *c, const struct pkt *p, uint32_t wan
 
 /*
  * Cut n bytes off the end and keep the lengths that matched the packet matching it: the
- * outer (or tenant) IP total length, STT's SEQ frame length, the inner IP total length.
+ * outer (or tenant) IP total length, STT's SEQ frame length or GUE's UDP length, the inner
+ * IP total length.
  */
 static void shrink_tail(const struct pkt *old, struct pkt *t, size_t n, int prog)
 {
@@ -4317,6 +4569,8 @@ static void shrink_tail(const struct pkt *old, struct pkt *t, size_t n, int prog
 		/* Over IPv6: the payload length, SEQ behind the IPv6 header. */
 		if (get16(old->d, 18) + 54u == old->len)
 			set16(t, 18, (uint16_t)(len - 54));
+		if (old->d[20] == 17 && len >= 60 && get16(old->d, 58) + 54u == old->len)
+			set16(t, 58, (uint16_t)(len - 54));
 		if (len >= 78 && old->len >= 74 && STT_SEQ_LEN(get32(old->d, 58)) == old->len - 74)
 			set32(t, 58, STT_SEQ(len - 74, STT_SEQ_OFF(get32(old->d, 58))));
 		return;
@@ -4325,6 +4579,8 @@ static void shrink_tail(const struct pkt *old, struct pkt *t, size_t n, int prog
 		set16(t, 16, (uint16_t)(len - 14));
 	if (prog == P_TX)
 		return;
+	if (len >= 40 && old->d[23] == 17 && get16(old->d, 38) + 34u == old->len)
+		set16(t, 38, (uint16_t)(len - 34));
 	if (len >= 58 && old->len >= 54 && STT_SEQ_LEN(get32(old->d, 38)) == old->len - 54)
 		set32(t, 38, STT_SEQ(len - 54, STT_SEQ_OFF(get32(old->d, 38))));
 	if (len >= 90 && get16(old->d, 12) == 0x0800 && get16(old->d, 84) == 0x0800 &&
@@ -4499,6 +4755,31 @@ static void check_sums(void)
 
 /* ------------------------------------------------------------------------------------------ */
 
+/* What the receive model classified (per program), and the transmit side's cut and IPv6 runs. */
+static void print_classes(void)
+{
+	printf("# model classes (xdp / tc): ");
+	for (int c = 0; c < RX_CLASSES; c++)
+		printf("%s%s %lu/%lu", c ? ", " : "", rx_class_names[c], rx_classes[0][c],
+		       rx_classes[1][c]);
+	printf("; tx frames cut: %lu (passes not run for %lu: pass 1's output exceeds what "
+	       "test_run takes)\n",
+	       tx_cut_runs, cut_chains_skipped);
+	printf("# IPv6 underlay: model classes (xdp / tc): ");
+	for (int c = 0; c < RX_CLASSES; c++)
+		printf("%s%s %lu/%lu", c ? ", " : "", rx_class_names[c], rx_v6_classes[0][c],
+		       rx_v6_classes[1][c]);
+	printf("; packet too big: %lu taken, %lu ignored; tx to IPv6 remotes: %lu sent, %lu "
+	       "dropped\n",
+	       ptb_runs[1], ptb_runs[0], tx_v6_runs[1], tx_v6_runs[0]);
+	/* GUE is never a segment, and "not ours" is not told from other UDP. */
+	printf("# GUE over IPv6 (xdp / tc): dropped by the parser %lu/%lu, whole frames %lu/%lu, "
+	       "delivered %lu/%lu\n",
+	       rx_gue6_classes[0][RX_DROP], rx_gue6_classes[1][RX_DROP],
+	       rx_gue6_classes[0][RX_FRAME], rx_gue6_classes[1][RX_FRAME], rx_gue6_delivered[0],
+	       rx_gue6_delivered[1]);
+}
+
 static void usage(const char *prog)
 {
 	fprintf(stderr, "usage: %s [-n N] [-s SEED] [-k] [-v]\n", prog);
@@ -4597,7 +4878,7 @@ int main(int argc, char **argv)
 	for (int g = 0; g < G_MAX; g++) {
 		static struct pkt best;
 		const struct fcase *c = &first_fail[g];
-		char e_s[128];
+		char e_s[192];
 
 		if (!c->used)
 			continue;
@@ -4644,20 +4925,7 @@ int main(int argc, char **argv)
 		       inputs_ran[p] - verdicts[p][TC_ACT_OK] - verdicts[p][TC_ACT_SHOT] -
 			   verdicts[p][TC_ACT_REDIRECT],
 		       einval[p]);
-	printf("# model classes (xdp / tc): ");
-	for (int c = 0; c < RX_CLASSES; c++)
-		printf("%s%s %lu/%lu", c ? ", " : "", rx_class_names[c], rx_classes[0][c],
-		       rx_classes[1][c]);
-	printf("; tx frames cut: %lu (passes not run for %lu: pass 1's output exceeds what "
-	       "test_run takes)\n",
-	       tx_cut_runs, cut_chains_skipped);
-	printf("# IPv6 underlay: model classes (xdp / tc): ");
-	for (int c = 0; c < RX_CLASSES; c++)
-		printf("%s%s %lu/%lu", c ? ", " : "", rx_class_names[c], rx_v6_classes[0][c],
-		       rx_v6_classes[1][c]);
-	printf("; packet too big: %lu taken, %lu ignored; tx to IPv6 remotes: %lu sent, %lu "
-	       "dropped\n",
-	       ptb_runs[1], ptb_runs[0], tx_v6_runs[1], tx_v6_runs[0]);
+	print_classes();
 	printf("# drops by reason (xdp / tc_rx / tc_tx):");
 	for (int i = STT_C_DROP_BASE; i < STT_NR_COUNTERS; i++)
 		if (sums[P_XDP][i] + sums[P_TC_RX][i] + sums[P_TX][i] + sums[P_CUT][i])
