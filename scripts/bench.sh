@@ -263,10 +263,15 @@ path_none() {
 	echo "none: br0 with the vport and the underlay veth in each host; tenants MTU $TENANT_MTU"
 }
 
-# The underlay gets its addresses back (path_none flushed them) for the paths after it.
+# The underlay gets its addresses back (path_none flushed them) for the paths after it, the
+# IPv6 link-local one too (turning IPv6 off and on makes it again): without it, neighbour
+# discovery's probes went unanswered once the entries aged, and stt6 after none stalled
+# (tx_no_neigh) about 10 s in.
 unpath_none() {
 	q ip -n "$NS_H1" link del br0
 	q ip -n "$NS_H2" link del br0
+	q nsx "$NS_H1" sysctl -qw "net.ipv6.conf.$UL1.disable_ipv6=1"
+	q nsx "$NS_H2" sysctl -qw "net.ipv6.conf.$UL2.disable_ipv6=1"
 	ip -n "$NS_H1" addr replace "$UL1_IP/24" dev "$UL1" &&
 		ip -n "$NS_H2" addr replace "$UL2_IP/24" dev "$UL2" && underlay_ipv6
 }
@@ -359,6 +364,11 @@ cell() {
 			'BEGIN {if (b > 0 && n ~ /^[0-9]+$/) printf "%.0f", n / (b / 1e9); else print "-"}')
 	fi
 	[ -z "$BPF_IDS" ] || bpf_delta "$r" "$path" "$c" "$before" "$(bpf_snap)"
+	# Nothing got through: the sender's drop counters (since attach) say where it stopped.
+	if [[ $OURS == *" $path "* ]] && [ "${V[pps/$k]:-${RUN_BYTES:-0}}" = 0 ]; then
+		echo "#   nothing received; $NS_H1 drops: $(stt_ctl "$NS_H1" stats --json 2>/dev/null |
+			jq -r '[.drops // {} | to_entries[] | select(.value > 0) | "\(.key) \(.value)"] | join(", ")')"
+	fi
 }
 
 # measure_path ROUND PATH: set the path up, measure every cell, take it down
