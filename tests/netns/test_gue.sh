@@ -6,8 +6,9 @@
 # ARP leaves h1 as a GUE copy and an STT copy of the same frame), the GUE wire decoded by
 # tshark's own IPv4/UDP/GRE/Ethernet dissectors (tshark 4.0 has no GUE dissector: the GUE
 # word is checked here, the rest re-wrapped as IP protocol 47 for tshark), TSO bursts as
-# UDP-tunnel GSO skbs, XDP delivery, the security cookie, isolation between contexts.
-# Ends with `N passed, N failed, N skipped`.
+# UDP-tunnel GSO skbs, XDP delivery, the security cookie, isolation between contexts; then
+# GUE over an IPv6 underlay between two more hosts (h5, h6), with the zero UDP checksum that
+# needs each remote's consent (docs/GUE.md section 5). Ends with `N passed, N failed, N skipped`.
 set -u
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -19,6 +20,8 @@ source "$HERE/harness.sh"
 
 P=$STT_NS_PREFIX
 SW=${P}sw H1=${P}h1 H2=${P}h2 H3=${P}h3 T1=${P}t1 T2=${P}t2 T3=${P}t3 T4=${P}t4
+H5=${P}h5 H6=${P}h6 T5=${P}t5 T6=${P}t6
+IP5=2001:db8:6::5 IP6=2001:db8:6::6 TIP5=198.19.6.5 TIP6=198.19.6.6
 IP1=198.18.0.1 IP2=198.18.0.2 IP3=198.18.0.3
 TIP1=198.19.0.1 TIP2=198.19.0.2 TIP3=198.19.0.3 TIP4=198.19.0.4
 COOKIE=0123456789abcdef
@@ -27,12 +30,12 @@ TMP=$(mktemp -d /tmp/stt-gue.XXXXXX)
 cleanup() {
 	captures_kill
 	local ns
-	for ns in $H1 $H2 $H3; do
+	for ns in $H1 $H2 $H3 $H5 $H6; do
 		ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null
 		"$STTCTL" -n "$ns" detach "ul" >/dev/null 2>&1
 		[ -e "/run/netns/$ns" ] && rm -rf "$STT_PIN_BASE/$(stt_ns_inode "$ns")"
 	done
-	for ns in $SW $H1 $H2 $H3 $T1 $T2 $T3 $T4; do
+	for ns in $SW $H1 $H2 $H3 $T1 $T2 $T3 $T4 $H5 $H6 $T5 $T6; do
 		ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null
 		ip netns del "$ns" 2>/dev/null
 	done
@@ -283,6 +286,97 @@ if [ "$n" = 0 ] && [ "$p1" = "$p0" ] && [ "$m" = 2 ]; then
 	ok "gue-port 0 turns GUE receive off; 6080 again turns it on"
 else
 	not_ok "gue-port 0" "$n pings with GUE off (rx_gue_frames +$((p1 - p0))), $m after turning it on"
+fi
+
+# 8. GUE over an IPv6 underlay: h5 and h6 (IPv6 only) on the same bridge, context 600, each
+# the other's GUE remote with the zero-checksum consent.
+host6() {
+	ip netns add "$1" && ip -n "$1" link set lo up &&
+		ip -n "$SW" link add "p-$1" type veth peer name ul netns "$1" &&
+		ip -n "$SW" link set "p-$1" master br0 up &&
+		ip -n "$1" addr add "$2/64" dev ul nodad && ip -n "$1" link set ul up
+}
+setup6() {
+	host6 "$H5" $IP5 && host6 "$H6" $IP6 &&
+		tenant "$H5" vp5 "$T5" $TIP5 on && tenant "$H6" vp6 "$T6" $TIP6 on || return 1
+	local m5 m6
+	m5=$(stt_mac "$T5" eth0) m6=$(stt_mac "$T6" eth0)
+	ctl "$H5" attach ul --local $IP5 --xdp off && ctl "$H6" attach ul --local $IP6 --xdp off &&
+		ctl "$H5" vport add vp5 --context 600 && ctl "$H6" vport add vp6 --context 600 &&
+		ctl "$H5" remote set $IP6 --encap gue --udp6-zero-csum &&
+		ctl "$H6" remote set $IP5 --encap gue --udp6-zero-csum &&
+		ctl "$H5" fdb add --context 600 --mac ff:ff:ff:ff:ff:ff --remote $IP6 &&
+		ctl "$H5" fdb add --context 600 --mac "$m6" --remote $IP6 &&
+		ctl "$H6" fdb add --context 600 --mac ff:ff:ff:ff:ff:ff --remote $IP5 &&
+		ctl "$H6" fdb add --context 600 --mac "$m5" --remote $IP5
+}
+if ! setup6 >"$TMP/setup6.log" 2>&1; then
+	not_ok "IPv6 setup: h5, h6, remote set --encap gue --udp6-zero-csum" "$(tail -n 3 "$TMP/setup6.log")"
+	harness_summary
+	exit 1
+fi
+if out=$(ctl "$H5" remote set 2001:db8:6::7 --encap gue 2>&1); then
+	not_ok "GUE to an IPv6 remote without --udp6-zero-csum is refused" "accepted"
+else
+	ok "GUE to an IPv6 remote without --udp6-zero-csum is refused: ${out:0:120}"
+fi
+nsx "$H5" ethtool -K ul tx off tso off gso off >/dev/null 2>&1
+capture wire6 "$H5" ul -s 0 'udp port 6080'
+n=$(pings "$T5" $TIP6 3)
+sleep 0.3
+captures_kill
+r6=$(counter "$H6" rx_gue_frames) f6=$(counter "$H6" rx_frames6)
+if [ "$n" = 3 ] && [ "$r6" -ge 3 ] && [ "$f6" -ge 3 ]; then
+	ok "GUE over IPv6: ping t5 -> t6 3/3 (h6 rx_gue_frames $r6, rx_frames6 $f6)"
+else
+	not_ok "GUE over IPv6: ping" "$n/3, h6 rx_gue_frames $r6 rx_frames6 $f6; drops: $(ctl "$H6" stats --json | jq -c '.drops | with_entries(select(.value != 0))')"
+fi
+# tshark: IPv6 next header UDP, hop limit 64, UDP to 6080 with checksum 0 and the right
+# length, GUE 002f0000; then GRE (key 600 = 0x258) and the inner ICMP re-wrapped for tshark.
+tshark -r "$TMP/wire6.pcap" -Y "udp.dstport==6080 && ipv6.src==$IP5" -T fields -E separator=, \
+	-e ipv6.nxt -e ipv6.hlim -e udp.srcport -e udp.length -e ipv6.plen -e udp.checksum \
+	-e udp.payload >"$TMP/gue6.csv" 2>/dev/null
+bad=$(awk -F, '{ sp = $3 + 0
+	if ($1 != 17 || $2 != 64 || sp < 32768 || sp > 60999 || $4 != $5 || $6 != "0x0000" ||
+	    substr($7, 1, 8) != "002f0000") print }' "$TMP/gue6.csv" | head -3)
+ngue=$(wc -l <"$TMP/gue6.csv")
+awk -F, '{ p = substr($7, 9); printf "000000"; for (i = 1; i <= length(p); i += 2) printf " %s", substr(p, i, 2); print "" }' \
+	"$TMP/gue6.csv" >"$TMP/gre6.txt"
+text2pcap -i 47 -6 $IP5,$IP6 "$TMP/gre6.txt" "$TMP/gre6.pcap" >/dev/null 2>&1
+tshark -r "$TMP/gre6.pcap" -o ip.check_checksum:TRUE -T fields -E separator=, -E occurrence=l \
+	-e gre.flags_and_version -e gre.proto -e gre.key -e eth.type -e icmp.checksum.status \
+	>"$TMP/gre6.csv" 2>/dev/null
+badgre=$(awk -F, '$1 != "0x2000" || $2 != "0x6558" || $3 != "0x00000258" || ($4 == "0x0800" && $5 != 1)' "$TMP/gre6.csv" | head -3)
+nicmp=$(awk -F, '$4 == "0x0800" && $5 == 1' "$TMP/gre6.csv" | wc -l)
+if [ "$ngue" -ge 4 ] && [ -z "$bad" ] && [ -z "$badgre" ] && [ "$nicmp" -ge 3 ]; then
+	ok "GUE over IPv6 wire per tshark: $ngue datagrams, next header UDP, hop limit 64, UDP checksum 0, GUE 002f0000, GRE K+TEB key 600, inner ICMP checksums good ($nicmp)"
+else
+	not_ok "GUE over IPv6 wire" "$ngue datagrams; bad outer: $bad; bad GRE: $badgre; good ICMP $nicmp"
+	diag <"$TMP/gue6.csv"
+fi
+# TSO bursts over IPv6: UDP-tunnel GSO skbs (the underlay's offloads back on).
+nsx "$H5" ethtool -K ul tx on tso on gso on >/dev/null 2>&1
+ip netns exec "$T6" iperf3 -s -1 -D -p 5201 >/dev/null 2>&1
+stt_wait_listen "$T6" 5201 >/dev/null 2>&1 || sleep 0.5
+s0=$(counter "$H5" tx_gso_frames)
+out=$(ip netns exec "$T5" timeout 20 iperf3 -c $TIP6 -p 5201 -t 2 -J 2>/dev/null)
+bytes=$(jq -r '.end.sum_received.bytes // 0' <<<"$out" 2>/dev/null)
+s1=$(counter "$H5" tx_gso_frames)
+drops6=$(ctl "$H6" stats --json | jq '[.drops[]] | add // 0')
+if [ "${bytes:-0}" -gt 1000000 ] && [ "$((s1 - s0))" -gt 10 ] && [ "$drops6" = 0 ]; then
+	ok "TSO over GUE over IPv6: iperf3 $bytes bytes, $((s1 - s0)) GSO frames, no drop on h6"
+else
+	not_ok "TSO over GUE over IPv6" "bytes ${bytes:-0}, GSO frames +$((s1 - s0)), h6 drops $drops6"
+fi
+# h6 withdraws its consent (STT toward h5): h5's zero-checksum GUE is dropped and counted.
+ctl "$H6" remote set $IP5 --encap stt --no-udp6-zero-csum >/dev/null
+z0=$(counter "$H6" gue_udp6_zero_csum)
+n=$(pings "$T5" $TIP6 2)
+z1=$(counter "$H6" gue_udp6_zero_csum)
+if [ "$n" = 0 ] && [ "$((z1 - z0))" -ge 2 ]; then
+	ok "without h6's consent, h5's zero-checksum GUE is dropped: gue_udp6_zero_csum +$((z1 - z0))"
+else
+	not_ok "zero checksum without consent" "$n/2 pings, gue_udp6_zero_csum +$((z1 - z0))"
 fi
 
 harness_summary
