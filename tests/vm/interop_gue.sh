@@ -190,7 +190,7 @@ fi
 
 PARTS=${STT_INTEROP_PARTS:-linux stt}
 if [[ " $PARTS " != *" linux "* ]]; then
-	[[ " $PARTS " != *" stt "* ]] || stt_interop
+	[[ " $PARTS " != *" stt "* ]] || { stt_interop; stt_interop6; }
 	harness_summary
 	exit
 fi
@@ -376,6 +376,7 @@ if [[ " $PARTS " == *" stt "* ]]; then
 	ip netns del $NS_A 2>/dev/null
 	ip netns del $NS_B 2>/dev/null
 	stt_interop
+	stt_interop6
 fi
 
 harness_summary

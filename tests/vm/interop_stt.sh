@@ -216,6 +216,125 @@ stt_interop() {
 	} | diag
 }
 
+# ------------------------------------------------------------------- the same over IPv6
+# stt's GUE over an IPv6 underlay against Linux's ip6gretap (fou6): the zero UDP checksum
+# stt sends by the remote's consent (remote set --udp6-zero-csum, docs/GUE.md section 5)
+# and Linux's `noencap-udp6-csum encaplimit none`, which is what stt accepts; then what stt
+# does with Linux's defaults (a Destination Options header, a computed checksum).
+UL6_LX=2001:db8:47::11 UL6_ST=2001:db8:47::12
+T6_LX=198.18.103.1 T6_ST=198.18.103.2
+TMTU6=1426 # 1500 - IPv6 40 - UDP 8 - GUE 4 - GRE 8 - Ethernet 14
+
+# stt_interop6_gt6 [OPTIONS...]: (re)make Linux's ip6gretap gt6 with these encap options
+stt_interop6_gt6() {
+	ip -n $NS_LX link del gt6 2>/dev/null
+	ip -n $NS_LX link add gt6 type ip6gretap local $UL6_LX remote $UL6_ST key $KEY \
+		encap gue encap-sport auto encap-dport $PORT "$@" &&
+		ip -n $NS_LX link set gt6 mtu $TMTU6 &&
+		ip -n $NS_LX addr add $T6_LX/24 dev gt6 && ip -n $NS_LX link set gt6 up
+}
+
+stt_interop6_setup() {
+	local ns lxmac
+	for ns in $NS_LX $NS_ST $NS_TN; do
+		ip netns add $ns && ip -n $ns link set lo up || return 1
+	done
+	ip netns exec $NS_TN sysctl -qw net.ipv6.conf.all.disable_ipv6=1 || return 1
+	ip link add ul netns $NS_LX type veth peer name ul netns $NS_ST &&
+		ip -n $NS_LX addr add $UL6_LX/64 dev ul nodad && ip -n $NS_ST addr add $UL6_ST/64 dev ul nodad &&
+		ip -n $NS_LX link set ul up && ip -n $NS_ST link set ul up || return 1
+	ip netns exec $NS_LX ip fou add port $PORT gue -6 &&
+		stt_interop6_gt6 noencap-udp6-csum encaplimit none || return 1
+	ip -n $NS_ST link add vp mtu $TMTU6 type veth peer name eth0 netns $NS_TN mtu $TMTU6 &&
+		ip -n $NS_TN addr add $T6_ST/24 dev eth0 &&
+		ip netns exec $NS_TN ethtool -K eth0 tso on gso on gro on >/dev/null &&
+		ip -n $NS_TN link set eth0 up && ip -n $NS_ST link set vp up || return 1
+	lxmac=$(stt_mac $NS_LX gt6)
+	sctl attach ul --local $UL6_ST --xdp off --gue-port $PORT >/dev/null &&
+		sctl vport add vp --context $KEY &&
+		sctl remote set $UL6_LX --encap gue --udp6-zero-csum &&
+		sctl fdb add --context $KEY --mac ff:ff:ff:ff:ff:ff --remote $UL6_LX &&
+		sctl fdb add --context $KEY --mac "$lxmac" --remote $UL6_LX
+}
+
+stt_interop6() {
+	local n m d0 d1 t0 t1 r0 r1 x0 x1 start
+	stt_interop_cleanup
+	NS_LX=gue6-lx NS_ST=gue6-st NS_TN=gue6-tn
+	echo "# stt's GUE over IPv6 against Linux's ip6gretap: Linux in $NS_LX ($UL6_LX), stt in $NS_ST ($UL6_ST)"
+	start=$SECONDS
+	if ! stt_interop6_setup 2>"$TMP/stt6-setup.err"; then
+		not_ok "stt vs Linux over IPv6: setup" "$(tail -n 3 "$TMP/stt6-setup.err" | tr '\n' ' ')"
+		return
+	fi
+	ok "stt vs Linux over IPv6: setup (ip6gretap noencap-udp6-csum encaplimit none; remote set --encap gue --udp6-zero-csum) in $((SECONDS - start))s"
+	ip -n $NS_LX -d link show gt6 | diag
+
+	d0=$(sdrops_sum) t0=$(scount tx_gue_frames) r0=$(scount rx_gue_frames)
+	n=$(spings $NS_TN $T6_LX)
+	m=$(spings $NS_LX $T6_ST)
+	d1=$(sdrops_sum) t1=$(scount tx_gue_frames) r1=$(scount rx_gue_frames)
+	if [ "$n" = 3 ] && [ "$m" = 3 ] && [ "$d1" = "$d0" ]; then
+		ok "stt vs Linux over IPv6: ping 3/3 both ways, ARP through the tunnel (tx_gue_frames +$((t1 - t0)), rx_gue_frames +$((r1 - r0))), no drop"
+	else
+		not_ok "stt vs Linux over IPv6: ping both ways" "stt->Linux $n/3, Linux->stt $m/3; stt drops: $(sdrops)"
+	fi
+
+	x0=$(scount tx_gso_frames)
+	siperf ip6-st-lx $NS_LX $T6_LX $NS_TN
+	x1=$(scount tx_gso_frames)
+	if [ "$IPERF_BYTES" -gt 1000000 ] && [ "$((x1 - x0))" -gt 10 ]; then
+		ok "stt vs Linux over IPv6: iperf3 stt tenant -> Linux 2 s: $IPERF_BYTES bytes ($IPERF_BPS), tx_gso_frames +$((x1 - x0))"
+	else
+		not_ok "stt vs Linux over IPv6: iperf3 stt tenant -> Linux" "$IPERF_BYTES bytes, tx_gso_frames +$((x1 - x0)); stt drops: $(sdrops)"
+	fi
+	d0=$(sdrops_sum)
+	siperf ip6-lx-st $NS_TN $T6_ST $NS_LX
+	d1=$(sdrops_sum)
+	if [ "$IPERF_BYTES" -gt 1000000 ] && [ "$d1" = "$d0" ]; then
+		ok "stt vs Linux over IPv6: iperf3 Linux -> stt tenant 2 s: $IPERF_BYTES bytes ($IPERF_BPS), no drop"
+	else
+		not_ok "stt vs Linux over IPv6: iperf3 Linux -> stt tenant" "$IPERF_BYTES bytes; drops +$((d1 - d0)): $(sdrops)"
+	fi
+
+	# Linux's default encaplimit 4 puts a Destination Options header before UDP: not ours.
+	stt_interop6_gt6 noencap-udp6-csum
+	d0=$(scount ipv6_outer)
+	m=$(spings $NS_LX $T6_ST 3)
+	d1=$(scount ipv6_outer)
+	if [ "$m" = 0 ] && [ "$((d1 - d0))" -ge 3 ]; then
+		ok "stt vs Linux over IPv6: Linux's default encaplimit (Destination Options) dropped, ipv6_outer +$((d1 - d0))"
+	else
+		not_ok "stt vs Linux over IPv6: Linux's encaplimit 4" "$m/3 pings, ipv6_outer +$((d1 - d0)); drops: $(sdrops)"
+	fi
+
+	# Without stt's consent, Linux's zero checksums are dropped (RFC 6936), counted.
+	stt_interop6_gt6 noencap-udp6-csum encaplimit none
+	sctl remote set $UL6_LX --encap stt --no-udp6-zero-csum >/dev/null
+	d0=$(scount gue_udp6_zero_csum)
+	m=$(spings $NS_LX $T6_ST 3)
+	d1=$(scount gue_udp6_zero_csum)
+	if [ "$m" = 0 ] && [ "$((d1 - d0))" -ge 3 ]; then
+		ok "stt vs Linux over IPv6: without the consent, zero checksums dropped, gue_udp6_zero_csum +$((d1 - d0))"
+	else
+		not_ok "stt vs Linux over IPv6: zero checksum without consent" "$m/3 pings, gue_udp6_zero_csum +$((d1 - d0)); drops: $(sdrops)"
+	fi
+
+	# Linux's computed checksums (encap-udp6-csum, iproute2's default): what stt does with them.
+	sctl remote set $UL6_LX --encap gue --udp6-zero-csum >/dev/null
+	stt_interop6_gt6 encap-udp6-csum encaplimit none
+	d0=$(scount gue_udp_csum) x0=$(scount rx_gue_frames)
+	m=$(spings $NS_LX $T6_ST 3)
+	d1=$(scount gue_udp_csum) x1=$(scount rx_gue_frames)
+	echo "# interop6 computed checksums: $m/3 pings, rx_gue_frames +$((x1 - x0)), gue_udp_csum +$((d1 - d0))"
+	if [ "$m" = 3 ] || [ "$((d1 - d0))" -ge 3 ]; then
+		ok "stt vs Linux over IPv6: Linux's computed UDP checksums: $m/3 delivered, gue_udp_csum +$((d1 - d0)) (docs/GUE.md section 0)"
+	else
+		not_ok "stt vs Linux over IPv6: computed checksums neither delivered nor counted" "$m/3, drops: $(sdrops)"
+	fi
+	echo "# stt vs Linux over IPv6: $((SECONDS - start))s"
+}
+
 # ------------------------------------------------------------------------------- host side
 # host_stt_checks OUT LOG: tshark's reading of stt's frames to Linux (OUT/stt-gue.pcap,
 # OUT/stt-gue-cookie.pcap), against what Linux's gretap took in (the `# interop-count` lines
