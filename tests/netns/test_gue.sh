@@ -174,20 +174,27 @@ else
 	not_ok "isolation" "t1 reached t4"
 fi
 
+# tso_check NAME TX-HOST TX-TENANT RX-HOST RX-TENANT RX-ADDR: iperf3 for 2 s with tenant TSO;
+# the sender must send UDP-tunnel GSO skbs (tx_gso_frames) and the receiver drop nothing.
+tso_check() {
+	local name=$1 hs=$2 ts=$3 hr=$4 tr=$5 addr=$6 s0 s1 out bytes drops
+	ip netns exec "$tr" iperf3 -s -1 -D -p 5201 >/dev/null 2>&1
+	stt_wait_listen "$tr" 5201 >/dev/null 2>&1 || sleep 0.5
+	s0=$(counter "$hs" tx_gso_frames)
+	out=$(ip netns exec "$ts" timeout 20 iperf3 -c "$addr" -p 5201 -t 2 -J 2>/dev/null)
+	bytes=$(jq -r '.end.sum_received.bytes // 0' <<<"$out" 2>/dev/null)
+	s1=$(counter "$hs" tx_gso_frames)
+	drops=$(ctl "$hr" stats --json | jq '[.drops[]] | add // 0')
+	if [ "${bytes:-0}" -gt 1000000 ] && [ "$((s1 - s0))" -gt 10 ] && [ "$drops" = 0 ]; then
+		ok "$name: iperf3 $bytes bytes, $((s1 - s0)) GSO frames, no drop on the receiver"
+	else
+		not_ok "$name" "bytes ${bytes:-0}, GSO frames +$((s1 - s0)), receiver drops $drops"
+		diag <<<"$(ctl "$hr" stats 2>&1 | tail -20)"
+	fi
+}
+
 # 4. TSO bursts: one UDP-tunnel GSO skb per burst, segmented by GSO.
-ip netns exec "$T2" iperf3 -s -1 -D -p 5201 >/dev/null 2>&1
-stt_wait_listen "$T2" 5201 >/dev/null 2>&1 || sleep 0.5
-s0=$(counter "$H1" tx_gso_frames)
-out=$(ip netns exec "$T1" timeout 20 iperf3 -c $TIP2 -p 5201 -t 2 -J 2>/dev/null)
-bytes=$(jq -r '.end.sum_received.bytes // 0' <<<"$out" 2>/dev/null)
-s1=$(counter "$H1" tx_gso_frames)
-drops2=$(ctl "$H2" stats --json | jq '[.drops[]] | add // 0')
-if [ "${bytes:-0}" -gt 1000000 ] && [ "$((s1 - s0))" -gt 10 ] && [ "$drops2" = 0 ]; then
-	ok "TSO over GUE: iperf3 $bytes bytes, $((s1 - s0)) GSO frames, no drop on h2"
-else
-	not_ok "TSO over GUE" "bytes ${bytes:-0}, GSO frames +$((s1 - s0)), h2 drops $drops2"
-	diag <<<"$(ctl "$H2" stats 2>&1 | tail -20)"
-fi
+tso_check "TSO over GUE" "$H1" "$T1" "$H2" "$T2" $TIP2
 
 # 4b. A tagged frame from a plain vport: the tag travels in-band over GUE, for single frames
 # and for TSO bursts (an 18-byte inner L2 header). The kernel here has no 8021q and no bridge
@@ -356,18 +363,7 @@ else
 fi
 # TSO bursts over IPv6: UDP-tunnel GSO skbs (the underlay's offloads back on).
 nsx "$H5" ethtool -K ul tx on tso on gso on >/dev/null 2>&1
-ip netns exec "$T6" iperf3 -s -1 -D -p 5201 >/dev/null 2>&1
-stt_wait_listen "$T6" 5201 >/dev/null 2>&1 || sleep 0.5
-s0=$(counter "$H5" tx_gso_frames)
-out=$(ip netns exec "$T5" timeout 20 iperf3 -c $TIP6 -p 5201 -t 2 -J 2>/dev/null)
-bytes=$(jq -r '.end.sum_received.bytes // 0' <<<"$out" 2>/dev/null)
-s1=$(counter "$H5" tx_gso_frames)
-drops6=$(ctl "$H6" stats --json | jq '[.drops[]] | add // 0')
-if [ "${bytes:-0}" -gt 1000000 ] && [ "$((s1 - s0))" -gt 10 ] && [ "$drops6" = 0 ]; then
-	ok "TSO over GUE over IPv6: iperf3 $bytes bytes, $((s1 - s0)) GSO frames, no drop on h6"
-else
-	not_ok "TSO over GUE over IPv6" "bytes ${bytes:-0}, GSO frames +$((s1 - s0)), h6 drops $drops6"
-fi
+tso_check "TSO over GUE over IPv6" "$H5" "$T5" "$H6" "$T6" $TIP6
 # h6 withdraws its consent (STT toward h5): h5's zero-checksum GUE is dropped and counted.
 ctl "$H6" remote set $IP5 --encap stt --no-udp6-zero-csum >/dev/null
 z0=$(counter "$H6" gue_udp6_zero_csum)
