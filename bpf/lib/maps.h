@@ -196,6 +196,21 @@ struct {
 	__type(value, struct stt_tx_state);
 } stt_tx_scratch SEC(".maps");
 
+/* Next hops bpf_fib_lookup found a moment ago (outer.h, stt_next_hop). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, STT_MAX_PMTU);
+	__type(key, struct stt_nh_key);
+	__type(value, struct stt_nh_val);
+} stt_nexthops SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct stt_nh_scratch);
+} stt_nh_scratch SEC(".maps");
+
 /* The outer headers of a cut frame's pass, for the same reason. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -12,6 +12,8 @@
 #include "inner.h"
 #include "stt_tos.h"
 
+static const __u32 stt_key0; /* key 0 of a one-slot array, not on the stack */
+
 #define STT_SEND_LAST 0x1 /* the last copy: redirect rather than clone */
 #define STT_SEND_IP   0x2 /* the skb's protocol is IP: bpf_redirect_neigh can take it */
 
@@ -24,6 +26,56 @@ static __always_inline __u32 stt_next_frame_id(void)
 		return 0;
 	id = (*ctr)++;
 	return (bpf_get_smp_processor_id() << 24) | (id & 0x00ffffff);
+}
+
+/*
+ * How long a next hop found by bpf_fib_lookup is used before it is asked again: a route or
+ * neighbour change reaches transmit within this time (docs/DESIGN.md, next hops).
+ */
+#define STT_NH_TTL_NS (100ULL * 1000 * 1000)
+
+/*
+ * The next hop of s->fib (family, ifindex, addresses set): its device and MACs in s->fib,
+ * as bpf_fib_lookup finds them, remembered per source, destination and underlay for
+ * STT_NH_TTL_NS in stt_nexthops (the lookup was a third of a small frame's transmit cost,
+ * docs/BENCH.md). Like the kernel's tunnels with their dst_cache, the route is then one per
+ * destination, not per flow. tot_len stays 0: with a length the helper refuses a GSO frame
+ * as larger than the MTU, which is this program's own business (pmtu.h). Returns the
+ * lookup's verdict; only a success is remembered.
+ */
+static __always_inline long stt_next_hop(struct __sk_buff *skb, struct stt_nh_scratch *s)
+{
+	struct bpf_fib_lookup *fib = &s->fib;
+	__u64 now = bpf_ktime_get_coarse_ns();
+	struct stt_nh_val *c;
+	long rc;
+
+	__builtin_memset(&s->k, 0, sizeof(s->k));
+	s->k.ifindex = fib->ifindex;
+	s->k.family = fib->family;
+	if (fib->family == AF_INET6) {
+		__builtin_memcpy(s->k.src, fib->ipv6_src, 16);
+		__builtin_memcpy(s->k.dst, fib->ipv6_dst, 16);
+	} else {
+		s->k.src[0] = fib->ipv4_src;
+		s->k.dst[0] = fib->ipv4_dst;
+	}
+	c = bpf_map_lookup_elem(&stt_nexthops, &s->k);
+	if (c && now - c->since_ns < STT_NH_TTL_NS) {
+		fib->ifindex = c->ifindex;
+		__builtin_memcpy(fib->dmac, c->dmac, 6);
+		__builtin_memcpy(fib->smac, c->smac, 6);
+		return BPF_FIB_LKUP_RET_SUCCESS;
+	}
+	rc = bpf_fib_lookup(skb, fib, sizeof(*fib), BPF_FIB_LOOKUP_OUTPUT);
+	if (rc == BPF_FIB_LKUP_RET_SUCCESS) {
+		s->v.since_ns = now;
+		s->v.ifindex = fib->ifindex;
+		__builtin_memcpy(s->v.dmac, fib->dmac, 6);
+		__builtin_memcpy(s->v.smac, fib->smac, 6);
+		bpf_map_update_elem(&stt_nexthops, &s->k, &s->v, BPF_ANY);
+	}
+	return rc;
 }
 
 /*
@@ -45,32 +97,37 @@ static __noinline long stt_tx_send(struct __sk_buff *skb, void *h, __u32 hdr_len
 	struct stt_encap4 *h4 = h;
 	struct stt_encap6 *h6 = h;
 	int v6 = eth->proto == bpf_htons(ETH_P_IPV6);
-	struct bpf_fib_lookup fib = {};
-	__u32 zero = 0, ifindex;
+	/* Keys from .rodata: a key on the stack here shared hdr_len's slot, and the verifier
+	 * forgot hdr_len's bounds when the key was written. */
+	struct stt_nh_scratch *s = bpf_map_lookup_elem(&stt_nh_scratch, &stt_key0);
+	__u32 ifindex;
+	struct bpf_fib_lookup *fib;
 	long rc;
 
 	if (hdr_len < sizeof(*eth) || hdr_len > (v6 ? sizeof(*h6) : sizeof(*h4)))
 		return -1;
+	if (!s)
+		return -1;
+	fib = &s->fib;
+	__builtin_memset(fib, 0, sizeof(*fib));
 	/* STT's TCP and GUE's UDP: the ports sit where the TCP header's do. */
-	fib.l4_protocol = v6 ? h6->ip.nexthdr : h4->ip.protocol;
-	fib.ifindex = cfg->ifindex;
+	fib->l4_protocol = v6 ? h6->ip.nexthdr : h4->ip.protocol;
+	fib->ifindex = cfg->ifindex;
 	if (v6) {
-		fib.family = AF_INET6;
-		fib.sport = h6->tcp.source;
-		fib.dport = h6->tcp.dest;
-		fib.tot_len = sizeof(h6->ip) + bpf_ntohs(h6->ip.payload_len);
-		__builtin_memcpy(fib.ipv6_src, h6->ip.saddr, 16);
-		__builtin_memcpy(fib.ipv6_dst, h6->ip.daddr, 16);
+		fib->family = AF_INET6;
+		fib->sport = h6->tcp.source;
+		fib->dport = h6->tcp.dest;
+		__builtin_memcpy(fib->ipv6_src, h6->ip.saddr, 16);
+		__builtin_memcpy(fib->ipv6_dst, h6->ip.daddr, 16);
 	} else {
-		fib.family = AF_INET;
-		fib.sport = h4->tcp.source;
-		fib.dport = h4->tcp.dest;
-		fib.tot_len = bpf_ntohs(h4->ip.tot_len);
-		fib.ipv4_src = cfg->local4;
-		fib.ipv4_dst = h4->ip.daddr;
+		fib->family = AF_INET;
+		fib->sport = h4->tcp.source;
+		fib->dport = h4->tcp.dest;
+		fib->ipv4_src = cfg->local4;
+		fib->ipv4_dst = h4->ip.daddr;
 	}
 	if (v6 ? STT_IS_MCAST6(h6->ip.daddr) : STT_IS_MCAST4(h4->ip.daddr)) {
-		const struct stt_underlay *ul = bpf_map_lookup_elem(&stt_underlay, &zero);
+		const struct stt_underlay *ul = bpf_map_lookup_elem(&stt_underlay, &stt_key0);
 
 		if (!ul)
 			return -1;
@@ -89,15 +146,15 @@ static __noinline long stt_tx_send(struct __sk_buff *skb, void *h, __u32 hdr_len
 		rc = BPF_FIB_LKUP_RET_SUCCESS;
 		ifindex = cfg->ifindex;
 	} else {
-		rc = bpf_fib_lookup(skb, &fib, sizeof(fib), BPF_FIB_LOOKUP_OUTPUT);
+		rc = stt_next_hop(skb, s);
 		if (rc == BPF_FIB_LKUP_RET_SUCCESS) {
-			__builtin_memcpy(eth->dst, fib.dmac, 6);
-			__builtin_memcpy(eth->src, fib.smac, 6);
+			__builtin_memcpy(eth->dst, fib->dmac, 6);
+			__builtin_memcpy(eth->src, fib->smac, 6);
 		} else {
 			__builtin_memset(eth->dst, 0, 6);
 			__builtin_memset(eth->src, 0, 6);
 		}
-		ifindex = fib.ifindex;
+		ifindex = fib->ifindex;
 	}
 	if (bpf_skb_store_bytes(skb, 0, h, hdr_len, 0))
 		return -1;

@@ -65,6 +65,28 @@ struct stt_cut_hdrs {
 	struct stt_encap6 h6;
 };
 
+/* A next hop (outer.h, stt_next_hop): what bpf_fib_lookup was asked, and what it said. */
+struct stt_nh_key {
+	__be32 src[4]; /* outer source and destination (IPv4: the first word, the rest 0) */
+	__be32 dst[4];
+	__u32 ifindex; /* the underlay the lookup starts from */
+	__u32 family;
+};
+
+struct stt_nh_val {
+	__u64 since_ns; /* when bpf_fib_lookup said it (bpf_ktime_get_coarse_ns) */
+	__u32 ifindex;  /* where to send */
+	__u8 dmac[6];
+	__u8 smac[6];
+};
+
+/* A FIB lookup and its next hop's key and value: the transmit call chain's stack is full. */
+struct stt_nh_scratch {
+	struct bpf_fib_lookup fib;
+	struct stt_nh_key k;
+	struct stt_nh_val v;
+};
+
 /* Per CPU: the second the OAM replies are counted in, and how many were sent in it. */
 struct stt_oam_rate {
 	__u64 second;
