@@ -327,6 +327,10 @@ if out=$(ctl "$H5" remote set 2001:db8:6::7 --encap gue 2>&1); then
 else
 	ok "GUE to an IPv6 remote without --udp6-zero-csum is refused: ${out:0:120}"
 fi
+# Neighbour discovery takes about a second after the underlay comes up (scripts/lib.sh);
+# until then the hosts drop what they cannot send, and three quick pings can all be lost.
+stt_wait_neigh "$H5" $IP6
+stt_wait_neigh "$H6" $IP5
 nsx "$H5" ethtool -K ul tx off tso off gso off >/dev/null 2>&1
 capture wire6 "$H5" ul -s 0 'udp port 6080'
 n=$(pings "$T5" $TIP6 3)
