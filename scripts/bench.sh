@@ -51,6 +51,12 @@
 #
 # Usage: scripts/bench.sh [ROUNDS [SECONDS]]   (defaults 3 and 3; `make bench` runs it)
 #        STB_PATHS="stt vxlan" scripts/bench.sh 1 1   (only these paths, to try it out)
+#        STB_CELLS="small" STB_PERF=DIR scripts/bench.sh 1 10   (profile: see below)
+# STB_CELLS: only these cells ("offload/1 wire/4 small", ...); the tables keep their shape.
+# STB_PERF=DIR: a profile, not a benchmark. Around each cell of this project's paths,
+# `perf record -a -g` into DIR/ROUND-PATH-MODE-STREAMS.data, then per program the share of
+# its samples by the function it called (a helper, a map's lookup, a subprogram) and by
+# the leaf function. perf's sampling slows everything: do not read goodput from such a run.
 # Hold /tmp/stt-bench.lock while it runs (flock; `make bench` does).
 set -u
 
@@ -88,12 +94,19 @@ declare -A V
 read -r -a PATHS <<<"${STB_PATHS:-stt vxlan none gue stt6 vxlan6 sttxdp}"
 OURS=" stt gue stt6 sttxdp " # the paths whose BPF programs are measured
 CELLS=(offload/1 offload/4 wire/1 wire/4)
+WANT_CELLS=" ${STB_CELLS:-offload/1 offload/4 wire/1 wire/4 small} "
+PERF_DIR=${STB_PERF:-}
+if [ -n "$PERF_DIR" ] && ! { mkdir -p "$PERF_DIR" && command -v perf >/dev/null; }; then
+	echo "bench.sh: STB_PERF needs perf and a directory it can write" >&2
+	exit 2
+fi
+PERF_PID=''
 BPF_STATS_OLD=$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null || echo '')
 BPF_IDS='' # "PROG_ID ROLE" lines of the path being measured
 
 cleanup() {
 	local pid
-	for pid in $IPERF_PID "${STTD_PIDS[@]}"; do
+	for pid in $IPERF_PID $PERF_PID "${STTD_PIDS[@]}"; do
 		[ -n "$pid" ] || continue
 		kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
 	done
@@ -329,6 +342,45 @@ bpf_delta() {
 	echo "#   bpf ns/run x runs/s:${line%,}"
 }
 
+# perf_callees FILE: of each of our programs' samples in a perf.data (STB_PERF), the share
+# by the kernel function our code called (a helper, a map lookup; "own": our programs' and
+# subprograms' own instructions) and by the leaf function, eight of each
+perf_callees() {
+	perf script -i "$1" -F comm,ip,sym 2>/dev/null | awk -v RS='' -F'\n' '
+		function name(s) { sub(/^bpf_prog_[0-9a-f]+_/, "", s); return s }
+		{
+			n = 0
+			for (i = 2; i <= NF; i++) { split($i, w, " "); f[++n] = name(w[2]) }
+			for (i = n; i >= 1; i--) if (f[i] ~ /^stt_(tc_tx|tc_rx|xdp_rx)$/) break
+			if (i < 1) next
+			p = f[i]; tot[p]++
+			for (j = i - 1; j >= 1 && f[j] ~ /^stt_/; j--)
+				;
+			callee[p SUBSEP (j >= 1 ? f[j] : "own")]++
+			leaf[p SUBSEP (f[1] ~ /^stt_/ ? "own" : f[1])]++
+		}
+		END {
+			for (p in tot) {
+				printf "#   perf %s: %d samples\n", p, tot[p]
+				top("kernel function called", callee, p); top("leaf", leaf, p)
+			}
+		}
+		function top(what, a, p,   k, b, c, m, j, best, line) {
+			m = 0
+			for (k in a) { split(k, b, SUBSEP); if (b[1] == p) { c[++m] = b[2] } }
+			line = ""
+			for (j = 1; j <= 8 && m > 0; j++) {
+				best = 0
+				for (k = 1; k <= m; k++) if (c[k] != "" && (best == 0 || a[p SUBSEP c[k]] > a[p SUBSEP c[best]])) best = k
+				if (best == 0) break
+				line = line sprintf(" %s %.0f%%,", c[best], 100 * a[p SUBSEP c[best]] / tot[p])
+				c[best] = ""
+			}
+			sub(/,$/, "", line)
+			printf "#     by %s:%s\n", what, line
+		}'
+}
+
 # Measurement -----------------------------------------------------------------------------
 
 # run_small PATH: small packets, iperf3 UDP with 64-byte payloads as fast as it sends, for
@@ -352,8 +404,14 @@ run_small() {
 
 # cell ROUND PATH CELL: one measurement, with the programs' cost around it for our paths
 cell() {
-	local r=$1 path=$2 c=$3 k="$1/$2/$3" before=''
+	local r=$1 path=$2 c=$3 k="$1/$2/$3" before='' pdata
+	[[ $WANT_CELLS == *" $c "* ]] || return 0
 	[ -z "$BPF_IDS" ] || before=$(bpf_snap)
+	if [ -n "$PERF_DIR" ] && [[ $OURS == *" $path "* ]]; then
+		pdata=$PERF_DIR/$r-$path-${c/\//-}.data
+		perf record -q -a -g -F 999 -o "$pdata" >/dev/null 2>&1 &
+		PERF_PID=$!
+	fi
 	if [ "$c" = small ]; then
 		run_small "$path"
 		V[pps/$k]=${PPS[$path]}
@@ -364,6 +422,12 @@ cell() {
 			'BEGIN {if (b > 0 && n ~ /^[0-9]+$/) printf "%.0f", n / (b / 1e9); else print "-"}')
 	fi
 	[ -z "$BPF_IDS" ] || bpf_delta "$r" "$path" "$c" "$before" "$(bpf_snap)"
+	if [ -n "$PERF_PID" ]; then
+		kill -INT "$PERF_PID" 2>/dev/null
+		wait "$PERF_PID" 2>/dev/null
+		PERF_PID=''
+		perf_callees "$pdata"
+	fi
 	# Nothing got through: the sender's drop counters (since attach) say where it stopped.
 	if [[ $OURS == *" $path "* ]] && [ "${V[pps/$k]:-${RUN_BYTES:-0}}" = 0 ]; then
 		echo "#   nothing received; $NS_H1 drops: $(stt_ctl "$NS_H1" stats --json 2>/dev/null |
