@@ -150,7 +150,9 @@ static __always_inline void stt_tx_account_frame(const struct stt_tx_state *st, 
 /*
  * A frame to be cut (lib/cut.h): complete its inner checksum, put the outer headers of
  * each remote in front and send it back into the vport's ingress, where stt_tx_cut takes
- * it pass by pass.
+ * it pass by pass. A checksum completed here is one the sender vouches for: the STT header
+ * says "checksum verified" (draft 3.1), which lets the receiver deliver the pieces of a TCP
+ * segment on their own (piece.h); one the tenant completed itself is not flagged.
  */
 static __always_inline int stt_tx_to_cut(struct __sk_buff *skb, struct stt_tx_state *st,
                                          const struct stt_inner *in, const struct stt_cfg *cfg,
@@ -159,9 +161,11 @@ static __always_inline int stt_tx_to_cut(struct __sk_buff *skb, struct stt_tx_st
 	struct stt_encap4 *hp = &st->h;
 	__u32 ifindex = skb->ifindex;
 
-	if ((in->flags & STT_F_CSUM_PARTIAL) && stt_tx_complete_csum(skb))
-		return stt_ret_drop(STT_DROP_TX_ERROR);
-	hp->stt.flags &= ~STT_F_CSUM_PARTIAL;
+	if (in->flags & STT_F_CSUM_PARTIAL) {
+		if (stt_tx_complete_csum(skb))
+			return stt_ret_drop(STT_DROP_TX_ERROR);
+		hp->stt.flags = (hp->stt.flags & ~STT_F_CSUM_PARTIAL) | STT_F_CSUM_VERIFIED;
+	}
 	hp->stt.l4_offset = 0;
 	st->h6.stt = hp->stt;
 	if (stt_tx_grow_head(skb, st, STT_KIND_STT))

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * Pieces: segments of frames GRO left incomplete, delivered one by one as TCP segments
- * when they are pieces of a TSO frame (stt_rx_piece), else handed to sttd (stt_rx_to_sttd).
+ * when they are pieces of a TSO frame or of a TCP segment the sender cut (stt_rx_piece),
+ * else handed to sttd (stt_rx_to_sttd).
  */
 #ifndef STT_BPF_PIECE_H
 #define STT_BPF_PIECE_H
@@ -16,7 +17,8 @@
 /*
  * Pieces of TSO frames, delivered as they come (draft 3.3.2: a receiver may deliver a
  * partial frame to a TCP consumer). A frame that the sender's TSO cut (STT MSS > 0, inner
- * TCP over IPv4) is a run of TCP payload behind one set of inner headers. The first piece
+ * TCP over IPv4), or one TCP segment cut by the sender's program (lib/cut.h), is a run of
+ * TCP payload behind one set of inner headers. The first piece
  * carries those headers: they are kept per frame (sender, port, frame ID, stt_piece_hdrs),
  * and every later piece is delivered as a TCP segment of its own, the headers put back in
  * front with the sequence number of its first byte. No reassembly, no trip through sttd,
@@ -58,10 +60,14 @@ stt_piece_first(struct __sk_buff *skb, struct stt_rx *rx, const struct stt_cfg *
 	/*
 	 * A header sttd would refuse goes there, to be refused and counted once. Past
 	 * stt_hdr_ok(), an MSS means a partial TCP checksum, and the IPv4 flag an inner IPv4
-	 * packet: a TSO frame over IPv4, the only kind delivered piece by piece.
+	 * packet: a TSO frame over IPv4. So is one TCP segment that the sender cut because it
+	 * was larger than the path, with the checksum the sender completed ("verified", no
+	 * MSS): its pieces are segments of it, each checksummed here anew. One whose checksum
+	 * the tenant completed goes to sttd, which checks it rather than writing a new one.
 	 */
-	if (!stt_hdr_ok(&sh, hb, rx->frame_len - sizeof(sh), &why) || !sh.mss ||
-	    !(sh.flags & STT_F_IPV4))
+	if (!stt_hdr_ok(&sh, hb, rx->frame_len - sizeof(sh), &why) || !(sh.flags & STT_F_IPV4) ||
+	    !(sh.mss ||
+	      (sh.flags & (STT_F_TCP | STT_F_CSUM_VERIFIED)) == (STT_F_TCP | STT_F_CSUM_VERIFIED)))
 		return NULL;
 	ctx = bpf_be64_to_cpu(sh.context_id);
 	vp = bpf_map_lookup_elem(&stt_contexts, &ctx);
@@ -203,6 +209,37 @@ static __always_inline int stt_piece_seal(struct __sk_buff *skb, struct stt_rx *
 }
 
 /*
+ * The outer TCP checksum of a lone segment the kernel did not verify, checked here as
+ * sttd checks it (reasm_outer_csum_ok): a veth sender's segment arrives CHECKSUM_PARTIAL,
+ * which no helper reveals, its field still the offload seed (the pseudo header's sum) and
+ * counted as not computed yet. Returns 1 when the checksum holds.
+ */
+static __noinline int stt_piece_csum_ok(struct __sk_buff *skb, __u32 outer_len)
+{
+	__u32 tcp_off = outer_len - 20, tcp_len = skb->len - tcp_off;
+	__be32 a[8];
+	__u16 field;
+	__u64 pseudo;
+
+	if (tcp_len < 20 || tcp_len > STT_SUM_MAX ||
+	    bpf_skb_load_bytes(skb, tcp_off + 16, &field, 2))
+		return 0;
+	if (outer_len == STT_PIECE_OUTER4) {
+		if (bpf_skb_load_bytes(skb, 14 + 12, a, 8))
+			return 0;
+		pseudo = (__u64)a[0] + a[1];
+	} else {
+		if (outer_len != STT_PIECE_OUTER6 || bpf_skb_load_bytes(skb, 14 + 8, a, 32))
+			return 0;
+		pseudo = stt_sum6(a) + stt_sum6(a + 4);
+	}
+	/* IPv6's 32-bit length and next header fold to what IPv4's 16-bit fields add. */
+	pseudo += stt_pseudo4_tail(IPPROTO_TCP, tcp_len);
+	return stt_csum_fold(pseudo + stt_sum_bytes(skb, tcp_off, tcp_len)) == 0xffff ||
+	       field == stt_csum_fold(pseudo);
+}
+
+/*
  * A piece of a TSO frame delivered on its own (see STT_PIECE_AGE_NS). Returns the vport to
  * redirect to, 0 to leave the piece to sttd, or a drop.
  */
@@ -215,8 +252,9 @@ static __noinline int stt_rx_piece(struct __sk_buff *skb, struct stt_rx *rx,
 	struct stt_piece_hdrs *h;
 	int ret, err = 0;
 
-	if (!skb->gso_size && bpf_csum_level(skb, BPF_CSUM_LEVEL_QUERY) < 0)
-		return 0; /* outer checksum not verified by the kernel: sttd checks it */
+	if (!skb->gso_size && bpf_csum_level(skb, BPF_CSUM_LEVEL_QUERY) < 0 &&
+	    !stt_piece_csum_ok(skb, outer))
+		return 0; /* a bad outer checksum: sttd checks it again, and counts it */
 	/*
 	 * The same over IPv6: keyed by the sender's whole address (an IPv6 sender need not
 	 * have a remote index, and two such must never share a frame), and retyped 6-to-4

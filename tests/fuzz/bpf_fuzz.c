@@ -2790,8 +2790,10 @@ static void tx_classify(const uint8_t *p, size_t len, const struct env *e, struc
 	exp[STT_C_TX_BYTES] = len;
 	exp[STT_C_TX_FRAMES6] = x->outer6;
 	if (x->cut) {
-		/* Pass 1: encapsulated whole, inner checksum completed, back to the vport. */
-		x->flags &= ~STT_F_CSUM_PARTIAL;
+		/* Pass 1: encapsulated whole, inner checksum completed (and so flagged
+		 * verified), back to the vport. */
+		if (x->flags & STT_F_CSUM_PARTIAL)
+			x->flags = (x->flags & ~STT_F_CSUM_PARTIAL) | STT_F_CSUM_VERIFIED;
 		x->l4_off = 0;
 		exp[STT_C_TX_CUT_FRAMES] = 1;
 	}
