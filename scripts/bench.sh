@@ -402,11 +402,31 @@ run_small() {
 	printf '# %-6s 64-byte UDP: %s packets/s received\n' "$path" "$pps"
 }
 
+# ctr_snap: the counters that say how frames travelled, the sender's (h1) then the
+# receiver's (h2), as "NAME VALUE" lines (ctr_delta prints what a cell moved)
+CTRS_TX="tx_frames tx_gso_frames tx_cut_frames"
+CTRS_RX="rx_frames rx_gro_frames rx_pieces_direct rx_to_sttd reasm_frames"
+ctr_snap() {
+	local h n
+	for h in 1 2; do
+		n=$CTRS_TX
+		[ "$h" = 2 ] && n=$CTRS_RX
+		stt_ctl "${STT_NS_PREFIX}h$h" stats --json 2>/dev/null |
+			jq -r --arg n "$n" '(.counters + (.reasm // {})) as $c | ($n | split(" "))[] | "\(.) \($c[.] // 0)"'
+	done
+}
+ctr_delta() {
+	awk 'NR == FNR {b[$1] = $2; next} {printf " %s %d,", $1, $2 - b[$1]}' \
+		<(printf '%s\n' "$1") <(printf '%s\n' "$2") | sed 's/,$//; s/^/#   counters:/'
+	echo
+}
+
 # cell ROUND PATH CELL: one measurement, with the programs' cost around it for our paths
 cell() {
-	local r=$1 path=$2 c=$3 k="$1/$2/$3" before='' pdata
+	local r=$1 path=$2 c=$3 k="$1/$2/$3" before='' ctrs='' pdata
 	[[ $WANT_CELLS == *" $c "* ]] || return 0
 	[ -z "$BPF_IDS" ] || before=$(bpf_snap)
+	[ -z "$BPF_IDS" ] || ctrs=$(ctr_snap)
 	if [ -n "$PERF_DIR" ] && [[ $OURS == *" $path "* ]]; then
 		pdata=$PERF_DIR/$r-$path-${c/\//-}.data
 		perf record -q -a -g -F 999 -o "$pdata" >/dev/null 2>&1 &
@@ -422,6 +442,7 @@ cell() {
 			'BEGIN {if (b > 0 && n ~ /^[0-9]+$/) printf "%.0f", n / (b / 1e9); else print "-"}')
 	fi
 	[ -z "$BPF_IDS" ] || bpf_delta "$r" "$path" "$c" "$before" "$(bpf_snap)"
+	[ -z "$BPF_IDS" ] || ctr_delta "$ctrs" "$(ctr_snap)"
 	if [ -n "$PERF_PID" ]; then
 		kill -INT "$PERF_PID" 2>/dev/null
 		wait "$PERF_PID" 2>/dev/null
