@@ -23,16 +23,25 @@ ul_features() {
 
 busy_jiffies() { awk '$1 == "cpu" {print $2 + $3 + $4 + $7 + $8 + $9; exit}' /proc/stat; }
 
+# Packets the kernel dropped for a full backlog queue (netif_rx, and so bpf_redirect to a
+# veth without NAPI), over all CPUs: the second column of /proc/net/softnet_stat. The
+# machine is shared: other namespaces' traffic counts too.
+backlog_drops() {
+	local _ d s=0
+	while read -r _ d _; do s=$((s + 16#$d)); done </proc/net/softnet_stat
+	echo "$s"
+}
+
 # run PATH MODE STREAMS
 run() {
-	local path=$1 mode=$2 p=$3 j0 j1 bytes gbps retr cpu key="$1/$2/$3"
+	local path=$1 mode=$2 p=$3 j0 j1 d0 d1 bytes gbps retr cpu key="$1/$2/$3"
 	timeout $((SECS + 20)) ip netns exec "$NS_T2" iperf3 -s -1 -p 5201 -B "$T2_IP" >/dev/null 2>&1 &
 	IPERF_PID=$!
 	stt_wait_listen "$NS_T2" 5201
-	j0=$(busy_jiffies)
+	j0=$(busy_jiffies) d0=$(backlog_drops)
 	timeout $((SECS + 15)) ip netns exec "$NS_T1" iperf3 -c "$T2_IP" -p 5201 -t "$SECS" -P "$p" -J \
 		--connect-timeout 3000 >"$TMP/iperf.json" 2>/dev/null
-	j1=$(busy_jiffies)
+	j1=$(busy_jiffies) d1=$(backlog_drops)
 	timeout 5 tail --pid="$IPERF_PID" -f /dev/null 2>/dev/null || kill "$IPERF_PID" 2>/dev/null
 	wait "$IPERF_PID" 2>/dev/null
 	IPERF_PID=
@@ -46,8 +55,8 @@ run() {
 		cpu=-
 	fi
 	GBPS[$key]=$(printf '%.2f' "$gbps") CPU[$key]=$cpu RETR[$key]=$retr RUN_BYTES=$bytes
-	printf '# %-5s %-7s -P %s: %6s Gbit/s, %11s bytes, %6s retransmits, %5.2f CPU s busy, %s CPU s/GB\n' \
-		"$path" "$mode" "$p" "${GBPS[$key]}" "$bytes" "$retr" "$(awk -v j=$((j1 - j0)) -v hz="$HZ" 'BEGIN {print j / hz}')" "$cpu"
+	printf '# %-5s %-7s -P %s: %6s Gbit/s, %11s bytes, %6s retransmits, %5.2f CPU s busy, %s CPU s/GB, %s backlog drops\n' \
+		"$path" "$mode" "$p" "${GBPS[$key]}" "$bytes" "$retr" "$(awk -v j=$((j1 - j0)) -v hz="$HZ" 'BEGIN {print j / hz}')" "$cpu" "$((d1 - d0))"
 }
 
 ratio() {
