@@ -421,12 +421,47 @@ ctr_delta() {
 	echo
 }
 
+# link_drops: "NS/DEV rx_dropped tx_dropped" of every link in the hosts and tenants, the
+# other place where segments can be lost (a veth's ring toward a NAPI peer, a full queue)
+link_drops() {
+	local ns
+	for ns in "$NS_H1" "$NS_H2" "$NS_T1" "$NS_T2"; do
+		ip -n "$ns" -s -j link show 2>/dev/null | jq -r --arg ns "${ns#"$STT_NS_PREFIX"}" \
+			'.[] | "\($ns)/\(.ifname) \(.stats64.rx.dropped // 0) \(.stats64.tx.dropped // 0)"'
+	done
+}
+# link_drops_delta BEFORE AFTER: the links whose drop counters moved, or "none"
+link_drops_delta() {
+	local out
+	out=$(awk 'NR == FNR {r[$1] = $2; t[$1] = $3; next}
+		($2 - r[$1]) + ($3 - t[$1]) > 0 {printf " %s rx %d tx %d,", $1, $2 - r[$1], $3 - t[$1]}' \
+		<(printf '%s\n' "$1") <(printf '%s\n' "$2"))
+	echo "#   link drops:${out:- none}" | sed 's/,$//'
+}
+
+# tcp_snap: what the tenants' TCP says of a run, "NS/COUNTER VALUE": the sender's (t1)
+# retransmissions by kind and the receiver's (t2) out-of-order and duplicate segments, to
+# tell segments lost from segments reordered or merely late
+TCP_T1="TcpRetransSegs TcpExtTCPLossProbes TcpExtTCPFastRetrans TcpExtTCPSlowStartRetrans TcpExtTCPTimeouts TcpExtTCPSACKReorder TcpExtTCPDSACKRecv TcpExtTCPSpuriousRtxHostQueues"
+TCP_T2="TcpExtTCPOFOQueue TcpExtTCPDSACKOldSent TcpExtTCPDSACKOfoSent"
+tcp_snap() {
+	local c
+	for c in $TCP_T1; do echo "t1/$c $(ip netns exec "$NS_T1" nstat -asz "$c" 2>/dev/null | awk -v c="$c" '$1 == c {print $2}')"; done
+	for c in $TCP_T2; do echo "t2/$c $(ip netns exec "$NS_T2" nstat -asz "$c" 2>/dev/null | awk -v c="$c" '$1 == c {print $2}')"; done
+}
+tcp_delta() {
+	awk 'NR == FNR {b[$1] = $2; next} $2 - b[$1] > 0 {printf " %s %d,", $1, $2 - b[$1]}' \
+		<(printf '%s\n' "$1") <(printf '%s\n' "$2") | sed 's/,$//; s/^/#   tcp:/'
+	echo
+}
+
 # cell ROUND PATH CELL: one measurement, with the programs' cost around it for our paths
 cell() {
-	local r=$1 path=$2 c=$3 k="$1/$2/$3" before='' ctrs='' pdata
+	local r=$1 path=$2 c=$3 k="$1/$2/$3" before='' ctrs='' links tcps pdata
 	[[ $WANT_CELLS == *" $c "* ]] || return 0
 	[ -z "$BPF_IDS" ] || before=$(bpf_snap)
 	[ -z "$BPF_IDS" ] || ctrs=$(ctr_snap)
+	links=$(link_drops) tcps=$(tcp_snap)
 	if [ -n "$PERF_DIR" ] && [[ $OURS == *" $path "* ]]; then
 		pdata=$PERF_DIR/$r-$path-${c/\//-}.data
 		perf record -q -a -g -F 999 -o "$pdata" >/dev/null 2>&1 &
@@ -443,6 +478,8 @@ cell() {
 	fi
 	[ -z "$BPF_IDS" ] || bpf_delta "$r" "$path" "$c" "$before" "$(bpf_snap)"
 	[ -z "$BPF_IDS" ] || ctr_delta "$ctrs" "$(ctr_snap)"
+	link_drops_delta "$links" "$(link_drops)"
+	[ "$c" = small ] || tcp_delta "$tcps" "$(tcp_snap)"
 	if [ -n "$PERF_PID" ]; then
 		kill -INT "$PERF_PID" 2>/dev/null
 		wait "$PERF_PID" 2>/dev/null
