@@ -52,6 +52,8 @@
 # Usage: scripts/bench.sh [ROUNDS [SECONDS]]   (defaults 3 and 3; `make bench` runs it)
 #        STB_PATHS="stt vxlan" scripts/bench.sh 1 1   (only these paths, to try it out)
 #        STB_CELLS="small" STB_PERF=DIR scripts/bench.sh 1 10   (profile: see below)
+# STB_UL_QDISC: a root qdisc with its parameters for both underlay veths ("pfifo limit
+# 1000"), instead of veth's noqueue (bench_lib.sh, set_mode).
 # STB_CELLS: only these cells ("offload/1 wire/4 small", ...); the tables keep their shape.
 # STB_PERF=DIR: a profile, not a benchmark. Around each cell of this project's paths,
 # `perf record -a -g` into DIR/ROUND-PATH-MODE-STREAMS.data, then per program the share of
@@ -94,6 +96,7 @@ declare -A V
 read -r -a PATHS <<<"${STB_PATHS:-stt vxlan none gue stt6 vxlan6 sttxdp}"
 OURS=" stt gue stt6 sttxdp " # the paths whose BPF programs are measured
 CELLS=(offload/1 offload/4 wire/1 wire/4)
+UL_QDISC=${STB_UL_QDISC:-}
 WANT_CELLS=" ${STB_CELLS:-offload/1 offload/4 wire/1 wire/4 small} "
 PERF_DIR=${STB_PERF:-}
 if [ -n "$PERF_DIR" ] && ! { mkdir -p "$PERF_DIR" && command -v perf >/dev/null; }; then

@@ -6,6 +6,9 @@
 # run also leaves the bytes received in RUN_BYTES (retransmits per GB need them).
 q() { "$@" >/dev/null 2>&1; }
 
+# set_mode offload|wire. With UL_QDISC set (a qdisc and its parameters, "pfifo limit
+# 1000"), it is the root qdisc of both underlay veths; else they keep veth's noqueue, and
+# a full ring at the peer drops (veth stops its queue instead only when it has a qdisc).
 set_mode() {
 	local f=on
 	[ "$1" = wire ] && f=off
@@ -13,9 +16,16 @@ set_mode() {
 	q nsx "$NS_H2" ethtool -K "$UL2" tso "$f" gso "$f" tx "$f"
 	q nsx "$NS_H1" ethtool -K "$UL1" gro on
 	q nsx "$NS_H2" ethtool -K "$UL2" gro on
+	if [ -n "${UL_QDISC:-}" ]; then
+		# shellcheck disable=SC2086 # the qdisc's words
+		q tc -n "$NS_H1" qdisc replace dev "$UL1" root $UL_QDISC
+		# shellcheck disable=SC2086
+		q tc -n "$NS_H2" qdisc replace dev "$UL2" root $UL_QDISC
+	fi
 }
 
 ul_features() {
+	[ -z "${UL_QDISC:-}" ] || printf 'qdisc %s ' "$(tc -n "$1" qdisc show dev "$2" root | awk '{print $2; exit}')"
 	nsx "$1" ethtool -k "$2" | awk -F': ' '/^(tcp-segmentation-offload|generic-segmentation-offload|tx-checksumming|generic-receive-offload):/ {
 		sub(/-offload$/, "", $1); sub(/^tcp-segmentation$/, "tso", $1); sub(/^generic-segmentation$/, "gso", $1);
 		sub(/^generic-receive$/, "gro", $1); sub(/^tx-checksumming$/, "tx", $1); printf "%s %s ", $1, $2}'
