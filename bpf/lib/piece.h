@@ -22,8 +22,9 @@
  * carries those headers: they are kept per frame (sender, port, frame ID, stt_piece_hdrs),
  * and every later piece is delivered as a TCP segment of its own, the headers put back in
  * front with the sequence number of its first byte. No reassembly, no trip through sttd,
- * nothing out of order. Only pieces whose outer checksum the kernel verified (GRO merged
- * them, or the skb is CHECKSUM_UNNECESSARY) take this path; anything else goes to sttd.
+ * nothing out of order. Only pieces with a good outer checksum take this path (GRO
+ * merged them, the skb is CHECKSUM_UNNECESSARY, or stt_piece_csum_ok sums it); anything
+ * else goes to sttd.
  *
  * How long a frame's kept headers serve its later pieces: frame IDs come back (2^24 per
  * CPU of the sender) and LRU entries outlive their frame. A later piece is matched only to
