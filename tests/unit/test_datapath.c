@@ -2037,6 +2037,66 @@ static void test_malformed_tc(const void *arg)
 	CHECK_DELTAS(&before, {a->tc_counter, 1});
 }
 
+/*
+ * The first piece of a TCP segment the sender cut (flags IPv4, TCP and checksum verified,
+ * no MSS: bpf/lib/flood.h), its outer checksum good but not verified by the kernel (a test
+ * run's skb, like a veth sender's CHECKSUM_PARTIAL one): stt_tc_rx sums the outer checksum
+ * itself and delivers the piece as a TCP segment of its own (bpf/lib/piece.h), its IP
+ * length the piece's, its TCP checksum complete, PSH off (not the last piece). With the
+ * outer checksum broken, or without the verified flag, the piece goes to sttd, and with
+ * no sttd listening it is dropped as multi_segment.
+ */
+struct cut_piece_arg {
+	uint8_t stt_flags;
+	bool bad_outer_csum;
+	bool direct;
+};
+
+static const struct cut_piece_arg cp_direct = {STT_F_IPV4 | STT_F_TCP | STT_F_CSUM_VERIFIED,
+					       false, true};
+static const struct cut_piece_arg cp_bad_csum = {STT_F_IPV4 | STT_F_TCP | STT_F_CSUM_VERIFIED,
+						 true, false};
+static const struct cut_piece_arg cp_unverified = {STT_F_IPV4 | STT_F_TCP, false, false};
+
+static void test_cut_piece(const void *arg)
+{
+	const struct cut_piece_arg *a = arg;
+	const size_t later = 600; /* payload bytes the segment's next piece would carry */
+	struct pkt inner = {}, sent, seg = {};
+	struct counters before;
+	struct t_ip4 *ip;
+	struct run r;
+
+	build_inner(&inner, IN_TCP, vm_a, 800, 40000); /* ACK and PSH set */
+	sent = inner;
+	ip = (struct t_ip4 *)(sent.d + ETH_LEN);
+	ip->tot_len = htons(ntohs(ip->tot_len) + later); /* the whole segment's, as sent */
+	ip4_set_csum(ip);
+	build_segment(&seg, &sent, a->stt_flags);
+	set_seq(&seg, seg.len - STT_OFF + later, 0);
+	if (a->bad_outer_csum)
+		tcp_of(&seg)->csum ^= htons(0x0101);
+	if (!read_counters(&before) || !run_prog(fd_tc_rx, &seg, 0, &r))
+		return;
+	if (!a->direct) {
+		ASSERT_EQ(r.retval, TC_ACT_SHOT, "verdict (to sttd; none listens)");
+		CHECK_DELTAS(&before, {DROP(MULTI_SEG), 1}); /* XDP counts the segment */
+		return;
+	}
+	ASSERT_EQ(r.retval, TC_ACT_REDIRECT, "verdict (delivered as a piece)");
+	if (!ASSERT_EQ(r.len, inner.len, "piece length: the inner headers and 800 payload bytes"))
+		return;
+	ASSERT_MEM_EQ(r.out, ETH_LEN, inner.d, ETH_LEN, "inner Ethernet header");
+	ASSERT_EQ(ntohs(((const struct t_ip4 *)(r.out + ETH_LEN))->tot_len), inner.len - ETH_LEN,
+		  "IP length: the piece's");
+	ASSERT_TRUE(inner_csums_ok(r.out, r.len), "IP and TCP checksums complete and right");
+	ASSERT_EQ(((const struct t_tcp *)(r.out + ETH_LEN + 20))->flags & T_TCP_PSH, 0,
+		  "PSH only on the last piece");
+	ASSERT_MEM_EQ(r.out + ETH_LEN + 40, r.len - ETH_LEN - 40, inner.d + ETH_LEN + 40,
+		      inner.len - ETH_LEN - 40, "payload");
+	CHECK_DELTAS(&before, {STT_C_RX_PIECES_DIRECT, 1}, {STT_C_RX_BYTES, inner.len});
+}
+
 #include "test_qos.h"
 
 /* ------------------------------------------------------------------------------------------ */
@@ -2237,6 +2297,11 @@ static const struct test tests[] = {
     MAL("unknown context", mal_unknown_ctx),
     MAL("destination not local", mal_not_local),
     MAL("inner frame shorter than 14 bytes", mal_inner_short),
+    {"rx piece: first piece of a cut TCP segment (checksum verified), outer checksum summed in TC",
+     test_cut_piece, &cp_direct},
+    {"rx piece: the same with a bad outer checksum goes to sttd", test_cut_piece, &cp_bad_csum},
+    {"rx piece: the same without the verified flag goes to sttd", test_cut_piece,
+     &cp_unverified},
 
     {"rx not STT: TCP to port 80", test_not_stt, (const void *)build_underlay_tcp80},
     {"rx not STT: UDP to port 7471", test_not_stt, (const void *)build_underlay_udp7471},
