@@ -416,22 +416,30 @@ test_dup() {
 	else
 		ok "duplicate 1%: counters show the duplicates"
 	fi
-	# With sttd: a duplicate splits its frame into overlapping pieces; sttd must see the
-	# repeated bytes (duplicates/overlaps) and never a conflict (the bytes are identical).
+	# With sttd: a duplicate splits its frame into overlapping pieces. The pieces stt_tc_rx
+	# delivers itself (TSO frames and cut TCP segments whose outer checksum holds) reach
+	# the tenant's TCP twice, which drops the repeat (the test above checks it recovers);
+	# a repeat that comes after its frame was complete finds no kept headers and goes to
+	# sttd, where it times out alone. The pieces that go to sttd whole must show the
+	# repeated bytes (duplicates/overlaps), and sttd never a conflict (identical bytes).
+	local name="duplicate 1%: repeated pieces reach TCP or sttd, sttd sees no conflict" pd
 	if [ "$STTD_STATE" = absent ]; then
-		skip "duplicate 1%: sttd detects the duplicated bytes, no conflict" "build/sttd is not built yet"
+		skip "$name" "build/sttd is not built yet"
 		return
 	fi
 	why=''
 	[ "$STTD_STATE" = running ] || why+="sttd $STTD_STATE; "
 	dup=$(delta before after h2 reasm_duplicates) ovl=$(delta before after h2 reasm_overlaps)
-	[ "$dm" -le 0 ] || [ $((dup + ovl)) -gt 0 ] || why+="$dm segments of multi-segment frames duplicated, reasm_duplicates + reasm_overlaps +0; "
+	pd=$(delta before after h2 rx_pieces_direct)
+	echo "# duplicate 1%: h2 rx_pieces_direct +$pd, reasm_duplicates +$dup, reasm_overlaps +$ovl"
+	[ "$dm" -le 0 ] || [ $((dup + ovl)) -gt 0 ] || [ "$pd" -gt 0 ] ||
+		why+="$dm segments of multi-segment frames duplicated, but no piece delivered in TC and reasm_duplicates + reasm_overlaps +0; "
 	[ "$(delta before after h2 reasm_conflicts)" -eq 0 ] || why+="reasm_conflicts +$(delta before after h2 reasm_conflicts); "
 	if [ -n "$why" ]; then
 		show_deltas before after | diag
-		not_ok "duplicate 1%: sttd detects the duplicated bytes, no conflict" "${why%; }"
+		not_ok "$name" "${why%; }"
 	else
-		ok "duplicate 1%: sttd detects the duplicated bytes, no conflict"
+		ok "$name"
 	fi
 }
 
