@@ -406,7 +406,7 @@ run_small() {
 }
 
 # ctr_snap: the counters that say how frames travelled, the sender's (h1) then the
-# receiver's (h2), as "NAME VALUE" lines (ctr_delta prints what a cell moved)
+# receiver's (h2), as "NAME VALUE" lines
 CTRS_TX="tx_frames tx_gso_frames tx_cut_frames"
 CTRS_RX="rx_frames rx_gro_frames rx_pieces_direct rx_to_sttd reasm_frames"
 ctr_snap() {
@@ -418,9 +418,11 @@ ctr_snap() {
 			jq -r --arg n "$n" '(.counters + (.reasm // {})) as $c | ($n | split(" "))[] | "\(.) \($c[.] // 0)"'
 	done
 }
-ctr_delta() {
-	awk 'NR == FNR {b[$1] = $2; next} {printf " %s %d,", $1, $2 - b[$1]}' \
-		<(printf '%s\n' "$1") <(printf '%s\n' "$2") | sed 's/,$//; s/^/#   counters:/'
+# name_deltas LABEL all|moved BEFORE AFTER: "#   LABEL: NAME DELTA, ..." of two "NAME VALUE"
+# snapshots, every name or only those that moved
+name_deltas() {
+	awk -v all="$2" 'NR == FNR {b[$1] = $2; next} all == "all" || $2 - b[$1] > 0 {printf " %s %d,", $1, $2 - b[$1]}' \
+		<(printf '%s\n' "$3") <(printf '%s\n' "$4") | sed "s/,\$//; s/^/#   $1:/"
 	echo
 }
 
@@ -448,14 +450,10 @@ link_drops_delta() {
 TCP_T1="TcpRetransSegs TcpExtTCPLossProbes TcpExtTCPFastRetrans TcpExtTCPSlowStartRetrans TcpExtTCPTimeouts TcpExtTCPSACKReorder TcpExtTCPDSACKRecv TcpExtTCPSpuriousRtxHostQueues"
 TCP_T2="TcpExtTCPOFOQueue TcpExtTCPDSACKOldSent TcpExtTCPDSACKOfoSent"
 tcp_snap() {
-	local c
-	for c in $TCP_T1; do echo "t1/$c $(ip netns exec "$NS_T1" nstat -asz "$c" 2>/dev/null | awk -v c="$c" '$1 == c {print $2}')"; done
-	for c in $TCP_T2; do echo "t2/$c $(ip netns exec "$NS_T2" nstat -asz "$c" 2>/dev/null | awk -v c="$c" '$1 == c {print $2}')"; done
-}
-tcp_delta() {
-	awk 'NR == FNR {b[$1] = $2; next} $2 - b[$1] > 0 {printf " %s %d,", $1, $2 - b[$1]}' \
-		<(printf '%s\n' "$1") <(printf '%s\n' "$2") | sed 's/,$//; s/^/#   tcp:/'
-	echo
+	# shellcheck disable=SC2086 # the counters' names, one word each
+	ip netns exec "$NS_T1" nstat -asz $TCP_T1 2>/dev/null | awk '/^Tcp/ {print "t1/" $1, $2}'
+	# shellcheck disable=SC2086
+	ip netns exec "$NS_T2" nstat -asz $TCP_T2 2>/dev/null | awk '/^Tcp/ {print "t2/" $1, $2}'
 }
 
 # cell ROUND PATH CELL: one measurement, with the programs' cost around it for our paths
@@ -480,9 +478,9 @@ cell() {
 			'BEGIN {if (b > 0 && n ~ /^[0-9]+$/) printf "%.0f", n / (b / 1e9); else print "-"}')
 	fi
 	[ -z "$BPF_IDS" ] || bpf_delta "$r" "$path" "$c" "$before" "$(bpf_snap)"
-	[ -z "$BPF_IDS" ] || ctr_delta "$ctrs" "$(ctr_snap)"
+	[ -z "$BPF_IDS" ] || name_deltas counters all "$ctrs" "$(ctr_snap)"
 	link_drops_delta "$links" "$(link_drops)"
-	[ "$c" = small ] || tcp_delta "$tcps" "$(tcp_snap)"
+	[ "$c" = small ] || name_deltas tcp moved "$tcps" "$(tcp_snap)"
 	if [ -n "$PERF_PID" ]; then
 		kill -INT "$PERF_PID" 2>/dev/null
 		wait "$PERF_PID" 2>/dev/null
